@@ -1,0 +1,385 @@
+// A Docker-style bridge network built from the standard CNI plugins: one
+// Linux bridge per daemon, a network namespace per container joined by a veth,
+// host-local IPAM, outbound NAT (bridge ipMasq), published ports (portmap with
+// SNAT for localhost and hairpin) and FORWARD accepts (firewall) so containers
+// work even where Docker has set the FORWARD policy to DROP.
+//
+// Everything is named after the bridge and kept under <root>/network, so
+// several daemons (and test runs) live side by side without sharing state.
+import { createHash } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { conflict, invalid } from '../errdefs.js';
+import { runTool } from '../util/exec-file.js';
+import { AttachmentRecords, type AttachmentRecord, type PortMapping } from './attachment-record.js';
+import { cidrContains, formatCidr, ipToNumber, isIpv4, parseCidr, type Cidr } from './cidr.js';
+import { confListAdd, confListDel, type ConfList, type ConfListTarget } from './cni-conflist.js';
+import { runCniPlugin, type CniResult } from './cni-plugin.js';
+import { reserveHostPort, type PortReservation } from './host-ports.js';
+import { chainExists, deleteRulesWhere, dnatHostPortTaken, jumpTarget, optionValue, removeChain } from './iptables.js';
+import { createNetns, removeNetns } from './netns.js';
+import { subnetOverlapsRoute } from './routes.js';
+
+export type { PortMapping } from './attachment-record.js';
+export { allocateHostPort } from './host-ports.js';
+export { subnetOverlapsRoute } from './routes.js';
+
+export interface BridgeNetworkOptions {
+  /** Daemon root; state lives in root/network. */
+  root: string;
+  /** Linux bridge name, at most 15 characters ('tug0' by default in the daemon). */
+  bridgeName: string;
+  /** IPv4 subnet, e.g. '10.88.0.0/16'. */
+  subnet: string;
+  cniPluginDir?: string;
+}
+
+export interface Attachment {
+  netnsPath: string;
+  ip: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+  /** With the chosen host ports filled in. */
+  ports: PortMapping[];
+}
+
+const CNI_VERSION = '1.0.0';
+const IF_NAME = 'eth0';
+const containerIdPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const bridgeNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+
+/** CNI's chain naming (libcni utils.MustFormatChainNameWithPrefix): "CNI-"+prefix+sha512(name+id), cut to 28. */
+function cniChainName(network: string, containerId: string, prefix = ''): string {
+  const hex = createHash('sha512').update(network + containerId).digest('hex');
+  return `CNI-${prefix}${hex}`.slice(0, 28);
+}
+
+function validatePorts(ports: PortMapping[]): void {
+  for (const [i, p] of ports.entries()) {
+    const where = `ports[${i}]`;
+    if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw invalid(`${where}.protocol: want tcp or udp, got "${String(p.protocol)}"`);
+    if (!Number.isInteger(p.containerPort) || p.containerPort < 1 || p.containerPort > 65535) {
+      throw invalid(`${where}.containerPort: want 1-65535, got ${p.containerPort}`);
+    }
+    if (!Number.isInteger(p.hostPort) || p.hostPort < 0 || p.hostPort > 65535) {
+      throw invalid(`${where}.hostPort: want 0-65535, got ${p.hostPort}`);
+    }
+    if (p.hostIp !== '' && !isIpv4(p.hostIp)) throw invalid(`${where}.hostIp: "${p.hostIp}" is not an IPv4 address`);
+  }
+}
+
+export class BridgeNetwork {
+  readonly bridgeName: string;
+  readonly subnet: string;
+  private readonly cidr: Cidr;
+  private readonly stateDir: string;
+  private readonly netnsDir: string;
+  private readonly ipamDir: string;
+  private readonly pluginDir: string;
+  private readonly records: AttachmentRecords;
+  /** Held host-port sockets per container (see host-ports.ts). */
+  private readonly reservations = new Map<string, PortReservation[]>();
+  private ready?: Promise<void>;
+
+  constructor(opts: BridgeNetworkOptions) {
+    if (!bridgeNamePattern.test(opts.bridgeName)) {
+      throw invalid(`bridge name "${opts.bridgeName}": want 1-15 letters, digits, '_', '.' or '-'`);
+    }
+    this.cidr = parseCidr(opts.subnet);
+    if (this.cidr.prefixLen > 30) throw invalid(`subnet ${opts.subnet}: too small for a gateway and a container`);
+    this.bridgeName = opts.bridgeName;
+    this.subnet = formatCidr(this.cidr);
+    this.stateDir = join(opts.root, 'network');
+    this.netnsDir = join(this.stateDir, 'netns');
+    this.ipamDir = join(this.stateDir, 'ipam');
+    this.pluginDir = opts.cniPluginDir ?? '/usr/lib/cni';
+    this.records = new AttachmentRecords(join(this.stateDir, 'attachments'));
+  }
+
+  /** The CNI network name; chains and IPAM state are keyed by it. */
+  get networkName(): string {
+    return this.bridgeName;
+  }
+
+  /** The firewall plugin's per-network admin chain (stays until destroy). */
+  get adminChain(): string {
+    return `TUG-ADMIN-${this.bridgeName}`;
+  }
+
+  confList(): ConfList {
+    return {
+      cniVersion: CNI_VERSION,
+      name: this.networkName,
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: this.bridgeName,
+          isGateway: true,
+          ipMasq: true,
+          // Lets a container reach its own published port through the host.
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: this.subnet }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+            // Per daemon, not /var/lib/cni: daemons must not share leases.
+            dataDir: this.ipamDir,
+          },
+        },
+        // snat: masquerade connections from localhost (and hairpin) so replies come back.
+        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+        { type: 'firewall', backend: 'iptables', iptablesAdminChainName: this.adminChain },
+      ],
+    };
+  }
+
+  private loopbackConf(): Record<string, unknown> & { type: string } {
+    return { cniVersion: CNI_VERSION, name: `${this.networkName}-lo`, type: 'loopback' };
+  }
+
+  private async bridgeExists(): Promise<boolean> {
+    const r = await runTool('ip', ['link', 'show', 'dev', this.bridgeName], { allowFailure: true });
+    return r.code === 0;
+  }
+
+  private ensureReady(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(this.netnsDir, { recursive: true });
+      // Containers reach out only if the host routes between interfaces.
+      await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
+      // Before the bridge claims the subnet, refuse one the host already routes.
+      if (!(await this.bridgeExists()) && (await subnetOverlapsRoute(this.subnet))) {
+        throw conflict(`subnet ${this.subnet} overlaps a route the host already has; pick another subnet`);
+      }
+    })().catch((err: unknown) => {
+      this.ready = undefined;
+      throw err;
+    });
+    return this.ready;
+  }
+
+  private target(rec: AttachmentRecord): ConfListTarget {
+    return {
+      pluginDir: this.pluginDir,
+      containerId: rec.containerId,
+      netnsPath: rec.netnsPath,
+      ifName: rec.ifName,
+      runtimeConfig: rec.runtimeConfig,
+    };
+  }
+
+  private async reservePorts(ports: PortMapping[]): Promise<{ held: PortReservation[]; resolved: PortMapping[] }> {
+    const held: PortReservation[] = [];
+    try {
+      const resolved: PortMapping[] = [];
+      for (const p of ports) {
+        const r = await reserveHostPort(p.protocol, p.hostIp, p.hostPort);
+        held.push(r);
+        // A forward some other CNI user set up without holding the port.
+        if (p.hostPort !== 0 && (await dnatHostPortTaken(p.protocol, p.hostIp, r.port))) {
+          throw conflict(`Bind for ${p.hostIp || '0.0.0.0'}:${r.port}/${p.protocol} failed: port is already allocated`);
+        }
+        resolved.push({ ...p, hostPort: r.port });
+      }
+      return { held, resolved };
+    } catch (err) {
+      await Promise.all(held.map((r) => r.release()));
+      throw err;
+    }
+  }
+
+  private async releasePorts(containerId: string): Promise<void> {
+    const held = this.reservations.get(containerId) ?? [];
+    this.reservations.delete(containerId);
+    await Promise.all(held.map((r) => r.release()));
+  }
+
+  async attach(containerId: string, ports: PortMapping[]): Promise<Attachment> {
+    if (!containerIdPattern.test(containerId)) throw invalid(`container id "${containerId}" is not valid`);
+    validatePorts(ports);
+    await this.ensureReady();
+    if (this.reservations.has(containerId) || (await this.records.read(containerId))) {
+      throw conflict(`container ${containerId} is already attached to network ${this.networkName}`);
+    }
+    const { held, resolved } = await this.reservePorts(ports);
+    this.reservations.set(containerId, held);
+    const rec: AttachmentRecord = {
+      containerId,
+      netnsPath: join(this.netnsDir, containerId),
+      ifName: IF_NAME,
+      confList: this.confList(),
+      runtimeConfig: {
+        portMappings: resolved.map((p) => ({
+          hostPort: p.hostPort,
+          containerPort: p.containerPort,
+          protocol: p.protocol,
+          hostIP: p.hostIp,
+        })),
+      },
+      ports: resolved,
+      complete: false,
+    };
+    try {
+      await this.records.write(rec);
+      await createNetns(rec.netnsPath);
+      await runCniPlugin({
+        command: 'ADD',
+        pluginDir: this.pluginDir,
+        containerId,
+        netnsPath: rec.netnsPath,
+        ifName: 'lo',
+        config: this.loopbackConf(),
+      });
+      rec.result = await confListAdd(rec.confList, this.target(rec), async (soFar) => {
+        rec.result = soFar;
+        await this.records.write(rec);
+      });
+      rec.complete = true;
+      await this.records.write(rec);
+      return this.attachmentOf(rec, rec.result);
+    } catch (err) {
+      // Undo everything; the caller sees the plugin's error, not the cleanup's.
+      await this.teardown(rec).catch(() => undefined);
+      await this.releasePorts(containerId);
+      throw err;
+    }
+  }
+
+  private attachmentOf(rec: AttachmentRecord, result: CniResult): Attachment {
+    const ipc = result.ips?.find((i) => isIpv4(i.address.split('/')[0] ?? ''));
+    if (!ipc) throw new Error(`cni result for ${rec.containerId} has no IPv4 address`);
+    const [ip, len] = ipc.address.split('/') as [string, string];
+    const iface = result.interfaces?.find((i) => i.name === rec.ifName && i.sandbox);
+    return {
+      netnsPath: rec.netnsPath,
+      ip,
+      prefixLen: Number(len),
+      gateway: ipc.gateway ?? '',
+      mac: iface?.mac ?? '',
+      ports: rec.ports.map((p) => ({ ...p })),
+    };
+  }
+
+  /** The container's address according to the record, if ADD got that far. */
+  private static ipOf(rec: AttachmentRecord): string | undefined {
+    return rec.result?.ips?.find((i) => isIpv4(i.address.split('/')[0] ?? ''))?.address.split('/')[0];
+  }
+
+  /**
+   * DEL in reverse, then remove what a DEL cut short by a crash could have
+   * left (the plugins' per-container chains are named from network+id, so they
+   * can be found without the plugins), then the namespace and the record.
+   * A failing DEL keeps the record so a retry (or destroy) can finish the job.
+   */
+  private async teardown(rec: AttachmentRecord): Promise<void> {
+    await confListDel(rec.confList, this.target(rec), rec.result);
+    await runCniPlugin({
+      command: 'DEL',
+      pluginDir: this.pluginDir,
+      containerId: rec.containerId,
+      netnsPath: rec.netnsPath,
+      ifName: 'lo',
+      config: this.loopbackConf(),
+    }).catch(() => undefined);
+    const name = rec.confList.name;
+    await removeChain('nat', cniChainName(name, rec.containerId));
+    await removeChain('nat', cniChainName(name, rec.containerId, 'DN-'));
+    const ip = BridgeNetwork.ipOf(rec);
+    if (ip && (await chainExists('filter', 'CNI-FORWARD'))) {
+      await deleteRulesWhere('filter', (argv) => {
+        if (argv[1] !== 'CNI-FORWARD') return false;
+        return optionValue(argv, '-s') === `${ip}/32` || optionValue(argv, '-d') === `${ip}/32`;
+      });
+    }
+    await removeNetns(rec.netnsPath);
+    await this.records.remove(rec.containerId);
+  }
+
+  /** Idempotent: an unknown (or host/none-mode) container is a no-op. */
+  async detach(containerId: string): Promise<void> {
+    if (!containerIdPattern.test(containerId)) throw invalid(`container id "${containerId}" is not valid`);
+    const rec = await this.records.read(containerId);
+    try {
+      if (rec) await this.teardown(rec);
+    } finally {
+      if (!rec || !(await this.records.read(containerId))) await this.releasePorts(containerId);
+    }
+  }
+
+  /**
+   * After a daemon restart: live containers keep their namespace, address and
+   * rules, and get their host ports held again; containers the engine no
+   * longer has are detached (leases, rules and namespaces released).
+   */
+  async recover(liveContainerIds: Iterable<string>): Promise<void> {
+    await this.ensureReady();
+    const live = new Set(liveContainerIds);
+    let firstErr: unknown;
+    for (const id of await this.records.ids()) {
+      try {
+        if (!live.has(id)) {
+          await this.detach(id);
+          continue;
+        }
+        if (this.reservations.has(id)) continue;
+        const rec = await this.records.read(id);
+        if (!rec) continue;
+        const held: PortReservation[] = [];
+        for (const p of rec.ports) {
+          // Best effort: if something grabbed the port meanwhile, the DNAT still wins.
+          const r = await reserveHostPort(p.protocol, p.hostIp, p.hostPort).catch(() => undefined);
+          if (r) held.push(r);
+        }
+        this.reservations.set(id, held);
+      } catch (err) {
+        firstErr ??= err;
+      }
+    }
+    if (firstErr) throw firstErr;
+  }
+
+  /** Containers attached according to the records on disk. */
+  attachedIds(): Promise<string[]> {
+    return this.records.ids();
+  }
+
+  /**
+   * Detach everything, then remove the bridge, the network's admin chain and
+   * any rule still naming this network or its subnet. Shared CNI chains
+   * (CNI-FORWARD, CNI-HOSTPORT-*) and other programs' rules stay.
+   */
+  async destroy(): Promise<void> {
+    let firstErr: unknown;
+    for (const id of await this.records.ids()) {
+      await this.detach(id).catch((err: unknown) => {
+        firstErr ??= err;
+      });
+    }
+    for (const id of [...this.reservations.keys()]) await this.releasePorts(id);
+    // Leftovers of attachments whose records were lost: rules commented with this network's name.
+    const named = `name: "${this.networkName}" `;
+    const orphanChains = new Set<string>();
+    await deleteRulesWhere('nat', (argv) => {
+      const comment = optionValue(argv, '--comment');
+      const target = jumpTarget(argv);
+      if (!comment?.includes(named) || !target?.startsWith('CNI-')) return false;
+      orphanChains.add(target);
+      return true;
+    });
+    for (const c of orphanChains) await removeChain('nat', c);
+    if (await chainExists('filter', 'CNI-FORWARD')) {
+      await deleteRulesWhere('filter', (argv) => {
+        if (argv[1] !== 'CNI-FORWARD') return false;
+        const addr = optionValue(argv, '-s') ?? optionValue(argv, '-d');
+        if (!addr || !addr.endsWith('/32')) return false;
+        return cidrContains(this.cidr, ipToNumber(addr.slice(0, -3)));
+      });
+    }
+    await removeChain('filter', this.adminChain);
+    if (await this.bridgeExists()) await runTool('ip', ['link', 'del', 'dev', this.bridgeName]);
+    await rm(join(this.ipamDir, this.networkName), { recursive: true, force: true });
+    this.ready = undefined;
+    if (firstErr) throw firstErr;
+  }
+}

@@ -1,0 +1,89 @@
+// Executes a CNI network configuration list as a runtime must (CNI spec,
+// "Network configuration list runtime semantics"): ADD runs the plugins in
+// order, each getting the previous plugin's result as prevResult; DEL runs them
+// in reverse, each getting the final ADD result. runtimeConfig is handed only to
+// plugins that declare the capability.
+import { runCniPlugin, type CniResult } from './cni-plugin.js';
+
+export interface PluginConf {
+  type: string;
+  capabilities?: Record<string, boolean>;
+  [key: string]: unknown;
+}
+
+export interface ConfList {
+  cniVersion: string;
+  name: string;
+  plugins: PluginConf[];
+}
+
+export interface ConfListTarget {
+  pluginDir: string;
+  containerId: string;
+  netnsPath: string;
+  ifName: string;
+  /** Capability-keyed runtime arguments, e.g. { portMappings: [...] }. */
+  runtimeConfig: Record<string, unknown>;
+}
+
+function pluginConfig(list: ConfList, plugin: PluginConf, target: ConfListTarget, prevResult?: CniResult) {
+  const runtimeConfig: Record<string, unknown> = {};
+  for (const [cap, on] of Object.entries(plugin.capabilities ?? {})) {
+    if (on && target.runtimeConfig[cap] !== undefined) runtimeConfig[cap] = target.runtimeConfig[cap];
+  }
+  const conf: Record<string, unknown> & { type: string } = { ...plugin, cniVersion: list.cniVersion, name: list.name };
+  if (Object.keys(runtimeConfig).length > 0) conf.runtimeConfig = runtimeConfig;
+  if (prevResult) conf.prevResult = prevResult;
+  return conf;
+}
+
+/**
+ * ADD through the list. onStep sees the result after every plugin so the caller
+ * can persist it: if the process dies midway, DEL still knows what to undo.
+ */
+export async function confListAdd(
+  list: ConfList,
+  target: ConfListTarget,
+  onStep: (resultSoFar: CniResult) => Promise<void>,
+): Promise<CniResult> {
+  let prev: CniResult | undefined;
+  for (const plugin of list.plugins) {
+    const res = await runCniPlugin({
+      command: 'ADD',
+      pluginDir: target.pluginDir,
+      containerId: target.containerId,
+      netnsPath: target.netnsPath,
+      ifName: target.ifName,
+      config: pluginConfig(list, plugin, target, prev),
+    });
+    if (!res) throw new Error(`cni ${plugin.type} ADD returned no result`);
+    prev = res;
+    await onStep(prev);
+  }
+  if (!prev) throw new Error(`network ${list.name} has no plugins`);
+  return prev;
+}
+
+/**
+ * DEL through the list in reverse. Every plugin is called even when an earlier
+ * one fails, so one stuck plugin does not leak the others' state; the first
+ * error is rethrown at the end.
+ */
+export async function confListDel(list: ConfList, target: ConfListTarget, lastResult?: CniResult): Promise<void> {
+  let firstErr: unknown;
+  for (const plugin of [...list.plugins].reverse()) {
+    try {
+      await runCniPlugin({
+        command: 'DEL',
+        pluginDir: target.pluginDir,
+        containerId: target.containerId,
+        netnsPath: target.netnsPath,
+        ifName: target.ifName,
+        config: pluginConfig(list, plugin, target, lastResult),
+      });
+    } catch (err) {
+      firstErr ??= err;
+    }
+  }
+  if (firstErr) throw firstErr;
+}

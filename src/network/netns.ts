@@ -1,0 +1,27 @@
+// Network namespaces as files: `unshare --net=FILE` bind-mounts the new
+// namespace's nsfs inode onto FILE, so the namespace outlives any process and
+// survives a daemon restart, and CNI plugins and runc can enter it by path.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { runTool } from '../util/exec-file.js';
+
+export async function createNetns(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, '', { flag: 'w', mode: 0o444 });
+  try {
+    await runTool('unshare', [`--net=${path}`, 'true']);
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  }
+}
+
+/** Unmounts and removes the namespace file; missing or already unmounted is fine. */
+export async function removeNetns(path: string): Promise<void> {
+  // Lazy unmount: a process still inside keeps the namespace alive, not the file.
+  const r = await runTool('umount', ['-l', path], { allowFailure: true });
+  if (r.code !== 0 && !/not mounted|no mount point|No such file/i.test(r.stderr)) {
+    throw new Error(`umount ${path}: ${r.stderr.trim()}`);
+  }
+  await rm(path, { force: true });
+}
