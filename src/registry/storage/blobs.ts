@@ -1,0 +1,78 @@
+// Content-addressed blobs (stored once for all repositories) and the
+// per-repository links that say a repository "has" a blob. A blob is visible
+// through a repository only via its link, like Distribution's _layers links.
+import { stat, rename, rm, mkdir, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { randomBytes, createHash } from 'node:crypto';
+import { writeFileAtomic, fsyncDir } from '../../util/atomic-file.js';
+import { Layout } from './layout.js';
+import { exists, isNotFound } from './fs-helpers.js';
+
+export class BlobStore {
+  constructor(readonly layout: Layout) {}
+
+  /** Size of a blob if `repo` links it and the content exists; undefined otherwise. */
+  async statInRepo(repo: string, digest: string): Promise<number | undefined> {
+    if (!(await exists(this.layout.layerLink(repo, digest)))) return undefined;
+    return this.size(digest);
+  }
+
+  async size(digest: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.layout.blob(digest))).size;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async link(repo: string, digest: string): Promise<void> {
+    const p = this.layout.layerLink(repo, digest);
+    if (await exists(p)) return;
+    await writeFileAtomic(p, digest);
+  }
+
+  async unlink(repo: string, digest: string): Promise<boolean> {
+    try {
+      await rm(this.layout.layerLink(repo, digest));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Move a fully written, fsynced, digest-verified file into the store. If the
+   * content is already there (another repo pushed it), the new copy is dropped:
+   * same digest, same bytes.
+   */
+  async commitFile(verifiedPath: string, digest: string): Promise<void> {
+    const dest = this.layout.blob(digest);
+    if (await exists(dest)) {
+      await rm(verifiedPath, { force: true });
+      return;
+    }
+    await mkdir(dirname(dest), { recursive: true });
+    await rename(verifiedPath, dest);
+    await fsyncDir(dirname(dest));
+  }
+
+  /** Store small content (manifests) by digest; returns the digest. */
+  async putBytes(data: Buffer): Promise<string> {
+    const digest = 'sha256:' + createHash('sha256').update(data).digest('hex');
+    const dest = this.layout.blob(digest);
+    if (await exists(dest)) return digest;
+    const tmp = `${this.layout.tmpDir()}/${randomBytes(8).toString('hex')}`;
+    await mkdir(this.layout.tmpDir(), { recursive: true });
+    const fh = await open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await this.commitFile(tmp, digest);
+    return digest;
+  }
+}
