@@ -102,5 +102,7 @@ export async function resolveUser(rootfs: string, spec: string): Promise<Resolve
   } else if (matchedName !== undefined) {
     additionalGids = [...new Set(groups.filter((g) => g.members.includes(matchedName)).map((g) => g.gid))];
   }
+  // The primary gid leads the supplementary list, so `id` shows groups=0(root),10(wheel) as under Docker.
+  additionalGids = [gid, ...additionalGids.filter((g) => g !== gid)];
   return { uid, gid, additionalGids, home };
 }
