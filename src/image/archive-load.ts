@@ -1,0 +1,157 @@
+// `docker load`: reads a docker-archive (manifest.json; Docker 25+ with
+// blobs/sha256 paths, or older with <id>/layer.tar) or an OCI image layout tar
+// (index.json naming images by io.containerd.image.name or
+// org.opencontainers.image.ref.name) and adds its images to the store.
+//
+// GNU tar unpacks the archive to a work dir first (it refuses '..' members and
+// handles the symlinks older docker-archives use to share layer.tar files);
+// every path the archive's JSON names is then checked to stay inside that dir.
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { runTool } from '../util/exec-file.js';
+import { invalid } from '../errdefs.js';
+import { digestOf, hexOf, isDigest } from '../oci/digest.js';
+import { Annotations, isIndexMediaType, type OciDescriptor, type OciIndex, type OciManifest } from '../oci/image-spec.js';
+import { familiarName, parseNamed, parseReference } from '../oci/reference.js';
+import type { AddImageOptions, ImageRecord, LayerBlobInput } from './image-store.js';
+
+export interface LoadTarget {
+  addImage(config: Uint8Array, layers: LayerBlobInput[], ref?: string, opts?: AddImageOptions): Promise<ImageRecord>;
+  tag(id: string, ref: string): Promise<void>;
+}
+
+interface DockerArchiveEntry {
+  Config?: string;
+  RepoTags?: string[] | null;
+  Layers?: string[];
+}
+
+export async function readImageArchive(input: NodeJS.ReadableStream, work: string, target: LoadTarget): Promise<string[]> {
+  const dir = join(work, 'x');
+  await mkdir(dir, { recursive: true });
+  const tarPath = join(work, 'in.tar');
+  await pipeline(input, createWriteStream(tarPath));
+  // Reading from a file lets GNU tar detect gzip/xz/bzip2 itself (docker load accepts those too).
+  await runTool('tar', ['-x', '-f', tarPath, '-C', dir, '--no-same-owner', '--no-same-permissions']).catch((err: unknown) => {
+    throw invalid(`load: not a readable tar archive: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  await rm(tarPath, { force: true });
+  if (await exists(join(dir, 'manifest.json'))) return loadDockerArchive(dir, target);
+  if (await exists(join(dir, 'index.json'))) return loadOciLayout(dir, target);
+  throw invalid('load: archive has neither manifest.json (docker-archive) nor index.json (OCI layout)');
+}
+
+async function loadDockerArchive(dir: string, target: LoadTarget): Promise<string[]> {
+  const entries = await readJson<DockerArchiveEntry[]>(dir, 'manifest.json');
+  if (!Array.isArray(entries)) throw invalid('load: manifest.json is not a JSON array');
+  const lines: string[] = [];
+  for (const [i, e] of entries.entries()) {
+    if (typeof e.Config !== 'string' || !Array.isArray(e.Layers)) throw invalid(`load: manifest.json entry ${i} lacks Config or Layers`);
+    const config = await readFile(await inside(dir, e.Config));
+    const layers: LayerBlobInput[] = [];
+    for (const l of e.Layers) layers.push({ path: await inside(dir, l) });
+    const record = await target.addImage(config, layers);
+    const tags = (e.RepoTags ?? []).map((t) => familiarName(parseReference(t)));
+    for (const t of tags) {
+      await target.tag(record.id, t);
+      lines.push(`Loaded image: ${t}`);
+    }
+    if (tags.length === 0) lines.push(`Loaded image ID: ${record.id}`);
+  }
+  return lines;
+}
+
+async function loadOciLayout(dir: string, target: LoadTarget): Promise<string[]> {
+  const index = await readJson<OciIndex>(dir, 'index.json');
+  if (!Array.isArray(index.manifests)) throw invalid('load: index.json has no manifests list');
+  const lines: string[] = [];
+  for (const desc of index.manifests) {
+    const manifestDesc = isIndexMediaType(desc.mediaType) ? await pickPlatform(dir, desc) : desc;
+    const manifestBytes = await readBlob(dir, manifestDesc.digest);
+    const manifest = JSON.parse(manifestBytes.toString('utf8')) as OciManifest;
+    if (!manifest.config || !Array.isArray(manifest.layers)) throw invalid(`load: ${manifestDesc.digest} is not an image manifest`);
+    const config = await readBlob(dir, manifest.config.digest);
+    const layers: LayerBlobInput[] = [];
+    for (const l of manifest.layers) layers.push({ path: await blobPath(dir, l.digest), mediaType: l.mediaType, digest: l.digest });
+    const record = await target.addImage(config, layers, undefined, { manifest: manifestBytes });
+    const name = imageName(desc);
+    if (name) {
+      await target.tag(record.id, name);
+      lines.push(`Loaded image: ${name}`);
+    } else {
+      lines.push(`Loaded image ID: ${record.id}`);
+    }
+  }
+  return lines;
+}
+
+/** The image name an index entry carries: containerd's full name, else a ref.name that is a whole reference. */
+function imageName(desc: OciDescriptor): string | undefined {
+  const a = desc.annotations ?? {};
+  for (const candidate of [a[Annotations.containerdImageName], a[Annotations.refName]]) {
+    if (!candidate) continue;
+    // A bare tag ('latest') in ref.name names no repository; skip it.
+    if (!candidate.includes('/') && !candidate.includes(':')) continue;
+    try {
+      const r = parseNamed(candidate);
+      if (r.digest !== undefined && r.tag === undefined) continue;
+      return familiarName(parseReference(candidate));
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+async function pickPlatform(dir: string, desc: OciDescriptor): Promise<OciDescriptor> {
+  const idx = JSON.parse((await readBlob(dir, desc.digest)).toString('utf8')) as OciIndex;
+  const ms = idx.manifests ?? [];
+  const pick =
+    ms.find((m) => m.platform?.os === 'linux' && m.platform.architecture === 'amd64') ??
+    ms.find((m) => !isIndexMediaType(m.mediaType) && m.platform?.architecture !== 'unknown');
+  if (!pick) throw invalid(`load: index ${desc.digest} has no image for linux/amd64`);
+  return isIndexMediaType(pick.mediaType) ? pickPlatform(dir, pick) : pick;
+}
+
+async function readBlob(dir: string, digest: string): Promise<Buffer> {
+  const data = await readFile(await blobPath(dir, digest));
+  if (digestOf(data) !== digest) throw invalid(`load: blob ${digest} does not match its digest`);
+  return data;
+}
+
+async function blobPath(dir: string, digest: string): Promise<string> {
+  if (!isDigest(digest)) throw invalid(`load: unsupported digest ${JSON.stringify(digest)}`);
+  return inside(dir, join('blobs', 'sha256', hexOf(digest)));
+}
+
+async function readJson<T>(dir: string, name: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(join(dir, name), 'utf8')) as T;
+  } catch {
+    throw invalid(`load: ${name} is not valid JSON`);
+  }
+}
+
+/** Resolves a path named by the archive, refusing anything (even via symlinks) outside the archive. */
+async function inside(dir: string, rel: string): Promise<string> {
+  let real: string;
+  try {
+    real = await realpath(join(dir, rel));
+  } catch {
+    throw invalid(`load: archive names ${JSON.stringify(rel)}, which it does not contain`);
+  }
+  const base = await realpath(dir);
+  if (!real.startsWith(base + sep)) throw invalid(`load: archive path ${JSON.stringify(rel)} points outside the archive`);
+  return real;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
