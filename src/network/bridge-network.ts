@@ -339,6 +339,15 @@ export class BridgeNetwork {
     if (firstErr) throw firstErr;
   }
 
+  /**
+   * Lets go of in-process resources (the held host-port sockets) and leaves all
+   * network state as it is: for a daemon that stops while its containers keep
+   * running; the next daemon's recover() picks them up again.
+   */
+  async close(): Promise<void> {
+    for (const id of [...this.reservations.keys()]) await this.releasePorts(id);
+  }
+
   /** Containers attached according to the records on disk. */
   attachedIds(): Promise<string[]> {
     return this.records.ids();
