@@ -43,6 +43,8 @@ export interface RegistryServerOptions {
   /** How often to look for abandoned uploads (default 1 h). */
   purgeIntervalMs?: number;
   log?: (line: string) => void;
+  /** Called after each response (an access log; tests use it to see which path a client took). */
+  onResponse?: (method: string, url: string, status: number) => void;
 }
 
 export interface RunningRegistry {
@@ -124,6 +126,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    if (opts.onResponse) res.once('finish', () => opts.onResponse!(req.method ?? '', req.url ?? '', res.statusCode));
     const method = req.method ?? 'GET';
     const u = new URL(req.url ?? '/', 'http://registry');
     try {
