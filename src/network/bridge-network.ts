@@ -17,7 +17,7 @@ import { confListAdd, confListDel, type ConfList, type ConfListTarget } from './
 import { runCniPlugin, type CniResult } from './cni-plugin.js';
 import { reserveHostPort, type PortReservation } from './host-ports.js';
 import { chainExists, deleteRulesWhere, dnatHostPortTaken, jumpTarget, optionValue, removeChain } from './iptables.js';
-import { createNetns, removeNetns } from './netns.js';
+import { addressInNetns, createNetns, isNetnsMounted, removeNetns } from './netns.js';
 import { subnetOverlapsRoute } from './routes.js';
 
 export type { PortMapping } from './attachment-record.js';
@@ -273,6 +273,12 @@ export class BridgeNetwork {
    * A failing DEL keeps the record so a retry (or destroy) can finish the job.
    */
   private async teardown(rec: AttachmentRecord): Promise<void> {
+    const mounted = await isNetnsMounted(rec.netnsPath);
+    // A namespace file left unmounted (reboot) is not a netns to the plugins; a
+    // missing one is, by the CNI spec, "already gone" and DEL goes on.
+    if (!mounted) await removeNetns(rec.netnsPath);
+    // An ADD cut short before the bridge reported back: ask the namespace.
+    const ip = BridgeNetwork.ipOf(rec) ?? (mounted ? await addressInNetns(rec.netnsPath, rec.ifName) : undefined);
     await confListDel(rec.confList, this.target(rec), rec.result);
     await runCniPlugin({
       command: 'DEL',
@@ -285,7 +291,6 @@ export class BridgeNetwork {
     const name = rec.confList.name;
     await removeChain('nat', cniChainName(name, rec.containerId));
     await removeChain('nat', cniChainName(name, rec.containerId, 'DN-'));
-    const ip = BridgeNetwork.ipOf(rec);
     if (ip && (await chainExists('filter', 'CNI-FORWARD'))) {
       await deleteRulesWhere('filter', (argv) => {
         if (argv[1] !== 'CNI-FORWARD') return false;

@@ -1,7 +1,7 @@
 // Network namespaces as files: `unshare --net=FILE` bind-mounts the new
 // namespace's nsfs inode onto FILE, so the namespace outlives any process and
 // survives a daemon restart, and CNI plugins and runc can enter it by path.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { runTool } from '../util/exec-file.js';
 
@@ -24,4 +24,30 @@ export async function removeNetns(path: string): Promise<void> {
     throw new Error(`umount ${path}: ${r.stderr.trim()}`);
   }
   await rm(path, { force: true });
+}
+
+const NSFS_MAGIC = 0x6e736673;
+
+/**
+ * Is a live namespace mounted on the file? After a reboot (or a stray umount)
+ * the file is left as a plain empty file, which plugins refuse as a netns.
+ */
+export async function isNetnsMounted(path: string): Promise<boolean> {
+  try {
+    return (await statfs(path)).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/** The IPv4 address on an interface inside the namespace, if any. */
+export async function addressInNetns(path: string, ifName: string): Promise<string | undefined> {
+  const r = await runTool('nsenter', [`--net=${path}`, 'ip', '-j', '-4', 'addr', 'show', 'dev', ifName], { allowFailure: true });
+  if (r.code !== 0) return undefined;
+  try {
+    const links = JSON.parse(r.stdout) as { addr_info?: { local?: string }[] }[];
+    return links[0]?.addr_info?.[0]?.local;
+  } catch {
+    return undefined;
+  }
 }
