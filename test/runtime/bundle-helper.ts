@@ -44,7 +44,10 @@ async function sharedRootfs(): Promise<string> {
   return rootfsTemplate;
 }
 
-export async function makeBundle(args: string[], opts: { tty?: boolean; stateDir?: string } = {}): Promise<TestBundle> {
+export async function makeBundle(
+  args: string[],
+  opts: { tty?: boolean; stateDir?: string; mutate?: (spec: any) => void } = {},
+): Promise<TestBundle> {
   const dir = await mkdtemp(join(tmpdir(), 'tug-rt-'));
   const bundleDir = join(dir, 'bundle');
   await mkdir(bundleDir);
@@ -59,6 +62,7 @@ export async function makeBundle(args: string[], opts: { tty?: boolean; stateDir
   spec.linux.cgroupsPath = `/${cgroupName}`;
   // a writable /tmp inside the read-only rootfs
   spec.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+  opts.mutate?.(spec);
   await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec, null, 2));
   const stateDir = opts.stateDir ?? join(dir, 'st');
   return {

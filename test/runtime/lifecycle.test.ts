@@ -126,6 +126,24 @@ test('pause and resume; top lists the process; update changes resources', async 
   }
 });
 
+test('a container killed by the OOM killer reports oomKilled and 137', async () => {
+  const b = await makeBundle(['sh', '-c', 'x=$(head -c 60000000 /dev/zero | tr "\\0" a); echo survived'], {
+    mutate: (spec) => (spec.linux.resources = { ...spec.linux.resources, memory: { limit: 16 * 1024 * 1024 } }),
+  });
+  const rt = new Runtime({ stateDir: b.stateDir });
+  const id = randomId();
+  try {
+    await rt.create(id, { bundleDir: b.bundleDir, tty: false, openStdin: false, logPath: b.logPath });
+    await rt.start(id);
+    const exit = await rt.waitExit(id);
+    assert.equal(exit.oomKilled, true);
+    assert.equal(exit.exitCode, 137);
+    assert.doesNotMatch(await readFile(b.logPath, 'utf8'), /survived/);
+  } finally {
+    await teardown(rt, id, b);
+  }
+});
+
 test('delete is idempotent and unknown ids are reported', async () => {
   const b = await makeBundle(['true']);
   const rt = new Runtime({ stateDir: b.stateDir });
