@@ -1,0 +1,424 @@
+// apps/v1, batch/v1 and autoscaling/v2: the workload kinds and their defaults.
+import { define, obj, str, int, int64, bool, arr, loose, intOrStr } from './schema.js';
+import { kindSchema, required, nameColumn, ageColumn, col, selectorString, labelSelector, humanDuration } from './meta.js';
+import { podTemplateSpec, defaultPodSpec, validatePodSpec } from './core-pod.js';
+import { defineType, ratio } from './define-type.js';
+import type { FieldError, KObject } from './resource-type.js';
+
+const gv = (group: string, version: string, kind: string) => ({ group, version, kind });
+const schemaOf = (pkg: string, g: string, v: string, kind: string, description: string, fields: Parameters<typeof kindSchema>[3]) => ({
+  schemaName: `io.k8s.api.${pkg}.${v}.${kind}`,
+  schema: kindSchema(`io.k8s.api.${pkg}.${v}.${kind}`, gv(g, v, kind), description, fields),
+});
+
+const containers = (o: KObject) => (o.spec?.template?.spec?.containers ?? o.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []) as any[];
+const containerNames = (o: KObject) => containers(o).map((c) => c.name).join(',') || '<none>';
+const images = (o: KObject) => containers(o).map((c) => c.image).join(',') || '<none>';
+const wideCols = [col('Containers', containerNames, 1), col('Images', images, 1), col('Selector', (o) => selectorString(o.spec?.selector), 1)];
+
+/** Defaults every template-carrying workload shares, plus the selector<->labels check. */
+function defaultTemplate(o: KObject): void {
+  const t = o.spec?.template;
+  if (t && typeof t === 'object') {
+    defaultPodSpec(t.spec);
+    t.metadata ??= {};
+    t.metadata.creationTimestamp ??= null;
+  }
+}
+
+function validateSelectorAndTemplate(o: KObject, needSelector = true): FieldError[] {
+  const errs: FieldError[] = [];
+  const sel = o.spec?.selector;
+  if (needSelector) errs.push(...required(sel, 'spec.selector'));
+  if (sel && !sel.matchLabels && !sel.matchExpressions) errs.push({ field: 'spec.selector', type: 'FieldValueInvalid', message: 'Invalid value: empty selector is invalid for deployment' });
+  const labels = o.spec?.template?.metadata?.labels ?? {};
+  if (sel?.matchLabels) {
+    for (const [k, v] of Object.entries(sel.matchLabels)) {
+      if (labels[k] !== v) {
+        errs.push({ field: 'spec.template.metadata.labels', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\`` });
+        break;
+      }
+    }
+  }
+  errs.push(...validatePodSpec(o.spec?.template?.spec, 'spec.template.spec'));
+  return errs;
+}
+
+function validateReplicas(o: KObject): FieldError[] {
+  const r = o.spec?.replicas;
+  return typeof r === 'number' && r < 0 ? [{ field: 'spec.replicas', type: 'FieldValueInvalid', message: `Invalid value: ${r}: must be greater than or equal to 0` }] : [];
+}
+
+const scale = { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas', selectorPath: 'spec.selector' };
+
+export const deploymentType = defineType({
+  group: 'apps',
+  version: 'v1',
+  kind: 'Deployment',
+  plural: 'deployments',
+  shortNames: ['deploy'],
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  scale,
+  ...schemaOf('apps', 'apps', 'v1', 'Deployment', 'Deployment enables declarative updates for Pods and ReplicaSets.', {
+    spec: define(
+      'io.k8s.api.apps.v1.DeploymentSpec',
+      obj(
+        {
+          replicas: int('Number of desired pods. Defaults to 1.'),
+          selector: labelSelector,
+          template: podTemplateSpec,
+          strategy: define(
+            'io.k8s.api.apps.v1.DeploymentStrategy',
+            obj(
+              {
+                type: str('Type of deployment. Can be "Recreate" or "RollingUpdate". Default is RollingUpdate.'),
+                rollingUpdate: obj(
+                  { maxUnavailable: intOrStr('The maximum number of pods that can be unavailable during the update.'), maxSurge: intOrStr('The maximum number of pods that can be scheduled above the desired number of pods.') },
+                  { description: 'Rolling update config params. Present only if DeploymentStrategyType = RollingUpdate.' },
+                ),
+              },
+              { description: 'DeploymentStrategy describes how to replace existing pods with new ones.', patchStrategy: 'retainKeys' },
+            ),
+          ),
+          minReadySeconds: int(),
+          revisionHistoryLimit: int('The number of old ReplicaSets to retain to allow rollback. Defaults to 10.'),
+          paused: bool('Indicates that the deployment is paused.'),
+          progressDeadlineSeconds: int('The maximum time in seconds for a deployment to make progress before it is considered to be failed. Defaults to 600s.'),
+        },
+        { required: ['selector', 'template'], description: 'DeploymentSpec is the specification of the desired behavior of the Deployment.' },
+      ),
+    ),
+    status: loose('Most recently observed status of the Deployment.'),
+  }),
+  defaults(o) {
+    const s = (o.spec ??= {});
+    s.replicas ??= 1;
+    s.strategy ??= {};
+    s.strategy.type ??= 'RollingUpdate';
+    if (s.strategy.type === 'RollingUpdate') {
+      s.strategy.rollingUpdate ??= {};
+      s.strategy.rollingUpdate.maxUnavailable ??= '25%';
+      s.strategy.rollingUpdate.maxSurge ??= '25%';
+    }
+    s.revisionHistoryLimit ??= 10;
+    s.progressDeadlineSeconds ??= 600;
+    defaultTemplate(o);
+  },
+  validate: (o) => [...validateReplicas(o), ...validateSelectorAndTemplate(o)],
+  columns: [
+    nameColumn,
+    col('Ready', (o) => ratio(o.status?.readyReplicas, o.spec?.replicas)),
+    col('Up-to-date', (o) => o.status?.updatedReplicas ?? 0, 0, 'integer'),
+    col('Available', (o) => o.status?.availableReplicas ?? 0, 0, 'integer'),
+    ageColumn,
+    ...wideCols,
+  ],
+});
+
+export const replicaSetType = defineType({
+  group: 'apps',
+  version: 'v1',
+  kind: 'ReplicaSet',
+  plural: 'replicasets',
+  shortNames: ['rs'],
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  scale,
+  ...schemaOf('apps', 'apps', 'v1', 'ReplicaSet', 'ReplicaSet ensures that a specified number of pod replicas are running at any given time.', {
+    spec: obj({ replicas: int(), minReadySeconds: int(), selector: labelSelector, template: podTemplateSpec }, { required: ['selector'] }),
+    status: loose(),
+  }),
+  defaults(o) {
+    o.spec ??= {};
+    o.spec.replicas ??= 1;
+    defaultTemplate(o);
+  },
+  validate: (o) => [...validateReplicas(o), ...validateSelectorAndTemplate(o)],
+  columns: [
+    nameColumn,
+    col('Desired', (o) => o.spec?.replicas ?? 0, 0, 'integer'),
+    col('Current', (o) => o.status?.replicas ?? 0, 0, 'integer'),
+    col('Ready', (o) => o.status?.readyReplicas ?? 0, 0, 'integer'),
+    ageColumn,
+    ...wideCols,
+  ],
+});
+
+export const statefulSetType = defineType({
+  group: 'apps',
+  version: 'v1',
+  kind: 'StatefulSet',
+  plural: 'statefulsets',
+  shortNames: ['sts'],
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  scale,
+  ...schemaOf('apps', 'apps', 'v1', 'StatefulSet', 'StatefulSet represents a set of pods with consistent identities.', {
+    spec: obj(
+      {
+        replicas: int(),
+        selector: labelSelector,
+        template: podTemplateSpec,
+        volumeClaimTemplates: arr(loose()),
+        serviceName: str(),
+        podManagementPolicy: str(),
+        updateStrategy: loose(),
+        revisionHistoryLimit: int(),
+        minReadySeconds: int(),
+        persistentVolumeClaimRetentionPolicy: loose(),
+        ordinals: loose(),
+      },
+      { required: ['selector', 'template'] },
+    ),
+    status: loose(),
+  }),
+  defaults(o) {
+    const s = (o.spec ??= {});
+    s.replicas ??= 1;
+    s.podManagementPolicy ??= 'OrderedReady';
+    s.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+    s.revisionHistoryLimit ??= 10;
+    s.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
+    defaultTemplate(o);
+  },
+  validate: (o) => [...validateReplicas(o), ...validateSelectorAndTemplate(o)],
+  columns: [nameColumn, col('Ready', (o) => ratio(o.status?.readyReplicas, o.spec?.replicas)), ageColumn, col('Containers', containerNames, 1), col('Images', images, 1)],
+});
+
+export const daemonSetType = defineType({
+  group: 'apps',
+  version: 'v1',
+  kind: 'DaemonSet',
+  plural: 'daemonsets',
+  shortNames: ['ds'],
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  ...schemaOf('apps', 'apps', 'v1', 'DaemonSet', 'DaemonSet represents the configuration of a daemon set.', {
+    spec: obj({ selector: labelSelector, template: podTemplateSpec, updateStrategy: loose(), minReadySeconds: int(), revisionHistoryLimit: int() }, { required: ['selector', 'template'] }),
+    status: loose(),
+  }),
+  defaults(o) {
+    const s = (o.spec ??= {});
+    s.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+    s.revisionHistoryLimit ??= 10;
+    defaultTemplate(o);
+  },
+  validate: (o) => validateSelectorAndTemplate(o),
+  columns: [
+    nameColumn,
+    col('Desired', (o) => o.status?.desiredNumberScheduled ?? 0, 0, 'integer'),
+    col('Current', (o) => o.status?.currentNumberScheduled ?? 0, 0, 'integer'),
+    col('Ready', (o) => o.status?.numberReady ?? 0, 0, 'integer'),
+    col('Up-to-date', (o) => o.status?.updatedNumberScheduled ?? 0, 0, 'integer'),
+    col('Available', (o) => o.status?.numberAvailable ?? 0, 0, 'integer'),
+    col('Node Selector', (o) => Object.entries(o.spec?.template?.spec?.nodeSelector ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') || '<none>'),
+    ageColumn,
+    ...wideCols,
+  ],
+});
+
+export const controllerRevisionType = defineType({
+  group: 'apps',
+  version: 'v1',
+  kind: 'ControllerRevision',
+  plural: 'controllerrevisions',
+  namespaced: true,
+  hasSpec: false,
+  ...schemaOf('apps', 'apps', 'v1', 'ControllerRevision', 'ControllerRevision implements an immutable snapshot of state data.', { data: loose(), revision: int64() }),
+  validate: (o) => required(o.revision, 'revision'),
+  columns: [nameColumn, col('Controller', (o) => { const r = (o.metadata?.ownerReferences ?? [])[0]; return r ? `${String(r.kind).toLowerCase()}.${r.apiVersion.split('/')[0]}/${r.name}` : '<none>'; }), col('Revision', (o) => o.revision ?? 0, 0, 'integer'), ageColumn],
+});
+
+function jobStatus(o: KObject): string {
+  const conds: any[] = o.status?.conditions ?? [];
+  const done = (t: string) => conds.some((c) => c.type === t && c.status === 'True');
+  if (done('Complete')) return 'Complete';
+  if (done('Failed')) return 'Failed';
+  if (o.metadata?.deletionTimestamp) return 'Terminating';
+  if (done('Suspended')) return 'Suspended';
+  return 'Running';
+}
+
+function jobDuration(o: KObject, now: number): string {
+  const start = o.status?.startTime;
+  if (!start) return '';
+  const end = o.status?.completionTime ? Date.parse(o.status.completionTime) : now;
+  return humanDuration(end - Date.parse(start));
+}
+
+const jobSpec = define(
+  'io.k8s.api.batch.v1.JobSpec',
+  obj(
+    {
+      parallelism: int(),
+      completions: int(),
+      activeDeadlineSeconds: int64(),
+      podFailurePolicy: loose(),
+      successPolicy: loose(),
+      backoffLimit: int('Specifies the number of retries before marking this job failed. Defaults to 6.'),
+      backoffLimitPerIndex: int(),
+      maxFailedIndexes: int(),
+      selector: labelSelector,
+      manualSelector: bool(),
+      template: podTemplateSpec,
+      ttlSecondsAfterFinished: int(),
+      completionMode: str(),
+      suspend: bool(),
+      podReplacementPolicy: str(),
+      managedBy: str(),
+    },
+    { required: ['template'], description: 'JobSpec describes how the job execution will look like.' },
+  ),
+);
+
+function defaultJobSpec(s: any): void {
+  if (!s || typeof s !== 'object') return;
+  s.parallelism ??= 1;
+  s.completions ??= 1;
+  s.backoffLimit ??= 6;
+  s.completionMode ??= 'NonIndexed';
+  s.suspend ??= false;
+  s.podReplacementPolicy ??= 'TerminatingOrFailed';
+  defaultPodSpec(s.template?.spec);
+  if (s.template?.spec) s.template.spec.restartPolicy = s.template.spec.restartPolicy === 'Always' ? 'Always' : s.template.spec.restartPolicy;
+}
+
+function validateJobTemplate(s: any, path: string): FieldError[] {
+  const errs = validatePodSpec(s?.template?.spec, `${path}.template.spec`);
+  const rp = s?.template?.spec?.restartPolicy;
+  if (rp !== 'OnFailure' && rp !== 'Never') {
+    errs.push({ field: `${path}.template.spec.restartPolicy`, type: 'FieldValueNotSupported', message: `Unsupported value: "${String(rp)}": supported values: "OnFailure", "Never"` });
+  }
+  return errs;
+}
+
+export const jobType = defineType({
+  group: 'batch',
+  version: 'v1',
+  kind: 'Job',
+  plural: 'jobs',
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  ...schemaOf('batch', 'batch', 'v1', 'Job', 'Job represents the configuration of a single job.', { spec: jobSpec, status: loose() }),
+  defaults(o) {
+    // Jobs default the pod template's restartPolicy to nothing: it must be set by the user.
+    const rp = o.spec?.template?.spec?.restartPolicy;
+    defaultJobSpec(o.spec);
+    if (o.spec?.template?.spec && rp === undefined) delete o.spec.template.spec.restartPolicy;
+  },
+  validate: (o) => validateJobTemplate(o.spec, 'spec'),
+  columns: [
+    nameColumn,
+    col('Status', jobStatus),
+    col('Completions', (o) => `${o.status?.succeeded ?? 0}/${o.spec?.completions ?? 1}`),
+    col('Duration', jobDuration),
+    ageColumn,
+    ...wideCols,
+  ],
+  fieldSelectors: { 'status.successful': (o) => String(o.status?.succeeded ?? 0) },
+});
+
+export const cronJobType = defineType({
+  group: 'batch',
+  version: 'v1',
+  kind: 'CronJob',
+  plural: 'cronjobs',
+  shortNames: ['cj'],
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  ...schemaOf('batch', 'batch', 'v1', 'CronJob', 'CronJob represents the configuration of a single cron job.', {
+    spec: obj(
+      {
+        schedule: str('The schedule in Cron format.'),
+        timeZone: str(),
+        startingDeadlineSeconds: int64(),
+        concurrencyPolicy: str(),
+        suspend: bool(),
+        jobTemplate: obj({ metadata: loose(), spec: jobSpec }),
+        successfulJobsHistoryLimit: int(),
+        failedJobsHistoryLimit: int(),
+      },
+      { required: ['schedule', 'jobTemplate'] },
+    ),
+    status: loose(),
+  }),
+  defaults(o) {
+    const s = (o.spec ??= {});
+    s.concurrencyPolicy ??= 'Allow';
+    s.suspend ??= false;
+    s.successfulJobsHistoryLimit ??= 3;
+    s.failedJobsHistoryLimit ??= 1;
+    const rp = s.jobTemplate?.spec?.template?.spec?.restartPolicy;
+    defaultJobSpec(s.jobTemplate?.spec);
+    if (s.jobTemplate?.spec?.template?.spec && rp === undefined) delete s.jobTemplate.spec.template.spec.restartPolicy;
+  },
+  validate(o) {
+    const errs = required(o.spec?.schedule, 'spec.schedule');
+    if (typeof o.spec?.schedule === 'string' && o.spec.schedule && !o.spec.schedule.startsWith('@') && o.spec.schedule.trim().split(/\s+/).length !== 5) {
+      errs.push({ field: 'spec.schedule', type: 'FieldValueInvalid', message: `Invalid value: "${o.spec.schedule}": expected exactly 5 fields` });
+    }
+    errs.push(...validateJobTemplate(o.spec?.jobTemplate?.spec, 'spec.jobTemplate.spec'));
+    return errs;
+  },
+  columns: [
+    nameColumn,
+    col('Schedule', (o) => o.spec?.schedule ?? ''),
+    col('Timezone', (o) => o.spec?.timeZone ?? '<none>'),
+    col('Suspend', (o) => String(o.spec?.suspend ?? false)),
+    col('Active', (o) => (o.status?.active ?? []).length, 0, 'integer'),
+    col('Last Schedule', (o, now) => (o.status?.lastScheduleTime ? humanDuration(now - Date.parse(o.status.lastScheduleTime)) : '<none>')),
+    ageColumn,
+    col('Containers', containerNames, 1),
+    col('Images', images, 1),
+    col('Selector', () => '<none>', 1),
+  ],
+});
+
+export const hpaType = defineType({
+  group: 'autoscaling',
+  version: 'v2',
+  kind: 'HorizontalPodAutoscaler',
+  plural: 'horizontalpodautoscalers',
+  shortNames: ['hpa'],
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  ...schemaOf('autoscaling', 'autoscaling', 'v2', 'HorizontalPodAutoscaler', 'HorizontalPodAutoscaler is the configuration for a horizontal pod autoscaler.', {
+    spec: obj(
+      {
+        scaleTargetRef: obj({ apiVersion: str(), kind: str(), name: str() }, { required: ['kind', 'name'] }),
+        minReplicas: int(),
+        maxReplicas: int(),
+        metrics: arr(loose()),
+        behavior: loose(),
+      },
+      { required: ['scaleTargetRef', 'maxReplicas'] },
+    ),
+    status: loose(),
+  }),
+  defaults(o) {
+    o.spec ??= {};
+    o.spec.minReplicas ??= 1;
+  },
+  validate(o) {
+    const errs = [...required(o.spec?.scaleTargetRef?.name, 'spec.scaleTargetRef.name'), ...required(o.spec?.maxReplicas, 'spec.maxReplicas')];
+    if ((o.spec?.maxReplicas ?? 1) < (o.spec?.minReplicas ?? 1)) errs.push({ field: 'spec.maxReplicas', type: 'FieldValueInvalid', message: `Invalid value: ${o.spec.maxReplicas}: must be greater than or equal to \`minReplicas\`` });
+    return errs;
+  },
+  columns: [
+    nameColumn,
+    col('Reference', (o) => `${o.spec?.scaleTargetRef?.kind ?? ''}/${o.spec?.scaleTargetRef?.name ?? ''}`),
+    col('Targets', (o) => ((o.spec?.metrics ?? []).length ? '<unknown>' : '<none>')),
+    col('MinPods', (o) => o.spec?.minReplicas ?? 1, 0, 'integer'),
+    col('MaxPods', (o) => o.spec?.maxReplicas ?? 0, 0, 'integer'),
+    col('Replicas', (o) => o.status?.currentReplicas ?? 0, 0, 'integer'),
+    ageColumn,
+  ],
+});

@@ -1,0 +1,68 @@
+// Who is calling: a client certificate signed by the cluster CA (CN = user,
+// O = groups) or a bearer token from the static token file. Anyone else is
+// anonymous and gets 401 (health and version endpoints excepted).
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { readFile } from 'node:fs/promises';
+import { timingSafeEqual } from 'node:crypto';
+import { TugError } from '../../errdefs.js';
+
+export interface UserInfo {
+  name: string;
+  uid?: string;
+  groups: string[];
+}
+
+export interface TokenEntry {
+  token: string;
+  user: UserInfo;
+}
+
+/** Parses Kubernetes' static token file: token,user,uid,"group1,group2". */
+export async function loadTokenFile(path: string): Promise<TokenEntry[]> {
+  const text = await readFile(path, 'utf8');
+  const out: TokenEntry[] = [];
+  for (const line of text.split('\n')) {
+    const l = line.trim();
+    if (!l || l.startsWith('#')) continue;
+    const m = l.match(/^([^,]+),([^,]+),([^,]*)(?:,"?([^"]*)"?)?$/);
+    if (!m) continue;
+    out.push({ token: m[1], user: { name: m[2], uid: m[3] || undefined, groups: m[4] ? m[4].split(',').map((g) => g.trim()).filter(Boolean) : [] } });
+  }
+  return out;
+}
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+export class Authenticator {
+  constructor(private tokens: TokenEntry[]) {}
+
+  setTokens(tokens: TokenEntry[]): void {
+    this.tokens = tokens;
+  }
+
+  authenticate(req: IncomingMessage): UserInfo | null {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) {
+      const given = Buffer.from(auth.slice(7).trim());
+      for (const t of this.tokens) {
+        const want = Buffer.from(t.token);
+        if (want.length === given.length && timingSafeEqual(want, given)) return withAuthenticated(t.user);
+      }
+      throw new TugError('unauthorized', 'Unauthorized');
+    }
+    const sock = req.socket as TLSSocket;
+    if (sock.authorized) {
+      const cert = sock.getPeerCertificate();
+      const cn = cert?.subject?.CN;
+      if (cn) return withAuthenticated({ name: Array.isArray(cn) ? cn[0] : cn, groups: asList(cert.subject.O) });
+    }
+    return null;
+  }
+}
+
+function withAuthenticated(u: UserInfo): UserInfo {
+  return { ...u, groups: [...new Set([...u.groups, 'system:authenticated'])] };
+}
+
+export const anonymousPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);

@@ -1,0 +1,88 @@
+// Assembles the control plane for `tug server`: store, certificates, object
+// machinery, in-process controllers, bootstrap objects and the HTTPS API.
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { openStore, type Store } from '../storage/store.js';
+import { TypeRegistry } from '../api/registry.js';
+import { ObjectStore } from './object-store.js';
+import { ensurePki, writeKubeconfig } from './pki.js';
+import { Authenticator, loadTokenFile } from './authn.js';
+import { RbacAuthorizer } from './rbac.js';
+import { ApiServer } from './server.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { serviceHooks, firstServiceIp } from './service-allocator.js';
+import { bootstrapCluster } from './bootstrap.js';
+
+export interface ClusterServerOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  bind?: string;
+  store?: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
+  serviceCidr?: string;
+}
+
+export interface ClusterServer {
+  url: string;
+  port: number;
+  kubeconfig: string;
+  adminToken: string;
+  objects: ObjectStore;
+  close(): Promise<void>;
+}
+
+export async function startClusterServer(opts: ClusterServerOptions): Promise<ClusterServer> {
+  const bind = opts.bind ?? '127.0.0.1';
+  const serviceCidr = opts.serviceCidr ?? '10.96.0.0/12';
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  const storeOpts = opts.store ?? { kind: 'sqlite' };
+  const store: Store =
+    storeOpts.kind === 'sqlite' ? await openStore({ kind: 'sqlite', path: join(opts.dataDir, 'state.db') }) : await openStore({ kind: 'etcd', endpoints: storeOpts.endpoints, prefix: storeOpts.prefix });
+  let api: ApiServer | undefined;
+  let gc: GarbageCollector | undefined;
+  try {
+    const pki = await ensurePki(opts.dataDir, bind);
+    const objects = new ObjectStore(store, new TypeRegistry());
+    objects.registerHooks('Service', serviceHooks(objects, { serviceCidr }));
+    objects.registerHooks('Namespace', {
+      beforeCreate: async (o) => {
+        o.spec ??= {};
+        o.spec.finalizers ??= ['kubernetes'];
+      },
+    });
+    // Every namespace gets a "default" ServiceAccount, as the token controller would make.
+    const saType = objects.registry.lookup('', 'v1', 'serviceaccounts')!;
+    objects.onWrite((t, kind, o) => {
+      if (t.kind === 'Namespace' && kind === 'create' && o.metadata?.name) {
+        objects.create(saType, o.metadata.name, { metadata: { name: 'default' } }, { fieldManager: 'serviceaccount-controller' }).catch(() => undefined);
+      }
+    });
+    gc = new GarbageCollector(objects);
+    const authn = new Authenticator(await loadTokenFile(pki.tokenFile));
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, bind, port: opts.port });
+    const url = await api.start();
+    const port = Number(new URL(url).port);
+    await bootstrapCluster(objects, firstServiceIp(serviceCidr), port);
+    gc.start();
+    const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
+    const server = api;
+    const collector = gc;
+    return {
+      url,
+      port,
+      kubeconfig,
+      adminToken: pki.adminToken,
+      objects,
+      async close() {
+        collector.stop();
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    gc?.stop();
+    await api?.close();
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,52 @@
+// Request bodies in (JSON or YAML, size-capped) and responses out (JSON,
+// Status errors, Warning headers) for the API server.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { TugError } from '../../errdefs.js';
+import { statusFromError } from './status.js';
+import { badRequest } from './status.js';
+
+/** Kubernetes' own request limit is 3 MiB for objects. */
+const MAX_BODY = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    const b = c as Buffer;
+    size += b.length;
+    if (size > MAX_BODY) throw new TugError('too-large', 'Request entity too large: limit is 3145728');
+    chunks.push(b);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return undefined;
+  const ct = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  try {
+    if (ct.includes('yaml')) return parseYaml(text);
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`the request body could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json', warnings: string[] = []): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | string[]> = { 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(text)), 'Cache-Control': 'no-cache, private' };
+  if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const status = statusFromError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, status.code, status);
+}
+
+export function sendText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}

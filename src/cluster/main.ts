@@ -1,0 +1,94 @@
+// `tug server` and `tug agent`: argument parsing and process lifetime only;
+// the control plane itself is assembled in apiserver/cluster-server.ts.
+import { parseArgs } from 'node:util';
+import { invalid, messageOf } from '../errdefs.js';
+import { startClusterServer } from './apiserver/cluster-server.js';
+
+const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
+
+Runs a Kubernetes-compatible control plane (API server with SQLite or etcd
+storage). Writes DIR/kubeconfig (admin client certificate) for kubectl.
+
+Options:
+  --data-dir DIR          state, certificates and kubeconfig (required)
+  --port N                HTTPS port of the API (default 6443; 0 = any free port)
+  --bind ADDR             address to listen on (default 127.0.0.1)
+  --store sqlite|etcd     storage backend (default sqlite: DIR/state.db)
+  --etcd-endpoints URLS   comma-separated etcd client URLs (with --store etcd)
+  --service-cidr CIDR     range for Service cluster IPs (default 10.96.0.0/12)
+  --no-agent              do not start the embedded node agent. (The node agent
+                          is not part of this build yet, so it never starts.)
+  -h, --help              show this help
+`;
+
+export interface ParsedServerArgs {
+  dataDir: string;
+  port: number;
+  bind: string;
+  store: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[] };
+  serviceCidr: string;
+  noAgent: boolean;
+}
+
+export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        'data-dir': { type: 'string' },
+        port: { type: 'string', default: '6443' },
+        bind: { type: 'string', default: '127.0.0.1' },
+        store: { type: 'string', default: 'sqlite' },
+        'etcd-endpoints': { type: 'string' },
+        'service-cidr': { type: 'string', default: '10.96.0.0/12' },
+        'no-agent': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw invalid(`tug server: ${messageOf(err)}`);
+  }
+  if (values.help) return 'help';
+  if (!values['data-dir']) throw invalid('tug server: --data-dir is required');
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid(`tug server: --port "${values.port}" is not a port number`);
+  let store: ParsedServerArgs['store'];
+  if (values.store === 'sqlite') store = { kind: 'sqlite' };
+  else if (values.store === 'etcd') {
+    const endpoints = (values['etcd-endpoints'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    if (!endpoints.length) throw invalid('tug server: --store etcd needs --etcd-endpoints');
+    store = { kind: 'etcd', endpoints };
+  } else throw invalid(`tug server: --store must be sqlite or etcd, not "${values.store}"`);
+  return { dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']! };
+}
+
+export async function runServerCommand(argv: string[]): Promise<void> {
+  let args;
+  try {
+    args = parseServerArgs(argv);
+  } catch (err) {
+    process.stderr.write(`${messageOf(err)}\n\n${serverHelp}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args === 'help') {
+    process.stdout.write(serverHelp);
+    return;
+  }
+  const server = await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr });
+  process.stdout.write(`tug server: API listening on ${server.url}\ntug server: kubeconfig written to ${server.kubeconfig}\n`);
+  if (!args.noAgent) process.stdout.write('tug server: the embedded node agent is not available in this build; running control plane only\n');
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  await server.close();
+}
+
+export async function runAgentCommand(_argv: string[]): Promise<void> {
+  process.stderr.write('tug agent: the node agent is not implemented yet\n');
+  process.exitCode = 1;
+}
