@@ -13,10 +13,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { BlobStore } from '../store/blob-store.js';
 import { Mutex } from '../store/mutex.js';
 import { LayerStore } from '../snapshot/layer-store.js';
+import { writeLayerDiff } from '../snapshot/layer-diff.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 import { conflict, invalid, notFound, TugError } from '../errdefs.js';
 import { compressionOfFile, diffIdOfFile, isDigest } from '../oci/digest.js';
-import { MediaTypes, type OciHistory, type OciImageConfig, type OciManifest } from '../oci/image-spec.js';
+import { MediaTypes, type OciContainerConfig, type OciHistory, type OciImageConfig, type OciManifest } from '../oci/image-spec.js';
 import {
   DEFAULT_DOMAIN,
   familiarName,
@@ -310,6 +311,49 @@ export class ImageStore {
         addImage: (config, layers, ref, opts) => this.addImage(config, layers, ref, opts),
         tag: (id, ref) => this.tag(id, ref),
       });
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * `docker commit`: a new image = `base` (or nothing) + the changes in a
+   * container's overlay upper dir as one more layer. `config` is the container
+   * config to record (defaults to the base image's), then `changes` apply.
+   */
+  async commit(
+    base: ImageRecord | null,
+    upperDir: string,
+    opts: { ref?: string; changes?: string[]; comment?: string; author?: string; createdBy?: string; config?: OciContainerConfig } = {},
+  ): Promise<ImageRecord> {
+    const ref = opts.ref ? familiarName(parseTagReference(opts.ref)) : undefined;
+    const containerConfig = applyChanges(opts.config ?? base?.config.config ?? {}, opts.changes ?? []);
+    const work = join(this.tmpDir, `commit-${randomHex()}`);
+    try {
+      const tarPath = join(work, 'layer.tar');
+      const diff = await writeLayerDiff(upperDir, tarPath, join(work, 'scratch'));
+      const created = new Date().toISOString();
+      const baseCfg = base?.config;
+      const history: OciHistory[] = [...(baseCfg?.history ?? [])];
+      const entry: OciHistory = { created, created_by: opts.createdBy ?? '' };
+      if (opts.comment) entry.comment = opts.comment;
+      if (opts.author) entry.author = opts.author;
+      history.push(entry);
+      const config: OciImageConfig = {
+        architecture: baseCfg?.architecture ?? 'amd64',
+        os: baseCfg?.os ?? 'linux',
+        ...(baseCfg?.variant ? { variant: baseCfg.variant } : {}),
+        created,
+        ...(opts.author ? { author: opts.author } : {}),
+        config: containerConfig,
+        rootfs: { type: 'layers', diff_ids: [...(baseCfg?.rootfs.diff_ids ?? []), diff.diffId] },
+        history,
+      };
+      const layers: LayerBlobInput[] = [
+        ...(base?.layers ?? []).map((l) => ({ digest: l.digest, mediaType: l.mediaType })),
+        { path: tarPath, mediaType: MediaTypes.ociLayer },
+      ];
+      return await this.addImage(config, layers, ref);
     } finally {
       await rm(work, { recursive: true, force: true });
     }
