@@ -267,9 +267,10 @@ export class BridgeNetwork {
   }
 
   /**
-   * DEL in reverse, then remove what a DEL cut short by a crash could have
-   * left (the plugins' per-container chains are named from network+id, so they
-   * can be found without the plugins), then the namespace and the record.
+   * DEL in reverse, then remove what the plugins could not because a crash or
+   * reboot took their inputs (the per-container chains are named from
+   * network+id, so they are found without the plugins), then the namespace and
+   * the record.
    * A failing DEL keeps the record so a retry (or destroy) can finish the job.
    */
   private async teardown(rec: AttachmentRecord): Promise<void> {
@@ -277,8 +278,17 @@ export class BridgeNetwork {
     // A namespace file left unmounted (reboot) is not a netns to the plugins; a
     // missing one is, by the CNI spec, "already gone" and DEL goes on.
     if (!mounted) await removeNetns(rec.netnsPath);
-    // An ADD cut short before the bridge reported back: ask the namespace.
-    const ip = BridgeNetwork.ipOf(rec) ?? (mounted ? await addressInNetns(rec.netnsPath, rec.ifName) : undefined);
+    // An ADD cut short before its result was recorded: the firewall plugin's DEL
+    // cannot know the address, so find it in the namespace and drop its
+    // FORWARD accepts here, while the lease still keeps the address ours (after
+    // the bridge DEL another container may get it, and its rules must stay).
+    const ip = BridgeNetwork.ipOf(rec) ? undefined : mounted ? await addressInNetns(rec.netnsPath, rec.ifName) : undefined;
+    if (ip && (await chainExists('filter', 'CNI-FORWARD'))) {
+      await deleteRulesWhere('filter', (argv) => {
+        if (argv[1] !== 'CNI-FORWARD') return false;
+        return optionValue(argv, '-s') === `${ip}/32` || optionValue(argv, '-d') === `${ip}/32`;
+      });
+    }
     await confListDel(rec.confList, this.target(rec), rec.result);
     await runCniPlugin({
       command: 'DEL',
@@ -291,12 +301,6 @@ export class BridgeNetwork {
     const name = rec.confList.name;
     await removeChain('nat', cniChainName(name, rec.containerId));
     await removeChain('nat', cniChainName(name, rec.containerId, 'DN-'));
-    if (ip && (await chainExists('filter', 'CNI-FORWARD'))) {
-      await deleteRulesWhere('filter', (argv) => {
-        if (argv[1] !== 'CNI-FORWARD') return false;
-        return optionValue(argv, '-s') === `${ip}/32` || optionValue(argv, '-d') === `${ip}/32`;
-      });
-    }
     await removeNetns(rec.netnsPath);
     await this.records.remove(rec.containerId);
   }
