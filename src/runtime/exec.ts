@@ -18,6 +18,7 @@ import { spawnConmon } from './conmon/spawn-conmon.js';
 import { connectAttach, type AttachedStreams } from './conmon/attach-socket.js';
 import { resizeViaCtl } from './conmon/ctl-fifo.js';
 import { runcMessage, startFailureExitCode } from './runc-error.js';
+import { readExitFile } from './exit-file.js';
 import { internal } from '../errdefs.js';
 
 export interface ExecProcess {
@@ -130,7 +131,8 @@ export async function startExec(ctx: ExecContext, p: ExecProcess, io: { tty: boo
   const exitCode = h.sync
     .next()
     .then((m) => m.data)
-    .catch(() => -1);
+    // conmon also leaves the status in the session's exit dir
+    .catch(async () => (await readExitFile(join(exitDir, ctx.containerId)))?.exitCode ?? 255);
   const waited = Promise.all([exitCode, streams.ended]).then(async ([code]) => {
     h.closeAll();
     await cleanup();

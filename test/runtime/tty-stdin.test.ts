@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { isKind } from '../../src/errdefs.js';
 import { makeBundle, randomId, collect, until, cgroupLeftovers } from './bundle-helper.js';
@@ -66,14 +67,16 @@ async function resize_isConflict(rt: Runtime, id: string): Promise<void> {
   await assert.rejects(rt.resize(id, 80, 24), (e: unknown) => isKind(e, 'conflict'));
 }
 
-test('output-only attach sees output; stdin stays closed to it', async () => {
+test('output-only attach sees output; stdin stays closed to it; deep state dirs work', async () => {
   const b = await makeBundle(['sh', '-c', 'echo one; echo two']);
-  const rt = new Runtime({ stateDir: b.stateDir });
+  // far beyond the 108-byte unix socket path limit
+  const rt = new Runtime({ stateDir: join(b.dir, 'a'.repeat(80), 'b'.repeat(80)) });
   const id = randomId();
   try {
     await rt.create(id, { bundleDir: b.bundleDir, tty: false, openStdin: false, logPath: b.logPath });
     const a = await rt.attach(id, { stdin: true }); // container has no stdin: none offered
     assert.equal(a.stdin, null);
+    assert.ok(join(rt.layout.containerDir(id), 'attach').length > 108);
     const out = collect(a.stdout);
     await rt.start(id);
     assert.equal((await rt.waitExit(id)).exitCode, 0);
