@@ -155,3 +155,19 @@ test('environment: PATH and HOSTNAME defaults, user values win, ulimits and host
   assert.match(r.stdout, /^321$/m);
   assert.match(r.stdout, /^example\.test$/m);
 });
+
+test('--device passes a host node through with its cgroup permissions; other nodes stay closed', async () => {
+  // An unbound loop device is not in the default allow-list; opening it (writing nothing) is harmless.
+  const script = ['sh', '-c', 'stat -c "%F %t:%T" /dev/myloop; (: < /dev/myloop) && echo READ-OK; (: > /dev/myloop) 2>/dev/null && echo WRITE-OK || echo WRITE-DENIED'];
+  const device = (perms: string) => ({ devices: [{ PathOnHost: '/dev/loop7', PathInContainer: '/dev/myloop', CgroupPermissions: perms }] });
+  const rw = await runContainer(sb, script, device('rwm'));
+  assert.match(rw.stdout, /block special file 7:7/);
+  assert.match(rw.stdout, /READ-OK/);
+  assert.match(rw.stdout, /WRITE-OK/);
+  const ro = await runContainer(sb, script, device('r'));
+  assert.match(ro.stdout, /READ-OK/);
+  assert.match(ro.stdout, /WRITE-DENIED/);
+  // mknod is allowed (as in Docker) but the device cgroup refuses to open what is not on the list.
+  const other = await runContainer(sb, ['sh', '-c', 'mknod /tmp/blk b 7 7 && (: < /tmp/blk) 2>&1; true']);
+  assert.match(other.stdout, /not permitted/i);
+});
