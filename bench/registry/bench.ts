@@ -1,0 +1,146 @@
+// Push then pull a 5-layer image of ~600 MB of random bytes with skopeo, to
+// tug's registry and to CNCF Distribution (Debian's docker-registry), side by
+// side; print MB/s and each server's peak RSS (VmHWM).
+//   node dist/bench/registry/bench.js [--mb 600] [--layers 5]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { readFile, rm, writeFile, mkdir, stat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildOciLayout, skopeo, tempDir } from '../../test/registry/helpers.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, def: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+};
+const totalMb = flag('--mb', 600);
+const layers = flag('--layers', 5);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUp(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`${url}/v2/`);
+      if (r.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 'NaN');
+  return kb / 1024;
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) n += (await stat(join(e.parentPath ?? (e as { path?: string }).path ?? dir, e.name))).size;
+  }
+  return n;
+}
+
+interface Result {
+  name: string;
+  pushMBs: number;
+  pullMBs: number;
+  rssMb: number;
+}
+
+async function measure(name: string, hostPort: string, pid: number, layout: string, bytes: number, work: string): Promise<Result> {
+  const ref = `docker://${hostPort}/bench/img:v1`;
+  let t = process.hrtime.bigint();
+  await skopeo(['copy', '--dest-tls-verify=false', `oci:${layout}:v1`, ref]);
+  const pushS = Number(process.hrtime.bigint() - t) / 1e9;
+  const out = join(work, `pull-${name}`);
+  t = process.hrtime.bigint();
+  await skopeo(['copy', '--src-tls-verify=false', ref, `oci:${out}:v1`]);
+  const pullS = Number(process.hrtime.bigint() - t) / 1e9;
+  await rm(out, { recursive: true, force: true });
+  const mb = bytes / 1e6;
+  return { name, pushMBs: mb / pushS, pullMBs: mb / pullS, rssMb: await peakRssMb(pid) };
+}
+
+async function main(): Promise<void> {
+  const work = await tempDir('bench');
+  const children: ChildProcess[] = [];
+  try {
+    const layout = join(work, 'layout');
+    process.stderr.write(`building a ${layers}-layer image of ${totalMb} MB random bytes...\n`);
+    await buildOciLayout(layout, 'v1', { layers, bytesPerLayer: Math.floor((totalMb * 1e6) / layers) });
+    const bytes = await dirBytes(join(layout, 'blobs'));
+
+    // tug, in its own process so its RSS is its own.
+    const tugPort = await freePort();
+    const mainJs = fileURLToPath(new URL('../../src/registry/main.js', import.meta.url));
+    const script = `import(${JSON.stringify(mainJs)}).then(m => m.runRegistryCommand(process.argv.slice(1)))`;
+    const tug = spawn(process.execPath, ['-e', script, 'serve', '--addr', `127.0.0.1:${tugPort}`, '--root', join(work, 'tug-root')], { stdio: 'inherit' });
+    children.push(tug);
+    await waitUp(`http://127.0.0.1:${tugPort}`, tug);
+
+    const distPort = await freePort();
+    await mkdir(join(work, 'dist-root'));
+    const cfg = join(work, 'config.yml');
+    await writeFile(
+      cfg,
+      [
+        'version: 0.1',
+        'log:',
+        '  level: error',
+        'storage:',
+        '  filesystem:',
+        `    rootdirectory: ${join(work, 'dist-root')}`,
+        '  delete:',
+        '    enabled: true',
+        'http:',
+        `  addr: 127.0.0.1:${distPort}`,
+        '',
+      ].join('\n'),
+    );
+    // Its per-request error log (404s on HEAD before each push) would drown the table.
+    const dist = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
+    children.push(dist);
+    await waitUp(`http://127.0.0.1:${distPort}`, dist);
+
+    const results: Result[] = [];
+    results.push(await measure('tug', `127.0.0.1:${tugPort}`, tug.pid!, layout, bytes, work));
+    results.push(await measure('distribution', `127.0.0.1:${distPort}`, dist.pid!, layout, bytes, work));
+
+    const pad = (s: string, n: number) => s.padEnd(n);
+    console.log(`image: ${layers} layers, ${(bytes / 1e6).toFixed(0)} MB (skopeo copy, 127.0.0.1)`);
+    console.log(`${pad('registry', 14)}${pad('push MB/s', 12)}${pad('pull MB/s', 12)}peak RSS MB`);
+    for (const r of results) {
+      console.log(`${pad(r.name, 14)}${pad(r.pushMBs.toFixed(1), 12)}${pad(r.pullMBs.toFixed(1), 12)}${r.rssMb.toFixed(1)}`);
+    }
+  } finally {
+    for (const c of children) {
+      if (c.exitCode === null) {
+        const exited = new Promise((r) => c.once('exit', r));
+        c.kill('SIGTERM');
+        await exited;
+      }
+    }
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
