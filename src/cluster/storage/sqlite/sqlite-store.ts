@@ -1,0 +1,343 @@
+// The embedded backend: a kine-like revision log in one SQLite file (see schema.ts).
+//
+// better-sqlite3 is synchronous; each call is a short indexed statement in WAL
+// mode, which is how k3s runs SQLite too, and it keeps every write's
+// check-and-append inside one BEGIN IMMEDIATE transaction, so concurrent writers
+// in this process and in other processes on the same file cannot lose updates.
+//
+// Watch: a write made through this Store notifies watchers before the write
+// returns (no polling delay). Writes by other processes are found by a 100 ms
+// poll of PRAGMA data_version, which only changes when another connection
+// committed, so an idle poll costs one pragma read.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { alreadyExists, conflict, invalid, notFound } from '../../../errdefs.js';
+import { AutoCompactor, type AutoCompactOptions } from '../auto-compactor.js';
+import { prefixEnd } from '../key-range.js';
+import { gone, type KeyValue, type ListOptions, type ListResult, type Store, type WatchEvent } from '../store.js';
+import { WatchChannel } from '../watch-channel.js';
+import { SCHEMA, applyPragmas, type LogRow } from './schema.js';
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** How often to look for other processes' writes while someone watches. */
+  pollMs?: number;
+  autoCompact?: AutoCompactOptions | false;
+}
+
+/** Rows per compaction transaction, so other writers are never locked out for long. */
+const COMPACT_BATCH = 1000;
+/** Rows read per step when catching watchers up. */
+const PUMP_BATCH = 1000;
+
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  if (!opts.path) throw invalid('sqlite store: path is required');
+  await mkdir(dirname(opts.path), { recursive: true });
+  return new SqliteStore(opts);
+}
+
+type Stmt = Database.Statement<unknown[], unknown>;
+
+class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly stmts: Record<'latest' | 'byId' | 'seq' | 'compactRev' | 'insert' | 'since' | 'dataVersion', Stmt>;
+  private readonly listStmts = new Map<string, Stmt>();
+  private readonly watchers = new Set<WatchChannel>();
+  /** Every log row with id <= pumped has been offered to the watchers. */
+  private pumped: number;
+  private lastDataVersion = 0;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly pollMs: number;
+  private readonly compactor: AutoCompactor | null;
+  private closed = false;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.db = new Database(opts.path);
+    applyPragmas(this.db);
+    this.db.exec(SCHEMA);
+    this.pollMs = opts.pollMs ?? 100;
+    this.stmts = {
+      latest: this.db.prepare('SELECT * FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1'),
+      byId: this.db.prepare('SELECT * FROM kine WHERE id = ?'),
+      // AUTOINCREMENT keeps the highest id ever used here, even after compaction deleted that row.
+      seq: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'kine'").pluck(),
+      compactRev: this.db.prepare("SELECT value FROM kine_meta WHERE key = 'compact_revision'").pluck(),
+      insert: this.db.prepare(
+        'INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, value) VALUES (@id, @name, @created, @deleted, @create_revision, @prev_revision, @value)',
+      ),
+      since: this.db.prepare('SELECT * FROM kine WHERE id > ? AND id <= ? ORDER BY id LIMIT ?'),
+      dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
+    };
+    this.pumped = this.revisionNow();
+    this.compactor = opts.autoCompact === false ? null : new AutoCompactor(() => this.currentRevision(), (r) => this.compact(r), opts.autoCompact);
+  }
+
+  async get(key: string): Promise<KeyValue | null> {
+    const row = this.stmts.latest.get(key) as LogRow | undefined;
+    return row && !row.deleted ? toKv(row) : null;
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    // One read transaction: the revision and the rows come from the same snapshot.
+    return this.db.transaction((): ListResult => {
+      const revision = this.readRevision(opts.revision);
+      const rows = this.listQuery(prefix, opts.startAfter, limit > 0 ? limit + 1 : 0).all(
+        this.listParams(prefix, opts.startAfter, revision, limit > 0 ? limit + 1 : 0),
+      ) as LogRow[];
+      const more = limit > 0 && rows.length > limit;
+      const items = (more ? rows.slice(0, limit) : rows).map(toKv);
+      if (!more) return { items, revision, more };
+      const remaining = this.countQuery(prefix, items[items.length - 1].key).get(
+        this.listParams(prefix, items[items.length - 1].key, revision, 0),
+      ) as number;
+      return { items, revision, more, remaining };
+    }).deferred();
+  }
+
+  async count(prefix: string): Promise<number> {
+    return this.countQuery(prefix, undefined).get(this.listParams(prefix, undefined, Number.MAX_SAFE_INTEGER, 0)) as number;
+  }
+
+  async create(key: string, value: string): Promise<KeyValue> {
+    const row = this.write((prev, id) => {
+      if (prev && !prev.deleted) throw alreadyExists(`key ${key} already exists`);
+      return { id, name: key, created: 1, deleted: 0, create_revision: id, prev_revision: prev?.id ?? 0, value };
+    }, key);
+    return toKv(row);
+  }
+
+  async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
+    const row = this.write((prev, id) => {
+      if (!prev || prev.deleted) throw notFound(`key ${key} not found`);
+      if (prev.id !== expectedModRevision) {
+        throw conflict(`key ${key} was modified: modRevision is ${prev.id}, expected ${expectedModRevision}`);
+      }
+      return { id, name: key, created: 0, deleted: 0, create_revision: prev.create_revision, prev_revision: prev.id, value };
+    }, key);
+    return toKv(row);
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
+    const row = this.write((prev, id) => {
+      if (!prev || prev.deleted) throw notFound(`key ${key} not found`);
+      if (expectedModRevision !== undefined && prev.id !== expectedModRevision) {
+        throw conflict(`key ${key} was modified: modRevision is ${prev.id}, expected ${expectedModRevision}`);
+      }
+      // The tombstone keeps the last value: it is what a DELETE watch event reports.
+      return { id, name: key, created: 0, deleted: 1, create_revision: prev.create_revision, prev_revision: prev.id, value: prev.value };
+    }, key);
+    return toKv(row);
+  }
+
+  watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void, onError: (err: Error) => void): () => void {
+    this.ensureOpen();
+    // Catch up on other processes' writes first, so "now" and the replay end are this moment.
+    this.pump();
+    const start = fromRevision > 0 ? fromRevision : this.pumped;
+    const ch = new WatchChannel(prefix, start, onEvent, onError, (c) => this.watchers.delete(c));
+    const compacted = this.stmts.compactRev.get() as number;
+    if (fromRevision > 0 && fromRevision < compacted) {
+      ch.fail(gone(`watch from revision ${fromRevision}: revisions up to ${compacted} have been compacted`, { compactRevision: compacted }));
+      return () => ch.cancel();
+    }
+    // Replay (start, pumped] synchronously, then join live delivery: nothing can slip in between.
+    let from = start;
+    while (from < this.pumped) {
+      const rows = this.stmts.since.all(from, this.pumped, PUMP_BATCH) as LogRow[];
+      if (rows.length === 0) break;
+      for (const row of rows) if (row.name.startsWith(prefix)) ch.push(this.toEvent(row));
+      from = rows[rows.length - 1].id;
+    }
+    ch.advance(this.pumped);
+    this.watchers.add(ch);
+    this.startPolling();
+    return () => ch.cancel();
+  }
+
+  async currentRevision(): Promise<number> {
+    this.ensureOpen();
+    return this.revisionNow();
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.ensureOpen();
+    const current = this.revisionNow();
+    if (revision > current) throw invalid(`compact: revision ${revision} is in the future (current ${current})`);
+    // In batches of COMPACT_BATCH revisions, each its own short write transaction.
+    const step = this.db.transaction((upTo: number): boolean => {
+      const done = this.stmts.compactRev.get() as number;
+      if (done >= revision) return false;
+      const to = Math.min(upTo, revision);
+      // A row is dead once a newer row for its name exists at or below the compacted revision.
+      this.db.prepare('DELETE FROM kine WHERE id IN (SELECT prev_revision FROM kine WHERE id > ? AND id <= ? AND prev_revision > 0)').run(done, to);
+      // Tombstones at or below it carry nothing a reader at a kept revision needs.
+      this.db.prepare('DELETE FROM kine WHERE deleted = 1 AND id > ? AND id <= ?').run(done, to);
+      this.db.prepare("UPDATE kine_meta SET value = ? WHERE key = 'compact_revision'").run(to);
+      return to < revision;
+    });
+    let upTo = (this.stmts.compactRev.get() as number) + COMPACT_BATCH;
+    while (step.immediate(upTo)) upTo += COMPACT_BATCH;
+    // Watchers of this process that are still behind the compacted revision can no longer be served.
+    this.pump();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.compactor?.stop();
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    for (const ch of [...this.watchers]) ch.cancel();
+    this.db.close();
+  }
+
+  // ---- internals ----
+
+  private ensureOpen(): void {
+    if (this.closed) throw invalid('sqlite store is closed');
+  }
+
+  private revisionNow(): number {
+    return (this.stmts.seq.get() as number | undefined) ?? 0;
+  }
+
+  /** Validates a list revision inside the read transaction. */
+  private readRevision(requested: number | undefined): number {
+    const current = this.revisionNow();
+    if (!requested) return current;
+    const compacted = this.stmts.compactRev.get() as number;
+    if (requested < compacted) {
+      throw gone(`list at revision ${requested}: revisions up to ${compacted} have been compacted`, { compactRevision: compacted });
+    }
+    if (requested > current) throw invalid(`list at revision ${requested}: revision is in the future (current ${current})`);
+    return requested;
+  }
+
+  /**
+   * The check-and-append of one write, in one BEGIN IMMEDIATE transaction: the
+   * write lock is taken before reading, so no other writer (thread or process)
+   * can append between our check and our insert.
+   */
+  private write(make: (prev: LogRow | undefined, id: number) => LogRow, key: string): LogRow {
+    this.ensureOpen();
+    if (!key) throw invalid('key must not be empty');
+    const row = this.db
+      .transaction((): LogRow => {
+        const prev = this.stmts.latest.get(key) as LogRow | undefined;
+        const next = make(prev, this.revisionNow() + 1);
+        this.stmts.insert.run(next);
+        return next;
+      })
+      .immediate();
+    this.pump();
+    return row;
+  }
+
+  private listParams(prefix: string, startAfter: string | undefined, revision: number, limit: number): Record<string, unknown> {
+    const end = prefixEnd(prefix);
+    const params: Record<string, unknown> = { start: prefix, revision };
+    if (end !== null) params.end = end;
+    if (startAfter !== undefined) params.after = startAfter;
+    if (limit > 0) params.limit = limit;
+    return params;
+  }
+
+  private where(prefix: string, startAfter: string | undefined): string {
+    const parts = ['name >= @start', 'id <= @revision'];
+    if (prefixEnd(prefix) !== null) parts.push('name < @end');
+    if (startAfter !== undefined) parts.push('name > @after');
+    return parts.join(' AND ');
+  }
+
+  // SQLite fills bare columns of a MAX() aggregate from the row holding the max,
+  // so this reads the newest row per name at or below @revision in one index scan.
+  private listQuery(prefix: string, startAfter: string | undefined, limit: number): Stmt {
+    const sql =
+      `SELECT MAX(id) AS id, name, created, deleted, create_revision, prev_revision, value FROM kine WHERE ${this.where(prefix, startAfter)} ` +
+      `GROUP BY name HAVING deleted = 0 ORDER BY name${limit > 0 ? ' LIMIT @limit' : ''}`;
+    return this.cachedStmt(sql);
+  }
+
+  private countQuery(prefix: string, startAfter: string | undefined): Stmt {
+    const sql = `SELECT COUNT(*) FROM (SELECT MAX(id), deleted FROM kine WHERE ${this.where(prefix, startAfter)} GROUP BY name HAVING deleted = 0)`;
+    return this.cachedStmt(sql, true);
+  }
+
+  private cachedStmt(sql: string, pluck = false): Stmt {
+    let stmt = this.listStmts.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      if (pluck) stmt.pluck();
+      this.listStmts.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private toEvent(row: LogRow): WatchEvent {
+    if (row.deleted) return { type: 'DELETE', kv: toKv(row), revision: row.id };
+    const event: WatchEvent = { type: 'PUT', kv: toKv(row), revision: row.id };
+    if (!row.created && row.prev_revision > 0) {
+      const prev = this.stmts.byId.get(row.prev_revision) as LogRow | undefined;
+      if (prev) event.prevKv = toKv(prev);
+    }
+    return event;
+  }
+
+  /** Offers every log row newer than `pumped` to the watchers, in revision order. */
+  private pump(): void {
+    if (this.closed) return;
+    const current = this.revisionNow();
+    if (this.watchers.size === 0) {
+      this.pumped = current;
+      return;
+    }
+    const compacted = this.stmts.compactRev.get() as number;
+    for (const ch of this.watchers) {
+      // Another process compacted past rows this watcher has not seen yet.
+      if (ch.position < compacted && this.pumped < compacted) {
+        ch.fail(gone(`watch at revision ${ch.position}: revisions up to ${compacted} have been compacted`, { compactRevision: compacted }));
+      }
+    }
+    while (this.pumped < current) {
+      const rows = this.stmts.since.all(this.pumped, current, PUMP_BATCH) as LogRow[];
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let event: WatchEvent | null = null;
+        for (const ch of this.watchers) {
+          if (!row.name.startsWith(ch.prefix)) continue;
+          event ??= this.toEvent(row);
+          ch.push(event);
+        }
+      }
+      this.pumped = rows[rows.length - 1].id;
+    }
+    this.pumped = current;
+    for (const ch of this.watchers) ch.advance(current);
+  }
+
+  private startPolling(): void {
+    if (this.pollTimer) return;
+    this.lastDataVersion = this.stmts.dataVersion.get() as number;
+    this.pollTimer = setInterval(() => {
+      if (this.watchers.size === 0) {
+        clearInterval(this.pollTimer!);
+        this.pollTimer = null;
+        return;
+      }
+      const version = this.stmts.dataVersion.get() as number;
+      if (version === this.lastDataVersion) return;
+      this.lastDataVersion = version;
+      try {
+        this.pump();
+      } catch (err) {
+        for (const ch of [...this.watchers]) ch.fail(err as Error);
+      }
+    }, this.pollMs);
+    this.pollTimer.unref();
+  }
+}
+
+function toKv(row: LogRow): KeyValue {
+  return { key: row.name, value: row.value, createRevision: row.create_revision, modRevision: row.id };
+}

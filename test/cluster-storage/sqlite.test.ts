@@ -1,0 +1,133 @@
+// The shared storage suite on the embedded SQLite backend, plus what only SQLite
+// has: several processes on one database file, and its own auto-compaction.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { openStore, type Store } from '../../src/cluster/storage/store.js';
+import { openSqliteStore } from '../../src/cluster/storage/sqlite/sqlite-store.js';
+import { AutoCompactor } from '../../src/cluster/storage/auto-compactor.js';
+import { isKind } from '../../src/errdefs.js';
+import { defineStoreSuite, type StoreFixture } from './suite.js';
+import { changes, recordWatch } from './watch-recorder.js';
+
+async function sqliteFixture(): Promise<StoreFixture & { path: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tug-sqlite-store-'));
+  const path = join(dir, 'state.db');
+  const opened: Store[] = [];
+  return {
+    path,
+    async open() {
+      const s = await openStore({ kind: 'sqlite', path });
+      opened.push(s);
+      return s;
+    },
+    async cleanup() {
+      for (const s of opened) await s.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+defineStoreSuite('sqlite', sqliteFixture);
+
+function runChild(path: string, key: string, count: number): Promise<string> {
+  const script = join(fileURLToPath(new URL('.', import.meta.url)), 'sqlite-child.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, path, key, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`))));
+  });
+}
+
+test('sqlite: two processes incrementing one key lose no update, and a watcher sees the other process', async () => {
+  const fx = await sqliteFixture();
+  try {
+    const store = await fx.open();
+    const key = '/registry/counters/xproc';
+    const created = await store.create(key, JSON.stringify({ n: 0 }));
+    const rec = recordWatch(store, '/registry/counters/', created.modRevision);
+    try {
+      const children = [runChild(fx.path, key, 150), runChild(fx.path, key, 150)];
+      for (let i = 0; i < 100; i++) {
+        for (;;) {
+          const kv = (await store.get(key))!;
+          try {
+            await store.update(key, JSON.stringify({ n: (JSON.parse(kv.value) as { n: number }).n + 1 }), kv.modRevision);
+            break;
+          } catch (err) {
+            if (!isKind(err, 'conflict')) throw err;
+          }
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.deepEqual(await Promise.all(children), ['done\n', 'done\n']);
+      const final = (await store.get(key))!;
+      assert.equal((JSON.parse(final.value) as { n: number }).n, 400);
+      // The watch saw all 400 updates, the children's found by polling, in order.
+      await rec.until((es) => changes(es).some((e) => e.revision === final.modRevision));
+      const revs = changes(rec.events).map((e) => e.revision);
+      assert.equal(revs.length, 400);
+      for (let i = 1; i < revs.length; i++) assert.equal(revs[i], revs[i - 1] + 1);
+    } finally {
+      rec.cancel();
+    }
+  } finally {
+    await fx.cleanup();
+  }
+});
+
+test('sqlite: data survives close and reopen; compaction removes superseded rows but keeps the latest', async () => {
+  const fx = await sqliteFixture();
+  try {
+    const first = await openSqliteStore({ path: fx.path, autoCompact: false });
+    let kv = await first.create('/registry/pods/r/a', '{"v":0}');
+    for (let i = 1; i <= 20; i++) kv = await first.update('/registry/pods/r/a', `{"v":${i}}`, kv.modRevision);
+    await first.create('/registry/pods/r/b', '{}');
+    const del = await first.delete('/registry/pods/r/b');
+    await first.close();
+
+    const second = await fx.open();
+    assert.deepEqual(await second.get('/registry/pods/r/a'), kv);
+    assert.equal(await second.currentRevision(), del.modRevision);
+    await second.compact(del.modRevision);
+    // Compaction even of the newest revision keeps the revision counter and the live data.
+    assert.equal(await second.currentRevision(), del.modRevision);
+    assert.deepEqual(await second.get('/registry/pods/r/a'), kv);
+    assert.equal(await second.get('/registry/pods/r/b'), null);
+    const next = await second.create('/registry/pods/r/c', '{}');
+    assert.equal(next.modRevision, del.modRevision + 1, 'revisions are never reused');
+  } finally {
+    await fx.cleanup();
+  }
+});
+
+test('auto-compaction keeps the newest revisions and compacts older ones', async () => {
+  const fx = await sqliteFixture();
+  try {
+    const store = await openSqliteStore({ path: fx.path, autoCompact: false });
+    let kv = await store.create('/registry/pods/ac/a', '{"v":0}');
+    for (let i = 1; i < 30; i++) kv = await store.update('/registry/pods/ac/a', `{"v":${i}}`, kv.modRevision);
+    const compactor = new AutoCompactor(() => store.currentRevision(), (r) => store.compact(r), { retainMs: 1000, minRevisions: 10, intervalMs: 3_600_000 });
+    try {
+      assert.equal(await compactor.tick(0), null, 'nothing is old enough yet');
+      // An hour later (by the clock we pass in) the first sample is past retention, but the newest 10 revisions stay.
+      const target = await compactor.tick(3_600_000);
+      assert.equal(target, kv.modRevision - 10);
+      await assert.rejects(store.list('/registry/pods/ac/', { revision: target! - 1 }), (e: unknown) => isKind(e, 'gone'));
+      assert.equal((await store.list('/registry/pods/ac/', { revision: target! })).items[0].value, `{"v":${29 - 10}}`);
+    } finally {
+      compactor.stop();
+      await store.close();
+    }
+  } finally {
+    await fx.cleanup();
+  }
+});
