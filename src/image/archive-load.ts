@@ -18,6 +18,7 @@ import { familiarName, parseNamed, parseReference } from '../oci/reference.js';
 import type { AddImageOptions, ImageRecord, LayerBlobInput } from './image-store.js';
 
 export interface LoadTarget {
+  find(ref: string): Promise<ImageRecord | undefined>;
   addImage(config: Uint8Array, layers: LayerBlobInput[], ref?: string, opts?: AddImageOptions): Promise<ImageRecord>;
   tag(id: string, ref: string): Promise<void>;
 }
@@ -55,7 +56,7 @@ async function loadDockerArchive(dir: string, target: LoadTarget): Promise<strin
     const record = await target.addImage(config, layers);
     const tags = (e.RepoTags ?? []).map((t) => familiarName(parseReference(t)));
     for (const t of tags) {
-      await target.tag(record.id, t);
+      lines.push(...(await retag(target, record.id, t)));
       lines.push(`Loaded image: ${t}`);
     }
     if (tags.length === 0) lines.push(`Loaded image ID: ${record.id}`);
@@ -78,13 +79,21 @@ async function loadOciLayout(dir: string, target: LoadTarget): Promise<string[]>
     const record = await target.addImage(config, layers, undefined, { manifest: manifestBytes });
     const name = imageName(desc);
     if (name) {
-      await target.tag(record.id, name);
+      lines.push(...(await retag(target, record.id, name)));
       lines.push(`Loaded image: ${name}`);
     } else {
       lines.push(`Loaded image ID: ${record.id}`);
     }
   }
   return lines;
+}
+
+/** Tags `id` as `ref`; when that moves the tag off another image, says so the way docker load does. */
+async function retag(target: LoadTarget, id: string, ref: string): Promise<string[]> {
+  const old = await target.find(ref);
+  await target.tag(id, ref);
+  if (old && old.id !== id && old.repoTags.includes(ref)) return [`The image ${ref} already exists, renaming the old one with ID ${old.id} to empty string`];
+  return [];
 }
 
 /** The image name an index entry carries: containerd's full name, else a ref.name that is a whole reference. */

@@ -104,6 +104,8 @@ export class ImageStore {
   private busyboxBuild: Promise<ImageRecord> | undefined;
   /** Blob digests and diff IDs an unfinished addImage relies on; garbage collection leaves them alone. */
   private readonly pinned = new Map<string, number>();
+  /** Images a caller is about to use (between lowerDirs and registering its container): count by image ID. */
+  private readonly leases = new Map<string, number>();
 
   private constructor(readonly root: string) {
     const dir = join(root, 'images');
@@ -168,7 +170,7 @@ export class ImageStore {
       const img = r.image;
       const short = shortId(img.id);
       const records: DeleteResponseItem[] = [];
-      const used = this.inUse(img.id);
+      const used = this.isUsed(img.id);
       if (r.via !== 'id') {
         const ref = r.ref!;
         const refCount = img.repoTags.length + img.repoDigests.length;
@@ -214,6 +216,44 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Marks an image as in use until the returned release() is called, so rmi
+   * treats it like an image a container uses. For the window between
+   * lowerDirs() and the engine registering the container.
+   */
+  lease(imageId: string): () => void {
+    this.leases.set(imageId, (this.leases.get(imageId) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.leases.get(imageId) ?? 0) - 1;
+      if (n <= 0) this.leases.delete(imageId);
+      else this.leases.set(imageId, n);
+    };
+  }
+
+  /**
+   * `docker image prune`: deletes dangling images (no tags), or with `all`
+   * every image no container uses. Returns Docker's ImagesPrune response.
+   */
+  async prune(opts: { all?: boolean } = {}): Promise<{ ImagesDeleted: DeleteResponseItem[]; SpaceReclaimed: number }> {
+    const deleted: DeleteResponseItem[] = [];
+    let reclaimed = 0;
+    const candidates = [...this.images.values()].filter((img) => (opts.all || img.repoTags.length === 0) && !this.isUsed(img.id));
+    for (const img of candidates) {
+      const before = (await this.diskUsage()).layersSize;
+      try {
+        deleted.push(...(await this.remove(img.id, { force: true })));
+      } catch (err) {
+        if (err instanceof TugError && err.kind === 'not-found') continue; // removed meanwhile
+        throw err;
+      }
+      reclaimed += before - (await this.diskUsage()).layersSize;
+    }
+    return { ImagesDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
   async history(refOrId: string): Promise<HistoryEntry[]> {
     const img = (await this.resolve(refOrId, true)).image;
     const sizes = await Promise.all(img.layers.map(async (l) => (await this.layerStore.get(l.diffId))?.size ?? l.size));
@@ -247,6 +287,7 @@ export class ImageStore {
     const platform = parsePlatform(opts.platform);
     const blob = await this.blobs.putStream(input);
     this.pin([blob.digest]);
+    let released = false;
     try {
       const compression = await compressionOfFile(this.blobs.path(blob.digest));
       const diffId = compression === 'none' ? blob.digest : (await diffIdOfFile(this.blobs.path(blob.digest))).diffId;
@@ -261,8 +302,13 @@ export class ImageStore {
         history: [{ created, comment: opts.message || 'Imported from -' }],
       };
       return await this.addImage(config, [{ digest: blob.digest }], ref ? familiarName(ref) : undefined);
-    } finally {
+    } catch (err) {
       this.unpin([blob.digest]);
+      released = true;
+      await this.mutex.run(() => this.dropUnreferenced([blob.digest]));
+      throw err;
+    } finally {
+      if (!released) this.unpin([blob.digest]);
     }
   }
 
@@ -308,6 +354,7 @@ export class ImageStore {
     const work = join(this.tmpDir, `load-${randomHex()}`);
     try {
       return await readImageArchive(input, work, {
+        find: (ref) => this.find(ref),
         addImage: (config, layers, ref, opts) => this.addImage(config, layers, ref, opts),
         tag: (id, ref) => this.tag(id, ref),
       });
@@ -527,6 +574,10 @@ export class ImageStore {
     }
     if (parseError && !short) throw parseError;
     throw notFound(`No such image: ${refOrId}`);
+  }
+
+  private isUsed(id: string): boolean {
+    return this.leases.has(id) || this.inUse(id);
   }
 
   /** Builds busybox:latest from the host's busybox-static once, however many callers ask at once. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ImageStore } from '../../src/image/image-store.js';
@@ -52,4 +52,16 @@ test('importTar refuses an unknown change instruction before reading the tarball
     (err: Error & { kind?: string }) => err.kind === 'invalid' && /RUN/.test(err.message),
   );
   assert.equal((await store.list()).length, 0);
+});
+
+test('importTar of bytes that are not a tar fails as invalid and keeps nothing', async (t) => {
+  const { root, cleanup } = await tempRoot();
+  t.after(cleanup);
+  const store = await ImageStore.open(root);
+  const junk = join(root, 'junk.bin');
+  await writeFile(junk, Buffer.alloc(4096, 0x41));
+  await assert.rejects(store.importTar(createReadStream(junk), { ref: 'junk:1' }), (err: Error & { kind?: string }) => err.kind === 'invalid');
+  assert.equal((await store.list()).length, 0);
+  assert.deepEqual(await readdir(join(root, 'images', 'blobs', 'sha256')), []);
+  assert.deepEqual((await readdir(join(root, 'images', 'layers'))).filter((n) => n !== 'tmp'), []);
 });

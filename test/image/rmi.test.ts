@@ -76,3 +76,32 @@ test('layers shared by two images survive the removal of one of them', async (t)
   const [lower] = await store.lowerDirs(b);
   await access(join(lower!, 'f.txt'));
 });
+
+test('prune removes dangling images only (all: every unused one); leases protect an image like a container does', async (t) => {
+  const { root, cleanup } = await tempRoot();
+  t.after(cleanup);
+  const store = await ImageStore.open(root);
+  const tarball = join(root, 'rootfs.tar');
+  await makeTar(join(root, 'rootfs'), { 'p.txt': 'prune me\n' }, tarball);
+  const dangling = await store.importTar(createReadStream(tarball), { changes: ['CMD ["x"]'] });
+  const tagged = await store.get('busybox');
+  assert.deepEqual(dangling.repoTags, []);
+
+  const release = store.lease(dangling.id);
+  assert.deepEqual((await store.prune()).ImagesDeleted, [], 'leased image kept');
+  await assert.rejects(store.remove(dangling.id, {}), isKind('conflict'));
+  release();
+  release(); // a second release is harmless
+
+  const res = await store.prune();
+  assert.ok(res.ImagesDeleted.some((r) => r.Deleted === dangling.id));
+  assert.equal(res.SpaceReclaimed, 'prune me\n'.length);
+  assert.equal((await store.get('busybox')).id, tagged.id, 'tagged image kept');
+
+  store.setInUseCheck((id) => id === tagged.id);
+  assert.deepEqual((await store.prune({ all: true })).ImagesDeleted, [], 'in-use image kept even with all');
+  store.setInUseCheck(() => false);
+  const all = await store.prune({ all: true });
+  assert.ok(all.ImagesDeleted.some((r) => r.Deleted === tagged.id));
+  assert.equal((await store.list()).length, 0);
+});

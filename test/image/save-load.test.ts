@@ -93,6 +93,14 @@ test('load reads a docker-archive written by a real Docker (old <id>/layer.tar l
   assert.equal(await readlink(join(lower!, 'data', 'link')), '../etc/hello.txt');
   const hist = await store.history('tiny/fixture');
   assert.equal(hist[0]!.Comment, 'tiny fixture');
+
+  // Loading onto a store where the tag names another image moves the tag and says so.
+  await store.tag('busybox', 'tiny/fixture:1.0');
+  const bb = await store.get('busybox');
+  const again = await store.load(createReadStream(join(fixturesDir, 'tiny-docker-save.tar')));
+  assert.ok(again.includes(`The image tiny/fixture:1.0 already exists, renaming the old one with ID ${bb.id} to empty string`));
+  assert.equal((await store.get('tiny/fixture:1.0')).id, img.id);
+  assert.deepEqual((await store.get(bb.id)).repoTags, ['busybox:latest']);
 });
 
 test('load refuses a tar that is neither a docker-archive nor an OCI layout', async (t) => {
