@@ -112,7 +112,7 @@ export async function pathExists(p: string): Promise<boolean> {
 /** The cgroup runc made for the bundle, in every v1 hierarchy we can see. */
 export async function cgroupLeftovers(cgroupName: string): Promise<string[]> {
   const left: string[] = [];
-  for (const ctl of ['memory', 'pids', 'cpu', 'freezer', 'devices', 'blkio', 'cpuset', 'unified']) {
+  for (const ctl of ['memory', 'pids', 'cpu', 'cpuacct', 'freezer', 'devices', 'blkio', 'cpuset', 'systemd', 'unified']) {
     const p = join('/sys/fs/cgroup', ctl, cgroupName);
     if (await pathExists(p)) left.push(p);
   }

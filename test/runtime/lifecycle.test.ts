@@ -144,6 +144,32 @@ test('a container killed by the OOM killer reports oomKilled and 137', async () 
   }
 });
 
+test('force delete of a paused container, and several containers side by side', async () => {
+  const bundles = await Promise.all([1, 2, 3, 4].map((n) => makeBundle(['sh', '-c', `echo c${n}; sleep 1000`])));
+  const b0 = bundles[0]!;
+  const rt = new Runtime({ stateDir: b0.stateDir });
+  const ids = bundles.map(() => randomId());
+  try {
+    await Promise.all(
+      bundles.map(async (b, i) => {
+        await rt.create(ids[i]!, { bundleDir: b.bundleDir, tty: false, openStdin: false, logPath: b.logPath });
+        await rt.start(ids[i]!);
+      }),
+    );
+    assert.deepEqual((await rt.list()).map((c) => c.id).sort(), [...ids].sort());
+    await rt.pause(ids[0]!);
+    const waited = rt.waitExit(ids[0]!);
+    await rt.delete(ids[0]!, { force: true });
+    assert.equal((await waited).exitCode, 137);
+    assert.equal((await rt.state(ids[0]!)).status, 'absent');
+    assert.deepEqual(await cgroupLeftovers(b0.cgroupName), []);
+    for (let i = 1; i < ids.length; i++) assert.equal((await rt.state(ids[i]!)).status, 'running');
+  } finally {
+    // the Runtime's stateDir lives in the first bundle's dir: remove that one last
+    for (let i = ids.length - 1; i >= 0; i--) await teardown(rt, ids[i]!, bundles[i]!);
+  }
+});
+
 test('delete is idempotent and unknown ids are reported', async () => {
   const b = await makeBundle(['true']);
   const rt = new Runtime({ stateDir: b.stateDir });

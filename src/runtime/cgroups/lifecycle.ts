@@ -61,8 +61,13 @@ export async function readOomKilled(cgroupsPath: string): Promise<boolean> {
   if (!dir) return false;
   const text = await readOrUndefined(join(dir, isCgroupV2() ? 'memory.events' : 'memory.oom_control'));
   if (text === undefined) return false;
+  return oomKillCount(text) > 0;
+}
+
+/** The oom_kill counter of v1 memory.oom_control or v2 memory.events (0 on kernels without it). */
+export function oomKillCount(text: string): number {
   const m = /^oom_kill (\d+)$/m.exec(text);
-  return m !== null && Number(m[1]) > 0;
+  return m ? Number(m[1]) : 0;
 }
 
 const BUSY_RETRIES = 40;

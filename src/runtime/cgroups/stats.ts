@@ -118,8 +118,8 @@ const emptyBlkio = (): CgroupStats['blkio_stats'] => ({
   sectors_recursive: null,
 });
 
-async function statsV2(cgroupsPath: string): Promise<CgroupStats> {
-  const dir = await controllerDir('', cgroupsPath);
+/** Stats from one cgroup v2 directory (exported for tests with recorded kernel files). */
+export async function statsFromV2Dir(dir: string): Promise<CgroupStats> {
   const [memCur, memMax, memStat, cpuStat, pidsCur, pidsMax, ioStat] = await Promise.all([
     read(dir, 'memory.current'), read(dir, 'memory.max'), read(dir, 'memory.stat'), read(dir, 'cpu.stat'),
     read(dir, 'pids.current'), read(dir, 'pids.max'), read(dir, 'io.stat'),
@@ -143,10 +143,11 @@ async function statsV2(cgroupsPath: string): Promise<CgroupStats> {
   };
 }
 
-async function statsV1(cgroupsPath: string): Promise<CgroupStats> {
-  const [memDir, cpuDir, acctDir, pidsDir, blkDir] = await Promise.all(
-    ['memory', 'cpu', 'cpuacct', 'pids', 'blkio'].map((c) => controllerDir(c, cgroupsPath)),
-  );
+export interface V1Dirs { memory?: string; cpu?: string; cpuacct?: string; pids?: string; blkio?: string }
+
+/** Stats from one directory per v1 controller (exported for tests with recorded kernel files). */
+export async function statsFromV1Dirs(dirs: V1Dirs): Promise<CgroupStats> {
+  const { memory: memDir, cpu: cpuDir, cpuacct: acctDir, pids: pidsDir, blkio: blkDir } = dirs;
   const [usage, maxUsage, failcnt, limit, memStat, cpuStat, acctUsage, acctPercpu, acctStat, pidsCur, pidsMax, blkBytes, blkIos] = await Promise.all([
     read(memDir, 'memory.usage_in_bytes'), read(memDir, 'memory.max_usage_in_bytes'), read(memDir, 'memory.failcnt'),
     read(memDir, 'memory.limit_in_bytes'), read(memDir, 'memory.stat'), read(cpuDir, 'cpu.stat'),
@@ -184,5 +185,9 @@ async function statsV1(cgroupsPath: string): Promise<CgroupStats> {
 
 export async function readCgroupStats(cgroupsPath: string): Promise<CgroupStats> {
   if (!(await cgroupExists(cgroupsPath))) throw notFound(`cgroup ${cgroupsPath} does not exist`);
-  return isCgroupV2() ? statsV2(cgroupsPath) : statsV1(cgroupsPath);
+  if (isCgroupV2()) return statsFromV2Dir((await controllerDir('', cgroupsPath))!);
+  const [memory, cpu, cpuacct, pids, blkio] = await Promise.all(
+    ['memory', 'cpu', 'cpuacct', 'pids', 'blkio'].map((c) => controllerDir(c, cgroupsPath)),
+  );
+  return statsFromV1Dirs({ memory, cpu, cpuacct, pids, blkio });
 }

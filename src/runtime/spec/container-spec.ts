@@ -112,7 +112,8 @@ function userMountToOci(m: MountSpec): OciMount {
   const extra = (m.options ?? []).flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
   if (m.type === 'bind') {
     if (!isAbsolute(m.source)) throw invalid(`invalid mount config for type "bind": bind source path "${m.source}" must be absolute`);
-    const options = ['rbind', ...extra.filter((o) => o !== 'bind' && o !== 'rbind')];
+    // The readonly flag decides ro/rw; SELinux relabel flags (z, Z) mean nothing without SELinux.
+    const options = ['rbind', ...extra.filter((o) => !['bind', 'rbind', 'ro', 'rw', 'z', 'Z'].includes(o))];
     if (!options.some((o) => PROPAGATIONS.includes(o))) options.push('rprivate');
     options.push(m.readonly ? 'ro' : 'rw');
     return { destination, type: 'bind', source: m.source, options };
