@@ -122,7 +122,7 @@ test('buildOciSpec: user mounts replace defaults, sort parents first, and refuse
     mounts: [
       { type: 'bind', source: '/tmp', destination: '/a/b/c', readonly: true },
       { type: 'tmpfs', source: '', destination: '/dev/shm', readonly: false, options: ['size=1m'] },
-      { type: 'bind', source: '/tmp', destination: '/a', readonly: false, options: ['rslave'] },
+      { type: 'bind', source: '/tmp', destination: '/a', readonly: false, options: ['rslave,z', 'ro'] },
     ],
     etcFiles: { hosts: '/etc/hosts', resolvConf: '/etc/resolv.conf' },
     readonlyRootfs: true,
