@@ -70,3 +70,32 @@ test('abandoned upload sessions older than the TTL are purged, fresh ones kept',
     await reg.stop();
   }
 });
+
+test('blob uploads beyond maxConcurrentUploads get 429 TOOMANYREQUESTS until one ends', async () => {
+  const reg = await startTestRegistry({ maxConcurrentUploads: 1 });
+  try {
+    const repo = `busy/r${suffix()}`;
+    const loc = (await http('POST', `${reg.url}/v2/${repo}/blobs/uploads/`)).headers.get('location')!;
+    const req = request(`${reg.url}${loc}`, { method: 'PATCH', headers: { 'Content-Length': '2000' } });
+    req.on('error', () => undefined);
+    req.write(randomBytes(1000));
+    let seen = '';
+    for (let i = 0; i < 200 && seen !== '0-999'; i++) {
+      seen = (await http('GET', `${reg.url}${loc}`)).headers.get('range') ?? '';
+      if (seen !== '0-999') await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(seen, '0-999');
+    const busy = await http('POST', `${reg.url}/v2/${repo}/blobs/uploads/`);
+    assert.equal(busy.status, 429);
+    assert.equal(errorCode(busy), 'TOOMANYREQUESTS');
+    req.destroy();
+    let status = 0;
+    for (let i = 0; i < 200 && status !== 202; i++) {
+      status = (await http('POST', `${reg.url}/v2/${repo}/blobs/uploads/`)).status;
+      if (status !== 202) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(status, 202);
+  } finally {
+    await reg.stop();
+  }
+});

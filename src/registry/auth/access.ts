@@ -17,7 +17,8 @@ export interface Denial {
 }
 
 export interface TokenVerifyConfig {
-  realm: string;
+  /** Fixed realm URL, or one built from the request's Host header (our own /token). */
+  realm: string | ((host: string | undefined) => string);
   service: string;
   issuer: string;
   publicKey: KeyObject;
@@ -31,8 +32,8 @@ export class Authorizer {
   ) {}
 
   /** undefined when allowed; otherwise what to answer. */
-  async check(authHeader: string | undefined, needs: Need[]): Promise<Denial | undefined> {
-    if (this.token) return this.checkToken(authHeader, needs);
+  async check(authHeader: string | undefined, needs: Need[], host?: string): Promise<Denial | undefined> {
+    if (this.token) return this.checkToken(authHeader, needs, host);
     if (this.htpasswd) {
       const creds = parseBasic(authHeader);
       if (creds && (await this.htpasswd.check(creds.user, creds.password))) return undefined;
@@ -46,11 +47,12 @@ export class Authorizer {
     return undefined;
   }
 
-  private checkToken(authHeader: string | undefined, needs: Need[]): Denial | undefined {
+  private checkToken(authHeader: string | undefined, needs: Need[], host: string | undefined): Denial | undefined {
     const t = this.token!;
+    const realm = typeof t.realm === 'string' ? t.realm : t.realm(host);
     const scope = needs.map((n) => `${n.type}:${n.name}:${n.actions.join(',')}`).join(' ');
     const challenge = (error?: string) =>
-      `Bearer realm="${t.realm}",service="${t.service}"` + (scope ? `,scope="${scope}"` : '') + (error ? `,error="${error}"` : '');
+      `Bearer realm="${realm}",service="${t.service}"` + (scope ? `,scope="${scope}"` : '') + (error ? `,error="${error}"` : '');
     if (!authHeader || !/^bearer /i.test(authHeader)) {
       return { status: 401, code: 'UNAUTHORIZED', message: 'authentication required', challenge: challenge() };
     }

@@ -176,7 +176,10 @@ export async function listTags(ctx: Ctx, name: string): Promise<void> {
 }
 
 export async function catalog(ctx: Ctx): Promise<void> {
-  const { page, link } = paginate(await listRepoDirs(ctx.reg.layout), ctx.query, '/v2/_catalog');
+  // A directory holding only an in-flight upload is not a repository yet.
+  const repos: string[] = [];
+  for (const r of await listRepoDirs(ctx.reg.layout)) if (await ctx.reg.manifests.repoExists(r)) repos.push(r);
+  const { page, link } = paginate(repos, ctx.query, '/v2/_catalog');
   sendJson(ctx.res, 200, { repositories: page }, link ? { Link: link } : {});
 }
 

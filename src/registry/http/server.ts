@@ -40,6 +40,8 @@ export interface RegistryServerOptions {
   token?: TokenOptions;
   /** Upload sessions older than this are removed (default 24 h). */
   uploadTtlMs?: number;
+  /** Blob writes in flight at once; beyond this, 429 TOOMANYREQUESTS (default 128). */
+  maxConcurrentUploads?: number;
   /** How often to look for abandoned uploads (default 1 h). */
   purgeIntervalMs?: number;
   log?: (line: string) => void;
@@ -58,7 +60,7 @@ export interface RunningRegistry {
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-type Route = { needs: Need[]; name?: string; run: (ctx: h.Ctx) => Promise<void> };
+type Route = { needs: Need[]; name?: string; writesBlob?: boolean; run: (ctx: h.Ctx) => Promise<void> };
 
 function actionsFor(method: string): string[] {
   if (method === 'GET' || method === 'HEAD') return ['pull'];
@@ -92,12 +94,13 @@ function route(method: string, path: string): Route | 'method' | undefined {
     if (!fn) return 'method';
     const name = checkName(m[1]);
     const ref = m[2] ?? '';
-    return { name, needs: [{ type: 'repository', name, actions: actionsFor(method) }], run: (c) => fn(c, name, ref) };
+    const writesBlob = (method === 'PATCH' || method === 'PUT' || method === 'POST') && re.source.includes('uploads');
+    return { name, writesBlob, needs: [{ type: 'repository', name, actions: actionsFor(method) }], run: (c) => fn(c, name, ref) };
   }
   return undefined;
 }
 
-async function loadAuth(opts: RegistryServerOptions, selfUrl: () => string): Promise<{ auth: Authorizer; issuer?: IssuerConfig }> {
+async function loadAuth(opts: RegistryServerOptions, selfUrl: (host: string | undefined) => string): Promise<{ auth: Authorizer; issuer?: IssuerConfig }> {
   const htpasswd = opts.htpasswdFile ? await Htpasswd.load(opts.htpasswdFile) : undefined;
   if (!opts.token) return { auth: new Authorizer(htpasswd) };
   const t = opts.token;
@@ -110,7 +113,7 @@ async function loadAuth(opts: RegistryServerOptions, selfUrl: () => string): Pro
   } else if (!t.realm) {
     throw invalid('token auth needs --token-realm URL (or --token-issuer-for-htpasswd)');
   }
-  const cfg = { service: t.service, issuer: t.issuer, publicKey, get realm() { return t.realm ?? `${selfUrl()}/token`; } };
+  const cfg = { service: t.service, issuer: t.issuer, publicKey, realm: t.realm ?? ((host: string | undefined) => `${selfUrl(host)}/token`) };
   return { auth: new Authorizer(undefined, cfg), issuer };
 }
 
@@ -119,10 +122,13 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const tls = opts.tlsCertFile !== undefined || opts.tlsKeyFile !== undefined;
   if (tls && !(opts.tlsCertFile && opts.tlsKeyFile)) throw invalid('TLS needs both --tls-cert and --tls-key');
   let url = '';
-  const { auth, issuer } = await loadAuth(opts, () => url);
+  // Our own realm is named after the Host the client used, so it works behind 0.0.0.0 too.
+  const { auth, issuer } = await loadAuth(opts, (host) => (host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? `${tls ? 'https' : 'http'}://${host}` : url));
   const reg = new Registry(opts.root);
   const lock: WriteLock | undefined = opts.readOnly ? undefined : await acquireWriteLock(opts.root, 'tug registry serve');
   const ttl = opts.uploadTtlMs ?? 24 * 3600_000;
+  const maxUploads = opts.maxConcurrentUploads ?? 128;
+  let uploadsInFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
@@ -139,13 +145,19 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
       const r = route(method, u.pathname);
       if (r === undefined) throw regError('UNSUPPORTED', `no such endpoint ${method} ${u.pathname.slice(0, 200)}`, undefined, 404);
       if (r === 'method') throw regError('UNSUPPORTED', `method ${method} not allowed on ${u.pathname.slice(0, 200)}`);
-      const denial = await auth.check(req.headers.authorization, r.needs);
+      const denial = await auth.check(req.headers.authorization, r.needs, req.headers.host);
       if (denial) {
         const headers: Record<string, string> = denial.challenge ? { 'WWW-Authenticate': denial.challenge } : {};
         return sendJson(res, denial.status, { errors: [{ code: denial.code, message: denial.message, detail: r.needs }] }, headers);
       }
       if (opts.readOnly && WRITE_METHODS.has(method)) {
         throw regError('UNSUPPORTED', 'the registry is in read-only mode');
+      }
+      if (r.writesBlob) {
+        // Each blob write holds a file and a hash; bound them so a flood cannot exhaust fds.
+        if (uploadsInFlight >= maxUploads) throw regError('TOOMANYREQUESTS', `more than ${maxUploads} blob uploads in flight; retry later`);
+        uploadsInFlight++;
+        res.once('close', () => uploadsInFlight--);
       }
       const ctx: h.Ctx = {
         reg,
