@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool } from '../../src/util/exec-file.js';
 import { buildOciSpec, type ContainerSpecInput } from '../../src/runtime/spec/container-spec.js';
-import { cgroupExists, removeCgroup } from '../../src/runtime/cgroups/index.js';
+import { existsSync } from 'node:fs';
+import { cgroupExists, controllerDir, removeCgroup } from '../../src/runtime/cgroups/index.js';
 
 export const rand = (): string => randomBytes(4).toString('hex');
 
@@ -137,7 +138,8 @@ export async function destroyContainer(sb: Sandbox, c: Running): Promise<boolean
   await c.exited.catch(() => undefined);
   await runTool('runc', ['--root', sb.stateRoot, 'delete', '--force', c.id], { allowFailure: true });
   await removeCgroup(c.cgroupsPath);
-  return !(await cgroupExists(c.cgroupsPath));
+  const memoryDir = await controllerDir('memory', c.cgroupsPath);
+  return !(await cgroupExists(c.cgroupsPath)) && !(memoryDir && existsSync(memoryDir));
 }
 
 export interface RunResult {

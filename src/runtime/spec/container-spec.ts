@@ -141,13 +141,12 @@ function etcFileMounts(etc: ContainerSpecInput['etcFiles'], readonly: boolean): 
 }
 
 async function seccompFor(opt: ReturnType<typeof parseSecurityOpts>['seccomp'], privileged: boolean, caps: string[]): Promise<OciSeccomp | undefined> {
-  if (opt === 'unconfined') return undefined;
+  // Docker runs privileged containers without any filter, even a custom one.
+  if (opt === 'unconfined' || privileged) return undefined;
   if (typeof opt === 'object') {
     const profile = 'json' in opt ? parseSeccompProfile(opt.json) : await loadSeccompProfileFile(opt.path);
     return seccompToOci(profile, caps, goArch());
   }
-  // Docker runs privileged containers without the default filter.
-  if (privileged) return undefined;
   return defaultSeccomp(caps);
 }
 
