@@ -45,14 +45,17 @@ export async function exists(path: string): Promise<boolean> {
 /**
  * Resolves with the exit record once `path` appears. fs.watch on the directory
  * wakes us promptly; a slow poll covers missed events and lets `isGone()` end
- * the wait when the monitor died without writing anything.
+ * the wait when the monitor died without writing anything; an abort ends it
+ * with null too.
  */
 export function waitForExitFile(
   path: string,
   isGone: () => Promise<boolean>,
   pollMs = 1000,
+  signal?: AbortSignal,
 ): Promise<ExitRecord | null> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) return resolve(null);
     let done = false;
     let watcher: FSWatcher | undefined;
     let checking = false;
@@ -98,6 +101,7 @@ export function waitForExitFile(
     } catch {
       /* dir missing or watch unsupported: the poll covers it */
     }
+    signal?.addEventListener('abort', () => finish(null), { once: true });
     void check(false);
   });
 }

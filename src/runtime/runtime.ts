@@ -19,6 +19,7 @@ import { isMonitorAlive, readPidFile, waitMonitorGone } from './monitor-pid.js';
 import { runcMessage, startFailure } from './runc-error.js';
 import { startExec, type ExecProcess, type ExecSession } from './exec.js';
 import { psForPids, type TopResult } from './top.js';
+import { attachViaLog } from './log-attach.js';
 
 export type { ExecProcess, ExecSession } from './exec.js';
 
@@ -76,7 +77,9 @@ export class Runtime {
   async create(id: string, opts: CreateOptions): Promise<{ pid: number }> {
     checkId(id);
     if (!opts.logPath) throw invalid('logPath is required');
-    if (await this.runc.state(id)) throw alreadyExists(`container ${id} already exists in the runtime`);
+    // runc keeps one state dir per container under its root; checking for it
+    // saves spawning `runc state` on the hot path.
+    if (await exists(join(this.layout.runcRoot, id))) throw alreadyExists(`container ${id} already exists in the runtime`);
     const cdir = this.layout.containerDir(id);
     await rm(cdir, { recursive: true, force: true });
     await rm(this.layout.exitFile(id), { force: true });
@@ -172,6 +175,16 @@ export class Runtime {
 
   async attach(id: string, opts: { stdin: boolean }): Promise<AttachStreams> {
     const meta = await this.meta(id);
+    if (meta.openStdin && meta.stdinOnce && !opts.stdin) {
+      const ac = new AbortController();
+      const exited = waitForExitFile(this.layout.exitFile(id), () => this.monitorGone(id), undefined, ac.signal).catch(() => null);
+      const l = attachViaLog(meta.logPath, meta.tty, exited);
+      const close = (): void => {
+        ac.abort();
+        l.close();
+      };
+      return { stdout: l.stdout, stderr: l.stderr, stdin: null, close };
+    }
     const s = await connectAttach(this.layout.containerDir(id), { tty: meta.tty, stdin: opts.stdin && meta.openStdin });
     return { stdout: s.stdout, stderr: s.stderr, stdin: s.stdin, close: () => s.close() };
   }
@@ -217,15 +230,17 @@ export class Runtime {
     checkId(id);
     const known = (await exists(this.layout.containerDir(id))) || (await exists(this.layout.exitFile(id)));
     if (!known) throw notFound(`no such container in the runtime: ${id}`);
-    const rec = await waitForExitFile(this.layout.exitFile(id), async () => {
-      return !(await isMonitorAlive(this.layout.conmonPidFile(id), id));
-    });
+    const rec = await waitForExitFile(this.layout.exitFile(id), () => this.monitorGone(id));
     if (!rec) {
       // The monitor died without recording a status (it was killed itself):
       // the real code is lost; report the conventional "unknown" code.
       return { exitCode: 255, oomKilled: false, finishedAt: new Date().toISOString() };
     }
     return { ...rec, oomKilled: await exists(this.layout.oomFile(id)) };
+  }
+
+  private async monitorGone(id: string): Promise<boolean> {
+    return !(await isMonitorAlive(this.layout.conmonPidFile(id), id));
   }
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {

@@ -40,6 +40,10 @@ test('create, attach, start and wait: exit code 3, stdout and stderr kept apart'
     assert.match(log, /^\S+ stderr F to-err$/m);
     assert.deepEqual(await rt.readExit(id), exit);
     assert.equal((await rt.state(id)).status, 'stopped');
+    await assert.rejects(
+      rt.create(id, { bundleDir: b.bundleDir, tty: false, openStdin: false, logPath: b.logPath }),
+      (e: unknown) => isKind(e, 'already-exists'),
+    );
   } finally {
     await teardown(rt, id, b);
   }

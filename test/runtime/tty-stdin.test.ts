@@ -87,3 +87,32 @@ test('output-only attach sees output; stdin stays closed to it; deep state dirs 
     await b.cleanup();
   }
 });
+
+test('StdinOnce: an output-only attach leaving does not close stdin; the stdin owner\'s EOF does', async () => {
+  const b = await makeBundle(['sh', '-c', 'read x; echo got $x; echo e >&2; cat; echo eof']);
+  const rt = new Runtime({ stateDir: b.stateDir });
+  const id = randomId();
+  try {
+    await rt.create(id, { bundleDir: b.bundleDir, tty: false, openStdin: true, stdinOnce: true, logPath: b.logPath });
+    const watcher = await rt.attach(id, { stdin: false });
+    const quitter = await rt.attach(id, { stdin: false });
+    const owner = await rt.attach(id, { stdin: true });
+    const wOut = collect(watcher.stdout);
+    const wErr = collect(watcher.stderr);
+    const oOut = collect(owner.stdout);
+    await rt.start(id);
+    quitter.close();
+    owner.stdin!.write('hi\n');
+    await until(() => oOut.text().includes('got hi'), 'reply to stdin');
+    owner.stdin!.end('more\n');
+    const exit = await rt.waitExit(id);
+    assert.equal(exit.exitCode, 0);
+    await Promise.all([wOut.ended, wErr.ended, oOut.ended]);
+    assert.equal(oOut.text(), 'got hi\nmore\neof\n');
+    assert.equal(wOut.text(), 'got hi\nmore\neof\n');
+    assert.equal(wErr.text(), 'e\n');
+  } finally {
+    await rt.delete(id, { force: true });
+    await b.cleanup();
+  }
+});
