@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { TugError } from '../../errdefs.js';
 import { statusFromError } from './status.js';
 import { badRequest } from './status.js';
+import { decodeK8sProtobuf } from './protobuf/decode.js';
 
 /** Kubernetes' own request limit is 3 MiB for objects. */
 const MAX_BODY = 3 * 1024 * 1024;
@@ -18,9 +19,19 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
     if (size > MAX_BODY) throw new TugError('too-large', 'Request entity too large: limit is 3145728');
     chunks.push(b);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text.trim()) return undefined;
+  const raw = Buffer.concat(chunks);
   const ct = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  // kubectl's typed clients (create <kind>, run, auth can-i) send protobuf.
+  if (ct === 'application/vnd.kubernetes.protobuf') {
+    try {
+      return decodeK8sProtobuf(raw);
+    } catch (err) {
+      if (err instanceof TugError) throw err;
+      throw badRequest(`the request body could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const text = raw.toString('utf8');
+  if (!text.trim()) return undefined;
   try {
     if (ct.includes('yaml')) return parseYaml(text);
     return JSON.parse(text);

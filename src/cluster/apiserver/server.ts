@@ -93,6 +93,7 @@ export class ApiServer {
       if (anonymousPaths.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return this.nonResource(req, res, path, url);
       return sendError(res, new TugError('unauthorized', 'Unauthorized'));
     }
+    user = await this.impersonate(req, user);
     const segs = path.split('/').filter(Boolean);
     if ((segs[0] === 'api' && segs.length >= 3) || (segs[0] === 'apis' && segs.length >= 4)) {
       const rp = parseResourcePath(this.cfg.objects.registry, segs[0] === 'api', segs.slice(1));
@@ -245,6 +246,17 @@ export class ApiServer {
       return sendJson(res, r.deleted ? 200 : 202, r.object);
     }
     throw methodNotAllowed(`the server does not allow this method on the requested resource`);
+  }
+
+  /** Impersonate-User / Impersonate-Group (kubectl --as / --as-group), allowed by the "impersonate" verb. */
+  private async impersonate(req: IncomingMessage, user: UserInfo): Promise<UserInfo> {
+    const as = req.headers['impersonate-user'];
+    if (typeof as !== 'string' || !as) return user;
+    const raw = req.headers['impersonate-group'];
+    const groups = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).flatMap((g) => g.split(',')).map((g) => g.trim()).filter(Boolean);
+    await this.authorize(user, { verb: 'impersonate', group: '', resource: 'users', name: as });
+    for (const g of groups) await this.authorize(user, { verb: 'impersonate', group: '', resource: 'groups', name: g });
+    return { name: as, groups: [...new Set([...groups, 'system:authenticated'])] };
   }
 
   private async authorize(user: UserInfo, a: Attributes): Promise<void> {

@@ -1,0 +1,104 @@
+// kubectl's typed-client commands (protobuf bodies), discovery, explain and
+// RBAC through `auth can-i` with impersonation, against a real `tug server`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, suffix, type TestServer } from './test-server.js';
+
+let srv: TestServer;
+before(async () => {
+  srv = await startTestServer();
+});
+after(async () => {
+  await srv?.stop();
+});
+
+test('api-resources lists every type with short names, verbs and the "all" category', async () => {
+  const out = (await srv.kubectl(['api-resources', '-o', 'wide'])).stdout;
+  for (const [name, short, kind] of [
+    ['pods', 'po', 'Pod'],
+    ['services', 'svc', 'Service'],
+    ['deployments', 'deploy', 'Deployment'],
+    ['replicasets', 'rs', 'ReplicaSet'],
+    ['namespaces', 'ns', 'Namespace'],
+    ['configmaps', 'cm', 'ConfigMap'],
+    ['horizontalpodautoscalers', 'hpa', 'HorizontalPodAutoscaler'],
+  ]) {
+    assert.match(out, new RegExp(`^${name}\\s+${short}\\s+\\S+\\s+(true|false)\\s+${kind}\\s+create,delete,(deletecollection,)?get,list,patch,update,watch`, 'm'), name);
+  }
+  assert.match(out, /^selfsubjectaccessreviews\s+authorization.k8s.io\/v1\s+false\s+SelfSubjectAccessReview\s+create\s*$/m);
+  const all = (await srv.kubectl(['api-resources', '--categories=all', '-o', 'name'])).stdout.split('\n');
+  assert.ok(all.includes('pods') && all.includes('deployments.apps') && all.includes('cronjobs.batch'));
+  assert.ok(!all.includes('configmaps'));
+});
+
+test('explain reads the OpenAPI schema (v3) with nested fields', async () => {
+  const out = (await srv.kubectl(['explain', 'deployment.spec.strategy'])).stdout;
+  assert.match(out, /KIND:\s+Deployment/);
+  assert.match(out, /rollingUpdate\s+<Object>/);
+  assert.match(out, /type\s+<string>/);
+  const pod = (await srv.kubectl(['explain', 'pods.spec.containers.image'])).stdout;
+  assert.match(pod, /FIELD:\s+image <string>/);
+});
+
+test('typed-client commands (protobuf request bodies) create the objects kubectl describes', async () => {
+  const ns = `typed-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  await srv.kubectl(['-n', ns, 'create', 'deployment', 'd1', '--image=nginx:1.27', '--replicas=3', '--port=8080']);
+  await srv.kubectl(['-n', ns, 'create', 'configmap', 'c1', '--from-literal=k=v']);
+  await srv.kubectl(['-n', ns, 'create', 'secret', 'generic', 's1', '--from-literal=pw=hunter2']);
+  await srv.kubectl(['-n', ns, 'run', 'p1', '--image=busybox', '--env=A=1', '--', 'sleep', '5']);
+  await srv.kubectl(['-n', ns, 'create', 'job', 'j1', '--image=busybox', '--', 'echo', 'hi']);
+  await srv.kubectl(['-n', ns, 'create', 'service', 'nodeport', 'np', '--tcp=80:8080']);
+  await srv.kubectl(['-n', ns, 'create', 'serviceaccount', 'robot']);
+  const d = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'deploy', 'd1', '-o', 'json'])).stdout);
+  assert.equal(d.spec.replicas, 3);
+  assert.deepEqual(d.spec.selector.matchLabels, { app: 'd1' });
+  assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.27');
+  assert.equal(d.spec.template.spec.containers[0].ports[0].containerPort, 8080);
+  assert.equal(d.spec.template.metadata.creationTimestamp, null);
+  assert.equal(d.spec.strategy.type, 'RollingUpdate');
+  assert.equal((await srv.kubectl(['-n', ns, 'get', 'cm', 'c1', '-o', 'jsonpath={.data.k}'])).stdout, 'v');
+  const pw = (await srv.kubectl(['-n', ns, 'get', 'secret', 's1', '-o', 'jsonpath={.data.pw}'])).stdout;
+  assert.equal(Buffer.from(pw, 'base64').toString(), 'hunter2');
+  const p = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'pod', 'p1', '-o', 'json'])).stdout);
+  assert.deepEqual(p.spec.containers[0].args, ['sleep', '5']);
+  assert.deepEqual(p.spec.containers[0].env, [{ name: 'A', value: '1' }]);
+  assert.equal(p.metadata.labels.run, 'p1');
+  assert.equal(p.status.phase, 'Pending');
+  const pods = (await srv.kubectl(['-n', ns, 'get', 'pods'])).stdout;
+  assert.match(pods, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/);
+  assert.match(pods, /^p1\s+0\/1\s+Pending\s+0\s+\d+s/m);
+  const j = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'job', 'j1', '-o', 'json'])).stdout);
+  assert.deepEqual(j.spec.template.spec.containers[0].command, ['echo', 'hi']);
+  assert.equal(j.spec.template.spec.restartPolicy, 'Never');
+  const np = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'svc', 'np', '-o', 'json'])).stdout);
+  assert.equal(np.spec.type, 'NodePort');
+  assert.ok(np.spec.ports[0].nodePort >= 30000 && np.spec.ports[0].nodePort <= 32767);
+  assert.equal(np.spec.ports[0].targetPort, 8080);
+  const sas = (await srv.kubectl(['-n', ns, 'get', 'sa', '-o', 'name'])).stdout.split('\n').filter(Boolean).sort();
+  assert.deepEqual(sas, ['serviceaccount/default', 'serviceaccount/robot']);
+});
+
+test('RBAC: auth can-i and requests as another user follow Roles and RoleBindings', async () => {
+  const ns = `rbac-${suffix()}`;
+  const user = `bob-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  assert.equal((await srv.kubectl(['auth', 'can-i', 'delete', 'nodes'])).stdout.trim(), 'yes', 'admin is in system:masters');
+  await srv.kubectl(['-n', ns, 'create', 'role', 'reader', '--verb=get,list,watch', '--resource=pods,configmaps']);
+  await srv.kubectl(['-n', ns, 'create', 'rolebinding', 'reader-binding', '--role=reader', `--user=${user}`]);
+  const can = async (...args: string[]) => (await srv.kubectl(['auth', 'can-i', ...args, `--as=${user}`], { allowFailure: true })).stdout.trim();
+  assert.equal(await can('list', 'pods', '-n', ns), 'yes');
+  assert.equal(await can('get', 'configmaps', '-n', ns), 'yes');
+  assert.equal(await can('delete', 'pods', '-n', ns), 'no');
+  assert.equal(await can('list', 'pods', '-n', 'default'), 'no');
+  assert.equal(await can('list', 'deployments.apps', '-n', ns), 'no');
+  const denied = await srv.kubectl(['-n', 'default', 'get', 'pods', `--as=${user}`], { allowFailure: true });
+  assert.match(denied.stderr, new RegExp(`Forbidden.*User "${user}" cannot list resource "pods" in API group "" in the namespace "default"`));
+  const allowed = await srv.kubectl(['-n', ns, 'get', 'configmaps', `--as=${user}`, '-o', 'name']);
+  assert.equal(allowed.code, 0);
+  await srv.kubectl(['create', 'clusterrolebinding', `${user}-view`, '--clusterrole=view', `--user=${user}`]);
+  assert.equal(await can('list', 'deployments.apps', '-n', 'default'), 'yes');
+  await srv.kubectl(['delete', 'clusterrolebinding', `${user}-view`]);
+  const who = (await srv.kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout;
+  assert.equal(who, 'admin');
+});
