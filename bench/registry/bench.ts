@@ -1,7 +1,9 @@
 // Push then pull a 5-layer image of ~600 MB of random bytes with skopeo, to
 // tug's registry and to CNCF Distribution (Debian's docker-registry), side by
 // side; print MB/s and each server's peak RSS (VmHWM).
-//   node dist/bench/registry/bench.js [--mb 600] [--layers 5]
+//   node dist/bench/registry/bench.js [--mb 600] [--layers 5] [--rounds 2]
+// Rounds alternate tug and Distribution and the best round of each is shown:
+// on a shared machine other tenants' load only ever makes a round slower.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFile, rm, writeFile, mkdir, stat, readdir } from 'node:fs/promises';
@@ -16,6 +18,7 @@ const flag = (name: string, def: number) => {
 };
 const totalMb = flag('--mb', 600);
 const layers = flag('--layers', 5);
+const rounds = flag('--rounds', 2);
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,8 +66,8 @@ interface Result {
   rssMb: number;
 }
 
-async function measure(name: string, hostPort: string, pid: number, layout: string, bytes: number, work: string): Promise<Result> {
-  const ref = `docker://${hostPort}/bench/img:v1`;
+async function measure(name: string, hostPort: string, pid: number, layout: string, bytes: number, work: string, round: number): Promise<Result> {
+  const ref = `docker://${hostPort}/bench/img${round}:v1`;
   let t = process.hrtime.bigint();
   await skopeo(['copy', '--dest-tls-verify=false', `oci:${layout}:v1`, ref]);
   const pushS = Number(process.hrtime.bigint() - t) / 1e9;
@@ -118,12 +121,20 @@ async function main(): Promise<void> {
     children.push(dist);
     await waitUp(`http://127.0.0.1:${distPort}`, dist);
 
-    const results: Result[] = [];
-    results.push(await measure('tug', `127.0.0.1:${tugPort}`, tug.pid!, layout, bytes, work));
-    results.push(await measure('distribution', `127.0.0.1:${distPort}`, dist.pid!, layout, bytes, work));
+    const best = new Map<string, Result>();
+    const keep = (r: Result) => {
+      const b = best.get(r.name);
+      process.stderr.write(`  ${r.name}: push ${r.pushMBs.toFixed(1)} MB/s, pull ${r.pullMBs.toFixed(1)} MB/s\n`);
+      best.set(r.name, b ? { ...r, pushMBs: Math.max(b.pushMBs, r.pushMBs), pullMBs: Math.max(b.pullMBs, r.pullMBs) } : r);
+    };
+    for (let round = 0; round < rounds; round++) {
+      keep(await measure('tug', `127.0.0.1:${tugPort}`, tug.pid!, layout, bytes, work, round));
+      keep(await measure('distribution', `127.0.0.1:${distPort}`, dist.pid!, layout, bytes, work, round));
+    }
+    const results = [...best.values()];
 
     const pad = (s: string, n: number) => s.padEnd(n);
-    console.log(`image: ${layers} layers, ${(bytes / 1e6).toFixed(0)} MB (skopeo copy, 127.0.0.1)`);
+    console.log(`image: ${layers} layers, ${(bytes / 1e6).toFixed(0)} MB (skopeo copy, 127.0.0.1, best of ${rounds} rounds)`);
     console.log(`${pad('registry', 14)}${pad('push MB/s', 12)}${pad('pull MB/s', 12)}peak RSS MB`);
     for (const r of results) {
       console.log(`${pad(r.name, 14)}${pad(r.pushMBs.toFixed(1), 12)}${pad(r.pullMBs.toFixed(1), 12)}${r.rssMb.toFixed(1)}`);

@@ -168,8 +168,10 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
       };
       await r.run(ctx);
     } catch (err) {
+      // A client that hangs up mid-stream is not a server error worth logging.
+      const hungUp = res.headersSent || req.destroyed;
       const { status } = sendError(res, err);
-      if (status >= 500) log(`registry: ${method} ${u.pathname}: ${messageOf(err)}`);
+      if (status >= 500 && !hungUp) log(`registry: ${method} ${u.pathname}: ${messageOf(err)}`);
     }
   };
 
