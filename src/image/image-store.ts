@@ -81,6 +81,8 @@ export type DeleteResponseItem = { Untagged?: string; Deleted?: string };
 interface StoreFile {
   version: 1;
   images: ImageRecord[];
+  /** Images deleted by force while a container used them: gone from listings, their layers kept until no container uses them. */
+  zombies?: ImageRecord[];
 }
 
 interface Resolved {
@@ -97,6 +99,7 @@ export class ImageStore {
   readonly blobs: BlobStore;
   readonly layerStore: LayerStore;
   private readonly images = new Map<string, ImageRecord>();
+  private readonly zombies = new Map<string, ImageRecord>();
   private readonly mutex = new Mutex();
   private readonly metaPath: string;
   private readonly tmpDir: string;
@@ -128,6 +131,8 @@ export class ImageStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     for (const img of file?.images ?? []) s.images.set(img.id, img);
+    for (const img of file?.zombies ?? []) s.zombies.set(img.id, img);
+    await s.sweepOrphans();
     return s;
   }
 
@@ -140,6 +145,10 @@ export class ImageStore {
   }
 
   async get(refOrId: string): Promise<ImageRecord> {
+    // A container keeps running on (and can restart from) an image deleted by
+    // force; its full ID still resolves, though the image is no longer listed.
+    const zombie = this.zombies.get(refOrId.startsWith('sha256:') ? refOrId : `sha256:${refOrId}`);
+    if (zombie && !this.images.has(zombie.id)) return structuredClone(zombie);
     return structuredClone((await this.resolve(refOrId, true)).image);
   }
 
@@ -166,6 +175,7 @@ export class ImageStore {
   async remove(refOrId: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<DeleteResponseItem[]> {
     const force = opts.force === true;
     return this.mutex.run(async () => {
+      await this.reapZombies();
       const r = await this.resolve(refOrId, false);
       const img = r.image;
       const short = shortId(img.id);
@@ -206,11 +216,11 @@ export class ImageStore {
         img.repoDigests = [];
       }
       this.images.delete(img.id);
+      // A forced delete of an image a container still uses keeps its layers
+      // (they are the container's lowerdirs) until a later reap finds it unused.
+      if (used) this.zombies.set(img.id, img);
       await this.persist();
       records.push({ Deleted: img.id });
-      // A forced delete of an image a container still runs on keeps its layers
-      // (they are the container's lowerdirs); a later delete of another image
-      // sharing nothing with it will not find them referenced, but until then they stay.
       if (!used) records.push(...(await this.collectGarbage(img)));
       return records;
     });
@@ -238,6 +248,7 @@ export class ImageStore {
    * every image no container uses. Returns Docker's ImagesPrune response.
    */
   async prune(opts: { all?: boolean } = {}): Promise<{ ImagesDeleted: DeleteResponseItem[]; SpaceReclaimed: number }> {
+    await this.mutex.run(() => this.reapZombies());
     const deleted: DeleteResponseItem[] = [];
     let reclaimed = 0;
     const candidates = [...this.images.values()].filter((img) => (opts.all || img.repoTags.length === 0) && !this.isUsed(img.id));
@@ -491,6 +502,7 @@ export class ImageStore {
       return await this.mutex.run(async () => {
         const existing = this.images.get(record.id);
         const img = existing ?? record;
+        this.zombies.delete(img.id); // back from the dead: an ordinary image again
         if (!existing) this.images.set(img.id, img);
         for (const d of opts.repoDigests ?? []) {
           const n = familiarName(parseNamed(d));
@@ -576,6 +588,18 @@ export class ImageStore {
     throw notFound(`No such image: ${refOrId}`);
   }
 
+  /**
+   * At open, nothing else is running on this root, so every blob or unpacked
+   * layer no image record names is a leftover of a crash between writing the
+   * records and deleting files (or before recording a new image): drop it.
+   * Anything that wants to keep blobs in this store must record an image.
+   */
+  private async sweepOrphans(): Promise<void> {
+    const live = this.liveSets();
+    for (const d of await this.blobs.list()) if (!live.blobs.has(d)) await this.blobs.remove(d);
+    for (const d of await this.layerStore.list()) if (!live.diffIds.has(d)) await this.layerStore.remove(d);
+  }
+
   private isUsed(id: string): boolean {
     return this.leases.has(id) || this.inUse(id);
   }
@@ -610,49 +634,57 @@ export class ImageStore {
   }
 
   private async persist(): Promise<void> {
-    const file: StoreFile = { version: 1, images: [...this.images.values()] };
+    const file: StoreFile = { version: 1, images: [...this.images.values()], zombies: [...this.zombies.values()] };
     await writeJsonAtomic(this.metaPath, file);
   }
 
   /** Removes the blobs and unpacked layers of a deleted image that no other image uses. Returns Docker's Deleted records for layers. */
   private async collectGarbage(img: ImageRecord): Promise<DeleteResponseItem[]> {
     const records: DeleteResponseItem[] = [];
-    const liveDiffIds = new Set<string>();
-    const liveBlobs = new Set<string>();
-    for (const other of this.images.values()) {
-      liveBlobs.add(other.id).add(other.manifestDigest);
-      for (const l of other.layers) {
-        liveDiffIds.add(l.diffId);
-        liveBlobs.add(l.digest);
-      }
-    }
+    const live = this.liveSets();
     const chainIds = chainIdsOf(img.layers.map((l) => l.diffId));
     // Top-most first, as Docker lists removed layers.
     for (let i = img.layers.length - 1; i >= 0; i--) {
       const l = img.layers[i]!;
-      if (!liveDiffIds.has(l.diffId) && !this.pinned.has(l.diffId)) {
+      if (!live.diffIds.has(l.diffId) && !this.pinned.has(l.diffId)) {
         await this.layerStore.remove(l.diffId);
         records.push({ Deleted: chainIds[i]! });
       }
     }
-    await this.dropUnreferenced([img.id, img.manifestDigest, ...img.layers.map((l) => l.digest)], liveBlobs);
+    await this.dropUnreferenced([img.id, img.manifestDigest, ...img.layers.map((l) => l.digest)]);
     return records;
   }
 
   /** Deletes the given blobs unless an image or an unfinished operation still uses them. Call under the mutex. */
-  private async dropUnreferenced(digests: string[], live?: Set<string>): Promise<void> {
-    let liveSet = live;
-    if (!liveSet) {
-      liveSet = new Set<string>();
-      for (const other of this.images.values()) {
-        liveSet.add(other.id).add(other.manifestDigest);
-        for (const l of other.layers) liveSet.add(l.digest).add(l.diffId);
-      }
-    }
+  private async dropUnreferenced(digests: string[]): Promise<void> {
+    const live = this.liveSets();
     for (const d of new Set(digests)) {
-      if (!isDigest(d) || liveSet.has(d) || this.pinned.has(d)) continue;
+      if (!isDigest(d) || live.blobs.has(d) || this.pinned.has(d)) continue;
       await this.blobs.remove(d);
     }
+  }
+
+  /** Blobs and layers some image (listed, or zombie) still needs. */
+  private liveSets(): { blobs: Set<string>; diffIds: Set<string> } {
+    const blobs = new Set<string>();
+    const diffIds = new Set<string>();
+    for (const img of [...this.images.values(), ...this.zombies.values()]) {
+      blobs.add(img.id).add(img.manifestDigest);
+      for (const l of img.layers) {
+        blobs.add(l.digest);
+        diffIds.add(l.diffId);
+      }
+    }
+    return { blobs, diffIds };
+  }
+
+  /** Frees the layers of force-deleted images no container uses any more. Call under the mutex. */
+  private async reapZombies(): Promise<void> {
+    const dead = [...this.zombies.values()].filter((z) => !this.isUsed(z.id) && !this.images.has(z.id));
+    if (dead.length === 0) return;
+    for (const z of dead) this.zombies.delete(z.id);
+    await this.persist();
+    for (const z of dead) await this.collectGarbage(z);
   }
 
   private pin(keys: string[]): void {

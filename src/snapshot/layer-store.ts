@@ -5,7 +5,7 @@
 // concurrent unpack never leaves a half-filled layer where readers look.
 // Concurrent requests in this process share one unpack; across processes the
 // loser of the rename race throws its copy away.
-import { mkdir, rename, rm, readFile, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hexOf } from '../oci/digest.js';
@@ -51,6 +51,12 @@ export class LayerStore {
       this.inflight.set(diffId, p);
     }
     return p;
+  }
+
+  /** Diff IDs of every unpacked layer on disk. */
+  async list(): Promise<string[]> {
+    const names = await readdir(this.dir);
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
   async remove(diffId: string): Promise<void> {

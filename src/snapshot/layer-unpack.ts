@@ -29,7 +29,6 @@ export async function unpackLayer(blobPath: string, dest: string): Promise<void>
     '--same-permissions',
     '--xattrs',
     '--xattrs-include=*',
-    '--no-overwrite-dir',
   ];
   await runTool('tar', args);
   await convertWhiteouts(dest);

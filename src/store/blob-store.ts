@@ -2,7 +2,7 @@
 // in the same filesystem, hashed on the way, fsynced and renamed into place, so
 // a path under sha256/ always holds exactly the bytes its name promises.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, link, copyFile, readFile, open } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, link, copyFile, readFile, open, readdir } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -119,6 +119,12 @@ export class BlobStore {
     }
     await this.commit(tmp, digest);
     return { digest, size };
+  }
+
+  /** Digests of every blob stored. */
+  async list(): Promise<string[]> {
+    const names = await readdir(this.shaDir);
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
   }
 
   async remove(digest: string): Promise<void> {
