@@ -1,6 +1,6 @@
 // One watcher's delivery lane, shared by both backends. Events are queued in
 // revision order and handed to the caller asynchronously (never re-entrantly from
-// inside watch() or a write), duplicates are dropped by revision, and a BOOKMARK
+// inside watch() or a write, but as soon as the current call stack unwinds), duplicates are dropped by revision, and a BOOKMARK
 // carrying the highest revision known complete goes out every BOOKMARK_INTERVAL_MS.
 import { BOOKMARK_INTERVAL_MS, type WatchEvent } from './store.js';
 
@@ -76,7 +76,9 @@ export class WatchChannel {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    // A microtask, not setImmediate: a burst of synchronous SQLite writes would
+    // otherwise hold every event back until the burst yields to the event loop.
+    queueMicrotask(() => this.flush());
   }
 
   private flush(): void {

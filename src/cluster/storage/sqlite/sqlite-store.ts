@@ -6,11 +6,12 @@
 // in this process and in other processes on the same file cannot lose updates.
 //
 // Watch: a write made through this Store notifies watchers before the write
-// returns (no polling delay). Writes by other processes are found by a 100 ms
+// returns (no polling delay), and so do writes through other Stores of this
+// process on the same file. Writes by other processes are found by a 100 ms
 // poll of PRAGMA data_version, which only changes when another connection
 // committed, so an idle poll costs one pragma read.
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, realpath } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { alreadyExists, conflict, invalid, notFound } from '../../../errdefs.js';
 import { AutoCompactor, type AutoCompactOptions } from '../auto-compactor.js';
@@ -34,8 +35,13 @@ const PUMP_BATCH = 1000;
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   if (!opts.path) throw invalid('sqlite store: path is required');
   await mkdir(dirname(opts.path), { recursive: true });
-  return new SqliteStore(opts);
+  // One identity per database file, so Stores of this process on the same file find each other.
+  const file = join(await realpath(dirname(opts.path)), basename(opts.path));
+  return new SqliteStore(opts, file);
 }
+
+/** Open Stores of this process by database file: a write through one wakes the others' watchers at once. */
+const storesByFile = new Map<string, Set<SqliteStore>>();
 
 type Stmt = Database.Statement<unknown[], unknown>;
 
@@ -52,7 +58,10 @@ class SqliteStore implements Store {
   private readonly compactor: AutoCompactor | null;
   private closed = false;
 
-  constructor(opts: SqliteStoreOptions) {
+  constructor(
+    opts: SqliteStoreOptions,
+    private readonly file: string,
+  ) {
     this.db = new Database(opts.path);
     applyPragmas(this.db);
     this.db.exec(SCHEMA);
@@ -71,6 +80,9 @@ class SqliteStore implements Store {
     };
     this.pumped = this.revisionNow();
     this.compactor = opts.autoCompact === false ? null : new AutoCompactor(() => this.currentRevision(), (r) => this.compact(r), opts.autoCompact);
+    let siblings = storesByFile.get(file);
+    if (!siblings) storesByFile.set(file, (siblings = new Set()));
+    siblings.add(this);
   }
 
   async get(key: string): Promise<KeyValue | null> {
@@ -181,12 +193,16 @@ class SqliteStore implements Store {
     while (step.immediate(upTo)) upTo += COMPACT_BATCH;
     // Watchers of this process that are still behind the compacted revision can no longer be served.
     this.pump();
+    this.wakeSiblings();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.compactor?.stop();
+    const siblings = storesByFile.get(this.file);
+    siblings?.delete(this);
+    if (siblings?.size === 0) storesByFile.delete(this.file);
     if (this.pollTimer) clearInterval(this.pollTimer);
     for (const ch of [...this.watchers]) ch.cancel();
     this.db.close();
@@ -231,7 +247,12 @@ class SqliteStore implements Store {
       })
       .immediate();
     this.pump();
+    this.wakeSiblings();
     return row;
+  }
+
+  private wakeSiblings(): void {
+    for (const other of storesByFile.get(this.file) ?? []) if (other !== this && other.watchers.size > 0) other.pump();
   }
 
   private listParams(prefix: string, startAfter: string | undefined, revision: number, limit: number): Record<string, unknown> {
