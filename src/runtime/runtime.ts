@@ -239,8 +239,15 @@ export class Runtime {
     return { ...rec, oomKilled: await exists(this.layout.oomFile(id)) };
   }
 
+  /**
+   * True once nothing will ever write this container's exit file: its monitor
+   * is gone and the process is not running either (a monitor killed on its own
+   * leaves the container running; we keep waiting for that to end).
+   */
   private async monitorGone(id: string): Promise<boolean> {
-    return !(await isMonitorAlive(this.layout.conmonPidFile(id), id));
+    if (await isMonitorAlive(this.layout.conmonPidFile(id), id)) return false;
+    const st = await this.runc.state(id).catch(() => null);
+    return !st || st.status === 'stopped';
   }
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {

@@ -174,6 +174,28 @@ test('force delete of a paused container, and several containers side by side', 
   }
 });
 
+test('a monitor killed on its own: waitExit waits for the container, then reports 255', async () => {
+  const b = await makeBundle(['sleep', '1000']);
+  const rt = new Runtime({ stateDir: b.stateDir });
+  const id = randomId();
+  try {
+    await rt.create(id, { bundleDir: b.bundleDir, tty: false, openStdin: false, logPath: b.logPath });
+    await rt.start(id);
+    const conmonPid = Number(await readFile(rt.layout.conmonPidFile(id), 'utf8'));
+    process.kill(conmonPid, 'SIGKILL');
+    let settled = false;
+    const waited = rt.waitExit(id).finally(() => (settled = true));
+    // give the poll a few rounds: the container still runs, so no answer yet
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(settled, false);
+    assert.equal((await rt.state(id)).status, 'running');
+    await rt.kill(id, 'KILL');
+    assert.equal((await waited).exitCode, 255);
+  } finally {
+    await teardown(rt, id, b);
+  }
+});
+
 test('delete is idempotent and unknown ids are reported', async () => {
   const b = await makeBundle(['true']);
   const rt = new Runtime({ stateDir: b.stateDir });
