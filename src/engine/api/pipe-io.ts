@@ -1,0 +1,88 @@
+// Joins a container's (or exec's) streams to a hijacked client connection:
+// output framed as Docker's multiplexed stream unless a TTY is in use, client
+// input to stdin with the detach keys (ctrl-p ctrl-q) honoured.
+import type { HijackedConn } from './hijack.js';
+import { frame, STDERR, STDOUT } from './stream-framing.js';
+
+export interface IoStreams {
+  stdout: NodeJS.ReadableStream | null;
+  stderr: NodeJS.ReadableStream | null;
+  stdin: NodeJS.WritableStream | null;
+  close?: () => void;
+}
+
+const defaultDetachKeys = Buffer.from([0x10, 0x11]); // ctrl-p ctrl-q
+
+export function parseDetachKeys(spec: string | null | undefined): Buffer {
+  if (!spec) return defaultDetachKeys;
+  const out: number[] = [];
+  for (const part of spec.split(',')) {
+    const m = /^ctrl-([a-z@[\\\]^_])$/i.exec(part.trim());
+    if (m) out.push(m[1]!.toLowerCase().charCodeAt(0) & 0x1f);
+    else if (part.length === 1) out.push(part.charCodeAt(0));
+  }
+  return out.length ? Buffer.from(out) : defaultDetachKeys;
+}
+
+export function pipeIo(io: IoStreams, conn: HijackedConn, opts: { multiplexed: boolean; stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: Buffer; onDone?: () => void; beforeEnd?: Promise<unknown> }): void {
+  let open = 0;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    if (opts.beforeEnd) void opts.beforeEnd.catch(() => undefined).then(() => conn.end());
+    else conn.end();
+    io.close?.();
+    opts.onDone?.();
+  };
+  const forward = (s: NodeJS.ReadableStream | null, stream: number, wanted: boolean): void => {
+    if (!s) return;
+    open++;
+    s.on('data', (d: Buffer) => {
+      if (!wanted) return;
+      conn.write(opts.multiplexed ? frame(stream, d) : d);
+    });
+    const done = (): void => {
+      open--;
+      if (open === 0) finish();
+    };
+    s.once('end', done);
+    s.once('close', () => {
+      if (open > 0 && !(s as any).readableEnded) done();
+    });
+    s.once('error', done);
+  };
+  forward(io.stdout, STDOUT, opts.stdout);
+  forward(io.stderr, STDERR, opts.stderr);
+  if (open === 0) finish();
+
+  if (opts.stdin && io.stdin && conn.input) {
+    const keys = opts.detachKeys ?? defaultDetachKeys;
+    let matched = 0; // how many detach-key bytes are held back from earlier chunks
+    conn.input.on('data', (d: Buffer) => {
+      if (finished) return;
+      const out: number[] = [];
+      for (const byte of d) {
+        if (byte === keys[matched]) {
+          matched++;
+          if (matched === keys.length) {
+            if (out.length) io.stdin!.write(Buffer.from(out));
+            finish();
+            return;
+          }
+          continue;
+        }
+        // Not the detach sequence after all: release the held-back bytes.
+        for (let k = 0; k < matched; k++) out.push(keys[k]!);
+        matched = 0;
+        if (byte === keys[0]) matched = 1;
+        else out.push(byte);
+      }
+      if (out.length) io.stdin!.write(Buffer.from(out));
+    });
+    conn.input.once('end', () => {
+      if (!finished) io.stdin!.end();
+    });
+  }
+  conn.onClose(() => finish());
+}

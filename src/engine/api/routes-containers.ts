@@ -1,0 +1,231 @@
+// /containers/* of the Docker Engine API: parse, call one engine function, render.
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { invalid, conflict } from '../../errdefs.js';
+import { readLogs } from '../../runtime/logs/k8s-file.js';
+import type { Engine } from '../engine.js';
+import type { ExecService } from '../exec-service.js';
+import {
+  createContainer, killContainer, pauseContainer, removeContainer, renameContainer, restartContainer,
+  startContainer, stopContainer, unpauseContainer, updateContainer, waitContainer,
+} from '../lifecycle.js';
+import { containerFilter } from '../container-filters.js';
+import { inspectView, listEntry } from '../container-view.js';
+import { containerStats } from '../stats.js';
+import { boolParam, filtersParam, intParam, readJson, sendJson, sendNoContent } from './body.js';
+import { hijackPlain, hijackUpgrade, type HijackedConn } from './hijack.js';
+import { parseDetachKeys, pipeIo } from './pipe-io.js';
+import { frame, STDERR, STDOUT } from './stream-framing.js';
+import type { Router, RequestContext } from './router.js';
+import { parseTimeParam } from './time-param.js';
+
+export function containerRoutes(r: Router, engine: Engine, execs: ExecService): void {
+  r.add('GET', '/containers/json', async ({ res, query }) => {
+    const all = boolParam(query, 'all');
+    const limit = intParam(query, 'limit') ?? -1;
+    const filters = filtersParam(query);
+    const keep = containerFilter(filters, (ref) => engine.containers.find(ref), (c, anc) => imageMatches(engine, c.Image, c.Config.Image, anc));
+    let list = engine.containers.all().filter((c) => (all || c.State.Running || limit > 0 || filters.status || filters.exited) && keep(c));
+    list.sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+    if (limit > 0) list = list.slice(0, limit);
+    sendJson(res, 200, list.map((c) => listEntry(c, c.Config.Image)));
+  });
+
+  r.add('POST', '/containers/create', async ({ req, res, query }) => {
+    const body = await readJson(req);
+    sendJson(res, 201, await createContainer(engine, query.get('name') ?? undefined, body ?? {}));
+  });
+
+  r.add('GET', '/containers/{id}/json', async ({ res, params }) => {
+    const c = engine.containers.get(params.id!);
+    sendJson(res, 200, inspectView(c, execs.forContainer(c.Id)));
+  });
+
+  r.add('POST', '/containers/{id}/start', async ({ res, params }) => {
+    await startContainer(engine, params.id!);
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/stop', async ({ res, params, query }) => {
+    await stopContainer(engine, params.id!, { timeout: intParam(query, 't'), signal: query.get('signal') ?? undefined });
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/restart', async ({ res, params, query }) => {
+    await restartContainer(engine, params.id!, { timeout: intParam(query, 't'), signal: query.get('signal') ?? undefined });
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/kill', async ({ res, params, query }) => {
+    await killContainer(engine, params.id!, query.get('signal') || 'SIGKILL');
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/pause', async ({ res, params }) => {
+    await pauseContainer(engine, params.id!);
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/unpause', async ({ res, params }) => {
+    await unpauseContainer(engine, params.id!);
+    sendNoContent(res);
+  });
+
+  r.add('DELETE', '/containers/{id}', async ({ res, params, query }) => {
+    await removeContainer(engine, params.id!, { force: boolParam(query, 'force'), removeVolumes: boolParam(query, 'v') });
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/wait', async ({ res, params, query }) => {
+    const c = engine.containers.get(params.id!);
+    const pending = waitContainer(engine, c.Id, query.get('condition') ?? '');
+    // Headers go out at once so the client knows the wait is registered (docker run relies on it).
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    res.end(JSON.stringify(await pending) + '\n');
+  });
+
+  r.add('POST', '/containers/{id}/rename', async ({ res, params, query }) => {
+    await renameContainer(engine, params.id!, query.get('name') ?? '');
+    sendNoContent(res);
+  });
+
+  r.add('POST', '/containers/{id}/update', async ({ req, res, params }) => {
+    sendJson(res, 200, await updateContainer(engine, params.id!, (await readJson(req)) ?? {}));
+  });
+
+  r.add('POST', '/containers/{id}/resize', async ({ res, params, query }) => {
+    const c = engine.containers.get(params.id!);
+    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    await engine.runtime.resize(c.Id, intParam(query, 'w') ?? 80, intParam(query, 'h') ?? 24);
+    sendNoContent(res, 200);
+  });
+
+  r.add('GET', '/containers/{id}/top', async ({ res, params, query }) => {
+    const c = engine.containers.get(params.id!);
+    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    sendJson(res, 200, await engine.runtime.top(c.Id, query.get('ps_args') ?? undefined));
+  });
+
+  r.add('GET', '/containers/{id}/logs', async ({ req, res, params, query }) => {
+    const c = engine.containers.get(params.id!);
+    const stdout = boolParam(query, 'stdout');
+    const stderr = boolParam(query, 'stderr');
+    if (!stdout && !stderr) throw invalid('You must choose at least one stream');
+    const follow = boolParam(query, 'follow');
+    const timestamps = boolParam(query, 'timestamps');
+    const tailRaw = query.get('tail');
+    const tail = tailRaw && tailRaw !== 'all' ? Number(tailRaw) : undefined;
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw invalid(`invalid value for "tail": "${tailRaw}"`);
+    const since = parseTimeParam(query.get('since'));
+    const until = parseTimeParam(query.get('until'));
+    const multiplexed = !c.Config.Tty;
+    res.writeHead(200, { 'Content-Type': multiplexed ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream' });
+    res.flushHeaders();
+    const abort = new AbortController();
+    req.once('close', () => abort.abort());
+    res.once('close', () => abort.abort());
+    try {
+      for await (const e of readLogs(c.LogPath, {
+        follow,
+        since,
+        until,
+        tail,
+        signal: abort.signal,
+        stillRunning: () => engine.containers.find(c.Id)?.State.Running ?? false,
+      })) {
+        if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
+        const data = timestamps ? Buffer.concat([Buffer.from(e.time.toISOString().replace('Z', '000000Z') + ' '), e.data]) : e.data;
+        res.write(multiplexed ? frame(e.stream === 'stdout' ? STDOUT : STDERR, data) : data);
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+    }
+    res.end();
+  });
+
+  r.add('GET', '/containers/{id}/stats', async ({ req, res, params, query }) => {
+    const c = engine.containers.get(params.id!);
+    const stream = boolParam(query, 'stream', true) && !boolParam(query, 'one-shot');
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    let closed = false;
+    req.once('close', () => (closed = true));
+    res.once('close', () => (closed = true));
+    let prev: Record<string, unknown> | undefined;
+    do {
+      const s = await containerStats(engine, c.Id, prev);
+      res.write(JSON.stringify(s) + '\n');
+      prev = s;
+      if (!stream) break;
+      await new Promise((r2) => setTimeout(r2, 1000));
+    } while (!closed && engine.containers.find(c.Id));
+    res.end();
+  });
+
+  r.add('GET', '/containers/{id}/changes', async ({ res, params }) => {
+    engine.containers.get(params.id!);
+    sendJson(res, 200, []);
+  });
+
+  r.add('POST', '/containers/prune', async ({ res, query }) => {
+    const filters = filtersParam(query);
+    const deleted: string[] = [];
+    for (const c of engine.containers.all()) {
+      if (c.State.Running || c.State.Paused || c.State.Restarting) continue;
+      if (!(filters.label ?? []).every((l) => (l.includes('=') ? c.Config.Labels[l.split('=')[0]!] === l.slice(l.indexOf('=') + 1) : l in c.Config.Labels))) continue;
+      await removeContainer(engine, c.Id, { force: false, removeVolumes: false });
+      deleted.push(c.Id);
+    }
+    sendJson(res, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
+  });
+}
+
+export function imageMatches(engine: Engine, imageId: string, configImage: string, ancestor: string): boolean {
+  if (configImage === ancestor || imageId === ancestor || imageId.replace('sha256:', '').startsWith(ancestor.replace('sha256:', ''))) return true;
+  const withTag = ancestor.includes(':') ? ancestor : `${ancestor}:latest`;
+  return configImage === withTag;
+}
+
+/** POST /containers/{id}/attach: over an upgraded connection, or a plain streamed response. */
+export async function attachContainer(engine: Engine, ctx: RequestContext, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+  const { params, query } = ctx;
+  const c = engine.containers.get(params.id!);
+  const wantStdin = boolParam(query, 'stdin');
+  const wantStdout = boolParam(query, 'stdout');
+  const wantStderr = boolParam(query, 'stderr');
+  const multiplexed = !c.Config.Tty;
+  const conn: HijackedConn = upgrade ? hijackUpgrade(upgrade.socket, upgrade.head, multiplexed) : hijackPlain(ctx.req as IncomingMessage, ctx.res, multiplexed);
+  const detachKeys = parseDetachKeys(query.get('detachKeys'));
+  if (boolParam(query, 'logs')) {
+    for await (const e of readLogs(c.LogPath, { follow: false })) {
+      if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) continue;
+      conn.write(multiplexed ? frame(e.stream === 'stdout' ? STDOUT : STDERR, e.data) : e.data);
+    }
+  }
+  if (!boolParam(query, 'stream')) {
+    conn.end();
+    return;
+  }
+  const opts = { multiplexed, stdin: wantStdin && c.Config.OpenStdin, stdout: wantStdout, stderr: wantStderr, detachKeys };
+  if (c.State.Running) {
+    pipeIo(await engine.runtime.attach(c.Id, { stdin: opts.stdin }), conn, opts);
+    return;
+  }
+  if (c.State.Status === 'created' || c.State.Restarting || c.State.Status === 'exited') {
+    // docker run attaches before it starts: connect once the container exists in the runtime.
+    const list = engine.pendingAttach.get(c.Id) ?? [];
+    const entry = {
+      stdin: opts.stdin,
+      connect: (streams: Parameters<typeof pipeIo>[0]) => pipeIo(streams, conn, opts),
+      abort: () => conn.end(),
+    };
+    list.push(entry);
+    engine.pendingAttach.set(c.Id, list);
+    conn.onClose(() => {
+      const cur = engine.pendingAttach.get(c.Id);
+      if (cur) engine.pendingAttach.set(c.Id, cur.filter((x) => x !== entry));
+    });
+    return;
+  }
+  conn.end();
+}

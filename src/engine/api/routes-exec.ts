@@ -1,0 +1,61 @@
+// /containers/{id}/exec and /exec/* of the Docker Engine API.
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import type { ExecService } from '../exec-service.js';
+import { readJson, sendJson, sendNoContent, intParam } from './body.js';
+import { hijackPlain, hijackUpgrade } from './hijack.js';
+import { parseDetachKeys, pipeIo } from './pipe-io.js';
+import type { Router, RequestContext } from './router.js';
+
+export function execRoutes(r: Router, execs: ExecService): void {
+  r.add('POST', '/containers/{id}/exec', async ({ req, res, params }) => {
+    sendJson(res, 201, execs.create(params.id!, (await readJson(req)) ?? {}));
+  });
+
+  r.add('GET', '/exec/{id}/json', async ({ res, params }) => {
+    const e = execs.get(params.id!);
+    sendJson(res, 200, {
+      ID: e.ID,
+      Running: e.Running,
+      ExitCode: e.ExitCode,
+      ProcessConfig: { tty: e.Config.Tty, entrypoint: e.Config.Cmd[0], arguments: e.Config.Cmd.slice(1), privileged: e.Config.Privileged, user: e.Config.User },
+      OpenStdin: e.Config.AttachStdin,
+      OpenStderr: e.Config.AttachStderr,
+      OpenStdout: e.Config.AttachStdout,
+      CanRemove: false,
+      ContainerID: e.ContainerID,
+      DetachKeys: '',
+      Pid: e.Pid,
+    });
+  });
+
+  r.add('POST', '/exec/{id}/resize', async ({ res, params, query }) => {
+    await execs.resize(params.id!, intParam(query, 'w') ?? 80, intParam(query, 'h') ?? 24);
+    sendNoContent(res, 200);
+  });
+}
+
+/** POST /exec/{id}/start: detached (returns at once) or attached over a hijacked connection. */
+export async function startExec(execs: ExecService, ctx: RequestContext, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+  const body = ((await readJson(ctx.req)) ?? {}) as { Detach?: boolean; Tty?: boolean };
+  const e = execs.get(ctx.params.id!);
+  if (body.Detach) {
+    await execs.start(e.ID, { tty: body.Tty });
+    if (upgrade) {
+      upgrade.socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    } else sendNoContent(ctx.res, 200);
+    return;
+  }
+  const started = await execs.start(e.ID, { tty: body.Tty });
+  const tty = body.Tty ?? e.Config.Tty;
+  const conn = upgrade ? hijackUpgrade(upgrade.socket, upgrade.head, !tty) : hijackPlain(ctx.req as IncomingMessage, ctx.res, !tty);
+  const s = started.session!;
+  pipeIo({ stdout: s.stdout, stderr: s.stderr, stdin: s.stdin }, conn, {
+    multiplexed: !tty,
+    stdin: e.Config.AttachStdin,
+    stdout: e.Config.AttachStdout,
+    stderr: e.Config.AttachStderr,
+    detachKeys: parseDetachKeys(e.Config.DetachKeys),
+    beforeEnd: started.done,
+  });
+}

@@ -1,0 +1,132 @@
+// A container as the engine keeps it: Docker's inspect shape (so the API renders
+// it with little translation) plus a few fields of tug's own under `Tug`.
+
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
+}
+
+export interface RestartPolicy {
+  Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  MaximumRetryCount: number;
+}
+
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+export interface ContainerConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, object>;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Healthcheck?: object;
+  Image: string;
+  Volumes: Record<string, object> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+export interface HostConfig {
+  Binds: string[] | null;
+  NetworkMode: string;
+  PortBindings: Record<string, PortBinding[] | null>;
+  RestartPolicy: RestartPolicy;
+  AutoRemove: boolean;
+  Mounts?: Array<Record<string, any>>;
+  CapAdd: string[] | null;
+  CapDrop: string[] | null;
+  Privileged: boolean;
+  PublishAllPorts: boolean;
+  ReadonlyRootfs: boolean;
+  SecurityOpt: string[] | null;
+  Tmpfs?: Record<string, string>;
+  Init?: boolean | null;
+  Memory: number;
+  MemorySwap: number;
+  MemoryReservation: number;
+  NanoCpus: number;
+  CpuShares: number;
+  CpuPeriod: number;
+  CpuQuota: number;
+  CpusetCpus: string;
+  PidsLimit: number | null;
+  ShmSize: number;
+  Sysctls?: Record<string, string>;
+  Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> | null;
+  OomKillDisable?: boolean;
+  [key: string]: unknown;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+export interface NetworkSettings {
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+  Ports: Record<string, PortBinding[] | null>;
+  SandboxKey: string;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Name: string; // with the leading '/', as Docker stores it
+  Created: string;
+  Path: string;
+  Args: string[];
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  Image: string; // image ID
+  State: ContainerState;
+  RestartCount: number;
+  NetworkSettings: NetworkSettings;
+  Mounts: MountPoint[];
+  LogPath: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  Tug: {
+    cgroupsPath: string;
+    /** Set by stop/kill through the API: restart policies other than `always` stay down. */
+    manuallyStopped: boolean;
+  };
+}
+
+export const zeroTime = '0001-01-01T00:00:00Z';
+
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}

@@ -1,0 +1,71 @@
+// Container records: one JSON file per container under <root>/containers/<id>/,
+// written atomically on every change, held in memory for fast lookup.
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../util/atomic-file.js';
+import { notFound, invalid } from '../errdefs.js';
+import type { ContainerRecord } from './container-record.js';
+
+export class ContainerStore {
+  private readonly byId = new Map<string, ContainerRecord>();
+
+  private constructor(private readonly dir: string) {}
+
+  static async open(root: string): Promise<ContainerStore> {
+    const dir = join(root, 'containers');
+    await mkdir(dir, { recursive: true });
+    const store = new ContainerStore(dir);
+    for (const id of await readdir(dir)) {
+      try {
+        const rec = JSON.parse(await readFile(join(dir, id, 'container.json'), 'utf8')) as ContainerRecord;
+        store.byId.set(rec.Id, rec);
+      } catch {
+        // A directory without a complete record is a create that crashed before
+        // its first write: nothing references it, so drop it.
+        await rm(join(dir, id), { recursive: true, force: true });
+      }
+    }
+    return store;
+  }
+
+  containerDir(id: string): string {
+    return join(this.dir, id);
+  }
+
+  all(): ContainerRecord[] {
+    return [...this.byId.values()];
+  }
+
+  /** By full id, unique id prefix, or name (with or without the leading '/'). */
+  find(ref: string): ContainerRecord | undefined {
+    if (!ref) return undefined;
+    const exact = this.byId.get(ref);
+    if (exact) return exact;
+    const name = ref.startsWith('/') ? ref : `/${ref}`;
+    for (const c of this.byId.values()) if (c.Name === name) return c;
+    const matches = [...this.byId.values()].filter((c) => c.Id.startsWith(ref));
+    if (matches.length > 1) throw invalid(`multiple IDs found with provided prefix: ${ref}`);
+    return matches[0];
+  }
+
+  get(ref: string): ContainerRecord {
+    const c = this.find(ref);
+    if (!c) throw notFound(`No such container: ${ref}`);
+    return c;
+  }
+
+  byName(name: string): ContainerRecord | undefined {
+    for (const c of this.byId.values()) if (c.Name === name) return c;
+    return undefined;
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    this.byId.set(rec.Id, rec);
+    await writeJsonAtomic(join(this.dir, rec.Id, 'container.json'), rec);
+  }
+
+  async remove(id: string): Promise<void> {
+    this.byId.delete(id);
+    await rm(join(this.dir, id), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,82 @@
+// `tug daemon`: open the engine on --root, recover containers left by an
+// earlier run (even one killed with -9), and serve the Docker API on --socket.
+import { parseArgs } from 'node:util';
+import { rm } from 'node:fs/promises';
+import { messageOf } from '../errdefs.js';
+import { Engine } from './engine.js';
+import { recoverContainers } from './recovery.js';
+import { serveDockerApi } from './api/server.js';
+import { removeContainer } from './lifecycle.js';
+import { preflight } from './preflight.js';
+
+const usage = `Usage: tug daemon [OPTIONS]
+
+Run the tug engine: containers, images, volumes and networks on this host,
+served over the Docker Engine API.
+
+Options:
+  --root DIR        state directory (default /var/lib/tug)
+  --socket PATH     unix socket for the API (default /run/tug/tug.sock)
+  --bridge NAME     bridge interface for the default network (default tug0)
+  --subnet CIDR     subnet of the default network (default 10.88.0.0/16)
+  --ephemeral       on shutdown remove every container and the network (tests)
+`;
+
+export async function runDaemon(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        root: { type: 'string', default: '/var/lib/tug' },
+        socket: { type: 'string', default: '/run/tug/tug.sock' },
+        bridge: { type: 'string', default: 'tug0' },
+        subnet: { type: 'string', default: '10.88.0.0/16' },
+        ephemeral: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`tug daemon: ${messageOf(err)}\n${usage}`);
+    process.exitCode = 125;
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  try {
+    await preflight();
+  } catch (err) {
+    process.stderr.write(`tug daemon: ${messageOf(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const engine = await Engine.open({ root: values.root!, bridgeName: values.bridge!, subnet: values.subnet!, ephemeral: values.ephemeral });
+  await recoverContainers(engine);
+  const api = await serveDockerApi(engine, values.socket!);
+  engine.events.emit('daemon', 'start', engine.root);
+
+  let stopping = false;
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    engine.shuttingDown = true;
+    await api.close().catch(() => undefined);
+    if (values.ephemeral) {
+      for (const c of engine.containers.all()) {
+        await removeContainer(engine, c.Id, { force: true, removeVolumes: true }).catch((err) => {
+          process.stderr.write(`tug daemon: removing ${c.Id.slice(0, 12)}: ${messageOf(err)}\n`);
+        });
+      }
+      await engine.network.destroy().catch((err) => process.stderr.write(`tug daemon: network: ${messageOf(err)}\n`));
+      await engine.removeCgroupParent().catch(() => undefined);
+    }
+    // Without --ephemeral, containers keep running under their monitors (live restore).
+    await rm(values.socket!, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown());
+  process.on('SIGINT', () => void shutdown());
+}

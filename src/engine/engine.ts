@@ -1,0 +1,118 @@
+// The engine: the one service that owns containers, images, volumes and the
+// network on a host. Every path to a running container (tug run, docker run,
+// a build step, a pod) goes through here.
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ImageStore } from '../image/image-store.js';
+import { Runtime, type AttachStreams } from '../runtime/runtime.js';
+import { BridgeNetwork } from '../network/bridge-network.js';
+import { removeCgroup } from '../runtime/cgroups/index.js';
+import { ContainerStore } from './container-store.js';
+import { VolumeStore } from './volume-store.js';
+import { EventBus } from './events.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { ContainerRecord } from './container-record.js';
+
+export interface EngineOptions {
+  root: string;
+  bridgeName: string;
+  subnet: string;
+  /** Test daemons: on shutdown remove every container and the network. */
+  ephemeral?: boolean;
+}
+
+export interface ExitWaiter {
+  condition: 'next-exit' | 'removed';
+  resolve: (code: { StatusCode: number; Error: { Message: string } | null }) => void;
+}
+
+export interface PendingAttach {
+  stdin: boolean;
+  connect: (streams: AttachStreams) => void;
+  abort: () => void;
+}
+
+export class Engine {
+  readonly events = new EventBus();
+  readonly lock = new KeyedLock();
+  /** Callers waiting for a container to exit or be removed (docker wait, docker run). */
+  readonly waiters = new Map<string, ExitWaiter[]>();
+  /** Attach requests that arrived before start: connected right after runtime create. */
+  readonly pendingAttach = new Map<string, PendingAttach[]>();
+  /** Containers waiting out a restart back-off. */
+  readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  readonly backoffMs = new Map<string, number>();
+  /** Per-daemon cgroup parent, so side-by-side daemons never share cgroups. */
+  readonly cgroupParent: string;
+  readonly startedAt = new Date();
+  shuttingDown = false;
+
+  private constructor(
+    readonly opts: EngineOptions,
+    readonly images: ImageStore,
+    readonly runtime: Runtime,
+    readonly network: BridgeNetwork,
+    readonly containers: ContainerStore,
+    readonly volumes: VolumeStore,
+  ) {
+    this.cgroupParent = `/tug-${createHash('sha256').update(opts.root).digest('hex').slice(0, 10)}`;
+    images.setInUseCheck((imageId) => containers.all().some((c) => c.Image === imageId));
+  }
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    await mkdir(opts.root, { recursive: true });
+    const [images, containers, volumes] = await Promise.all([
+      ImageStore.open(opts.root),
+      ContainerStore.open(opts.root),
+      VolumeStore.open(opts.root),
+    ]);
+    const runtime = new Runtime({ stateDir: join(opts.root, 'runtime') });
+    const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet });
+    return new Engine(opts, images, runtime, network, containers, volumes);
+  }
+
+  get root(): string {
+    return this.opts.root;
+  }
+
+  containerDir(id: string): string {
+    return this.containers.containerDir(id);
+  }
+
+  cgroupsPathFor(id: string): string {
+    return `${this.cgroupParent}/${id}`;
+  }
+
+  emitContainer(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.events.emit('container', action, c.Id, {
+      ...c.Config.Labels,
+      image: c.Config.Image,
+      name: c.Name.slice(1),
+      ...extra,
+    });
+  }
+
+  notifyWaiters(id: string, condition: ExitWaiter['condition'], code: number, error = ''): void {
+    const list = this.waiters.get(id);
+    if (!list) return;
+    const keep: ExitWaiter[] = [];
+    for (const w of list) {
+      if (w.condition === condition || (condition === 'removed' && w.condition === 'next-exit')) {
+        w.resolve({ StatusCode: code, Error: error ? { Message: error } : null });
+      } else keep.push(w);
+    }
+    if (keep.length) this.waiters.set(id, keep);
+    else this.waiters.delete(id);
+  }
+
+  async removeCgroupParent(): Promise<void> {
+    await removeCgroup(this.cgroupParent);
+  }
+
+  addWaiter(id: string, w: ExitWaiter): void {
+    const list = this.waiters.get(id) ?? [];
+    list.push(w);
+    this.waiters.set(id, list);
+  }
+}

@@ -1,0 +1,254 @@
+// The container verbs the APIs expose: create, start, stop, kill, restart,
+// pause, unpause, remove, wait, rename, update. Each takes the container's lock.
+import { join } from 'node:path';
+import { conflict, invalid, notFound, TugError } from '../errdefs.js';
+import { validateResources, type ResourceSpec } from '../runtime/spec/container-spec.js';
+import { resourcesToOci } from '../runtime/cgroups/index.js';
+import type { Engine } from './engine.js';
+import type { ContainerRecord, HostConfig } from './container-record.js';
+import { buildRecord, parseRestartPolicy, validateName, validateSignalName, type CreateBody } from './create-config.js';
+import { resolveMounts } from './mounts.js';
+import { startContainerUnlocked } from './start-container.js';
+import { removeContainerUnlocked } from './remove-container.js';
+import { handleExit } from './exit-handler.js';
+
+const notModified = (msg: string): TugError => new TugError('not-modified', msg);
+
+function resourcesOf(hc: Partial<HostConfig>): ResourceSpec {
+  return {
+    memory: hc.Memory || undefined,
+    memorySwap: hc.MemorySwap || undefined,
+    memoryReservation: hc.MemoryReservation || undefined,
+    nanoCpus: hc.NanoCpus || undefined,
+    cpuShares: hc.CpuShares || undefined,
+    cpuPeriod: hc.CpuPeriod || undefined,
+    cpuQuota: hc.CpuQuota || undefined,
+    cpusetCpus: hc.CpusetCpus || undefined,
+    pidsLimit: hc.PidsLimit && hc.PidsLimit > 0 ? hc.PidsLimit : undefined,
+  };
+}
+
+export async function createContainer(engine: Engine, name: string | undefined, body: CreateBody): Promise<{ Id: string; Warnings: string[] }> {
+  if (!body || typeof body !== 'object') throw invalid('config cannot be empty in order to create a container');
+  if (!body.Image) throw invalid('No image specified');
+  let fullName: string;
+  if (name) {
+    fullName = validateName(name);
+    const existing = engine.containers.byName(fullName);
+    if (existing) {
+      throw conflict(`Conflict. The container name "${fullName}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+  } else fullName = `/${randomName(engine)}`;
+  const image = await engine.images.get(String(body.Image));
+  const { record, mounts } = buildRecord({ name: fullName, body, image: { id: image.id, config: image.config.config ?? {} }, imageRef: String(body.Image) });
+  validateResources(resourcesOf(record.HostConfig));
+  // Names are claimed synchronously below, after the last await that can fail on input.
+  const apiMountTargets = new Set((record.HostConfig.Mounts ?? []).map((m) => String(m.Target ?? m.Destination ?? '')));
+  if (engine.containers.byName(fullName)) throw conflict(`Conflict. The container name "${fullName}" is already in use.`);
+  const rec: ContainerRecord = {
+    ...record,
+    Mounts: [],
+    LogPath: join(engine.containerDir(record.Id), `${record.Id}-json.log`),
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    Tug: { cgroupsPath: engine.cgroupsPathFor(record.Id), manuallyStopped: false },
+  };
+  await engine.containers.save(rec);
+  try {
+    rec.Mounts = await resolveMounts(engine.volumes, mounts, apiMountTargets);
+    await engine.containers.save(rec);
+  } catch (err) {
+    await engine.containers.remove(rec.Id);
+    throw err;
+  }
+  engine.emitContainer(rec, 'create');
+  return { Id: rec.Id, Warnings: [] };
+}
+
+export async function startContainer(engine: Engine, ref: string): Promise<void> {
+  const c = engine.containers.get(ref);
+  await engine.lock.run(c.Id, async () => {
+    if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
+    if (c.State.Running) throw notModified('container already started');
+    c.Tug.manuallyStopped = false;
+    await startContainerUnlocked(engine, c);
+  });
+}
+
+async function waitForExit(engine: Engine, id: string, timeoutMs: number): Promise<boolean> {
+  const c = engine.containers.find(id);
+  if (!c || !c.State.Running) return true;
+  return await new Promise<boolean>((resolve) => {
+    const t = timeoutMs >= 0 ? setTimeout(() => resolve(false), timeoutMs) : undefined;
+    engine.addWaiter(id, {
+      condition: 'next-exit',
+      resolve: () => {
+        if (t) clearTimeout(t);
+        resolve(true);
+      },
+    });
+  });
+}
+
+/** Sends the stop signal, waits, then SIGKILL. Caller must not hold the lock (the exit handler needs it). */
+export async function stopContainer(engine: Engine, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+  const c = engine.containers.get(ref);
+  if (opts.signal) validateSignalName(opts.signal);
+  const timer = engine.restartTimers.get(c.Id);
+  if (c.State.Restarting && timer) {
+    clearTimeout(timer);
+    engine.restartTimers.delete(c.Id);
+    c.Tug.manuallyStopped = true;
+    c.State = { ...c.State, Status: 'exited', Restarting: false };
+    await engine.containers.save(c);
+    return;
+  }
+  if (!c.State.Running) throw notModified('container already stopped');
+  c.Tug.manuallyStopped = true;
+  await engine.containers.save(c);
+  if (c.State.Paused) await engine.runtime.resume(c.Id).catch(() => undefined);
+  const timeoutS = opts.timeout ?? c.Config.StopTimeout ?? 10;
+  const signal = opts.signal || c.Config.StopSignal || 'SIGTERM';
+  engine.emitContainer(c, 'kill', { signal: signalNumberText(signal) });
+  const exited = waitForExit(engine, c.Id, timeoutS < 0 ? -1 : timeoutS * 1000);
+  await engine.runtime.kill(c.Id, signal).catch(() => undefined);
+  if (!(await exited)) {
+    engine.emitContainer(c, 'kill', { signal: '9' });
+    const killed = waitForExit(engine, c.Id, 30_000);
+    await engine.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
+    await killed;
+  }
+  engine.emitContainer(c, 'stop');
+}
+
+function signalNumberText(sig: string): string {
+  const map: Record<string, string> = { HUP: '1', INT: '2', QUIT: '3', KILL: '9', USR1: '10', USR2: '12', TERM: '15' };
+  const n = Number(sig);
+  if (Number.isInteger(n)) return String(n);
+  return map[sig.toUpperCase().replace(/^SIG/, '')] ?? sig;
+}
+
+export async function killContainer(engine: Engine, ref: string, signal = 'SIGKILL'): Promise<void> {
+  const c = engine.containers.get(ref);
+  validateSignalName(signal);
+  if (!c.State.Running) throw conflict(`Cannot kill container: ${ref}: Container ${c.Id} is not running`);
+  c.Tug.manuallyStopped = true;
+  await engine.containers.save(c);
+  engine.emitContainer(c, 'kill', { signal: signalNumberText(signal) });
+  if (c.State.Paused && /KILL|^9$/.test(signal.toUpperCase())) await engine.runtime.resume(c.Id).catch(() => undefined);
+  await engine.runtime.kill(c.Id, signal);
+}
+
+export async function restartContainer(engine: Engine, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+  const c = engine.containers.get(ref);
+  if (c.State.Running) await stopContainer(engine, ref, opts);
+  await engine.lock.run(c.Id, async () => {
+    const cur = engine.containers.get(c.Id);
+    if (cur.State.Running) return;
+    cur.Tug.manuallyStopped = false;
+    cur.State = { ...cur.State, Restarting: false };
+    await startContainerUnlocked(engine, cur);
+  });
+  engine.emitContainer(c, 'restart');
+}
+
+export async function pauseContainer(engine: Engine, ref: string): Promise<void> {
+  const c = engine.containers.get(ref);
+  await engine.lock.run(c.Id, async () => {
+    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
+    if (c.State.Paused) throw conflict(`Container ${c.Id} is already paused`);
+    await engine.runtime.pause(c.Id);
+    c.State = { ...c.State, Status: 'paused', Paused: true };
+    await engine.containers.save(c);
+    engine.emitContainer(c, 'pause');
+  });
+}
+
+export async function unpauseContainer(engine: Engine, ref: string): Promise<void> {
+  const c = engine.containers.get(ref);
+  await engine.lock.run(c.Id, async () => {
+    if (!c.State.Paused) throw conflict(`Container ${c.Id} is not paused`);
+    await engine.runtime.resume(c.Id);
+    c.State = { ...c.State, Status: 'running', Paused: false };
+    await engine.containers.save(c);
+    engine.emitContainer(c, 'unpause');
+  });
+}
+
+export async function removeContainer(engine: Engine, ref: string, opts: { force: boolean; removeVolumes: boolean }): Promise<void> {
+  const c = engine.containers.get(ref);
+  if (c.State.Running || c.State.Paused) {
+    if (!opts.force) {
+      const what = c.State.Paused ? 'paused' : 'running';
+      throw conflict(`cannot remove container "${c.Name}": container is ${what}: stop the container before removing or force remove`);
+    }
+    c.Tug.manuallyStopped = true;
+    c.HostConfig.AutoRemove = false; // we remove it ourselves below
+    const exited = waitForExit(engine, c.Id, 30_000);
+    if (c.State.Paused) await engine.runtime.resume(c.Id).catch(() => undefined);
+    await engine.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
+    if (!(await exited)) {
+      // The monitor is gone (killed by hand?): treat the container as exited.
+      await engine.lock.run(c.Id, () => handleExit(engine, c.Id, { exitCode: 137, oomKilled: false, finishedAt: new Date().toISOString() }));
+    }
+  }
+  await engine.lock.run(c.Id, async () => {
+    if (!engine.containers.find(c.Id)) return;
+    await removeContainerUnlocked(engine, c, { removeVolumes: opts.removeVolumes });
+  });
+}
+
+export async function waitContainer(engine: Engine, ref: string, condition: string): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
+  const c = engine.containers.get(ref);
+  const cond = condition || 'not-running';
+  if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw invalid(`invalid condition: "${cond}"`);
+  if (cond === 'not-running' && !c.State.Running && !c.State.Restarting) return { StatusCode: c.State.ExitCode, Error: null };
+  return await new Promise((resolve) => engine.addWaiter(c.Id, { condition: cond === 'removed' ? 'removed' : 'next-exit', resolve }));
+}
+
+export async function renameContainer(engine: Engine, ref: string, newName: string): Promise<void> {
+  const c = engine.containers.get(ref);
+  if (!newName) throw invalid('Neither old nor new names may be empty');
+  const full = validateName(newName);
+  const other = engine.containers.byName(full);
+  if (other && other.Id !== c.Id) throw conflict(`Conflict. The container name "${full}" is already in use by container "${other.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+  const old = c.Name;
+  c.Name = full;
+  await engine.containers.save(c);
+  engine.emitContainer(c, 'rename', { oldName: old });
+}
+
+export async function updateContainer(engine: Engine, ref: string, body: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
+  const c = engine.containers.get(ref);
+  return await engine.lock.run(c.Id, async () => {
+    const next: HostConfig = { ...c.HostConfig };
+    for (const k of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'PidsLimit'] as const) {
+      if (body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '') (next as any)[k] = body[k];
+    }
+    if (body.RestartPolicy && body.RestartPolicy.Name !== undefined) next.RestartPolicy = parseRestartPolicy(body.RestartPolicy, next.AutoRemove);
+    if (next.Memory && next.MemorySwap && next.MemorySwap > 0 && next.MemorySwap < next.Memory) {
+      throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
+    }
+    validateResources(resourcesOf(next));
+    if (c.State.Running) await engine.runtime.update(c.Id, resourcesToOci(resourcesOf(next)));
+    c.HostConfig = next;
+    await engine.containers.save(c);
+    engine.emitContainer(c, 'update');
+    return { Warnings: [] };
+  });
+}
+
+const adjectives = ['admiring', 'brave', 'clever', 'eager', 'focused', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'nifty', 'quirky', 'serene', 'vibrant', 'zealous'];
+const nouns = ['turing', 'hopper', 'lovelace', 'curie', 'noether', 'ritchie', 'thompson', 'torvalds', 'knuth', 'dijkstra', 'liskov', 'hamilton', 'shannon', 'babbage', 'euler'];
+
+function randomName(engine: Engine): string {
+  for (let i = 0; ; i++) {
+    const a = adjectives[Math.floor(Math.random() * adjectives.length)]!;
+    const n = nouns[Math.floor(Math.random() * nouns.length)]!;
+    const name = i > 10 ? `${a}_${n}${i}` : `${a}_${n}`;
+    if (!engine.containers.byName(`/${name}`)) return name;
+  }
+}
+
+export { notFound };

@@ -1,0 +1,52 @@
+// Resolves a container's mount requests into host paths: named and anonymous
+// volumes, bind mounts and tmpfs. Volumes are created when the container is
+// created, and filled from the image's content on first use, as Docker does.
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { invalid } from '../errdefs.js';
+import { runTool } from '../util/exec-file.js';
+import type { MountPoint } from './container-record.js';
+import type { MountRequest } from './create-config.js';
+import type { VolumeStore } from './volume-store.js';
+
+export async function resolveMounts(volumes: VolumeStore, reqs: MountRequest[], fromApiMounts: Set<string>): Promise<MountPoint[]> {
+  const out: MountPoint[] = [];
+  for (const r of reqs) {
+    if (r.type === 'bind') {
+      try {
+        await stat(r.source);
+      } catch {
+        // -v creates a missing host directory; --mount refuses, as Docker does.
+        if (fromApiMounts.has(r.destination)) throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${r.source}`);
+        await mkdir(r.source, { recursive: true });
+      }
+      out.push({ Type: 'bind', Source: r.source, Destination: r.destination, Mode: r.mode, RW: r.rw, Propagation: 'rprivate' });
+    } else if (r.type === 'volume') {
+      const v = await volumes.create({ Name: r.source || undefined });
+      out.push({ Type: 'volume', Name: v.Name, Source: v.Mountpoint, Destination: r.destination, Driver: 'local', Mode: r.mode || 'z', RW: r.rw, Propagation: '' });
+    } else {
+      out.push({ Type: 'tmpfs', Source: '', Destination: r.destination, Mode: r.tmpfsOptions ?? '', RW: r.rw, Propagation: '' });
+    }
+  }
+  return out;
+}
+
+/** Copies what the image has at a volume's path into the volume, once, if it is empty. */
+export async function populateVolume(volumes: VolumeStore, m: MountPoint, rootfs: string): Promise<void> {
+  if (m.Type !== 'volume' || !m.Name) return;
+  const v = volumes.find(m.Name);
+  if (!v || v.populated) return;
+  const src = join(rootfs, m.Destination);
+  let entries: string[] = [];
+  try {
+    if ((await stat(src)).isDirectory()) entries = await readdir(src);
+  } catch {
+    entries = [];
+  }
+  const existing = await readdir(v.Mountpoint).catch(() => [] as string[]);
+  if (entries.length && existing.length === 0) {
+    // cp -a keeps owners, modes, links and xattrs: the volume looks like the image path.
+    await runTool('cp', ['-a', `${src}/.`, `${v.Mountpoint}/`]);
+  }
+  await volumes.markPopulated(v.Name);
+}

@@ -1,0 +1,43 @@
+// After a daemon restart (clean or kill -9): reconcile every container record
+// with what the runtime says. Running containers are watched again; ones that
+// exited while we were down get their real exit code from the monitor's exit
+// file; restart policies are honoured as on daemon start.
+import type { Engine } from './engine.js';
+import { handleExit, releaseContainer, watchExit } from './exit-handler.js';
+import { startContainerUnlocked } from './start-container.js';
+import { shouldRestart } from './restart-backoff.js';
+
+export async function recoverContainers(engine: Engine): Promise<void> {
+  const live: string[] = [];
+  for (const c of engine.containers.all()) {
+    await engine.lock.run(c.Id, async () => {
+      if (c.State.Running || c.State.Paused) {
+        const st = await engine.runtime.state(c.Id).catch(() => ({ status: 'absent' as const, pid: 0 }));
+        if (st.status === 'running' || st.status === 'paused') {
+          live.push(c.Id);
+          c.State = { ...c.State, Paused: st.status === 'paused', Status: st.status, Pid: st.pid };
+          await engine.containers.save(c);
+          watchExit(engine, c.Id);
+          return;
+        }
+        const exit = (await engine.runtime.readExit(c.Id)) ?? { exitCode: 255, oomKilled: false, finishedAt: new Date().toISOString() };
+        await handleExit(engine, c.Id, exit, true);
+        return;
+      }
+      if (c.State.Restarting) {
+        c.State = { ...c.State, Restarting: false, Status: 'exited' };
+        await engine.containers.save(c);
+      }
+      if (c.State.Status === 'exited' || c.State.Status === 'created') {
+        await releaseContainer(engine, c.Id);
+      }
+      if (c.State.Status === 'exited' && shouldRestart(c, c.State.ExitCode, true) && c.HostConfig.RestartPolicy.Name !== 'on-failure') {
+        await startContainerUnlocked(engine, c).catch((err) => {
+          process.stderr.write(`tug: restarting ${c.Id.slice(0, 12)} on daemon start: ${String(err)}\n`);
+        });
+        if (c.State.Running) live.push(c.Id);
+      }
+    });
+  }
+  await engine.network.recover(live).catch((err) => process.stderr.write(`tug: network recovery: ${String(err)}\n`));
+}

@@ -1,0 +1,191 @@
+// Starting a container: rootfs (overlay), volumes, network, /etc files, the OCI
+// spec, then runtime create + start. On any failure everything made so far is
+// undone, so a failed start leaves no mount, netns, veth or cgroup behind.
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { writeJsonAtomic } from '../util/atomic-file.js';
+import { invalid, TugError, messageOf } from '../errdefs.js';
+import { prepareContainerLayer, unmountContainerLayer } from '../snapshot/container-layer.js';
+import { buildOciSpec, type ContainerSpecInput, type MountSpec } from '../runtime/spec/container-spec.js';
+import { removeCgroup } from '../runtime/cgroups/index.js';
+import type { PortMapping } from '../network/bridge-network.js';
+import type { Engine } from './engine.js';
+import type { ContainerRecord } from './container-record.js';
+import { writeEtcFiles } from './etc-files.js';
+import { populateVolume } from './mounts.js';
+import { watchExit } from './exit-handler.js';
+
+export function portMappingsOf(c: ContainerRecord): PortMapping[] {
+  const out: PortMapping[] = [];
+  const bindings = c.HostConfig.PortBindings ?? {};
+  for (const [key, list] of Object.entries(bindings)) {
+    const [port, proto] = key.split('/');
+    for (const b of list ?? [{ HostIp: '', HostPort: '' }]) {
+      out.push({ hostIp: b.HostIp ?? '', hostPort: Number(b.HostPort || 0), containerPort: Number(port), protocol: (proto as 'tcp' | 'udp') ?? 'tcp' });
+    }
+  }
+  if (c.HostConfig.PublishAllPorts) {
+    for (const key of Object.keys(c.Config.ExposedPorts ?? {})) {
+      if (bindings[key]) continue;
+      const [port, proto] = key.split('/');
+      out.push({ hostIp: '', hostPort: 0, containerPort: Number(port), protocol: (proto as 'tcp' | 'udp') ?? 'tcp' });
+    }
+  }
+  return out;
+}
+
+function specMounts(c: ContainerRecord): MountSpec[] {
+  return c.Mounts.map((m) => {
+    if (m.Type === 'tmpfs') {
+      return { type: 'tmpfs' as const, source: 'tmpfs', destination: m.Destination, readonly: !m.RW, options: m.Mode ? m.Mode.split(',') : [] };
+    }
+    return { type: 'bind' as const, source: m.Source, destination: m.Destination, readonly: !m.RW, options: ['rbind', 'rprivate'] };
+  });
+}
+
+/** Exit code Docker reports when the process could not be started at all. */
+function startFailureCode(msg: string): number {
+  if (/executable file not found|no such file or directory/i.test(msg)) return 127;
+  if (/permission denied/i.test(msg)) return 126;
+  return 128;
+}
+
+export async function startContainerUnlocked(engine: Engine, c: ContainerRecord): Promise<void> {
+  const id = c.Id;
+  const dir = engine.containerDir(id);
+  const bundleDir = join(dir, 'bundle');
+  const hostNetwork = c.HostConfig.NetworkMode === 'host';
+  const bridged = c.HostConfig.NetworkMode === 'bridge';
+  let mounted = false;
+  let attached = false;
+  let created = false;
+  try {
+    const image = await engine.images.get(c.Image);
+    const lowers = await engine.images.lowerDirs(image);
+    const layer = await prepareContainerLayer(engine.root, id, lowers);
+    mounted = true;
+    for (const m of c.Mounts) await populateVolume(engine.volumes, m, layer.merged);
+
+    let netnsPath = '';
+    if (bridged) {
+      const att = await engine.network.attach(id, portMappingsOf(c));
+      attached = true;
+      netnsPath = att.netnsPath;
+      const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+      for (const k of Object.keys(c.Config.ExposedPorts ?? {})) ports[k] = null;
+      for (const p of att.ports) {
+        const key = `${p.containerPort}/${p.protocol}`;
+        (ports[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
+      }
+      c.NetworkSettings = { IPAddress: att.ip, IPPrefixLen: att.prefixLen, Gateway: att.gateway, MacAddress: att.mac, Ports: ports, SandboxKey: att.netnsPath };
+    } else {
+      c.NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, SandboxKey: '' };
+    }
+    const hostname = c.Config.Hostname || (hostNetwork ? (await import('node:os')).hostname() : id.slice(0, 12));
+    const etc = await writeEtcFiles(dir, { hostname, domainname: c.Config.Domainname, ip: c.NetworkSettings.IPAddress, hostNetwork });
+    c.HostsPath = etc.hosts;
+    c.HostnamePath = etc.hostname;
+    c.ResolvConfPath = etc.resolvConf;
+
+    const input: ContainerSpecInput = {
+      id,
+      rootfs: layer.merged,
+      args: [c.Path, ...c.Args],
+      env: c.Config.Env,
+      cwd: c.Config.WorkingDir || '/',
+      user: c.Config.User,
+      tty: c.Config.Tty,
+      openStdin: c.Config.OpenStdin,
+      hostname,
+      domainname: c.Config.Domainname,
+      readonlyRootfs: c.HostConfig.ReadonlyRootfs,
+      mounts: specMounts(c),
+      network: bridged ? { mode: 'path', netnsPath } : hostNetwork ? { mode: 'host' } : { mode: 'none' },
+      etcFiles: { resolvConf: etc.resolvConf, hosts: etc.hosts, hostname: etc.hostname },
+      resources: {
+        memory: c.HostConfig.Memory || undefined,
+        memorySwap: c.HostConfig.MemorySwap || undefined,
+        memoryReservation: c.HostConfig.MemoryReservation || undefined,
+        nanoCpus: c.HostConfig.NanoCpus || undefined,
+        cpuShares: c.HostConfig.CpuShares || undefined,
+        cpuPeriod: c.HostConfig.CpuPeriod || undefined,
+        cpuQuota: c.HostConfig.CpuQuota || undefined,
+        cpusetCpus: c.HostConfig.CpusetCpus || undefined,
+        pidsLimit: c.HostConfig.PidsLimit && c.HostConfig.PidsLimit > 0 ? c.HostConfig.PidsLimit : undefined,
+      },
+      cgroupsPath: c.Tug.cgroupsPath,
+      privileged: c.HostConfig.Privileged,
+      capAdd: c.HostConfig.CapAdd ?? [],
+      capDrop: c.HostConfig.CapDrop ?? [],
+      securityOpt: c.HostConfig.SecurityOpt ?? [],
+      init: Boolean(c.HostConfig.Init),
+      sysctls: c.HostConfig.Sysctls,
+      ulimits: c.HostConfig.Ulimits ?? undefined,
+      shmSize: c.HostConfig.ShmSize || undefined,
+    };
+    const spec = await buildOciSpec(input);
+    await mkdir(bundleDir, { recursive: true });
+    await writeJsonAtomic(join(bundleDir, 'config.json'), spec);
+    await engine.runtime.delete(id, { force: true }).catch(() => undefined);
+    const { pid } = await engine.runtime.create(id, {
+      bundleDir,
+      tty: c.Config.Tty,
+      openStdin: c.Config.OpenStdin,
+      stdinOnce: c.Config.StdinOnce,
+      logPath: c.LogPath,
+    });
+    created = true;
+    await connectPendingAttachers(engine, id);
+    await engine.runtime.start(id);
+    c.State = {
+      ...c.State,
+      Status: 'running',
+      Running: true,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: pid,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: new Date().toISOString(),
+    };
+    await engine.containers.save(c);
+    engine.emitContainer(c, 'start');
+    watchExit(engine, c.Id);
+  } catch (err) {
+    const msg = messageOf(err);
+    if (created) await engine.runtime.delete(id, { force: true }).catch(() => undefined);
+    await removeCgroup(c.Tug.cgroupsPath).catch(() => undefined);
+    if (attached) await engine.network.detach(id).catch(() => undefined);
+    if (mounted) await unmountContainerLayer(engine.root, id).catch(() => undefined);
+    failPendingAttachers(engine, id);
+    const code = startFailureCode(msg);
+    c.State = { ...c.State, Status: c.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: code, Error: msg };
+    c.NetworkSettings.Ports = {};
+    await engine.containers.save(c);
+    engine.notifyWaiters(id, 'next-exit', code, msg);
+    if (err instanceof TugError && err.kind !== 'internal') throw err;
+    if (code === 127 || code === 126) throw invalid(`failed to create task for container: ${msg}`);
+    throw new TugError('internal', `failed to start container ${id.slice(0, 12)}: ${msg}`);
+  }
+}
+
+async function connectPendingAttachers(engine: Engine, id: string): Promise<void> {
+  const pending = engine.pendingAttach.get(id);
+  if (!pending?.length) return;
+  engine.pendingAttach.delete(id);
+  for (const p of pending) {
+    try {
+      p.connect(await engine.runtime.attach(id, { stdin: p.stdin }));
+    } catch {
+      p.abort();
+    }
+  }
+}
+
+function failPendingAttachers(engine: Engine, id: string): void {
+  const pending = engine.pendingAttach.get(id) ?? [];
+  engine.pendingAttach.delete(id);
+  for (const p of pending) p.abort();
+}
