@@ -29,6 +29,10 @@ export async function unpackLayer(blobPath: string, dest: string): Promise<void>
     '--same-permissions',
     '--xattrs',
     '--xattrs-include=*',
+    // Overlay's own markers come only from whiteout conversion below, never from
+    // layer content; SELinux labels belong to the host policy, not the image.
+    '--xattrs-exclude=trusted.overlay.*',
+    '--xattrs-exclude=security.selinux',
   ];
   await runTool('tar', args);
   await convertWhiteouts(dest);

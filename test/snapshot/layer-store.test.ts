@@ -34,3 +34,29 @@ test('concurrent unpacks of one layer, in one store and across two, end in one i
   await a.remove(diffId);
   assert.equal(await a.get(diffId), undefined);
 });
+
+test('unpacking keeps owners, modes, xattrs, symlinks and hardlinks, and drops smuggled overlay xattrs', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'tug-unpack-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const src = join(root, 'src');
+  await mkdir(join(src, 'd'), { recursive: true });
+  await writeFile(join(src, 'd', 'suid'), 'x');
+  await runTool('chown', ['1234:5678', join(src, 'd', 'suid')]);
+  await runTool('chmod', ['4750', join(src, 'd', 'suid')]);
+  await runTool('setfattr', ['-n', 'user.tug', '-v', 'kept', join(src, 'd', 'suid')]);
+  await runTool('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(src, 'd')]);
+  await runTool('ln', ['-s', 'suid', join(src, 'd', 'sym')]);
+  await runTool('ln', [join(src, 'd', 'suid'), join(src, 'd', 'hard')]);
+  const tarPath = join(root, 'layer.tar');
+  await runTool('tar', ['-cf', tarPath, '--xattrs', '--xattrs-include=*', '-C', src, 'd']);
+  const { diffId } = await diffIdOfFile(tarPath);
+  const layers = new LayerStore(join(root, 'layers'));
+  await layers.init();
+  const { dir } = await layers.ensure(diffId, tarPath);
+  const st = (await runTool('stat', ['-c', '%u:%g %a %h', join(dir, 'd', 'suid')])).stdout.trim();
+  assert.equal(st, '1234:5678 4750 2');
+  assert.equal((await runTool('getfattr', ['--only-values', '-n', 'user.tug', join(dir, 'd', 'suid')])).stdout, 'kept');
+  const overlayAttr = await runTool('getfattr', ['-n', 'trusted.overlay.opaque', join(dir, 'd')], { allowFailure: true });
+  assert.notEqual(overlayAttr.code, 0, 'trusted.overlay.* from layer content is not applied');
+  assert.equal((await runTool('readlink', [join(dir, 'd', 'sym')])).stdout.trim(), 'suid');
+});
