@@ -43,6 +43,15 @@ test('exec: non-tty and tty exit codes, stdout/stderr apart, stdin, missing bina
     assert.equal(await s3.wait(), 0);
     assert.equal(o3.text(), 'piped\n');
 
+    const s6 = await rt.exec(
+      id,
+      { ...proc(['sh', '-c', 'echo $(id -u):$(id -g):$(pwd):$FOO']), env: ['PATH=/bin', 'FOO=bar'], cwd: '/tmp', user: { uid: 65534, gid: 65534 } },
+      { tty: false, stdin: false },
+    );
+    const o6 = collect(s6.stdout);
+    assert.equal(await s6.wait(), 0);
+    assert.equal(o6.text(), '65534:65534:/tmp:bar\n');
+
     const s4 = await rt.exec(id, proc(['nosuch']), { tty: false, stdin: false });
     const e4 = collect(s4.stderr);
     assert.equal(await s4.wait(), 127);
