@@ -132,7 +132,7 @@ function mergeMap(target: Record<string, any>, patch: Record<string, any>, schem
   if (patch.$patch === 'delete') return {};
   const retain: string[] | undefined = Array.isArray(patch.$retainKeys) ? patch.$retainKeys : undefined;
   for (const [k, v] of Object.entries(patch)) {
-    if (k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
+    if (v === undefined || k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const field = k.slice('$deleteFromPrimitiveList/'.length);
       if (Array.isArray(target[field]) && Array.isArray(v)) target[field] = target[field].filter((x: unknown) => !v.includes(x));
