@@ -1,0 +1,44 @@
+// One interactive session over a hijacked connection, shared by run, start -a,
+// attach and exec: output to the local stdout/stderr, stdin to the container,
+// raw terminal + resize with a TTY, signal proxying without one.
+import type { Socket } from 'node:net';
+import type { ApiClient } from '../client.js';
+import { forwardResize, pumpOutput, pumpStdin, rawTerminal } from '../stdio.js';
+
+export interface Session {
+  /** Resolves when the output stream ends, or 'detached' after ctrl-p ctrl-q. */
+  done: Promise<'ended' | 'detached'>;
+  /** Starts forwarding (call after the container/exec has started). */
+  begin(): void;
+}
+
+export function openSession(
+  client: ApiClient,
+  conn: { socket: Socket; head: Buffer },
+  opts: { tty: boolean; stdin: boolean; resizePath?: string; proxySignalsTo?: string },
+): Session {
+  const { socket, head } = conn;
+  let detach!: () => void;
+  const detached = new Promise<'detached'>((r) => (detach = () => r('detached')));
+  const ended = pumpOutput(socket, opts.tty, head).then(() => 'ended' as const);
+  let restore = (): void => {};
+  return {
+    done: Promise.race([ended, detached]).finally(() => restore()),
+    begin() {
+      if (opts.tty && opts.stdin) restore = rawTerminal();
+      if (opts.stdin) pumpStdin(socket, { detachKeys: opts.tty, onDetach: detach });
+      if (opts.tty && opts.resizePath) {
+        const path = opts.resizePath;
+        forwardResize((h, w) => client.call('POST', path, { query: { h, w } }));
+      }
+      if (!opts.tty && opts.proxySignalsTo) {
+        const target = opts.proxySignalsTo;
+        for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
+          process.on(sig, () => {
+            client.call('POST', `/containers/${target}/kill`, { query: { signal: sig } }).catch(() => {});
+          });
+        }
+      }
+    },
+  };
+}
