@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startTestServer, suffix, type TestServer } from './test-server.js';
 
@@ -255,11 +256,26 @@ test('deleting a namespace removes everything in it', async () => {
 test('get -w streams a change made while watching', async () => {
   const ns = `watch-${suffix()}`;
   await applyManifest(ns);
-  const watching = srv.kubectl(['-n', ns, 'get', 'cm', '-w', '--request-timeout=6s'], { allowFailure: true });
-  // Give the watch time to be established; the assertion does not depend on timing because the object is created only once.
-  await new Promise((r) => setTimeout(r, 2500));
-  await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: during-watch}\ndata: {x: "1"}\n' });
-  const out = (await watching).stdout;
-  assert.match(out, /^cfg\s+1\s+/m, 'the initial list');
-  assert.match(out, /^during-watch\s+1\s+/m, 'the object created during the watch');
+  // kubectl lists, prints, then watches; we write only after the list is printed, and stop once the new row shows.
+  const child = spawn('kubectl', ['-n', ns, 'get', 'cm', '-w', '--request-timeout=60s'], { env: { ...process.env, KUBECONFIG: srv.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const seen = (re: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => re.test(out) && resolve();
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        check();
+      });
+      child.once('exit', () => (re.test(out) ? resolve() : reject(new Error(`kubectl exited before ${re}: ${out}`))));
+      check();
+    });
+  try {
+    await seen(/^cfg\s+1\s+/m);
+    await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: during-watch}\ndata: {x: "1"}\n' });
+    await seen(/^during-watch\s+1\s+/m);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.match(out, /^NAME\s+DATA\s+AGE$/m);
+  assert.equal(out.match(/^during-watch/gm)?.length, 1);
 });
