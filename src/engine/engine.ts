@@ -13,6 +13,7 @@ import { VolumeStore } from './volume-store.js';
 import { EventBus } from './events.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ContainerRecord } from './container-record.js';
+import { runcPath } from './preflight.js';
 
 export interface EngineOptions {
   root: string;
@@ -67,7 +68,7 @@ export class Engine {
       ContainerStore.open(opts.root),
       VolumeStore.open(opts.root),
     ]);
-    const runtime = new Runtime({ stateDir: join(opts.root, 'runtime') });
+    const runtime = new Runtime({ stateDir: join(opts.root, 'runtime'), runcPath: runcPath() });
     const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet });
     return new Engine(opts, images, runtime, network, containers, volumes);
   }
