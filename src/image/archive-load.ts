@@ -3,14 +3,12 @@
 // (index.json naming images by io.containerd.image.name or
 // org.opencontainers.image.ref.name) and adds its images to the store.
 //
-// GNU tar unpacks the archive to a work dir first (it refuses '..' members and
+// GNU tar unpacks the archive (streamed, never stored whole) to a work dir first (it refuses '..' members and
 // handles the symlinks older docker-archives use to share layer.tar files);
 // every path the archive's JSON names is then checked to stay inside that dir.
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { runTool } from '../util/exec-file.js';
+import { extractTarStream } from './tar-extract.js';
 import { invalid } from '../errdefs.js';
 import { digestOf, hexOf, isDigest } from '../oci/digest.js';
 import { Annotations, isIndexMediaType, type OciDescriptor, type OciIndex, type OciManifest } from '../oci/image-spec.js';
@@ -32,13 +30,9 @@ interface DockerArchiveEntry {
 export async function readImageArchive(input: NodeJS.ReadableStream, work: string, target: LoadTarget): Promise<string[]> {
   const dir = join(work, 'x');
   await mkdir(dir, { recursive: true });
-  const tarPath = join(work, 'in.tar');
-  await pipeline(input, createWriteStream(tarPath));
-  // Reading from a file lets GNU tar detect gzip/xz/bzip2 itself (docker load accepts those too).
-  await runTool('tar', ['-x', '-f', tarPath, '-C', dir, '--no-same-owner', '--no-same-permissions']).catch((err: unknown) => {
-    throw invalid(`load: not a readable tar archive: ${err instanceof Error ? err.message : String(err)}`);
+  await extractTarStream(input, dir, ['--no-same-owner', '--no-same-permissions']).catch((err: unknown) => {
+    throw invalid(`load: ${err instanceof Error ? err.message : String(err)}`);
   });
-  await rm(tarPath, { force: true });
   if (await exists(join(dir, 'manifest.json'))) return loadDockerArchive(dir, target);
   if (await exists(join(dir, 'index.json'))) return loadOciLayout(dir, target);
   throw invalid('load: archive has neither manifest.json (docker-archive) nor index.json (OCI layout)');

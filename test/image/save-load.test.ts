@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, mkdir, readlink } from 'node:fs/promises';
+import { readFile, mkdir, readlink, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { ImageStore } from '../../src/image/image-store.js';
@@ -71,8 +71,10 @@ test('saving by ID writes an untagged image that loads as "Loaded image ID"', as
   const bb = await src.get('busybox');
   const file = join(a.root, 'byid.tar');
   await saveTo(src, [bb.id], file);
+  // docker load takes compressed archives too (docker save | gzip | docker load).
+  await runTool('gzip', ['-k', file]);
   const dst = await ImageStore.open(b.root);
-  assert.deepEqual(await dst.load(createReadStream(file)), [`Loaded image ID: ${bb.id}`]);
+  assert.deepEqual(await dst.load(createReadStream(`${file}.gz`)), [`Loaded image ID: ${bb.id}`]);
   assert.deepEqual((await dst.get(bb.id)).repoTags, []);
 });
 
@@ -111,4 +113,10 @@ test('load refuses a tar that is neither a docker-archive nor an OCI layout', as
   await mkdir(join(root, 'j'));
   await runTool('tar', ['-cf', junk, '-C', join(root, 'j'), '.']);
   await assert.rejects(store.load(createReadStream(junk)), (err: Error & { kind?: string }) => err.kind === 'invalid');
+  const garbage = join(root, 'garbage.bin');
+  await writeFile(garbage, Buffer.alloc(100_000, 0x42));
+  await assert.rejects(store.load(createReadStream(garbage)), (err: Error & { kind?: string }) => err.kind === 'invalid' && /tar/.test(err.message));
+  await writeFile(join(root, 'empty'), '');
+  await assert.rejects(store.load(createReadStream(join(root, 'empty'))), (err: Error & { kind?: string }) => err.kind === 'invalid');
+  assert.deepEqual(await readdir(join(root, 'images', 'tmp')), [], 'load work dirs removed');
 });
