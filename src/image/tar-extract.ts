@@ -71,5 +71,8 @@ export async function extractTarStream(input: NodeJS.ReadableStream, dir: string
   }
   child.stdin.end();
   const code = await exited;
-  if (code !== 0) throw invalid(`not a readable tar archive: ${Buffer.concat(stderr).toString('utf8').trim() || `tar exit ${code}`}`);
+  if (code !== 0) {
+    const first = Buffer.concat(stderr).toString('utf8').trim().split('\n')[0]?.replace(/^tar: /, '');
+    throw invalid(`not a readable tar archive: ${first || `tar exit ${code}`}`);
+  }
 }
