@@ -393,6 +393,10 @@ export class ImageStore {
       const created = new Date().toISOString();
       const baseCfg = base?.config;
       const history: OciHistory[] = [...(baseCfg?.history ?? [])];
+      if (history.length === 0 && base) {
+        // Keep one history entry per layer so `docker history` sizes line up.
+        for (let i = 0; i < base.layers.length; i++) history.push({ created: baseCfg?.created });
+      }
       const entry: OciHistory = { created, created_by: opts.createdBy ?? '' };
       if (opts.comment) entry.comment = opts.comment;
       if (opts.author) entry.author = opts.author;
@@ -467,7 +471,9 @@ export class ImageStore {
         layerDigests.push(digest);
         const blobPath = this.blobs.path(digest);
         const compression = await compressionOfFile(blobPath);
-        const diffId = compression === 'none' ? digest : (await diffIdOfFile(blobPath)).diffId;
+        // A blob some image already has was verified when it came in; skip re-reading it
+        // (a commit or build step on a big base image would otherwise gunzip every base layer).
+        const diffId = compression === 'none' ? digest : (this.knownDiffId(digest) ?? (await diffIdOfFile(blobPath)).diffId);
         const want = cfg.rootfs.diff_ids[i];
         if (diffId !== want) throw invalid(`layer ${i}: content has diff ID ${diffId} but the image config says ${want}`);
         let unpacked;
@@ -598,6 +604,14 @@ export class ImageStore {
     const live = this.liveSets();
     for (const d of await this.blobs.list()) if (!live.blobs.has(d)) await this.blobs.remove(d);
     for (const d of await this.layerStore.list()) if (!live.diffIds.has(d)) await this.layerStore.remove(d);
+  }
+
+  private knownDiffId(blobDigest: string): string | undefined {
+    for (const img of [...this.images.values(), ...this.zombies.values()]) {
+      const l = img.layers.find((x) => x.digest === blobDigest);
+      if (l) return l.diffId;
+    }
+    return undefined;
   }
 
   private isUsed(id: string): boolean {
