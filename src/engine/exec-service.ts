@@ -70,11 +70,18 @@ export class ExecService {
     return e;
   }
 
-  async start(id: string, opts: { tty?: boolean }): Promise<ExecInstance> {
+  /** Throws the error start() would, without starting: callers check before they hijack the connection. */
+  checkStartable(id: string): void {
     const e = this.get(id);
     if (e.started) throw conflict(`Error: Exec command ${id} has already run`);
     const c = this.engine.containers.get(e.ContainerID);
     if (!c.State.Running) throw conflict(`container ${c.Id} is not running`);
+  }
+
+  async start(id: string, opts: { tty?: boolean }): Promise<ExecInstance> {
+    this.checkStartable(id);
+    const e = this.get(id);
+    const c = this.engine.containers.get(e.ContainerID);
     e.started = true;
     // The exec inherits the container's process settings (caps, seccomp, env), as Docker's does.
     const spec = JSON.parse(await readFile(join(this.engine.containerDir(c.Id), 'bundle', 'config.json'), 'utf8'));

@@ -6,6 +6,8 @@ import { readJson, sendJson, sendNoContent, intParam } from './body.js';
 import { hijackPlain, hijackUpgrade } from './hijack.js';
 import { parseDetachKeys, pipeIo } from './pipe-io.js';
 import type { Router, RequestContext } from './router.js';
+import { frame, STDERR } from './stream-framing.js';
+import { messageOf } from '../../errdefs.js';
 
 export function execRoutes(r: Router, execs: ExecService): void {
   r.add('POST', '/containers/{id}/exec', async ({ req, res, params }) => {
@@ -46,9 +48,22 @@ export async function startExec(execs: ExecService, ctx: RequestContext, upgrade
     } else sendNoContent(ctx.res, 200);
     return;
   }
-  const started = await execs.start(e.ID, { tty: body.Tty });
+  // Hijack first, start second, as dockerd does: output of a quick command
+  // must not arrive in the same read as the 101 headers, or clients that parse
+  // headers through a buffered reader (docker-py) lose it.
+  execs.checkStartable(e.ID);
   const tty = body.Tty ?? e.Config.Tty;
   const conn = upgrade ? hijackUpgrade(upgrade.socket, upgrade.head, !tty) : hijackPlain(ctx.req as IncomingMessage, ctx.res, !tty);
+  let started;
+  try {
+    started = await execs.start(e.ID, { tty: body.Tty });
+  } catch (err) {
+    // Past the headers the only way to report is in the stream, as dockerd does.
+    const text = Buffer.from(`${messageOf(err)}\r\n`);
+    conn.write(tty ? text : frame(STDERR, text));
+    conn.end();
+    return;
+  }
   const s = started.session!;
   pipeIo({ stdout: s.stdout, stderr: s.stderr, stdin: s.stdin }, conn, {
     multiplexed: !tty,
