@@ -15,6 +15,7 @@ Options:
   --bind ADDR             address to listen on (default 127.0.0.1)
   --store sqlite|etcd     storage backend (default sqlite: DIR/state.db)
   --etcd-endpoints URLS   comma-separated etcd client URLs (with --store etcd)
+  --etcd-prefix PREFIX    key prefix in etcd, so several clusters can share one
   --service-cidr CIDR     range for Service cluster IPs (default 10.96.0.0/12)
   --no-agent              do not start the embedded node agent. (The node agent
                           is not part of this build yet, so it never starts.)
@@ -25,7 +26,7 @@ export interface ParsedServerArgs {
   dataDir: string;
   port: number;
   bind: string;
-  store: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[] };
+  store: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
   serviceCidr: string;
   noAgent: boolean;
 }
@@ -41,6 +42,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         bind: { type: 'string', default: '127.0.0.1' },
         store: { type: 'string', default: 'sqlite' },
         'etcd-endpoints': { type: 'string' },
+        'etcd-prefix': { type: 'string' },
         'service-cidr': { type: 'string', default: '10.96.0.0/12' },
         'no-agent': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -59,7 +61,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   else if (values.store === 'etcd') {
     const endpoints = (values['etcd-endpoints'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     if (!endpoints.length) throw invalid('tug server: --store etcd needs --etcd-endpoints');
-    store = { kind: 'etcd', endpoints };
+    store = { kind: 'etcd', endpoints, prefix: values['etcd-prefix'] };
   } else throw invalid(`tug server: --store must be sqlite or etcd, not "${values.store}"`);
   return { dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']! };
 }

@@ -26,21 +26,24 @@ export interface TestServer {
 }
 
 export function storeArgs(): string[] {
-  if (process.env.TUG_TEST_STORE === 'etcd') return ['--store', 'etcd', '--etcd-endpoints', process.env.TUG_TEST_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379'];
+  if (process.env.TUG_TEST_STORE === 'etcd') {
+    // A fresh key prefix per server keeps parallel tests apart in one etcd.
+    return ['--store', 'etcd', '--etcd-endpoints', process.env.TUG_TEST_ETCD_ENDPOINTS ?? 'http://127.0.0.1:2379', '--etcd-prefix', `/tug-test-${suffix()}`];
+  }
   return ['--store', 'sqlite'];
 }
 
-export async function startTestServer(): Promise<TestServer> {
+export async function startTestServer(opts: { store?: string[] } = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'tug-cluster-test-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...storeArgs()],
+    ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...(opts.store ?? storeArgs())],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const url = await new Promise<string>((res, rej) => {
+  const started = new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`tug server did not start: ${err}`)), 60_000);
     child.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
@@ -55,6 +58,14 @@ export async function startTestServer(): Promise<TestServer> {
       rej(new Error(`tug server exited with ${code}: ${err}`));
     });
   });
+  let url: string;
+  try {
+    url = await started;
+  } catch (e) {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   const kubeconfig = join(dataDir, 'kubeconfig');
   const token = readFileSync(join(dataDir, 'tokens.csv'), 'utf8').split(',')[0];
   const ca = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
