@@ -89,6 +89,8 @@ export function defineStoreSuite(name: string, makeFixture: () => Promise<StoreF
         await rejectsKind(store.delete('/registry/configmaps/default/c', v1.modRevision), 'conflict');
         assert.equal((await store.get('/registry/configmaps/default/c'))?.value, '{"v":2}', 'failed writes changed nothing');
         await rejectsKind(store.update('/registry/configmaps/default/missing', '{}', 1), 'not-found');
+        await rejectsKind(store.update('/registry/configmaps/default/missing', '{}', 0), 'not-found');
+        assert.equal(await store.get('/registry/configmaps/default/missing'), null, 'update never creates');
         await rejectsKind(store.delete('/registry/configmaps/default/missing'), 'not-found');
         const gone = await store.delete('/registry/configmaps/default/c', v2.modRevision);
         assert.equal(gone.value, '{"v":2}');
@@ -118,6 +120,9 @@ export function defineStoreSuite(name: string, makeFixture: () => Promise<StoreF
         assert.equal(all.revision, await store.currentRevision());
         assert.equal(await store.count('/registry/pods/ns1/'), 25);
         assert.equal(await store.count('/registry/pods/'), 27);
+        // The empty prefix is the whole store (the suite's seed key included).
+        assert.equal(await store.count(''), 29);
+        assert.equal((await store.list('', { limit: 1 })).items[0].key, '/registry/pods/ns0/before');
 
         const first = await store.list('/registry/pods/ns1/', { limit: 10 });
         assert.equal(first.items.length, 10);

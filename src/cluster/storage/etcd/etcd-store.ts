@@ -41,6 +41,8 @@ class EtcdStore implements Store {
   private readonly watchers = new Set<WatchChannel>();
   private readonly compactor: AutoCompactor | null;
   private closed = false;
+  /** The newest etcd revision seen in any response (the start of a watch "from now"). */
+  private lastSeenRevision = 0;
 
   constructor(opts: EtcdStoreOptions) {
     this.gw = new EtcdGateway(opts.endpoints);
@@ -92,7 +94,11 @@ class EtcdStore implements Store {
     this.checkKey(key);
     const k = b64(this.prefix + key);
     const res = await this.rpc<TxnResponse>('/v3/kv/txn', {
-      compare: [{ target: 'MOD', key: k, result: 'EQUAL', mod_revision: String(expectedModRevision) }],
+      compare: [
+        // An absent key has mod_revision 0: also require that it exists, so update never creates.
+        { target: 'VERSION', key: k, result: 'GREATER', version: '0' },
+        { target: 'MOD', key: k, result: 'EQUAL', mod_revision: String(expectedModRevision) },
+      ],
       success: [{ request_put: { key: k, value: b64(value), prev_kv: true } }],
       failure: [{ request_range: { key: k } }],
     });
@@ -119,22 +125,38 @@ class EtcdStore implements Store {
 
   watch(prefix: string, fromRevision: number, onEvent: (e: WatchEvent) => void, onError: (err: Error) => void): () => void {
     if (this.closed) throw invalid('etcd store is closed');
+    // "From now" must include every write this Store makes after watch() returns,
+    // but etcd only registers the watch a round trip later. So "now" is the newest
+    // revision this Store has seen in any response: all its completed writes are at
+    // or below it, anything later is delivered.
+    const from = fromRevision > 0 ? fromRevision : this.lastSeenRevision;
     let closeStream = (): void => {};
-    const ch = new WatchChannel(prefix, fromRevision, onEvent, onError, (c) => {
+    const ch = new WatchChannel(prefix, from, onEvent, onError, (c) => {
       this.watchers.delete(c);
       closeStream();
     });
     this.watchers.add(ch);
     const [start, end] = this.range(prefix);
-    const create: Record<string, unknown> = { key: b64(start), range_end: b64(end), prev_kv: true, progress_notify: true };
-    if (fromRevision > 0) create.start_revision = String(fromRevision + 1);
-    closeStream = this.gw.watch(
-      create,
-      (m) => this.onWatchMessage(ch, fromRevision, m),
-      (err) => {
-        if (err) ch.fail(this.mapError(err, 'watch'));
-      },
-    );
+    const open = (startRevision: number): void => {
+      const create: Record<string, unknown> = { key: b64(start), range_end: b64(end), prev_kv: true, progress_notify: true };
+      if (startRevision > 0) create.start_revision = String(startRevision + 1);
+      closeStream = this.gw.watch(
+        create,
+        (m) => {
+          // A "from now" watch is never gone: if what this Store last saw was compacted meanwhile, start at etcd's now.
+          if (fromRevision === 0 && startRevision > 0 && m.canceled && num(m.compact_revision) > 0) {
+            closeStream();
+            open(0);
+            return;
+          }
+          this.onWatchMessage(ch, startRevision, m);
+        },
+        (err) => {
+          if (err) ch.fail(this.mapError(err, 'watch'));
+        },
+      );
+    };
+    open(from);
     return () => ch.cancel();
   }
 
@@ -200,7 +222,10 @@ class EtcdStore implements Store {
   private async rpc<T>(path: string, body: unknown, what = path): Promise<T> {
     if (this.closed) throw invalid('etcd store is closed');
     try {
-      return await this.gw.call<T>(path, body);
+      const res = await this.gw.call<T>(path, body);
+      const rev = num((res as { header?: { revision?: string } }).header?.revision);
+      if (rev > this.lastSeenRevision) this.lastSeenRevision = rev;
+      return res;
     } catch (err) {
       throw this.mapError(err, what);
     }
@@ -228,9 +253,10 @@ class EtcdStore implements Store {
 
   /** [start, end) in etcd key space for a store prefix. */
   private range(prefix: string): [string, string] {
-    const start = this.prefix + prefix;
+    // etcd rejects an empty key; "\0" is the smallest real key.
+    const start = this.prefix + prefix || '\0';
     // "\0" as range_end means "every key >= start" in etcd.
-    return [start, prefixEnd(start) ?? '\0'];
+    return [start, prefixEnd(this.prefix + prefix) ?? '\0'];
   }
 
   private unprefix(k: string): string {
