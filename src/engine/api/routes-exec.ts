@@ -54,6 +54,7 @@ export async function startExec(execs: ExecService, ctx: RequestContext, upgrade
   execs.checkStartable(e.ID);
   const tty = body.Tty ?? e.Config.Tty;
   const conn = upgrade ? hijackUpgrade(upgrade.socket, upgrade.head, !tty) : hijackPlain(ctx.req as IncomingMessage, ctx.res, !tty);
+  conn.input?.pause(); // hold the client's stdin until the process has a stdin to take it
   let started;
   try {
     started = await execs.start(e.ID, { tty: body.Tty });
@@ -73,4 +74,5 @@ export async function startExec(execs: ExecService, ctx: RequestContext, upgrade
     detachKeys: parseDetachKeys(e.Config.DetachKeys),
     beforeEnd: started.done,
   });
+  conn.input?.resume();
 }
