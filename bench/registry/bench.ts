@@ -59,6 +59,13 @@ async function dirBytes(dir: string): Promise<number> {
   return n;
 }
 
+async function stop(c: ChildProcess): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill('SIGTERM');
+  await exited;
+}
+
 interface Result {
   name: string;
   pushMBs: number;
@@ -89,47 +96,55 @@ async function main(): Promise<void> {
     await buildOciLayout(layout, 'v1', { layers, bytesPerLayer: Math.floor((totalMb * 1e6) / layers) });
     const bytes = await dirBytes(join(layout, 'blobs'));
 
-    // tug, in its own process so its RSS is its own.
-    const tugPort = await freePort();
-    const mainJs = fileURLToPath(new URL('../../src/registry/main.js', import.meta.url));
-    const script = `import(${JSON.stringify(mainJs)}).then(m => m.runRegistryCommand(process.argv.slice(1)))`;
-    const tug = spawn(process.execPath, ['-e', script, 'serve', '--addr', `127.0.0.1:${tugPort}`, '--root', join(work, 'tug-root')], { stdio: 'inherit' });
-    children.push(tug);
-    await waitUp(`http://127.0.0.1:${tugPort}`, tug);
-
-    const distPort = await freePort();
-    await mkdir(join(work, 'dist-root'));
-    const cfg = join(work, 'config.yml');
-    await writeFile(
-      cfg,
-      [
-        'version: 0.1',
-        'log:',
-        '  level: error',
-        'storage:',
-        '  filesystem:',
-        `    rootdirectory: ${join(work, 'dist-root')}`,
-        '  delete:',
-        '    enabled: true',
-        'http:',
-        `  addr: 127.0.0.1:${distPort}`,
-        '',
-      ].join('\n'),
-    );
-    // Its per-request error log (404s on HEAD before each push) would drown the table.
-    const dist = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
-    children.push(dist);
-    await waitUp(`http://127.0.0.1:${distPort}`, dist);
-
     const best = new Map<string, Result>();
     const keep = (r: Result) => {
       const b = best.get(r.name);
-      process.stderr.write(`  ${r.name}: push ${r.pushMBs.toFixed(1)} MB/s, pull ${r.pullMBs.toFixed(1)} MB/s\n`);
-      best.set(r.name, b ? { ...r, pushMBs: Math.max(b.pushMBs, r.pushMBs), pullMBs: Math.max(b.pullMBs, r.pullMBs) } : r);
+      process.stderr.write(`  ${r.name}: push ${r.pushMBs.toFixed(1)} MB/s, pull ${r.pullMBs.toFixed(1)} MB/s, peak RSS ${r.rssMb.toFixed(1)} MB\n`);
+      best.set(r.name, b ? { name: r.name, pushMBs: Math.max(b.pushMBs, r.pushMBs), pullMBs: Math.max(b.pullMBs, r.pullMBs), rssMb: Math.max(b.rssMb, r.rssMb) } : r);
     };
+    // Each round gets fresh servers on fresh ports and roots: skopeo's blob info
+    // cache remembers where it pushed a blob and would otherwise "push" later
+    // rounds by cross-repository mount.
+    const mainJs = fileURLToPath(new URL('../../src/registry/main.js', import.meta.url));
+    const script = `import(${JSON.stringify(mainJs)}).then(m => m.runRegistryCommand(process.argv.slice(1)))`;
     for (let round = 0; round < rounds; round++) {
+      const tugRoot = join(work, `tug-root-${round}`);
+      const tugPort = await freePort();
+      // tug in its own process, so its RSS is its own.
+      const tug = spawn(process.execPath, ['-e', script, 'serve', '--addr', `127.0.0.1:${tugPort}`, '--root', tugRoot], { stdio: ['ignore', 'ignore', 'inherit'] });
+      children.push(tug);
+      await waitUp(`http://127.0.0.1:${tugPort}`, tug);
       keep(await measure('tug', `127.0.0.1:${tugPort}`, tug.pid!, layout, bytes, work, round));
+      await stop(tug);
+      await rm(tugRoot, { recursive: true, force: true });
+
+      const distRoot = join(work, `dist-root-${round}`);
+      const distPort = await freePort();
+      await mkdir(distRoot);
+      const cfg = join(work, `config-${round}.yml`);
+      await writeFile(
+        cfg,
+        [
+          'version: 0.1',
+          'log:',
+          '  level: error',
+          'storage:',
+          '  filesystem:',
+          `    rootdirectory: ${distRoot}`,
+          '  delete:',
+          '    enabled: true',
+          'http:',
+          `  addr: 127.0.0.1:${distPort}`,
+          '',
+        ].join('\n'),
+      );
+      // Its per-request error log (404s on HEAD before each push) would drown the table.
+      const dist = spawn('/usr/bin/docker-registry', ['serve', cfg], { stdio: 'ignore' });
+      children.push(dist);
+      await waitUp(`http://127.0.0.1:${distPort}`, dist);
       keep(await measure('distribution', `127.0.0.1:${distPort}`, dist.pid!, layout, bytes, work, round));
+      await stop(dist);
+      await rm(distRoot, { recursive: true, force: true });
     }
     const results = [...best.values()];
 
@@ -140,13 +155,7 @@ async function main(): Promise<void> {
       console.log(`${pad(r.name, 14)}${pad(r.pushMBs.toFixed(1), 12)}${pad(r.pullMBs.toFixed(1), 12)}${r.rssMb.toFixed(1)}`);
     }
   } finally {
-    for (const c of children) {
-      if (c.exitCode === null) {
-        const exited = new Promise((r) => c.once('exit', r));
-        c.kill('SIGTERM');
-        await exited;
-      }
-    }
+    for (const c of children) await stop(c);
     await rm(work, { recursive: true, force: true });
   }
 }
