@@ -11,11 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { hexOf } from '../oci/digest.js';
 import { writeJsonAtomic, fsyncDir } from '../util/atomic-file.js';
 import { unpackLayer, unpackedSize } from './layer-unpack.js';
+import { invalid } from '../errdefs.js';
 
 export interface UnpackedLayer {
   diffId: string;
   dir: string;
   size: number;
+  /** Set when this call unpacked the layer: the blob it read (and so verified against diffId). */
+  unpackedFrom?: string;
 }
 
 export class LayerStore {
@@ -43,7 +46,7 @@ export class LayerStore {
     }
   }
 
-  /** Unpacks the blob as layer `diffId` unless that is done already. */
+  /** Unpacks the blob as layer `diffId` unless that is done already; refuses (invalid) a blob whose content is not that diff ID. */
   ensure(diffId: string, blobPath: string): Promise<UnpackedLayer> {
     let p = this.inflight.get(diffId);
     if (!p) {
@@ -78,7 +81,8 @@ export class LayerStore {
     const tmp = join(this.dir, 'tmp', `unpack-${randomBytes(6).toString('hex')}`);
     try {
       await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
-      await unpackLayer(blobPath, join(tmp, 'fs'));
+      const { diffId: measured } = await unpackLayer(blobPath, join(tmp, 'fs'));
+      if (measured !== diffId) throw invalid(`layer content has diff ID ${measured}, expected ${diffId}`);
       const size = await unpackedSize(join(tmp, 'fs'));
       await writeJsonAtomic(join(tmp, 'size.json'), { size });
       try {
@@ -96,7 +100,7 @@ export class LayerStore {
         }
       }
       await fsyncDir(this.dir);
-      return { diffId, dir: this.dirOf(diffId), size };
+      return { diffId, dir: this.dirOf(diffId), size, unpackedFrom: blobPath };
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }

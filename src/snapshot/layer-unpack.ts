@@ -6,6 +6,10 @@
 // (`.wh.NAME` -> char device 0:0 named NAME, `.wh..wh..opq` -> the directory
 // gets xattr trusted.overlay.opaque=y), so stacked lowerdirs show the right view.
 import { lstat, readdir, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createGunzip } from 'node:zlib';
+import { feedTar } from './tar-feed.js';
 import { join, dirname, basename } from 'node:path';
 import { runTool } from '../util/exec-file.js';
 import { compressionOfFile } from '../oci/digest.js';
@@ -16,13 +20,16 @@ const OPAQUE_MARKER = '.wh..wh..opq';
 // aufs-era bookkeeping entries (hardlink dirs) that some old images carry.
 const AUFS_META_PREFIX = '.wh..wh.';
 
-export async function unpackLayer(blobPath: string, dest: string): Promise<void> {
+/**
+ * Unpacks a layer blob (plain or gzip tar) into dest and returns its diff ID,
+ * measured on the way: one read of the blob both unpacks and verifies it.
+ */
+export async function unpackLayer(blobPath: string, dest: string): Promise<{ diffId: string }> {
   const compression = await compressionOfFile(blobPath);
   if (compression === 'zstd') throw invalid(`layer ${basename(blobPath)}: zstd-compressed layers are not supported`);
   const args = [
     '-x',
-    ...(compression === 'gzip' ? ['-z'] : []),
-    '-f', blobPath,
+    '-f', '-',
     '-C', dest,
     '--numeric-owner',
     '--same-owner',
@@ -34,8 +41,24 @@ export async function unpackLayer(blobPath: string, dest: string): Promise<void>
     '--xattrs-exclude=trusted.overlay.*',
     '--xattrs-exclude=security.selinux',
   ];
-  await runTool('tar', args);
+  const file = createReadStream(blobPath);
+  let source: AsyncIterable<Buffer> = file;
+  if (compression === 'gzip') {
+    // Node's zlib (in the libuv pool) rather than tar -z, so we can hash the tar bytes tar reads.
+    const gunzip = createGunzip();
+    file.on('error', (err) => gunzip.destroy(err));
+    source = file.pipe(gunzip);
+  }
+  const hash = createHash('sha256');
+  let res;
+  try {
+    res = await feedTar(args, source, (b) => hash.update(b));
+  } catch (err) {
+    throw invalid(`layer ${basename(blobPath)}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (res.code !== 0) throw invalid(`layer ${basename(blobPath)}: ${res.firstError || `tar exit ${res.code}`}`);
   await convertWhiteouts(dest);
+  return { diffId: 'sha256:' + hash.digest('hex') };
 }
 
 async function convertWhiteouts(root: string): Promise<void> {

@@ -72,4 +72,21 @@ test('a layer whose content does not match the config diff ID is refused', async
   );
   assert.equal((await store.list()).length, 0);
   assert.deepEqual(await readdir(join(root, 'images', 'blobs', 'sha256')), [], 'the refused blob was not kept');
+
+  // A gzip layer is checked while it unpacks: nothing of it may stay behind either.
+  const gz = join(root, 'l1.tar.gz');
+  await runTool('gzip', ['-k', l1]);
+  await assert.rejects(
+    store.addImage({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [wrong] } }, [{ path: gz }]),
+    (err: Error & { kind?: string }) => err.kind === 'invalid' && /diff ID/.test(err.message),
+  );
+  assert.deepEqual(await readdir(join(root, 'images', 'blobs', 'sha256')), []);
+  assert.deepEqual(await readdir(join(root, 'images', 'layers')), ['tmp']);
+  assert.deepEqual(await readdir(join(root, 'images', 'layers', 'tmp')), []);
+  // And the right diff ID is accepted from the same gzip blob.
+  const ok = await store.addImage(
+    { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [(await diffIdOfFile(l1)).diffId] } },
+    [{ path: gz }],
+  );
+  assert.equal(ok.layers[0]!.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
 });
