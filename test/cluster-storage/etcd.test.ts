@@ -79,3 +79,30 @@ test('etcd: 3-member cluster, write through one member, watch and read through t
     await cluster.stop();
   }
 });
+
+test('etcd: a watch whose etcd goes away ends with unavailable', async () => {
+  const single = await startEtcd(1);
+  let stopped = false;
+  try {
+    const store = await openStore({ kind: 'etcd', endpoints: single.endpoints });
+    try {
+      const rec = recordWatch(store, '/registry/', 0);
+      try {
+        const kv = await store.create('/registry/pods/x/a', '{}');
+        await rec.until((es) => changes(es).length === 1);
+        assert.equal(changes(rec.events)[0].revision, kv.modRevision);
+        await single.stop();
+        stopped = true;
+        const err = await rec.failure();
+        assert.ok(isKind(err, 'unavailable'), `expected unavailable, got ${err.message}`);
+        await assert.rejects(store.get('/registry/pods/x/a'), (e: unknown) => isKind(e, 'unavailable'));
+      } finally {
+        rec.cancel();
+      }
+    } finally {
+      await store.close();
+    }
+  } finally {
+    if (!stopped) await single.stop();
+  }
+});
