@@ -80,6 +80,14 @@ test('token auth (ES256): Bearer challenge, /token issues scoped tokens, scopes 
       assert.ok(body.expires_in > 0);
       return { Authorization: `Bearer ${body.token}` };
     };
+    // OAuth2 password grant (POST form), as containerd asks first.
+    const form = new URLSearchParams({ grant_type: 'password', username: 'bob', password: 'hunter2', service: 'tug-test', scope: `repository:${repo}:pull`, client_id: 'test' });
+    const oauth = await http('POST', `${reg.url}/token`, { body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    assert.equal(oauth.status, 200);
+    const viaForm = { Authorization: `Bearer ${oauth.json().access_token}` };
+    assert.equal((await http('GET', `${reg.url}/v2/${repo}/tags/list`, { headers: viaForm })).status, 404); // allowed; repo just does not exist
+    form.set('password', 'nope');
+    assert.equal((await http('POST', `${reg.url}/token`, { body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } })).status, 401);
     const pull = await tokenFor(`repository:${repo}:pull`);
     const push = await tokenFor(`repository:${repo}:pull,push`);
     assert.equal((await http('GET', `${reg.url}/v2/`, { headers: pull })).status, 200);

@@ -20,10 +20,18 @@ export type IssueResult =
   | { ok: true; body: { token: string; access_token: string; expires_in: number; issued_at: string } }
   | { ok: false; status: 400 | 401; message: string };
 
+/**
+ * GET /token with Basic credentials (Docker's token flow), or POST /token with an
+ * OAuth2 password-grant form (what containerd tries first): pass the form as
+ * `query` and no header.
+ */
 export async function issueToken(cfg: IssuerConfig, authHeader: string | undefined, query: URLSearchParams): Promise<IssueResult> {
   const service = query.get('service');
   if (service !== null && service !== cfg.service) return { ok: false, status: 400, message: `unknown service "${service}"` };
-  const creds = parseBasic(authHeader);
+  const grant = query.get('grant_type');
+  if (grant !== null && grant !== 'password') return { ok: false, status: 400, message: `unsupported grant_type "${grant}"` };
+  const creds =
+    grant === 'password' ? { user: query.get('username') ?? '', password: query.get('password') ?? '' } : parseBasic(authHeader);
   if (!creds || !(await cfg.htpasswd.check(creds.user, creds.password))) {
     return { ok: false, status: 401, message: 'invalid username or password' };
   }

@@ -13,7 +13,7 @@ import { issueToken, type IssuerConfig } from '../auth/token-issuer.js';
 import { acquireWriteLock, type WriteLock } from '../lock.js';
 import { invalid, messageOf } from '../../errdefs.js';
 import * as h from './handlers.js';
-import { send, sendError, sendJson } from './respond.js';
+import { readSmallBody, send, sendError, sendJson } from './respond.js';
 
 export interface TokenOptions {
   /** Realm URL clients get tokens from; defaults to this server's /token when issuing itself. */
@@ -136,8 +136,11 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
     const method = req.method ?? 'GET';
     const u = new URL(req.url ?? '/', 'http://registry');
     try {
-      if (issuer && u.pathname === '/token' && (method === 'GET' || method === 'HEAD')) {
-        const r = await issueToken(issuer, req.headers.authorization, u.searchParams);
+      if (issuer && u.pathname === '/token' && (method === 'GET' || method === 'POST')) {
+        const r =
+          method === 'POST'
+            ? await issueToken(issuer, undefined, new URLSearchParams((await readSmallBody(req, 64 * 1024, () => regError('SIZE_INVALID', 'token request too large'))).toString('utf8')))
+            : await issueToken(issuer, req.headers.authorization, u.searchParams);
         if (r.ok) return sendJson(res, 200, r.body);
         const headers: Record<string, string> = r.status === 401 ? { 'WWW-Authenticate': 'Basic realm="tug-registry-token"' } : {};
         return sendJson(res, r.status, { errors: [{ code: 'UNAUTHORIZED', message: r.message }] }, headers);
