@@ -102,3 +102,22 @@ test('RBAC: auth can-i and requests as another user follow Roles and RoleBinding
   const who = (await srv.kubectl(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout;
   assert.equal(who, 'admin');
 });
+
+test('ServiceAccount tokens from `kubectl create token` authenticate as the ServiceAccount until it is deleted', async () => {
+  const ns = `sa-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  await srv.kubectl(['-n', ns, 'create', 'serviceaccount', 'robot']);
+  const token = (await srv.kubectl(['-n', ns, 'create', 'token', 'robot'])).stdout.trim();
+  assert.equal(token.split('.').length, 3);
+  const who = (await srv.kubectl(['--token', token, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username} {.status.userInfo.groups}'])).stdout;
+  assert.equal(who, `system:serviceaccount:${ns}:robot ["system:serviceaccounts","system:serviceaccounts:${ns}","system:authenticated"]`);
+  const denied = await srv.kubectl(['--token', token, '-n', ns, 'get', 'pods'], { allowFailure: true });
+  assert.match(denied.stderr, /Forbidden/);
+  await srv.kubectl(['-n', ns, 'create', 'rolebinding', 'robot-view', '--clusterrole=view', `--serviceaccount=${ns}:robot`]);
+  assert.equal((await srv.kubectl(['--token', token, '-n', ns, 'get', 'pods'], { allowFailure: true })).code, 0);
+  const short = await srv.kubectl(['-n', ns, 'create', 'token', 'robot', '--duration=1m'], { allowFailure: true });
+  assert.match(short.stderr, /may not specify a duration less than 10 minutes/);
+  await srv.kubectl(['-n', ns, 'delete', 'serviceaccount', 'robot']);
+  const after = await srv.kubectl(['--token', token, '-n', ns, 'get', 'pods'], { allowFailure: true });
+  assert.match(after.stderr, /Unauthorized/);
+});

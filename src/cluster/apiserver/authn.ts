@@ -6,6 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import { timingSafeEqual } from 'node:crypto';
 import { TugError } from '../../errdefs.js';
+import { ServiceAccountTokens, serviceAccountUser } from './service-account-tokens.js';
 
 export interface UserInfo {
   name: string;
@@ -34,20 +35,33 @@ export async function loadTokenFile(path: string): Promise<TokenEntry[]> {
 
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
+/** Does the ServiceAccount a token names still exist with the same uid? */
+export type ServiceAccountLookup = (namespace: string, name: string) => Promise<string | undefined>;
+
 export class Authenticator {
-  constructor(private tokens: TokenEntry[]) {}
+  constructor(
+    private tokens: TokenEntry[],
+    private readonly saTokens?: ServiceAccountTokens,
+    private readonly saLookup?: ServiceAccountLookup,
+  ) {}
 
   setTokens(tokens: TokenEntry[]): void {
     this.tokens = tokens;
   }
 
-  authenticate(req: IncomingMessage): UserInfo | null {
+  async authenticate(req: IncomingMessage): Promise<UserInfo | null> {
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) {
-      const given = Buffer.from(auth.slice(7).trim());
+      const raw = auth.slice(7).trim();
+      const given = Buffer.from(raw);
       for (const t of this.tokens) {
         const want = Buffer.from(t.token);
         if (want.length === given.length && timingSafeEqual(want, given)) return withAuthenticated(t.user);
+      }
+      const claims = this.saTokens?.verify(raw);
+      if (claims && this.saLookup) {
+        const uid = await this.saLookup(claims.namespace, claims.name);
+        if (uid && uid === claims.uid) return serviceAccountUser(claims);
       }
       throw new TugError('unauthorized', 'Unauthorized');
     }

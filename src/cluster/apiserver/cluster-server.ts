@@ -12,6 +12,7 @@ import { ApiServer } from './server.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { serviceHooks, firstServiceIp } from './service-allocator.js';
 import { bootstrapCluster } from './bootstrap.js';
+import { ServiceAccountTokens } from './service-account-tokens.js';
 
 export interface ClusterServerOptions {
   dataDir: string;
@@ -58,8 +59,9 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       }
     });
     gc = new GarbageCollector(objects);
-    const authn = new Authenticator(await loadTokenFile(pki.tokenFile));
-    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, bind, port: opts.port });
+    const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
+    const authn = new Authenticator(await loadTokenFile(pki.tokenFile), saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port });
     const url = await api.start();
     const port = Number(new URL(url).port);
     await bootstrapCluster(objects, firstServiceIp(serviceCidr), port);

@@ -21,6 +21,8 @@ export interface Pki {
   adminToken: string;
   /** DIR/tokens.csv: token,user,uid,"group1,group2" (Kubernetes' static token file format). */
   tokenFile: string;
+  /** Signs ServiceAccount tokens. */
+  serviceAccountKey: string;
 }
 
 const exists = (p: string) => access(p).then(() => true, () => false);
@@ -63,16 +65,17 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<P
   if (!(await exists(join(dir, 'admin.crt')))) {
     await signCert(dir, 'admin', '/O=system:masters/CN=admin', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
   }
+  if (!(await exists(join(dir, 'sa.key')))) await newKey(join(dir, 'sa.key'));
   const tokenFile = join(dataDir, 'tokens.csv');
   if (!(await exists(tokenFile))) {
     await writeFileAtomic(tokenFile, `${randomBytes(24).toString('hex')},admin,admin,"system:masters"\n`, 0o600);
   }
   const tokens = await readFile(tokenFile, 'utf8');
   const adminToken = tokens.split('\n').find((l) => l.split(',')[1] === 'admin')?.split(',')[0] ?? '';
-  const [caCert, serverCert, serverKey, adminCert, adminKey] = await Promise.all(
-    ['ca.crt', 'apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key'].map((f) => readFile(join(dir, f), 'utf8')),
+  const [caCert, serverCert, serverKey, adminCert, adminKey, serviceAccountKey] = await Promise.all(
+    ['ca.crt', 'apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key', 'sa.key'].map((f) => readFile(join(dir, f), 'utf8')),
   );
-  return { dir, caCert, serverCert, serverKey, adminCert, adminKey, adminToken, tokenFile };
+  return { dir, caCert, serverCert, serverKey, adminCert, adminKey, adminToken, tokenFile, serviceAccountKey };
 }
 
 /** DIR/kubeconfig: cluster "tug", user "admin" (client cert), context "tug". */

@@ -17,12 +17,14 @@ import { openApiV2, openApiV3, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable, type IncludeObject } from './table.js';
 import { badRequest, forbiddenError, methodNotAllowed, successStatus } from './status.js';
 import { handleVirtual } from './reviews.js';
+import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAccountTokens } from './service-account-tokens.js';
 
 export interface ApiServerConfig {
   objects: ObjectStore;
   authn: Authenticator;
   authz: RbacAuthorizer;
   tls: { key: string; cert: string; ca: string };
+  saTokens: ServiceAccountTokens;
   bind: string;
   port: number;
 }
@@ -85,7 +87,7 @@ export class ApiServer {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     let user: UserInfo | null;
     try {
-      user = this.cfg.authn.authenticate(req);
+      user = await this.cfg.authn.authenticate(req);
     } catch (err) {
       return sendError(res, err);
     }
@@ -175,7 +177,7 @@ export class ApiServer {
 
     const ns = t.namespaced ? rp.namespace : undefined;
     const sub = rp.subresource;
-    if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace')) {
+    if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace') && !(sub === 'token' && t.kind === 'ServiceAccount')) {
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }
     const accept = req.headers.accept;
@@ -204,6 +206,7 @@ export class ApiServer {
     if (method === 'POST') {
       const body = await readBody(req);
       if (sub === 'binding') return sendJson(res, 201, await this.bind(t, ns, rp.name!, body, manager));
+      if (sub === 'token') return sendJson(res, 201, await this.tokenRequest(t, ns!, rp.name!, body));
       if (rp.name) throw methodNotAllowed('POST is not allowed on a named resource');
       const r = await objs.create(t, ns, body, { dryRun, fieldManager: manager, fieldValidation: fv });
       return sendJson(res, 201, render(r.object), 'application/json', r.warnings);
@@ -262,6 +265,15 @@ export class ApiServer {
   private async authorize(user: UserInfo, a: Attributes): Promise<void> {
     const d = await this.cfg.authz.authorize(user, a);
     if (!d.allowed) throw forbiddenError(user.name, a.verb, a.subresource ? `${a.resource}/${a.subresource}` : a.resource, a.group, a.namespace, a.name);
+  }
+
+  /** serviceaccounts/token (TokenRequest): a signed, expiring token for the ServiceAccount. */
+  private async tokenRequest(t: ResourceType, ns: string, name: string, body: any): Promise<Record<string, unknown>> {
+    const sa = await this.cfg.objects.get(t, ns, name);
+    const audiences: string[] = Array.isArray(body?.spec?.audiences) && body.spec.audiences.length ? body.spec.audiences : [defaultAudience];
+    const seconds = checkExpiration(body?.spec?.expirationSeconds);
+    const { token, expires } = this.cfg.saTokens.issue({ namespace: ns, name, uid: sa.metadata!.uid! }, audiences, seconds);
+    return tokenRequestResponse(body, token, expires, audiences, seconds);
   }
 
   /** pods/binding: the scheduler's way to set spec.nodeName once. */

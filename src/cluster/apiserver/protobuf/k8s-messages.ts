@@ -24,7 +24,7 @@ export const pointerFields = new Set([
   'deletionGracePeriodSeconds', 'controller', 'blockOwnerDeletion', 'priority', 'shareProcessNamespace', 'startingDeadlineSeconds',
   'successfulJobsHistoryLimit', 'failedJobsHistoryLimit', 'ttlSecondsAfterFinished', 'manualSelector', 'allocateLoadBalancerNodePorts',
   'tolerationSeconds', 'timeZone', 'completionMode', 'loadBalancerClass', 'internalTrafficPolicy', 'ipFamilyPolicy', 'preemptionPolicy',
-  'runtimeClassName', 'restartPolicy:Container',
+  'runtimeClassName', 'restartPolicy:Container', 'expirationSeconds',
 ]);
 
 export const messages: Record<string, MessageDef> = {
@@ -199,10 +199,12 @@ export const messages: Record<string, MessageDef> = {
   SelfSubjectRulesReview: meta('SelfSubjectRulesReviewSpec', 'Empty'),
   SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
   SelfSubjectReview: meta(undefined, 'Empty'),
+  TokenRequest: meta('TokenRequestSpec', 'Empty'),
+  TokenRequestSpec: { 1: ['audiences', 'string', true], 4: ['expirationSeconds', 'int'] },
 };
 
 /** Top-level kinds we accept as protobuf request bodies. */
 export const protobufKinds = new Set([
   'Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Pod', 'ResourceQuota', 'Deployment', 'Job', 'CronJob',
-  'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview',
+  'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview', 'TokenRequest',
 ]);
