@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { Registry } from './registry.js';
 import { acquireWriteLock } from './lock.js';
 import { listRepoDirs } from './storage/uploads.js';
-import { isTemp, listDir, readIfExists } from './storage/fs-helpers.js';
-import { messageOf } from '../errdefs.js';
+import { exists, isTemp, listDir, readIfExists } from './storage/fs-helpers.js';
+import { invalid, messageOf } from '../errdefs.js';
 
 export interface GcOptions {
   root: string;
@@ -48,6 +48,9 @@ async function refsOf(reg: Registry, digest: string): Promise<ManifestRefs | und
 
 export async function runGc(opts: GcOptions): Promise<GcResult> {
   const log = opts.log ?? ((line: string) => process.stdout.write(line + '\n'));
+  if (!(await exists(join(opts.root, 'blobs'))) && !(await exists(join(opts.root, 'repositories')))) {
+    throw invalid(`--root ${opts.root} holds no registry (no blobs/ or repositories/)`);
+  }
   const lock = await acquireWriteLock(opts.root, opts.dryRun ? 'tug registry gc --dry-run' : 'tug registry gc');
   try {
     const reg = new Registry(opts.root);

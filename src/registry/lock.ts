@@ -3,7 +3,7 @@
 // Created with O_EXCL; a lock left by a dead process is taken over. This is how
 // gc refuses to sweep under a live writer: it would otherwise delete blobs that
 // were pushed but whose manifest has not arrived yet.
-import { open, readFile, rm, mkdir } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { conflict } from '../errdefs.js';
 import { Layout } from './storage/layout.js';
 import { isNotFound } from './storage/fs-helpers.js';
@@ -23,7 +23,6 @@ function alive(pid: number): boolean {
 
 export async function acquireWriteLock(root: string, purpose: string): Promise<WriteLock> {
   const path = new Layout(root).lockFile();
-  await mkdir(root, { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o644);

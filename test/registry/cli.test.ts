@@ -7,7 +7,7 @@ import { access, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTool } from '../../src/util/exec-file.js';
-import { tempDir, http } from './helpers.js';
+import { tempDir, http, pushBlob } from './helpers.js';
 import { parseAddr, serveOptions } from '../../src/registry/main.js';
 
 const mainJs = fileURLToPath(new URL('../../src/registry/main.js', import.meta.url));
@@ -39,6 +39,7 @@ test('serve listens, answers, and on SIGTERM exits releasing the lock; gc --dry-
       child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
     });
     assert.equal((await http('GET', `${url}/v2/`)).status, 200);
+    await pushBlob(url, 'cli/orphan', Buffer.from('an orphan blob'));
     await access(join(root, 'write.lock'));
     const busy = await runTool(process.execPath, ['-e', script, 'gc', '--root', root], { allowFailure: true });
     assert.equal(busy.code, 2);
@@ -48,7 +49,11 @@ test('serve listens, answers, and on SIGTERM exits releasing the lock; gc --dry-
     assert.equal(await exited, 0);
     await assert.rejects(access(join(root, 'write.lock')));
     const gc = await runTool(process.execPath, ['-e', script, 'gc', '--root', root, '--dry-run']);
-    assert.match(gc.stdout, /0 blobs marked, 0 blobs eligible for deletion/);
+    assert.match(gc.stdout, /^would delete blob sha256:[0-9a-f]{64}$/m);
+    assert.match(gc.stdout, /0 blobs marked, 1 blobs eligible for deletion/);
+    const none = await runTool(process.execPath, ['-e', script, 'gc', '--root', join(root, 'nothing-here')], { allowFailure: true });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /holds no registry/);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await rm(root, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // The registry HTTP(S) server: routing, auth, read-only mode, upload purging.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { readFile } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { Registry } from '../registry.js';
 import { regError } from '../errors.js';
@@ -125,6 +125,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   // Our own realm is named after the Host the client used, so it works behind 0.0.0.0 too.
   const { auth, issuer } = await loadAuth(opts, (host) => (host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? `${tls ? 'https' : 'http'}://${host}` : url));
   const reg = new Registry(opts.root);
+  await mkdir(opts.root, { recursive: true });
   const lock: WriteLock | undefined = opts.readOnly ? undefined : await acquireWriteLock(opts.root, 'tug registry serve');
   const ttl = opts.uploadTtlMs ?? 24 * 3600_000;
   const maxUploads = opts.maxConcurrentUploads ?? 128;
