@@ -279,3 +279,32 @@ test('get -w streams a change made while watching', async () => {
   assert.match(out, /^NAME\s+DATA\s+AGE$/m);
   assert.equal(out.match(/^during-watch/gm)?.length, 1);
 });
+
+test('foreground cascade keeps the owner until its blocking dependents are gone', async () => {
+  const ns = `fg-${suffix()}`;
+  await applyManifest(ns);
+  const uid = (await srv.kubectl(['-n', ns, 'get', 'deploy', 'web', '-o', 'jsonpath={.metadata.uid}'])).stdout;
+  const child = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: slow-child\n  namespace: ${ns}\n  finalizers: [example.com/slow]\n  ownerReferences:\n  - {apiVersion: apps/v1, kind: Deployment, name: web, uid: ${uid}, blockOwnerDeletion: true}\n`;
+  await srv.kubectl(['create', '-f', '-'], { input: child });
+  await srv.kubectl(['-n', ns, 'delete', 'deploy', 'web', '--cascade=foreground', '--wait=false']);
+  // The dependent is being deleted (held by its own finalizer), so the owner must still exist.
+  await srv.kubectl(['-n', ns, 'wait', '--for=jsonpath={.metadata.deletionTimestamp}', 'cm/slow-child', '--timeout=30s']);
+  const owner = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'deploy', 'web', '-o', 'json'])).stdout);
+  assert.deepEqual(owner.metadata.finalizers, ['foregroundDeletion']);
+  assert.ok(owner.metadata.deletionTimestamp);
+  await srv.kubectl(['-n', ns, 'patch', 'cm', 'slow-child', '--type', 'json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+  await srv.kubectl(['-n', ns, 'wait', '--for=delete', 'deploy/web', '--timeout=30s']);
+  assert.match((await srv.kubectl(['-n', ns, 'get', 'deploy', 'web'], { allowFailure: true })).stderr, /NotFound/);
+});
+
+test('a pod bound to a node that does not exist is deleted at once; unknown nodes never hold deletion', async () => {
+  const ns = `pods-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: bound}\nspec:\n  nodeName: no-such-node\n  containers: [{name: c, image: busybox}]\n' });
+  const wide = (await srv.kubectl(['-n', ns, 'get', 'pods', '-o', 'wide'])).stdout;
+  assert.match(wide, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/m);
+  assert.match(wide, /^bound\s+0\/1\s+Pending\s+0\s+\S+\s+<none>\s+no-such-node\s+<none>\s+<none>$/m);
+  const r = await srv.kubectl(['-n', ns, 'delete', 'pod', 'bound', '--timeout=30s']);
+  assert.match(r.stdout, /pod "bound" deleted/);
+  assert.match((await srv.kubectl(['-n', ns, 'get', 'pod', 'bound'], { allowFailure: true })).stderr, /NotFound/);
+});

@@ -447,7 +447,7 @@ export class ObjectStore {
       const finalizers = new Set(m.finalizers ?? []);
       if (opts.propagationPolicy === 'Orphan') finalizers.add('orphan');
       if (opts.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
-      const grace = t.kind === 'Pod' ? this.podGrace(cur, opts.gracePeriodSeconds) : 0;
+      const grace = t.kind === 'Pod' ? await this.podGrace(cur, opts.gracePeriodSeconds) : 0;
       const nsFinalizing = t.kind === 'Namespace';
       if (nsFinalizing) {
         next.status = { ...(next.status ?? {}), phase: 'Terminating' };
@@ -488,8 +488,11 @@ export class ObjectStore {
   }
 
   /** Pods bound to a node get a grace period for the node agent to stop them; unbound pods go at once. */
-  private podGrace(p: KObject, requested: number | undefined): number {
+  private async podGrace(p: KObject, requested: number | undefined): Promise<number> {
     if (!p.spec?.nodeName || ['Succeeded', 'Failed'].includes(p.status?.phase)) return 0;
+    // No such node means no agent will ever finish the deletion.
+    const nodeType = this.registry.lookup('', 'v1', 'nodes')!;
+    if (!(await this.getOrNull(nodeType, undefined, p.spec.nodeName))) return 0;
     const g = requested ?? p.spec?.terminationGracePeriodSeconds ?? 30;
     return Math.max(0, g);
   }
