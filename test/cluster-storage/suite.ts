@@ -191,6 +191,10 @@ export function defineStoreSuite(name: string, makeFixture: () => Promise<StoreF
         // Compaction is idempotent.
         await store.compact(b.modRevision);
         await store.compact(a1.modRevision);
+        // The future is not readable or compactable.
+        const future = (await store.currentRevision()) + 1000;
+        await rejectsKind(store.list('/registry/secrets/s/', { revision: future }), 'invalid');
+        await rejectsKind(store.compact(future), 'invalid');
       });
     });
 
@@ -351,6 +355,33 @@ export function defineStoreSuite(name: string, makeFixture: () => Promise<StoreF
         } finally {
           ok.cancel();
         }
+      });
+    });
+
+    test('a watch whose consumer throws ends with that error and delivers nothing more', async () => {
+      await withStore(makeFixture, async (store) => {
+        const seen: number[] = [];
+        const failed = new Promise<Error>((resolve) => {
+          store.watch(
+            '/registry/pods/t/',
+            0,
+            (e) => {
+              if (e.type === 'BOOKMARK') return;
+              seen.push(e.revision);
+              throw new Error('consumer bug');
+            },
+            resolve,
+          );
+        });
+        const a = await store.create('/registry/pods/t/a', '{}');
+        await store.create('/registry/pods/t/b', '{}');
+        const err = await failed;
+        assert.equal(err.message, 'consumer bug');
+        await store.create('/registry/pods/t/c', '{}');
+        // Give any (wrong) further delivery a chance to show up before checking.
+        await store.get('/registry/pods/t/c');
+        await new Promise((r) => setTimeout(r, 200));
+        assert.deepEqual(seen, [a.modRevision]);
       });
     });
 

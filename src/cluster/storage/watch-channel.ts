@@ -88,7 +88,15 @@ export class WatchChannel {
     for (const e of batch) {
       // A cancel from inside onEvent stops delivery at once (queue was cleared, but this batch was taken).
       if (this.closed && this.pendingError === null) return;
-      this.onEvent(e);
+      try {
+        this.onEvent(e);
+      } catch (err) {
+        // A throwing consumer ends its own watch, not the process (this runs on a microtask).
+        this.queue = [];
+        if (!this.closed) this.stop();
+        this.onError(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
     }
     if (this.pendingError) {
       const err = this.pendingError;
