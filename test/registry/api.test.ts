@@ -136,6 +136,17 @@ test('blobs are isolated between repositories; cross-repo mount links them', asy
   assert.equal((await http('HEAD', `${base}/v2/${b}/blobs/${digest}`)).status, 200);
 });
 
+test('the same blob pushed to several repositories at once: all succeed, no sessions left', async () => {
+  const data = randomBytes(200_000);
+  const repos = [1, 2, 3].map((i) => `dedup/r${i}${suffix()}`);
+  const digests = await Promise.all(repos.map((r) => pushBlob(base, r, data)));
+  assert.deepEqual(new Set(digests), new Set([sha256(data)]));
+  for (const r of repos) assert.equal((await http('HEAD', `${base}/v2/${r}/blobs/${sha256(data)}`)).status, 200);
+  const { readdir } = await import('node:fs/promises');
+  // Each one-shot push committed and left no upload session behind.
+  for (const r of repos) assert.deepEqual(await readdir(`${reg.root}/repositories/${r}/_uploads`), []);
+});
+
 test('blob DELETE unlinks from one repository only', async () => {
   const a = `del/a${suffix()}`;
   const b = `del/b${suffix()}`;

@@ -135,3 +135,33 @@ test('token auth (RS256) over TLS with skopeo: push, inspect, pull with the test
     await rm(work, { recursive: true, force: true });
   }
 });
+
+test('token auth with an external realm: only verifies; expired, wrong-issuer and wrong-audience tokens refused', async () => {
+  const { signToken, loadPrivateKey } = await import('../../src/registry/auth/jwt.js');
+  const { readFile } = await import('node:fs/promises');
+  const key = loadPrivateKey(await readFile(join(dir, 'token-ec.key'), 'utf8'));
+  const reg = await startTestRegistry({
+    token: { realm: 'https://auth.example.invalid/token', service: 'ext', issuer: 'ext-issuer', certFile: join(dir, 'token-ec.crt') },
+  });
+  try {
+    const repo = `ext/r${suffix()}`;
+    const none = await http('GET', `${reg.url}/v2/`);
+    assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="https://auth.example.invalid/token",service="ext"');
+    // No issuer here: /token is not served.
+    assert.equal((await http('GET', `${reg.url}/token`)).status, 404);
+    const now = Math.floor(Date.now() / 1000);
+    const mk = (over: Record<string, unknown>) => ({
+      Authorization:
+        'Bearer ' +
+        signToken({ iss: 'ext-issuer', sub: 'carol', aud: 'ext', iat: now, nbf: now, exp: now + 300, access: [{ type: 'repository', name: repo, actions: ['pull', 'push'] }], ...over }, key),
+    });
+    assert.equal((await http('POST', `${reg.url}/v2/${repo}/blobs/uploads/`, { headers: mk({}) })).status, 202);
+    for (const bad of [{ exp: now - 3600 }, { iss: 'someone-else' }, { aud: 'other-service' }, { nbf: now + 3600 }]) {
+      const r = await http('POST', `${reg.url}/v2/${repo}/blobs/uploads/`, { headers: mk(bad) });
+      assert.equal(r.status, 401, JSON.stringify(bad));
+      assert.match(r.headers.get('www-authenticate')!, /error="invalid_token"/);
+    }
+  } finally {
+    await reg.stop();
+  }
+});
