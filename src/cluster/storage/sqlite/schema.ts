@@ -34,13 +34,13 @@ export interface LogRow {
 }
 
 export function applyPragmas(db: Database.Database): void {
+  // First, so even switching to WAL and creating the schema wait for a second process opening the same file.
+  db.pragma('busy_timeout = 5000');
   // WAL: readers never block the writer, and a second process can read while we write.
   db.pragma('journal_mode = WAL');
   // FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power loss,
   // and a store revision the API server has already returned to a client
   // (201 Created, resourceVersion N) must not vanish. The cost is one fsync per commit.
   db.pragma('synchronous = FULL');
-  // Writers from other processes wait for the lock instead of failing at once.
-  db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = OFF');
 }

@@ -13,7 +13,7 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { alreadyExists, conflict, invalid, notFound } from '../../../errdefs.js';
+import { alreadyExists, conflict, invalid, notFound, unavailable } from '../../../errdefs.js';
 import { AutoCompactor, type AutoCompactOptions } from '../auto-compactor.js';
 import { prefixEnd } from '../key-range.js';
 import { gone, type KeyValue, type ListOptions, type ListResult, type Store, type WatchEvent } from '../store.js';
@@ -238,14 +238,21 @@ class SqliteStore implements Store {
   private write(make: (prev: LogRow | undefined, id: number) => LogRow, key: string): LogRow {
     this.ensureOpen();
     if (!key) throw invalid('key must not be empty');
-    const row = this.db
-      .transaction((): LogRow => {
-        const prev = this.stmts.latest.get(key) as LogRow | undefined;
-        const next = make(prev, this.revisionNow() + 1);
-        this.stmts.insert.run(next);
-        return next;
-      })
-      .immediate();
+    let row: LogRow;
+    try {
+      row = this.db
+        .transaction((): LogRow => {
+          const prev = this.stmts.latest.get(key) as LogRow | undefined;
+          const next = make(prev, this.revisionNow() + 1);
+          this.stmts.insert.run(next);
+          return next;
+        })
+        .immediate();
+    } catch (err) {
+      // busy_timeout (5 s) ran out: another process holds the write lock.
+      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw unavailable(`sqlite store: ${key}: database is locked by another writer`);
+      throw err;
+    }
     this.pump();
     this.wakeSiblings();
     return row;
