@@ -257,7 +257,7 @@ test('get -w streams a change made while watching', async () => {
   const ns = `watch-${suffix()}`;
   await applyManifest(ns);
   // kubectl lists, prints, then watches; we write only after the list is printed, and stop once the new row shows.
-  const child = spawn('kubectl', ['-n', ns, 'get', 'cm', '-w', '--request-timeout=60s'], { env: { ...process.env, KUBECONFIG: srv.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('kubectl', ['-n', ns, 'get', 'cm', '-w', '--request-timeout=60s'], { env: srv.kubectlEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const seen = (re: RegExp) =>
     new Promise<void>((resolve, reject) => {

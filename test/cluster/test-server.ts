@@ -18,6 +18,8 @@ export interface TestServer {
   dataDir: string;
   url: string;
   kubeconfig: string;
+  /** Environment for kubectl children (kubeconfig and a private cache dir). */
+  kubectlEnv: NodeJS.ProcessEnv;
   pid: number;
   kubectl(args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean }): Promise<RunResult>;
   /** Raw HTTPS request with the admin token (or none, for anonymous). */
@@ -67,6 +69,8 @@ export async function startTestServer(opts: { store?: string[] } = {}): Promise<
     throw e;
   }
   const kubeconfig = join(dataDir, 'kubeconfig');
+  // kubectl's discovery/HTTP cache goes in the test's data dir, not ~/.kube/cache.
+  const kubectlEnv = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
   const token = readFileSync(join(dataDir, 'tokens.csv'), 'utf8').split(',')[0];
   const ca = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -74,9 +78,10 @@ export async function startTestServer(opts: { store?: string[] } = {}): Promise<
     dataDir,
     url,
     kubeconfig,
+    kubectlEnv,
     pid: child.pid!,
     kubectl: (args, opts = {}) =>
-      runTool('kubectl', args, { input: opts.input, env: { ...process.env, KUBECONFIG: kubeconfig, ...(opts.env ?? {}) }, allowFailure: opts.allowFailure, timeoutMs: 60_000 }),
+      runTool('kubectl', args, { input: opts.input, env: { ...kubectlEnv, ...(opts.env ?? {}) }, allowFailure: opts.allowFailure, timeoutMs: 60_000 }),
     http: (method, path, opts = {}) =>
       new Promise((res, rej) => {
         const u = new URL(path, url);
