@@ -195,6 +195,9 @@ export async function attachContainer(engine: Engine, ctx: RequestContext, upgra
   const wantStderr = boolParam(query, 'stderr');
   const multiplexed = !c.Config.Tty;
   const conn: HijackedConn = upgrade ? hijackUpgrade(upgrade.socket, upgrade.head, multiplexed) : hijackPlain(ctx.req as IncomingMessage, ctx.res, multiplexed);
+  // Hold the client's stdin until the container's stdin is connected: `echo hi | docker run -i`
+  // sends its input and EOF before the container starts, and a flowing socket would drop both.
+  conn.input?.pause();
   const detachKeys = parseDetachKeys(query.get('detachKeys'));
   if (boolParam(query, 'logs')) {
     for await (const e of readLogs(c.LogPath, { follow: false })) {
@@ -209,6 +212,7 @@ export async function attachContainer(engine: Engine, ctx: RequestContext, upgra
   const opts = { multiplexed, stdin: wantStdin && c.Config.OpenStdin, stdout: wantStdout, stderr: wantStderr, detachKeys };
   if (c.State.Running) {
     pipeIo(await engine.runtime.attach(c.Id, { stdin: opts.stdin }), conn, opts);
+    conn.input?.resume();
     return;
   }
   if (c.State.Status === 'created' || c.State.Restarting || c.State.Status === 'exited') {
@@ -216,7 +220,10 @@ export async function attachContainer(engine: Engine, ctx: RequestContext, upgra
     const list = engine.pendingAttach.get(c.Id) ?? [];
     const entry = {
       stdin: opts.stdin,
-      connect: (streams: Parameters<typeof pipeIo>[0]) => pipeIo(streams, conn, opts),
+      connect: (streams: Parameters<typeof pipeIo>[0]) => {
+        pipeIo(streams, conn, opts);
+        conn.input?.resume();
+      },
       abort: () => conn.end(),
     };
     list.push(entry);
