@@ -237,3 +237,25 @@ test('Services get cluster IPs and node ports without collisions', async () => {
   assert.equal(replaced.json().spec.clusterIP, a.spec.clusterIP, 'an update without clusterIP keeps the allocated one');
   assert.equal(replaced.json().spec.ports[0].nodePort, a.spec.ports[0].nodePort);
 });
+
+test('immutable fields: deployment selectors, pod specs (except images) and resourceVersion on create', async () => {
+  const ns = await newNamespace();
+  const dep = { metadata: { name: 'd' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b', c: 'd' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } };
+  assert.equal((await call('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, { body: dep })).status, 201);
+  const sel = await call('PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/d`, { body: { spec: { selector: { matchLabels: { c: 'd' } } } }, headers: { 'Content-Type': 'application/merge-patch+json' } });
+  assert.equal(sel.status, 422);
+  assert.equal(sel.json().details.causes[0].field, 'spec.selector');
+  const pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox:1' }] } };
+  assert.equal((await call('POST', `/api/v1/namespaces/${ns}/pods`, { body: pod })).status, 201);
+  const img = await call('PATCH', `/api/v1/namespaces/${ns}/pods/p`, { body: { spec: { containers: [{ name: 'c', image: 'busybox:2' }] } }, headers: { 'Content-Type': 'application/strategic-merge-patch+json' } });
+  assert.equal(img.status, 200, img.body);
+  const env = await call('PATCH', `/api/v1/namespaces/${ns}/pods/p`, { body: { spec: { containers: [{ name: 'c', env: [{ name: 'A', value: '1' }] }] } }, headers: { 'Content-Type': 'application/strategic-merge-patch+json' } });
+  assert.equal(env.status, 422);
+  assert.match(env.json().message, /pod updates may not change fields/);
+  const withRv = await call('POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: 'x', resourceVersion: '5' } } });
+  assert.equal(withRv.status, 400);
+  const coll = await call('DELETE', `/api/v1/namespaces/${ns}/pods`);
+  assert.equal(coll.status, 200);
+  assert.equal(coll.json().items.length, 1);
+  assert.equal((await call('GET', `/api/v1/namespaces/${ns}/pods`)).json().items.length, 0);
+});

@@ -238,6 +238,24 @@ export function validatePodSpec(spec: any, path: string): FieldError[] {
   return errs;
 }
 
+/**
+ * A pod's spec is fixed once created, except container images,
+ * activeDeadlineSeconds, added tolerations and the first binding to a node.
+ */
+function podSpecUpdate(o: KObject, old: KObject | undefined): FieldError[] {
+  if (!old) return [];
+  const strip = (spec: any) => {
+    const s = structuredClone(spec ?? {});
+    for (const c of [...(s.containers ?? []), ...(s.initContainers ?? [])]) delete c.image;
+    delete s.activeDeadlineSeconds;
+    delete s.tolerations;
+    if (!old.spec?.nodeName) delete s.nodeName;
+    return JSON.stringify(s);
+  };
+  if (strip(o.spec) === strip(old.spec)) return [];
+  return [{ field: 'spec', type: 'FieldValueForbidden', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)' }];
+}
+
 /** STATUS column as kubectl shows it: waiting/terminated reasons win over the phase. */
 export function podStatusText(p: KObject): string {
   if (p.metadata?.deletionTimestamp) return 'Terminating';
@@ -285,7 +303,7 @@ export const podType = defineType({
     o.status ??= {};
     o.status.phase ??= 'Pending';
   },
-  validate: (o) => validatePodSpec(o.spec, 'spec'),
+  validate: (o, old) => [...validatePodSpec(o.spec, 'spec'), ...podSpecUpdate(o, old)],
   columns: [
     nameColumn,
     { name: 'Ready', type: 'string', description: 'The aggregate readiness state of this pod for accepting traffic.', priority: 0, cell: podReady },

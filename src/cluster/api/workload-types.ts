@@ -44,6 +44,12 @@ function validateSelectorAndTemplate(o: KObject, needSelector = true): FieldErro
   return errs;
 }
 
+/** apps/v1 and batch/v1 selectors cannot change after creation. */
+function immutableSelector(o: KObject, old: KObject | undefined): FieldError[] {
+  if (!old || JSON.stringify(o.spec?.selector) === JSON.stringify(old.spec?.selector)) return [];
+  return [{ field: 'spec.selector', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(o.spec?.selector)}: field is immutable` }];
+}
+
 function validateReplicas(o: KObject): FieldError[] {
   const r = o.spec?.replicas;
   return typeof r === 'number' && r < 0 ? [{ field: 'spec.replicas', type: 'FieldValueInvalid', message: `Invalid value: ${r}: must be greater than or equal to 0` }] : [];
@@ -106,7 +112,7 @@ export const deploymentType = defineType({
     s.progressDeadlineSeconds ??= 600;
     defaultTemplate(o);
   },
-  validate: (o) => [...validateReplicas(o), ...validateSelectorAndTemplate(o)],
+  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
   columns: [
     nameColumn,
     col('Ready', (o) => ratio(o.status?.readyReplicas, o.spec?.replicas)),
@@ -136,7 +142,7 @@ export const replicaSetType = defineType({
     o.spec.replicas ??= 1;
     defaultTemplate(o);
   },
-  validate: (o) => [...validateReplicas(o), ...validateSelectorAndTemplate(o)],
+  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
   columns: [
     nameColumn,
     col('Desired', (o) => o.spec?.replicas ?? 0, 0, 'integer'),
@@ -185,7 +191,7 @@ export const statefulSetType = defineType({
     s.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
     defaultTemplate(o);
   },
-  validate: (o) => [...validateReplicas(o), ...validateSelectorAndTemplate(o)],
+  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
   columns: [nameColumn, col('Ready', (o) => ratio(o.status?.readyReplicas, o.spec?.replicas)), ageColumn, col('Containers', containerNames, 1), col('Images', images, 1)],
 });
 
@@ -208,7 +214,7 @@ export const daemonSetType = defineType({
     s.revisionHistoryLimit ??= 10;
     defaultTemplate(o);
   },
-  validate: (o) => validateSelectorAndTemplate(o),
+  validate: (o, old) => [...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
   columns: [
     nameColumn,
     col('Desired', (o) => o.status?.desiredNumberScheduled ?? 0, 0, 'integer'),

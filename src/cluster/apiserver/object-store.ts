@@ -170,6 +170,7 @@ export class ObjectStore {
     const warnings: string[] = [];
     const o = this.decodeBody(t, body, opts.fieldValidation, warnings);
     const meta = (o.metadata ??= {});
+    if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
     if (t.namespaced) {
       if (meta.namespace && ns && meta.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       meta.namespace = ns ?? meta.namespace ?? 'default';
