@@ -24,7 +24,8 @@ export interface TestServer {
   kubectl(args: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv; allowFailure?: boolean }): Promise<RunResult>;
   /** Raw HTTPS request with the admin token (or none, for anonymous). */
   http(method: string, path: string, opts?: { body?: string; headers?: Record<string, string>; anonymous?: boolean }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
-  stop(): Promise<void>;
+  /** Stops the server; keepData leaves the data dir for a restart test. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 export function storeArgs(): string[] {
@@ -35,8 +36,8 @@ export function storeArgs(): string[] {
   return ['--store', 'sqlite'];
 }
 
-export async function startTestServer(opts: { store?: string[] } = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'tug-cluster-test-'));
+export async function startTestServer(opts: { store?: string[]; dataDir?: string } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-cluster-test-')));
   const child: ChildProcess = spawn(
     process.execPath,
     ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...(opts.store ?? storeArgs())],
@@ -96,14 +97,14 @@ export async function startTestServer(opts: { store?: string[] } = {}): Promise<
         req.on('error', rej);
         req.end(opts.body);
       }),
-    async stop() {
+    async stop(stopOpts = {}) {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
         clearTimeout(t);
       }
-      await rm(dataDir, { recursive: true, force: true });
+      if (!stopOpts.keepData) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -186,6 +186,8 @@ export class ObjectStore {
     else delete meta.generation;
     if (t.status && t.kind !== 'Namespace' && t.kind !== 'Node' && t.kind !== 'PersistentVolume' && t.kind !== 'PersistentVolumeClaim') o.status = {};
     t.defaults?.(o);
+    // Report AlreadyExists before allocation hooks can complain about the existing object's IPs/ports.
+    if (meta.name && (await this.store.get(TypeRegistry.key(t, meta.namespace, meta.name)))) throw alreadyExistsError(t, meta.name);
     await this.hooks.get(t.kind)?.beforeCreate?.(o);
     this.validate(t, o, undefined);
     if (opts.fieldManager !== undefined || !meta.managedFields) recordUpdate(undefined, o, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema);
