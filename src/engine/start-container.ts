@@ -56,6 +56,10 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
   const bundleDir = join(dir, 'bundle');
   const hostNetwork = c.HostConfig.NetworkMode === 'host';
   const bridged = c.HostConfig.NetworkMode === 'bridge';
+  const t0 = performance.now();
+  const trace = (what: string): void => {
+    if (process.env.TUG_TRACE) process.stderr.write(`trace ${id.slice(0, 12)} ${what} +${(performance.now() - t0).toFixed(1)}ms\n`);
+  };
   let mounted = false;
   let attached = false;
   let created = false;
@@ -64,6 +68,7 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     const lowers = await engine.images.lowerDirs(image);
     const layer = await prepareContainerLayer(engine.root, id, lowers);
     mounted = true;
+    trace('rootfs mounted');
     for (const m of c.Mounts) await populateVolume(engine.volumes, m, layer.merged);
 
     let netnsPath = '';
@@ -123,7 +128,9 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       ulimits: c.HostConfig.Ulimits ?? undefined,
       shmSize: c.HostConfig.ShmSize || undefined,
     };
+    trace('network and etc files ready');
     const spec = await buildOciSpec(input);
+    trace('spec built');
     await mkdir(bundleDir, { recursive: true });
     await writeJsonAtomic(join(bundleDir, 'config.json'), spec);
     await engine.runtime.delete(id, { force: true }).catch(() => undefined);
@@ -135,8 +142,10 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       logPath: c.LogPath,
     });
     created = true;
+    trace('runtime created');
     await connectPendingAttachers(engine, id);
     await engine.runtime.start(id);
+    trace('runtime started');
     c.State = {
       ...c.State,
       Status: 'running',

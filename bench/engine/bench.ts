@@ -1,0 +1,155 @@
+// Engine benchmark: `tug run --rm busybox true` against `docker run --rm busybox true`
+// on a real Docker engine (Debian's docker.io, started privately for the run when
+// installed) and bare `runc run` as the floor; then the daemon's memory idle and
+// with N running containers. Run: npm run bench:engine  (as root)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, writeFile, readFile, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestDaemon } from '../../test/helpers/tug-daemon.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const tug = join(repo, 'bin', 'tug');
+const runs = Number(process.env.BENCH_RUNS ?? 20);
+const manyContainers = Number(process.env.BENCH_CONTAINERS ?? 100);
+
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString()}`);
+  return ms;
+}
+
+function stats(xs: number[]): { median: number; p90: number; min: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)]!, p90: s[Math.min(s.length - 1, Math.ceil(s.length * 0.9) - 1)]!, min: s[0]! };
+}
+
+function series(label: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): { label: string; median: number; p90: number; min: number } {
+  for (let i = 0; i < 2; i++) time(cmd, args, env); // warm caches
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) xs.push(time(cmd, args, env));
+  return { label, ...stats(xs) };
+}
+
+function rssKiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(spawnSync('cat', [`/proc/${pid}/status`]).stdout.toString());
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function pidsOf(pattern: RegExp): number[] {
+  const out = spawnSync('ps', ['-eo', 'pid=,args=']).stdout.toString().split('\n');
+  return out.filter((l) => pattern.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+}
+
+async function busyboxRootfs(dir: string): Promise<void> {
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await mkdir(join(dir, 'etc'), { recursive: true });
+  await copyFile('/bin/busybox', join(dir, 'bin', 'busybox'));
+  // Relative links: `busybox --install -s` would point them at this host path.
+  const applets = spawnSync('/bin/busybox', ['--list']).stdout.toString().split('\n').filter((a) => a && a !== 'busybox');
+  for (const a of applets) spawnSync('ln', ['-sf', 'busybox', join(dir, 'bin', a)]);
+  await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+}
+
+async function runcFloor(work: string): Promise<ReturnType<typeof series>> {
+  const bundle = join(work, 'runc-bundle');
+  await busyboxRootfs(join(bundle, 'rootfs'));
+  spawnSync('runc', ['spec'], { cwd: bundle });
+  const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/true'];
+  await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+  const root = join(work, 'runc-root');
+  let n = 0;
+  const env = { ...process.env };
+  // `runc run` in the foreground deletes the container when it exits, like --rm.
+  const script = join(work, 'runc-once.sh');
+  await writeFile(script, `#!/bin/sh\nid=bench-$$\nrunc --root ${root} run --bundle ${bundle} $id >/dev/null\n`, { mode: 0o755 });
+  n++;
+  return series('runc run (floor)', script, [], env);
+}
+
+async function startDocker(work: string): Promise<{ env: NodeJS.ProcessEnv; proc: ChildProcess; bridge: string } | undefined> {
+  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) return undefined;
+  const sock = join(work, 'docker.sock');
+  const bridge = 'tugbenchd0';
+  spawnSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  spawnSync('ip', ['addr', 'add', '10.251.77.1/24', 'dev', bridge]);
+  spawnSync('ip', ['link', 'set', bridge, 'up']);
+  const proc = spawn('dockerd', ['--host', `unix://${sock}`, '--data-root', join(work, 'docker-root'), '--exec-root', join(work, 'docker-exec'),
+    '--pidfile', join(work, 'docker.pid'), '--bridge', bridge], { stdio: 'ignore' });
+  const env = { ...process.env, DOCKER_HOST: `unix://${sock}` };
+  for (let i = 0; i < 300 && spawnSync('docker', ['version'], { env }).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  const rootfs = join(work, 'docker-busybox');
+  await busyboxRootfs(rootfs);
+  const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const imp = spawn('docker', ['import', '-c', 'CMD ["sh"]', '-c', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-', 'busybox:latest'], { env, stdio: ['pipe', 'ignore', 'inherit'] });
+  tar.stdout!.pipe(imp.stdin!);
+  await new Promise((r) => imp.on('close', r));
+  return { env, proc, bridge };
+}
+
+async function memoryWithContainers(label: string, env: NodeJS.ProcessEnv, cli: string, daemonPids: () => number[], monitorPattern: RegExp): Promise<string> {
+  const idle = daemonPids().reduce((n, p) => n + rssKiB(p), 0);
+  const ids: string[] = [];
+  for (let i = 0; i < manyContainers; i++) {
+    const r = spawnSync(cli, ['run', '-d', 'busybox', 'sleep', '3600'], { env });
+    if (r.status !== 0) throw new Error(`${label}: run -d failed: ${r.stderr}`);
+    ids.push(r.stdout.toString().trim());
+  }
+  await new Promise((r) => setTimeout(r, 2000));
+  const busy = daemonPids().reduce((n, p) => n + rssKiB(p), 0);
+  const monitors = pidsOf(monitorPattern).reduce((n, p) => n + rssKiB(p), 0);
+  spawnSync(cli, ['rm', '-f', ...ids], { env });
+  return `| ${label} | ${(idle / 1024).toFixed(1)} MiB | ${(busy / 1024).toFixed(1)} MiB | ${(monitors / 1024).toFixed(1)} MiB (${(monitors / 1024 / manyContainers).toFixed(2)} each) |`;
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'tug-bench-'));
+  const d = await startTestDaemon();
+  let docker: Awaited<ReturnType<typeof startDocker>>;
+  try {
+    time(process.execPath, [tug, 'run', '--rm', 'busybox', 'true'], d.env); // builds the busybox image once
+    const rows = [series('tug run --rm busybox true', process.execPath, [tug, 'run', '--rm', 'busybox', 'true'], d.env)];
+    rows.push(series('docker CLI → tug daemon', 'docker', ['run', '--rm', 'busybox', 'true'], d.env));
+    docker = await startDocker(work);
+    if (docker) rows.push(series('docker run --rm busybox true (dockerd)', 'docker', ['run', '--rm', 'busybox', 'true'], docker.env));
+    rows.push(await runcFloor(work));
+    console.log(`\n## Container start+exit latency (${runs} runs each, ${new Date().toISOString().slice(0, 10)})\n`);
+    console.log('| command | median | p90 | min |\n| --- | --- | --- | --- |');
+    for (const r of rows) console.log(`| ${r.label} | ${r.median.toFixed(0)} ms | ${r.p90.toFixed(0)} ms | ${r.min.toFixed(0)} ms |`);
+    const dockerRow = rows.find((r) => r.label.includes('dockerd'));
+    if (dockerRow) console.log(`\ntug / docker median: ${(rows[0]!.median / dockerRow.median).toFixed(2)} (goal ≤ 0.5)`);
+
+    console.log(`\n## Daemon memory, idle and with ${manyContainers} running containers\n`);
+    console.log('| engine | idle | with containers | per-container monitors |\n| --- | --- | --- | --- |');
+    console.log(await memoryWithContainers('tug daemon', d.env, 'docker', () => [d.pid], new RegExp(`conmon .*${d.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)));
+    if (docker) {
+      const dpid = Number((await readFile(join(work, 'docker.pid'), 'utf8')).trim());
+      const mine = work.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const containerd = () => pidsOf(new RegExp(`containerd --config ${mine}`));
+      console.log(await memoryWithContainers('dockerd + containerd', docker.env, 'docker', () => [dpid, ...containerd()], new RegExp(`containerd-shim.*${mine}`)));
+    }
+  } finally {
+    await d.stop();
+    if (docker) {
+      const pidFile = join(work, 'docker.pid');
+      const pid = existsSync(pidFile) ? Number((await readFile(pidFile, 'utf8')).trim()) : docker.proc.pid;
+      if (pid) process.kill(pid, 'SIGTERM');
+      await new Promise((r) => docker!.proc.once('exit', r));
+      spawnSync('ip', ['link', 'del', docker.bridge]);
+    }
+    spawnSync('sh', ['-c', `grep ' ${work}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l`]);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
