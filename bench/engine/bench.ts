@@ -68,12 +68,10 @@ async function runcFloor(work: string): Promise<ReturnType<typeof series>> {
   spec.process.args = ['/bin/true'];
   await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
   const root = join(work, 'runc-root');
-  let n = 0;
   const env = { ...process.env };
   // `runc run` in the foreground deletes the container when it exits, like --rm.
   const script = join(work, 'runc-once.sh');
   await writeFile(script, `#!/bin/sh\nid=bench-$$\nrunc --root ${root} run --bundle ${bundle} $id >/dev/null\n`, { mode: 0o755 });
-  n++;
   return series('runc run (floor)', script, [], env);
 }
 
