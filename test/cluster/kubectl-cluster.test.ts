@@ -121,3 +121,48 @@ test('ServiceAccount tokens from `kubectl create token` authenticate as the Serv
   const after = await srv.kubectl(['--token', token, '-n', ns, 'get', 'pods'], { allowFailure: true });
   assert.match(after.stderr, /Unauthorized/);
 });
+
+test('networking, policy and scheduling kinds apply and print like Kubernetes', async () => {
+  const ns = `net-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  const pc = `high-${suffix()}`;
+  const yaml = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: ${ns}}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: a.example
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: ${ns}}
+spec: {minAvailable: 1, selector: {matchLabels: {app: web}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: ${ns}}
+spec: {podSelector: {}}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: ${pc}}
+value: 1000
+`;
+  const out = (await srv.kubectl(['apply', '-f', '-'], { input: yaml })).stdout;
+  assert.match(out, /ingress.networking.k8s.io\/web created/);
+  assert.match(out, /poddisruptionbudget.policy\/web created/);
+  const ing = (await srv.kubectl(['-n', ns, 'get', 'ingress'])).stdout;
+  assert.match(ing, /^web\s+nginx\s+a\.example\s+80\s+\S+$/m);
+  const pdb = (await srv.kubectl(['-n', ns, 'get', 'pdb'])).stdout;
+  assert.match(pdb, /^web\s+1\s+N\/A\s+0\s+/m);
+  const np = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'netpol', 'deny', '-o', 'json'])).stdout);
+  assert.deepEqual(np.spec.policyTypes, ['Ingress']);
+  assert.equal((await srv.kubectl(['get', 'pc', pc, '-o', 'jsonpath={.preemptionPolicy}'])).stdout, 'PreemptLowerPriority');
+  const bad = await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: yaml.split('---')[0].replace('pathType: Prefix, ', '').replace('name: web,', 'name: web2,'), allowFailure: true });
+  assert.match(bad.stderr, /spec.rules\[0\].http.paths\[0\].pathType: Required value/);
+  await srv.kubectl(['delete', 'pc', pc]);
+});

@@ -5,6 +5,7 @@ import { podType } from './core-pod.js';
 import * as core from './core-types.js';
 import * as workloads from './workload-types.js';
 import * as misc from './misc-types.js';
+import * as net from './network-policy-types.js';
 
 export const builtinTypes: readonly ResourceType[] = [
   core.namespaceType,
@@ -35,6 +36,11 @@ export const builtinTypes: readonly ResourceType[] = [
   misc.roleBindingType,
   misc.clusterRoleBindingType,
   misc.storageClassType,
+  net.ingressType,
+  net.ingressClassType,
+  net.networkPolicyType,
+  net.podDisruptionBudgetType,
+  net.priorityClassType,
 ];
 
 export interface GroupVersion {
