@@ -59,7 +59,12 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
   });
 
   // attach and exec start ask to upgrade the connection to a raw stream.
+  // Upgraded sockets leave the HTTP server's bookkeeping (closeAllConnections skips
+  // them) yet still hold server.close() open, so they are tracked and destroyed on close.
+  const hijacked = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    hijacked.add(socket);
+    socket.once('close', () => hijacked.delete(socket));
     const url = new URL(req.url ?? '/', 'http://docker');
     const { version, path } = splitVersion(url.pathname);
     const m = router.match(req.method ?? 'POST', path);
@@ -99,6 +104,7 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        for (const s of hijacked) s.destroy();
       }),
   };
 }
