@@ -79,7 +79,14 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     process.stdout.write(serverHelp);
     return;
   }
-  const server = await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr });
+  let server;
+  try {
+    server = await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr });
+  } catch (err) {
+    process.stderr.write(`tug server: ${messageOf(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
   process.stdout.write(`tug server: API listening on ${server.url}\ntug server: kubeconfig written to ${server.kubeconfig}\n`);
   if (!args.noAgent) process.stdout.write('tug server: the embedded node agent is not available in this build; running control plane only\n');
   await new Promise<void>((resolve) => {

@@ -259,3 +259,17 @@ test('immutable fields: deployment selectors, pod specs (except images) and reso
   assert.equal(coll.json().items.length, 1);
   assert.equal((await call('GET', `/api/v1/namespaces/${ns}/pods`)).json().items.length, 0);
 });
+
+test('Events expire an hour after they were last seen', async () => {
+  const ns = await newNamespace();
+  const old = new Date(Date.now() - 2 * 3600 * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const fresh = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const ev = (name: string, last: string) => ({ metadata: { name }, involvedObject: { kind: 'Pod', name: 'p', namespace: ns }, reason: 'Test', message: 'm', type: 'Normal', lastTimestamp: last, firstTimestamp: last, count: 1 });
+  assert.equal((await call('POST', `/api/v1/namespaces/${ns}/events`, { body: ev('stale', old) })).status, 201);
+  assert.equal((await call('POST', `/api/v1/namespaces/${ns}/events`, { body: ev('recent', fresh) })).status, 201);
+  assert.ok((await srv.expireEvents()) >= 1);
+  const names = (await call('GET', `/api/v1/namespaces/${ns}/events`)).json().items.map((e: any) => e.metadata.name);
+  assert.deepEqual(names, ['recent']);
+  const byField = (await call('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name%3Dp,reason%3DTest`)).json();
+  assert.equal(byField.items.length, 1);
+});

@@ -29,6 +29,8 @@ export interface ClusterServer {
   kubeconfig: string;
   adminToken: string;
   objects: ObjectStore;
+  /** Runs the Event TTL sweep now (it also runs every 5 minutes); returns how many Events expired. */
+  expireEvents(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       kubeconfig,
       adminToken: pki.adminToken,
       objects,
+      expireEvents: () => collector.expireEvents(),
       async close() {
         collector.stop();
         await server.close();

@@ -178,19 +178,25 @@ export class GarbageCollector {
     await this.objects.patch(nsType, undefined, name, 'merge', { spec: { finalizers: null } }, { fieldManager: 'namespace-controller' }).catch(ignoreGone);
   }
 
-  private async expireEvents(): Promise<void> {
+  /** Deletes Events last seen more than an hour ago (kube-apiserver's --event-ttl); returns how many. */
+  async expireEvents(): Promise<number> {
     const evType = this.objects.registry.lookup('', 'v1', 'events');
-    if (!evType || this.stopped) return;
+    if (!evType || this.stopped) return 0;
+    let n = 0;
     try {
       const { items } = await this.objects.list(evType, undefined);
       const cutoff = Date.now() - EVENT_TTL_MS;
       for (const e of items) {
         const ts = Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '');
-        if (Number.isFinite(ts) && ts < cutoff) await this.deleteQuietly(evType, e, 'Background');
+        if (Number.isFinite(ts) && ts < cutoff) {
+          await this.deleteQuietly(evType, e, 'Background');
+          n++;
+        }
       }
     } catch {
       /* next sweep */
     }
+    return n;
   }
 }
 
