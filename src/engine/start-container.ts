@@ -14,6 +14,7 @@ import type { ContainerRecord } from './container-record.js';
 import { writeEtcFiles } from './etc-files.js';
 import { populateVolume } from './mounts.js';
 import { watchExit } from './exit-handler.js';
+import { removeContainerUnlocked } from './remove-container.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -169,11 +170,14 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     if (attached) await engine.network.detach(id).catch(() => undefined);
     if (mounted) await unmountContainerLayer(engine.root, id).catch(() => undefined);
     failPendingAttachers(engine, id);
-    const code = startFailureCode(msg);
+    const detailCode = err instanceof TugError ? Number(err.detail?.exitCode) : NaN;
+    const code = Number.isInteger(detailCode) ? detailCode : startFailureCode(msg);
     c.State = { ...c.State, Status: c.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: code, Error: msg };
     c.NetworkSettings.Ports = {};
     await engine.containers.save(c);
     engine.notifyWaiters(id, 'next-exit', code, msg);
+    // docker run --rm waits for removal: a container that cannot start is removed, as Docker does.
+    if (c.HostConfig.AutoRemove) await removeContainerUnlocked(engine, c, { removeVolumes: true }).catch(() => undefined);
     if (err instanceof TugError && err.kind !== 'internal') throw err;
     if (code === 127 || code === 126) throw invalid(`failed to create task for container: ${msg}`);
     throw new TugError('internal', `failed to start container ${id.slice(0, 12)}: ${msg}`);
