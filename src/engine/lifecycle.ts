@@ -95,14 +95,21 @@ async function waitForExit(engine: Engine, id: string, timeoutMs: number): Promi
 export async function stopContainer(engine: Engine, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
   const c = engine.containers.get(ref);
   if (opts.signal) validateSignalName(opts.signal);
-  const timer = engine.restartTimers.get(c.Id);
-  if (c.State.Restarting && timer) {
-    clearTimeout(timer);
+  if (c.State.Restarting) {
+    // Between runs of a restart policy: cancel the pending restart. Its timer
+    // may already have fired with the start under way, so settle under the
+    // lock; if that start won the race, stop what it started below.
+    const timer = engine.restartTimers.get(c.Id);
+    if (timer) clearTimeout(timer);
     engine.restartTimers.delete(c.Id);
     c.Tug.manuallyStopped = true;
-    c.State = { ...c.State, Status: 'exited', Restarting: false };
-    await engine.containers.save(c);
-    return;
+    await engine.lock.run(c.Id, async () => {
+      if (!c.State.Running) {
+        c.State = { ...c.State, Status: 'exited', Restarting: false };
+        await engine.containers.save(c);
+      }
+    });
+    if (!c.State.Running) return;
   }
   if (!c.State.Running) throw notModified('container already stopped');
   c.Tug.manuallyStopped = true;
