@@ -8,10 +8,15 @@ import { forwardResize, pumpOutput, pumpStdin, rawTerminal } from '../stdio.js';
 export interface Session {
   /** Resolves when the output stream ends, or 'detached' after ctrl-p ctrl-q. */
   done: Promise<'ended' | 'detached'>;
-  /** Starts forwarding (call after the container/exec has started). */
-  begin(): void;
+  /** Call once the container/exec runs: from then on the terminal size is forwarded. */
+  started(): void;
 }
 
+/**
+ * Opens the local side at once (raw mode, stdin, signals), before the
+ * container starts, as docker does: keys typed early are not lost to the
+ * terminal's line discipline.
+ */
 export function openSession(
   client: ApiClient,
   conn: { socket: Socket; head: Buffer },
@@ -21,23 +26,22 @@ export function openSession(
   let detach!: () => void;
   const detached = new Promise<'detached'>((r) => (detach = () => r('detached')));
   const ended = pumpOutput(socket, opts.tty, head).then(() => 'ended' as const);
-  let restore = (): void => {};
+  const restore = opts.tty && opts.stdin ? rawTerminal() : () => {};
+  if (opts.stdin) pumpStdin(socket, { detachKeys: opts.tty, onDetach: detach });
+  if (!opts.tty && opts.proxySignalsTo) {
+    const target = opts.proxySignalsTo;
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
+      process.on(sig, () => {
+        client.call('POST', `/containers/${target}/kill`, { query: { signal: sig } }).catch(() => {});
+      });
+    }
+  }
   return {
     done: Promise.race([ended, detached]).finally(() => restore()),
-    begin() {
-      if (opts.tty && opts.stdin) restore = rawTerminal();
-      if (opts.stdin) pumpStdin(socket, { detachKeys: opts.tty, onDetach: detach });
+    started() {
       if (opts.tty && opts.resizePath) {
         const path = opts.resizePath;
         forwardResize((h, w) => client.call('POST', path, { query: { h, w } }));
-      }
-      if (!opts.tty && opts.proxySignalsTo) {
-        const target = opts.proxySignalsTo;
-        for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {
-          process.on(sig, () => {
-            client.call('POST', `/containers/${target}/kill`, { query: { signal: sig } }).catch(() => {});
-          });
-        }
       }
     },
   };

@@ -58,7 +58,7 @@ export async function exec(ctx: Ctx, argv: string[]): Promise<number> {
     throw e;
   }
   const session = openSession(c, conn, { tty, stdin, resizePath: `/exec/${id}/resize` });
-  session.begin();
+  session.started();
   if ((await session.done) === 'detached') return 0;
   const info = await c.json<{ ExitCode: number | null; Running: boolean }>('GET', `/exec/${id}/json`);
   return info.ExitCode ?? 0;

@@ -86,7 +86,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     if (autoRemove) await c.call('DELETE', `/containers/${id}`, { query: { force: 1 } }).catch(() => {});
     throw runError(ctx, 'run', e, e instanceof DaemonError ? startFailureCode(e.message) : 125);
   }
-  session.begin();
+  session.started();
   const how = await session.done;
   if (how === 'detached') {
     conn.socket.destroy();
@@ -125,7 +125,7 @@ export async function start(ctx: Ctx, argv: string[]): Promise<number> {
   waited.catch(() => {});
   const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${info.Id}/resize`, proxySignalsTo: tty ? undefined : info.Id });
   await c.call('POST', `/containers/${info.Id}/start`);
-  session.begin();
+  session.started();
   if ((await session.done) === 'detached') return 0;
   return (await waited).StatusCode as number;
 }
@@ -142,7 +142,7 @@ export async function attach(ctx: Ctx, argv: string[]): Promise<number> {
   const sigProxy = !o.has('sig-proxy') || o.bool('sig-proxy');
   const conn = await c.hijack('POST', `/containers/${info.Id}/attach`, { query: { stream: 1, stdin: stdin ? 1 : 0, stdout: 1, stderr: 1 } });
   const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${info.Id}/resize`, proxySignalsTo: sigProxy && !tty ? info.Id : undefined });
-  session.begin();
+  session.started();
   if ((await session.done) === 'detached') return 0;
   const after = await c.json('GET', `/containers/${info.Id}/json`).catch(() => undefined);
   return (after?.State?.ExitCode as number | undefined) ?? 0;
