@@ -80,9 +80,13 @@ export function pipeIo(io: IoStreams, conn: HijackedConn, opts: { multiplexed: b
       }
       if (out.length) io.stdin!.write(Buffer.from(out));
     });
-    conn.input.once('end', () => {
-      if (!finished) io.stdin!.end();
-    });
+    // A client that sends EOF before we listen (`docker run -i < /dev/null`) leaves the
+    // input already ended: no 'end' event will come, so close stdin now.
+    if ((conn.input as NodeJS.ReadableStream & { readableEnded?: boolean }).readableEnded) io.stdin.end();
+    else
+      conn.input.once('end', () => {
+        if (!finished) io.stdin!.end();
+      });
   }
   conn.onClose(() => finish());
 }
