@@ -166,3 +166,25 @@ value: 1000
   assert.match(bad.stderr, /spec.rules\[0\].http.paths\[0\].pathType: Required value/);
   await srv.kubectl(['delete', 'pc', pc]);
 });
+
+test('ResourceQuota refuses creates beyond spec.hard and reports usage in status', async () => {
+  const ns = `quota-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  await srv.kubectl(['-n', ns, 'create', 'quota', 'q1', '--hard=pods=2,configmaps=2,requests.cpu=1']);
+  const pod = (name: string, cpu?: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec: {containers: [{name: c, image: busybox${cpu ? `, resources: {requests: {cpu: ${cpu}}}` : ''}}]}\n`;
+  const noCpu = await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: pod('a'), allowFailure: true });
+  assert.match(noCpu.stderr, /forbidden: failed quota: q1: must specify requests.cpu/);
+  await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: pod('b', '600m') });
+  const over = await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: pod('c', '600m'), allowFailure: true });
+  assert.match(over.stderr, /pods "c" is forbidden: exceeded quota: q1, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1/);
+  await srv.kubectl(['-n', ns, 'create', 'configmap', 'c1']);
+  await srv.kubectl(['-n', ns, 'create', 'configmap', 'c2']);
+  const cm3 = await srv.kubectl(['-n', ns, 'create', 'configmap', 'c3'], { allowFailure: true });
+  assert.match(cm3.stderr, /exceeded quota: q1, requested: configmaps=1, used: configmaps=2, limited: configmaps=2/);
+  // The status updater runs after writes; wait for it through kubectl rather than sleeping.
+  await srv.kubectl(['-n', ns, 'wait', '--for=jsonpath={.status.used.configmaps}=2', 'quota/q1', '--timeout=30s']);
+  const q = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'quota', 'q1', '-o', 'json'])).stdout);
+  assert.deepEqual(q.status.used, { configmaps: '2', pods: '1', 'requests.cpu': '600m' });
+  await srv.kubectl(['-n', ns, 'delete', 'configmap', 'c1']);
+  await srv.kubectl(['-n', ns, 'create', 'configmap', 'c3']);
+});

@@ -13,6 +13,7 @@ import { GarbageCollector } from './garbage-collector.js';
 import { serviceHooks, firstServiceIp } from './service-allocator.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
+import { ResourceQuotas } from './resource-quota.js';
 
 export interface ClusterServerOptions {
   dataDir: string;
@@ -61,6 +62,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       }
     });
     gc = new GarbageCollector(objects);
+    const quotas = new ResourceQuotas(objects);
+    objects.registerAdmission((t, o) => quotas.admit(t, o));
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
     const authn = new Authenticator(await loadTokenFile(pki.tokenFile), saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
     api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port });

@@ -90,6 +90,7 @@ function checkName(kind: string, name: string): FieldError[] {
 export class ObjectStore {
   private readonly listeners: WriteListener[] = [];
   private readonly hooks = new Map<string, TypeHooks>();
+  private readonly admission: ((t: ResourceType, o: KObject) => Promise<void>)[] = [];
 
   constructor(
     readonly store: Store,
@@ -99,6 +100,11 @@ export class ObjectStore {
   /** Per-server hooks (IP allocation needs this server's store), keyed by kind. */
   registerHooks(kind: string, h: TypeHooks): void {
     this.hooks.set(kind, h);
+  }
+
+  /** Admission checks run on every create after validation (quota). */
+  registerAdmission(fn: (t: ResourceType, o: KObject) => Promise<void>): void {
+    this.admission.push(fn);
   }
 
   onWrite(l: WriteListener): void {
@@ -190,6 +196,7 @@ export class ObjectStore {
     if (meta.name && (await this.store.get(TypeRegistry.key(t, meta.namespace, meta.name)))) throw alreadyExistsError(t, meta.name);
     await this.hooks.get(t.kind)?.beforeCreate?.(o);
     this.validate(t, o, undefined);
+    for (const admit of this.admission) await admit(t, o);
     if (opts.fieldManager !== undefined || !meta.managedFields) recordUpdate(undefined, o, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema);
     if (opts.dryRun) return { object: o, warnings };
     let kv: KeyValue;
