@@ -13,7 +13,7 @@ import { conflict, invalid } from '../errdefs.js';
 import { runTool } from '../util/exec-file.js';
 import { AttachmentRecords, type AttachmentRecord, type PortMapping } from './attachment-record.js';
 import { cidrContains, formatCidr, ipToNumber, isIpv4, parseCidr, type Cidr } from './cidr.js';
-import { confListAdd, confListDel, type ConfList, type ConfListTarget } from './cni-conflist.js';
+import { confListAdd, confListDel, type ConfList, type ConfListTarget, type PluginConf } from './cni-conflist.js';
 import { runCniPlugin, type CniResult } from './cni-plugin.js';
 import { reserveHostPort, type PortReservation } from './host-ports.js';
 import { chainExists, deleteRulesWhere, dnatHostPortTaken, jumpTarget, optionValue, removeChain } from './iptables.js';
@@ -32,6 +32,13 @@ export interface BridgeNetworkOptions {
   /** IPv4 subnet, e.g. '10.88.0.0/16'. */
   subnet: string;
   cniPluginDir?: string;
+}
+
+export interface PendingAttachment {
+  /** Exists (unwired) as soon as beginAttach resolves. */
+  netnsPath: string;
+  /** Resolves when the plugins have wired the namespace; rejects after undoing everything. */
+  configured: Promise<Attachment>;
 }
 
 export interface Attachment {
@@ -107,7 +114,17 @@ export class BridgeNetwork {
     return `TUG-ADMIN-${this.bridgeName}`;
   }
 
-  confList(): ConfList {
+  /**
+   * The plugin chain. portmap only when the container publishes ports: without
+   * mappings it adds nothing but costs a plugin run on ADD and on DEL (and its
+   * DEL still scans the nat table). The record keeps the exact list, so DEL
+   * always runs what ADD ran.
+   */
+  confList(withPorts = true): ConfList {
+    const portmap: PluginConf[] = withPorts
+      ? // snat: masquerade connections from localhost (and hairpin) so replies come back.
+        [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }]
+      : [];
     return {
       cniVersion: CNI_VERSION,
       name: this.networkName,
@@ -127,8 +144,7 @@ export class BridgeNetwork {
             dataDir: this.ipamDir,
           },
         },
-        // snat: masquerade connections from localhost (and hairpin) so replies come back.
-        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+        ...portmap,
         { type: 'firewall', backend: 'iptables', iptablesAdminChainName: this.adminChain },
       ],
     };
@@ -196,6 +212,18 @@ export class BridgeNetwork {
   }
 
   async attach(containerId: string, ports: PortMapping[]): Promise<Attachment> {
+    const pending = await this.beginAttach(containerId, ports);
+    return pending.configured;
+  }
+
+  /**
+   * Attach in two steps so the caller can overlap the slow part: this resolves
+   * once host ports are held and the (still unwired) namespace exists, which is
+   * all `runc create` needs; `configured` resolves when the plugins have wired
+   * it (veth, address, NAT, firewall), which must happen before `runc start`.
+   * On a plugin failure everything is undone before `configured` rejects.
+   */
+  async beginAttach(containerId: string, ports: PortMapping[]): Promise<PendingAttachment> {
     if (!containerIdPattern.test(containerId)) throw invalid(`container id "${containerId}" is not valid`);
     validatePorts(ports);
     await this.ensureReady();
@@ -208,7 +236,7 @@ export class BridgeNetwork {
       containerId,
       netnsPath: join(this.netnsDir, containerId),
       ifName: IF_NAME,
-      confList: this.confList(),
+      confList: this.confList(resolved.length > 0),
       runtimeConfig: {
         portMappings: resolved.map((p) => ({
           hostPort: p.hostPort,
@@ -220,30 +248,54 @@ export class BridgeNetwork {
       ports: resolved,
       complete: false,
     };
-    try {
-      await this.records.write(rec);
-      await createNetns(rec.netnsPath);
-      await runCniPlugin({
-        command: 'ADD',
-        pluginDir: this.pluginDir,
-        containerId,
-        netnsPath: rec.netnsPath,
-        ifName: 'lo',
-        config: this.loopbackConf(),
-      });
-      rec.result = await confListAdd(rec.confList, this.target(rec), async (soFar) => {
-        rec.result = soFar;
-        await this.records.write(rec);
-      });
-      rec.complete = true;
-      await this.records.write(rec);
-      return this.attachmentOf(rec, rec.result);
-    } catch (err) {
+    const undo = async (err: unknown): Promise<never> => {
       // Undo everything; the caller sees the plugin's error, not the cleanup's.
       await this.teardown(rec).catch(() => undefined);
       await this.releasePorts(containerId);
       throw err;
+    };
+    try {
+      await this.records.write(rec);
+      await createNetns(rec.netnsPath);
+    } catch (err) {
+      return undo(err);
     }
+    const configured = this.configure(rec).catch(undo);
+    // The caller may be busy elsewhere when this fails; it awaits later.
+    configured.catch(() => undefined);
+    return { netnsPath: rec.netnsPath, configured };
+  }
+
+  private async configure(rec: AttachmentRecord): Promise<Attachment> {
+    const steps = rec.confList.plugins.length;
+    let done = 0;
+    // loopback only touches lo inside the namespace: it runs beside the chain.
+    // Settle both before judging: undoing while one still runs would race it.
+    const [lo, chain] = await Promise.allSettled([
+      runCniPlugin({
+        command: 'ADD',
+        pluginDir: this.pluginDir,
+        containerId: rec.containerId,
+        netnsPath: rec.netnsPath,
+        ifName: 'lo',
+        config: this.loopbackConf(),
+      }),
+      confListAdd(rec.confList, this.target(rec), async (soFar) => {
+        rec.result = soFar;
+        // The last step's write also marks the record complete (one fsync less).
+        if (++done === steps) rec.complete = true;
+        await this.records.write(rec);
+      }),
+    ]);
+    if (chain.status === 'rejected') throw chain.reason;
+    if (lo.status === 'rejected') throw lo.reason;
+    const result = chain.value;
+    rec.result = result;
+    if (!rec.complete) {
+      rec.complete = true;
+      await this.records.write(rec);
+    }
+    return this.attachmentOf(rec, result);
   }
 
   private attachmentOf(rec: AttachmentRecord, result: CniResult): Attachment {
@@ -289,18 +341,27 @@ export class BridgeNetwork {
         return optionValue(argv, '-s') === `${ip}/32` || optionValue(argv, '-d') === `${ip}/32`;
       });
     }
-    await confListDel(rec.confList, this.target(rec), rec.result);
-    await runCniPlugin({
-      command: 'DEL',
-      pluginDir: this.pluginDir,
-      containerId: rec.containerId,
-      netnsPath: rec.netnsPath,
-      ifName: 'lo',
-      config: this.loopbackConf(),
-    }).catch(() => undefined);
-    const name = rec.confList.name;
-    await removeChain('nat', cniChainName(name, rec.containerId));
-    await removeChain('nat', cniChainName(name, rec.containerId, 'DN-'));
+    // loopback DEL only touches lo inside the namespace: it runs beside the chain.
+    const [del] = await Promise.allSettled([
+      confListDel(rec.confList, this.target(rec), rec.result),
+      runCniPlugin({
+        command: 'DEL',
+        pluginDir: this.pluginDir,
+        containerId: rec.containerId,
+        netnsPath: rec.netnsPath,
+        ifName: 'lo',
+        config: this.loopbackConf(),
+      }).catch(() => undefined),
+    ]);
+    if (del.status === 'rejected') throw del.reason;
+    if (!rec.complete || !mounted) {
+      // With the full result and a live namespace the plugins removed their own
+      // chains; without them (crash mid-ADD, reboot) bridge's ipMasq chain and
+      // portmap's DNAT chain may be left behind, so drop them by name.
+      const name = rec.confList.name;
+      await removeChain('nat', cniChainName(name, rec.containerId));
+      await removeChain('nat', cniChainName(name, rec.containerId, 'DN-'));
+    }
     await removeNetns(rec.netnsPath);
     await this.records.remove(rec.containerId);
   }
