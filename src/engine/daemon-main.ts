@@ -8,6 +8,7 @@ import { recoverContainers } from './recovery.js';
 import { serveDockerApi } from './api/server.js';
 import { removeContainer } from './lifecycle.js';
 import { preflight } from './preflight.js';
+import { setInsecureRegistries } from '../image/registry-client/hosts.js';
 
 const usage = `Usage: tug daemon [OPTIONS]
 
@@ -20,6 +21,8 @@ Options:
   --bridge NAME     bridge interface for the default network (default tug0)
   --subnet CIDR     subnet of the default network (default 10.88.0.0/16)
   --ephemeral       on shutdown remove every container and the network (tests)
+  --insecure-registry HOST:PORT  registry reached over plain HTTP or unverified TLS (repeatable;
+                    loopback registries always are)
 `;
 
 export async function runDaemon(argv: string[]): Promise<void> {
@@ -33,6 +36,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
         bridge: { type: 'string', default: 'tug0' },
         subnet: { type: 'string', default: '10.88.0.0/16' },
         ephemeral: { type: 'boolean', default: false },
+        'insecure-registry': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -47,6 +51,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     return;
   }
   try {
+    setInsecureRegistries(values['insecure-registry'] ?? []);
     await preflight();
   } catch (err) {
     process.stderr.write(`tug daemon: ${messageOf(err)}\n`);

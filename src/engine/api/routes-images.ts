@@ -1,10 +1,11 @@
 // /images/* of the Docker Engine API.
-import { invalid, notFound, messageOf } from '../../errdefs.js';
+import { invalid } from '../../errdefs.js';
 import type { ImageRecord } from '../../image/image-store.js';
 import type { Engine } from '../engine.js';
 import { matchLabel } from '../container-filters.js';
 import { boolParam, filtersParam, sendJson } from './body.js';
 import type { Router } from './router.js';
+import { createFromImage } from './routes-registry.js';
 
 export function imageSummary(img: ImageRecord): Record<string, unknown> {
   return {
@@ -76,19 +77,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
     }
     if (fromSrc) throw invalid('importing from a URL is not supported; pipe the tarball instead (tug import FILE or -)');
     if (!fromImage) throw invalid('fromImage or fromSrc is required');
-    const tag = query.get('tag');
-    const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
-    // Registry pulls arrive with the registry issue; images already here (and the
-    // built-in busybox) are reported as up to date, as docker pull does.
-    try {
-      const img = await engine.images.get(ref);
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.write(JSON.stringify({ status: `Pulling from ${fromImage}`, id: tag || 'latest' }) + '\n');
-      res.write(JSON.stringify({ status: `Digest: ${img.id}` }) + '\n');
-      res.end(JSON.stringify({ status: `Status: Image is up to date for ${ref}` }) + '\n');
-    } catch (err) {
-      throw notFound(`pull access denied for ${fromImage}: pulling from registries is not available yet (${messageOf(err)})`);
-    }
+    await createFromImage(engine, { req, res, query, params: {}, apiVersion: '' });
   });
 
   r.add('POST', '/images/load', async ({ req, res, query }) => {

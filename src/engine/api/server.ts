@@ -15,6 +15,7 @@ import { imageRoutes } from './routes-images.js';
 import { volumeRoutes } from './routes-volumes.js';
 import { systemRoutes, pingHeaders } from './routes-system.js';
 import { archiveRoutes } from './routes-archive.js';
+import { registryRoutes } from './routes-registry.js';
 
 export interface ApiServer {
   server: Server;
@@ -30,6 +31,7 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
   execRoutes(router, execs);
   imageRoutes(router, engine);
   volumeRoutes(router, engine);
+  registryRoutes(router, engine);
   // Streams that can hijack the connection: registered for plain requests too.
   router.add('POST', '/containers/{id}/attach', (ctx) => attachContainer(engine, ctx));
   router.add('POST', '/exec/{id}/start', (ctx) => startExec(execs, ctx));
