@@ -32,6 +32,7 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
   imageRoutes(router, engine);
   volumeRoutes(router, engine);
   registryRoutes(router, engine);
+  (await import('./routes-build.js')).buildRoutes(router, engine);
   // Streams that can hijack the connection: registered for plain requests too.
   router.add('POST', '/containers/{id}/attach', (ctx) => attachContainer(engine, ctx));
   router.add('POST', '/exec/{id}/start', (ctx) => startExec(execs, ctx));

@@ -1,0 +1,194 @@
+// COPY/ADD sources: resolving names and globs inside a root (the build context
+// or another image's filesystem) without ever leaving it, hashing their content
+// for the cache key, and copying them into a step's filesystem.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readlink, mkdir, open } from 'node:fs/promises';
+import { posix, join } from 'node:path';
+import { invalid } from '../errdefs.js';
+import { runTool } from '../util/exec-file.js';
+import { resolveInScope } from '../engine/scoped-path.js';
+
+export interface SourceMatch {
+  /** Path relative to the source root ('' = the root itself). */
+  rel: string;
+  abs: string;
+  isDir: boolean;
+}
+
+const hasGlob = (s: string): boolean => /[*?[]/.test(s);
+
+function globToRe(seg: string): RegExp {
+  let re = '';
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = seg.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        re += '[' + seg.slice(i + 1, end).replace(/^!/, '^') + ']';
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * Matches one COPY source inside root. `inContext` sources may not climb out
+ * (../x is refused); image sources resolve symlinks inside the image's root.
+ */
+export async function matchSource(root: string, src: string, what: string, inContext: boolean): Promise<SourceMatch[]> {
+  const norm = posix.normalize('/' + src);
+  if (inContext && posix.normalize(src).split('/')[0] === '..') throw invalid(`${what}: forbidden path outside the build context: ${src}`);
+  const segs = norm.split('/').filter(Boolean);
+  let cur: string[][] = [[]];
+  for (const seg of segs) {
+    const next: string[][] = [];
+    for (const base of cur) {
+      if (!hasGlob(seg)) {
+        next.push([...base, seg]);
+        continue;
+      }
+      const re = globToRe(seg);
+      let names: string[] = [];
+      try {
+        names = await readdir(await resolveInScope(root, base.join('/')));
+      } catch {
+        names = [];
+      }
+      for (const n of names.sort()) if (re.test(n)) next.push([...base, n]);
+    }
+    cur = next;
+  }
+  const out: SourceMatch[] = [];
+  for (const parts of cur) {
+    const rel = parts.join('/');
+    const abs = await resolveInScope(root, rel);
+    try {
+      const st = await lstat(abs);
+      out.push({ rel, abs, isDir: st.isDirectory() });
+    } catch {
+      // missing: reported below
+    }
+  }
+  if (out.length === 0) {
+    const where = inContext ? 'build context or excluded by .dockerignore' : 'source image';
+    throw invalid(`${what}: file not found in ${where}: stat ${src}: file does not exist`);
+  }
+  return out;
+}
+
+/** Hash of names, types, modes, link targets and content under the matches (not mtimes: a touch is not a change). */
+export async function hashSources(matches: SourceMatch[]): Promise<string> {
+  const h = createHash('sha256');
+  const visit = async (abs: string, rel: string): Promise<void> => {
+    const st = await lstat(abs);
+    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
+    if (st.isSymbolicLink()) h.update(`L${await readlink(abs)}\0`);
+    else if (st.isDirectory()) {
+      for (const n of (await readdir(abs)).sort()) await visit(join(abs, n), `${rel}/${n}`);
+    } else if (st.isFile()) {
+      h.update(`F${st.size}\0`);
+      if (st.size > 0) {
+        for await (const chunk of createReadStream(abs)) h.update(chunk as Buffer);
+      }
+    }
+  };
+  for (const m of matches) await visit(m.abs, m.rel);
+  return h.digest('hex');
+}
+
+export interface CopyOwner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Copies matches into dest (a path inside `rootfs`). A directory source copies
+ * its content; several sources need a directory destination (ending in '/').
+ */
+export async function copyInto(rootfs: string, matches: SourceMatch[], dest: string, destIsDir: boolean, opts: { owner?: CopyOwner; chmod?: string }): Promise<void> {
+  const targets: string[] = [];
+  if (destIsDir || matches.length > 1) {
+    const dir = await resolveInScope(rootfs, dest);
+    await mkdir(dir, { recursive: true });
+    for (const m of matches) {
+      if (m.isDir) {
+        for (const n of await readdir(m.abs)) targets.push(...(await cp(join(m.abs, n), dir, n)));
+      } else targets.push(...(await cp(m.abs, dir, posix.basename(m.rel))));
+    }
+  } else {
+    const m = matches[0]!;
+    const target = await resolveInScope(rootfs, dest);
+    if (m.isDir) {
+      await mkdir(target, { recursive: true });
+      for (const n of await readdir(m.abs)) targets.push(...(await cp(join(m.abs, n), target, n)));
+    } else {
+      await mkdir(posix.dirname(target), { recursive: true });
+      await runTool('cp', ['-dR', '--preserve=mode,timestamps,links', '--no-target-directory', m.abs, target]);
+      targets.push(target);
+    }
+  }
+  if (targets.length === 0) return;
+  const owner = opts.owner ?? { uid: 0, gid: 0 };
+  await runTool('chown', ['-R', '-h', `${owner.uid}:${owner.gid}`, '--', ...targets]);
+  if (opts.chmod) await runTool('chmod', ['-R', opts.chmod, '--', ...targets]);
+}
+
+async function cp(src: string, dir: string, name: string): Promise<string[]> {
+  const target = join(dir, name);
+  await runTool('cp', ['-dR', '--preserve=mode,timestamps,links', '--no-target-directory', src, target]);
+  return [target];
+}
+
+/** Looks a user (and group) up in the image's /etc/passwd and /etc/group; numbers pass through. */
+export async function resolveOwner(rootfs: string, spec: string): Promise<CopyOwner> {
+  const [user, group] = spec.split(':') as [string, string | undefined];
+  const lookup = async (file: string, name: string, field: number): Promise<{ id: number; gid?: number }> => {
+    if (/^\d+$/.test(name)) return { id: Number(name) };
+    let text = '';
+    try {
+      const fh = await open(await resolveInScope(rootfs, file), 'r');
+      try {
+        text = await fh.readFile('utf8');
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      text = '';
+    }
+    for (const line of text.split('\n')) {
+      const f = line.split(':');
+      if (f[0] === name) return { id: Number(f[field]), gid: file === '/etc/passwd' ? Number(f[3]) : undefined };
+    }
+    throw invalid(`unable to find ${file === '/etc/passwd' ? 'user' : 'group'} ${name}: no matching entries in ${file === '/etc/passwd' ? 'passwd' : 'group'} file`);
+  };
+  const u = await lookup('/etc/passwd', user, 2);
+  const gid = group !== undefined ? (await lookup('/etc/group', group, 2)).id : /^\d+$/.test(user) ? u.id : (u.gid ?? u.id);
+  return { uid: u.id, gid };
+}
+
+/** True when a path looks like a tar archive ADD should unpack (by magic, not by name). */
+export async function isTarArchive(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    if (bytesRead >= 3 && buf[0] === 0x1f && buf[1] === 0x8b) return true; // gzip
+    if (bytesRead >= 3 && buf.subarray(0, 3).toString() === 'BZh') return true;
+    if (bytesRead >= 6 && buf.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true; // xz
+    if (bytesRead >= 4 && buf.readUInt32LE(0) === 0xfd2fb528) return true; // zstd
+    return bytesRead >= 262 && buf.subarray(257, 262).toString() === 'ustar';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Unpacks a (maybe compressed) tar into dir, keeping owners as the archive has them, as Docker's ADD does. */
+export async function extractTarInto(archive: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await runTool('tar', ['-x', '-f', archive, '-C', dir, '--same-owner', '--numeric-owner']);
+}

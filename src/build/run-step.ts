@@ -1,0 +1,133 @@
+// A RUN step is a real container through the engine's own create/start path
+// (no second runtime): its output streams to the build, its exit code decides,
+// and its overlay upper dir becomes the step's layer. The container is removed
+// whatever happens, so a failed or aborted build leaves none behind.
+import { randomBytes } from 'node:crypto';
+import { lstat, rm, readdir, rmdir } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Engine } from '../engine/engine.js';
+import type { ImageRecord } from '../image/image-store.js';
+import { createContainer, removeContainer, startContainer, waitContainer } from '../engine/lifecycle.js';
+
+export interface RunMount {
+  type: 'bind' | 'tmpfs';
+  source: string;
+  target: string;
+  readonly: boolean;
+}
+
+export interface RunStepInput {
+  image: ImageRecord;
+  argv: string[];
+  env: string[];
+  workdir: string;
+  user: string;
+  network: 'bridge' | 'none' | 'host';
+  mounts: RunMount[];
+  onOutput(chunk: Buffer): void;
+  onStart(containerId: string): void;
+}
+
+export interface RunStepResult {
+  exitCode: number;
+  /** The container's upper dir; valid until cleanup() runs. */
+  upper: string;
+  cleanup(): Promise<void>;
+}
+
+/** Paths the runtime creates as mount points when the image lacks them: never part of a layer. */
+const RUNTIME_STUBS = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/run/secrets'];
+
+export async function runStep(engine: Engine, input: RunStepInput): Promise<RunStepResult> {
+  const name = `tug-build-${randomBytes(6).toString('hex')}`;
+  const binds = input.mounts.filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.target}:${m.readonly ? 'ro' : 'rw'}`);
+  const tmpfs: Record<string, string> = {};
+  for (const m of input.mounts) if (m.type === 'tmpfs') tmpfs[m.target] = '';
+  const { Id: id } = await createContainer(engine, name, {
+    Image: input.image.id,
+    Entrypoint: [],
+    Cmd: input.argv,
+    Env: input.env,
+    WorkingDir: input.workdir || '/',
+    User: input.user,
+    Labels: { 'tug.build': 'step' },
+    AttachStdout: true,
+    AttachStderr: true,
+    HostConfig: { NetworkMode: input.network, Binds: binds, Tmpfs: tmpfs },
+  } as never);
+  const cleanup = async (): Promise<void> => {
+    await removeContainer(engine, id, { force: true, removeVolumes: true }).catch(() => undefined);
+  };
+  try {
+    input.onStart(id);
+    const drained = attachOutput(engine, id, input.onOutput);
+    await startContainer(engine, id);
+    const { StatusCode } = await waitContainer(engine, id, 'not-running');
+    await drained;
+    const upper = join(engine.root, 'containers-fs', id, 'upper');
+    await dropStubs(upper, input.mounts.map((m) => m.target), await engine.images.lowerDirs(input.image));
+    return { exitCode: StatusCode, upper, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/** Registers an attach that the engine connects right after runtime create, before the process runs. */
+function attachOutput(engine: Engine, id: string, onOutput: (b: Buffer) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const list = engine.pendingAttach.get(id) ?? [];
+    list.push({
+      stdin: false,
+      connect: (streams) => {
+        let open = streams.stderr ? 2 : 1;
+        const done = (): void => {
+          if (--open === 0) resolve();
+        };
+        for (const s of [streams.stdout, streams.stderr]) {
+          if (!s) continue;
+          s.on('data', (b: Buffer) => onOutput(Buffer.from(b)));
+          s.once('end', done);
+          s.once('close', done);
+          s.once('error', done);
+        }
+      },
+      abort: () => resolve(),
+    });
+    engine.pendingAttach.set(id, list);
+  });
+}
+
+/** Removes mount-point stubs the runtime made (not in any lower dir) from the upper dir, and the empty parents it made for them. */
+async function dropStubs(upper: string, extra: string[], lowers: string[]): Promise<void> {
+  const inLowers = async (p: string): Promise<boolean> => {
+    for (const l of lowers) {
+      try {
+        await lstat(join(l, p));
+        return true;
+      } catch {
+        // not in this one
+      }
+    }
+    return false;
+  };
+  for (const target of [...RUNTIME_STUBS, ...extra]) {
+    let p = posix.normalize('/' + target);
+    try {
+      await lstat(join(upper, p));
+    } catch {
+      continue;
+    }
+    if (await inLowers(p)) {
+      // The path is the image's own: only an empty stub dir left by a bind target goes.
+      continue;
+    }
+    await rm(join(upper, p), { recursive: true, force: true });
+    for (p = posix.dirname(p); p !== '/'; p = posix.dirname(p)) {
+      if (await inLowers(p)) break;
+      const entries = await readdir(join(upper, p)).catch(() => ['x']);
+      if (entries.length) break;
+      await rmdir(join(upper, p)).catch(() => undefined);
+    }
+  }
+}
