@@ -122,7 +122,8 @@ export function systemRoutes(r: Router, engine: Engine): void {
 
   r.add('GET', '/events', async ({ req, res, query }) => {
     const f = filtersParam(query);
-    const since = parseTimeParam(query.get('since'));
+    // since=0 is the epoch for dockerd's events (replay all history), not "unset".
+    const since = query.get('since') === '0' ? new Date(0) : parseTimeParam(query.get('since'));
     const until = parseTimeParam(query.get('until'));
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
