@@ -16,7 +16,9 @@ function goFileMode(st: import('node:fs').Stats): number {
   let m = st.mode & 0o777;
   if (st.isDirectory()) m |= 2 ** 31;
   if (st.isSymbolicLink()) m |= 2 ** 27;
-  return m;
+  // JS bitwise ops are signed 32-bit: the ModeDir bit (1<<31) made the number negative,
+  // which Go's uint32 FileMode cannot decode (docker cp from a directory failed).
+  return m >>> 0;
 }
 
 async function withRoot<T>(engine: Engine, c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
