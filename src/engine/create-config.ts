@@ -240,6 +240,8 @@ export function buildRecord(opts: {
     Sysctls: hcIn.Sysctls,
     Ulimits: hcIn.Ulimits ?? null,
     OomKillDisable: Boolean(hcIn.OomKillDisable),
+    // [height, width] of the client's terminal: `docker run -t` sizes the pty from the start.
+    ConsoleSize: hcIn.ConsoleSize,
   };
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');

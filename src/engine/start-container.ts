@@ -2,7 +2,7 @@
 // spec, then runtime create + start. On any failure everything made so far is
 // undone, so a failed start leaves no mount, netns, veth or cgroup behind.
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 import { invalid, TugError, messageOf } from '../errdefs.js';
 import { prepareContainerLayer, unmountContainerLayer } from '../snapshot/container-layer.js';
@@ -64,6 +64,7 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
   let mounted = false;
   let attached = false;
   let created = false;
+  let pendingNet: Promise<unknown> | undefined;
   try {
     const image = await engine.images.get(c.Image);
     const lowers = await engine.images.lowerDirs(image);
@@ -72,26 +73,47 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     trace('rootfs mounted');
     for (const m of c.Mounts) await populateVolume(engine.volumes, m, layer.merged);
 
-    let netnsPath = '';
-    if (bridged) {
-      const att = await engine.network.attach(id, portMappingsOf(c));
-      attached = true;
-      netnsPath = att.netnsPath;
-      const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
-      for (const k of Object.keys(c.Config.ExposedPorts ?? {})) ports[k] = null;
-      for (const p of att.ports) {
-        const key = `${p.containerPort}/${p.protocol}`;
-        (ports[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
-      }
-      c.NetworkSettings = { IPAddress: att.ip, IPPrefixLen: att.prefixLen, Gateway: att.gateway, MacAddress: att.mac, Ports: ports, SandboxKey: att.netnsPath };
-    } else {
-      c.NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, SandboxKey: '' };
-    }
     const hostname = c.Config.Hostname || (hostNetwork ? (await import('node:os')).hostname() : id.slice(0, 12));
-    const etc = await writeEtcFiles(dir, { hostname, domainname: c.Config.Domainname, ip: c.NetworkSettings.IPAddress, hostNetwork });
+    c.NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, SandboxKey: '' };
+    // Without the address for now: it comes from the plugins (see below).
+    const etcWritten = writeEtcFiles(dir, { hostname, domainname: c.Config.Domainname, ip: '', hostNetwork });
+    etcWritten.catch(() => undefined); // awaited below; must not count as unhandled meanwhile
+    let netnsPath = '';
+    // The plugins (the slow part of networking) wire the namespace while the
+    // spec is built and runc creates the container: runc only needs the
+    // namespace to exist; it must be wired before `runc start` (as Docker's
+    // libnetwork does it in a prestart hook).
+    let netReady: Promise<void> = Promise.resolve();
+    if (bridged) {
+      const pending = await engine.network.beginAttach(id, portMappingsOf(c));
+      attached = true;
+      netnsPath = pending.netnsPath;
+      pendingNet = pending.configured;
+      netReady = pending.configured.then(async (att) => {
+        const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+        for (const k of Object.keys(c.Config.ExposedPorts ?? {})) ports[k] = null;
+        for (const p of att.ports) {
+          const key = `${p.containerPort}/${p.protocol}`;
+          (ports[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
+        }
+        c.NetworkSettings = { IPAddress: att.ip, IPPrefixLen: att.prefixLen, Gateway: att.gateway, MacAddress: att.mac, Ports: ports, SandboxKey: att.netnsPath };
+        // /etc/hosts was written before the address was known and runc has
+        // bind-mounted that very inode: append the container's own line in
+        // place (the line writeEtcFiles writes when given the address).
+        const fqdn = c.Config.Domainname ? `${hostname}.${c.Config.Domainname} ` : '';
+        await etcWritten;
+        await appendFile(join(dir, 'hosts'), `${att.ip}\t${fqdn}${hostname}\n`);
+        trace('network wired');
+      });
+      netReady.catch(() => undefined);
+    }
+    c.NetworkSettings.SandboxKey = netnsPath;
+    const etc = await etcWritten;
     c.HostsPath = etc.hosts;
     c.HostnamePath = etc.hostname;
     c.ResolvConfPath = etc.resolvConf;
+    // A net.* sysctl may name eth0, which exists only once the plugins ran.
+    if (Object.keys(c.HostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'))) await netReady;
 
     const input: ContainerSpecInput = {
       id,
@@ -129,8 +151,14 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       ulimits: c.HostConfig.Ulimits ?? undefined,
       shmSize: c.HostConfig.ShmSize || undefined,
     };
-    trace('network and etc files ready');
+    trace('netns and etc files ready');
     const spec = await buildOciSpec(input);
+    // runc sizes the pty before the process starts, so `stty size` is right at once
+    // (the CLI's later resize call races with short commands).
+    const consoleSize = c.HostConfig.ConsoleSize as [number, number] | undefined;
+    if (c.Config.Tty && Array.isArray(consoleSize) && consoleSize[0] > 0 && consoleSize[1] > 0) {
+      Object.assign(spec.process, { consoleSize: { height: consoleSize[0], width: consoleSize[1] } });
+    }
     trace('spec built');
     await mkdir(bundleDir, { recursive: true });
     await writeJsonAtomic(join(bundleDir, 'config.json'), spec);
@@ -144,6 +172,7 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     });
     created = true;
     trace('runtime created');
+    await netReady;
     await connectPendingAttachers(engine, id);
     await engine.runtime.start(id);
     trace('runtime started');
@@ -167,6 +196,8 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     const msg = messageOf(err);
     if (created) await engine.runtime.delete(id, { force: true }).catch(() => undefined);
     await removeCgroup(c.Tug.cgroupsPath).catch(() => undefined);
+    // Let an ADD still under way finish (a failed one undoes itself) before detaching.
+    if (pendingNet) await pendingNet.catch(() => undefined);
     if (attached) await engine.network.detach(id).catch(() => undefined);
     if (mounted) await unmountContainerLayer(engine.root, id).catch(() => undefined);
     failPendingAttachers(engine, id);
