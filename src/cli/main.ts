@@ -55,6 +55,10 @@ const commands: Record<string, Loader> = {
   import: cmd(imageMod, 'importImage'),
   save: cmd(imageMod, 'save'),
   load: cmd(imageMod, 'load'),
+  pull: cmd(() => import('./commands/registry-commands.js'), 'pull'),
+  push: cmd(() => import('./commands/registry-commands.js'), 'push'),
+  login: cmd(() => import('./commands/registry-commands.js'), 'login'),
+  logout: cmd(() => import('./commands/registry-commands.js'), 'logout'),
   info: cmd(systemMod, 'info'),
   version: cmd(systemMod, 'version'),
 };

@@ -196,7 +196,7 @@ export async function systemPrune(ctx: Ctx, argv: string[]): Promise<number> {
   section(ctx, 'Deleted Images', imageLines(i));
   space += i.SpaceReclaimed ?? 0;
   try {
-    const b = await ctx.client.json('POST', '/build/prune', { query: { all: all || undefined } });
+    const b = await ctx.client.json('POST', '/build/prune', { query: { all: all || undefined, filters: filtersParam(filters) } });
     section(ctx, 'Deleted build cache objects', b?.CachesDeleted);
     space += b?.SpaceReclaimed ?? 0;
   } catch (e) {
