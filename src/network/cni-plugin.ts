@@ -38,6 +38,7 @@ export function runCniPlugin(inv: CniInvocation): Promise<CniResult | undefined>
   if (!/^[A-Za-z0-9_.-]+$/.test(plugin)) {
     return Promise.reject(new CniPluginError(plugin, inv.command, 'invalid plugin type'));
   }
+  const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(join(inv.pluginDir, plugin), [], {
       env: {
@@ -56,6 +57,9 @@ export function runCniPlugin(inv: CniInvocation): Promise<CniResult | undefined>
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => reject(new CniPluginError(plugin, inv.command, e.message)));
     child.on('close', (code) => {
+      if (process.env.TUG_TRACE) {
+        process.stderr.write(`trace ${inv.containerId.slice(0, 12)} cni ${plugin} ${inv.command} ${(performance.now() - t0).toFixed(1)}ms\n`);
+      }
       const stdout = Buffer.concat(out).toString('utf8').trim();
       const stderr = Buffer.concat(err).toString('utf8').trim();
       if (code !== 0) {

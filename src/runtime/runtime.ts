@@ -252,9 +252,19 @@ export class Runtime {
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     checkId(id);
-    const st = await this.runc.state(id);
-    if (st && !opts.force && (st.status === 'running' || st.status === 'paused')) {
-      throw conflict(`cannot delete container ${id}: it is ${st.status}; stop it first or force`);
+    // Nothing in runc's root and no monitor dir: already deleted (the engine
+    // deletes defensively before every create and again on removal), so
+    // spawning runc would only cost time.
+    if (!(await exists(join(this.layout.runcRoot, id))) && !(await exists(this.layout.containerDir(id)))) {
+      await rm(this.layout.exitFile(id), { force: true });
+      return;
+    }
+    if (!opts.force) {
+      // Only a plain delete needs the state: force deletes whatever it is.
+      const st = await this.runc.state(id);
+      if (st && (st.status === 'running' || st.status === 'paused')) {
+        throw conflict(`cannot delete container ${id}: it is ${st.status}; stop it first or force`);
+      }
     }
     await this.removeEverything(id, !!opts.force);
   }
