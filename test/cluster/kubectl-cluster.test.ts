@@ -188,3 +188,16 @@ test('ResourceQuota refuses creates beyond spec.hard and reports usage in status
   await srv.kubectl(['-n', ns, 'delete', 'configmap', 'c1']);
   await srv.kubectl(['-n', ns, 'create', 'configmap', 'c3']);
 });
+
+test('LimitRange fills container defaults and refuses containers above max', async () => {
+  const ns = `limits-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  await srv.kubectl(['-n', ns, 'apply', '-f', '-'], {
+    input: 'apiVersion: v1\nkind: LimitRange\nmetadata: {name: lr}\nspec:\n  limits:\n  - type: Container\n    default: {cpu: 500m, memory: 128Mi}\n    defaultRequest: {cpu: 100m}\n    max: {cpu: "1"}\n',
+  });
+  await srv.kubectl(['-n', ns, 'run', 'small', '--image=busybox']);
+  const res = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'pod', 'small', '-o', 'jsonpath={.spec.containers[0].resources}'])).stdout);
+  assert.deepEqual(res, { limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '100m', memory: '128Mi' } });
+  const big = await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec: {containers: [{name: c, image: busybox, resources: {limits: {cpu: "2"}}}]}\n', allowFailure: true });
+  assert.match(big.stderr, /pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2/);
+});

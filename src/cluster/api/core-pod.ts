@@ -299,6 +299,13 @@ export const podType = defineType({
       o.spec.serviceAccount ??= o.spec.serviceAccountName;
       o.spec.enableServiceLinks ??= true;
       o.spec.priority ??= 0;
+      // Limits without requests: the requests equal the limits (SetDefaults_Pod).
+      for (const c of [...(o.spec.containers ?? []), ...(o.spec.initContainers ?? [])]) {
+        const lim = c?.resources?.limits;
+        if (!lim || typeof lim !== 'object') continue;
+        c.resources.requests ??= {};
+        for (const [r, v] of Object.entries(lim)) c.resources.requests[r] ??= v;
+      }
     }
     o.status ??= {};
     o.status.phase ??= 'Pending';

@@ -14,6 +14,7 @@ import { serviceHooks, firstServiceIp } from './service-allocator.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
 import { ResourceQuotas } from './resource-quota.js';
+import { LimitRanger } from './limit-range.js';
 
 export interface ClusterServerOptions {
   dataDir: string;
@@ -63,6 +64,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     });
     gc = new GarbageCollector(objects);
     const quotas = new ResourceQuotas(objects);
+    const limits = new LimitRanger(objects);
+    objects.registerAdmission((t, o) => limits.admit(t, o));
     objects.registerAdmission((t, o) => quotas.admit(t, o));
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
     const authn = new Authenticator(await loadTokenFile(pki.tokenFile), saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
