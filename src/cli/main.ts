@@ -61,6 +61,7 @@ const commands: Record<string, Loader> = {
   logout: cmd(() => import('./commands/registry-commands.js'), 'logout'),
   info: cmd(systemMod, 'info'),
   version: cmd(systemMod, 'version'),
+  build: cmd(() => import('./commands/build.js'), 'build'),
 };
 
 /** Management commands: `tug container ls`, `tug image rm`, `tug volume create`… */
@@ -85,6 +86,7 @@ const groups: Record<string, Record<string, Loader>> = {
     load: commands.load!,
     inspect: cmd(inspectMod, 'inspectImage'),
     prune: cmd(systemMod, 'imagePrune'),
+    bootstrap: cmd(() => import('./commands/build.js'), 'imageBootstrap'),
   },
   volume: {
     create: cmd(volumeMod, 'volumeCreate'),
@@ -95,6 +97,7 @@ const groups: Record<string, Record<string, Loader>> = {
     remove: cmd(volumeMod, 'volumeRm'),
     prune: cmd(volumeMod, 'volumePrune'),
   },
+  builder: { prune: cmd(() => import('./commands/build.js'), 'builderPrune'), build: cmd(() => import('./commands/build.js'), 'build') },
   system: {
     df: cmd(systemMod, 'df'),
     prune: cmd(systemMod, 'systemPrune'),
