@@ -19,6 +19,8 @@ export interface ExecConfig {
   WorkingDir: string;
   Privileged: boolean;
   DetachKeys?: string;
+  /** [height, width] of the client's terminal. */
+  ConsoleSize?: [number, number] | null;
 }
 
 export interface ExecInstance {
@@ -57,6 +59,7 @@ export class ExecService {
       User: body.User ?? '',
       WorkingDir: body.WorkingDir ?? '',
       Privileged: Boolean(body.Privileged),
+      ConsoleSize: body.ConsoleSize ?? null,
     };
     if (config.WorkingDir && !config.WorkingDir.startsWith('/')) throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
     this.execs.set(id, { ID: id, ContainerID: c.Id, Config: config, Running: false, ExitCode: null, Pid: 0, OpenStdin: config.AttachStdin, started: false });
@@ -78,7 +81,7 @@ export class ExecService {
     if (!c.State.Running) throw conflict(`container ${c.Id} is not running`);
   }
 
-  async start(id: string, opts: { tty?: boolean }): Promise<ExecInstance> {
+  async start(id: string, opts: { tty?: boolean; consoleSize?: [number, number] | null }): Promise<ExecInstance> {
     this.checkStartable(id);
     const e = this.get(id);
     const c = this.engine.containers.get(e.ContainerID);
@@ -99,6 +102,7 @@ export class ExecService {
         capabilities: e.Config.Privileged ? undefined : spec.process?.capabilities,
         noNewPrivileges: spec.process?.noNewPrivileges,
         terminal: tty,
+        consoleSize: toConsoleSize(opts.consoleSize ?? e.Config.ConsoleSize),
       },
       { tty, stdin: e.Config.AttachStdin },
     );
@@ -140,4 +144,10 @@ function mergeEnv(base: string[], extra: string[]): string[] {
     m.set(i === -1 ? e : e.slice(0, i), e);
   }
   return [...m.values()];
+}
+
+/** Docker's [height, width] to the OCI runtime's consoleSize; none for missing or zero sizes. */
+function toConsoleSize(size: [number, number] | null | undefined): { height: number; width: number } | undefined {
+  if (!Array.isArray(size) || !(size[0] > 0) || !(size[1] > 0)) return undefined;
+  return { height: size[0], width: size[1] };
 }

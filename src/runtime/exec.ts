@@ -29,6 +29,8 @@ export interface ExecProcess {
   capabilities?: object;
   noNewPrivileges?: boolean;
   terminal: boolean;
+  /** Initial pty size (the client's terminal), so a quick `stty size` is right before any resize call. */
+  consoleSize?: { height: number; width: number };
 }
 
 export interface ExecSession {
@@ -65,7 +67,8 @@ export async function startExec(ctx: ExecContext, p: ExecProcess, io: { tty: boo
   };
   if (p.capabilities) spec.capabilities = p.capabilities;
   if (p.noNewPrivileges !== undefined) spec.noNewPrivileges = p.noNewPrivileges;
-  delete spec.consoleSize;
+  if (io.tty && p.consoleSize) spec.consoleSize = p.consoleSize;
+  else delete spec.consoleSize;
   const specPath = join(dir, 'process.json');
   await writeFile(specPath, JSON.stringify(spec));
 

@@ -39,7 +39,7 @@ export function execRoutes(r: Router, execs: ExecService): void {
 
 /** POST /exec/{id}/start: detached (returns at once) or attached over a hijacked connection. */
 export async function startExec(execs: ExecService, ctx: RequestContext, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
-  const body = ((await readJson(ctx.req)) ?? {}) as { Detach?: boolean; Tty?: boolean };
+  const body = ((await readJson(ctx.req)) ?? {}) as { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null };
   const e = execs.get(ctx.params.id!);
   if (body.Detach) {
     await execs.start(e.ID, { tty: body.Tty });
@@ -57,7 +57,7 @@ export async function startExec(execs: ExecService, ctx: RequestContext, upgrade
   conn.input?.pause(); // hold the client's stdin until the process has a stdin to take it
   let started;
   try {
-    started = await execs.start(e.ID, { tty: body.Tty });
+    started = await execs.start(e.ID, { tty: body.Tty, consoleSize: body.ConsoleSize });
   } catch (err) {
     // Past the headers the only way to report is in the stream, as dockerd does.
     const text = Buffer.from(`${messageOf(err)}\r\n`);
