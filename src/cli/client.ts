@@ -55,7 +55,7 @@ function isReadable(b: unknown): b is Readable {
 }
 
 export class ApiClient {
-  private version: string | undefined;
+  private negotiated: string | undefined;
   private readonly socketPath?: string;
   private readonly hostname?: string;
   private readonly port?: number;
@@ -82,14 +82,14 @@ export class ApiClient {
 
   /** Picks min(our version, daemon's) the first time it is needed. */
   async apiVersion(): Promise<string> {
-    if (this.version) return this.version;
+    if (this.negotiated) return this.negotiated;
     const fixed = process.env.TUG_API_VERSION;
-    if (fixed) return (this.version = fixed);
+    if (fixed) return (this.negotiated = fixed);
     const res = await this.raw('GET', '/_ping', {}, false);
     res.resume();
     const server = String(res.headers['api-version'] ?? CLIENT_API_VERSION);
-    this.version = compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
-    return this.version;
+    this.negotiated = compareVersions(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+    return this.negotiated;
   }
 
   private async path(p: string, q?: Query): Promise<string> {
@@ -115,6 +115,20 @@ export class ApiClient {
       if (isReadable(b)) b.pipe(req);
       else req.end(payload);
     });
+  }
+
+  /**
+   * GET /version without a version prefix (the daemon answers at its own
+   * version), and adopt the negotiated version from it: one round trip.
+   */
+  async serverVersion(): Promise<any> {
+    const res = await this.raw('GET', '/version', {});
+    if ((res.statusCode ?? 500) >= 400) throw await errorFrom(res);
+    const v = JSON.parse((await readAll(res)).toString('utf8'));
+    if (!this.negotiated && typeof v?.ApiVersion === 'string') {
+      this.negotiated = compareVersions(v.ApiVersion, CLIENT_API_VERSION) < 0 ? v.ApiVersion : CLIENT_API_VERSION;
+    }
+    return v;
   }
 
   async response(method: string, p: string, opts: RequestOptions = {}): Promise<IncomingMessage> {

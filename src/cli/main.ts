@@ -1,8 +1,6 @@
 // tug command line: global flags, then dispatch to a command module loaded on
 // demand (start-up stays fast: `tug version` imports only what it needs).
-import { UsageError } from './args.js';
-import { ApiClient, DaemonError } from './client.js';
-import { CliError, type Command, type Ctx } from './context.js';
+import type { Command, Ctx } from './context.js';
 
 type Loader = () => Promise<Command>;
 
@@ -193,6 +191,16 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 async function runCommand(loader: Loader, host: string, args: string[], shown: string): Promise<number> {
+  // Loaded here, not at the top, so `tug --version` and `--help` never pay for node:http.
+  const [{ UsageError }, { ApiClient, DaemonError }, { CliError }] = await Promise.all([
+    import('./args.js'),
+    import('./client.js'),
+    import('./context.js'),
+  ]);
+  if (args[0] === '--help') {
+    process.stdout.write(`Usage:  tug ${shown} [OPTIONS]\n\nSee the docker ${shown} reference: tug accepts the same flags.\n`);
+    return 0;
+  }
   try {
     const ctx: Ctx = {
       client: new ApiClient(host),

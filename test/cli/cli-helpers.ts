@@ -83,7 +83,7 @@ export async function setupCli(): Promise<CliEnv> {
     label,
     async cleanup() {
       const ids = await tug(['ps', '-aq', '--filter', `label=${label}`]);
-      for (const cid of ids.stdout.split('\n').filter(Boolean)) await tug(['rm', '-f', cid]);
+      for (const cid of ids.stdout.split('\n').filter(Boolean)) await tug(['rm', '-f', '-v', cid]);
       await tug(['rmi', '-f', image]);
       await rm(tmp, { recursive: true, force: true });
       await daemon.stop();

@@ -21,7 +21,7 @@ export async function version(ctx: Ctx, argv: string[]): Promise<number> {
   let server: any;
   let serverErr: unknown;
   try {
-    server = await ctx.client.json('GET', '/version');
+    server = await ctx.client.serverVersion();
   } catch (e) {
     serverErr = e;
   }
