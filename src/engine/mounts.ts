@@ -10,6 +10,14 @@ import type { MountRequest } from './create-config.js';
 import type { VolumeStore } from './volume-store.js';
 
 export async function resolveMounts(volumes: VolumeStore, reqs: MountRequest[], fromApiMounts: Set<string>): Promise<MountPoint[]> {
+  // Refuse bad --mount binds before creating anything: a refused container
+  // must not leave behind the named volumes it asked for.
+  for (const r of reqs) {
+    if (r.type !== 'bind' || !fromApiMounts.has(r.destination)) continue;
+    await stat(r.source).catch(() => {
+      throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${r.source}`);
+    });
+  }
   const out: MountPoint[] = [];
   for (const r of reqs) {
     if (r.type === 'bind') {
