@@ -21,6 +21,9 @@ fi
 
 # npm packages, then the TypeScript build (bin/tug runs the compiled JS).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` honours package-lock.json as `npm ci` would; `npm ci` itself
+  # refuses this lock because node-unix-socket names prebuilt packages for other
+  # platforms that the registry does not serve (they are optional and skipped).
+  npm install --no-audit --no-fund --loglevel=error
 fi
 npm run -s build
