@@ -201,3 +201,68 @@ test('LimitRange fills container defaults and refuses containers above max', asy
   const big = await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec: {containers: [{name: c, image: busybox, resources: {limits: {cpu: "2"}}}]}\n', allowFailure: true });
   assert.match(big.stderr, /pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2/);
 });
+
+test('CustomResourceDefinitions: served types with schema defaults, validation, printer columns, scale and cleanup', async () => {
+  const group = `g${suffix()}.example.com`;
+  const ns = `crd-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  const crd = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.${group}}
+spec:
+  group: ${group}
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+    additionalPrinterColumns:
+    - {name: Size, type: string, jsonPath: .spec.size}
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [size]
+            properties:
+              size: {type: string, enum: [small, large], description: How big the widget is.}
+              replicas: {type: integer, default: 1, maximum: 10}
+          status:
+            type: object
+            properties:
+              replicas: {type: integer}
+`;
+  await srv.kubectl(['apply', '-f', '-'], { input: crd });
+  await srv.kubectl(['wait', '--for=condition=Established', `crd/widgets.${group}`, '--timeout=30s']);
+  const w = (name: string, spec: string) => `apiVersion: ${group}/v1\nkind: Widget\nmetadata: {name: ${name}, namespace: ${ns}}\nspec: ${spec}\n`;
+  await srv.kubectl(['apply', '-f', '-'], { input: w('w1', '{size: small}') });
+  const obj = JSON.parse((await srv.kubectl(['-n', ns, 'get', `widgets.${group}`, 'w1', '-o', 'json'])).stdout);
+  assert.equal(obj.spec.replicas, 1, 'schema default applied');
+  const table = (await srv.kubectl(['-n', ns, 'get', `widgets.${group}`])).stdout;
+  assert.match(table, /^NAME\s+SIZE\s+REPLICAS\s+AGE$/m);
+  assert.match(table, /^w1\s+small\s+1\s+\S+$/m);
+  await srv.kubectl(['-n', ns, 'scale', `widgets.${group}`, 'w1', '--replicas=3']);
+  assert.equal((await srv.kubectl(['-n', ns, 'get', `widgets.${group}`, 'w1', '-o', 'jsonpath={.spec.replicas}'])).stdout, '3');
+  const bad = await srv.kubectl(['apply', '-f', '-'], { input: w('w2', '{size: huge, replicas: 20}'), allowFailure: true });
+  assert.match(bad.stderr, /spec.size: Unsupported value: "huge"/);
+  assert.match(bad.stderr, /spec.replicas in body should be less than or equal to 10/);
+  const unknown = await srv.kubectl(['apply', '-f', '-'], { input: w('w3', '{size: small, bogus: 1}'), allowFailure: true });
+  assert.match(unknown.stderr, /unknown field "spec.bogus"/);
+  const explain = (await srv.kubectl(['explain', `widgets.spec.size`, `--api-version=${group}/v1`])).stdout;
+  assert.match(explain, /How big the widget is/);
+  await srv.kubectl(['delete', 'crd', `widgets.${group}`, '--timeout=60s']);
+  const gone = await srv.kubectl(['-n', ns, 'get', `widgets.${group}`], { allowFailure: true });
+  assert.notEqual(gone.code, 0);
+  // Re-creating the CRD must not bring the old objects back: deletion cleaned them out of storage.
+  await srv.kubectl(['apply', '-f', '-'], { input: crd });
+  await srv.kubectl(['wait', '--for=condition=Established', `crd/widgets.${group}`, '--timeout=30s']);
+  const list = JSON.parse((await srv.http('GET', `/apis/${group}/v1/namespaces/${ns}/widgets`)).body);
+  assert.deepEqual(list.items, []);
+  await srv.kubectl(['delete', 'crd', `widgets.${group}`, '--timeout=60s']);
+});

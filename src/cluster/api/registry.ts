@@ -6,6 +6,7 @@ import * as core from './core-types.js';
 import * as workloads from './workload-types.js';
 import * as misc from './misc-types.js';
 import * as net from './network-policy-types.js';
+import { crdType } from './crd-type.js';
 
 export const builtinTypes: readonly ResourceType[] = [
   core.namespaceType,
@@ -41,6 +42,7 @@ export const builtinTypes: readonly ResourceType[] = [
   net.networkPolicyType,
   net.podDisruptionBudgetType,
   net.priorityClassType,
+  crdType,
 ];
 
 export interface GroupVersion {
@@ -51,12 +53,34 @@ export interface GroupVersion {
 export class TypeRegistry {
   private readonly byPath = new Map<string, ResourceType>();
   private readonly byKind = new Map<string, ResourceType>();
+  private list: ResourceType[] = [];
+  /** Bumped on every add/remove so caches (OpenAPI documents) know to rebuild. */
+  generation = 0;
 
-  constructor(readonly types: readonly ResourceType[] = builtinTypes) {
-    for (const t of types) {
-      this.byPath.set(`${t.group}/${t.version}/${t.plural}`, t);
-      this.byKind.set(`${t.group}/${t.version}/${t.kind}`, t);
-    }
+  constructor(types: readonly ResourceType[] = builtinTypes) {
+    for (const t of types) this.add(t);
+  }
+
+  get types(): readonly ResourceType[] {
+    return this.list;
+  }
+
+  /** Adds or replaces a type (CustomResourceDefinitions come and go at run time). */
+  add(t: ResourceType): void {
+    this.remove(t.group, t.version, t.plural);
+    this.byPath.set(`${t.group}/${t.version}/${t.plural}`, t);
+    this.byKind.set(`${t.group}/${t.version}/${t.kind}`, t);
+    this.list = [...this.list, t];
+    this.generation++;
+  }
+
+  remove(group: string, version: string, plural: string): void {
+    const old = this.byPath.get(`${group}/${version}/${plural}`);
+    if (!old) return;
+    this.byPath.delete(`${group}/${version}/${plural}`);
+    this.byKind.delete(`${group}/${version}/${old.kind}`);
+    this.list = this.list.filter((x) => x !== old);
+    this.generation++;
   }
 
   lookup(group: string, version: string, plural: string): ResourceType | undefined {
@@ -79,6 +103,7 @@ export class TypeRegistry {
   }
 
   /** Storage prefix for a type: /registry/<plural>/ (the group is left out, as Kubernetes does for built-ins). */
+  /** Storage prefix for a type (all versions of a type share it). */
   static keyPrefix(t: ResourceType, namespace?: string): string {
     return namespace && t.namespaced ? `/registry/${storageName(t)}/${namespace}/` : `/registry/${storageName(t)}/`;
   }
@@ -88,7 +113,7 @@ export class TypeRegistry {
   }
 }
 
-/** Built-in plurals are unique across groups, so the plural alone names the storage prefix. */
+/** Built-in plurals are unique across groups, so the plural alone names them; custom resources are group-qualified. */
 function storageName(t: ResourceType): string {
-  return t.plural;
+  return t.storageResource ?? t.plural;
 }

@@ -101,6 +101,8 @@ export interface ResourceType {
   defaults?(obj: KObject): void;
   validate?(obj: KObject, old?: KObject): FieldError[];
   columns: TableColumn[];
+  /** Storage name when the plural alone could collide (custom resources: "<group>/<plural>"). */
+  storageResource?: string;
   /** Extra field selectors beyond metadata.name / metadata.namespace. */
   fieldSelectors?: Record<string, (obj: KObject) => string | undefined>;
 }

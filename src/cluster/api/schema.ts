@@ -148,3 +148,7 @@ export function childSchema(s: Schema | undefined, key: string): Schema | undefi
   if (r.properties && key in r.properties) return r.properties[key];
   return r.additionalProperties;
 }
+
+export function undefine(name: string): void {
+  definitions.delete(name);
+}

@@ -15,6 +15,7 @@ import { bootstrapCluster } from './bootstrap.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
 import { ResourceQuotas } from './resource-quota.js';
 import { LimitRanger } from './limit-range.js';
+import { CustomResources } from './custom-resources.js';
 
 export interface ClusterServerOptions {
   dataDir: string;
@@ -67,6 +68,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const limits = new LimitRanger(objects);
     objects.registerAdmission((t, o) => limits.admit(t, o));
     objects.registerAdmission((t, o) => quotas.admit(t, o));
+    const customResources = new CustomResources(objects);
+    await customResources.start();
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
     const authn = new Authenticator(await loadTokenFile(pki.tokenFile), saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
     api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port });

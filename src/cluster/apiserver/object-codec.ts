@@ -16,8 +16,10 @@ export function encode(o: KObject): string {
   return JSON.stringify(copy);
 }
 
+/** The object as seen through type `t` (a custom resource read through another served version shows that version). */
 export function withTypeMeta(t: ResourceType, o: KObject): KObject {
-  return { apiVersion: apiVersionOf(t), kind: t.kind, ...o };
+  const { apiVersion: _a, kind: _k, ...rest } = o;
+  return { apiVersion: apiVersionOf(t), kind: t.kind, ...rest };
 }
 
 /** Continue tokens carry the list revision and the last key, like the real server's. */

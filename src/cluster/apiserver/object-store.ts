@@ -344,7 +344,7 @@ export class ObjectStore {
       apiVersion: 'autoscaling/v1',
       metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
       spec: { replicas: getPath(o, sc.specReplicasPath) ?? 0 },
-      status: { replicas: getPath(o, sc.statusReplicasPath) ?? 0, selector: sc.selectorPath ? selectorString(getPath(o, sc.selectorPath)).replace('<none>', '') : '' },
+      status: { replicas: getPath(o, sc.statusReplicasPath) ?? 0, selector: scaleSelector(sc.selectorPath ? getPath(o, sc.selectorPath) : undefined) },
     };
   }
 
@@ -574,6 +574,13 @@ function bookmark(t: ResourceType, rev: number, initialEventsEnd = false): KObje
   const meta: Record<string, unknown> = { resourceVersion: String(rev) };
   if (initialEventsEnd) meta.annotations = { 'k8s.io/initial-events-end': 'true' };
   return { kind: t.kind, apiVersion: apiVersionOf(t), metadata: meta };
+}
+
+/** Built-ins keep a LabelSelector object; custom resources point at a selector string. */
+function scaleSelector(sel: unknown): string {
+  if (sel === undefined || sel === null) return '';
+  if (typeof sel === 'string') return sel;
+  return selectorString(sel).replace('<none>', '');
 }
 
 export function getPath(o: any, path: string): any {

@@ -46,6 +46,7 @@ export class ApiServer {
   private readonly watches = new Set<() => void>();
   private cachedV2?: string;
   private readonly cachedV3 = new Map<string, string>();
+  private cacheGeneration = -1;
 
   constructor(private readonly cfg: ApiServerConfig) {}
 
@@ -133,6 +134,12 @@ export class ApiServer {
     }
     if (segs[0] === 'apis' && segs.length === 3 && discovery.hasGroupVersion(reg, segs[1], segs[2])) {
       return sendJson(res, 200, discovery.apiResourceList(reg, segs[1], segs[2]));
+    }
+    if (this.cacheGeneration !== reg.generation) {
+      // Types changed (a CRD came or went): rebuild the OpenAPI documents.
+      this.cachedV2 = undefined;
+      this.cachedV3.clear();
+      this.cacheGeneration = reg.generation;
     }
     if (path === '/openapi/v2') {
       this.cachedV2 ??= JSON.stringify(openApiV2(reg));
