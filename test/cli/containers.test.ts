@@ -107,8 +107,8 @@ test('ps: default table, -q, -a, -n, -l, --no-trunc, --filter and --format', asy
 
 test('inspect -f, --type, images and volumes, and JSON output', async () => {
   const name = await sleeper(['-e', 'FOO=bar']);
-  const f = await t.tug(['inspect', '-f', '{{.State.Status}} {{.Name}} {{index .Config.Env 0}}', name]);
-  assert.equal(f.stdout, `running /${name} FOO=bar\n`);
+  const f = await t.tug(['inspect', '-f', '{{.State.Status}} {{.Name}} {{range .Config.Env}}{{if eq . "FOO=bar"}}found{{end}}{{end}}', name]);
+  assert.equal(f.stdout, `running /${name} found\n`);
   const arr = JSON.parse((await t.tug(['inspect', name])).stdout) as Array<{ Name: string; State: { Running: boolean } }>;
   assert.equal(arr.length, 1);
   assert.equal(arr[0]!.Name, `/${name}`);

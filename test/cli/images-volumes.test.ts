@@ -102,7 +102,7 @@ test('volume create, ls, inspect, use, rm and prune', async () => {
 
   const vol2 = `tugcli-vol-${rand()}`;
   await t.tug(['volume', 'create', '--label', label, vol2]);
-  const pr = await t.tug(['volume', 'prune', '-f', '--filter', `label=${label}`]);
+  const pr = await t.tug(['volume', 'prune', '-f', '-a', '--filter', `label=${label}`]);
   assert.equal(pr.code, 0, pr.stderr);
   assert.match(pr.stdout, new RegExp(`^Deleted Volumes:\\n${vol2}\\n\\nTotal reclaimed space: `));
   assert.equal((await t.tug(['volume', 'ls', '-q', '--filter', `label=${label}`])).stdout, '');

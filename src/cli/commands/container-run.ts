@@ -140,10 +140,12 @@ export async function attach(ctx: Ctx, argv: string[]): Promise<number> {
   const tty = Boolean(info.Config?.Tty);
   const stdin = !o.bool('no-stdin') && Boolean(info.Config?.OpenStdin);
   const sigProxy = !o.has('sig-proxy') || o.bool('sig-proxy');
+  // Like docker: wait is registered first, so the exit code is the one this session saw end.
+  const waited = c.json<{ StatusCode: number }>('POST', `/containers/${info.Id}/wait`);
+  waited.catch(() => {});
   const conn = await c.hijack('POST', `/containers/${info.Id}/attach`, { query: { stream: 1, stdin: stdin ? 1 : 0, stdout: 1, stderr: 1 } });
   const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${info.Id}/resize`, proxySignalsTo: sigProxy && !tty ? info.Id : undefined });
   session.started();
   if ((await session.done) === 'detached') return 0;
-  const after = await c.json('GET', `/containers/${info.Id}/json`).catch(() => undefined);
-  return (after?.State?.ExitCode as number | undefined) ?? 0;
+  return (await waited).StatusCode;
 }

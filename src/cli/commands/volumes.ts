@@ -1,6 +1,6 @@
 // volume create / ls / inspect / rm / prune.
 import { flags, parse, requireArgs } from '../args.js';
-import { DaemonError } from '../client.js';
+import { compareVersions, DaemonError } from '../client.js';
 import { confirm, type Ctx } from '../context.js';
 import { renderRows } from '../render/rows.js';
 import { humanSize } from '../render/units.js';
@@ -69,7 +69,9 @@ export async function volumeRm(ctx: Ctx, argv: string[]): Promise<number> {
 export async function volumePrune(ctx: Ctx, argv: string[]): Promise<number> {
   const o = parse(argv, flags('bool:force,f', 'bool:all,a', 'list:filter'));
   if (!o.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all local volumes not used by at least one container.'))) return 0;
-  const filters = [...o.list('filter'), ...(o.bool('all') ? ['all=true'] : [])];
+  // API 1.42 made prune spare named volumes unless all=true; older daemons prune them anyway and reject the filter.
+  const allFilter = o.bool('all') && compareVersions(await ctx.client.apiVersion(), '1.42') >= 0;
+  const filters = [...o.list('filter'), ...(allFilter ? ['all=true'] : [])];
   const r = await ctx.client.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', { query: { filters: filtersParam(filters) } });
   if (r.VolumesDeleted?.length) ctx.out(`Deleted Volumes:\n${r.VolumesDeleted.join('\n')}\n\n`);
   ctx.out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
