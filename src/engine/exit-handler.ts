@@ -21,18 +21,30 @@ export function watchExit(engine: Engine, id: string): void {
 /** Releases what a stopped container held. Safe to repeat (after a crash, say). */
 export async function releaseContainer(engine: Engine, id: string): Promise<void> {
   const c = engine.containers.find(id);
-  await engine.runtime.delete(id, { force: true }).catch(() => undefined);
-  if (c) await removeCgroup(c.Tug.cgroupsPath).catch(() => undefined);
-  if (c?.HostConfig.NetworkMode === 'bridge') await engine.network.detach(id).catch(() => undefined);
-  await unmountContainerLayer(engine.root, id).catch(() => undefined);
+  // Runtime, network and rootfs do not depend on each other once the process
+  // is gone (a busy rootfs is detached lazily), so they are released side by
+  // side: exit-to-removal latency is what `docker run --rm` waits for.
+  await Promise.all([
+    engine.runtime
+      .delete(id, { force: true })
+      .catch(() => undefined)
+      .then(() => (c ? removeCgroup(c.Tug.cgroupsPath).catch(() => undefined) : undefined)),
+    c?.HostConfig.NetworkMode === 'bridge' ? engine.network.detach(id).catch(() => undefined) : undefined,
+    unmountContainerLayer(engine.root, id).catch(() => undefined),
+  ]);
 }
 
 export async function handleExit(engine: Engine, id: string, exit: ExitInfo, daemonStarting = false): Promise<void> {
+  const t0 = performance.now();
+  const trace = (what: string): void => {
+    if (process.env.TUG_TRACE) process.stderr.write(`trace ${id.slice(0, 12)} exit: ${what} +${(performance.now() - t0).toFixed(1)}ms\n`);
+  };
   const c = engine.containers.find(id);
   if (!c || (!c.State.Running && !c.State.Paused)) return; // already handled (stop raced with exit)
   const oom = exit.oomKilled || (await readOomKilled(c.Tug.cgroupsPath).catch(() => false));
   const startedMs = Date.parse(c.State.StartedAt);
   await releaseContainer(engine, id);
+  trace('released');
   c.State = {
     ...c.State,
     Status: 'exited',
@@ -46,7 +58,11 @@ export async function handleExit(engine: Engine, id: string, exit: ExitInfo, dae
   };
   c.NetworkSettings.Ports = {};
   c.NetworkSettings.IPAddress = '';
-  await engine.containers.save(c);
+  const removingNow = c.HostConfig.AutoRemove && !(engine.shuttingDown && !daemonStarting);
+  // A --rm container's record is deleted right below: writing (and fsyncing)
+  // its exited state first only delays the removal `docker run --rm` waits for.
+  // Should the daemon die in between, recovery finds it not running and removes it.
+  if (!removingNow) await engine.containers.save(c);
   if (oom) engine.emitContainer(c, 'oom');
   engine.emitContainer(c, 'die', { exitCode: String(exit.exitCode) });
   engine.notifyWaiters(id, 'next-exit', exit.exitCode);
@@ -54,6 +70,7 @@ export async function handleExit(engine: Engine, id: string, exit: ExitInfo, dae
   if (engine.shuttingDown && !daemonStarting) return;
   if (c.HostConfig.AutoRemove) {
     await removeContainerUnlocked(engine, c, { removeVolumes: true });
+    trace('removed');
     return;
   }
   if (!shouldRestart(c, exit.exitCode, daemonStarting)) return;

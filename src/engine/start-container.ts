@@ -65,6 +65,22 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
   let attached = false;
   let created = false;
   let pendingNet: Promise<unknown> | undefined;
+  // Networking does not need the rootfs: its namespace is made (and its
+  // plugins run) while the rootfs is mounted, the spec built and runc creates
+  // the container. runc only needs the namespace to exist; it must be wired
+  // before `runc start` (where Docker's libnetwork does it: a prestart hook).
+  const netBegun = bridged ? engine.network.beginAttach(id, portMappingsOf(c)) : undefined;
+  netBegun?.then(
+    (p) => {
+      attached = true;
+      pendingNet = p.configured;
+    },
+    () => undefined, // awaited below
+  );
+  const hostname = c.Config.Hostname || (hostNetwork ? (await import('node:os')).hostname() : id.slice(0, 12));
+  // Without the address for now: it comes from the plugins (see below).
+  const etcWritten = writeEtcFiles(dir, { hostname, domainname: c.Config.Domainname, ip: '', hostNetwork });
+  etcWritten.catch(() => undefined); // awaited below; must not count as unhandled meanwhile
   try {
     const image = await engine.images.get(c.Image);
     const lowers = await engine.images.lowerDirs(image);
@@ -73,22 +89,12 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     trace('rootfs mounted');
     for (const m of c.Mounts) await populateVolume(engine.volumes, m, layer.merged);
 
-    const hostname = c.Config.Hostname || (hostNetwork ? (await import('node:os')).hostname() : id.slice(0, 12));
     c.NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, SandboxKey: '' };
-    // Without the address for now: it comes from the plugins (see below).
-    const etcWritten = writeEtcFiles(dir, { hostname, domainname: c.Config.Domainname, ip: '', hostNetwork });
-    etcWritten.catch(() => undefined); // awaited below; must not count as unhandled meanwhile
     let netnsPath = '';
-    // The plugins (the slow part of networking) wire the namespace while the
-    // spec is built and runc creates the container: runc only needs the
-    // namespace to exist; it must be wired before `runc start` (as Docker's
-    // libnetwork does it in a prestart hook).
     let netReady: Promise<void> = Promise.resolve();
-    if (bridged) {
-      const pending = await engine.network.beginAttach(id, portMappingsOf(c));
-      attached = true;
+    if (netBegun) {
+      const pending = await netBegun;
       netnsPath = pending.netnsPath;
-      pendingNet = pending.configured;
       netReady = pending.configured.then(async (att) => {
         const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
         for (const k of Object.keys(c.Config.ExposedPorts ?? {})) ports[k] = null;
@@ -196,7 +202,9 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     const msg = messageOf(err);
     if (created) await engine.runtime.delete(id, { force: true }).catch(() => undefined);
     await removeCgroup(c.Tug.cgroupsPath).catch(() => undefined);
-    // Let an ADD still under way finish (a failed one undoes itself) before detaching.
+    // Let an attach still under way finish (a failed one undoes itself) before detaching.
+    await netBegun?.catch(() => undefined);
+    await etcWritten.catch(() => undefined);
     if (pendingNet) await pendingNet.catch(() => undefined);
     if (attached) await engine.network.detach(id).catch(() => undefined);
     if (mounted) await unmountContainerLayer(engine.root, id).catch(() => undefined);

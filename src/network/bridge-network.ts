@@ -341,19 +341,10 @@ export class BridgeNetwork {
         return optionValue(argv, '-s') === `${ip}/32` || optionValue(argv, '-d') === `${ip}/32`;
       });
     }
-    // loopback DEL only touches lo inside the namespace: it runs beside the chain.
-    const [del] = await Promise.allSettled([
-      confListDel(rec.confList, this.target(rec), rec.result),
-      runCniPlugin({
-        command: 'DEL',
-        pluginDir: this.pluginDir,
-        containerId: rec.containerId,
-        netnsPath: rec.netnsPath,
-        ifName: 'lo',
-        config: this.loopbackConf(),
-      }).catch(() => undefined),
-    ]);
-    if (del.status === 'rejected') throw del.reason;
+    await confListDel(rec.confList, this.target(rec), rec.result);
+    // No loopback DEL: all it would do is set lo down inside a namespace that
+    // is removed right below, and it holds no state outside it (no lease, no
+    // rule), so the spawn is skipped.
     if (!rec.complete || !mounted) {
       // With the full result and a live namespace the plugins removed their own
       // chains; without them (crash mid-ADD, reboot) bridge's ipMasq chain and

@@ -61,6 +61,10 @@ interface ContainerMeta {
 // How long delete waits for the monitor to write the exit file and leave.
 const MONITOR_EXIT_TIMEOUT_MS = 10_000;
 
+function trace(id: string, what: string): void {
+  if (process.env.TUG_TRACE) process.stderr.write(`trace ${id.slice(0, 12)} runtime: ${what}\n`);
+}
+
 export class Runtime {
   readonly layout: RuntimeLayout;
   private readonly runc: Runc;
@@ -96,6 +100,7 @@ export class Runtime {
       throw err;
     }
 
+    const tw = performance.now();
     const h = spawnConmon(
       {
         conmonPath: this.conmonPath,
@@ -118,8 +123,10 @@ export class Runtime {
     );
     try {
       const launched = await h.launched;
+      trace(id, `conmon launched +${(performance.now() - tw).toFixed(1)}ms`);
       if (launched.code !== 0) throw internal(`conmon failed to start: ${launched.output.trim() || `exit ${launched.code}`}`);
       const msg = await h.sync.next().catch((err: Error) => ({ data: -1, message: err.message }));
+      trace(id, `runc created +${(performance.now() - tw).toFixed(1)}ms`);
       if (msg.data <= 0) throw startFailure(runcMessage(msg.message ?? '') || 'runc create failed');
       return { pid: msg.data };
     } catch (err) {
