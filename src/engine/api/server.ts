@@ -13,6 +13,7 @@ import { attachContainer, containerRoutes } from './routes-containers.js';
 import { execRoutes, startExec } from './routes-exec.js';
 import { imageRoutes } from './routes-images.js';
 import { volumeRoutes } from './routes-volumes.js';
+import { networkRoutes } from './routes-networks.js';
 import { systemRoutes, pingHeaders } from './routes-system.js';
 import { archiveRoutes } from './routes-archive.js';
 import { registryRoutes } from './routes-registry.js';
@@ -31,6 +32,7 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
   execRoutes(router, execs);
   imageRoutes(router, engine);
   volumeRoutes(router, engine);
+  networkRoutes(router, engine);
   registryRoutes(router, engine);
   (await import('./routes-build.js')).buildRoutes(router, engine);
   // Streams that can hijack the connection: registered for plain requests too.
