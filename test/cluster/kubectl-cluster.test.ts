@@ -266,3 +266,28 @@ spec:
   assert.deepEqual(list.items, []);
   await srv.kubectl(['delete', 'crd', `widgets.${group}`, '--timeout=60s']);
 });
+
+test('kubectl create pdb/priorityclass, cordon and drain: eviction honours PodDisruptionBudgets', async () => {
+  const ns = `drain-${suffix()}`;
+  const node = `node-${suffix()}`;
+  const pc = `pc-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  await srv.kubectl(['-n', ns, 'create', 'pdb', 'guard', '--selector=app=guarded', '--min-available=1']);
+  assert.deepEqual(JSON.parse((await srv.kubectl(['-n', ns, 'get', 'pdb', 'guard', '-o', 'jsonpath={.spec}'])).stdout), { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } });
+  await srv.kubectl(['create', 'priorityclass', pc, '--value=0', '--description=zero is a value']);
+  assert.equal((await srv.kubectl(['get', 'pc', pc, '-o', 'jsonpath={.value}/{.description}'])).stdout, '0/zero is a value');
+  await srv.kubectl(['delete', 'pc', pc]);
+  await srv.kubectl(['apply', '-f', '-'], {
+    input: `apiVersion: v1\nkind: Node\nmetadata: {name: ${node}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: guarded, namespace: ${ns}, labels: {app: guarded}}\nspec: {nodeName: ${node}, containers: [{name: c, image: busybox}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: free, namespace: ${ns}}\nspec: {nodeName: ${node}, containers: [{name: c, image: busybox}]}\n`,
+  });
+  await srv.kubectl(['cordon', node]);
+  assert.equal((await srv.kubectl(['get', 'node', node, '-o', 'jsonpath={.spec.unschedulable}'])).stdout, 'true');
+  const drain = await srv.kubectl(['drain', node, '--force', '--grace-period=0', '--timeout=5s'], { allowFailure: true });
+  assert.notEqual(drain.code, 0, 'the guarded pod cannot be evicted');
+  assert.match((await srv.kubectl(['-n', ns, 'get', 'pod', 'free'], { allowFailure: true })).stderr, /NotFound/);
+  assert.equal((await srv.kubectl(['-n', ns, 'get', 'pod', 'guarded', '-o', 'name'])).stdout.trim(), 'pod/guarded');
+  await srv.kubectl(['-n', ns, 'delete', 'pdb', 'guard']);
+  await srv.kubectl(['drain', node, '--force', '--grace-period=0', '--timeout=30s']);
+  assert.match((await srv.kubectl(['-n', ns, 'get', 'pod', 'guarded'], { allowFailure: true })).stderr, /NotFound/);
+  await srv.kubectl(['delete', 'node', node]);
+});

@@ -25,6 +25,7 @@ function subresourcesOf(t: ResourceType): { name: string; kind: string; group: s
   if (t.status) out.push({ name: 'status', kind: t.kind, group: t.group, version: t.version, verbs: ['get', 'patch', 'update'] });
   if (t.scale) out.push({ name: 'scale', kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] });
   if (t.kind === 'Pod') out.push({ name: 'binding', kind: 'Binding', group: '', version: 'v1', verbs: ['create'] });
+  if (t.kind === 'Pod') out.push({ name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
   if (t.kind === 'ServiceAccount') out.push({ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] });
   return out;
 }

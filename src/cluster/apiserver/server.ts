@@ -17,6 +17,7 @@ import { openApiV2, openApiV3, openApiV3Root } from './openapi.js';
 import { toTable, wantsTable, type IncludeObject } from './table.js';
 import { badRequest, forbiddenError, methodNotAllowed, successStatus } from './status.js';
 import { handleVirtual } from './reviews.js';
+import { evictPod } from './eviction.js';
 import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAccountTokens } from './service-account-tokens.js';
 
 export interface ApiServerConfig {
@@ -184,7 +185,7 @@ export class ApiServer {
 
     const ns = t.namespaced ? rp.namespace : undefined;
     const sub = rp.subresource;
-    if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace') && !(sub === 'token' && t.kind === 'ServiceAccount')) {
+    if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace') && !(sub === 'token' && t.kind === 'ServiceAccount') && !(sub === 'eviction' && t.kind === 'Pod')) {
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }
     const accept = req.headers.accept;
@@ -214,6 +215,7 @@ export class ApiServer {
       const body = await readBody(req);
       if (sub === 'binding') return sendJson(res, 201, await this.bind(t, ns, rp.name!, body, manager));
       if (sub === 'token') return sendJson(res, 201, await this.tokenRequest(t, ns!, rp.name!, body));
+      if (sub === 'eviction') return sendJson(res, 201, await evictPod(objs, t, ns!, rp.name!, body));
       if (rp.name) throw methodNotAllowed('POST is not allowed on a named resource');
       const r = await objs.create(t, ns, body, { dryRun, fieldManager: manager, fieldValidation: fv });
       return sendJson(res, 201, render(r.object), 'application/json', r.warnings);

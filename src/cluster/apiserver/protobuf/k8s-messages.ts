@@ -24,7 +24,7 @@ export const pointerFields = new Set([
   'deletionGracePeriodSeconds', 'controller', 'blockOwnerDeletion', 'priority', 'shareProcessNamespace', 'startingDeadlineSeconds',
   'successfulJobsHistoryLimit', 'failedJobsHistoryLimit', 'ttlSecondsAfterFinished', 'manualSelector', 'allocateLoadBalancerNodePorts',
   'tolerationSeconds', 'timeZone', 'completionMode', 'loadBalancerClass', 'internalTrafficPolicy', 'ipFamilyPolicy', 'preemptionPolicy',
-  'runtimeClassName', 'restartPolicy:Container', 'expirationSeconds',
+  'runtimeClassName', 'restartPolicy:Container', 'expirationSeconds', 'value', 'uid:Preconditions', 'resourceVersion:Preconditions',
 ]);
 
 export const messages: Record<string, MessageDef> = {
@@ -200,6 +200,13 @@ export const messages: Record<string, MessageDef> = {
   SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
   SelfSubjectReview: meta(undefined, 'Empty'),
   TokenRequest: meta('TokenRequestSpec', 'Empty'),
+  // policy/v1, scheduling.k8s.io/v1
+  PodDisruptionBudget: meta('PodDisruptionBudgetSpec', 'Empty'),
+  PodDisruptionBudgetSpec: { 1: ['minAvailable', 'IntOrString'], 2: ['selector', 'LabelSelector'], 3: ['maxUnavailable', 'IntOrString'], 4: ['unhealthyPodEvictionPolicy', 'string'] },
+  Eviction: { 1: ['metadata', 'ObjectMeta'], 2: ['deleteOptions', 'DeleteOptions'] },
+  DeleteOptions: { 1: ['gracePeriodSeconds', 'int'], 2: ['preconditions', 'Preconditions'], 4: ['propagationPolicy', 'string'], 5: ['dryRun', 'string', true] },
+  Preconditions: { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] },
+  PriorityClass: { 1: ['metadata', 'ObjectMeta'], 2: ['value', 'int'], 3: ['globalDefault', 'bool'], 4: ['description', 'string'], 5: ['preemptionPolicy', 'string'] },
   TokenRequestSpec: { 1: ['audiences', 'string', true], 4: ['expirationSeconds', 'int'] },
 };
 
@@ -207,4 +214,5 @@ export const messages: Record<string, MessageDef> = {
 export const protobufKinds = new Set([
   'Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Pod', 'ResourceQuota', 'Deployment', 'Job', 'CronJob',
   'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview', 'TokenRequest',
+  'PodDisruptionBudget', 'Eviction', 'PriorityClass',
 ]);
