@@ -58,7 +58,7 @@ test('rm refuses a running container without -f, removes it with -f', async () =
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^Error response from daemon: .*(running|stop)/i);
   assert.equal((await t.tug(['rm', '-f', name])).code, 0);
-  assert.equal((await t.tug(['ps', '-aq', '--filter', `name=^/${name}$`])).stdout, '');
+  assert.equal((await t.tug(['ps', '-aq', '--filter', `name=^/?${name}$`])).stdout, '');
 });
 
 test('ps: default table, -q, -a, -n, -l, --no-trunc, --filter and --format', async () => {
@@ -91,14 +91,14 @@ test('ps: default table, -q, -a, -n, -l, --no-trunc, --filter and --format', asy
   const st = await t.tug(['ps', '-a', '--filter', 'status=exited', '--filter', `label=${t.label}`, '--format', '{{.Names}}']);
   assert.equal(st.stdout, `${exited}\n`);
 
-  const json = await t.tug(['ps', '--filter', `name=^/${running}$`, '--format', '{{json .}}']);
+  const json = await t.tug(['ps', '--filter', `name=^/?${running}$`, '--format', '{{json .}}']);
   const obj = JSON.parse(json.stdout) as Record<string, string>;
   assert.equal(obj.Names, running);
   assert.equal(obj.ID, id.slice(0, 12));
   assert.equal(obj.State, 'running');
   assert.deepEqual(Object.keys(obj), [...Object.keys(obj)].sort());
 
-  const tbl = await t.tug(['ps', '--filter', `name=^/${running}$`, '--format', 'table {{.Names}}\\t{{.Image}}']);
+  const tbl = await t.tug(['ps', '--filter', `name=^/?${running}$`, '--format', 'table {{.Names}}\\t{{.Image}}']);
   assert.match(tbl.stdout, new RegExp(`^NAMES\\s+IMAGE\\n${running}\\s+${t.image.replace(':latest', '')}`));
 
   const mgmt = await t.tug(['container', 'ls', '-q', '--filter', `label=${t.label}`]);
@@ -150,7 +150,7 @@ test('top, stats --no-stream and port', async () => {
   assert.match(port.stdout, /^53\/udp -> 127\.0\.0\.1:\d+\n80\/tcp -> 127\.0\.0\.1:\d+\n$/);
   const one = await t.tug(['port', name, '80']);
   assert.match(one.stdout, /^127\.0\.0\.1:\d+\n$/);
-  const ps = await t.tug(['ps', '--filter', `name=^/${name}$`, '--format', '{{.Ports}}']);
+  const ps = await t.tug(['ps', '--filter', `name=^/?${name}$`, '--format', '{{.Ports}}']);
   assert.match(ps.stdout, /^127\.0\.0\.1:\d+->53\/udp, 127\.0\.0\.1:\d+->80\/tcp\n$/);
   const none = await t.tug(['port', name, '8080']);
   assert.equal(none.code, 1);

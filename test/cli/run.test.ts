@@ -42,8 +42,9 @@ test('run -i forwards stdin; --rm removes the container afterwards', async () =>
   const r = await t.tug(['run', '-i', '--rm', '--name', name, '-l', t.label, t.image, 'sh', '-c', 'cat; exit 7'], 'piped input\n');
   assert.equal(r.code, 7);
   assert.equal(r.stdout, 'piped input\n');
-  const left = await t.tug(['ps', '-a', '-q', '--filter', `name=^/${name}$`]);
-  assert.equal(left.stdout, '');
+  const left = await t.tug(['inspect', '--type', 'container', name]);
+  assert.equal(left.code, 1);
+  assert.match(left.stderr, /No such container/);
 });
 
 test('run -d prints the id; logs, logs --tail and stderr separation', async () => {
@@ -121,4 +122,30 @@ test('resource and security flags reach the container config', async () => {
     '67108864 134217728 500000000 512 40 on-failure:2 [NET_RAW] [SYS_TIME] true true {"/run":"size=1m"} {"/data":{}} SIGUSR1 3 ' +
       '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":""}]} bridge [no-new-privileges]\n',
   );
+});
+
+test('run -a stdout attaches only that stream', async () => {
+  const r = await t.tug(['run', '--rm', '-a', 'stdout', '-l', t.label, t.image, 'sh', '-c', 'echo shown; echo hidden >&2']);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'shown\n');
+  assert.equal(r.stderr, '');
+});
+
+test('logs -f follows until the container exits', async () => {
+  const name = `follow-${rand()}`;
+  const r = await t.tug(['run', '-d', '--name', name, '-l', t.label, t.image, 'sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.3; done']);
+  assert.equal(r.code, 0, r.stderr);
+  const f = await t.tug(['logs', '-f', name]);
+  assert.equal(f.code, 0);
+  assert.equal(f.stdout, 'line1\nline2\nline3\n');
+});
+
+test('management aliases and -H/TUG_HOST select the same daemon', async () => {
+  const name = `alias-${rand()}`;
+  assert.equal((await t.tug(['container', 'create', '--name', name, '-l', t.label, t.image, 'true'])).code, 0);
+  const viaH = await t.tug(['-H', t.daemon.host, 'container', 'ls', '-a', '--filter', `name=^/?${name}$`, '--format', '{{.Names}}']);
+  assert.equal(viaH.stdout, `${name}\n`);
+  assert.equal((await t.tug(['container', 'rm', name])).stdout, `${name}\n`);
+  const bad = await t.tug(['container', 'frobnicate']);
+  assert.equal(bad.code, 125);
 });
