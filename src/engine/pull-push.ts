@@ -51,6 +51,24 @@ export function partialDownloadsDir(engine: Engine): string {
 }
 
 export async function pullImage(engine: Engine, ref: string, opts: PullOptions = {}): Promise<ImageRecord> {
+  return withoutLoginPrompt(() => pullImageInner(engine, ref, opts));
+}
+
+/**
+ * The docker CLI answers a 401 from pull or push by prompting for a login and
+ * retrying (forever, without a terminal), so a registry's refusal goes out as
+ * 403 with the registry's own "unauthorized: ..." words; only /auth says 401.
+ */
+async function withoutLoginPrompt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TugError && err.kind === 'unauthorized') throw new TugError('forbidden', err.message, err.detail);
+    throw err;
+  }
+}
+
+async function pullImageInner(engine: Engine, ref: string, opts: PullOptions): Promise<ImageRecord> {
   const sink: ProgressSink = opts.onProgress ?? (() => undefined);
   const named = parseReference(ref);
   const shown = familiarName(named);
@@ -124,6 +142,10 @@ async function fetchConfig(client: RegistryClient, repo: string, digest: string)
 
 /** Pushes `ref` (repo:tag; a bare repository pushes every local tag of it), returning the manifest digest of the last tag pushed. */
 export async function pushImage(engine: Engine, ref: string, opts: PushOptions = {}): Promise<string> {
+  return withoutLoginPrompt(() => pushImageInner(engine, ref, opts));
+}
+
+async function pushImageInner(engine: Engine, ref: string, opts: PushOptions): Promise<string> {
   const sink: ProgressSink = opts.onProgress ?? (() => undefined);
   const named = parseNamed(ref);
   if (named.digest !== undefined) throw invalid(`cannot push a digest reference: ${ref}`);

@@ -1,6 +1,5 @@
 // tug pull, push, login, logout: the daemon does the registry work (as dockerd
 // does); the CLI sends the stored credentials and draws the progress.
-import { readFile } from 'node:fs/promises';
 import { flags, parse, requireArgs, UsageError } from '../args.js';
 import { CliError, type Ctx } from '../context.js';
 import { familiarName, fullName, parseNamed, type ImageReference } from '../../oci/reference.js';
@@ -67,7 +66,7 @@ export async function login(ctx: Ctx, argv: string[]): Promise<number> {
   if (o.bool('password-stdin')) {
     if (password !== undefined) throw new UsageError('--password and --password-stdin are mutually exclusive');
     if (!username) throw new UsageError('Must provide --username with --password-stdin');
-    password = (await readFile('/dev/stdin', 'utf8')).replace(/\r?\n$/, '');
+    password = (await readStdin()).replace(/\r?\n$/, '');
   } else if (password !== undefined) {
     ctx.err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
   }
@@ -93,4 +92,11 @@ export async function logout(ctx: Ctx, argv: string[]): Promise<number> {
   if (await removeAuth(key)) ctx.out(`Removing login credentials for ${key}\n`);
   else ctx.out(`Not logged in to ${key}\n`);
   return 0;
+}
+
+/** All of stdin (a pipe, a socket or a file). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
