@@ -44,9 +44,13 @@ export function imageInspect(img: ImageRecord): Record<string, unknown> {
   };
 }
 
-function referenceFilter(img: ImageRecord, pattern: string): boolean {
+function tagMatches(tag: string, pattern: string): boolean {
   const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.') + '$');
-  return img.repoTags.some((t) => re.test(t) || re.test(t.replace(/:[^:/]+$/, '')));
+  return re.test(tag) || re.test(tag.replace(/:[^:/]+$/, ''));
+}
+
+function referenceFilter(img: ImageRecord, pattern: string): boolean {
+  return img.repoTags.some((t) => tagMatches(t, pattern));
 }
 
 export function imageRoutes(r: Router, engine: Engine): void {
@@ -60,7 +64,13 @@ export function imageRoutes(r: Router, engine: Engine): void {
       (!f.reference?.length || f.reference.some((p) => referenceFilter(img, p))),
     );
     list.sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
-    sendJson(res, 200, list.map(imageSummary));
+    const summaries = list.map(imageSummary);
+    // As dockerd: a reference filter also narrows RepoTags, so `docker images repo:1.0`
+    // shows one row and not one per tag of the same image.
+    if (f.reference?.length) {
+      for (const s of summaries) s.RepoTags = (s.RepoTags as string[]).filter((t) => f.reference!.some((p) => tagMatches(t, p)));
+    }
+    sendJson(res, 200, summaries);
   });
 
   r.add('POST', '/images/create', async ({ req, res, query }) => {
