@@ -12,6 +12,7 @@ import {
 import { containerFilter } from '../container-filters.js';
 import { inspectView, listEntry } from '../container-view.js';
 import { containerStats } from '../stats.js';
+import { changesOf } from '../container-changes.js';
 import { boolParam, filtersParam, intParam, readJson, sendJson, sendNoContent } from './body.js';
 import { hijackPlain, hijackUpgrade, type HijackedConn } from './hijack.js';
 import { parseDetachKeys, pipeIo } from './pipe-io.js';
@@ -163,8 +164,7 @@ export function containerRoutes(r: Router, engine: Engine, execs: ExecService): 
   });
 
   r.add('GET', '/containers/{id}/changes', async ({ res, params }) => {
-    engine.containers.get(params.id!);
-    sendJson(res, 200, []);
+    sendJson(res, 200, await changesOf(engine, params.id!));
   });
 
   r.add('POST', '/containers/prune', async ({ res, query }) => {
