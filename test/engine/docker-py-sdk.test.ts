@@ -39,6 +39,7 @@ test('containers: run, wait, logs, exec, archives, stats, top, attach, host_conf
   assert.equal(r.put_archive, true);
   assert.equal(r.cat_put, 'hello archive\n');
   assert.deepEqual(r.get_archive, { name: 'greeting.txt', stat_name: 'greeting.txt', size: 14, content: 'hello archive\n' });
+  assert.deepEqual(r.diff, [{ Path: '/tmp', Kind: 0 }, { Path: '/tmp/greeting.txt', Kind: 1 }], 'diff shows the added file, not runc\'s mount stubs');
   assert.equal(r.stats.has_memory, true);
   assert.ok(r.stats.cpu_total > 0, 'cpu usage is reported');
   assert.ok(r.stats.pids >= 1, 'pid count is reported');

@@ -59,6 +59,9 @@ with tarfile.open(fileobj=io.BytesIO(raw)) as tf:
     member = tf.getmembers()[0]
     out['get_archive'] = {'name': member.name, 'stat_name': stat['name'], 'size': stat['size'], 'content': tf.extractfile(member).read().decode()}
 
+# docker diff: the file put_archive added, and none of runc's mount stubs
+out['diff'] = svc.diff()
+
 # stats(stream=False) and top
 st = svc.stats(stream=False)
 out['stats'] = {'has_memory': 'usage' in st.get('memory_stats', {}), 'cpu_total': st.get('cpu_stats', {}).get('cpu_usage', {}).get('total_usage', 0), 'pids': st.get('pids_stats', {}).get('current', 0)}
