@@ -13,7 +13,7 @@ import { conflict, invalid } from '../errdefs.js';
 import { runTool } from '../util/exec-file.js';
 import { AttachmentRecords, type AttachmentRecord, type PortMapping } from './attachment-record.js';
 import { cidrContains, formatCidr, ipToNumber, isIpv4, parseCidr, type Cidr } from './cidr.js';
-import { confListAdd, confListDel, type ConfList, type ConfListTarget, type PluginConf } from './cni-conflist.js';
+import { confListAdd, confListDelAll, type ConfList, type ConfListTarget, type PluginConf } from './cni-conflist.js';
 import { runCniPlugin, type CniResult } from './cni-plugin.js';
 import { reserveHostPort, type PortReservation } from './host-ports.js';
 import { chainExists, deleteRulesWhere, dnatHostPortTaken, jumpTarget, optionValue, removeChain } from './iptables.js';
@@ -88,6 +88,13 @@ export class BridgeNetwork {
   /** Held host-port sockets per container (see host-ports.ts). */
   private readonly reservations = new Map<string, PortReservation[]>();
   private ready?: Promise<void>;
+  /**
+   * Teardowns under way. Their plugin DELs run at once (see confListDelAll),
+   * so the bridge may free an address while the firewall still deletes rules
+   * naming it: a new attach waits for these first, so it can never be handed
+   * that address and then lose its rules.
+   */
+  private readonly teardowns = new Set<Promise<void>>();
 
   constructor(opts: BridgeNetworkOptions) {
     if (!bridgeNamePattern.test(opts.bridgeName)) {
@@ -227,6 +234,7 @@ export class BridgeNetwork {
     if (!containerIdPattern.test(containerId)) throw invalid(`container id "${containerId}" is not valid`);
     validatePorts(ports);
     await this.ensureReady();
+    while (this.teardowns.size > 0) await Promise.allSettled([...this.teardowns]);
     if (this.reservations.has(containerId) || (await this.records.read(containerId))) {
       throw conflict(`container ${containerId} is already attached to network ${this.networkName}`);
     }
@@ -319,13 +327,23 @@ export class BridgeNetwork {
   }
 
   /**
-   * DEL in reverse, then remove what the plugins could not because a crash or
+   * DEL (every plugin at once, see `teardowns`), then remove what the plugins could not because a crash or
    * reboot took their inputs (the per-container chains are named from
    * network+id, so they are found without the plugins), then the namespace and
    * the record.
    * A failing DEL keeps the record so a retry (or destroy) can finish the job.
    */
   private async teardown(rec: AttachmentRecord): Promise<void> {
+    const running = this.teardownNow(rec);
+    this.teardowns.add(running);
+    try {
+      await running;
+    } finally {
+      this.teardowns.delete(running);
+    }
+  }
+
+  private async teardownNow(rec: AttachmentRecord): Promise<void> {
     const mounted = await isNetnsMounted(rec.netnsPath);
     // A namespace file left unmounted (reboot) is not a netns to the plugins; a
     // missing one is, by the CNI spec, "already gone" and DEL goes on.
@@ -341,7 +359,7 @@ export class BridgeNetwork {
         return optionValue(argv, '-s') === `${ip}/32` || optionValue(argv, '-d') === `${ip}/32`;
       });
     }
-    await confListDel(rec.confList, this.target(rec), rec.result);
+    await confListDelAll(rec.confList, this.target(rec), rec.result);
     // No loopback DEL: all it would do is set lo down inside a namespace that
     // is removed right below, and it holds no state outside it (no lease, no
     // rule), so the spawn is skipped.

@@ -87,3 +87,29 @@ export async function confListDel(list: ConfList, target: ConfListTarget, lastRe
   }
   if (firstErr) throw firstErr;
 }
+
+/**
+ * DEL of every plugin at once. Only for a list whose first plugin owns the
+ * interface and address and whose later ones (portmap, firewall) just add
+ * rules keyed by the container and the recorded result: none of them needs
+ * another's DEL to have run. The caller must keep the address from being
+ * handed out again until this settles (host-local frees it in the first
+ * plugin's DEL while a later one may still be deleting rules naming it).
+ * Every plugin is called even when one fails; the first error is rethrown.
+ */
+export async function confListDelAll(list: ConfList, target: ConfListTarget, lastResult?: CniResult): Promise<void> {
+  const settled = await Promise.allSettled(
+    list.plugins.map((plugin) =>
+      runCniPlugin({
+        command: 'DEL',
+        pluginDir: target.pluginDir,
+        containerId: target.containerId,
+        netnsPath: target.netnsPath,
+        ifName: target.ifName,
+        config: pluginConfig(list, plugin, target, lastResult),
+      }),
+    ),
+  );
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
