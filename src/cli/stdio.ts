@@ -1,8 +1,9 @@
 // Moving bytes between the local terminal and a hijacked attach/exec stream:
 // demultiplexing [stream, 0, 0, 0, size BE32] frames when there is no TTY,
-// raw mode, window-size forwarding, and the ctrl-p ctrl-q detach sequence.
+// raw mode, window-size forwarding, and the detach key sequence (ctrl-p ctrl-q).
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { UsageError } from './args.js';
 
 /** Splits docker's multiplexed stream into stdout (1) and stderr (2) writes. */
 export class Demuxer {
@@ -42,33 +43,52 @@ export function pumpOutput(src: Readable, tty: boolean, head?: Buffer): Promise<
   });
 }
 
-const CTRL_P = 0x10;
-const CTRL_Q = 0x11;
+/** The default detach sequence, ctrl-p ctrl-q. */
+export const DEFAULT_DETACH_KEYS = [0x10, 0x11];
+
+/** docker's --detach-keys syntax: "ctrl-p,ctrl-q", "ctrl-[,a"; letters, @ [ \\ ] ^ _ after ctrl-. */
+export function parseDetachKeys(spec: string): number[] {
+  return spec.split(',').map((k) => {
+    const m = /^ctrl-(.)$/i.exec(k);
+    if (m) {
+      const c = m[1]!.toLowerCase();
+      if (c >= 'a' && c <= 'z') return c.charCodeAt(0) - 96;
+      const specials: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
+      if (c in specials) return specials[c]!;
+    } else if (k.length === 1) return k.charCodeAt(0);
+    throw new UsageError(`Invalid detach keys (${k}) provided`);
+  });
+}
 
 /**
- * Forwards local stdin to the connection. With a TTY, ctrl-p ctrl-q detaches
- * (onDetach) and is never sent, like docker's escape proxy. On EOF the write
- * side is closed so the container sees end of input.
+ * Forwards local stdin to the connection. With detach keys (TTY sessions), the
+ * sequence detaches (onDetach) and is never sent, like docker's escape proxy;
+ * a partial match is held back until it fails. On EOF the write side is
+ * closed so the container sees end of input.
  */
-export function pumpStdin(socket: Socket, opts: { detachKeys: boolean; onDetach: () => void }): void {
-  let heldCtrlP = false;
+export function pumpStdin(socket: Socket, opts: { detachKeys?: number[]; onDetach: () => void }): void {
+  const keys = opts.detachKeys ?? [];
+  let matched = 0;
   process.stdin.on('data', (chunk: Buffer) => {
-    if (!opts.detachKeys) {
+    if (!keys.length) {
       socket.write(chunk);
       return;
     }
     const out: number[] = [];
     for (const b of chunk) {
-      if (heldCtrlP) {
-        heldCtrlP = false;
-        if (b === CTRL_Q) {
+      if (b === keys[matched]) {
+        matched++;
+        if (matched === keys.length) {
           if (out.length) socket.write(Buffer.from(out));
           opts.onDetach();
           return;
         }
-        out.push(CTRL_P);
+        continue;
       }
-      if (b === CTRL_P) heldCtrlP = true;
+      // The held prefix was not the sequence after all: send it on.
+      out.push(...keys.slice(0, matched));
+      matched = 0;
+      if (b === keys[0]) matched = 1;
       else out.push(b);
     }
     if (out.length) socket.write(Buffer.from(out));

@@ -49,3 +49,12 @@ test('unknown and incomplete flags are usage errors naming the flag', () => {
   assert.throws(() => parseArgs(['--name'], spec), /flag needs an argument: --name/);
   assert.throws(() => parse(['--name', 'x'], flags('string:name,n', 'string:last')).int('last') ?? parse(['--last', 'abc'], flags('string:last')).int('last'), /invalid argument "abc"/);
 });
+
+test('detach keys parse in docker syntax', async () => {
+  const { parseDetachKeys } = await import('../../src/cli/stdio.js');
+  assert.deepEqual(parseDetachKeys('ctrl-p,ctrl-q'), [0x10, 0x11]);
+  assert.deepEqual(parseDetachKeys('ctrl-a,x'), [1, 0x78]);
+  assert.deepEqual(parseDetachKeys('ctrl-[,ctrl-_'), [27, 31]);
+  assert.throws(() => parseDetachKeys('ctrl-1'), /Invalid detach keys \(ctrl-1\)/);
+  assert.throws(() => parseDetachKeys('ab'), /Invalid detach keys/);
+});

@@ -80,6 +80,19 @@ test('ctrl-p ctrl-q detaches and leaves the container running', async () => {
   await t.tug(['rm', '-f', name]);
 });
 
+test('custom --detach-keys detach; a broken-off prefix is passed through', async () => {
+  const name = `detach2-${rand()}`;
+  // ctrl-a x then ctrl-a ctrl-b: the first ctrl-a is not followed by ctrl-b, so "\x01x" reaches cat.
+  const r = await inPty(['run', '-it', '--detach-keys', 'ctrl-a,ctrl-b', '--name', name, '-l', t.label, t.image, 'sh', '-c', 'echo ready; exec cat -v'], {
+    waitFor: 'ready',
+    feed: '\x01x\r\x01\x02',
+  });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /\^Ax/);
+  assert.equal((await t.tug(['inspect', '-f', '{{.State.Running}}', name])).stdout, 'true\n');
+  await t.tug(['rm', '-f', name]);
+});
+
 test('exec: exit code, env, workdir, user, stdin and detach', async () => {
   const name = await sleeper();
   const r = await t.tug(['exec', '-e', 'X=42', '-w', '/tmp', '-u', 'nobody', name, 'sh', '-c', 'echo $X $(pwd) $(id -un); echo err >&2; exit 4']);

@@ -3,10 +3,10 @@
 // raw terminal + resize with a TTY, signal proxying without one.
 import type { Socket } from 'node:net';
 import type { ApiClient } from '../client.js';
-import { forwardResize, pumpOutput, pumpStdin, rawTerminal } from '../stdio.js';
+import { DEFAULT_DETACH_KEYS, forwardResize, parseDetachKeys, pumpOutput, pumpStdin, rawTerminal } from '../stdio.js';
 
 export interface Session {
-  /** Resolves when the output stream ends, or 'detached' after ctrl-p ctrl-q. */
+  /** Resolves when the output stream ends, or 'detached' after the detach keys. */
   done: Promise<'ended' | 'detached'>;
   /** Call once the container/exec runs: from then on the terminal size is forwarded. */
   started(): void;
@@ -20,14 +20,17 @@ export interface Session {
 export function openSession(
   client: ApiClient,
   conn: { socket: Socket; head: Buffer },
-  opts: { tty: boolean; stdin: boolean; resizePath?: string; proxySignalsTo?: string },
+  opts: { tty: boolean; stdin: boolean; resizePath?: string; proxySignalsTo?: string; detachKeys?: string },
 ): Session {
   const { socket, head } = conn;
   let detach!: () => void;
   const detached = new Promise<'detached'>((r) => (detach = () => r('detached')));
   const ended = pumpOutput(socket, opts.tty, head).then(() => 'ended' as const);
   const restore = opts.tty && opts.stdin ? rawTerminal() : () => {};
-  if (opts.stdin) pumpStdin(socket, { detachKeys: opts.tty, onDetach: detach });
+  if (opts.stdin) {
+    const keys = opts.detachKeys ? parseDetachKeys(opts.detachKeys) : DEFAULT_DETACH_KEYS;
+    pumpStdin(socket, { detachKeys: opts.tty ? keys : undefined, onDetach: detach });
+  }
   if (!opts.tty && opts.proxySignalsTo) {
     const target = opts.proxySignalsTo;
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const) {

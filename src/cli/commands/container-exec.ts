@@ -39,6 +39,7 @@ export async function exec(ctx: Ctx, argv: string[]): Promise<number> {
       WorkingDir: o.str('workdir'),
       Privileged: o.bool('privileged'),
       Cmd: cmd,
+      DetachKeys: o.str('detach-keys'),
     },
   });
   const id = created.Id;
@@ -57,7 +58,7 @@ export async function exec(ctx: Ctx, argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const session = openSession(c, conn, { tty, stdin, resizePath: `/exec/${id}/resize` });
+  const session = openSession(c, conn, { tty, stdin, resizePath: `/exec/${id}/resize`, detachKeys: o.str('detach-keys') });
   session.started();
   if ((await session.done) === 'detached') return 0;
   const info = await c.json<{ ExitCode: number | null; Running: boolean }>('GET', `/exec/${id}/json`);

@@ -2,6 +2,7 @@
 import { flags, parse, requireArgs, UsageError } from '../args.js';
 import { DaemonError } from '../client.js';
 import { CliError, type Ctx } from '../context.js';
+import { parseDetachKeys } from '../stdio.js';
 import { openSession } from './attach-session.js';
 import { buildCreateRequest, CREATE_FLAGS } from './container-config.js';
 
@@ -24,11 +25,12 @@ function runError(ctx: Ctx, cmd: string, err: unknown, code = 125): CliError {
   return new CliError(`tug: ${msg}\nSee 'tug ${cmd} --help'.`, code);
 }
 
-async function createContainer(ctx: Ctx, cmd: string, argv: string[]): Promise<{ id: string; body: Record<string, any>; detach: boolean; sigProxy: boolean }> {
+async function createContainer(ctx: Ctx, cmd: string, argv: string[]): Promise<{ id: string; body: Record<string, any>; detach: boolean; sigProxy: boolean; detachKeys?: string }> {
   const o = parse(argv, [...CREATE_FLAGS, ...flags('bool:detach,d', 'bool:sig-proxy')], { interspersed: false });
   requireArgs(o, cmd, 1);
   const detach = cmd === 'create' || o.bool('detach');
   const sigProxy = !o.has('sig-proxy') || o.bool('sig-proxy');
+  if (o.str('detach-keys')) parseDetachKeys(o.str('detach-keys')!); // reject bad keys before creating anything
   const req = await buildCreateRequest(o, detach);
   if (req.body.Tty && req.body.AttachStdin && !process.stdin.isTTY) {
     throw new CliError('the input device is not a TTY', 1);
@@ -39,7 +41,7 @@ async function createContainer(ctx: Ctx, cmd: string, argv: string[]): Promise<{
       body: req.body,
     });
     for (const w of res.Warnings ?? []) ctx.err(`WARNING: ${w}\n`);
-    return { id: res.Id, body: req.body, detach, sigProxy };
+    return { id: res.Id, body: req.body, detach, sigProxy, detachKeys: o.str('detach-keys') };
   } catch (e) {
     if (e instanceof DaemonError && e.status === 404 && /image/i.test(e.message)) {
       // Pulling is the daemon's job once it can; until then say what docker says and stop.
@@ -56,7 +58,7 @@ export async function create(ctx: Ctx, argv: string[]): Promise<number> {
 }
 
 export async function run(ctx: Ctx, argv: string[]): Promise<number> {
-  const { id, body, detach, sigProxy } = await createContainer(ctx, 'run', argv);
+  const { id, body, detach, sigProxy, detachKeys } = await createContainer(ctx, 'run', argv);
   const c = ctx.client;
   if (detach) {
     try {
@@ -70,7 +72,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
   const tty = Boolean(body.Tty);
   const stdin = Boolean(body.AttachStdin);
   const conn = await c.hijack('POST', `/containers/${id}/attach`, {
-    query: { stream: 1, stdin: stdin ? 1 : 0, stdout: body.AttachStdout ? 1 : 0, stderr: body.AttachStderr ? 1 : 0 },
+    query: { stream: 1, stdin: stdin ? 1 : 0, stdout: body.AttachStdout ? 1 : 0, stderr: body.AttachStderr ? 1 : 0, detachKeys },
   });
   const autoRemove = Boolean(body.HostConfig?.AutoRemove);
   // Ask for the exit code before starting, so a fast exit is never missed.
@@ -78,7 +80,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     query: { condition: autoRemove ? 'removed' : 'next-exit' },
   });
   waited.catch(() => {});
-  const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${id}/resize`, proxySignalsTo: sigProxy ? id : undefined });
+  const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${id}/resize`, proxySignalsTo: sigProxy ? id : undefined, detachKeys });
   try {
     await c.call('POST', `/containers/${id}/start`);
   } catch (e) {
@@ -120,10 +122,11 @@ export async function start(ctx: Ctx, argv: string[]): Promise<number> {
   const info = await c.json('GET', `/containers/${encodeURIComponent(id)}/json`);
   const tty = Boolean(info.Config?.Tty);
   const stdin = o.bool('interactive') && Boolean(info.Config?.OpenStdin);
-  const conn = await c.hijack('POST', `/containers/${info.Id}/attach`, { query: { stream: 1, stdin: stdin ? 1 : 0, stdout: 1, stderr: 1 } });
+  const detachKeys = o.str('detach-keys');
+  const conn = await c.hijack('POST', `/containers/${info.Id}/attach`, { query: { stream: 1, stdin: stdin ? 1 : 0, stdout: 1, stderr: 1, detachKeys } });
   const waited = c.json('POST', `/containers/${info.Id}/wait`, { query: { condition: 'next-exit' } });
   waited.catch(() => {});
-  const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${info.Id}/resize`, proxySignalsTo: tty ? undefined : info.Id });
+  const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${info.Id}/resize`, proxySignalsTo: tty ? undefined : info.Id, detachKeys });
   await c.call('POST', `/containers/${info.Id}/start`);
   session.started();
   if ((await session.done) === 'detached') return 0;
@@ -143,8 +146,9 @@ export async function attach(ctx: Ctx, argv: string[]): Promise<number> {
   // Like docker: wait is registered first, so the exit code is the one this session saw end.
   const waited = c.json<{ StatusCode: number }>('POST', `/containers/${info.Id}/wait`);
   waited.catch(() => {});
-  const conn = await c.hijack('POST', `/containers/${info.Id}/attach`, { query: { stream: 1, stdin: stdin ? 1 : 0, stdout: 1, stderr: 1 } });
-  const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${info.Id}/resize`, proxySignalsTo: sigProxy && !tty ? info.Id : undefined });
+  const detachKeys = o.str('detach-keys');
+  const conn = await c.hijack('POST', `/containers/${info.Id}/attach`, { query: { stream: 1, stdin: stdin ? 1 : 0, stdout: 1, stderr: 1, detachKeys } });
+  const session = openSession(c, conn, { tty, stdin, resizePath: `/containers/${info.Id}/resize`, proxySignalsTo: sigProxy && !tty ? info.Id : undefined, detachKeys });
   session.started();
   if ((await session.done) === 'detached') return 0;
   return (await waited).StatusCode;
