@@ -201,9 +201,21 @@ async function pushOne(engine: Engine, client: RegistryClient, named: ImageRefer
     throw invalid(`stored manifest of ${image.id} is not JSON`);
   }
   const digest = await putManifest(client, repo, tag, manifestBytes, mediaType);
+  await recordRepoDigest(engine, image, `${fullRepository(named)}@${digest}`, manifestBytes);
   sink({ status: `${tag}: digest: ${digest} size: ${manifestBytes.length}` });
   sink({ progressDetail: {}, aux: { Tag: tag, Digest: digest, Size: manifestBytes.length } });
   return digest;
+}
+
+/**
+ * After a push the image is known by its digest in that repository (docker
+ * images --digests, pull by digest), as with dockerd. addImage with the stored
+ * blobs only adds the reference; the image's manifest stays the one pushed.
+ */
+async function recordRepoDigest(engine: Engine, image: ImageRecord, repoDigest: string, manifest: Buffer): Promise<void> {
+  const config = await engine.images.blobs.read(image.id);
+  const layers = image.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType }));
+  await engine.images.addImage(config, layers, undefined, { manifest, repoDigests: [repoDigest] });
 }
 
 /** `docker login`: checks the credentials against the registry named by serveraddress. */

@@ -35,6 +35,8 @@ test('docker push to tug registry and Distribution, pull into a fresh daemon and
   const digest = /1: digest: (sha256:[a-f0-9]{64}) size: \d+/.exec(pushed.stdout)?.[1];
   assert.ok(digest, pushed.stdout);
   // A second push finds every blob there already (HEAD) and sends none.
+  const afterPush = JSON.parse(ok(await docker(envA, ['image', 'inspect', onTug]), 'inspect').stdout)[0];
+  assert.ok(afterPush.RepoDigests.includes(`${reg.hostPort}/${name}@${digest}`), JSON.stringify(afterPush.RepoDigests));
   const again = ok(await docker(envA, ['push', onTug]), 'docker push again');
   assert.match(again.stdout, /Layer already exists/);
   assert.doesNotMatch(again.stdout, /: Pushed/);
