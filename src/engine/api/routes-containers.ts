@@ -186,6 +186,17 @@ export function imageMatches(engine: Engine, imageId: string, configImage: strin
   return configImage === withTag;
 }
 
+/**
+ * Clients that read the 101 headers through a buffered reader and then take the
+ * raw socket (docker-py, over python's http.client) lose whatever arrived in
+ * the same read as the headers. dockerd's log replay comes late enough; ours
+ * is instant, so let the headers go out alone first.
+ */
+async function headersAlone(socket: Duplex): Promise<void> {
+  await new Promise<void>((r) => socket.write('', () => r()));
+  await new Promise((r) => setTimeout(r, 50));
+}
+
 /** POST /containers/{id}/attach: over an upgraded connection, or a plain streamed response. */
 export async function attachContainer(engine: Engine, ctx: RequestContext, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
   const { params, query } = ctx;
@@ -200,6 +211,7 @@ export async function attachContainer(engine: Engine, ctx: RequestContext, upgra
   conn.input?.pause();
   const detachKeys = parseDetachKeys(query.get('detachKeys'));
   if (boolParam(query, 'logs')) {
+    if (upgrade) await headersAlone(upgrade.socket);
     for await (const e of readLogs(c.LogPath, { follow: false })) {
       if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) continue;
       conn.write(multiplexed ? frame(e.stream === 'stdout' ? STDOUT : STDERR, e.data) : e.data);
