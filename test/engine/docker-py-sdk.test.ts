@@ -32,6 +32,8 @@ test('containers: run, wait, logs, exec, archives, stats, top, attach, host_conf
   assert.deepEqual(r.wait, { StatusCode: 7, Error: null });
   assert.equal(r.logs_out, 'o1\n');
   assert.equal(r.logs_err, 'e1\n');
+  assert.equal(r.attach_logs, 'o1\ne1\n', 'attach(logs=True) replays both streams');
+  assert.equal(r.attach_logs_stdout, 'o1\n');
   assert.equal(r.det_status, 'exited');
   assert.equal(r.det_gone, true);
   assert.deepEqual(r.exec, { exit_code: 4, output: 'eo\nee\n' });

@@ -32,6 +32,8 @@ c = client.containers.run('busybox', ['sh', '-c', 'echo o1; echo e1 >&2; exit 7'
 out['wait'] = c.wait(timeout=60)
 out['logs_out'] = c.logs(stdout=True, stderr=False).decode()
 out['logs_err'] = c.logs(stdout=False, stderr=True).decode()
+out['attach_logs'] = c.attach(stream=False, logs=True).decode()
+out['attach_logs_stdout'] = c.attach(stream=False, logs=True, stderr=False).decode()
 c.reload()
 out['det_status'] = c.status
 c.remove()
