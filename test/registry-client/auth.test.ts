@@ -21,6 +21,8 @@ before(async () => {
   await writeFile(htpasswd, `alice:${bcrypt.hashSync('s3cret', 6)}\n`);
   // The token issuer's signing key (ES256) and its certificate.
   await runTool('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'token.key', '-out', 'token.crt', '-days', '1', '-subj', '/CN=tug token'], { cwd: dir });
+  // A TLS server certificate for 127.0.0.1 (self-signed: loopback registries are not verified).
+  await runTool('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'tls.key', '-out', 'tls.crt', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir });
   daemon = await startTestDaemon();
 });
 after(async () => {
@@ -84,4 +86,18 @@ test('tug login/push/pull/logout against a token-flow registry', async (t) => {
   const anon = await tug(env, ['pull', ref]);
   assert.notEqual(anon.code, 0);
   assert.match(anon.stderr, /unauthorized/);
+});
+
+test('a TLS registry on loopback: https is tried first, Basic auth over it, push and pull', async (t) => {
+  const reg = await startTestRegistry({ htpasswdFile: htpasswd, tlsCertFile: join(dir, 'tls.crt'), tlsKeyFile: join(dir, 'tls.key') });
+  t.after(() => reg.stop());
+  assert.match(reg.url, /^https:/);
+  const env = { ...daemon.env, DOCKER_CONFIG: join(dir, `cfg-${rand()}`) };
+  ok(await tug(env, ['login', '-u', 'alice', '-p', 's3cret', reg.hostPort]), 'tug login over TLS');
+  const ref = `${reg.hostPort}/tls/app${rand()}:1`;
+  ok(await tug(env, ['tag', 'busybox', ref]), 'tug tag');
+  ok(await tug(env, ['push', ref]), 'tug push over TLS');
+  ok(await tug(env, ['rmi', ref]), 'tug rmi');
+  const pulled = ok(await tug(env, ['pull', ref]), 'tug pull over TLS');
+  assert.match(pulled.stdout, /Status: Downloaded newer image/);
 });
