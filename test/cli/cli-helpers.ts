@@ -65,14 +65,29 @@ export interface CliEnv {
 
 export async function setupCli(): Promise<CliEnv> {
   const daemon = await startTestDaemon();
+  try {
+    return await prepare(daemon);
+  } catch (e) {
+    // Half-made setups still clean up: the daemon and anything under its root go.
+    await daemon.stop();
+    throw e;
+  }
+}
+
+async function prepare(daemon: TestDaemon): Promise<CliEnv> {
   const tmp = await mkdtemp(join(tmpdir(), 'tugcli-'));
   const id = rand();
   const image = `tugcli-bb-${id}:latest`;
   const env = { ...daemon.env };
   const tug = (args: string[], input?: string | Buffer): Promise<Result> => runTug(env, args, input);
-  const tar = await busyboxTar(tmp);
-  const imp = await tug(['import', '-c', 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin', '-c', 'CMD ["sh"]', tar, image]);
-  if (imp.code !== 0) throw new Error(`import failed: ${imp.stderr}`);
+  try {
+    const tar = await busyboxTar(tmp);
+    const imp = await tug(['import', '-c', 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin', '-c', 'CMD ["sh"]', tar, image]);
+    if (imp.code !== 0) throw new Error(`import failed: ${imp.stderr}`);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
   const label = `tugclitest=${id}`;
   return {
     daemon,

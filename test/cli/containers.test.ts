@@ -8,7 +8,7 @@ before(async () => {
   t = await setupCli();
 });
 after(async () => {
-  await t.cleanup();
+  await t?.cleanup();
 });
 
 /** A running container that lives until removed (trap makes it stop promptly on TERM). */

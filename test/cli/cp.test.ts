@@ -15,7 +15,7 @@ before(async () => {
   assert.equal(r.code, 0, r.stderr);
 });
 after(async () => {
-  await t.cleanup();
+  await t?.cleanup();
 });
 
 test('a file goes in and comes back byte for byte, under a new name', async () => {

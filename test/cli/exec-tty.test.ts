@@ -10,7 +10,7 @@ before(async () => {
   t = await setupCli();
 });
 after(async () => {
-  await t.cleanup();
+  await t?.cleanup();
 });
 
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -46,6 +46,23 @@ function inPty(args: string[], opts: { waitFor?: string; feed?: string } = {}): 
   });
 }
 
+/** Runs a shell command line inside `script` (for stty before tug starts). */
+function inPtyRaw(line: string): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', line, '/dev/null'], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      resolve({ code: code ?? -1, stdout: out, stderr: err });
+    });
+  });
+}
+
 async function sleeper(extra: string[] = []): Promise<string> {
   const name = `e-${rand()}`;
   const r = await t.tug(['run', '-d', '--name', name, '-l', t.label, ...extra, t.image, 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done']);
@@ -57,6 +74,18 @@ test('run -it gets a terminal and returns the exit code', async () => {
   const r = await inPty(['run', '-it', '--rm', '-l', t.label, t.image, 'sh', '-c', 'tty; exit 5']);
   assert.equal(r.code, 5);
   assert.match(r.stdout, /\/dev\/pts\/\d+/);
+});
+
+test('the terminal size reaches the container (and exec sessions)', async () => {
+  // stty in the outer pty sets the size tug reads; the container polls until a size arrives (bounded).
+  const probe = 'i=0; while [ $i -lt 100 ]; do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.1; i=$((i+1)); done; echo "size=$s"';
+  const cmd = [process.execPath, tugBin, 'run', '-it', '--rm', '-l', t.label, t.image, 'sh', '-c', probe].map(shq).join(' ');
+  const r = await inPtyRaw(`stty rows 31 cols 101; ${cmd}`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /size=31 101/);
+  const name = await sleeper();
+  const e = await inPtyRaw(`stty rows 27 cols 93; ${[process.execPath, tugBin, 'exec', '-it', name, 'sh', '-c', probe].map(shq).join(' ')}`);
+  assert.match(e.stdout, /size=27 93/);
 });
 
 test('run -it takes typed input', async () => {

@@ -11,7 +11,7 @@ before(async () => {
   t = await setupCli();
 });
 after(async () => {
-  await t.cleanup();
+  await t?.cleanup();
 });
 
 const repoOf = (image: string): string => image.replace(/:latest$/, '');

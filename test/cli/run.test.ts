@@ -11,7 +11,7 @@ before(async () => {
   t = await setupCli();
 });
 after(async () => {
-  await t.cleanup();
+  await t?.cleanup();
 });
 
 test('run exits with the container exit code and keeps stdout/stderr apart', async () => {

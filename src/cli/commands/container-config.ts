@@ -281,6 +281,8 @@ export async function buildCreateRequest(o: Opts, detach: boolean): Promise<Crea
     PidMode: o.str('pid'),
     IpcMode: o.str('ipc'),
     ShmSize: o.str('shm-size') !== undefined ? ramInBytes(o.str('shm-size')!, 'shm-size') : undefined,
+    // The initial size travels with create (API 1.42+), so the first output is already laid out right.
+    ConsoleSize: o.bool('tty') && process.stdout.isTTY && process.stdout.rows ? [process.stdout.rows, process.stdout.columns] : undefined,
     LogConfig: o.str('log-driver') ? { Type: o.str('log-driver'), Config: labelsOf(o.list('log-opt')) } : undefined,
   };
 

@@ -40,6 +40,7 @@ export async function exec(ctx: Ctx, argv: string[]): Promise<number> {
       Privileged: o.bool('privileged'),
       Cmd: cmd,
       DetachKeys: o.str('detach-keys'),
+      ConsoleSize: tty && process.stdout.isTTY && process.stdout.rows ? [process.stdout.rows, process.stdout.columns] : undefined,
     },
   });
   const id = created.Id;
