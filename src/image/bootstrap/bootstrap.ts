@@ -73,7 +73,7 @@ export async function bootstrapImage(engine: Engine, ref: string, opts: Bootstra
     }
     say(`Cached the root filesystem at ${tarball}\n`);
   }
-  const img = await engine.images.importTar(createReadStream(tarball), { ref: name, changes: ['CMD ["bash"]'], message: `tug image bootstrap ${name} (mmdebstrap ${flavour.suite}${flavour.slim ? ', slim' : ''})` });
+  const img = await engine.images.importTar(createReadStream(tarball), { ref: name, changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["bash"]'], message: `tug image bootstrap ${name} (mmdebstrap ${flavour.suite}${flavour.slim ? ', slim' : ''})` });
   engine.events.emit('image', 'import', img.id, { name });
   return img;
 }

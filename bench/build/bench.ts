@@ -1,0 +1,167 @@
+// Build benchmark: a realistic multi-stage Dockerfile (17 steps, ~4 MB of
+// context) built by `tug build` and by `DOCKER_BUILDKIT=0 docker build` on a
+// real Docker engine (Debian's docker.io, started privately, busybox imported
+// the same way): cold build, fully cached rebuild, rebuild after one source
+// file changes. Run: bash bench/build/run.sh  (as root)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, rm, writeFile, readFile, copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { startTestDaemon } from '../../test/helpers/tug-daemon.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const tug = join(repo, 'bin', 'tug');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+
+const DOCKERFILE = `FROM busybox AS deps
+WORKDIR /build
+COPY deps/ ./deps/
+RUN cat deps/*.txt | sort | uniq > deps.lock && wc -l deps.lock
+
+FROM busybox AS build
+WORKDIR /build
+COPY --from=deps /build/deps.lock .
+COPY src/ ./src/
+RUN mkdir -p out && for f in src/*.sh; do cat "$f" >> out/app.sh; done && gzip -k out/app.sh
+RUN find src -name '*.txt' | sort | xargs cat | md5sum > out/checksum
+COPY assets/ ./assets/
+RUN tar -cf out/assets.tar assets && ls -l out
+
+FROM busybox
+ENV APP_HOME=/opt/app
+WORKDIR /opt/app
+COPY --from=build /build/out/ ./
+LABEL org.opencontainers.image.title=bench-app
+USER nobody
+EXPOSE 8080
+CMD ["sh", "/opt/app/app.sh"]
+`;
+
+/** Deterministic pseudo-random text, so every run builds the same context. */
+function text(seed: string, bytes: number): string {
+  let out = '';
+  let h = seed;
+  while (out.length < bytes) {
+    h = createHash('sha256').update(h).digest('hex');
+    out += `${h.slice(0, 32)} ${h.slice(32)}\n`;
+  }
+  return out.slice(0, bytes);
+}
+
+async function makeContext(dir: string): Promise<void> {
+  await mkdir(join(dir, 'deps'), { recursive: true });
+  await mkdir(join(dir, 'src'), { recursive: true });
+  await mkdir(join(dir, 'assets'), { recursive: true });
+  await writeFile(join(dir, 'Dockerfile'), DOCKERFILE);
+  await writeFile(join(dir, '.dockerignore'), '*.log\n');
+  for (let i = 0; i < 20; i++) await writeFile(join(dir, 'deps', `d${i}.txt`), Array.from({ length: 50 }, (_, j) => `pkg-${(i * 7 + j) % 300}`).join('\n') + '\n');
+  for (let i = 0; i < 150; i++) await writeFile(join(dir, 'src', `m${i}.txt`), text(`src${i}`, 16 * 1024));
+  for (let i = 0; i < 30; i++) await writeFile(join(dir, 'src', `s${i}.sh`), `echo module ${i}\n`);
+  for (let i = 0; i < 4; i++) await writeFile(join(dir, 'assets', `a${i}.bin`), text(`asset${i}`, 384 * 1024));
+  await writeFile(join(dir, 'build.log'), text('log', 1024 * 1024));
+}
+
+function time(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr?.toString()}${r.stdout?.toString().slice(-2000)}`);
+  return ms;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Builder {
+  label: string;
+  build(extra: string[]): number;
+}
+
+async function measure(b: Builder, ctx: string): Promise<{ cold: number; cached: number; changed: number }> {
+  const cold: number[] = [];
+  const cached: number[] = [];
+  const changed: number[] = [];
+  b.build([]); // warm the page cache and the base image
+  for (let i = 0; i < runs; i++) cold.push(b.build(['--no-cache']));
+  b.build([]);
+  for (let i = 0; i < runs; i++) cached.push(b.build([]));
+  for (let i = 0; i < runs; i++) {
+    await writeFile(join(ctx, 'src', 's7.sh'), `echo module 7 edit ${i} ${Date.now()}\n`);
+    changed.push(b.build([]));
+  }
+  await writeFile(join(ctx, 'src', 's7.sh'), 'echo module 7\n');
+  return { cold: median(cold), cached: median(cached), changed: median(changed) };
+}
+
+async function busyboxRootfs(dir: string): Promise<void> {
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await mkdir(join(dir, 'etc'), { recursive: true });
+  await copyFile('/bin/busybox', join(dir, 'bin', 'busybox'));
+  const applets = spawnSync('/bin/busybox', ['--list']).stdout.toString().split('\n').filter((a) => a && a !== 'busybox');
+  for (const a of applets) spawnSync('ln', ['-sf', 'busybox', join(dir, 'bin', a)]);
+  await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+  await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\nnobody:x:65534:\n');
+}
+
+async function startDocker(work: string): Promise<{ env: NodeJS.ProcessEnv; proc: ChildProcess; bridge: string } | undefined> {
+  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) return undefined;
+  const sock = join(work, 'docker.sock');
+  const bridge = 'tugbenchb0';
+  spawnSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  spawnSync('ip', ['addr', 'add', '10.251.78.1/24', 'dev', bridge]);
+  spawnSync('ip', ['link', 'set', bridge, 'up']);
+  const proc = spawn('dockerd', ['--host', `unix://${sock}`, '--data-root', join(work, 'docker-root'), '--exec-root', join(work, 'docker-exec'),
+    '--pidfile', join(work, 'docker.pid'), '--bridge', bridge], { stdio: 'ignore' });
+  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(work, 'docker-config') };
+  for (let i = 0; i < 300 && spawnSync('docker', ['version'], { env }).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+  const rootfs = join(work, 'docker-busybox');
+  await busyboxRootfs(rootfs);
+  const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const imp = spawn('docker', ['import', '-c', 'CMD ["sh"]', '-c', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-', 'busybox:latest'], { env, stdio: ['pipe', 'ignore', 'inherit'] });
+  tar.stdout!.pipe(imp.stdin!);
+  await new Promise((r) => imp.on('close', r));
+  return { env, proc, bridge };
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'tug-build-bench-'));
+  const ctx = join(work, 'context');
+  await makeContext(ctx);
+  const d = await startTestDaemon();
+  let docker: Awaited<ReturnType<typeof startDocker>>;
+  const rows: Array<{ label: string; cold: number; cached: number; changed: number }> = [];
+  try {
+    rows.push({ label: 'tug build', ...(await measure({ label: 'tug build', build: (extra) => time(process.execPath, [tug, 'build', '-q', ...extra, '-t', 'bench-app:1', ctx], d.env) }, ctx)) });
+    const dEnv = { ...d.env, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(work, 'docker-config') };
+    rows.push({ label: 'docker build → tug daemon', ...(await measure({ label: 'docker CLI → tug', build: (extra) => time('docker', ['build', '-q', ...extra, '-t', 'bench-app:1', ctx], dEnv) }, ctx)) });
+    docker = await startDocker(work);
+    if (docker) {
+      const env = docker.env;
+      rows.push({ label: 'DOCKER_BUILDKIT=0 docker build (dockerd)', ...(await measure({ label: 'docker', build: (extra) => time('docker', ['build', '-q', ...extra, '-t', 'bench-app:1', ctx], env) }, ctx)) });
+    }
+    const size = spawnSync('du', ['-sh', '--exclude=build.log', ctx]).stdout.toString().split('\t')[0];
+    console.log(`\n## Build: 17-step 3-stage Dockerfile, ${size} context (median of ${runs}, ${new Date().toISOString().slice(0, 10)})\n`);
+    console.log('| builder | cold (--no-cache) | fully cached | one source file changed |\n| --- | --- | --- | --- |');
+    for (const r of rows) console.log(`| ${r.label} | ${r.cold.toFixed(0)} ms | ${r.cached.toFixed(0)} ms | ${r.changed.toFixed(0)} ms |`);
+    const dk = rows.find((r) => r.label.includes('dockerd'));
+    if (dk) {
+      const t = rows[0]!;
+      console.log(`\ntug / docker: cold ${(t.cold / dk.cold).toFixed(2)} (goal ≤ 1.2), cached ${(t.cached / dk.cached).toFixed(2)} (goal ≤ 1.0), one change ${(t.changed / dk.changed).toFixed(2)}`);
+    }
+  } finally {
+    await d.stop();
+    if (docker) {
+      const pidFile = join(work, 'docker.pid');
+      const pid = existsSync(pidFile) ? Number((await readFile(pidFile, 'utf8')).trim()) : docker.proc.pid;
+      if (pid) process.kill(pid, 'SIGTERM');
+      await new Promise((r) => docker!.proc.once('exit', r));
+      spawnSync('ip', ['link', 'del', docker.bridge]);
+    }
+    spawnSync('sh', ['-c', `grep ' ${work}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l`]);
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+await main();
