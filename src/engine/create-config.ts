@@ -242,6 +242,11 @@ export function buildRecord(opts: {
     OomKillDisable: Boolean(hcIn.OomKillDisable),
     // [height, width] of the client's terminal: `docker run -t` sizes the pty from the start.
     ConsoleSize: hcIn.ConsoleSize,
+    // /etc/hosts and /etc/resolv.conf settings (--add-host, --dns, --dns-search, --dns-option).
+    ExtraHosts: hcIn.ExtraHosts ?? null,
+    Dns: hcIn.Dns ?? [],
+    DnsSearch: hcIn.DnsSearch ?? [],
+    DnsOptions: hcIn.DnsOptions ?? [],
   };
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');

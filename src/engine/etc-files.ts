@@ -10,6 +10,26 @@ export interface EtcFiles {
   resolvConf: string;
 }
 
+/** --dns, --dns-search and --dns-option: each replaces the host's lines of its kind, as in Docker. */
+export interface DnsSettings {
+  servers?: string[] | null;
+  search?: string[] | null;
+  options?: string[] | null;
+}
+
+function applyDns(text: string, dns: DnsSettings): string {
+  let lines = text.split('\n');
+  const replace = (keyword: string, values: string[] | null | undefined, render: (v: string[]) => string[]): void => {
+    if (!values?.length) return;
+    lines = lines.filter((l) => !new RegExp(`^\\s*${keyword}\\s`).test(l));
+    lines.push(...render(values));
+  };
+  replace('nameserver', dns.servers, (v) => v.map((s) => `nameserver ${s}`));
+  replace('(search|domain)', dns.search, (v) => [`search ${v.join(' ')}`]);
+  replace('options', dns.options, (v) => [`options ${v.join(' ')}`]);
+  return lines.join('\n').trim() + '\n';
+}
+
 /** Host nameservers minus loopback ones (unreachable from a container's own netns). */
 async function containerResolvConf(hostNetwork: boolean): Promise<string> {
   let text = '';
@@ -27,7 +47,10 @@ async function containerResolvConf(hostNetwork: boolean): Promise<string> {
   return lines.join('\n').trim() + '\n';
 }
 
-export async function writeEtcFiles(dir: string, opts: { hostname: string; domainname: string; ip: string; hostNetwork: boolean }): Promise<EtcFiles> {
+export async function writeEtcFiles(
+  dir: string,
+  opts: { hostname: string; domainname: string; ip: string; hostNetwork: boolean; extraHosts?: string[] | null; dns?: DnsSettings },
+): Promise<EtcFiles> {
   const files: EtcFiles = {
     hosts: join(dir, 'hosts'),
     hostname: join(dir, 'hostname'),
@@ -45,13 +68,23 @@ export async function writeEtcFiles(dir: string, opts: { hostname: string; domai
       'ff00::0\tip6-mcastprefix',
       'ff02::1\tip6-allnodes',
       'ff02::2\tip6-allrouters',
+      ...extraHostLines(opts.extraHosts),
       ...(opts.ip ? [`${opts.ip}\t${fqdn}${opts.hostname}`] : []),
     ].join('\n') + '\n';
   }
+  if (opts.hostNetwork && opts.extraHosts?.length) hosts = hosts.replace(/\n?$/, '\n') + extraHostLines(opts.extraHosts).join('\n') + '\n';
   await Promise.all([
     writeFileAtomic(files.hosts, hosts),
     writeFileAtomic(files.hostname, `${opts.hostname}\n`),
-    writeFileAtomic(files.resolvConf, await containerResolvConf(opts.hostNetwork)),
+    writeFileAtomic(files.resolvConf, applyDns(await containerResolvConf(opts.hostNetwork), opts.dns ?? {})),
   ]);
   return files;
+}
+
+/** --add-host arrives as "name:address" (the address may be IPv6, so split at the first colon). */
+function extraHostLines(extra: string[] | null | undefined): string[] {
+  return (extra ?? []).map((e) => {
+    const i = e.indexOf(':');
+    return i > 0 ? `${e.slice(i + 1)}\t${e.slice(0, i)}` : e;
+  });
 }

@@ -79,7 +79,14 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
   );
   const hostname = c.Config.Hostname || (hostNetwork ? (await import('node:os')).hostname() : id.slice(0, 12));
   // Without the address for now: it comes from the plugins (see below).
-  const etcWritten = writeEtcFiles(dir, { hostname, domainname: c.Config.Domainname, ip: '', hostNetwork });
+  const etcWritten = writeEtcFiles(dir, {
+    hostname,
+    domainname: c.Config.Domainname,
+    ip: '',
+    hostNetwork,
+    extraHosts: c.HostConfig.ExtraHosts as string[] | null | undefined,
+    dns: { servers: c.HostConfig.Dns as string[] | undefined, search: c.HostConfig.DnsSearch as string[] | undefined, options: c.HostConfig.DnsOptions as string[] | undefined },
+  });
   etcWritten.catch(() => undefined); // awaited below; must not count as unhandled meanwhile
   try {
     const image = await engine.images.get(c.Image);
