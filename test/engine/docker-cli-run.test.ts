@@ -180,3 +180,14 @@ test('-t through a real pty: tty path, size and exit code', async () => {
   assert.match(r.stdout, /\/dev\/pts\/0\r?\n/);
   assert.match(r.stdout, /27 91/);
 });
+
+test('--add-host, --dns, --dns-search and --dns-option reach /etc/hosts and resolv.conf', async () => {
+  const out = await ok('run', '--rm', '--add-host', `peer-${sfx}:192.0.2.7`, '--dns', '192.0.2.53', '--dns-search', 'example.test', '--dns-option', 'ndots:2', 'busybox', 'sh', '-c', 'cat /etc/hosts; echo ---; cat /etc/resolv.conf');
+  const [hosts, resolv] = out.split('---\n');
+  assert.match(hosts!, new RegExp(`^192\\.0\\.2\\.7\\s+peer-${sfx}$`, 'm'));
+  assert.match(hosts!, /^127\.0\.0\.1\s+localhost$/m);
+  const ns = resolv!.split('\n').filter((l) => l.startsWith('nameserver'));
+  assert.deepEqual(ns, ['nameserver 192.0.2.53']);
+  assert.match(resolv!, /^search example\.test$/m);
+  assert.match(resolv!, /^options ndots:2$/m);
+});
