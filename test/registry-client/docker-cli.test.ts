@@ -40,6 +40,10 @@ test('docker push to tug registry and Distribution, pull into a fresh daemon and
   const again = ok(await docker(envA, ['push', onTug]), 'docker push again');
   assert.match(again.stdout, /Layer already exists/);
   assert.doesNotMatch(again.stdout, /: Pushed/);
+  // Another repository of the same registry: the layer is mounted across, not sent again.
+  const sibling = `${reg.hostPort}/${name}-copy:1`;
+  ok(await docker(envA, ['tag', 'busybox', sibling]), 'docker tag');
+  assert.match(ok(await docker(envA, ['push', sibling]), 'docker push (mount)').stdout, new RegExp(`Mounted from ${name}`));
   ok(await docker(envA, ['push', onDist]), 'docker push (Distribution)');
 
   // docker run of an image B does not have: the CLI pulls through /images/create and runs it.

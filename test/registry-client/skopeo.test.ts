@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestDaemon } from '../helpers/tug-daemon.js';
-import { startTestRegistry, skopeo } from '../registry/helpers.js';
-import { buildBusyboxLayout, docker, ok, rand, tug } from './helpers.js';
+import { startTestRegistry, skopeo, buildOciLayout } from '../registry/helpers.js';
+import { buildBusyboxLayout, docker, ok, rand, run, tug } from './helpers.js';
+import { tugBin } from '../helpers/tug-daemon.js';
 
 const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/image/fixtures/tiny-docker-save.tar');
 
@@ -74,4 +75,24 @@ test('an image saved by a real Docker, pushed with skopeo from docker-archive:, 
   t.after(() => docker(env, ['rm', '-f', name]));
   const out = ok(await docker(env, ['cp', `${name}:/etc/hello.txt`, '-']), 'docker cp');
   assert.match(out.stdout, /hello from a docker-saved fixture/);
+});
+
+test('tug pull on a terminal draws per-layer lines redrawn in place with progress bars', async (t) => {
+  const reg = await startTestRegistry();
+  t.after(() => reg.stop());
+  const d = await startTestDaemon();
+  t.after(() => d.stop());
+  const work = await mkdtemp(join(tmpdir(), 'tug-rc-tty-'));
+  t.after(() => rm(work, { recursive: true, force: true }));
+  await buildOciLayout(join(work, 'img'), 'v1', { layers: 2, bytesPerLayer: 3 * 1024 * 1024 });
+  const ref = `${reg.hostPort}/tty/img${rand()}:v1`;
+  await skopeo(['copy', '-q', '--dest-tls-verify=false', `oci:${join(work, 'img')}:v1`, `docker://${ref}`]);
+  // script(1) gives the command a pseudo-terminal, as a user's shell would.
+  const r = ok(await run('script', ['-qec', `${process.execPath} ${tugBin} pull ${ref}`, '/dev/null'], { ...d.env, DOCKER_CONFIG: join(work, 'cfg') }), 'tug pull on a tty');
+  assert.match(r.stdout, /Downloading \[=*>? *\] [\d.]+[kM]?B\/[\d.]+MB/);
+  assert.match(r.stdout, /\x1b\[\d+A\x1b\[2K/); // cursor up + clear line: a layer's line redrawn
+  assert.match(r.stdout, /Pull complete/);
+  // Without a terminal: plain lines, no byte counts.
+  const plain = ok(await tug({ ...d.env, DOCKER_CONFIG: join(work, 'cfg') }, ['pull', ref]), 'tug pull (pipe)');
+  assert.doesNotMatch(plain.stdout, /\x1b\[/);
 });
