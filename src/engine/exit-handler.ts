@@ -86,8 +86,8 @@ export async function handleExit(engine: Engine, id: string, exit: ExitInfo, dae
       if (!cur || !cur.State.Restarting) return;
       cur.RestartCount += 1;
       try {
+        // start emits "start"; dockerd sends no "restart" event for a policy restart.
         await startContainerUnlocked(engine, cur);
-        engine.emitContainer(cur, 'restart');
       } catch (err) {
         // A failed restart counts as another exit: try again with a longer back-off.
         cur.State = { ...cur.State, Status: 'exited', Restarting: false };
