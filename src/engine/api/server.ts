@@ -14,6 +14,7 @@ import { execRoutes, startExec } from './routes-exec.js';
 import { imageRoutes } from './routes-images.js';
 import { volumeRoutes } from './routes-volumes.js';
 import { networkRoutes } from './routes-networks.js';
+import { commitRoutes } from './routes-commit.js';
 import { systemRoutes, pingHeaders } from './routes-system.js';
 import { archiveRoutes } from './routes-archive.js';
 import { registryRoutes } from './routes-registry.js';
@@ -33,6 +34,7 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
   imageRoutes(router, engine);
   volumeRoutes(router, engine);
   networkRoutes(router, engine);
+  commitRoutes(router, engine);
   registryRoutes(router, engine);
   (await import('./routes-build.js')).buildRoutes(router, engine);
   // Streams that can hijack the connection: registered for plain requests too.
