@@ -101,12 +101,16 @@ async function pullImageInner(engine: Engine, ref: string, opts: PullOptions): P
   await eachLimited(fresh, LAYER_CONCURRENCY, async (digest) => {
     const desc = manifest.layers.find((l) => l.digest === digest)!;
     const id = shortDigest(digest);
-    const path = await downloadBlob(client, repo, digest, desc.size, { partialDir, onProgress: byteReporter(sink, id, 'Downloading') });
-    sink({ status: 'Verifying Checksum', progressDetail: {}, id });
+    // Pulls of images sharing a layer share its one download.
+    await onceAtATime(`${engine.root}\0${digest}`, async () => {
+      if (await blobs.has(digest)) return;
+      const path = await downloadBlob(client, repo, digest, desc.size, { partialDir, onProgress: byteReporter(sink, id, 'Downloading') });
+      sink({ status: 'Verifying Checksum', progressDetail: {}, id });
+      // The file was just verified; putFile links it into the store (and re-hashes, which keeps the store's own promise).
+      await blobs.putFile(path, digest);
+      await rm(path, { force: true });
+    });
     sink({ status: 'Download complete', progressDetail: {}, id });
-    // The file was just verified; putFile links it into the store (and re-hashes, which keeps the store's own promise).
-    await blobs.putFile(path, digest);
-    await rm(path, { force: true });
   });
   for (const digest of fresh) sink({ status: 'Extracting', progressDetail: {}, id: shortDigest(digest) });
   const layers: LayerBlobInput[] = manifest.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType }));
@@ -127,6 +131,18 @@ async function pullImageInner(engine: Engine, ref: string, opts: PullOptions): P
   sink({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${shown}` });
   engine.events.emit('image', 'pull', shown, { name: familiarRepository(named) });
   return img;
+}
+
+const layerFetches = new Map<string, Promise<void>>();
+
+/** Runs fn for `key` unless a run is in flight, in which case it waits for that one (and shares its outcome). */
+function onceAtATime(key: string, fn: () => Promise<void>): Promise<void> {
+  let p = layerFetches.get(key);
+  if (!p) {
+    p = fn().finally(() => layerFetches.delete(key));
+    layerFetches.set(key, p);
+  }
+  return p;
 }
 
 async function fetchConfig(client: RegistryClient, repo: string, digest: string): Promise<Buffer> {

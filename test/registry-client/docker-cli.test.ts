@@ -59,6 +59,12 @@ test('docker push to tug registry and Distribution, pull into a fresh daemon and
   const ran2 = ok(await docker(envB, ['run', '--rm', onDist, 'cat', '/etc/passwd']), 'docker run (Distribution image)');
   assert.match(ran2.stdout, /^root:/m);
 
+  // By digest: the same image, known by that digest, without a tag.
+  const byDigest = ok(await docker(envB, ['pull', `${reg.hostPort}/${name}@${digest}`]), 'docker pull by digest');
+  assert.match(byDigest.stdout, new RegExp(`Digest: ${digest}`));
+  const viaDigest = JSON.parse(ok(await docker(envB, ['image', 'inspect', `${reg.hostPort}/${name}@${digest}`]), 'inspect by digest').stdout)[0];
+  assert.equal(viaDigest.Id, inspect.Id);
+
   const missing = await docker(envB, ['pull', `${reg.hostPort}/${name}:nope`]);
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /manifest for .*:nope not found: manifest unknown/);

@@ -31,6 +31,12 @@ test('skopeo-copied OCI layouts: tug pull runs them; an index yields linux/amd64
   assert.equal(pulled.stdout.trim().split('\n').at(-1), single);
   const ran = ok(await tug(env, ['run', '--rm', single, 'echo', 'hello-from-oci']), 'tug run');
   assert.equal(ran.stdout.trim(), 'hello-from-oci');
+  // Two pulls at once of an image with a new layer: both succeed, sharing one download.
+  const twin = `${reg.hostPort}/oci/twin${rand()}:v1`;
+  await buildOciLayout(join(work, 'twin'), 'v1', { bytesPerLayer: 2 * 1024 * 1024 });
+  await skopeo(['copy', '-q', '--dest-tls-verify=false', `oci:${join(work, 'twin')}:v1`, `docker://${twin}`]);
+  const both = await Promise.all([tug(env, ['pull', twin]), tug(env, ['pull', twin])]);
+  both.forEach((r, i) => ok(r, `concurrent tug pull ${i}`));
   // Pulling again changes nothing.
   assert.match(ok(await tug(env, ['pull', single]), 'tug pull again').stdout, /Image is up to date for/);
 
