@@ -58,6 +58,22 @@ function runTar(args: string[], input: NodeJS.ReadableStream | null, output: Nod
 }
 
 export function archiveRoutes(r: Router, engine: Engine): void {
+  // docker export: the container's filesystem as one tar. The overlay's merged dir
+  // on the host carries no volume, /proc or /sys mounts (those live in the
+  // container's mount namespace), so it is exactly what Docker exports.
+  r.add('GET', '/containers/{id}/export', async ({ res, params }) => {
+    const c = engine.containers.get(params.id!);
+    const image = await engine.images.get(c.Image);
+    const layer = await prepareContainerLayer(engine.root, c.Id, await engine.images.lowerDirs(image));
+    try {
+      res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+      await runTar(['-C', layer.merged, '-c', '--numeric-owner', '-f', '-', '.'], null, res);
+      res.end();
+    } finally {
+      if (!engine.containers.find(c.Id)?.State.Running) await unmountContainerLayer(engine.root, c.Id).catch(() => undefined);
+    }
+  });
+
   r.add('GET', '/containers/{id}/archive', async ({ req, res, params, query }) => {
     const c = engine.containers.get(params.id!);
     const path = query.get('path');
