@@ -197,10 +197,8 @@ export function buildRecord(opts: {
   if (argv.length === 0) throw invalid('no command specified');
 
   const networkMode = String(hcIn.NetworkMode ?? 'default');
-  if (!networkModes.has(networkMode)) {
-    if (networkMode.startsWith('container:')) throw invalid(`network mode "${networkMode}" is not supported yet`);
-    throw notFound(`network ${networkMode} not found`);
-  }
+  // 'container:<ref>' joins another container's namespace (checked and pinned to its id in shared-namespaces.ts).
+  if (!networkModes.has(networkMode) && !networkMode.startsWith('container:')) throw notFound(`network ${networkMode} not found`);
   const autoRemove = Boolean(hcIn.AutoRemove);
   const restart = parseRestartPolicy(hcIn.RestartPolicy, autoRemove);
   const portBindings = validatePortBindings(hcIn.PortBindings ?? {});
@@ -247,6 +245,8 @@ export function buildRecord(opts: {
     Dns: hcIn.Dns ?? [],
     DnsSearch: hcIn.DnsSearch ?? [],
     DnsOptions: hcIn.DnsOptions ?? [],
+    // '' (private), 'shareable' or 'container:<ref>': a pod's containers share the sandbox's IPC namespace.
+    IpcMode: hcIn.IpcMode ?? '',
   };
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');

@@ -11,6 +11,7 @@ import { resolveMounts } from './mounts.js';
 import { startContainerUnlocked } from './start-container.js';
 import { removeContainerUnlocked } from './remove-container.js';
 import { handleExit } from './exit-handler.js';
+import { resolveJoinedModes } from './shared-namespaces.js';
 
 const notModified = (msg: string): TugError => new TugError('not-modified', msg);
 
@@ -41,6 +42,7 @@ export async function createContainer(engine: Engine, name: string | undefined, 
   } else fullName = `/${randomName(engine)}`;
   const image = await engine.images.get(String(body.Image));
   const { record, mounts } = buildRecord({ name: fullName, body, image: { id: image.id, config: image.config.config ?? {} }, imageRef: String(body.Image) });
+  resolveJoinedModes(engine, record.HostConfig);
   validateResources(resourcesOf(record.HostConfig));
   // Names are claimed synchronously below, after the last await that can fail on input.
   const apiMountTargets = new Set((record.HostConfig.Mounts ?? []).map((m) => String(m.Target ?? m.Destination ?? '')));

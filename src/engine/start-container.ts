@@ -7,6 +7,7 @@ import { writeJsonAtomic } from '../util/atomic-file.js';
 import { invalid, TugError, messageOf } from '../errdefs.js';
 import { prepareContainerLayer, unmountContainerLayer } from '../snapshot/container-layer.js';
 import { buildOciSpec, type ContainerSpecInput, type MountSpec } from '../runtime/spec/container-spec.js';
+import { applyJoinedIpc, joinedNamespaces } from './shared-namespaces.js';
 import { removeCgroup } from '../runtime/cgroups/index.js';
 import type { PortMapping } from '../network/bridge-network.js';
 import type { Engine } from './engine.js';
@@ -57,6 +58,8 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
   const bundleDir = join(dir, 'bundle');
   const hostNetwork = c.HostConfig.NetworkMode === 'host';
   const bridged = c.HostConfig.NetworkMode === 'bridge';
+  // 'container:<id>' modes: a pod's app containers enter the sandbox's namespaces.
+  const joined = joinedNamespaces(engine, c);
   const t0 = performance.now();
   const trace = (what: string): void => {
     if (process.env.TUG_TRACE) process.stderr.write(`trace ${id.slice(0, 12)} ${what} +${(performance.now() - t0).toFixed(1)}ms\n`);
@@ -141,7 +144,7 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       domainname: c.Config.Domainname,
       readonlyRootfs: c.HostConfig.ReadonlyRootfs,
       mounts: specMounts(c),
-      network: bridged ? { mode: 'path', netnsPath } : hostNetwork ? { mode: 'host' } : { mode: 'none' },
+      network: bridged ? { mode: 'path', netnsPath } : joined.netnsPath ? { mode: 'path', netnsPath: joined.netnsPath } : hostNetwork ? { mode: 'host' } : { mode: 'none' },
       etcFiles: { resolvConf: etc.resolvConf, hosts: etc.hosts, hostname: etc.hostname },
       resources: {
         memory: c.HostConfig.Memory || undefined,
@@ -166,6 +169,7 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     };
     trace('netns and etc files ready');
     const spec = await buildOciSpec(input);
+    applyJoinedIpc(spec, joined);
     // runc sizes the pty before the process starts, so `stty size` is right at once
     // (the CLI's later resize call races with short commands).
     const consoleSize = c.HostConfig.ConsoleSize as [number, number] | undefined;

@@ -1,0 +1,68 @@
+// Joining another container's namespaces: NetworkMode 'container:<ref>' and
+// IpcMode 'container:<ref>' / 'shareable'. This is how a pod is built: a
+// sandbox container owns the network and IPC namespaces and every app
+// container of the pod joins them (Docker's and the kubelet's dockershim shape).
+import { conflict, invalid } from '../errdefs.js';
+import type { OciRuntimeSpec } from '../runtime/spec/oci-runtime-types.js';
+import type { Engine } from './engine.js';
+import type { ContainerRecord, HostConfig } from './container-record.js';
+
+const prefix = 'container:';
+
+/** The container a mode like 'container:<ref>' names, or undefined for other modes. */
+function joinedRef(mode: unknown): string | undefined {
+  return typeof mode === 'string' && mode.startsWith(prefix) ? mode.slice(prefix.length) : undefined;
+}
+
+/**
+ * At create: checks the joined container exists and pins the mode to its full
+ * id, so a later rename of the target cannot re-point the join (Docker stores the id too).
+ */
+export function resolveJoinedModes(engine: Engine, hc: HostConfig): void {
+  for (const field of ['NetworkMode', 'IpcMode'] as const) {
+    const mode = hc[field];
+    if (field === 'IpcMode' && mode !== undefined && mode !== '' && !['private', 'shareable', 'host', 'none'].includes(String(mode)) && !joinedRef(mode)) {
+      throw invalid(`invalid IPC mode: ${String(mode)}`);
+    }
+    const ref = joinedRef(mode);
+    if (ref === undefined) continue;
+    if (!ref) throw invalid(`${field} "${String(mode)}" names no container`);
+    const target = engine.containers.find(ref);
+    if (!target) throw invalid(`${field}: No such container: ${ref}`);
+    hc[field] = `${prefix}${target.Id}`;
+  }
+}
+
+export interface JoinedNamespaces {
+  /** The network namespace file of the joined container. */
+  netnsPath?: string;
+  /** /proc/<pid>/ns/ipc of the joined container. */
+  ipcPath?: string;
+}
+
+/** At start: the namespaces to enter; the joined containers must be running. */
+export function joinedNamespaces(engine: Engine, c: ContainerRecord): JoinedNamespaces {
+  const out: JoinedNamespaces = {};
+  const netRef = joinedRef(c.HostConfig.NetworkMode);
+  if (netRef) {
+    const target = runningTarget(engine, netRef, 'network');
+    if (!target.NetworkSettings?.SandboxKey) throw conflict(`cannot join the network of container ${netRef.slice(0, 12)}: it has no network namespace`);
+    out.netnsPath = target.NetworkSettings.SandboxKey;
+  }
+  const ipcRef = joinedRef(c.HostConfig.IpcMode);
+  if (ipcRef) out.ipcPath = `/proc/${runningTarget(engine, ipcRef, 'IPC').State.Pid}/ns/ipc`;
+  return out;
+}
+
+function runningTarget(engine: Engine, ref: string, what: string): ContainerRecord {
+  const target = engine.containers.find(ref);
+  if (!target) throw conflict(`cannot join the ${what} namespace of container ${ref.slice(0, 12)}: no such container`);
+  if (!target.State.Running || !target.State.Pid) throw conflict(`cannot join the ${what} namespace of container ${ref.slice(0, 12)}: it is not running`);
+  return target;
+}
+
+/** Points the spec's IPC namespace at the joined one (the spec builder always makes a new one). */
+export function applyJoinedIpc(spec: OciRuntimeSpec, joined: JoinedNamespaces): void {
+  if (!joined.ipcPath) return;
+  spec.linux.namespaces = spec.linux.namespaces.map((ns) => (ns.type === 'ipc' ? { type: 'ipc', path: joined.ipcPath } : ns));
+}
