@@ -149,3 +149,9 @@ test('management aliases and -H/TUG_HOST select the same daemon', async () => {
   const bad = await t.tug(['container', 'frobnicate']);
   assert.equal(bad.code, 125);
 });
+
+test('run -it without a terminal on stdin refuses like docker', async () => {
+  const r = await t.tug(['run', '-it', '--rm', t.image, 'true'], '');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'the input device is not a TTY\n');
+});
