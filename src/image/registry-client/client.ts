@@ -57,7 +57,9 @@ export class RegistryClient {
     const insecure = isInsecureRegistry(host);
     const tls: TlsMode = { insecure, ca: await extraCAsFor(host) };
     const cached = schemeCache.get(host);
-    const schemes: Array<'https:' | 'http:'> = cached ? [cached] : insecure ? ['https:', 'http:'] : ['https:'];
+    const allowed: Array<'https:' | 'http:'> = insecure ? ['https:', 'http:'] : ['https:'];
+    // What worked last time first; the other still gets a try (a registry restarted with or without TLS).
+    const schemes = cached ? [cached, ...allowed.filter((s) => s !== cached)] : allowed;
     let lastErr: unknown;
     for (const scheme of schemes) {
       const base = new URL(`${scheme}//${host}`);
