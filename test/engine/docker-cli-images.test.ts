@@ -194,3 +194,30 @@ test('system df, system prune -f, info and version', async () => {
   const version = await ok('version', '--format', '{{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}');
   assert.match(version, /^1\.\d+ linux\/(amd64|arm64)$/);
 });
+
+test('diff, commit (with --change and -m) and export of a container', async () => {
+  const name = `commit-${sfx}`;
+  await ok('run', '--name', name, '-e', `FROM_RUN=${sfx}`, '-v', `cvol-${sfx}:/data`, 'busybox', 'sh', '-c', 'echo made > /made.txt && rm /etc/group && echo vol > /data/v');
+  const diff = lines(await ok('diff', name));
+  assert.ok(diff.includes('A /made.txt'), diff.join(','));
+  assert.ok(diff.includes('D /etc/group'), diff.join(','));
+
+  const ref = `committed-${sfx}:1`;
+  const id = await ok('commit', '-c', 'LABEL committed=yes', '-m', `msg-${sfx}`, name, ref);
+  assert.match(id, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(await ok('image', 'inspect', '-f', '{{.Config.Labels.committed}} {{.Comment}}', ref), `yes msg-${sfx}`);
+  const out = await ok('run', '--rm', ref, 'sh', '-c', 'cat /made.txt; echo $FROM_RUN; test -e /etc/group && echo group-back || echo group-gone; test -e /data/v && echo vol-in-image || echo vol-not-in-image');
+  assert.equal(out, `made\n${sfx}\ngroup-gone\nvol-not-in-image`);
+
+  const tar = join(tmp, 'export.tar');
+  await ok('export', '-o', tar, name);
+  const entries = lines((await runTool('tar', ['-tf', tar])).stdout);
+  assert.ok(entries.includes('./made.txt'));
+  assert.ok(entries.includes('./bin/busybox'));
+  assert.ok(!entries.includes('./etc/group'));
+  assert.ok(!entries.some((e) => e.startsWith('./data/v')), 'volume contents are not part of an export');
+  assert.ok(!entries.some((e) => e.startsWith('./proc/') && e !== './proc/'), '/proc contents are not part of an export');
+  await ok('rm', '-v', name);
+  await ok('rmi', ref);
+  await ok('volume', 'rm', `cvol-${sfx}`);
+});
