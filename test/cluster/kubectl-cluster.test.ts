@@ -291,3 +291,21 @@ test('kubectl create pdb/priorityclass, cordon and drain: eviction honours PodDi
   assert.match((await srv.kubectl(['-n', ns, 'get', 'pod', 'guarded'], { allowFailure: true })).stderr, /NotFound/);
   await srv.kubectl(['delete', 'node', node]);
 });
+
+test('kubectl autoscale writes autoscaling/v1; the same object reads as autoscaling/v2; system namespaces cannot be deleted', async () => {
+  const ns = `hpa-${suffix()}`;
+  await srv.kubectl(['create', 'namespace', ns]);
+  await srv.kubectl(['-n', ns, 'create', 'deployment', 'web', '--image=nginx:1.27']);
+  await srv.kubectl(['-n', ns, 'autoscale', 'deployment', 'web', '--min=2', '--max=5', '--cpu-percent=80']);
+  const v1 = JSON.parse((await srv.http('GET', `/apis/autoscaling/v1/namespaces/${ns}/horizontalpodautoscalers/web`)).body);
+  assert.equal(v1.apiVersion, 'autoscaling/v1');
+  assert.equal(v1.spec.targetCPUUtilizationPercentage, 80);
+  const v2 = JSON.parse((await srv.http('GET', `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/web`)).body);
+  assert.equal(v2.apiVersion, 'autoscaling/v2');
+  assert.deepEqual(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]);
+  assert.match((await srv.kubectl(['-n', ns, 'get', 'hpa'])).stdout, /^web\s+Deployment\/web\s+\S+\s+2\s+5\s+0\s+/m);
+  for (const sys of ['default', 'kube-system']) {
+    const r = await srv.kubectl(['delete', 'namespace', sys], { allowFailure: true });
+    assert.match(r.stderr, new RegExp(`namespaces "${sys}" is forbidden: this namespace may not be deleted`));
+  }
+});

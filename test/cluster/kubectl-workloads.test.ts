@@ -257,7 +257,7 @@ test('get -w streams a change made while watching', async () => {
   const ns = `watch-${suffix()}`;
   await applyManifest(ns);
   // kubectl lists, prints, then watches; we write only after the list is printed, and stop once the new row shows.
-  const child = spawn('kubectl', ['-n', ns, 'get', 'cm', '-w', '--request-timeout=60s'], { env: srv.kubectlEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('kubectl', ['-n', ns, 'get', 'cm', '-w', '--output-watch-events', '--request-timeout=60s'], { env: srv.kubectlEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const seen = (re: RegExp) =>
     new Promise<void>((resolve, reject) => {
@@ -270,14 +270,14 @@ test('get -w streams a change made while watching', async () => {
       check();
     });
   try {
-    await seen(/^cfg\s+1\s+/m);
+    await seen(/^ADDED\s+cfg\s+1\s+/m);
     await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: during-watch}\ndata: {x: "1"}\n' });
-    await seen(/^during-watch\s+1\s+/m);
+    await seen(/^ADDED\s+during-watch\s+1\s+/m);
   } finally {
     child.kill('SIGTERM');
   }
-  assert.match(out, /^NAME\s+DATA\s+AGE$/m);
-  assert.equal(out.match(/^during-watch/gm)?.length, 1);
+  assert.match(out, /^EVENT\s+NAME\s+DATA\s+AGE$/m);
+  assert.equal(out.match(/during-watch/gm)?.length, 1, out);
 });
 
 test('foreground cascade keeps the owner until its blocking dependents are gone', async () => {

@@ -30,6 +30,7 @@ export const builtinTypes: readonly ResourceType[] = [
   workloads.jobType,
   workloads.cronJobType,
   workloads.hpaType,
+  workloads.hpaV1Type,
   misc.leaseType,
   misc.endpointSliceType,
   misc.roleType,

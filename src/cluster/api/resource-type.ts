@@ -101,6 +101,9 @@ export interface ResourceType {
   defaults?(obj: KObject): void;
   validate?(obj: KObject, old?: KObject): FieldError[];
   columns: TableColumn[];
+  /** Conversion for a version that shares storage with another (autoscaling/v1 over v2's stored form). */
+  fromStorage?(stored: KObject): KObject;
+  toStorage?(obj: KObject): KObject;
   /** Storage name when the plural alone could collide (custom resources: "<group>/<plural>"). */
   storageResource?: string;
   /** Extra field selectors beyond metadata.name / metadata.namespace. */

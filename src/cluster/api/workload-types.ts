@@ -428,3 +428,73 @@ export const hpaType = defineType({
     ageColumn,
   ],
 });
+
+/** autoscaling/v1 view of the same stored (v2) HorizontalPodAutoscalers; `kubectl autoscale` writes this one. */
+export const hpaV1Type = defineType({
+  group: 'autoscaling',
+  version: 'v1',
+  kind: 'HorizontalPodAutoscaler',
+  plural: 'horizontalpodautoscalers',
+  shortNames: ['hpa'],
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  ...schemaOf('autoscaling', 'autoscaling', 'v1', 'HorizontalPodAutoscaler', 'configuration of a horizontal pod autoscaler.', {
+    spec: obj(
+      {
+        scaleTargetRef: obj({ apiVersion: str(), kind: str(), name: str() }, { required: ['kind', 'name'] }),
+        minReplicas: int(),
+        maxReplicas: int(),
+        targetCPUUtilizationPercentage: int('target average CPU utilization (represented as a percentage of requested CPU) over all the pods.'),
+      },
+      { required: ['scaleTargetRef', 'maxReplicas'] },
+    ),
+    status: loose(),
+  }),
+  defaults(o) {
+    o.spec ??= {};
+    o.spec.minReplicas ??= 1;
+  },
+  validate: (o) => hpaType.validate!(o),
+  columns: [
+    nameColumn,
+    col('Reference', (o) => `${o.spec?.scaleTargetRef?.kind ?? ''}/${o.spec?.scaleTargetRef?.name ?? ''}`),
+    col('Targets', (o) => (o.spec?.targetCPUUtilizationPercentage !== undefined ? `${o.status?.currentCPUUtilizationPercentage ?? '<unknown>'}%/${o.spec.targetCPUUtilizationPercentage}%` : '<none>')),
+    col('MinPods', (o) => o.spec?.minReplicas ?? 1, 0, 'integer'),
+    col('MaxPods', (o) => o.spec?.maxReplicas ?? 0, 0, 'integer'),
+    col('Replicas', (o) => o.status?.currentReplicas ?? 0, 0, 'integer'),
+    ageColumn,
+  ],
+  storageResource: 'horizontalpodautoscalers',
+  fromStorage(v2) {
+    const { metrics, behavior: _b, ...spec } = v2.spec ?? {};
+    const cpu = (metrics ?? []).find((m: any) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization');
+    const out: KObject = { ...v2, spec: { ...spec, ...(cpu ? { targetCPUUtilizationPercentage: cpu.resource.target.averageUtilization } : {}) } };
+    const st = v2.status ?? {};
+    const cur = (st.currentMetrics ?? []).find((m: any) => m.type === 'Resource' && m.resource?.name === 'cpu');
+    out.status = {
+      ...(st.observedGeneration !== undefined ? { observedGeneration: st.observedGeneration } : {}),
+      ...(st.lastScaleTime ? { lastScaleTime: st.lastScaleTime } : {}),
+      currentReplicas: st.currentReplicas ?? 0,
+      desiredReplicas: st.desiredReplicas ?? 0,
+      ...(cur?.resource?.current?.averageUtilization !== undefined ? { currentCPUUtilizationPercentage: cur.resource.current.averageUtilization } : {}),
+    };
+    return out;
+  },
+  toStorage(v1) {
+    const { targetCPUUtilizationPercentage: pct, ...spec } = v1.spec ?? {};
+    const metrics = pct !== undefined ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: pct } } }] : undefined;
+    const st = v1.status ?? {};
+    return {
+      ...v1,
+      apiVersion: 'autoscaling/v2',
+      spec: { ...spec, ...(metrics ? { metrics } : {}) },
+      status: {
+        ...(st.observedGeneration !== undefined ? { observedGeneration: st.observedGeneration } : {}),
+        ...(st.lastScaleTime ? { lastScaleTime: st.lastScaleTime } : {}),
+        currentReplicas: st.currentReplicas ?? 0,
+        desiredReplicas: st.desiredReplicas ?? 0,
+      },
+    };
+  },
+});

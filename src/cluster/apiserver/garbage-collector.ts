@@ -37,6 +37,7 @@ export class GarbageCollector {
   /** After a restart: pick up deletions that were in flight. */
   private async resync(): Promise<void> {
     for (const t of this.objects.registry.types) {
+      if (t.fromStorage) continue; // another version's view of objects listed under their stored type
       const { items } = await this.objects.list(t, undefined).catch(() => ({ items: [] as KObject[] }));
       for (const o of items) if (o.metadata?.deletionTimestamp) this.observe(t, 'update', o);
     }
@@ -102,7 +103,7 @@ export class GarbageCollector {
   private async dependents(ns: string | undefined, uid: string): Promise<{ t: ResourceType; o: KObject }[]> {
     const out: { t: ResourceType; o: KObject }[] = [];
     for (const t of this.objects.registry.types) {
-      if (ns && !t.namespaced) continue;
+      if ((ns && !t.namespaced) || t.fromStorage) continue;
       const { items } = await this.objects.list(t, ns);
       for (const o of items) if ((o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ t, o });
     }
@@ -165,7 +166,7 @@ export class GarbageCollector {
     if (!n?.metadata?.deletionTimestamp) return;
     let remaining = 0;
     for (const t of this.objects.registry.types) {
-      if (!t.namespaced) continue;
+      if (!t.namespaced || t.fromStorage) continue;
       const { items } = await this.objects.list(t, name);
       remaining += items.length;
       for (const o of items) if (!o.metadata?.deletionTimestamp) await this.deleteQuietly(t, o, 'Background');

@@ -75,6 +75,9 @@ const specOf = (o: KObject) => {
   return JSON.stringify(rest);
 };
 
+/** Namespaces the system needs; Kubernetes refuses to delete them. */
+const protectedNamespaces = new Set(['default', 'kube-system', 'kube-public']);
+
 /** Kinds whose names must be DNS-1123 labels rather than subdomains. */
 const labelNamed = new Set(['Namespace', 'Service']);
 /** RBAC objects only need a valid path segment (system:discovery is a legal name). */
@@ -121,15 +124,25 @@ export class ObjectStore {
     }
   }
 
+  /** Stored form -> the object as type `t` shows it (version conversion for multi-version kinds). */
+  private read(t: ResourceType, kv: KeyValue): KObject {
+    const o = decode(kv);
+    return withTypeMeta(t, t.fromStorage ? t.fromStorage(o) : o);
+  }
+
+  private write(t: ResourceType, o: KObject): string {
+    return encode(t.toStorage ? t.toStorage(o) : o);
+  }
+
   async get(t: ResourceType, ns: string | undefined, name: string): Promise<KObject> {
     const kv = await this.store.get(TypeRegistry.key(t, ns, name));
     if (!kv) throw notFoundError(t, name);
-    return withTypeMeta(t, decode(kv));
+    return this.read(t, kv);
   }
 
   async getOrNull(t: ResourceType, ns: string | undefined, name: string): Promise<KObject | null> {
     const kv = await this.store.get(TypeRegistry.key(t, ns, name));
-    return kv ? withTypeMeta(t, decode(kv)) : null;
+    return kv ? this.read(t, kv) : null;
   }
 
   async list(t: ResourceType, ns: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
@@ -159,7 +172,7 @@ export class ObjectStore {
       revision = page.revision;
       for (const kv of page.items) {
         lastKey = kv.key;
-        const o = withTypeMeta(t, decode(kv));
+        const o = this.read(t, kv);
         if (!pred || pred(o)) items.push(o);
       }
       if (!page.more) return { items, resourceVersion: String(revision) };
@@ -201,12 +214,12 @@ export class ObjectStore {
     if (opts.dryRun) return { object: o, warnings };
     let kv: KeyValue;
     try {
-      kv = await this.store.create(TypeRegistry.key(t, meta.namespace, meta.name!), encode(o));
+      kv = await this.store.create(TypeRegistry.key(t, meta.namespace, meta.name!), this.write(t, o));
     } catch (err) {
       if (isKind(err, 'already-exists')) throw alreadyExistsError(t, meta.name!);
       throw err;
     }
-    const out = withTypeMeta(t, decode(kv));
+    const out = this.read(t, kv);
     this.emit(t, 'create', out);
     return { object: out, warnings };
   }
@@ -367,24 +380,24 @@ export class ObjectStore {
       const key = TypeRegistry.key(t, ns, name);
       const kv = await this.store.get(key);
       if (!kv) throw notFoundError(t, name);
-      const cur = withTypeMeta(t, decode(kv));
+      const cur = this.read(t, kv);
       const proposed = fn(clone(cur));
       const next = await this.prepareUpdate(t, cur, proposed, opts);
       if (!isApply) recordUpdate(cur, next, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema, opts.subresource === 'scale' ? 'scale' : opts.subresource);
       // A no-op write keeps the resourceVersion, as Kubernetes does.
-      if (encode(next) === encode(cur)) return { object: cur, warnings };
+      if (this.write(t, next) === this.write(t, cur)) return { object: cur, warnings };
       if (opts.dryRun) return { object: next, warnings };
       const finalizing = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) && !(t.kind === 'Namespace' && next.spec?.finalizers?.length);
       try {
         if (finalizing && !(t.kind === 'Pod' && this.isGracefulPod(next))) {
           const del = await this.store.delete(key, kv.modRevision);
-          const gone = withTypeMeta(t, decode({ ...del, value: encode(next) }));
+          const gone = this.read(t, { ...del, value: this.write(t, next) });
           this.emit(t, 'delete', gone);
           await this.hooks.get(t.kind)?.afterDelete?.(gone);
           return { object: gone, warnings };
         }
-        const saved = await this.store.update(key, encode(next), kv.modRevision);
-        const out = withTypeMeta(t, decode(saved));
+        const saved = await this.store.update(key, this.write(t, next), kv.modRevision);
+        const out = this.read(t, saved);
         this.emit(t, 'update', out);
         return { object: out, warnings };
       } catch (err) {
@@ -440,11 +453,14 @@ export class ObjectStore {
   // ---- delete ----
 
   async delete(t: ResourceType, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<{ object: KObject; deleted: boolean }> {
+    if (t.kind === 'Namespace' && protectedNamespaces.has(name)) {
+      throw new TugError('forbidden', `namespaces "${name}" is forbidden: this namespace may not be deleted`);
+    }
     for (let attempt = 0; ; attempt++) {
       const key = TypeRegistry.key(t, ns, name);
       const kv = await this.store.get(key);
       if (!kv) throw notFoundError(t, name);
-      const cur = withTypeMeta(t, decode(kv));
+      const cur = this.read(t, kv);
       const pre = opts.preconditions ?? {};
       if (pre.uid && pre.uid !== cur.metadata?.uid) {
         throw new TugError('conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata?.uid}`, { details: { name } });
@@ -473,8 +489,8 @@ export class ObjectStore {
         if (!m.finalizers.length) delete m.finalizers;
         if (opts.dryRun) return { object: next, deleted: false };
         try {
-          const saved = await this.store.update(key, encode(next), kv.modRevision);
-          const out = withTypeMeta(t, decode(saved));
+          const saved = await this.store.update(key, this.write(t, next), kv.modRevision);
+          const out = this.read(t, saved);
           this.emit(t, 'update', out);
           return { object: out, deleted: false };
         } catch (err) {
@@ -485,7 +501,7 @@ export class ObjectStore {
       if (opts.dryRun) return { object: cur, deleted: true };
       try {
         const del = await this.store.delete(key, kv.modRevision);
-        const out = withTypeMeta(t, decode({ ...del, value: kv.value }));
+        const out = this.read(t, { ...del, value: kv.value });
         this.emit(t, 'delete', out);
         await this.hooks.get(t.kind)?.afterDelete?.(out);
         return { object: out, deleted: true };
@@ -543,17 +559,23 @@ export class ObjectStore {
       if (!Number.isInteger(from) || from < 0) throw badRequest(`invalid resource version "${rv}"`);
     }
     const matches = (o: KObject | undefined) => !!o && (!pred || pred(o));
+    // Events arrive in revision order; anything at or below what was already sent is a repeat.
+    let sent = from;
     const onEvent = (e: WatchEvent) => {
+      if (e.type !== 'BOOKMARK') {
+        if (e.revision <= sent) return;
+        sent = e.revision;
+      }
       if (e.type === 'BOOKMARK') {
         if (opts.allowWatchBookmarks) send({ type: 'BOOKMARK', object: bookmark(t, e.revision) });
         return;
       }
-      const o = withTypeMeta(t, decode(e.kv));
+      const o = this.read(t, e.kv);
       if (e.type === 'DELETE') {
         if (matches(o)) send({ type: 'DELETED', object: o });
         return;
       }
-      const prev = e.prevKv ? withTypeMeta(t, decode(e.prevKv)) : undefined;
+      const prev = e.prevKv ? this.read(t, e.prevKv) : undefined;
       const nowMatch = matches(o);
       const wasMatch = prev ? matches(prev) : false;
       if (nowMatch && (!prev || e.kv.createRevision === e.kv.modRevision)) send({ type: 'ADDED', object: o });

@@ -83,7 +83,7 @@ export class ResourceQuotas {
   private async usedIn(ns: string, resources: string[]): Promise<Map<string, number>> {
     const used = new Map<string, number>(resources.map((r) => [r, 0]));
     for (const t of this.objects.registry.types) {
-      if (!t.namespaced) continue;
+      if (!t.namespaced || t.fromStorage) continue;
       const probe = usageOf(t, { spec: {} });
       if (!resources.some((r) => probe.has(r))) continue;
       for (const o of (await this.objects.list(t, ns)).items) {

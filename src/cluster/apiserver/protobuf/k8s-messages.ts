@@ -24,7 +24,7 @@ export const pointerFields = new Set([
   'deletionGracePeriodSeconds', 'controller', 'blockOwnerDeletion', 'priority', 'shareProcessNamespace', 'startingDeadlineSeconds',
   'successfulJobsHistoryLimit', 'failedJobsHistoryLimit', 'ttlSecondsAfterFinished', 'manualSelector', 'allocateLoadBalancerNodePorts',
   'tolerationSeconds', 'timeZone', 'completionMode', 'loadBalancerClass', 'internalTrafficPolicy', 'ipFamilyPolicy', 'preemptionPolicy',
-  'runtimeClassName', 'restartPolicy:Container', 'expirationSeconds', 'value', 'uid:Preconditions', 'resourceVersion:Preconditions',
+  'runtimeClassName', 'restartPolicy:Container', 'expirationSeconds', 'value', 'minReplicas', 'targetCPUUtilizationPercentage', 'uid:Preconditions', 'resourceVersion:Preconditions',
 ]);
 
 export const messages: Record<string, MessageDef> = {
@@ -200,6 +200,10 @@ export const messages: Record<string, MessageDef> = {
   SelfSubjectRulesReviewSpec: { 1: ['namespace', 'string'] },
   SelfSubjectReview: meta(undefined, 'Empty'),
   TokenRequest: meta('TokenRequestSpec', 'Empty'),
+  // autoscaling/v1
+  HorizontalPodAutoscaler: meta('HorizontalPodAutoscalerSpec', 'Empty'),
+  HorizontalPodAutoscalerSpec: { 1: ['scaleTargetRef', 'CrossVersionObjectReference'], 2: ['minReplicas', 'int'], 3: ['maxReplicas', 'int'], 4: ['targetCPUUtilizationPercentage', 'int'] },
+  CrossVersionObjectReference: { 1: ['kind', 'string'], 2: ['name', 'string'], 3: ['apiVersion', 'string'] },
   // policy/v1, scheduling.k8s.io/v1
   PodDisruptionBudget: meta('PodDisruptionBudgetSpec', 'Empty'),
   PodDisruptionBudgetSpec: { 1: ['minAvailable', 'IntOrString'], 2: ['selector', 'LabelSelector'], 3: ['maxUnavailable', 'IntOrString'], 4: ['unhealthyPodEvictionPolicy', 'string'] },
@@ -214,5 +218,5 @@ export const messages: Record<string, MessageDef> = {
 export const protobufKinds = new Set([
   'Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Pod', 'ResourceQuota', 'Deployment', 'Job', 'CronJob',
   'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview', 'TokenRequest',
-  'PodDisruptionBudget', 'Eviction', 'PriorityClass',
+  'PodDisruptionBudget', 'Eviction', 'PriorityClass', 'HorizontalPodAutoscaler',
 ]);
