@@ -1,0 +1,222 @@
+// A small Kubernetes API client over HTTPS: a kubeconfig's client certificate
+// or a bearer token. Verbs get/list/watch/create/update/patch/delete plus the
+// status subresource, on any resource path. Errors come back as TugErrors
+// whose kind follows the HTTP status (404 not-found, 409 conflict, 410 gone...).
+import { request, Agent } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { TugError, type ErrorKind } from '../../errdefs.js';
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string>; deletionTimestamp?: string; deletionGracePeriodSeconds?: number; creationTimestamp?: string; [k: string]: unknown };
+  spec?: any;
+  status?: any;
+  [k: string]: unknown;
+}
+
+export interface KubeList<T = KubeObject> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface KubeClientOptions {
+  server: string;
+  /** PEM CA bundle; without it the server certificate is not verified. */
+  ca?: string;
+  cert?: string;
+  key?: string;
+  token?: string;
+}
+
+/** Names one resource collection: group '' is the core group. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  /** Plural resource name: 'pods', 'nodes', 'leases'. */
+  resource: string;
+  /** Omit for cluster-scoped resources (or to list across namespaces). */
+  namespace?: string;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  resourceVersion?: string;
+  limit?: number;
+}
+
+const kindByStatus: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 410: 'gone', 413: 'too-large', 422: 'invalid', 503: 'unavailable' };
+
+export class KubeClient {
+  private readonly agent: Agent;
+  private readonly base: URL;
+
+  constructor(private readonly opts: KubeClientOptions) {
+    this.base = new URL(opts.server);
+    this.agent = new Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: Boolean(opts.ca) });
+  }
+
+  /** Reads a kubeconfig's current context (inline *-data fields or file paths). */
+  static async fromKubeconfig(path: string): Promise<KubeClient> {
+    const cfg = parseYaml(await readFile(path, 'utf8')) as any;
+    const ctx = cfg.contexts?.find((c: { name: string }) => c.name === cfg['current-context'])?.context ?? cfg.contexts?.[0]?.context;
+    const cluster = cfg.clusters?.find((c: { name: string }) => c.name === ctx?.cluster)?.cluster;
+    const user = cfg.users?.find((u: { name: string }) => u.name === ctx?.user)?.user ?? {};
+    if (!cluster?.server) throw new TugError('invalid', `kubeconfig ${path}: the current context names no cluster server`);
+    const field = async (data?: string, file?: string): Promise<string | undefined> => (data ? Buffer.from(data, 'base64').toString() : file ? readFile(file, 'utf8') : undefined);
+    return new KubeClient({
+      server: cluster.server,
+      ca: await field(cluster['certificate-authority-data'], cluster['certificate-authority']),
+      cert: await field(user['client-certificate-data'], user['client-certificate']),
+      key: await field(user['client-key-data'], user['client-key']),
+      token: user.token,
+    });
+  }
+
+  get server(): string {
+    return this.opts.server;
+  }
+
+  /** The path of a collection or (with name) an object, optionally a subresource. */
+  static path(ref: ResourceRef, name?: string, subresource?: string): string {
+    let p = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
+    if (ref.namespace) p += `/namespaces/${encodeURIComponent(ref.namespace)}`;
+    p += `/${ref.resource}`;
+    if (name) p += `/${encodeURIComponent(name)}`;
+    if (subresource) p += `/${subresource}`;
+    return p;
+  }
+
+  async get<T = KubeObject>(ref: ResourceRef, name: string): Promise<T> {
+    return this.json<T>('GET', KubeClient.path(ref, name));
+  }
+
+  async getOrNull<T = KubeObject>(ref: ResourceRef, name: string): Promise<T | null> {
+    try {
+      return await this.get<T>(ref, name);
+    } catch (err) {
+      if (err instanceof TugError && err.kind === 'not-found') return null;
+      throw err;
+    }
+  }
+
+  async list<T = KubeObject>(ref: ResourceRef, opts: ListOptions = {}): Promise<KubeList<T>> {
+    return this.json<KubeList<T>>('GET', KubeClient.path(ref) + query({ ...opts }));
+  }
+
+  async create<T = KubeObject>(ref: ResourceRef, obj: object): Promise<T> {
+    return this.json<T>('POST', KubeClient.path(ref), obj);
+  }
+
+  async update<T = KubeObject>(ref: ResourceRef, obj: KubeObject): Promise<T> {
+    return this.json<T>('PUT', KubeClient.path(ref, obj.metadata.name), obj);
+  }
+
+  async updateStatus<T = KubeObject>(ref: ResourceRef, obj: KubeObject): Promise<T> {
+    return this.json<T>('PUT', KubeClient.path(ref, obj.metadata.name, 'status'), obj);
+  }
+
+  /** patchType: 'merge' (application/merge-patch+json) or 'strategic' or 'json'. */
+  async patch<T = KubeObject>(ref: ResourceRef, name: string, patch: unknown, opts: { subresource?: 'status'; patchType?: 'merge' | 'strategic' | 'json' } = {}): Promise<T> {
+    const ct = { merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json', json: 'application/json-patch+json' }[opts.patchType ?? 'merge'];
+    return this.json<T>('PATCH', KubeClient.path(ref, name, opts.subresource), patch, ct);
+  }
+
+  async delete(ref: ResourceRef, name: string, opts: { gracePeriodSeconds?: number; uid?: string; propagationPolicy?: string } = {}): Promise<void> {
+    const body: Record<string, unknown> = { kind: 'DeleteOptions', apiVersion: 'v1' };
+    if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+    if (opts.uid) body.preconditions = { uid: opts.uid };
+    if (opts.propagationPolicy) body.propagationPolicy = opts.propagationPolicy;
+    await this.json('DELETE', KubeClient.path(ref, name), body);
+  }
+
+  /**
+   * Streams watch events from resourceVersion until the server ends the
+   * stream or signal aborts. An ERROR event with code 410 throws a 'gone'
+   * TugError, so callers (the informer) know to relist.
+   */
+  async *watch<T = KubeObject>(ref: ResourceRef, opts: ListOptions & { signal?: AbortSignal; timeoutSeconds?: number } = {}): AsyncGenerator<WatchEvent<T>> {
+    const q = query({ ...opts, watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: opts.timeoutSeconds ?? 300 });
+    const res = await this.send('GET', KubeClient.path(ref) + q, undefined, undefined, opts.signal);
+    if ((res.statusCode ?? 500) >= 400) throw await errorOf(res);
+    let buf = '';
+    try {
+      for await (const chunk of res) {
+        buf += String(chunk);
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          const ev = JSON.parse(line) as WatchEvent<T>;
+          if (ev.type === 'ERROR') {
+            const st = ev.object as unknown as { code?: number; message?: string };
+            throw new TugError(kindByStatus[st.code ?? 500] ?? 'internal', st.message ?? 'watch error');
+          }
+          yield ev;
+        }
+      }
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      throw err;
+    } finally {
+      res.destroy();
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const res = await this.send(method, path, body === undefined ? undefined : JSON.stringify(body), contentType);
+    if ((res.statusCode ?? 500) >= 400) throw await errorOf(res);
+    const text = await readAll(res);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  private send(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<import('node:http').IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+      if (body !== undefined) {
+        headers['content-type'] = contentType ?? 'application/json';
+        headers['content-length'] = String(Buffer.byteLength(body));
+      }
+      const req = request({ host: this.base.hostname, port: this.base.port || 443, path, method, headers, agent: this.agent, signal }, resolve);
+      req.on('error', (err) => reject(signal?.aborted ? new TugError('unavailable', 'request aborted') : new TugError('unavailable', `${method} ${this.opts.server}${path}: ${err.message}`)));
+      req.end(body);
+    });
+  }
+}
+
+function query(opts: Record<string, unknown>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined && v !== '' && k !== 'signal') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+async function readAll(res: import('node:http').IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+async function errorOf(res: import('node:http').IncomingMessage): Promise<TugError> {
+  const text = await readAll(res);
+  let msg = text;
+  try {
+    msg = (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    /* not a Status object */
+  }
+  return new TugError(kindByStatus[res.statusCode ?? 500] ?? 'internal', msg || `HTTP ${res.statusCode}`);
+}

@@ -1,0 +1,115 @@
+// A rate-limited work queue with per-key dedup, as client-go's workqueue: a key
+// added while queued is not queued twice; a key being processed is re-queued
+// once it is done (never processed by two workers at once); failures retry
+// with per-key exponential back-off.
+export interface WorkQueueOptions {
+  /** First retry delay after a failure (doubles per failure). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private waiters: Array<(key: string | undefined) => void> = [];
+  private shutDown = false;
+
+  constructor(private readonly opts: WorkQueueOptions = {}) {}
+
+  add(key: string): void {
+    if (this.shutDown) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    const w = this.waiters.shift();
+    if (w) {
+      this.processing.add(key);
+      w(key);
+      return;
+    }
+    this.queued.add(key);
+    this.queue.push(key);
+  }
+
+  /** Adds key after delayMs (a later call for the same key replaces an earlier pending one only if sooner). */
+  addAfter(key: string, delayMs: number): void {
+    if (this.shutDown) return;
+    if (delayMs <= 0) return this.add(key);
+    const t = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    t.unref();
+    const old = this.timers.get(key);
+    if (old) clearTimeout(old);
+    this.timers.set(key, t);
+  }
+
+  /** Retries key with back-off; call after a failed reconcile. */
+  addRateLimited(key: string): void {
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    const base = this.opts.baseDelayMs ?? 200;
+    this.addAfter(key, Math.min(base * 2 ** (n - 1), this.opts.maxDelayMs ?? 60_000));
+  }
+
+  /** Clears the failure count of key; call after a successful reconcile. */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** The next key (undefined once shut down); pair each with done(key). */
+  get(): Promise<string | undefined> {
+    if (this.shutDown) return Promise.resolve(undefined);
+    const key = this.queue.shift();
+    if (key !== undefined) {
+      this.queued.delete(key);
+      this.processing.add(key);
+      return Promise.resolve(key);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.delete(key)) this.add(key);
+  }
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  shutdown(): void {
+    this.shutDown = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const w of this.waiters) w(undefined);
+    this.waiters = [];
+  }
+
+  /** Runs `workers` loops calling reconcile(key); failures retry with back-off. */
+  run(reconcile: (key: string) => Promise<void>, workers = 1, onError?: (key: string, err: unknown) => void): Promise<void[]> {
+    const loop = async (): Promise<void> => {
+      for (;;) {
+        const key = await this.get();
+        if (key === undefined) return;
+        try {
+          await reconcile(key);
+          this.forget(key);
+        } catch (err) {
+          onError?.(key, err);
+          this.addRateLimited(key);
+        } finally {
+          this.done(key);
+        }
+      }
+    };
+    return Promise.all(Array.from({ length: workers }, loop));
+  }
+}
