@@ -160,7 +160,12 @@ export async function main(argv: string[]): Promise<void> {
   }
   const service = services[name];
   if (service) {
-    await service(rest.slice(1));
+    try {
+      await service(rest.slice(1));
+    } catch (e) {
+      process.stderr.write(`tug ${name}: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    }
     return;
   }
   let loader: Loader | undefined = commands[name];

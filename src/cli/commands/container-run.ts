@@ -20,7 +20,7 @@ function startFailureCode(msg: string): number {
   return 125;
 }
 
-function runError(ctx: Ctx, cmd: string, err: unknown, code = 125): CliError {
+function runError(cmd: string, err: unknown, code = 125): CliError {
   const msg = err instanceof DaemonError ? `Error response from daemon: ${err.message}` : err instanceof Error ? err.message : String(err);
   return new CliError(`tug: ${msg}\nSee 'tug ${cmd} --help'.`, code);
 }
@@ -47,7 +47,7 @@ async function createContainer(ctx: Ctx, cmd: string, argv: string[]): Promise<{
       // Pulling is the daemon's job once it can; until then say what docker says and stop.
       ctx.err(`Unable to find image '${withDefaultTag(req.image)}' locally\n`);
     }
-    throw runError(ctx, cmd, e);
+    throw runError(cmd, e);
   }
 }
 
@@ -64,7 +64,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
     try {
       await c.call('POST', `/containers/${id}/start`);
     } catch (e) {
-      throw runError(ctx, 'run', e, e instanceof DaemonError ? startFailureCode(e.message) : 125);
+      throw runError('run', e, e instanceof DaemonError ? startFailureCode(e.message) : 125);
     }
     ctx.out(`${id}\n`);
     return 0;
@@ -86,7 +86,7 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
   } catch (e) {
     conn.socket.destroy();
     if (autoRemove) await c.call('DELETE', `/containers/${id}`, { query: { force: 1 } }).catch(() => {});
-    throw runError(ctx, 'run', e, e instanceof DaemonError ? startFailureCode(e.message) : 125);
+    throw runError('run', e, e instanceof DaemonError ? startFailureCode(e.message) : 125);
   }
   session.started();
   const how = await session.done;
