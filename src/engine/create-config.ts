@@ -238,6 +238,8 @@ export function buildRecord(opts: {
     Sysctls: hcIn.Sysctls,
     Ulimits: hcIn.Ulimits ?? null,
     OomKillDisable: Boolean(hcIn.OomKillDisable),
+    // --device: passed to the spec builder, which adds the nodes and their cgroup rules.
+    Devices: hcIn.Devices ?? [],
     // [height, width] of the client's terminal: `docker run -t` sizes the pty from the start.
     ConsoleSize: hcIn.ConsoleSize,
     // /etc/hosts and /etc/resolv.conf settings (--add-host, --dns, --dns-search, --dns-option).

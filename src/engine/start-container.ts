@@ -166,6 +166,7 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       sysctls: c.HostConfig.Sysctls,
       ulimits: c.HostConfig.Ulimits ?? undefined,
       shmSize: c.HostConfig.ShmSize || undefined,
+      devices: (c.HostConfig.Devices as ContainerSpecInput['devices'] | null | undefined) ?? undefined,
     };
     trace('netns and etc files ready');
     const spec = await buildOciSpec(input);
