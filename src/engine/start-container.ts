@@ -2,8 +2,7 @@
 // spec, then runtime create + start. On any failure everything made so far is
 // undone, so a failed start leaves no mount, netns, veth or cgroup behind.
 import { join } from 'node:path';
-import { appendFile, mkdir } from 'node:fs/promises';
-import { writeJsonAtomic } from '../util/atomic-file.js';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { invalid, TugError, messageOf } from '../errdefs.js';
 import { prepareContainerLayer, unmountContainerLayer } from '../snapshot/container-layer.js';
 import { buildOciSpec, type ContainerSpecInput, type MountSpec } from '../runtime/spec/container-spec.js';
@@ -179,7 +178,9 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     }
     trace('spec built');
     await mkdir(bundleDir, { recursive: true });
-    await writeJsonAtomic(join(bundleDir, 'config.json'), spec);
+    // Regenerated on every start and read by the runtime right below, so a
+    // plain write is enough: no fsync pair on the start path.
+    await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
     await engine.runtime.delete(id, { force: true }).catch(() => undefined);
     const { pid } = await engine.runtime.create(id, {
       bundleDir,
