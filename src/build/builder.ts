@@ -22,6 +22,7 @@ import { applyConfigInstruction, envList } from './instruction-config.js';
 import { runStep, type RunMount } from './run-step.js';
 import { mountKey, parseMountFlag, resolveRunMount } from './run-mounts.js';
 import { pruneContext } from './dockerignore.js';
+import { clearBuildLeftovers } from './build-leftovers.js';
 
 export interface BuildRequest {
   contextDir: string;
@@ -62,7 +63,7 @@ const caches = new Map<string, Promise<BuildCache>>();
 export function buildCacheOf(engine: Engine): Promise<BuildCache> {
   let c = caches.get(engine.root);
   if (!c) {
-    c = BuildCache.open(engine.root);
+    c = clearBuildLeftovers(engine).then(() => BuildCache.open(engine.root));
     caches.set(engine.root, c);
   }
   return c;
