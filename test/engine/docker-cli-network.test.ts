@@ -77,6 +77,7 @@ async function fetchUntilServed(port: number): Promise<{ status: number; body: s
   throw new Error(`nothing answered on 127.0.0.1:${port}`);
 }
 
+const lines = (s: string): string[] => s.split('\n').filter(Boolean);
 const webCmd = (text: string): string[] => ['sh', '-c', `mkdir -p /www && echo ${text} > /www/index.html && exec httpd -f -p 80 -h /www`];
 
 before(async () => {
@@ -158,5 +159,16 @@ test('published UDP port delivers datagrams to the container', async () => {
     sock.close();
   }
   assert.ok(logs.includes(`udp-${sfx}`), `container never got the datagram: ${logs}`);
+  await ok('rm', '-f', name);
+});
+
+test('network ls and inspect show the bridge with its subnet and members', async () => {
+  const names = lines(await ok('network', 'ls', '--format', '{{.Name}} {{.Driver}}'));
+  assert.deepEqual(names.sort(), ['bridge bridge', 'host host', 'none null']);
+  const name = `member-${sfx}`;
+  const id = await ok('run', '-d', '--name', name, 'busybox', 'sleep', '300');
+  assert.equal(await ok('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', 'bridge'), d.subnet);
+  const members = JSON.parse(await ok('network', 'inspect', '-f', '{{json .Containers}}', 'bridge')) as Record<string, { Name: string }>;
+  assert.equal(members[id]?.Name, name);
   await ok('rm', '-f', name);
 });

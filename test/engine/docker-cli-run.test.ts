@@ -191,3 +191,10 @@ test('--add-host, --dns, --dns-search and --dns-option reach /etc/hosts and reso
   assert.match(resolv!, /^search example\.test$/m);
   assert.match(resolv!, /^options ndots:2$/m);
 });
+
+test('--device maps a host device node into the container', async () => {
+  const out = await ok('run', '--rm', '--device', '/dev/null:/dev/tug-null', 'busybox', 'sh', '-c', 'stat -c "%t:%T %F" /dev/tug-null && echo x > /dev/tug-null && echo wrote');
+  assert.equal(out, '1:3 character special file\nwrote');
+  const without = await docker('run', '--rm', 'busybox', 'ls', '/dev/tug-null');
+  assert.notEqual(without.code, 0);
+});
