@@ -273,3 +273,16 @@ test('Events expire an hour after they were last seen', async () => {
   const byField = (await call('GET', `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name%3Dp,reason%3DTest`)).json();
   assert.equal(byField.items.length, 1);
 });
+
+test('metadata-only responses for PartialObjectMetadata(List) clients', async () => {
+  const ns = await newNamespace();
+  await call('POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: 'm', labels: { a: 'b' } }, data: { big: 'x'.repeat(1000) } } });
+  const list = await call('GET', `/api/v1/namespaces/${ns}/configmaps`, { headers: { Accept: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' } });
+  assert.match(String(list.headers['content-type']), /as=PartialObjectMetadataList/);
+  const body = list.json();
+  assert.equal(body.kind, 'PartialObjectMetadataList');
+  assert.deepEqual(body.items.map((i: any) => [i.kind, i.metadata.name, i.metadata.labels.a, i.data]), [['PartialObjectMetadata', 'm', 'b', undefined]]);
+  const one = (await call('GET', `/api/v1/namespaces/${ns}/configmaps/m`, { headers: { Accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' } })).json();
+  assert.equal(one.kind, 'PartialObjectMetadata');
+  assert.equal(one.data, undefined);
+});

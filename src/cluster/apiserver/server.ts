@@ -14,7 +14,7 @@ import { readBody, sendJson, sendError, sendText } from './http-io.js';
 import { parseResourcePath, type ResourcePath } from './resource-path.js';
 import * as discovery from './discovery.js';
 import { openApiV2, openApiV3, openApiV3Root } from './openapi.js';
-import { toTable, wantsTable, type IncludeObject } from './table.js';
+import { toTable, wantsTable, wantsPartialMetadata, type IncludeObject } from './table.js';
 import { badRequest, forbiddenError, methodNotAllowed, successStatus } from './status.js';
 import { handleVirtual } from './reviews.js';
 import { evictPod } from './eviction.js';
@@ -205,11 +205,20 @@ export class ApiServer {
       if (list.continue) listMeta.continue = list.continue;
       if (list.remainingItemCount !== undefined) listMeta.remainingItemCount = list.remainingItemCount;
       if (table) return sendJson(res, 200, toTable(t, list.items, include, listMeta));
+      if (wantsPartialMetadata(accept)) {
+        // Metadata-only clients (garbage collectors, quota counters) ask for this to save bytes.
+        const items = list.items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata }));
+        return sendJson(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items }, 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1');
+      }
       return sendJson(res, 200, { kind: t.listKind, apiVersion: apiVersionOf(t), metadata: listMeta, items: list.items });
     }
     if (method === 'GET') {
       if (sub === 'scale') return sendJson(res, 200, await objs.getScale(t, ns, rp.name!));
-      return sendJson(res, 200, render(await objs.get(t, ns, rp.name!)));
+      const got = await objs.get(t, ns, rp.name!);
+      if (!table && wantsPartialMetadata(accept)) {
+        return sendJson(res, 200, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: got.metadata }, 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1');
+      }
+      return sendJson(res, 200, render(got));
     }
     if (method === 'POST') {
       const body = await readBody(req);
