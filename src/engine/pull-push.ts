@@ -2,7 +2,7 @@
 // push one from it, and check registry credentials (docker login). Progress
 // goes out as Docker's JSON messages so the docker CLI draws its usual lines.
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalid, notFound, TugError } from '../errdefs.js';
 import { digestOf } from '../oci/digest.js';
@@ -32,6 +32,7 @@ import type { Engine } from './engine.js';
 /** Layers moved at once, as dockerd's default max-concurrent-downloads/uploads (3 and 5; 3 for both here). */
 const LAYER_CONCURRENCY = 3;
 const MAX_CONFIG = 8 * 1024 * 1024;
+const PARTIAL_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
 export interface PullOptions {
   /** os/arch[/variant]; default linux/amd64. */
@@ -98,6 +99,9 @@ async function pullImageInner(engine: Engine, ref: string, opts: PullOptions): P
       sink({ status: 'Pulling fs layer', progressDetail: {}, id });
     }
   }
+  // Layers beyond the first few wait for a download slot, and docker shows that.
+  for (const digest of fresh.slice(LAYER_CONCURRENCY)) sink({ status: 'Waiting', progressDetail: {}, id: shortDigest(digest) });
+  await sweepStalePartials(partialDir);
   await eachLimited(fresh, LAYER_CONCURRENCY, async (digest) => {
     const desc = manifest.layers.find((l) => l.digest === digest)!;
     const id = shortDigest(digest);
@@ -131,6 +135,21 @@ async function pullImageInner(engine: Engine, ref: string, opts: PullOptions): P
   sink({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${shown}` });
   engine.events.emit('image', 'pull', shown, { name: familiarRepository(named) });
   return img;
+}
+
+/** Partial downloads nobody resumed for a week are dropped (a pull given up on, an image never asked for again). */
+async function sweepStalePartials(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - PARTIAL_MAX_AGE_MS;
+  for (const n of names.filter((x) => x.endsWith('.partial'))) {
+    const st = await stat(join(dir, n)).catch(() => undefined);
+    if (st && st.mtimeMs < cutoff) await rm(join(dir, n), { force: true });
+  }
 }
 
 const layerFetches = new Map<string, Promise<void>>();
@@ -196,6 +215,7 @@ async function pushOne(engine: Engine, client: RegistryClient, named: ImageRefer
   const mountFrom = [...new Set([...image.repoTags, ...image.repoDigests].map((s) => parseNamed(s)).filter((r) => r.domain === named.domain && r.path !== repo).map((r) => r.path))];
   const layers = [...image.layers].reverse(); // top-most first, as docker lists them
   for (const l of layers) sink({ status: 'Preparing', progressDetail: {}, id: shortDigest(l.diffId) });
+  for (const l of layers.slice(LAYER_CONCURRENCY)) sink({ status: 'Waiting', progressDetail: {}, id: shortDigest(l.diffId) });
   await eachLimited(layers, LAYER_CONCURRENCY, async (l) => {
     const id = shortDigest(l.diffId);
     const result = await pushBlob(

@@ -1,23 +1,30 @@
 // Images put into a registry by skopeo (OCI layouts, a multi-arch index, a
 // real Docker's docker-save archive) pulled by tug and run.
-import { test } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestDaemon } from '../helpers/tug-daemon.js';
+import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
 import { startTestRegistry, skopeo, buildOciLayout } from '../registry/helpers.js';
 import { buildBusyboxLayout, docker, ok, rand, run, tug } from './helpers.js';
 import { tugBin } from '../helpers/tug-daemon.js';
+
+// One daemon for the file: each test uses its own registry and unique names.
+let d: TestDaemon;
+before(async () => {
+  d = await startTestDaemon();
+});
+after(async () => {
+  await d?.stop();
+});
 
 const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/image/fixtures/tiny-docker-save.tar');
 
 test('skopeo-copied OCI layouts: tug pull runs them; an index yields linux/amd64 unless --platform says otherwise', async (t) => {
   const reg = await startTestRegistry();
   t.after(() => reg.stop());
-  const d = await startTestDaemon();
-  t.after(() => d.stop());
   const work = await mkdtemp(join(tmpdir(), 'tug-rc-skopeo-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const env = { ...d.env, DOCKER_CONFIG: join(work, 'dockercfg') };
@@ -63,8 +70,6 @@ test('skopeo-copied OCI layouts: tug pull runs them; an index yields linux/amd64
 test('an image saved by a real Docker, pushed with skopeo from docker-archive:, pulls into tug with the same ID', async (t) => {
   const reg = await startTestRegistry();
   t.after(() => reg.stop());
-  const d = await startTestDaemon();
-  t.after(() => d.stop());
   const work = await mkdtemp(join(tmpdir(), 'tug-rc-fixture-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   const env = { ...d.env, DOCKER_CONFIG: join(work, 'dockercfg') };
@@ -86,8 +91,6 @@ test('an image saved by a real Docker, pushed with skopeo from docker-archive:, 
 test('tug pull on a terminal draws per-layer lines redrawn in place with progress bars', async (t) => {
   const reg = await startTestRegistry();
   t.after(() => reg.stop());
-  const d = await startTestDaemon();
-  t.after(() => d.stop());
   const work = await mkdtemp(join(tmpdir(), 'tug-rc-tty-'));
   t.after(() => rm(work, { recursive: true, force: true }));
   await buildOciLayout(join(work, 'img'), 'v1', { layers: 2, bytesPerLayer: 3 * 1024 * 1024 });
