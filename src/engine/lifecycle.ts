@@ -44,12 +44,15 @@ export async function createContainer(engine: Engine, name: string | undefined, 
   const { record, mounts } = buildRecord({ name: fullName, body, image: { id: image.id, config: image.config.config ?? {} }, imageRef: String(body.Image) });
   resolveJoinedModes(engine, record.HostConfig);
   validateResources(resourcesOf(record.HostConfig));
-  // Names are claimed synchronously below, after the last await that can fail on input.
   const apiMountTargets = new Set((record.HostConfig.Mounts ?? []).map((m) => String(m.Target ?? m.Destination ?? '')));
+  // Volumes before the one save of the record: a daemon killed mid-create must
+  // not leave a record on disk that lacks its mounts (it would run without them).
+  const resolvedMounts = await resolveMounts(engine.volumes, mounts, apiMountTargets);
+  // Names are claimed synchronously below, after the last await that can fail on input.
   if (engine.containers.byName(fullName)) throw conflict(`Conflict. The container name "${fullName}" is already in use.`);
   const rec: ContainerRecord = {
     ...record,
-    Mounts: [],
+    Mounts: resolvedMounts,
     LogPath: join(engine.containerDir(record.Id), `${record.Id}-json.log`),
     ResolvConfPath: '',
     HostnamePath: '',
@@ -57,13 +60,6 @@ export async function createContainer(engine: Engine, name: string | undefined, 
     Tug: { cgroupsPath: engine.cgroupsPathFor(record.Id), manuallyStopped: false },
   };
   await engine.containers.save(rec);
-  try {
-    rec.Mounts = await resolveMounts(engine.volumes, mounts, apiMountTargets);
-    await engine.containers.save(rec);
-  } catch (err) {
-    await engine.containers.remove(rec.Id);
-    throw err;
-  }
   engine.emitContainer(rec, 'create');
   return { Id: rec.Id, Warnings: [] };
 }
