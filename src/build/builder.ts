@@ -3,7 +3,7 @@
 // image, its expanded instruction and the content it copies; a hit reuses the
 // image the step made before, a miss does the work (a RUN is an engine
 // container) and records the result.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile, readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { invalid, notFound, TugError, messageOf } from '../errdefs.js';
@@ -427,7 +427,8 @@ class Build {
 
   private async copyInstruction(st: StageState, ins: Instruction, stages: Stage[]): Promise<void> {
     const isAdd = ins.cmd === 'ADD';
-    const allowed = isAdd ? ['chown', 'chmod', 'checksum', 'keep-git-dir', 'link'] : ['chown', 'chmod', 'from', 'link', 'parents', 'exclude'];
+    // --link only changes how BuildKit stores the layer; the result is the same here.
+    const allowed = isAdd ? ['chown', 'chmod', 'checksum', 'link'] : ['chown', 'chmod', 'from', 'link'];
     for (const k of ins.flags.keys()) if (!allowed.includes(k)) throw invalid(`${ins.cmd} does not take the flag --${k}`);
     const vars = this.varsOf(st);
     const words = ins.json ?? processWords(ins.rest, vars, this.escape);
@@ -451,7 +452,7 @@ class Build {
       contentKey = [id, srcWords];
     } else {
       for (const src of srcWords) {
-        if (isAdd && /^https?:\/\//i.test(src)) matches.push(await this.download(src, destIsDir));
+        if (isAdd && /^https?:\/\//i.test(src)) matches.push(await this.download(src, destIsDir, ins.flags.get('checksum')?.[0]));
         else matches.push(...(await matchSource(this.req.contextDir, src, `${ins.cmd} failed`, true)));
       }
       if (ins.heredocs.length) {
@@ -490,14 +491,20 @@ class Build {
   }
 
   /** ADD https://…: fetched into the build's scratch dir; Docker gives the file mode 0600. */
-  private async download(url: string, destIsDir: boolean): Promise<SourceMatch> {
+  private async download(url: string, destIsDir: boolean, checksum?: string): Promise<SourceMatch> {
+    if (checksum !== undefined && !/^sha256:[0-9a-f]{64}$/.test(checksum)) throw invalid(`ADD --checksum=${checksum}: want sha256:<64 hex digits>`);
     const res = await fetch(url, { redirect: 'follow' });
     if (!res.ok) throw invalid(`ADD ${url}: download failed: HTTP ${res.status}`);
+    const data = Buffer.from(await res.arrayBuffer());
+    if (checksum) {
+      const got = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+      if (got !== checksum) throw invalid(`ADD ${url}: checksum mismatch: the download is ${got}, --checksum wants ${checksum}`);
+    }
     const dir = join(this.workDir, `download-${randomBytes(4).toString('hex')}`);
     await mkdir(dir, { recursive: true });
     const name = destIsDir ? posix.basename(new URL(url).pathname) || 'index.html' : 'download';
     const file = join(dir, name);
-    await writeFile(file, Buffer.from(await res.arrayBuffer()), { mode: 0o600 });
+    await writeFile(file, data, { mode: 0o600 });
     const st = await stat(file);
     return { rel: name, abs: file, isDir: st.isDirectory() };
   }

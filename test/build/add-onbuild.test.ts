@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { buildEnv, cachedSteps, rand, type BuildEnv } from './helpers.js';
 
 let e: BuildEnv;
@@ -44,6 +45,15 @@ test('ADD https?:// downloads (mode 0600), re-checks the content each build, and
   const bad = await e.tug(['build', await e.context({ Dockerfile: `FROM busybox\nADD http://127.0.0.1:${port}/missing /x\n` })]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Dockerfile:2: .*download failed: HTTP 404/);
+  const want = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const good = await e.tug(['build', '-q', await e.context({ Dockerfile: `FROM busybox\nADD --checksum=${want} ${url} /t.txt\n` })]);
+  assert.equal(good.code, 0, good.stderr);
+  const wrong = await e.tug(['build', await e.context({ Dockerfile: `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${url} /t.txt\n` })]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /Dockerfile:2: .*checksum mismatch/);
+  const refused = await e.tug(['build', await e.context({ Dockerfile: 'FROM busybox\nCOPY --exclude=*.md . /x\n' })]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /Dockerfile:2: .*COPY does not take the flag --exclude/);
   await e.tug(['rmi', tag]);
   await e.assertClean();
 });
