@@ -21,12 +21,12 @@ import {
   parsePlatform,
   pushBlob,
   putManifest,
+  readBody,
   selectPlatform,
   shortDigest,
   type ProgressSink,
   type RegistryAuth,
 } from '../image/registry-client/index.js';
-import { readBody } from '../image/registry-client/http-request.js';
 import type { Engine } from './engine.js';
 
 /** Layers moved at once, as dockerd's default max-concurrent-downloads/uploads (3 and 5; 3 for both here). */

@@ -27,3 +27,4 @@ export { downloadBlob, partialPathOf, type DownloadOptions } from './blob-downlo
 export { pushBlob, blobExists, type BlobSource, type PushBlobOptions, type PushBlobResult } from './blob-upload.js';
 export { byteReporter, eachLimited, progressBar, shortDigest, type ProgressMessage, type ProgressSink } from './progress.js';
 export { describeErrorBody } from './registry-error.js';
+export { readBody } from './http-request.js';
