@@ -43,7 +43,7 @@ test('errors for unknown containers print like docker and exit 1', async () => {
   const missing = `missing-${rand()}`;
   for (const cmd of ['stop', 'rm', 'kill', 'pause', 'start']) {
     const r = await t.tug([cmd, missing]);
-    assert.equal(r.code, 1, cmd);
+    assert.equal(r.code, 1, `${cmd}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`Error response from daemon: .*${missing}`), cmd);
   }
   const i = await t.tug(['inspect', missing]);
@@ -57,7 +57,8 @@ test('rm refuses a running container without -f, removes it with -f', async () =
   const r = await t.tug(['rm', name]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^Error response from daemon: .*(running|stop)/i);
-  assert.equal((await t.tug(['rm', '-f', name])).code, 0);
+  const forced = await t.tug(['rm', '-f', name]);
+  assert.equal(forced.code, 0, forced.stderr);
   assert.equal((await t.tug(['ps', '-aq', '--filter', `name=^/?${name}$`])).stdout, '');
 });
 

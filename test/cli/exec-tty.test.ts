@@ -15,24 +15,32 @@ after(async () => {
 
 const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/**
- * Runs bin/tug inside `script`, so the CLI has a terminal. `feed` may write to
- * the terminal once the output contains `waitFor`.
- */
-function inPty(args: string[], opts: { waitFor?: string; feed?: string } = {}): Promise<Result> {
+interface Step {
+  /** Output to wait for before typing ('' = at once). */
+  waitFor: string;
+  feed: string;
+  /** Close the terminal's input after this step (script(1) keeps running until its input ends). */
+  end?: boolean;
+}
+
+/** Runs bin/tug inside `script`, so the CLI has a terminal, typing each step's keys once its output shows. */
+function inPty(args: string[], steps: Step[] = []): Promise<Result> {
   const cmd = [process.execPath, tugBin, ...args].map(shq).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: t.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    let fed = false;
+    let next = 0;
+    const advance = (): void => {
+      while (next < steps.length && out.includes(steps[next]!.waitFor)) {
+        const step = steps[next++]!;
+        if (step.end) child.stdin.end(step.feed);
+        else child.stdin.write(step.feed);
+      }
+    };
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      if (opts.feed && !fed && opts.waitFor && out.includes(opts.waitFor)) {
-        fed = true;
-        // script(1) keeps running until its input ends, so end it with the keys.
-        child.stdin.end(opts.feed);
-      }
+      advance();
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
@@ -42,7 +50,7 @@ function inPty(args: string[], opts: { waitFor?: string; feed?: string } = {}): 
       clearTimeout(guard);
       resolve({ code: code ?? -1, stdout: out, stderr: err });
     });
-    if (opts.feed && !opts.waitFor) child.stdin.write(opts.feed);
+    advance();
   });
 }
 
@@ -89,20 +97,18 @@ test('the terminal size reaches the container (and exec sessions)', async () => 
 });
 
 test('run -it takes typed input', async () => {
-  const r = await inPty(['run', '-it', '--rm', '-l', t.label, t.image, 'sh', '-c', 'read line; echo "got:$line"; exit 9'], {
-    waitFor: '',
-    feed: 'hello\r',
-  });
+  const r = await inPty(['run', '-it', '--rm', '-l', t.label, t.image, 'sh', '-c', 'read line; echo "got:$line"; exit 9'], [
+    { waitFor: '', feed: 'hello\r' },
+  ]);
   assert.equal(r.code, 9);
   assert.match(r.stdout, /got:hello/);
 });
 
 test('ctrl-p ctrl-q detaches and leaves the container running', async () => {
   const name = `detach-${rand()}`;
-  const r = await inPty(['run', '-it', '--name', name, '-l', t.label, t.image, 'sh', '-c', 'echo ready; exec cat'], {
-    waitFor: 'ready',
-    feed: '\x10\x11',
-  });
+  const r = await inPty(['run', '-it', '--name', name, '-l', t.label, t.image, 'sh', '-c', 'echo ready; exec cat'], [
+    { waitFor: 'ready', feed: '\x10\x11', end: true },
+  ]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const st = await t.tug(['inspect', '-f', '{{.State.Running}}', name]);
   assert.equal(st.stdout, 'true\n');
@@ -111,11 +117,11 @@ test('ctrl-p ctrl-q detaches and leaves the container running', async () => {
 
 test('custom --detach-keys detach; a broken-off prefix is passed through', async () => {
   const name = `detach2-${rand()}`;
-  // ctrl-a x then ctrl-a ctrl-b: the first ctrl-a is not followed by ctrl-b, so "\x01x" reaches cat.
-  const r = await inPty(['run', '-it', '--detach-keys', 'ctrl-a,ctrl-b', '--name', name, '-l', t.label, t.image, 'sh', '-c', 'echo ready; exec cat -v'], {
-    waitFor: 'ready',
-    feed: '\x01x\r\x01\x02',
-  });
+  // ctrl-a x: the ctrl-a is not followed by ctrl-b, so "\x01x" reaches cat; then ctrl-a ctrl-b detaches.
+  const r = await inPty(['run', '-it', '--detach-keys', 'ctrl-a,ctrl-b', '--name', name, '-l', t.label, t.image, 'sh', '-c', 'echo ready; exec cat -v'], [
+    { waitFor: 'ready', feed: '\x01x\r' },
+    { waitFor: '^Ax', feed: '\x01\x02', end: true },
+  ]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /\^Ax/);
   assert.equal((await t.tug(['inspect', '-f', '{{.State.Running}}', name])).stdout, 'true\n');
@@ -131,7 +137,7 @@ test('exec: exit code, env, workdir, user, stdin and detach', async () => {
   const i = await t.tug(['exec', '-i', name, 'sh', '-c', 'cat | tr a-z A-Z'], 'shout\n');
   assert.equal(i.stdout, 'SHOUT\n');
   const d = await t.tug(['exec', '-d', name, 'sh', '-c', 'echo detached > /tmp/d']);
-  assert.equal(d.code, 0);
+  assert.equal(d.code, 0, d.stderr);
   assert.equal(d.stdout, '');
   let seen = '';
   for (let k = 0; k < 50 && seen !== 'detached\n'; k++) seen = (await t.tug(['exec', name, 'cat', '/tmp/d'])).stdout;
