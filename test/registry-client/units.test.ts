@@ -59,6 +59,7 @@ test('platform choice: linux/amd64 by default, variants, and a clear error when 
   assert.equal(selectPlatform(idx, parsePlatform('linux/arm/v7'), 'x').digest, 'sha256:' + '7'.repeat(64));
   assert.throws(() => selectPlatform(idx, parsePlatform('linux/s390x'), 'img:1'), /no matching manifest for linux\/s390x in the manifest list entries of img:1/);
   assert.throws(() => parsePlatform('linux'), /want os\/arch/);
+  assert.deepEqual(parsePlatform('{"os":"linux","architecture":"arm","variant":"v7"}'), { os: 'linux', architecture: 'arm', variant: 'v7' });
 });
 
 test('X-Registry-Auth: base64url JSON, the combined auth field, anonymous forms, garbage refused', () => {

@@ -66,6 +66,17 @@ export interface PlatformWanted {
 /** 'linux/arm64/v8' → {os, architecture, variant}; empty → linux/amd64. */
 export function parsePlatform(p: string | undefined): PlatformWanted {
   if (!p) return { os: 'linux', architecture: 'amd64' };
+  if (p.trim().startsWith('{')) {
+    // Newer API versions pass an OCI platform object as JSON.
+    let o: Partial<OciPlatform>;
+    try {
+      o = JSON.parse(p) as Partial<OciPlatform>;
+    } catch {
+      throw invalid(`invalid platform ${JSON.stringify(p)}: bad JSON`);
+    }
+    if (!o.os || !o.architecture) throw invalid(`invalid platform ${JSON.stringify(p)}: os and architecture are required`);
+    return { os: o.os, architecture: o.architecture, ...(o.variant ? { variant: o.variant } : {}) };
+  }
   const parts = p.toLowerCase().split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((x) => !/^[a-z0-9_.-]+$/.test(x))) {
     throw invalid(`invalid platform ${JSON.stringify(p)}: want os/arch[/variant]`);
