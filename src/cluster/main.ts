@@ -3,6 +3,8 @@
 import { parseArgs } from 'node:util';
 import { invalid, messageOf } from '../errdefs.js';
 import { startClusterServer } from './apiserver/cluster-server.js';
+import { KubeClient } from './client/kube-client.js';
+import { startAgent, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from './agent/run-agent.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
 
@@ -17,8 +19,10 @@ Options:
   --etcd-endpoints URLS   comma-separated etcd client URLs (with --store etcd)
   --etcd-prefix PREFIX    key prefix in etcd, so several clusters can share one
   --service-cidr CIDR     range for Service cluster IPs (default 10.96.0.0/12)
-  --no-agent              do not start the embedded node agent. (The node agent
-                          is not part of this build yet, so it never starts.)
+  --no-agent              do not start the embedded node agent
+  --node-name N           Node name of the embedded agent (default: host name)
+  --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
+  --pod-cidr CIDR         pod address range of the embedded agent (default 10.89.0.0/16)
   -h, --help              show this help
 `;
 
@@ -29,6 +33,9 @@ export interface ParsedServerArgs {
   store: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
   serviceCidr: string;
   noAgent: boolean;
+  nodeName?: string;
+  nodeBridge: string;
+  podCidr: string;
 }
 
 export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
@@ -45,6 +52,9 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'etcd-prefix': { type: 'string' },
         'service-cidr': { type: 'string', default: '10.96.0.0/12' },
         'no-agent': { type: 'boolean', default: false },
+        'node-name': { type: 'string' },
+        'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
+        'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -63,7 +73,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
     if (!endpoints.length) throw invalid('tug server: --store etcd needs --etcd-endpoints');
     store = { kind: 'etcd', endpoints, prefix: values['etcd-prefix'] };
   } else throw invalid(`tug server: --store must be sqlite or etcd, not "${values.store}"`);
-  return { dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']! };
+  return { dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -88,16 +98,26 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     return;
   }
   process.stdout.write(`tug server: API listening on ${server.url}\ntug server: kubeconfig written to ${server.kubeconfig}\n`);
-  if (!args.noAgent) process.stdout.write('tug server: the embedded node agent is not available in this build; running control plane only\n');
+  // The embedded node agent (as k3s runs one), with the admin kubeconfig just written.
+  let agent: RunningAgent | undefined;
+  if (!args.noAgent) {
+    try {
+      const client = await KubeClient.fromKubeconfig(server.kubeconfig);
+      agent = await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr });
+      process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
+    } catch (err) {
+      process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);
+    }
+  }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  await agent?.close().catch((err) => process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`));
   await server.close();
 }
 
-export async function runAgentCommand(_argv: string[]): Promise<void> {
-  process.stderr.write('tug agent: the node agent is not implemented yet\n');
-  process.exitCode = 1;
+export async function runAgentCommand(argv: string[]): Promise<void> {
+  await runAgent(argv);
 }

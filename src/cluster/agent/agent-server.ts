@@ -1,0 +1,119 @@
+// The agent's streaming endpoint (the kubelet's :10250 role), on loopback:
+// the API server proxies pods/log, pods/exec and pods/attach here.
+//   GET /containerLogs/{ns}/{pod}/{container}?follow&previous&tailLines&timestamps&sinceSeconds
+//   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   (websocket)
+//   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty            (websocket)
+// Loopback only and without authentication of its own: the API server has
+// already authenticated and authorized the caller.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { Engine } from '../../engine/engine.js';
+import type { ExecService } from '../../engine/exec-service.js';
+import type { ContainerRecord } from '../../engine/container-record.js';
+import { readLogs } from '../../runtime/logs/k8s-file.js';
+import { messageOf, notFound, invalid, TugError } from '../../errdefs.js';
+import { L } from './labels.js';
+import { serveStream, channelProtocols } from './stream-channels.js';
+
+export interface AgentServer {
+  port: number;
+  setExecs(execs: ExecService): void;
+  close(): Promise<void>;
+}
+
+/** The attempts of one container of a pod (by namespace/name), oldest first. */
+function attemptsOf(engine: Engine, ns: string, pod: string, container: string): ContainerRecord[] {
+  return engine.containers
+    .all()
+    .filter((c) => c.Config.Labels?.[L.podNamespace] === ns && c.Config.Labels[L.podName] === pod && c.Config.Labels[L.container] === container && c.Config.Labels[L.role] !== 'sandbox')
+    .sort((a, b) => Number(a.Config.Labels[L.attempt]) - Number(b.Config.Labels[L.attempt]) || a.Created.localeCompare(b.Created));
+}
+
+function statusOf(err: unknown): number {
+  if (err instanceof TugError) return err.kind === 'not-found' ? 404 : err.kind === 'invalid' ? 400 : err.kind === 'conflict' ? 409 : 500;
+  return 500;
+}
+
+export async function startAgentServer(engine: Engine, _dataDir: string): Promise<AgentServer> {
+  let execs: ExecService | undefined;
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => channelProtocols.find((p) => protocols.has(p)) ?? false });
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent) res.writeHead(statusOf(err), { 'content-type': 'text/plain' });
+      res.end(messageOf(err));
+    });
+  });
+
+  const target = (path: string): { kind: string; ns: string; pod: string; container: string } => {
+    const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+    if (segs.length !== 4) throw invalid(`bad path ${path}`);
+    return { kind: segs[0], ns: segs[1], pod: segs[2], container: segs[3] };
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const t = target(url.pathname);
+    if (t.kind !== 'containerLogs') throw notFound(`no handler for ${url.pathname}`);
+    const q = url.searchParams;
+    const attempts = attemptsOf(engine, t.ns, t.pod, t.container);
+    const previous = q.get('previous') === 'true';
+    const c = previous ? attempts[attempts.length - 2] : attempts[attempts.length - 1];
+    if (!c) {
+      throw previous
+        ? invalid(`previous terminated container "${t.container}" in pod "${t.pod}" not found`)
+        : invalid(`container "${t.container}" in pod "${t.pod}" is waiting to start: ContainerCreating`);
+    }
+    const tail = q.get('tailLines') ? Number(q.get('tailLines')) : undefined;
+    const sinceSeconds = q.get('sinceSeconds') ? Number(q.get('sinceSeconds')) : undefined;
+    const since = q.get('sinceTime') ? new Date(q.get('sinceTime')!) : sinceSeconds ? new Date(Date.now() - sinceSeconds * 1000) : undefined;
+    const timestamps = q.get('timestamps') === 'true';
+    const follow = q.get('follow') === 'true' && !previous;
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.flushHeaders();
+    const abort = new AbortController();
+    req.once('close', () => abort.abort());
+    res.once('close', () => abort.abort());
+    try {
+      for await (const e of readLogs(c.LogPath, { follow, since, tail, signal: abort.signal, stillRunning: () => engine.containers.find(c.Id)?.State.Running ?? false })) {
+        res.write(timestamps ? Buffer.concat([Buffer.from(e.time.toISOString().replace('Z', '000000Z') + ' '), e.data]) : e.data);
+      }
+    } catch (err) {
+      if (!abort.signal.aborted) throw err;
+    }
+    res.end();
+  }
+
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const t = target(url.pathname);
+      if (t.kind !== 'exec' && t.kind !== 'attach') throw notFound(`no streaming handler for ${url.pathname}`);
+      const attempts = attemptsOf(engine, t.ns, t.pod, t.container);
+      const c = attempts[attempts.length - 1];
+      if (!c?.State.Running) throw invalid(`container ${t.container} is not running`);
+      if (!execs) throw new TugError('unavailable', 'the agent is starting');
+      const e = execs;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        void serveStream(ws, { kind: t.kind as 'exec' | 'attach', engine, execs: e, container: c, query: url.searchParams }).catch(() => ws.close());
+      });
+    } catch (err) {
+      socket.end(`HTTP/1.1 ${statusOf(err)} Error\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${messageOf(err)}`);
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    setExecs: (x) => (execs = x),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,142 @@
+// Starting a node agent with its own engine: embedded in `tug server` (with
+// the server's kubeconfig) or standalone as `tug agent --server URL --token T`.
+// The engine lives in DATA_DIR/engine and serves the Docker API on
+// DATA_DIR/engine.sock, so `docker -H unix://...` can look inside the node.
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Engine } from '../../engine/engine.js';
+import { recoverContainers } from '../../engine/recovery.js';
+import { serveDockerApi } from '../../engine/api/server.js';
+import { preflight } from '../../engine/preflight.js';
+import { invalid, messageOf } from '../../errdefs.js';
+import { KubeClient } from '../client/kube-client.js';
+import { NodeAgent } from './node-agent.js';
+import { machineFacts } from './node-status.js';
+import { startAgentServer, type AgentServer } from './agent-server.js';
+
+export const DEFAULT_NODE_BRIDGE = 'tugpod0';
+export const DEFAULT_POD_CIDR = '10.89.0.0/16';
+
+export interface AgentOptions {
+  client: KubeClient;
+  dataDir: string;
+  nodeName?: string;
+  bridgeName?: string;
+  podCidr?: string;
+  log?: (msg: string) => void;
+}
+
+export interface RunningAgent {
+  agent: NodeAgent;
+  engine: Engine;
+  nodeName: string;
+  /** Stops the agent; when no container is left, also removes the node's network. */
+  close(): Promise<void>;
+}
+
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  await preflight();
+  const nodeName = o.nodeName || hostname().toLowerCase();
+  const podCidr = o.podCidr ?? DEFAULT_POD_CIDR;
+  const engine = await Engine.open({ root: join(o.dataDir, 'engine'), bridgeName: o.bridgeName ?? DEFAULT_NODE_BRIDGE, subnet: podCidr });
+  await recoverContainers(engine);
+  const socket = join(o.dataDir, 'engine.sock');
+  await rm(socket, { force: true });
+  const api = await serveDockerApi(engine, socket);
+  let server: AgentServer | undefined;
+  let agent: NodeAgent | undefined;
+  try {
+    server = await startAgentServer(engine, o.dataDir);
+    agent = new NodeAgent({ client: o.client, engine, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), log: o.log });
+    server.setExecs(agent.execs);
+    await agent.start();
+  } catch (err) {
+    await agent?.stop();
+    await server?.close();
+    await api.close();
+    throw err;
+  }
+  const a = agent;
+  const s = server;
+  return {
+    agent: a,
+    engine,
+    nodeName,
+    async close() {
+      await a.stop();
+      await s.close();
+      await api.close();
+      await rm(socket, { force: true });
+      if (engine.containers.all().length === 0) {
+        await engine.network.destroy().catch((err) => o.log?.(`network: ${messageOf(err)}`));
+        await engine.removeCgroupParent().catch(() => undefined);
+      }
+    },
+  };
+}
+
+const agentHelp = `Usage: tug agent --server URL (--token T | --kubeconfig FILE) [OPTIONS]
+
+Runs a node agent: registers this machine as a Node and runs the pods the
+scheduler binds to it, through its own engine.
+
+Options:
+  --server URL          the API server (https://HOST:PORT)
+  --token T             bearer token for the API server
+  --kubeconfig FILE     credentials (and server) from a kubeconfig instead
+  --ca-file FILE        CA to verify the server with (default: not verified)
+  --data-dir DIR        agent state (default /var/lib/tug-agent)
+  --node-name N         Node name (default: the host name)
+  --node-bridge NAME    bridge for pods (default ${DEFAULT_NODE_BRIDGE})
+  --pod-cidr CIDR       pod address range (default ${DEFAULT_POD_CIDR})
+  -h, --help            show this help
+`;
+
+export async function runAgentCommand(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        server: { type: 'string' },
+        token: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'ca-file': { type: 'string' },
+        'data-dir': { type: 'string', default: '/var/lib/tug-agent' },
+        'node-name': { type: 'string' },
+        'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
+        'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+    if (values.help) {
+      process.stdout.write(agentHelp);
+      return;
+    }
+    if (!values.kubeconfig && !(values.server && values.token)) throw invalid('--server and --token (or --kubeconfig) are required');
+  } catch (err) {
+    process.stderr.write(`tug agent: ${messageOf(err)}\n\n${agentHelp}`);
+    process.exitCode = 2;
+    return;
+  }
+  let running: RunningAgent;
+  try {
+    const client = values.kubeconfig
+      ? await KubeClient.fromKubeconfig(values.kubeconfig)
+      : new KubeClient({ server: values.server!, token: values.token, ca: values['ca-file'] ? await (await import('node:fs/promises')).readFile(values['ca-file'], 'utf8') : undefined });
+    running = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: values['node-bridge'], podCidr: values['pod-cidr'] });
+  } catch (err) {
+    process.stderr.write(`tug agent: ${messageOf(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`tug agent: node ${running.nodeName} registered\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await running.close();
+}
