@@ -23,13 +23,25 @@ function goFileMode(st: import('node:fs').Stats): number {
 
 async function withRoot<T>(engine: Engine, c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
   if (c.State.Running && c.State.Pid) return fn(`/proc/${c.State.Pid}/root`);
-  const image = await engine.images.get(c.Image);
-  const layer = await prepareContainerLayer(engine.root, c.Id, await engine.images.lowerDirs(image));
-  try {
-    return await fn(layer.merged);
-  } finally {
-    if (!engine.containers.find(c.Id)?.State.Running) await unmountContainerLayer(engine.root, c.Id).catch(() => undefined);
-  }
+  return withOverlayRoot(engine, c, fn);
+}
+
+/**
+ * Mounts a container's overlay for fn and unmounts it after (unless running), under the
+ * container's lock: the client sees the response end before our unmount, and a
+ * `docker start` sent at once would otherwise find its fresh rootfs unmounted
+ * under it (cp then start: "executable file not found", or no output).
+ */
+function withOverlayRoot<T>(engine: Engine, c: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+  return engine.lock.run(c.Id, async () => {
+    const image = await engine.images.get(c.Image);
+    const layer = await prepareContainerLayer(engine.root, c.Id, await engine.images.lowerDirs(image));
+    try {
+      return await fn(layer.merged);
+    } finally {
+      if (!engine.containers.find(c.Id)?.State.Running) await unmountContainerLayer(engine.root, c.Id).catch(() => undefined);
+    }
+  });
 }
 
 async function statHeader(root: string, path: string): Promise<{ header: string; hostPath: string; isDir: boolean }> {
@@ -63,15 +75,11 @@ export function archiveRoutes(r: Router, engine: Engine): void {
   // container's mount namespace), so it is exactly what Docker exports.
   r.add('GET', '/containers/{id}/export', async ({ res, params }) => {
     const c = engine.containers.get(params.id!);
-    const image = await engine.images.get(c.Image);
-    const layer = await prepareContainerLayer(engine.root, c.Id, await engine.images.lowerDirs(image));
-    try {
+    await withOverlayRoot(engine, c, async (merged) => {
       res.writeHead(200, { 'Content-Type': 'application/x-tar' });
-      await runTar(['-C', layer.merged, '-c', '--numeric-owner', '-f', '-', '.'], null, res);
+      await runTar(['-C', merged, '-c', '--numeric-owner', '-f', '-', '.'], null, res);
       res.end();
-    } finally {
-      if (!engine.containers.find(c.Id)?.State.Running) await unmountContainerLayer(engine.root, c.Id).catch(() => undefined);
-    }
+    });
   });
 
   r.add('GET', '/containers/{id}/archive', async ({ req, res, params, query }) => {
