@@ -18,6 +18,7 @@ import { toTable, wantsTable, wantsPartialMetadata, type IncludeObject } from '.
 import { badRequest, forbiddenError, methodNotAllowed, successStatus } from './status.js';
 import { handleVirtual } from './reviews.js';
 import { evictPod } from './eviction.js';
+import { podProxySubresources, proxyPodSubresource, podProxyUpgrade } from './pod-proxy.js';
 import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAccountTokens } from './service-account-tokens.js';
 
 export interface ApiServerConfig {
@@ -60,6 +61,7 @@ export class ApiServer {
       },
     );
     server.keepAliveTimeout = 65_000;
+    server.on('upgrade', podProxyUpgrade(this.cfg)); // kubectl exec/attach (websocket) to the node agent
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -185,6 +187,7 @@ export class ApiServer {
 
     const ns = t.namespaced ? rp.namespace : undefined;
     const sub = rp.subresource;
+    if (sub && t.kind === 'Pod' && podProxySubresources.has(sub)) return proxyPodSubresource(this.cfg.objects, req, res, ns!, rp.name!, sub, url);
     if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace') && !(sub === 'token' && t.kind === 'ServiceAccount') && !(sub === 'eviction' && t.kind === 'Pod')) {
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }
