@@ -112,37 +112,48 @@ export interface CopyOwner {
  */
 export async function copyInto(rootfs: string, matches: SourceMatch[], dest: string, destIsDir: boolean, opts: { owner?: CopyOwner; chmod?: string }): Promise<void> {
   const targets: string[] = [];
+  // One cp per source dir and one for all plain files: a spawn per file is what makes big COPYs slow.
+  const copyDirContent = async (src: string, dir: string): Promise<void> => {
+    const names = await readdir(src);
+    if (names.length === 0) return;
+    await runTool('cp', [...CP, `${src}/.`, dir]);
+    targets.push(...names.map((n) => join(dir, n)));
+  };
   if (destIsDir || matches.length > 1) {
     const dir = await resolveInScope(rootfs, dest);
     await mkdir(dir, { recursive: true });
+    const files: string[] = [];
     for (const m of matches) {
-      if (m.isDir) {
-        for (const n of await readdir(m.abs)) targets.push(...(await cp(join(m.abs, n), dir, n)));
-      } else targets.push(...(await cp(m.abs, dir, posix.basename(m.rel))));
+      if (m.isDir) await copyDirContent(m.abs, dir);
+      else files.push(m.abs);
+    }
+    for (let i = 0; i < files.length; i += 500) {
+      const batch = files.slice(i, i + 500);
+      await runTool('cp', [...CP, '-t', dir, '--', ...batch]);
+      targets.push(...batch.map((f) => join(dir, posix.basename(f))));
     }
   } else {
     const m = matches[0]!;
     const target = await resolveInScope(rootfs, dest);
     if (m.isDir) {
       await mkdir(target, { recursive: true });
-      for (const n of await readdir(m.abs)) targets.push(...(await cp(join(m.abs, n), target, n)));
+      await copyDirContent(m.abs, target);
     } else {
       await mkdir(posix.dirname(target), { recursive: true });
-      await runTool('cp', ['-dR', '--preserve=mode,timestamps,links', '--no-target-directory', m.abs, target]);
+      await runTool('cp', [...CP, '--no-target-directory', m.abs, target]);
       targets.push(target);
     }
   }
   if (targets.length === 0) return;
   const owner = opts.owner ?? { uid: 0, gid: 0 };
-  await runTool('chown', ['-R', '-h', `${owner.uid}:${owner.gid}`, '--', ...targets]);
-  if (opts.chmod) await runTool('chmod', ['-R', opts.chmod, '--', ...targets]);
+  for (let i = 0; i < targets.length; i += 500) {
+    const batch = targets.slice(i, i + 500);
+    await runTool('chown', ['-R', '-h', `${owner.uid}:${owner.gid}`, '--', ...batch]);
+    if (opts.chmod) await runTool('chmod', ['-R', opts.chmod, '--', ...batch]);
+  }
 }
 
-async function cp(src: string, dir: string, name: string): Promise<string[]> {
-  const target = join(dir, name);
-  await runTool('cp', ['-dR', '--preserve=mode,timestamps,links', '--no-target-directory', src, target]);
-  return [target];
-}
+const CP = ['-dR', '--preserve=mode,timestamps,links'];
 
 /** Looks a user (and group) up in the image's /etc/passwd and /etc/group; numbers pass through. */
 export async function resolveOwner(rootfs: string, spec: string): Promise<CopyOwner> {
