@@ -240,6 +240,7 @@ export function buildRecord(opts: {
     OomKillDisable: Boolean(hcIn.OomKillDisable),
     // --device: passed to the spec builder, which adds the nodes and their cgroup rules.
     Devices: hcIn.Devices ?? [],
+    GroupAdd: hcIn.GroupAdd ?? null,
     // [height, width] of the client's terminal: `docker run -t` sizes the pty from the start.
     ConsoleSize: hcIn.ConsoleSize,
     // /etc/hosts and /etc/resolv.conf settings (--add-host, --dns, --dns-search, --dns-option).

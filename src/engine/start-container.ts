@@ -12,6 +12,7 @@ import type { PortMapping } from '../network/bridge-network.js';
 import type { Engine } from './engine.js';
 import type { ContainerRecord } from './container-record.js';
 import { writeEtcFiles } from './etc-files.js';
+import { resolveGroupAdd } from './group-add.js';
 import { populateVolume } from './mounts.js';
 import { watchExit } from './exit-handler.js';
 import { removeContainerUnlocked } from './remove-container.js';
@@ -169,6 +170,8 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     };
     trace('netns and etc files ready');
     const spec = await buildOciSpec(input);
+    const extraGids = await resolveGroupAdd(layer.merged, (c.HostConfig.GroupAdd as string[] | null | undefined) ?? []);
+    if (extraGids.length) spec.process.user.additionalGids = [...new Set([...(spec.process.user.additionalGids ?? []), ...extraGids])];
     applyJoinedIpc(spec, joined);
     // runc sizes the pty before the process starts, so `stty size` is right at once
     // (the CLI's later resize call races with short commands).
