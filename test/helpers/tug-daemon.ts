@@ -28,7 +28,7 @@ export interface TestDaemon {
 }
 
 /** Pings the API over the unix socket until it answers or the deadline passes. */
-export async function waitForPing(socket: string, deadlineMs = 30_000): Promise<void> {
+export async function waitForPing(socket: string, deadlineMs = 90_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     const ok = await new Promise<boolean>((res) => {
@@ -63,8 +63,13 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {
-    child = spawn(process.execPath, [tugBin, ...args], { stdio: ['ignore', 'inherit', 'inherit'], detached: false });
-    await waitForPing(socket);
+    const proc = spawn(process.execPath, [tugBin, ...args], { stdio: ['ignore', 'inherit', 'inherit'], detached: false });
+    child = proc;
+    // A daemon that dies at start-up fails the test at once, not after the ping deadline.
+    const died = new Promise<never>((_, reject) =>
+      proc.once('exit', (code, sig) => reject(new Error(`tug daemon exited during start-up (${sig ?? code})`))),
+    );
+    await Promise.race([waitForPing(socket), died]);
   };
 
   const d: TestDaemon = {
