@@ -198,3 +198,11 @@ test('--device maps a host device node into the container', async () => {
   const without = await docker('run', '--rm', 'busybox', 'ls', '/dev/tug-null');
   assert.notEqual(without.code, 0);
 });
+
+test('--group-add by gid and by name; an unknown name is refused', async () => {
+  const groups = (await ok('run', '--rm', '-u', '1000', '--group-add', '777', '--group-add', 'daemon', 'busybox', 'id', '-G')).split(' ').sort();
+  assert.deepEqual(groups, ['0', '1', '777']);
+  const bad = await docker('run', '--rm', '--group-add', `nogroup-${sfx}`, 'busybox', 'id');
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, new RegExp(`Unable to find group nogroup-${sfx}`));
+});
