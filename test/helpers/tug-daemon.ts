@@ -69,6 +69,7 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
     const died = new Promise<never>((_, reject) =>
       proc.once('exit', (code, sig) => reject(new Error(`tug daemon exited during start-up (${sig ?? code})`))),
     );
+    died.catch(() => undefined); // the normal exit at stop() is not an error
     await Promise.race([waitForPing(socket), died]);
   };
 
