@@ -9,7 +9,9 @@ import { shouldRestart } from './restart-backoff.js';
 
 export async function recoverContainers(engine: Engine): Promise<void> {
   const live: string[] = [];
-  for (const c of engine.containers.all()) {
+  // In parallel: releasing a container caught mid-create may wait out its
+  // monitor (seconds each), and the API is not served until recovery is done.
+  await Promise.all(engine.containers.all().map(async (c) => {
     await engine.lock.run(c.Id, async () => {
       if (c.State.Running || c.State.Paused) {
         const st = await engine.runtime.state(c.Id).catch(() => ({ status: 'absent' as const, pid: 0 }));
@@ -38,6 +40,6 @@ export async function recoverContainers(engine: Engine): Promise<void> {
         if (c.State.Running) live.push(c.Id);
       }
     });
-  }
+  }));
   await engine.network.recover(live).catch((err) => process.stderr.write(`tug: network recovery: ${String(err)}\n`));
 }
