@@ -160,8 +160,15 @@ class Build {
       return p;
     };
     for (const s of stages) void runStage(s);
-    let image = await runStage(stages[stages.length - 1]!);
-    await Promise.all(stages.map((s) => runStage(s)));
+    let image: ImageRecord | null;
+    try {
+      image = await runStage(stages[stages.length - 1]!);
+      await Promise.all(stages.map((s) => runStage(s)));
+    } catch (err) {
+      // Let stages still running finish (their containers and mounts go with them) before reporting.
+      await Promise.allSettled(stages.map((s) => runStage(s)));
+      throw err;
+    }
     const labels = this.req.labels ?? {};
     if (!image || Object.keys(labels).length) {
       const cfg = structuredClone(image?.config.config ?? scratchConfig().config!);

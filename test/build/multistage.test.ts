@@ -178,3 +178,27 @@ COPY --from=tools /out /
   await e.tug(['rmi', tag, checkTag]);
   await e.assertClean();
 });
+
+test('independent stages build at the same time; a failing stage lets the others finish and leaves nothing', async () => {
+  // Each stage waits (bounded) for the other's marker in a shared cache mount:
+  // only a concurrent build of the two stages can succeed.
+  const id = `sync-${rand()}`;
+  const waitFor = (me: string, other: string): string =>
+    `RUN --mount=type=cache,id=${id},target=/s touch /s/${me} && i=0; while [ ! -f /s/${other} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; test -f /s/${other} && echo ${me}-saw-${other} > /${me}`;
+  const ctx = await e.context({
+    Dockerfile: `FROM busybox AS left\n${waitFor('left', 'right')}\nFROM busybox AS right\n${waitFor('right', 'left')}\nFROM busybox\nCOPY --from=left /left /\nCOPY --from=right /right /\nCMD ["cat", "/left", "/right"]\n`,
+  });
+  const tag = `parallel-${rand()}:1`;
+  const r = await e.tug(['build', '--progress=plain', '-t', tag, ctx]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal((await e.tug(['run', '--rm', tag])).stdout, 'left-saw-right\nright-saw-left\n');
+  await e.tug(['rmi', tag]);
+
+  const failing = await e.context({
+    Dockerfile: 'FROM busybox AS slow\nRUN sleep 2 && echo slow-done > /slow\nFROM busybox AS broken\nRUN exit 5\nFROM busybox\nCOPY --from=slow /slow /\nCOPY --from=broken / /b\n',
+  });
+  const f = await e.tug(['build', '--progress=plain', failing]);
+  assert.equal(f.code, 1);
+  assert.match(f.stderr, /Dockerfile:4: RUN exit 5: .*non-zero code: 5/);
+  await e.assertClean();
+});
