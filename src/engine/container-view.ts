@@ -49,7 +49,8 @@ export function portList(c: ContainerRecord): Array<{ IP?: string; PrivatePort: 
 }
 
 export function listEntry(c: ContainerRecord, imageName: string, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
-  const cmd = [c.Path, ...c.Args].join(' ');
+  // As dockerd renders it: arguments with spaces in single quotes.
+  const cmd = [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
   return {
     Id: c.Id,
     Names: [c.Name],

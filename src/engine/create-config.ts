@@ -150,18 +150,24 @@ export function collectMounts(hc: HostConfig, imageVolumes: Record<string, objec
   return mounts;
 }
 
+/** Docker's order: the user's variables first, then the image's that the user did not set. */
 function mergeEnv(imageEnv: string[] = [], userEnv: string[] = []): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...imageEnv, ...userEnv]) {
+  const keyOf = (e: unknown): string => {
     if (typeof e !== 'string' || e.length === 0) throw invalid(`invalid environment variable: ${String(e)}`);
     const i = e.indexOf('=');
     const key = i === -1 ? e : e.slice(0, i);
     if (!key) throw invalid(`invalid environment variable: ${e}`);
-    if (i === -1) {
-      // 'FOO' without a value: Docker drops it from the container env when unset on the client.
-      continue;
-    }
-    out.set(key, e);
+    return key;
+  };
+  const out = new Map<string, string>();
+  for (const e of userEnv) {
+    const key = keyOf(e);
+    // 'FOO' without a value: the client had nothing to send, so the variable is left out, as Docker does.
+    if (e.includes('=')) out.set(key, e);
+  }
+  for (const e of imageEnv) {
+    const key = keyOf(e);
+    if (!out.has(key) && e.includes('=')) out.set(key, e);
   }
   return [...out.values()];
 }
