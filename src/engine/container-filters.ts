@@ -26,7 +26,7 @@ export function containerFilter(
     const any = (key: string, pred: (v: string) => boolean): boolean => !filters[key]?.length || filters[key]!.some(pred);
     return (
       any('id', (v) => c.Id.startsWith(v)) &&
-      any('name', (v) => new RegExp(v).test(c.Name)) && // against '/name', as dockerd matches &&
+      any('name', (v) => new RegExp(v).test(c.Name)) && // against '/name', as dockerd matches
       (filters.label ?? []).every((l) => matchLabel(c.Config.Labels ?? {}, l)) &&
       any('status', (v) => c.State.Status === v) &&
       any('exited', (v) => !c.State.Running && c.State.Status === 'exited' && c.State.ExitCode === Number(v)) &&
