@@ -91,7 +91,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr });
+    server = await (await import('./controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr }));
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
     process.exitCode = 1;
