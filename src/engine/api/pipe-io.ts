@@ -80,13 +80,16 @@ export function pipeIo(io: IoStreams, conn: HijackedConn, opts: { multiplexed: b
       }
       if (out.length) io.stdin!.write(Buffer.from(out));
     });
+    // The client's EOF closes the process's stdin, as Docker does, but only
+    // without a TTY: with one, stdin and stdout are the same pty, and closing
+    // it would drop output still on its way (docker exec -it with stdin at EOF).
+    const closeStdin = (): void => {
+      if (!finished && opts.multiplexed) io.stdin!.end();
+    };
     // A client that sends EOF before we listen (`docker run -i < /dev/null`) leaves the
     // input already ended: no 'end' event will come, so close stdin now.
-    if ((conn.input as NodeJS.ReadableStream & { readableEnded?: boolean }).readableEnded) io.stdin.end();
-    else
-      conn.input.once('end', () => {
-        if (!finished) io.stdin!.end();
-      });
+    if ((conn.input as NodeJS.ReadableStream & { readableEnded?: boolean }).readableEnded) closeStdin();
+    else conn.input.once('end', closeStdin);
   }
   conn.onClose(() => finish());
 }
