@@ -57,7 +57,9 @@ function inPty(args: string[], steps: Step[] = []): Promise<Result> {
 /** Runs a shell command line inside `script` (for stty before tug starts). */
 function inPtyRaw(line: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', line, '/dev/null'], { env: t.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // stdin stays open: at EOF script(1) types a NUL into the terminal, and a TTY
+    // session whose input ends early may lose its last output (Docker too).
+    const child = spawn('script', ['-qec', line, '/dev/null'], { env: t.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
