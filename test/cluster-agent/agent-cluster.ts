@@ -1,0 +1,154 @@
+// A real `tug server` with its embedded node agent for the agent tests: own
+// temp data dir, free loopback port, a unique pod bridge and pod range, and
+// kubectl bound to its kubeconfig. Also starts extra `tug agent` processes.
+// stop() kills only the PIDs it started and removes the data dirs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { randomBytes, randomInt } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runTool, type RunResult } from '../../src/util/exec-file.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const tugBin = join(repoRoot, 'bin', 'tug');
+
+export const suffix = (): string => randomBytes(3).toString('hex');
+
+export interface NodeNet {
+  bridge: string;
+  cidr: string;
+}
+
+/** A bridge name (max 15 chars) and a /24 pod range unlikely to clash with other tests. */
+export function uniqueNodeNet(): NodeNet {
+  return { bridge: `tka${suffix()}`, cidr: `10.${randomInt(160, 250)}.${randomInt(0, 256)}.0/24` };
+}
+
+export interface Proc {
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+function startProc(args: string[], readyPattern: RegExp): Promise<Proc> {
+  const child = spawn(process.execPath, [tugBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const proc: Proc = {
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      void proc.stop();
+      rej(new Error(`tug ${args[0]} did not become ready: ${out}`));
+    }, 90_000);
+    const check = (): void => {
+      if (readyPattern.test(out)) {
+        clearTimeout(timer);
+        res(proc);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`tug ${args[0]} exited with ${code}: ${out}`));
+    });
+  });
+}
+
+export interface AgentCluster {
+  dataDir: string;
+  url: string;
+  token: string;
+  nodeName: string;
+  net: NodeNet;
+  server: Proc;
+  kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<RunResult>;
+  kubectlEnv: NodeJS.ProcessEnv;
+  /** Polls fn until it returns a truthy value (bounded by count, not by a timing threshold on success). */
+  until<T>(what: string, fn: () => Promise<T | undefined | false>, tries?: number): Promise<T>;
+  startAgent(nodeName: string): Promise<{ proc: Proc; dataDir: string; net: NodeNet; stop(): Promise<void> }>;
+  stop(): Promise<void>;
+}
+
+export async function startAgentCluster(): Promise<AgentCluster> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tug-agent-test-'));
+  const net = uniqueNodeNet();
+  const nodeName = `node-${suffix()}`;
+  let server: Proc;
+  try {
+    server = await startProc(['server', '--data-dir', dataDir, '--port', '0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr], /node agent registered node/);
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const url = server.output().match(/API listening on (https:\/\/\S+)/)![1];
+  const token = (await readFile(join(dataDir, 'tokens.csv'), 'utf8')).split(',')[0];
+  const kubectlEnv = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
+  const extra: Array<{ stop(): Promise<void> }> = [];
+  const cluster: AgentCluster = {
+    dataDir,
+    url,
+    token,
+    nodeName,
+    net,
+    server,
+    kubectlEnv,
+    kubectl: (args, opts = {}) => runTool('kubectl', args, { env: kubectlEnv, input: opts.input, allowFailure: opts.allowFailure }),
+    async until(what, fn, tries = 240) {
+      for (let i = 0; i < tries; i++) {
+        const v = await fn();
+        if (v) return v;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`gave up waiting for ${what}`);
+    },
+    async startAgent(name) {
+      const dir = await mkdtemp(join(tmpdir(), 'tug-agent-test-node-'));
+      const n = uniqueNodeNet();
+      const proc = await startProc(['agent', '--server', url, '--token', token, '--data-dir', dir, '--node-name', name, '--node-bridge', n.bridge, '--pod-cidr', n.cidr], /registered/);
+      const handle = {
+        proc,
+        dataDir: dir,
+        net: n,
+        async stop() {
+          await proc.stop();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+      extra.push(handle);
+      return handle;
+    },
+    async stop() {
+      for (const e of extra) await e.stop();
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
+
+/** What a node's pods could leave behind: its bridge, its range in iptables, mounts under its data dir. */
+export async function leftovers(dataDir: string, net: NodeNet): Promise<string[]> {
+  const found: string[] = [];
+  const link = await runTool('ip', ['link', 'show', net.bridge], { allowFailure: true });
+  if (link.code === 0) found.push(`bridge ${net.bridge}`);
+  const prefix = net.cidr.split('.').slice(0, 3).join('.') + '.';
+  const rules = (await runTool('iptables-save', [])).stdout.split('\n').filter((l) => l.includes(prefix) || l.includes(net.bridge));
+  found.push(...rules.map((r) => `iptables: ${r}`));
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(dataDir));
+  found.push(...mounts.map((m) => `mount: ${m}`));
+  const veths = (await runTool('ip', ['-o', 'link', 'show', 'master', net.bridge], { allowFailure: true })).stdout.trim();
+  if (veths) found.push(`veths on ${net.bridge}: ${veths}`);
+  return found;
+}
