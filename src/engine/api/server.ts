@@ -9,6 +9,7 @@ import type { Engine } from '../engine.js';
 import { ExecService } from '../exec-service.js';
 import { sendError } from './http-errors.js';
 import { Router, splitVersion, type RequestContext } from './router.js';
+import { checkApiVersion } from './api-version.js';
 import { attachContainer, containerRoutes } from './routes-containers.js';
 import { execRoutes, startExec } from './routes-exec.js';
 import { imageRoutes } from './routes-images.js';
@@ -44,6 +45,7 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
   const contextFor = (req: IncomingMessage, res: ServerResponse): { ctx: RequestContext; handler: (c: RequestContext) => Promise<void> } => {
     const url = new URL(req.url ?? '/', 'http://docker');
     const { version, path } = splitVersion(url.pathname);
+    checkApiVersion(version);
     const m = router.match(req.method ?? 'GET', path);
     if (!m) throw notFound(`page not found: ${req.method} ${url.pathname}`);
     return { ctx: { req, res, params: m.params, query: url.searchParams, apiVersion: version }, handler: m.handler };
@@ -85,6 +87,7 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
     socket.on('error', () => undefined);
     if (!m) return fail(notFound(`page not found: ${url.pathname}`));
     const run = async (): Promise<void> => {
+      checkApiVersion(version);
       // Node leaves an upgrade request's body on the socket: take Content-Length bytes first.
       const { body, rest } = await readUpgradeBody(req, socket, head);
       ctx.req = Readable.from(body.length ? [body] : []) as unknown as IncomingMessage;
