@@ -115,6 +115,27 @@ test('create-time refusals: status, message, and no container or volume made', a
   assert.deepEqual(await leftovers(), []);
 });
 
+test('API versions outside the served range: 400 naming the range, as dockerd', async () => {
+  const get = (path: string): Promise<{ status: number; message: string }> =>
+    new Promise((res, rej) => {
+      const req = request({ socketPath: d.socket, path, method: 'GET' }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => res({ status: r.statusCode ?? 0, message: JSON.parse(Buffer.concat(chunks).toString() || '{}').message ?? '' }));
+      });
+      req.on('error', rej);
+      req.end();
+    });
+  const tooNew = await get('/v9.99/version');
+  assert.equal(tooNew.status, 400);
+  assert.match(tooNew.message, /^client version 9\.99 is too new\. Maximum supported API version is 1\.\d+$/);
+  const tooOld = await get('/v1.12/containers/json');
+  assert.equal(tooOld.status, 400);
+  assert.match(tooOld.message, /^client version 1\.12 is too old\. Minimum supported API version is 1\.\d+, please upgrade your client to a newer version$/);
+  assert.equal((await get('/v1.24/containers/json')).status, 200);
+  assert.equal((await get('/containers/json')).status, 200, 'no prefix: the current version');
+});
+
 test('unknown container: 404 for inspect, start, stop, kill, rm, exec', async () => {
   const ghost = uniq('ghost');
   for (const [method, path, body] of [
