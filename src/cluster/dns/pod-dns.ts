@@ -1,0 +1,35 @@
+// Pod DNS as the kubelet sets it (dnsPolicy ClusterFirst): the cluster DNS
+// Service address, the namespace search path and ndots:5, in the engine's
+// HostConfig Dns/DnsSearch/DnsOptions shape for the pod's sandbox. The node's
+// services register the cluster DNS address once they know it; until then
+// (or with dnsPolicy Default, or host networking) pods keep the host's resolvers.
+import { DEFAULT_CLUSTER_DOMAIN, podDnsSettings } from './resolv-conf.js';
+
+let clusterDns: { ip: string; domain: string } | undefined;
+
+export function setClusterDns(ip: string | undefined, domain = DEFAULT_CLUSTER_DOMAIN): void {
+  clusterDns = ip ? { ip, domain } : undefined;
+}
+
+interface PodDnsFields {
+  metadata: { namespace?: string };
+  spec?: { dnsPolicy?: string; hostNetwork?: boolean; dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] } };
+}
+
+export function podDnsHostConfig(pod: PodDnsFields): { Dns?: string[]; DnsSearch?: string[]; DnsOptions?: string[] } {
+  const policy = pod.spec?.dnsPolicy ?? 'ClusterFirst';
+  const extra = pod.spec?.dnsConfig;
+  const extraOut = {
+    servers: extra?.nameservers ?? [],
+    search: extra?.searches ?? [],
+    options: (extra?.options ?? []).map((o) => (o.value !== undefined ? `${o.name}:${o.value}` : o.name)),
+  };
+  let base = { servers: [] as string[], search: [] as string[], options: [] as string[] };
+  const cluster = clusterDns && (policy === 'ClusterFirst' ? !pod.spec?.hostNetwork : policy === 'ClusterFirstWithHostNet');
+  if (cluster && clusterDns) base = podDnsSettings(pod.metadata.namespace ?? 'default', clusterDns.ip, clusterDns.domain);
+  else if (policy !== 'None' && !extra) return {};
+  const servers = [...base.servers, ...extraOut.servers];
+  const search = [...base.search, ...extraOut.search];
+  const options = [...base.options, ...extraOut.options];
+  return { ...(servers.length ? { Dns: servers } : {}), ...(search.length ? { DnsSearch: search } : {}), ...(options.length ? { DnsOptions: options } : {}) };
+}
