@@ -103,7 +103,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   if (!args.noAgent) {
     try {
       const client = await KubeClient.fromKubeconfig(server.kubeconfig);
-      agent = await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr });
+      agent = await (await import('./proxy/node-services.js')).withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);
