@@ -9,6 +9,7 @@ import type { Pod, PodContainer } from './pod-types.js';
 import type { PodSources } from './pod-sources.js';
 import { fieldValue, resourceValue, type PodRuntimeFacts } from './downward.js';
 import { podLabels, type ContainerRole } from './labels.js';
+import { podDnsHostConfig } from '../dns/pod-dns.js';
 
 export async function containerEnv(pod: Pod, c: PodContainer, sources: PodSources, facts: PodRuntimeFacts): Promise<string[]> {
   const env = new Map<string, string>();
@@ -89,6 +90,7 @@ export function containerCreateBody(i: ContainerConfigInput): CreateBody {
       Privileged: Boolean(sc.privileged),
       CapAdd: sc.capabilities?.add ?? null,
       CapDrop: sc.capabilities?.drop ?? null,
+      ...podDnsHostConfig(pod), // each container writes its own resolv.conf: cluster DNS + search path
     } as CreateBody['HostConfig'],
   };
   // command replaces the image's ENTRYPOINT, args its CMD (Kubernetes' rules).

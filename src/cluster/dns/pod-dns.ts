@@ -11,21 +11,22 @@ export function setClusterDns(ip: string | undefined, domain = DEFAULT_CLUSTER_D
   clusterDns = ip ? { ip, domain } : undefined;
 }
 
-interface PodDnsFields {
-  metadata: { namespace?: string };
-  spec?: { dnsPolicy?: string; hostNetwork?: boolean; dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] } };
+interface PodDnsSpec {
+  dnsPolicy?: string; hostNetwork?: boolean; dnsConfig?: { nameservers?: string[]; searches?: string[]; options?: { name: string; value?: string }[] };
 }
 
-export function podDnsHostConfig(pod: PodDnsFields): { Dns?: string[]; DnsSearch?: string[]; DnsOptions?: string[] } {
-  const policy = pod.spec?.dnsPolicy ?? 'ClusterFirst';
-  const extra = pod.spec?.dnsConfig;
+/** `spec` is any pod spec: the DNS fields are read if present. */
+export function podDnsHostConfig(pod: { metadata: { namespace?: string }; spec?: object }): { Dns?: string[]; DnsSearch?: string[]; DnsOptions?: string[] } {
+  const spec = pod.spec as PodDnsSpec | undefined;
+  const policy = spec?.dnsPolicy ?? 'ClusterFirst';
+  const extra = spec?.dnsConfig;
   const extraOut = {
     servers: extra?.nameservers ?? [],
     search: extra?.searches ?? [],
     options: (extra?.options ?? []).map((o) => (o.value !== undefined ? `${o.name}:${o.value}` : o.name)),
   };
   let base = { servers: [] as string[], search: [] as string[], options: [] as string[] };
-  const cluster = clusterDns && (policy === 'ClusterFirst' ? !pod.spec?.hostNetwork : policy === 'ClusterFirstWithHostNet');
+  const cluster = clusterDns && (policy === 'ClusterFirst' ? !spec?.hostNetwork : policy === 'ClusterFirstWithHostNet');
   if (cluster && clusterDns) base = podDnsSettings(pod.metadata.namespace ?? 'default', clusterDns.ip, clusterDns.domain);
   else if (policy !== 'None' && !extra) return {};
   const servers = [...base.servers, ...extraOut.servers];
