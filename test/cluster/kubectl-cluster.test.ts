@@ -170,23 +170,24 @@ value: 1000
 test('ResourceQuota refuses creates beyond spec.hard and reports usage in status', async () => {
   const ns = `quota-${suffix()}`;
   await srv.kubectl(['create', 'namespace', ns]);
-  await srv.kubectl(['-n', ns, 'create', 'quota', 'q1', '--hard=pods=2,configmaps=2,requests.cpu=1']);
+  // Services and pods: nothing but this test creates them here (controllers add ConfigMaps such as kube-root-ca.crt).
+  await srv.kubectl(['-n', ns, 'create', 'quota', 'q1', '--hard=pods=2,services=2,requests.cpu=1']);
   const pod = (name: string, cpu?: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\nspec: {containers: [{name: c, image: busybox${cpu ? `, resources: {requests: {cpu: ${cpu}}}` : ''}}]}\n`;
   const noCpu = await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: pod('a'), allowFailure: true });
   assert.match(noCpu.stderr, /forbidden: failed quota: q1: must specify requests.cpu/);
   await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: pod('b', '600m') });
   const over = await srv.kubectl(['-n', ns, 'create', '-f', '-'], { input: pod('c', '600m'), allowFailure: true });
   assert.match(over.stderr, /pods "c" is forbidden: exceeded quota: q1, requested: requests.cpu=600m, used: requests.cpu=600m, limited: requests.cpu=1/);
-  await srv.kubectl(['-n', ns, 'create', 'configmap', 'c1']);
-  await srv.kubectl(['-n', ns, 'create', 'configmap', 'c2']);
-  const cm3 = await srv.kubectl(['-n', ns, 'create', 'configmap', 'c3'], { allowFailure: true });
-  assert.match(cm3.stderr, /exceeded quota: q1, requested: configmaps=1, used: configmaps=2, limited: configmaps=2/);
+  await srv.kubectl(['-n', ns, 'create', 'service', 'clusterip', 's1', '--tcp=80:80']);
+  await srv.kubectl(['-n', ns, 'create', 'service', 'clusterip', 's2', '--tcp=80:80']);
+  const s3 = await srv.kubectl(['-n', ns, 'create', 'service', 'clusterip', 's3', '--tcp=80:80'], { allowFailure: true });
+  assert.match(s3.stderr, /exceeded quota: q1, requested: services=1, used: services=2, limited: services=2/);
   // The status updater runs after writes; wait for it through kubectl rather than sleeping.
-  await srv.kubectl(['-n', ns, 'wait', '--for=jsonpath={.status.used.configmaps}=2', 'quota/q1', '--timeout=30s']);
+  await srv.kubectl(['-n', ns, 'wait', '--for=jsonpath={.status.used.services}=2', 'quota/q1', '--timeout=30s']);
   const q = JSON.parse((await srv.kubectl(['-n', ns, 'get', 'quota', 'q1', '-o', 'json'])).stdout);
-  assert.deepEqual(q.status.used, { configmaps: '2', pods: '1', 'requests.cpu': '600m' });
-  await srv.kubectl(['-n', ns, 'delete', 'configmap', 'c1']);
-  await srv.kubectl(['-n', ns, 'create', 'configmap', 'c3']);
+  assert.deepEqual(q.status.used, { pods: '1', services: '2', 'requests.cpu': '600m' });
+  await srv.kubectl(['-n', ns, 'delete', 'service', 's1']);
+  await srv.kubectl(['-n', ns, 'create', 'service', 'clusterip', 's3', '--tcp=80:80']);
 });
 
 test('LimitRange fills container defaults and refuses containers above max', async () => {

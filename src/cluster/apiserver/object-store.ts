@@ -563,8 +563,10 @@ export class ObjectStore {
     let sent = from;
     const onEvent = (e: WatchEvent) => {
       if (e.type !== 'BOOKMARK') {
-        if (e.revision <= sent) return;
-        sent = e.revision;
+        // The write's own revision (kv.modRevision) identifies it, whichever delivery path reported it.
+        const rev = e.kv.modRevision;
+        if (!(rev > sent)) return;
+        sent = rev;
       }
       if (e.type === 'BOOKMARK') {
         if (opts.allowWatchBookmarks) send({ type: 'BOOKMARK', object: bookmark(t, e.revision) });
@@ -578,7 +580,8 @@ export class ObjectStore {
       const prev = e.prevKv ? this.read(t, e.prevKv) : undefined;
       const nowMatch = matches(o);
       const wasMatch = prev ? matches(prev) : false;
-      if (nowMatch && (!prev || e.kv.createRevision === e.kv.modRevision)) send({ type: 'ADDED', object: o });
+      if (nowMatch && e.kv.createRevision === e.kv.modRevision) send({ type: 'ADDED', object: o });
+      else if (nowMatch && !prev) send({ type: 'MODIFIED', object: o });
       else if (nowMatch && wasMatch) send({ type: 'MODIFIED', object: o });
       else if (nowMatch && !wasMatch) send({ type: pred ? 'ADDED' : 'MODIFIED', object: o });
       else if (!nowMatch && wasMatch) send({ type: 'DELETED', object: o });
