@@ -213,10 +213,15 @@ async function readAll(res: import('node:http').IncomingMessage): Promise<string
 async function errorOf(res: import('node:http').IncomingMessage): Promise<TugError> {
   const text = await readAll(res);
   let msg = text;
+  let reason = '';
   try {
-    msg = (JSON.parse(text) as { message?: string }).message ?? text;
+    const st = JSON.parse(text) as { message?: string; reason?: string };
+    msg = st.message ?? text;
+    reason = st.reason ?? '';
   } catch {
     /* not a Status object */
   }
-  return new TugError(kindByStatus[res.statusCode ?? 500] ?? 'internal', msg || `HTTP ${res.statusCode}`);
+  // 409 is both AlreadyExists and Conflict; the Status reason tells them apart.
+  const kind = reason === 'AlreadyExists' ? 'already-exists' : (kindByStatus[res.statusCode ?? 500] ?? 'internal');
+  return new TugError(kind, msg || `HTTP ${res.statusCode}`);
 }
