@@ -102,7 +102,14 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
     },
   };
   if (!external) {
-    await launch();
+    try {
+      await launch();
+    } catch (err) {
+      // A daemon that never came up leaves nothing behind either.
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
     d.pid = child!.pid!;
   }
   return d;

@@ -80,7 +80,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       Images: images.length,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs']],
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['k8s-file'] },
+      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file'] },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,
@@ -92,7 +92,7 @@ export function systemRoutes(r: Router, engine: Engine): void {
       NFd: 0,
       NGoroutines: 0,
       SystemTime: new Date().toISOString(),
-      LoggingDriver: 'k8s-file',
+      LoggingDriver: 'json-file', // conmon's log behaves as json-file does (what inspect reports too)
       CgroupDriver: 'cgroupfs',
       CgroupVersion: cgroupV2 ? '2' : '1',
       NEventsListener: 0,
