@@ -1,0 +1,156 @@
+// Scheduler throughput, kubemark-style: a real `tug server --no-agent` (its
+// scheduler inside), N Node objects that hold Leases and heartbeat but run
+// nothing, then M pods created through the API. Reports pods/s scheduled end
+// to end (first create → last bind seen through a watch) and the p50/p99 of
+// each pod's latency from its create request to the watch event with its node.
+// Usage: node dist/bench/cluster-scheduler/bench.js [--nodes 1000] [--pods 30000] [--concurrency 64] [--store sqlite|etcd]
+// (--store etcd starts a private etcd on loopback ports for the run.)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { request } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KubeClient, type KubeObject } from '../../src/cluster/client/kube-client.js';
+
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, pods: { type: 'string', default: '30000' }, concurrency: { type: 'string', default: '64' }, store: { type: 'string', default: 'sqlite' } } });
+const nodeCount = Number(values.nodes);
+const podCount = Number(values.pods);
+const concurrency = Number(values.concurrency);
+const mainJs = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist', 'src', 'cluster', 'main.js');
+
+async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (i < items.length) await fn(items[i++]);
+  }));
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+}
+
+const etcdHealthy = (url: string): Promise<boolean> =>
+  new Promise((res) => {
+    const req = request(`${url}/health`, (r) => {
+      let body = '';
+      r.on('data', (b: Buffer) => (body += b.toString()));
+      r.on('end', () => res(r.statusCode === 200 && body.includes('true')));
+    });
+    req.on('error', () => res(false));
+    req.end();
+  });
+
+const dataDir = await mkdtemp(join(tmpdir(), 'tug-sched-bench-'));
+let etcd: ChildProcess | undefined;
+let storeArgs = ['--store', 'sqlite'];
+if (values.store === 'etcd') {
+  const [client, peer] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${client}`;
+  etcd = spawn('etcd', ['--name', 'default', '--data-dir', join(dataDir, 'etcd'), '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `default=http://127.0.0.1:${peer}`, '--quota-backend-bytes', String(8 * 2 ** 30)], { stdio: 'ignore' });
+  let ok = false;
+  for (let i = 0; i < 300 && !(ok = await etcdHealthy(url)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!ok) throw new Error('etcd did not become healthy');
+  storeArgs = ['--store', 'etcd', '--etcd-endpoints', url];
+}
+const child = spawn(process.execPath, [...(process.env.TUG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--max-old-space-size=4096', '--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...storeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+const heartbeats: NodeJS.Timeout[] = [];
+try {
+  await new Promise<void>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('kubeconfig written')) res();
+    });
+    child.once('exit', (c) => rej(new Error(`tug server exited with ${c}`)));
+  });
+  const client = await KubeClient.fromKubeconfig(join(dataDir, 'kubeconfig'));
+  const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
+  const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
+  const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
+  const names = Array.from({ length: nodeCount }, (_, i) => `hollow-${String(i).padStart(5, '0')}`);
+  const res = { cpu: '32', memory: '64Gi', pods: '110' };
+  let t = Date.now();
+  await pool(names, 32, async (name) => {
+    const now = new Date().toISOString();
+    await client.create(nodesRef, {
+      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': `zone-${name.slice(-1)}` } },
+      status: { capacity: res, allocatable: res, conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'hollow node', lastHeartbeatTime: now, lastTransitionTime: now }] },
+    });
+    await client.create(leasesRef, { metadata: { name }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now.replace('Z', '000Z').replace(/\.(\d{6})\d*Z$/, '.$1Z') } });
+  });
+  console.log(`registered ${nodeCount} hollow nodes (+ Leases) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  // Heartbeats: every node renews its Lease every 10 s, spread over the interval, as kubelets do.
+  names.forEach((name, i) => {
+    const first = setTimeout(() => {
+      const beat = () => void client.patch(leasesRef, name, { spec: { renewTime: new Date().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') } }).catch(() => undefined);
+      beat();
+      heartbeats.push(setInterval(beat, 10_000));
+    }, (i * 10_000) / nodeCount);
+    heartbeats.push(first);
+  });
+
+  const createdAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let lastBound = 0;
+  let allBound!: () => void;
+  const done = new Promise<void>((r) => (allBound = r));
+  const bound = new Set<string>();
+  const abort = new AbortController();
+  const list = await client.list(podsRef);
+  void (async () => {
+    for await (const ev of client.watch<KubeObject>(podsRef, { resourceVersion: list.metadata.resourceVersion, signal: abort.signal, timeoutSeconds: 3600 })) {
+      const p = ev.object;
+      if (ev.type === 'BOOKMARK' || !p.spec?.nodeName || bound.has(p.metadata.name!)) continue;
+      const c = createdAt.get(p.metadata.name!);
+      if (c === undefined) continue;
+      bound.add(p.metadata.name!);
+      lastBound = Date.now();
+      latencies.push(lastBound - c);
+      if (bound.size === podCount) allBound();
+    }
+  })();
+  const pods = Array.from({ length: podCount }, (_, i) => `pause-${i}`);
+  t = Date.now();
+  const start = t;
+  let createdDone = 0;
+  await pool(pods, concurrency, async (name) => {
+    createdAt.set(name, Date.now());
+    await client.create(podsRef, { metadata: { name, labels: { app: 'bench' } }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.9', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] } });
+    createdDone++;
+  });
+  const createSecs = (Date.now() - start) / 1000;
+  const progress = setInterval(() => console.log(`  ${bound.size}/${podCount} bound`), 5000);
+  await done;
+  clearInterval(progress);
+  abort.abort();
+  const secs = (lastBound - start) / 1000;
+  console.log(`created ${createdDone} pods in ${createSecs.toFixed(1)} s (${(createdDone / createSecs).toFixed(0)} pods/s through the API, concurrency ${concurrency})`);
+  console.log(`[store ${values.store}] scheduled ${podCount} pods on ${nodeCount} nodes in ${secs.toFixed(1)} s: ${(podCount / secs).toFixed(0)} pods/s end to end (created → bound)`);
+  console.log(`scheduling latency (create request → bound seen by watch): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${Math.max(...latencies)} ms`);
+  client.close();
+} finally {
+  for (const h of heartbeats) clearTimeout(h);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  if (etcd && etcd.exitCode === null) {
+    const exited = new Promise((r) => etcd!.once('exit', r));
+    etcd.kill('SIGTERM');
+    await exited;
+  }
+  await rm(dataDir, { recursive: true, force: true });
+}
