@@ -44,7 +44,8 @@ export async function writeLayerDiff(upper: string, outPath: string, workDir: st
   };
   await walk(upper);
 
-  const common = ['--no-recursion', '--numeric-owner', '--xattrs', '--xattrs-include=*', '--xattrs-exclude=trusted.overlay.*', '--null'];
+  // --xattrs makes tar write pax headers, which carry atime and ctime: drop them so equal content gives equal bytes.
+  const common = ['--no-recursion', '--numeric-owner', '--pax-option=delete=atime,delete=ctime', '--xattrs', '--xattrs-include=*', '--xattrs-exclude=trusted.overlay.*', '--null'];
   const keepList = join(workDir, 'keep.list');
   await mkdir(workDir, { recursive: true });
   // './' keeps names that start with '-' from reading as options; the transform drops it again.
