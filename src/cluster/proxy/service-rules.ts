@@ -109,8 +109,11 @@ export function buildRules(c: ChainNames, input: RuleInput): RuleSet {
       const nodePort: number | undefined = (type === 'NodePort' || type === 'LoadBalancer') && p.nodePort ? p.nodePort : undefined;
       if (headless) continue;
       if (!ready.length) {
-        reject.push(`${comment} -d ${clusterIP}/32 -p ${proto} --dport ${p.port} -j REJECT --reject-with icmp-port-unreachable`);
-        if (nodePort) reject.push(`${comment} -m addrtype --dst-type LOCAL -p ${proto} --dport ${nodePort} -j REJECT --reject-with icmp-port-unreachable`);
+        // kube-proxy rejects with icmp-port-unreachable; on this host a pod never saw that ICMP
+        // for a forwarded SYN (it timed out), so TCP gets a RST: the client sees "connection refused" at once.
+        const how = proto === 'tcp' ? 'tcp-reset' : 'icmp-port-unreachable';
+        reject.push(`${comment} -d ${clusterIP}/32 -p ${proto} -m ${proto} --dport ${p.port} -j REJECT --reject-with ${how}`);
+        if (nodePort) reject.push(`${comment} -m addrtype --dst-type LOCAL -p ${proto} -m ${proto} --dport ${nodePort} -j REJECT --reject-with ${how}`);
         continue;
       }
       const svcChain = hashName(c.svcPrefix, `${ns}/${name}:${portName}/${proto}`);
