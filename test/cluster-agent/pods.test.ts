@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool } from '../../src/util/exec-file.js';
@@ -234,6 +234,13 @@ test('a failing liveness probe restarts the container; a failing readiness probe
     }),
   );
   await waitRunning('probed');
+  // The pod's containers share the sandbox's network and IPC namespaces (and not the host's).
+  const nsOf = async (container: string) => (await c.kubectl(['-n', ns, 'exec', 'probed', '-c', container, '--', 'sh', '-c', 'for n in net ipc pid; do readlink /proc/self/ns/$n; done'])).stdout.split('\n');
+  const [a, b] = [await nsOf('live'), await nsOf('never')];
+  assert.equal(a[0], b[0], 'same network namespace');
+  assert.equal(a[1], b[1], 'same IPC namespace');
+  assert.notEqual(a[2], b[2], 'own PID namespaces');
+  assert.notEqual(a[0], await readlink('/proc/self/ns/net'));
   const ready = await c.until('web ready', async () => {
     const q = await getPod('probed');
     return q.status.containerStatuses.find((s: any) => s.name === 'web').ready ? q : undefined;
