@@ -264,13 +264,20 @@ test('get -w streams a change made while watching', async () => {
   let out = '';
   let log = '';
   child.stderr.on('data', (b: Buffer) => (log += b.toString()));
+  // One reader appends to `out`; waiters re-check it on each chunk (a listener per waiter would append twice).
+  const waiters = new Set<() => void>();
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    for (const w of [...waiters]) w();
+  });
   const seen = (re: RegExp) =>
     new Promise<void>((resolve, reject) => {
-      const check = () => re.test(out) && resolve();
-      child.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        check();
-      });
+      const check = () => {
+        if (!re.test(out)) return;
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
       child.once('exit', () => (re.test(out) ? resolve() : reject(new Error(`kubectl exited before ${re}: ${out}`))));
       check();
     });
