@@ -201,6 +201,12 @@ test('deleting a Deployment cascades to its ReplicaSets and pods; --cascade=orph
   await srv.kubectl(['delete', '-n', ns, 'deployment/web']);
   await waitFor('web ReplicaSets and pods gone', async () => (await getJson(['replicasets', '-l', 'app=web'])).items.length === 0 && (await getJson(['pods', '-l', 'app=web'])).items.length === 0);
 
+  // Foreground: the Deployment stays (with its finalizer) until its ReplicaSets and their pods are gone.
+  await srv.kubectl(['delete', '-n', ns, 'deployment/roll', '--cascade=foreground']);
+  await waitFor('roll and its dependents gone', async () => (await srv.kubectl(['get', '-n', ns, 'deployment/roll'], { allowFailure: true })).code !== 0);
+  assert.equal((await getJson(['replicasets', '-l', 'app=roll'])).items.length, 0);
+  assert.equal((await getJson(['pods', '-l', 'app=roll'])).items.length, 0);
+
   await srv.kubectl(['delete', '-n', ns, 'deployment/rec', '--cascade=orphan']);
   await waitFor('rec deployment gone', async () => (await srv.kubectl(['get', '-n', ns, 'deployment/rec'], { allowFailure: true })).code !== 0);
   const rs = await waitFor('orphaned ReplicaSet', async () => {

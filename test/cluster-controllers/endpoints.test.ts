@@ -79,6 +79,7 @@ test('Endpoints and EndpointSlices list ready pods as addresses and the others a
   // The Service goes: so does its EndpointSlice (ownerReference).
   await srv.kubectl(['delete', 'service', '-n', ns, 'api']);
   await waitFor('slice collected', async () => (await getJson(['endpointslices', '-l', 'kubernetes.io/service-name=api'])).items.length === 0);
+  await waitFor('endpoints removed', async () => (await srv.kubectl(['get', '-n', ns, 'endpoints', 'api'], { allowFailure: true })).code !== 0);
 });
 
 test('every namespace gets the kube-root-ca.crt ConfigMap with the cluster CA, restored if deleted', async () => {

@@ -73,11 +73,18 @@ export class EndpointsController {
 
   async reconcile(key: string): Promise<void> {
     const svc = this.informers.for(refs.services).get(key);
-    // A deleted Service's Endpoints go with it (same name; the slice by its ownerReference through the GC).
-    if (!svc) return;
+    // A deleted Service's Endpoints go with it (same name); its slice goes through the GC (ownerReference).
+    if (!svc) {
+      const ep = this.informers.for(refs.endpoints).get(key);
+      if (ep?.metadata.labels?.['endpoints.kubernetes.io/managed-by'] === 'endpoint-controller') {
+        await this.client.delete(inNs(refs.endpoints, ep.metadata.namespace), ep.metadata.name!, { uid: ep.metadata.uid }).catch((err) => {
+          if (!isKind(err, 'not-found') && !isKind(err, 'conflict')) throw err;
+        });
+      }
+      return;
+    }
     if (!svc.spec?.selector || svc.metadata.deletionTimestamp) return;
     const ns = svc.metadata.namespace!;
-    const name = svc.metadata.name!;
     const sel = { matchLabels: svc.spec.selector };
     const publishNotReady = Boolean(svc.spec.publishNotReadyAddresses);
     const pods = this.informers
@@ -120,7 +127,6 @@ export class EndpointsController {
     });
     await this.writeEndpoints(svc, epSubsets);
     await this.writeSlice(svc, sliceEndpoints, slicePorts ?? (svc.spec?.ports ?? []).filter((sp: any) => typeof sp.targetPort === 'number' || sp.targetPort === undefined).map((sp: any) => ({ name: sp.name, port: sp.targetPort ?? sp.port, protocol: sp.protocol ?? 'TCP' })));
-    void name;
   }
 
   private async writeEndpoints(svc: KubeObject, subsets: unknown[]): Promise<void> {
