@@ -140,6 +140,14 @@ test('a crashing container goes into CrashLoopBackOff; restartPolicy Never leave
   });
   assert.equal(f.status.containerStatuses[0].state.terminated.exitCode, 4);
   assert.equal(f.status.containerStatuses[0].restartCount, 0);
+  // A finished pod's sandbox is stopped too (its address goes back to the pool); nothing of it runs.
+  const containersDir = join(c.dataDir, 'engine', 'containers');
+  await c.until('no running container of the finished pod', async () => {
+    const recs = await Promise.all((await readdir(containersDir)).map((id) => readFile(join(containersDir, id, 'container.json'), 'utf8').then(JSON.parse, () => null)));
+    const mine = recs.filter((r) => r?.Config?.Labels?.['io.kubernetes.pod.uid'] === f.metadata.uid);
+    return mine.length === 2 && mine.every((r) => !r.State.Running);
+  });
+  assert.equal((await getPod('once')).status.phase, 'Failed');
 });
 
 test('init containers run in order and share an emptyDir; configMap/secret volumes and env reach the app, and volume files follow changes', async () => {

@@ -71,9 +71,19 @@ export class PodSyncer {
     const state = this.stateOf(uid);
     const cs = podContainers(this.o.engine, uid);
     state.waiting.clear();
+    // A pod whose containers ended for good: final status, and its sandbox stopped (its address freed), as the kubelet does.
+    if (cs.sandbox && this.isFinished(pod, cs)) {
+      const initDone = (pod.spec.initContainers ?? []).every((ic) => {
+        const a = cs.init.get(ic.name);
+        const cur = a?.[a.length - 1];
+        return cur && !cur.State.Running && cur.State.Status !== 'created' && cur.State.ExitCode === 0;
+      });
+      await this.writeStatus(key, pod, cs, initDone);
+      if (cs.sandbox.State.Running) await stopContainer(this.o.engine, cs.sandbox.Id, { timeout: 1 }).catch(() => undefined);
+      return;
+    }
     // 1. the sandbox: the pod's network and IPC namespaces.
     if (!cs.sandbox?.State.Running) {
-      if (this.isFinished(pod, cs)) return this.writeStatus(key, pod, cs, true);
       await this.recreateSandbox(pod, cs);
       return this.o.requeue(key);
     }
@@ -105,10 +115,23 @@ export class PodSyncer {
     return s;
   }
 
-  /** A pod whose containers all ended for good keeps its status and gets no new sandbox. */
+  /**
+   * Whether the pod's containers ended for good, judged from the engine (not
+   * from the possibly stale status): restartPolicy Never or OnFailure, every
+   * app container exited and none due a restart, or an init container failed under Never.
+   */
   private isFinished(pod: Pod, cs: PodContainers): boolean {
-    const phase = pod.status?.phase;
-    return (phase === 'Succeeded' || phase === 'Failed') && cs.all.length > 0;
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    if (policy === 'Always') return false;
+    const exited = (attempts: ContainerRecord[] | undefined): ContainerRecord | undefined => {
+      const cur = attempts?.[attempts.length - 1];
+      return cur && !cur.State.Running && cur.State.Status !== 'created' ? cur : undefined;
+    };
+    if (policy === 'Never' && (pod.spec.initContainers ?? []).some((ic) => (exited(cs.init.get(ic.name))?.State.ExitCode ?? 0) !== 0)) return true;
+    return pod.spec.containers.every((c) => {
+      const cur = exited(cs.app.get(c.name));
+      return cur !== undefined && (policy === 'Never' || cur.State.ExitCode === 0);
+    });
   }
 
   private async recreateSandbox(pod: Pod, cs: PodContainers): Promise<void> {
