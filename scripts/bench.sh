@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks, each side by side with the tool people would use instead.
-# Usage: bash scripts/bench.sh [engine|registry|cluster-storage|all]   (as root)
+# Usage: bash scripts/bench.sh [engine|build|registry|cluster-storage|scheduler|all]   (as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -13,8 +13,11 @@ run_engine() {
 }
 case "$what" in
   engine) run_engine ;;
+  build) bash bench/build/run.sh ;;
   registry) bash bench/registry/run.sh ;;
   cluster-storage) bash bench/cluster-storage/run.sh ;;
-  all) run_engine; bash bench/registry/run.sh; bash bench/cluster-storage/run.sh ;;
-  *) echo "unknown benchmark: $what (engine|registry|cluster-storage|all)" >&2; exit 2 ;;
+  scheduler) bash bench/cluster-scheduler/run.sh ;;
+  all) run_engine; bash bench/build/run.sh; bash bench/registry/run.sh; bash bench/cluster-storage/run.sh
+       [ -f bench/cluster-scheduler/run.sh ] && bash bench/cluster-scheduler/run.sh ;;
+  *) echo "unknown benchmark: $what (engine|build|registry|cluster-storage|scheduler|all)" >&2; exit 2 ;;
 esac
