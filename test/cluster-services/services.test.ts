@@ -159,15 +159,22 @@ test('NodePort from the host on 127.0.0.1 and on the node IP; ClusterIP from the
   assert.doesNotMatch(route, / via /);
 });
 
-test('a Service without ready endpoints refuses; deleting a Service removes its rules', async () => {
+test('a Service without ready endpoints refuses; ClientIP affinity sticks; deleting a Service removes its rules', async () => {
   await kns(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'empty' }, spec: { selector: { app: 'nothing' }, ports: [{ port: 80 }] } }) });
   await until('REJECT rule for empty', async () => (await natRules()).some((l) => l.includes(`${ns}/empty`) && l.includes('REJECT')));
   const r = await fetchInPod(`empty.${ns}`);
   assert.match(r.stderr, /Connection refused/, r.stderr);
 
-  await kns(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'twin' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }) });
+  await kns(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'twin' }, spec: { sessionAffinity: 'ClientIP', selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } }) });
   await until('DNAT rules for twin', async () => (await natRules()).some((l) => l.includes(`${ns}/twin`) && l.includes('DNAT')));
-  assert.match((await fetchInPod(`twin.${ns}`)).stdout.trim(), /^web-/);
+  // sessionAffinity ClientIP: every request from the client pod lands on the same endpoint.
+  const twinSeen = new Set<string>();
+  for (let i = 0; i < 6; i++) {
+    const r = await fetchInPod(`twin.${ns}`);
+    assert.match(r.stdout.trim(), /^web-/, r.stderr);
+    twinSeen.add(r.stdout.trim());
+  }
+  assert.equal(twinSeen.size, 1, `affinity broken: ${[...twinSeen].join(', ')}`);
   await kns(['delete', 'svc', 'twin', 'empty']);
   await until('twin and empty rules gone', async () => !(await natRules()).some((l) => l.includes(`${ns}/twin`) || l.includes(`${ns}/empty`)));
   assert.match((await fetchInPod('web')).stdout.trim(), /^web-/, 'the other Service still works');

@@ -17,7 +17,10 @@ export class IptablesProgrammer {
   private written: { nat: Set<string>; filter: Set<string> } = { nat: new Set(), filter: new Set() };
   private hooked = false;
 
-  constructor(private readonly c: ChainNames) {}
+  constructor(
+    private readonly c: ChainNames,
+    private readonly bridge: string,
+  ) {}
 
   async apply(rules: RuleSet): Promise<void> {
     if (!this.hooked) {
@@ -31,7 +34,8 @@ export class IptablesProgrammer {
     this.written = { nat: new Set(rules.nat.keys()), filter: new Set(rules.filter.keys()) };
     if (!this.hooked) {
       // The chains exist now; hook them in (REJECT/portals first, as kube-proxy inserts at the top).
-      for (const [table, builtin, args] of hookRules(this.c)) {
+      // Inserted at the top in reverse, so they end up in hookRules' order.
+      for (const [table, builtin, args] of hookRules(this.c, this.bridge).reverse()) {
         const present = await runTool('iptables', [...WAIT, '-t', table, '-C', builtin, ...args], { allowFailure: true });
         if (present.code !== 0) await runTool('iptables', [...WAIT, '-t', table, '-I', builtin, '1', ...args]);
       }

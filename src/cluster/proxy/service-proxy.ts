@@ -62,7 +62,7 @@ export class ServiceProxy {
 
   constructor(private readonly o: ServiceProxyOptions) {
     this.chains = chainNames(o.bridge);
-    this.programmer = new IptablesProgrammer(this.chains);
+    this.programmer = new IptablesProgrammer(this.chains, o.bridge);
     this.minSyncMs = o.minSyncMs ?? 100;
   }
 

@@ -39,16 +39,23 @@ export function chainNames(bridge: string): ChainNames {
   };
 }
 
-/** Jumps from the built-in chains into ours: [table, builtin chain, rule args]. */
-export function hookRules(c: ChainNames): [string, string, string[]][] {
+/**
+ * Jumps from the built-in chains into ours: [table, builtin chain, rule args].
+ * Forwarded traffic is taken only from this node's pod bridge, so tug servers
+ * side by side on one host (tests), which may share a service CIDR, never
+ * translate each other's pods' traffic; NodePorts reached from other
+ * interfaces go straight to the node-port chain.
+ */
+export function hookRules(c: ChainNames, bridge: string): [string, string, string[]][] {
   const newOnly = ['-m', 'conntrack', '--ctstate', 'NEW'];
   return [
-    ['nat', 'PREROUTING', ['-m', 'comment', '--comment', 'tug service portals', '-j', c.services]],
+    ['nat', 'PREROUTING', ['-i', bridge, '-m', 'comment', '--comment', 'tug service portals', '-j', c.services]],
+    ['nat', 'PREROUTING', ['!', '-i', bridge, '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', 'comment', '--comment', 'tug node ports', '-j', c.nodePorts]],
     ['nat', 'OUTPUT', ['-m', 'comment', '--comment', 'tug service portals', '-j', c.services]],
     ['nat', 'POSTROUTING', ['-m', 'comment', '--comment', 'tug postrouting', '-j', c.postrouting]],
     ['filter', 'INPUT', [...newOnly, '-m', 'comment', '--comment', 'tug services without endpoints', '-j', c.reject]],
     ['filter', 'OUTPUT', [...newOnly, '-m', 'comment', '--comment', 'tug services without endpoints', '-j', c.reject]],
-    ['filter', 'FORWARD', [...newOnly, '-m', 'comment', '--comment', 'tug services without endpoints', '-j', c.reject]],
+    ['filter', 'FORWARD', ['-i', bridge, ...newOnly, '-m', 'comment', '--comment', 'tug services without endpoints', '-j', c.reject]],
     ['filter', 'FORWARD', ['-m', 'comment', '--comment', 'tug forwarding', '-j', c.forward]],
   ];
 }
