@@ -56,6 +56,7 @@ export class ServiceProxy {
   private lastSync = 0;
   private routed = false;
   private routeTimer?: NodeJS.Timeout;
+  private routing?: Promise<void>;
   private stopped = false;
   /** Number of iptables-restore calls made (tests and metrics). */
   syncCount = 0;
@@ -71,10 +72,17 @@ export class ServiceProxy {
     for (const inf of [this.o.informers.services, this.o.informers.endpoints, this.o.informers.endpointSlices]) {
       inf.addHandlers({ onAdd: poke, onUpdate: (a, b) => a !== b && poke(), onDelete: poke });
     }
-    this.resyncTimer = setInterval(poke, this.o.resyncMs ?? 30_000);
+    this.resyncTimer = setInterval(() => {
+      poke();
+      // The route may have gone with another server sharing the service CIDR (tests): add it again.
+      if (this.routed) {
+        this.routed = false;
+        this.routing = this.ensureRouting();
+      }
+    }, this.o.resyncMs ?? 30_000);
     this.resyncTimer.unref();
     this.requestSync();
-    void this.ensureRouting();
+    this.routing = this.ensureRouting();
   }
 
   requestSync(): void {
@@ -123,7 +131,8 @@ export class ServiceProxy {
     } catch (err) {
       this.o.log?.(`service proxy: routes: ${messageOf(err)}`);
     }
-    this.routeTimer = setTimeout(() => void this.ensureRouting(), 1000);
+    if (this.stopped) return;
+    this.routeTimer = setTimeout(() => (this.routing = this.ensureRouting()), 1000);
     this.routeTimer.unref();
   }
 
@@ -134,6 +143,7 @@ export class ServiceProxy {
     this.timer = undefined;
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.routeTimer) clearTimeout(this.routeTimer);
+    await this.routing;
     await this.running;
     if (cleanup) {
       await this.programmer.remove();
