@@ -69,6 +69,14 @@ if (values.store === 'etcd') {
 }
 const child = spawn(process.execPath, [...(process.env.TUG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--max-old-space-size=4096', '--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...storeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
 const heartbeats: NodeJS.Timeout[] = [];
+// Interrupted (Ctrl-C, timeout): stop the server and etcd we started, by their PIDs, and remove the temp dir.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    child.kill('SIGKILL');
+    etcd?.kill('SIGKILL');
+    void rm(dataDir, { recursive: true, force: true }).finally(() => process.exit(130));
+  });
+}
 try {
   await new Promise<void>((res, rej) => {
     let out = '';
