@@ -3,6 +3,7 @@
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&previous&tailLines&timestamps&sinceSeconds
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   (websocket)
 //   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty            (websocket)
+//   GET /portForward/{ns}/{pod}      (SPDY/3.1 upgrade or websocket tunnel: port-forward.ts)
 // Loopback only and without authentication of its own: the API server has
 // already authenticated and authorized the caller.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -15,6 +16,7 @@ import { readLogs } from '../../runtime/logs/k8s-file.js';
 import { messageOf, notFound, invalid, TugError } from '../../errdefs.js';
 import { L } from './labels.js';
 import { serveStream, channelProtocols } from './stream-channels.js';
+import { createPortForwarder } from './port-forward.js';
 
 export interface AgentServer {
   port: number;
@@ -38,6 +40,7 @@ function statusOf(err: unknown): number {
 export async function startAgentServer(engine: Engine, _dataDir: string): Promise<AgentServer> {
   let execs: ExecService | undefined;
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => channelProtocols.find((p) => protocols.has(p)) ?? false });
+  const portForwarder = createPortForwarder(engine);
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
       if (!res.headersSent) res.writeHead(statusOf(err), { 'content-type': 'text/plain' });
@@ -87,6 +90,11 @@ export async function startAgentServer(engine: Engine, _dataDir: string): Promis
   server.on('upgrade', (req, socket, head) => {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
+      const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
+      if (pf) {
+        portForwarder.handleUpgrade(req, socket, head, decodeURIComponent(pf[1]), decodeURIComponent(pf[2]));
+        return;
+      }
       const t = target(url.pathname);
       if (t.kind !== 'exec' && t.kind !== 'attach') throw notFound(`no streaming handler for ${url.pathname}`);
       const attempts = attemptsOf(engine, t.ns, t.pod, t.container);
@@ -112,6 +120,7 @@ export async function startAgentServer(engine: Engine, _dataDir: string): Promis
     close: () =>
       new Promise<void>((resolve) => {
         for (const ws of wss.clients) ws.terminate();
+        portForwarder.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

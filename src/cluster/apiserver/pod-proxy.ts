@@ -28,6 +28,8 @@ async function agentTarget(objects: ObjectStore, ns: string, name: string, sub: 
   const node = await objects.getOrNull(reg.lookup('', 'v1', 'nodes')!, undefined, nodeName);
   const port = Number(node?.status?.daemonEndpoints?.kubeletEndpoint?.Port);
   if (!port) throw new TugError('unavailable', `node ${nodeName} has no agent endpoint`);
+  // Port-forward targets the pod (its IP), not a container: /portForward/{ns}/{pod}.
+  if (sub === 'portforward') return { port, path: `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}` };
   const q = new URLSearchParams(url.searchParams);
   let container = q.get('container');
   q.delete('container');
@@ -66,7 +68,7 @@ export async function proxyPodSubresource(objects: ObjectStore, req: IncomingMes
   });
 }
 
-/** The HTTPS server's 'upgrade' handler: exec and attach over websocket. */
+/** The HTTPS server's 'upgrade' handler: exec and attach over websocket, portforward over SPDY/3.1 or its websocket tunnel. */
 export function podProxyUpgrade(cfg: { objects: ObjectStore; authn: Authenticator; authz: RbacAuthorizer }) {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void (async () => {
@@ -74,7 +76,6 @@ export function podProxyUpgrade(cfg: { objects: ObjectStore; authn: Authenticato
       const m = url.pathname.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)$/);
       if (!m) throw new TugError('not-found', 'the server could not find the requested resource');
       const [, ns, name, sub] = m.map(decodeURIComponent);
-      if (sub === 'portforward') throw new TugError('invalid', 'port-forward is not supported by this node agent yet');
       const user = await cfg.authn.authenticate(req);
       if (!user) throw new TugError('unauthorized', 'Unauthorized');
       const d = await cfg.authz.authorize(user, { verb: 'create', group: '', resource: 'pods', subresource: sub, namespace: ns, name });
