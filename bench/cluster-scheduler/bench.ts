@@ -153,8 +153,12 @@ try {
   client.close();
 } finally {
   for (const h of heartbeats) clearTimeout(h);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  // A server that already exited (failed start) has no 'exit' left to wait for.
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
   if (etcd && etcd.exitCode === null) {
     const exited = new Promise((r) => etcd!.once('exit', r));
     etcd.kill('SIGTERM');
