@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
+import { createHash } from 'node:crypto';
 import { startAgentCluster, leftovers, suffix, type AgentCluster } from '../cluster-agent/agent-cluster.js';
 
 let c: AgentCluster;
@@ -60,13 +61,15 @@ async function portForward(pod: string, ports: number[], flags: string[] = [], e
 }
 
 /** GET http://127.0.0.1:port/ on a fresh connection: status and body, or the socket error. */
-function fetchLocal(port: number): Promise<{ status: number; body: string }> {
+function fetchLocal(port: number, path = '/'): Promise<{ status: number; body: string; raw: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = get({ host: '127.0.0.1', port, path: '/', agent: false, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (s: string) => (body += s));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    const req = get({ host: '127.0.0.1', port, path, agent: false, headers: { connection: 'close' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (b: Buffer) => chunks.push(b));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, body: raw.toString('utf8'), raw });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -83,7 +86,8 @@ async function startWebPod(): Promise<void> {
     spec: {
       nodeName: c.nodeName,
       terminationGracePeriodSeconds: 1,
-      containers: [{ name: 'httpd', image: 'busybox', command: ['sh', '-c', `mkdir -p /www && echo ${marker} > /www/index.html && exec httpd -f -p 8080 -h /www`] }],
+      // big.bin (2 MiB) is far past SPDY's 64 KiB initial window: it takes many DATA frames.
+      containers: [{ name: 'httpd', image: 'busybox', command: ['sh', '-c', `mkdir -p /www && echo ${marker} > /www/index.html && head -c 2097152 /dev/urandom > /www/big.bin && sha256sum /www/big.bin > /www/big.sha && exec httpd -f -p 8080 -h /www`] }],
     },
   };
   await c.kubectl(['-n', ns, 'apply', '-f', '-'], { input: JSON.stringify(manifest) });
@@ -111,6 +115,9 @@ async function fetchesWork(port: number): Promise<void> {
   }
   const concurrent = await Promise.all([fetchLocal(port), fetchLocal(port), fetchLocal(port)]);
   for (const r of concurrent) assert.deepEqual([r.status, r.body.trim()], [200, marker]);
+  const [big, sum] = await Promise.all([fetchLocal(port, '/big.bin'), fetchLocal(port, '/big.sha')]);
+  assert.equal(big.raw.length, 2 * 1024 * 1024);
+  assert.equal(createHash('sha256').update(big.raw).digest('hex'), sum.body.split(' ')[0]);
 }
 
 test('kubectl port-forward (websocket tunnel, kubectl 1.32 default) reaches a pod httpd: sequential and concurrent fetches', async () => {

@@ -53,6 +53,10 @@ function serveSession(conn: Duplex, ip: string, ns: string, pod: string): SpdySe
     const pair = pairs.get(id) ?? {};
     pair[type] = stream;
     pairs.set(id, pair);
+    // A half pair whose stream goes away (reset by kubectl) must not linger for the session's life.
+    stream.once('close', () => {
+      if (pairs.get(id) === pair) pairs.delete(id);
+    });
     // The error stream carries nothing from kubectl (it half-closes it at once).
     if (type === 'error') stream.resume();
     if (pair.error && pair.data) {
