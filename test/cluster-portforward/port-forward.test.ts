@@ -7,7 +7,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
-import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
+import { createHash, randomBytes } from 'node:crypto';
 import { startAgentCluster, leftovers, suffix, type AgentCluster } from '../cluster-agent/agent-cluster.js';
 
 let c: AgentCluster;
@@ -60,6 +61,21 @@ async function portForward(pod: string, ports: number[], flags: string[] = [], e
   return { proc, output: () => out, local };
 }
 
+/** Sends bytes on a fresh connection, half-closes it, and returns everything that came back. */
+function echoLocal(port: number, payload: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    sock.on('data', (b: Buffer) => chunks.push(b));
+    sock.on('end', () => {
+      sock.end();
+      resolve(Buffer.concat(chunks));
+    });
+    sock.on('error', reject);
+    sock.end(payload);
+  });
+}
+
 /** GET http://127.0.0.1:port/ on a fresh connection: status and body, or the socket error. */
 function fetchLocal(port: number, path = '/'): Promise<{ status: number; body: string; raw: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -87,13 +103,16 @@ async function startWebPod(): Promise<void> {
       nodeName: c.nodeName,
       terminationGracePeriodSeconds: 1,
       // big.bin (2 MiB) is far past SPDY's 64 KiB initial window: it takes many DATA frames.
-      containers: [{ name: 'httpd', image: 'busybox', command: ['sh', '-c', `mkdir -p /www && echo ${marker} > /www/index.html && head -c 2097152 /dev/urandom > /www/big.bin && sha256sum /www/big.bin > /www/big.sha && exec httpd -f -p 8080 -h /www`] }],
+      containers: [{ name: 'httpd', image: 'busybox', command: ['sh', '-c', `mkdir -p /www && echo ${marker} > /www/index.html && head -c 2097152 /dev/urandom > /www/big.bin && sha256sum /www/big.bin > /www/big.sha && exec httpd -f -p 8080 -h /www`] },
+        // An echo server on 9000: what kubectl uploads comes back, so the kubectl -> pod direction is checked too.
+        { name: 'echo', image: 'busybox', command: ['nc', '-ll', '-p', '9000', '-e', 'cat'] },
+      ],
     },
   };
   await c.kubectl(['-n', ns, 'apply', '-f', '-'], { input: JSON.stringify(manifest) });
   await c.until('pod web Running', async () => {
     const p = JSON.parse((await c.kubectl(['-n', ns, 'get', 'pod', 'web', '-o', 'json'])).stdout);
-    return p.status?.phase === 'Running' && p.status.podIP;
+    return p.status?.phase === 'Running' && p.status.containerStatuses?.every((x: any) => x.state.running) && p.status.podIP;
   });
 }
 
@@ -120,13 +139,24 @@ async function fetchesWork(port: number): Promise<void> {
   assert.equal(createHash('sha256').update(big.raw).digest('hex'), sum.body.split(' ')[0]);
 }
 
-test('kubectl port-forward (websocket tunnel, kubectl 1.32 default) reaches a pod httpd: sequential and concurrent fetches', async () => {
+async function echoWorks(port: number): Promise<void> {
+  const payload = randomBytes(1024 * 1024);
+  const back = await c.until('the echo server to answer through the forward', async () => {
+    const b = await echoLocal(port, payload).catch(() => undefined);
+    return b && b.length > 0 ? b : undefined;
+  });
+  assert.equal(back.length, payload.length);
+  assert.ok(back.equals(payload));
+}
+
+test('kubectl port-forward (websocket tunnel, kubectl 1.32 default) reaches a pod httpd: sequential and concurrent fetches, 2 MiB down, 1 MiB echoed up', async () => {
   await startWebPod();
   // -v=4 makes kubectl say which dialer it used.
-  const fw = await portForward('web', [8080], ['-v=4']);
+  const fw = await portForward('web', [8080, 9000], ['-v=4']);
   await withOutput(fw, async () => {
     assert.ok(fw.local.get(8080)! > 0);
     await fetchesWork(fw.local.get(8080)!);
+    await echoWorks(fw.local.get(9000)!);
     assert.match(fw.output(), /negotiated protocol: portforward\.k8s\.io/);
     assert.doesNotMatch(fw.output(), /fallback to secondary dialer/);
     assert.equal(fw.proc.exitCode, null);
@@ -136,9 +166,10 @@ test('kubectl port-forward (websocket tunnel, kubectl 1.32 default) reaches a po
 
 test('kubectl port-forward over a plain SPDY/3.1 upgrade (websockets off) works the same', async () => {
   // -v=6 logs each request: the upgrade is kubectl's SPDY POST, answered 101.
-  const fw = await portForward('web', [8080], ['-v=6'], { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' });
+  const fw = await portForward('web', [8080, 9000], ['-v=6'], { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' });
   await withOutput(fw, async () => {
     await fetchesWork(fw.local.get(8080)!);
+    await echoWorks(fw.local.get(9000)!);
     assert.match(fw.output(), /POST https:\/\/\S+\/portforward 101 Switching Protocols/);
     assert.doesNotMatch(fw.output(), /negotiated protocol/);
   });
