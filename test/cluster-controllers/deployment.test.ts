@@ -100,8 +100,18 @@ test('kubectl scale changes the pod count and rollout status returns; status fie
   assert.equal(rs.length, 1);
   assert.equal(rs[0].status.fullyLabeledReplicas, 5);
   assert.ok(rs[0].metadata.ownerReferences[0].controller);
+  // Scale-down order: a not-ready pod goes before ready ones, then the highest deletion cost stays.
+  const [notReady, precious] = (await livePods('web')).map((p) => p.metadata.name);
+  await srv.kubectl(['annotate', 'pod', '-n', ns, notReady, 'fake-kubelet/ready=false']);
+  await srv.kubectl(['annotate', 'pod', '-n', ns, precious, 'controller.kubernetes.io/pod-deletion-cost=1000']);
+  await waitFor('pod reported not ready', async () => (await getJson(['pod', notReady])).status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'False'));
   await srv.kubectl(['scale', '-n', ns, 'deployment/web', '--replicas=2']);
-  await waitFor('2 pods', async () => (await livePods('web')).length === 2);
+  const left = await waitFor('2 pods', async () => {
+    const pods = await livePods('web');
+    return pods.length === 2 ? pods.map((p) => p.metadata.name) : undefined;
+  });
+  assert.ok(!left.includes(notReady), 'the not-ready pod was deleted first');
+  assert.ok(left.includes(precious), 'the pod with the highest deletion cost was kept');
 });
 
 test('a deleted pod of a ReplicaSet is replaced', async () => {
