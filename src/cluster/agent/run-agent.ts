@@ -15,9 +15,12 @@ import { KubeClient } from '../client/kube-client.js';
 import { NodeAgent } from './node-agent.js';
 import { machineFacts } from './node-status.js';
 import { startAgentServer, type AgentServer } from './agent-server.js';
+import { setClusterDns } from '../dns/pod-dns.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
 export const DEFAULT_POD_CIDR = '10.89.0.0/16';
+/** The server's default --service-cidr; a standalone agent must use the same range. */
+export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
 
 export interface AgentOptions {
   client: KubeClient;
@@ -91,8 +94,16 @@ Options:
   --node-name N         Node name (default: the host name)
   --node-bridge NAME    bridge for pods (default ${DEFAULT_NODE_BRIDGE})
   --pod-cidr CIDR       pod address range (default ${DEFAULT_POD_CIDR})
+  --service-cidr CIDR   Service cluster IP range, as given to the server (default ${DEFAULT_SERVICE_CIDR})
   -h, --help            show this help
 `;
+
+/** Pods here resolve through the kube-dns Service the server made (if it exists yet). */
+async function useServerClusterDns(client: KubeClient): Promise<void> {
+  const svc = await client.getOrNull<{ spec?: { clusterIP?: string } }>({ group: '', version: 'v1', resource: 'services', namespace: 'kube-system' }, 'kube-dns').catch(() => null);
+  const ip = svc?.spec?.clusterIP;
+  if (ip && ip !== 'None') setClusterDns(ip);
+}
 
 export async function runAgentCommand(argv: string[]): Promise<void> {
   let values;
@@ -108,6 +119,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
         'node-name': { type: 'string' },
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
         'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
+        'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -127,7 +139,12 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     const client = values.kubeconfig
       ? await KubeClient.fromKubeconfig(values.kubeconfig)
       : new KubeClient({ server: values.server!, token: values.token, ca: values['ca-file'] ? await (await import('node:fs/promises')).readFile(values['ca-file'], 'utf8') : undefined });
-    running = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: values['node-bridge'], podCidr: values['pod-cidr'] });
+    const bridge = values['node-bridge']!;
+    const podCidr = values['pod-cidr']!;
+    const { withNodeServices } = await import('../proxy/node-services.js');
+    // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.
+    running = await withNodeServices(await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr }), { client, bridge, podCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
+    await useServerClusterDns(client);
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n`);
     process.exitCode = 1;
