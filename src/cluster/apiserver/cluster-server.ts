@@ -6,12 +6,13 @@ import { openStore, type Store } from '../storage/store.js';
 import { TypeRegistry } from '../api/registry.js';
 import { ObjectStore } from './object-store.js';
 import { ensurePki, writeKubeconfig } from './pki.js';
+import { ensureSharedPki } from './shared-pki.js';
 import { Authenticator, loadTokenFile } from './authn.js';
 import { RbacAuthorizer } from './rbac.js';
 import { ApiServer } from './server.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { serviceHooks, firstServiceIp } from './service-allocator.js';
-import { bootstrapCluster } from './bootstrap.js';
+import { apiAdvertiseAddress, bootstrapCluster } from './bootstrap.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
 import { ResourceQuotas } from './resource-quota.js';
 import { LimitRanger } from './limit-range.js';
@@ -47,7 +48,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
   let api: ApiServer | undefined;
   let gc: GarbageCollector | undefined;
   try {
-    const pki = await ensurePki(opts.dataDir, bind);
+    // Servers sharing an etcd must share the CA, SA key and admin token (HA).
+    const pki = storeOpts.kind === 'etcd' ? await ensureSharedPki(store, opts.dataDir, bind) : await ensurePki(opts.dataDir, bind);
     const objects = new ObjectStore(store, new TypeRegistry());
     objects.registerHooks('Service', serviceHooks(objects, { serviceCidr }));
     objects.registerHooks('Namespace', {
@@ -75,7 +77,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port });
     const url = await api.start();
     const port = Number(new URL(url).port);
-    await bootstrapCluster(objects, firstServiceIp(serviceCidr), port);
+    await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, await apiAdvertiseAddress(bind));
     gc.start();
     const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
     const server = api;
