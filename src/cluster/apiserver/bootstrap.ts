@@ -1,5 +1,10 @@
 // What a fresh cluster starts with: the four default namespaces, the
-// bootstrap RBAC roles/bindings, and the `kubernetes` Service. Idempotent.
+// bootstrap RBAC roles/bindings, and the `kubernetes` Service with Endpoints
+// and an EndpointSlice naming this API server (as kube-apiserver's endpoint
+// reconciler writes them), so pods reach the API at the Service's ClusterIP:443.
+// Idempotent.
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { isKind } from '../../errdefs.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -57,7 +62,42 @@ async function ensure(p: Promise<unknown>): Promise<void> {
   }
 }
 
-export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp: string, apiPort: number): Promise<void> {
+/**
+ * The address the `kubernetes` Endpoints advertise for a server bound to `bind`:
+ * the bind address itself, or for 0.0.0.0 the IPv4 of the default-route
+ * interface (kube-apiserver's --advertise-address default). A 127.0.0.1 server
+ * is still reachable from pods on this host: node services set route_localnet
+ * on the pod bridge so the proxy may DNAT to loopback.
+ */
+export async function apiAdvertiseAddress(bind: string): Promise<string> {
+  if (bind !== '0.0.0.0') return bind;
+  const routes = await readFile('/proc/net/route', 'utf8').catch(() => '');
+  const dev = routes.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).find((f) => f[1] === '00000000')?.[0];
+  const addr = dev ? networkInterfaces()[dev]?.find((a) => a.family === 'IPv4' && !a.internal)?.address : undefined;
+  return addr ?? '127.0.0.1';
+}
+
+/** Creates or repoints default/kubernetes Endpoints and EndpointSlice at this server (the port may change between runs). */
+async function ensureKubernetesEndpoints(objects: ObjectStore, address: string, apiPort: number): Promise<void> {
+  const reg = objects.registry;
+  const labels = { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
+  const endpoints = { metadata: { name: 'kubernetes', namespace: 'default', labels }, subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port: apiPort, protocol: 'TCP' }] }] };
+  const slice = {
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'tug-apiserver' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [address], conditions: { ready: true, serving: true, terminating: false } }],
+    ports: [{ name: 'https', port: apiPort, protocol: 'TCP' }],
+  };
+  for (const [t, body] of [
+    [reg.lookup('', 'v1', 'endpoints')!, endpoints],
+    [reg.lookup('discovery.k8s.io', 'v1', 'endpointslices')!, slice],
+  ] as const) {
+    if (await objects.getOrNull(t, 'default', 'kubernetes')) await objects.update(t, 'default', 'kubernetes', body, { fieldManager: 'tug-apiserver' });
+    else await ensure(objects.create(t, 'default', body, { fieldManager: 'tug-apiserver' }));
+  }
+}
+
+export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp: string, apiPort: number, apiAddress = '127.0.0.1'): Promise<void> {
   const reg = objects.registry;
   const nsType = reg.lookup('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -96,4 +136,5 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
       { fieldManager: 'tug-apiserver' },
     ),
   );
+  await ensureKubernetesEndpoints(objects, apiAddress, apiPort);
 }

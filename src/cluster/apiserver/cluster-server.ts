@@ -12,7 +12,7 @@ import { RbacAuthorizer } from './rbac.js';
 import { ApiServer } from './server.js';
 import { GarbageCollector } from './garbage-collector.js';
 import { serviceHooks, firstServiceIp } from './service-allocator.js';
-import { bootstrapCluster } from './bootstrap.js';
+import { apiAdvertiseAddress, bootstrapCluster } from './bootstrap.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
 import { ResourceQuotas } from './resource-quota.js';
 import { LimitRanger } from './limit-range.js';
@@ -77,7 +77,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port });
     const url = await api.start();
     const port = Number(new URL(url).port);
-    await bootstrapCluster(objects, firstServiceIp(serviceCidr), port);
+    await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, await apiAdvertiseAddress(bind));
     gc.start();
     const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
     const server = api;
