@@ -2,24 +2,7 @@
 // /containers/json (with its human Status) and the full inspect document.
 import type { ContainerRecord } from './container-record.js';
 import { zeroTime } from './container-record.js';
-
-export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  const d = Math.round(h / 24);
-  if (d < 14) return `${d} days`;
-  if (d < 60) return `${Math.round(d / 7)} weeks`;
-  if (d < 365 * 2) return `${Math.round(d / 30)} months`;
-  return `${Math.round(d / 365)} years`;
-}
+import { humanDuration } from '../util/human-duration.js';
 
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   const st = c.State;
