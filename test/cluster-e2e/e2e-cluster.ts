@@ -1,0 +1,72 @@
+// A real `tug server` with its embedded node agent for the end-to-end tests:
+// own temp data dir, free loopback port, a unique pod bridge, pod range AND
+// service range (so NodePorts/ClusterIP rules never meet another test's cluster).
+// stop() deletes nothing in the cluster; callers clean their namespaces first,
+// then stop() kills only the PID it started and removes the data dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes, randomInt } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runTool, type RunResult } from '../../src/util/exec-file.js';
+import { tugBin, type NodeNet } from '../cluster-agent/agent-cluster.js';
+
+export const hex = (n: number): string => randomBytes(n).toString('hex');
+
+export interface E2eCluster {
+  dataDir: string;
+  net: NodeNet;
+  serviceCidr: string;
+  /** The node engine's Docker API socket. */
+  engineSocket: string;
+  kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<RunResult>;
+  /** Polls fn every 500 ms until truthy (bounded by count, not a timing threshold on success). */
+  until<T>(what: string, fn: () => Promise<T | undefined | false>, tries?: number): Promise<T>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startE2eCluster(): Promise<E2eCluster> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tug-e2e-'));
+  const octet = randomInt(160, 250);
+  const third = randomInt(0, 127) * 2;
+  const net = { bridge: `te2${hex(4)}`, cidr: `10.${octet}.${third}.0/24` };
+  const serviceCidr = `10.${octet}.${third + 1}.0/24`;
+  const child: ChildProcess = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const env = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
+  const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, tries = 240): Promise<T> => {
+    for (let i = 0; i < tries; i++) {
+      const v = await fn();
+      if (v) return v;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`gave up waiting for ${what}\n${out.slice(-2000)}`);
+  };
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(t);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await until('tug server with its node agent', async () => /node agent registered node/.test(out) || (child.exitCode !== null && Promise.reject(new Error(out))), 180);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    dataDir,
+    net,
+    serviceCidr,
+    engineSocket: join(dataDir, 'engine.sock'),
+    kubectl: (args, opts = {}) => runTool('kubectl', args, { env, input: opts.input, allowFailure: opts.allowFailure }),
+    until,
+    output: () => out,
+    stop,
+  };
+}
