@@ -19,6 +19,6 @@ case "$what" in
   cluster-api) bash bench/cluster-api/run.sh ;;
   scheduler) bash bench/cluster-scheduler/run.sh ;;
   all) run_engine; bash bench/build/run.sh; bash bench/registry/run.sh; bash bench/cluster-storage/run.sh; bash bench/cluster-api/run.sh
-       [ -f bench/cluster-scheduler/run.sh ] && bash bench/cluster-scheduler/run.sh ;;
+       bash bench/cluster-scheduler/run.sh ;;
   *) echo "unknown benchmark: $what (engine|build|registry|cluster-storage|cluster-api|scheduler|all)" >&2; exit 2 ;;
 esac
