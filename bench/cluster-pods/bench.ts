@@ -1,0 +1,95 @@
+// Pod start-up latency on one node: a real `tug server` with its embedded agent,
+// the image already present; N pods created in batches (as fast as the API takes
+// them), each measured from its create request to the moment a watch shows
+// it Ready. Reports p50/p90/p99/max against Kubernetes' SLO (p99 <= 5 s) and
+// the goal (p99 <= 1 s).
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { KubeClient, type KubeObject } from '../../src/cluster/client/kube-client.js';
+import { Informer } from '../../src/cluster/client/informer.js';
+import { runTool } from '../../src/util/exec-file.js';
+import { startE2eCluster, hex } from '../../test/cluster-e2e/e2e-cluster.js';
+
+const { values } = parseArgs({ options: { pods: { type: 'string', default: '100' }, batch: { type: 'string', default: '10' } } });
+const total = Number(values.pods);
+const batch = Number(values.batch);
+
+interface Pod extends KubeObject {
+  status?: { conditions?: Array<{ type: string; status: string }> };
+}
+
+const podBody = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, labels: { bench: 'startup' } },
+  spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] },
+});
+
+const isReady = (p: Pod): boolean => Boolean(p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function main(): Promise<void> {
+  const cluster = await startE2eCluster();
+  const ns = `bench-${hex(3)}`;
+  let informer: Informer<Pod> | undefined;
+  try {
+    const client = await KubeClient.fromKubeconfig(join(cluster.dataDir, 'kubeconfig'));
+    await cluster.kubectl(['create', 'namespace', ns]);
+    const ref = { group: '', version: 'v1', resource: 'pods', namespace: ns };
+    const sent = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    let allReady!: () => void;
+    const done = new Promise<void>((r) => (allReady = r));
+    informer = new Informer<Pod>(client, ref);
+    const seen = (p: Pod) => {
+      const name = p.metadata.name!;
+      if (!readyAt.has(name) && isReady(p)) {
+        readyAt.set(name, performance.now());
+        if (name.startsWith('p-') && [...readyAt.keys()].filter((n) => n.startsWith('p-')).length === total) allReady();
+      }
+    };
+    informer.addHandlers({ onAdd: seen, onUpdate: seen });
+    await informer.start();
+
+    // Warm-up: the image is present and the node's network exists before measuring.
+    await client.create(ref, podBody('warmup'));
+    await cluster.until('warm-up pod Ready', async () => readyAt.has('warmup'), 600);
+
+    const t0 = performance.now();
+    for (let i = 0; i < total; i += batch) {
+      const names = Array.from({ length: Math.min(batch, total - i) }, (_, j) => `p-${String(i + j).padStart(4, '0')}`);
+      await Promise.all(names.map(async (n) => {
+        sent.set(n, performance.now());
+        await client.create(ref, podBody(n));
+      }));
+    }
+    const createdIn = performance.now() - t0;
+    const timeout = setTimeout(() => allReady(), 600_000);
+    await done;
+    clearTimeout(timeout);
+    const lat = [...sent.entries()].filter(([n]) => readyAt.has(n)).map(([n, t]) => readyAt.get(n)! - t).sort((a, b) => a - b);
+    const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+    console.log(`pod start-up latency, create -> Ready (watch), ${total} pods in batches of ${batch}, one node, image present`);
+    console.log(`  created all in ${s(createdIn)}; Ready: ${lat.length}/${total}; all Ready after ${s(Math.max(...readyAt.values()) - t0)}`);
+    if (lat.length) {
+      const p99 = pct(lat, 99);
+      console.log(`  p50 ${s(pct(lat, 50))}  p90 ${s(pct(lat, 90))}  p99 ${s(p99)}  max ${s(lat[lat.length - 1])}`);
+      console.log(`  Kubernetes SLO p99 <= 5 s: ${p99 <= 5000 ? 'met' : 'NOT met'};  goal p99 <= 1 s: ${p99 <= 1000 ? 'met' : 'NOT met'}`);
+    }
+    if (lat.length < total) process.exitCode = 1;
+  } finally {
+    informer?.stop();
+    const del = await cluster.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=300s'], { allowFailure: true });
+    if (del.code !== 0) console.error(`delete namespace ${ns}: ${del.stderr}`);
+    // The node removes the pods' containers after the API objects are gone: wait for an empty engine.
+    await cluster
+      .until('node engine empty', async () => (await runTool('docker', ['-H', `unix://${cluster.engineSocket}`, 'ps', '-aq'])).stdout.trim() === '', 600)
+      .catch((err) => console.error(String(err)));
+    await cluster.stop();
+  }
+}
+
+await main();
