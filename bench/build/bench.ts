@@ -3,14 +3,14 @@
 // real Docker engine (Debian's docker.io, started privately, busybox imported
 // the same way): cold build, fully cached rebuild, rebuild after one source
 // file changes. Run: bash bench/build/run.sh  (as root)
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile, readFile, copyFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { startTestDaemon } from '../../test/helpers/tug-daemon.js';
+import { startPrivateDockerd, type PrivateDockerd } from '../private-dockerd.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const tug = join(repo, 'bin', 'tug');
@@ -107,48 +107,20 @@ async function measureAll(builders: Builder[], ctx: string): Promise<Array<{ lab
   return rows.map((r) => ({ label: r.label, cold: median(r.cold), cached: median(r.cached), changed: median(r.changed) }));
 }
 
-async function busyboxRootfs(dir: string): Promise<void> {
-  await mkdir(join(dir, 'bin'), { recursive: true });
-  await mkdir(join(dir, 'etc'), { recursive: true });
-  await copyFile('/bin/busybox', join(dir, 'bin', 'busybox'));
-  const applets = spawnSync('/bin/busybox', ['--list']).stdout.toString().split('\n').filter((a) => a && a !== 'busybox');
-  for (const a of applets) spawnSync('ln', ['-sf', 'busybox', join(dir, 'bin', a)]);
-  await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
-  await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\nnobody:x:65534:\n');
-}
 
-async function startDocker(work: string): Promise<{ env: NodeJS.ProcessEnv; proc: ChildProcess; bridge: string } | undefined> {
-  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) return undefined;
-  const sock = join(work, 'docker.sock');
-  const bridge = 'tugbenchb0';
-  spawnSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
-  spawnSync('ip', ['addr', 'add', '10.251.78.1/24', 'dev', bridge]);
-  spawnSync('ip', ['link', 'set', bridge, 'up']);
-  const proc = spawn('dockerd', ['--host', `unix://${sock}`, '--data-root', join(work, 'docker-root'), '--exec-root', join(work, 'docker-exec'),
-    '--pidfile', join(work, 'docker.pid'), '--bridge', bridge], { stdio: 'ignore' });
-  const env = { ...process.env, DOCKER_HOST: `unix://${sock}`, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(work, 'docker-config') };
-  for (let i = 0; i < 300 && spawnSync('docker', ['version'], { env }).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-  const rootfs = join(work, 'docker-busybox');
-  await busyboxRootfs(rootfs);
-  const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const imp = spawn('docker', ['import', '-c', 'CMD ["sh"]', '-c', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-', 'busybox:latest'], { env, stdio: ['pipe', 'ignore', 'inherit'] });
-  tar.stdout!.pipe(imp.stdin!);
-  await new Promise((r) => imp.on('close', r));
-  return { env, proc, bridge };
-}
 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'tug-build-bench-'));
   const ctx = join(work, 'context');
   await makeContext(ctx);
   const d = await startTestDaemon();
-  let docker: Awaited<ReturnType<typeof startDocker>>;
+  let docker: PrivateDockerd | undefined;
   let rows: Array<{ label: string; cold: number; cached: number; changed: number }> = [];
   try {
     const builders: Builder[] = [{ label: 'tug build', build: (extra) => time(process.execPath, [tug, 'build', '-q', ...extra, '-t', 'bench-app:1', ctx], d.env) }];
     const dEnv = { ...d.env, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(work, 'docker-config') };
     builders.push({ label: 'docker build → tug daemon', build: (extra) => time('docker', ['build', '-q', ...extra, '-t', 'bench-app:1', ctx], dEnv) });
-    docker = await startDocker(work);
+    docker = await startPrivateDockerd(work, { bridge: 'tugbenchb0', bridgeAddress: '10.251.78.1/24', env: { DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(work, 'docker-config') } });
     if (docker) {
       const env = docker.env;
       builders.push({ label: 'DOCKER_BUILDKIT=0 docker build (dockerd)', build: (extra) => time('docker', ['build', '-q', ...extra, '-t', 'bench-app:1', ctx], env) });
@@ -168,13 +140,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await d.stop();
-    if (docker) {
-      const pidFile = join(work, 'docker.pid');
-      const pid = existsSync(pidFile) ? Number((await readFile(pidFile, 'utf8')).trim()) : docker.proc.pid;
-      if (pid) process.kill(pid, 'SIGTERM');
-      await new Promise((r) => docker!.proc.once('exit', r));
-      spawnSync('ip', ['link', 'del', docker.bridge]);
-    }
+    await docker?.stop();
     spawnSync('sh', ['-c', `grep ' ${work}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l`]);
     await rm(work, { recursive: true, force: true });
   }

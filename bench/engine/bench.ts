@@ -2,13 +2,13 @@
 // on a real Docker engine (Debian's docker.io, started privately for the run when
 // installed) and bare `runc run` as the floor; then the daemon's memory idle and
 // with N running containers. Run: npm run bench:engine  (as root)
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile, readFile, copyFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startTestDaemon } from '../../test/helpers/tug-daemon.js';
+import { busyboxRootfs, startPrivateDockerd, type PrivateDockerd } from '../private-dockerd.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const tug = join(repo, 'bin', 'tug');
@@ -49,15 +49,6 @@ function pidsOf(pattern: RegExp): number[] {
   return out.filter((l) => pattern.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
-async function busyboxRootfs(dir: string): Promise<void> {
-  await mkdir(join(dir, 'bin'), { recursive: true });
-  await mkdir(join(dir, 'etc'), { recursive: true });
-  await copyFile('/bin/busybox', join(dir, 'bin', 'busybox'));
-  // Relative links: `busybox --install -s` would point them at this host path.
-  const applets = spawnSync('/bin/busybox', ['--list']).stdout.toString().split('\n').filter((a) => a && a !== 'busybox');
-  for (const a of applets) spawnSync('ln', ['-sf', 'busybox', join(dir, 'bin', a)]);
-  await writeFile(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-}
 
 async function runcFloor(work: string): Promise<ReturnType<typeof series>> {
   const bundle = join(work, 'runc-bundle');
@@ -75,25 +66,6 @@ async function runcFloor(work: string): Promise<ReturnType<typeof series>> {
   return series('runc run (floor)', script, [], env);
 }
 
-async function startDocker(work: string): Promise<{ env: NodeJS.ProcessEnv; proc: ChildProcess; bridge: string } | undefined> {
-  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) return undefined;
-  const sock = join(work, 'docker.sock');
-  const bridge = 'tugbenchd0';
-  spawnSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
-  spawnSync('ip', ['addr', 'add', '10.251.77.1/24', 'dev', bridge]);
-  spawnSync('ip', ['link', 'set', bridge, 'up']);
-  const proc = spawn('dockerd', ['--host', `unix://${sock}`, '--data-root', join(work, 'docker-root'), '--exec-root', join(work, 'docker-exec'),
-    '--pidfile', join(work, 'docker.pid'), '--bridge', bridge], { stdio: 'ignore' });
-  const env = { ...process.env, DOCKER_HOST: `unix://${sock}` };
-  for (let i = 0; i < 300 && spawnSync('docker', ['version'], { env }).status !== 0; i++) await new Promise((r) => setTimeout(r, 100));
-  const rootfs = join(work, 'docker-busybox');
-  await busyboxRootfs(rootfs);
-  const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const imp = spawn('docker', ['import', '-c', 'CMD ["sh"]', '-c', 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '-', 'busybox:latest'], { env, stdio: ['pipe', 'ignore', 'inherit'] });
-  tar.stdout!.pipe(imp.stdin!);
-  await new Promise((r) => imp.on('close', r));
-  return { env, proc, bridge };
-}
 
 async function memoryWithContainers(label: string, env: NodeJS.ProcessEnv, cli: string, daemonPids: () => number[], monitorPattern: RegExp): Promise<string> {
   const idle = daemonPids().reduce((n, p) => n + rssKiB(p), 0);
@@ -113,12 +85,12 @@ async function memoryWithContainers(label: string, env: NodeJS.ProcessEnv, cli: 
 async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'tug-bench-'));
   const d = await startTestDaemon();
-  let docker: Awaited<ReturnType<typeof startDocker>>;
+  let docker: PrivateDockerd | undefined;
   try {
     time(process.execPath, [tug, 'run', '--rm', 'busybox', 'true'], d.env); // builds the busybox image once
     const rows = [series('tug run --rm busybox true', process.execPath, [tug, 'run', '--rm', 'busybox', 'true'], d.env)];
     rows.push(series('docker CLI → tug daemon', 'docker', ['run', '--rm', 'busybox', 'true'], d.env));
-    docker = await startDocker(work);
+    docker = await startPrivateDockerd(work, { bridge: 'tugbenchd0', bridgeAddress: '10.251.77.1/24' });
     if (docker) rows.push(series('docker run --rm busybox true (dockerd)', 'docker', ['run', '--rm', 'busybox', 'true'], docker.env));
     rows.push(await runcFloor(work));
     console.log(`\n## Container start+exit latency (${runs} runs each, ${new Date().toISOString().slice(0, 10)})\n`);
@@ -131,20 +103,14 @@ async function main(): Promise<void> {
     console.log('| engine | idle | with containers | per-container monitors |\n| --- | --- | --- | --- |');
     console.log(await memoryWithContainers('tug daemon', d.env, 'docker', () => [d.pid], new RegExp(`conmon .*${d.root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`)));
     if (docker) {
-      const dpid = Number((await readFile(join(work, 'docker.pid'), 'utf8')).trim());
+      const dpid = Number((await readFile(docker.pidFile, 'utf8')).trim());
       const mine = work.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       const containerd = () => pidsOf(new RegExp(`containerd --config ${mine}`));
       console.log(await memoryWithContainers('dockerd + containerd', docker.env, 'docker', () => [dpid, ...containerd()], new RegExp(`containerd-shim.*${mine}`)));
     }
   } finally {
     await d.stop();
-    if (docker) {
-      const pidFile = join(work, 'docker.pid');
-      const pid = existsSync(pidFile) ? Number((await readFile(pidFile, 'utf8')).trim()) : docker.proc.pid;
-      if (pid) process.kill(pid, 'SIGTERM');
-      await new Promise((r) => docker!.proc.once('exit', r));
-      spawnSync('ip', ['link', 'del', docker.bridge]);
-    }
+    await docker?.stop();
     spawnSync('sh', ['-c', `grep ' ${work}' /proc/mounts | cut -d' ' -f2 | sort -r | xargs -r -n1 umount -l`]);
     await rm(work, { recursive: true, force: true });
   }

@@ -4,23 +4,16 @@
 // mount, netns or cgroup), and every one of them can be started and removed.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile, readdir, access } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
 let d: TestDaemon | undefined;
 
-interface Result { code: number; stdout: string; stderr: string }
-function docker(args: string[]): Promise<Result> {
-  return new Promise((res) => {
-    execFile('docker', args, { env: d!.env, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as any).code === 'number' ? (err as any).code : -1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+type Result = CommandResult;
+const docker = (args: string[]): Promise<Result> => runCommand('docker', args, { env: d!.env, guardMs: 120_000 });
 /** Mounts, netns and cgroups the daemon holds for one container id. */
 async function heldFor(id: string): Promise<string[]> {
   const out: string[] = [];

@@ -4,25 +4,18 @@
 // and keep managing the survivor.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile, rm, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
 let d: TestDaemon | undefined;
 let ctlDir: string | undefined;
 
-interface Result { code: number; stdout: string; stderr: string }
-function docker(args: string[]): Promise<Result> {
-  return new Promise((res) => {
-    execFile('docker', args, { env: d!.env, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as any).code === 'number' ? (err as any).code : -1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+type Result = CommandResult;
+const docker = (args: string[]): Promise<Result> => runCommand('docker', args, { env: d!.env, guardMs: 120_000 });
 async function ok(args: string[]): Promise<string> {
   const r = await docker(args);
   assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);

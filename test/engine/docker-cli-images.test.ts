@@ -2,7 +2,6 @@
 // import, save/load), volumes, and system df/prune/info/version.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, stat, symlink, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -10,34 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { runTool } from '../../src/util/exec-file.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CommandResult;
 
 let d: TestDaemon;
 let tmp: string;
 const sfx = randomBytes(3).toString('hex');
 const fixture = resolve(dirname(fileURLToPath(import.meta.url)), '../../../test/image/fixtures/tiny-docker-save.tar');
 
-/** The kill is a hang guard, not a timing check. */
-function docker(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('docker', args, { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const guard = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+const docker = (...args: string[]): Promise<Run> => runCommand('docker', args, { env: d.env });
 async function ok(...args: string[]): Promise<string> {
   const r = await docker(...args);
   assert.equal(r.code, 0, `docker ${args.join(' ')} failed: ${r.stderr}`);

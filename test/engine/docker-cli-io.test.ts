@@ -1,47 +1,21 @@
 // The real docker CLI against a tug daemon: logs, exec, attach and cp.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CommandResult;
 
 let d: TestDaemon;
 let tmp: string;
 const sfx = randomBytes(3).toString('hex');
 
-/**
- * Runs a command with the daemon's env, stdout and stderr apart. keepStdinOpen
- * holds stdin open until the command exits: a TTY session treats stdin EOF as
- * the client leaving (as Docker does), which would cut its output short.
- * The kill is a hang guard, not a timing check.
- */
-function sh(cmd: string, args: string[], opts: { keepStdinOpen?: boolean } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    p.stdin.on('error', () => undefined);
-    const guard = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(guard);
-      p.stdin.destroy();
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    if (!opts.keepStdinOpen) p.stdin.end();
-  });
-}
+/** keepStdinOpen: a TTY session treats stdin EOF as the client leaving (as Docker does), which would cut its output short. */
+const sh = (cmd: string, args: string[], opts: { keepStdinOpen?: boolean } = {}): Promise<Run> => runCommand(cmd, args, { env: d.env, ...opts });
 const docker = (...args: string[]): Promise<Run> => sh('docker', args);
 async function ok(...args: string[]): Promise<string> {
   const r = await docker(...args);

@@ -3,40 +3,20 @@
 // stream output lands on, error wording).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CommandResult;
 
 let d: TestDaemon;
 let tmp: string;
 const sfx = randomBytes(3).toString('hex');
 
-/** Runs a command with the daemon's env; stdout and stderr captured apart. The kill is a hang guard, not a timing check. */
-function sh(cmd: string, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env: d.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const guard = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    p.stdin.end(input ?? '');
-  });
-}
+const sh = (cmd: string, args: string[], input?: string): Promise<Run> => runCommand(cmd, args, { env: d.env, input });
 const docker = (...args: string[]): Promise<Run> => sh('docker', args);
 async function ok(...args: string[]): Promise<string> {
   const r = await docker(...args);

@@ -2,23 +2,16 @@
 // memory (OOM kill, swap), CPU quota (throttling) and shares, pids.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile, access } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
 let d: TestDaemon;
 const made: string[] = [];
 
-interface Result { code: number; stdout: string; stderr: string }
-function docker(args: string[]): Promise<Result> {
-  return new Promise((res) => {
-    execFile('docker', args, { env: d.env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as any).code === 'number' ? (err as any).code : -1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+type Result = CommandResult;
+const docker = (args: string[]): Promise<Result> => runCommand('docker', args, { env: d.env, guardMs: 120_000 });
 function uniq(prefix: string): string {
   const n = `${prefix}-${randomBytes(4).toString('hex')}`;
   made.push(n);

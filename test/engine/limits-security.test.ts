@@ -3,22 +3,15 @@
 // privileged mode, and the namespaces that separate a container from the host.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
 let d: TestDaemon;
 
-interface Result { code: number; stdout: string; stderr: string }
-function docker(args: string[]): Promise<Result> {
-  return new Promise((res) => {
-    execFile('docker', args, { env: d.env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as any).code === 'number' ? (err as any).code : -1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+type Result = CommandResult;
+const docker = (args: string[]): Promise<Result> => runCommand('docker', args, { env: d.env, guardMs: 120_000 });
 /** Runs a shell script in a throwaway container and returns its key=value lines. */
 async function probe(flags: string[], script: string): Promise<Record<string, string>> {
   const r = await docker(['run', '--rm', ...flags, 'busybox', 'sh', '-c', script]);

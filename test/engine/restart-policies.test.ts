@@ -2,21 +2,14 @@
 // on-failure:N, always, unless-stopped, no; docker stop keeps a container down.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
 let d: TestDaemon;
 
-interface Result { code: number; stdout: string; stderr: string }
-function docker(args: string[]): Promise<Result> {
-  return new Promise((res) => {
-    execFile('docker', args, { env: d.env, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as any).code === 'number' ? (err as any).code : -1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
+type Result = CommandResult;
+const docker = (args: string[]): Promise<Result> => runCommand('docker', args, { env: d.env, guardMs: 120_000 });
 interface State { Status: string; ExitCode: number; RestartCount: number; Running: boolean }
 async function state(name: string): Promise<State> {
   const r = await docker(['inspect', '-f', '{{json .State}}|{{.RestartCount}}', name]);

@@ -4,26 +4,12 @@
 // per-interface sysctl (which needs eth0 to exist when runc applies it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 
 let d: TestDaemon;
 
-function docker(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('docker', args, { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const guard = setTimeout(() => p.kill('SIGKILL'), 90_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(guard);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+const docker = (...args: string[]): Promise<CommandResult> => runCommand('docker', args, { env: d.env });
 
 before(async () => {
   d = await startTestDaemon();
