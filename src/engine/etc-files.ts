@@ -47,6 +47,12 @@ async function containerResolvConf(hostNetwork: boolean): Promise<string> {
   return lines.join('\n').trim() + '\n';
 }
 
+/** The container's own /etc/hosts line: its address, then its FQDN (with a domain) and hostname. */
+export function hostsLine(ip: string, hostname: string, domainname: string): string {
+  const fqdn = domainname ? `${hostname}.${domainname} ` : '';
+  return `${ip}\t${fqdn}${hostname}\n`;
+}
+
 export async function writeEtcFiles(
   dir: string,
   opts: { hostname: string; domainname: string; ip: string; hostNetwork: boolean; extraHosts?: string[] | null; dns?: DnsSettings },
@@ -56,7 +62,6 @@ export async function writeEtcFiles(
     hostname: join(dir, 'hostname'),
     resolvConf: join(dir, 'resolv.conf'),
   };
-  const fqdn = opts.domainname ? `${opts.hostname}.${opts.domainname} ` : '';
   let hosts: string;
   if (opts.hostNetwork) {
     hosts = await readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
@@ -69,7 +74,7 @@ export async function writeEtcFiles(
       'ff02::1\tip6-allnodes',
       'ff02::2\tip6-allrouters',
       ...extraHostLines(opts.extraHosts),
-      ...(opts.ip ? [`${opts.ip}\t${fqdn}${opts.hostname}`] : []),
+      ...(opts.ip ? [hostsLine(opts.ip, opts.hostname, opts.domainname).trimEnd()] : []),
     ].join('\n') + '\n';
   }
   if (opts.hostNetwork && opts.extraHosts?.length) hosts = hosts.replace(/\n?$/, '\n') + extraHostLines(opts.extraHosts).join('\n') + '\n';

@@ -11,7 +11,7 @@ import { removeCgroup } from '../runtime/cgroups/index.js';
 import type { PortMapping } from '../network/bridge-network.js';
 import type { Engine } from './engine.js';
 import type { ContainerRecord } from './container-record.js';
-import { writeEtcFiles } from './etc-files.js';
+import { hostsLine, writeEtcFiles } from './etc-files.js';
 import { resolveGroupAdd } from './group-add.js';
 import { populateVolume } from './mounts.js';
 import { watchExit } from './exit-handler.js';
@@ -115,10 +115,9 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
         c.NetworkSettings = { IPAddress: att.ip, IPPrefixLen: att.prefixLen, Gateway: att.gateway, MacAddress: att.mac, Ports: ports, SandboxKey: att.netnsPath };
         // /etc/hosts was written before the address was known and runc has
         // bind-mounted that very inode: append the container's own line in
-        // place (the line writeEtcFiles writes when given the address).
-        const fqdn = c.Config.Domainname ? `${hostname}.${c.Config.Domainname} ` : '';
+        // place.
         await etcWritten;
-        await appendFile(join(dir, 'hosts'), `${att.ip}\t${fqdn}${hostname}\n`);
+        await appendFile(join(dir, 'hosts'), hostsLine(att.ip, hostname, c.Config.Domainname));
         trace('network wired');
       });
       netReady.catch(() => undefined);
