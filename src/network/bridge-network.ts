@@ -1,8 +1,9 @@
 // A Docker-style bridge network built from the standard CNI plugins: one
 // Linux bridge per daemon, a network namespace per container joined by a veth,
-// host-local IPAM, outbound NAT (bridge ipMasq), published ports (portmap with
-// SNAT for localhost and hairpin) and FORWARD accepts (firewall) so containers
-// work even where Docker has set the FORWARD policy to DROP.
+// host-local IPAM and published ports (portmap with SNAT for localhost and
+// hairpin). Outbound NAT and the FORWARD accepts (so containers work even
+// where Docker has set the FORWARD policy to DROP) are per network, installed
+// once (network-rules.ts), not per container by bridge ipMasq and firewall.
 //
 // Everything is named after the bridge and kept under <root>/network, so
 // several daemons (and test runs) live side by side without sharing state.
@@ -18,6 +19,7 @@ import { runCniPlugin, type CniResult } from './cni-plugin.js';
 import { reserveHostPort, type PortReservation } from './host-ports.js';
 import { chainExists, deleteRulesWhere, dnatHostPortTaken, jumpTarget, optionValue, removeChain } from './iptables.js';
 import { addressInNetns, createNetns, isNetnsMounted, removeNetns } from './netns.js';
+import { installNetworkRules, networkRuleNames, removeNetworkRules } from './network-rules.js';
 import { subnetOverlapsRoute } from './routes.js';
 
 export type { PortMapping } from './attachment-record.js';
@@ -116,9 +118,18 @@ export class BridgeNetwork {
     return this.bridgeName;
   }
 
-  /** The firewall plugin's per-network admin chain (stays until destroy). */
+  /**
+   * The firewall plugin's per-network admin chain: attachments made before
+   * the rules became per network still name it; destroy removes it.
+   */
   get adminChain(): string {
     return `TUG-ADMIN-${this.bridgeName}`;
+  }
+
+  /** The network's own iptables chains (they stay until destroy). */
+  get ruleChains(): string[] {
+    const n = networkRuleNames(this.bridgeName);
+    return [n.masq, n.forward, this.adminChain];
   }
 
   /**
@@ -140,7 +151,8 @@ export class BridgeNetwork {
           type: 'bridge',
           bridge: this.bridgeName,
           isGateway: true,
-          ipMasq: true,
+          // NAT out is one per-network rule (see network-rules.ts).
+          ipMasq: false,
           // Lets a container reach its own published port through the host.
           hairpinMode: true,
           ipam: {
@@ -152,7 +164,6 @@ export class BridgeNetwork {
           },
         },
         ...portmap,
-        { type: 'firewall', backend: 'iptables', iptablesAdminChainName: this.adminChain },
       ],
     };
   }
@@ -175,6 +186,7 @@ export class BridgeNetwork {
       if (!(await this.bridgeExists()) && (await subnetOverlapsRoute(this.subnet))) {
         throw conflict(`subnet ${this.subnet} overlaps a route the host already has; pick another subnet`);
       }
+      await installNetworkRules(this.bridgeName, this.subnet);
     })().catch((err: unknown) => {
       this.ready = undefined;
       throw err;
@@ -464,6 +476,7 @@ export class BridgeNetwork {
         return cidrContains(this.cidr, ipToNumber(addr.slice(0, -3)));
       });
     }
+    await removeNetworkRules(this.bridgeName);
     await removeChain('filter', this.adminChain);
     if (await this.bridgeExists()) await runTool('ip', ['link', 'del', 'dev', this.bridgeName]);
     await rm(join(this.ipamDir, this.networkName), { recursive: true, force: true });

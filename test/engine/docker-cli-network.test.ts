@@ -111,8 +111,10 @@ test('two containers reach each other by IP on the bridge; outbound NAT rule exi
   assert.match(await ok('exec', srv, 'ip', 'route'), new RegExp(`default via ${gw.replace(/\./g, '\\.')}`));
 
   const nat = (await runTool('iptables', ['-t', 'nat', '-S'])).stdout.split('\n');
-  const jump = nat.find((l) => l.startsWith('-A POSTROUTING') && l.includes(`-s ${ip}/32`));
-  assert.ok(jump, `no POSTROUTING rule for ${ip}`);
+  // One rule per network (not per container): the bridge's subnet goes to the network's masquerade chain.
+  const jump = nat.find((l) => l.startsWith('-A POSTROUTING') && l.endsWith(`-j TUG-MASQ-${d.bridge}`));
+  assert.ok(jump, `no POSTROUTING rule for network ${d.bridge}`);
+  assert.ok(!nat.some((l) => l.includes(`${ip}/32`)), `a per-container rule names ${ip}`);
   const chain = /-j (\S+)/.exec(jump)![1]!;
   assert.ok(nat.some((l) => l.startsWith(`-A ${chain} `) && l.includes('MASQUERADE')), `chain ${chain} has no MASQUERADE`);
   await ok('rm', '-f', srv);

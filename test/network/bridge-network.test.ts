@@ -84,28 +84,30 @@ test('attach: address in the subnet, gateway reachable, published TCP and UDP po
     const msg = `ping-${suffix()}`;
     assert.equal(await eventually(() => udpAsk('127.0.0.1', udp.hostPort, msg), 20), `echo:${msg}`);
 
-    // Outbound NAT: POSTROUTING sends the container's address to a chain that masquerades.
+    // Outbound NAT, per network: POSTROUTING sends the subnet to the network's chain, which masquerades.
     const nat = await ourIptables(t, [id]);
-    const jump = nat.find((l) => l.startsWith(`nat -A POSTROUTING -s ${a.ip}/32`));
-    assert.ok(jump, `no POSTROUTING rule for ${a.ip}:\n${nat.join('\n')}`);
+    const jump = nat.find((l) => l.startsWith(`nat -A POSTROUTING -s ${t.net.subnet} `));
+    assert.ok(jump, `no POSTROUTING rule for ${t.net.subnet}:\n${nat.join('\n')}`);
     const chain = jump.split(' -j ')[1]!;
     assert.ok(
       nat.some((l) => l.startsWith(`nat -A ${chain} `) && l.includes('-j MASQUERADE')),
       `no MASQUERADE in ${chain}`,
     );
-    // FORWARD accepts for the container (work under a FORWARD DROP policy).
-    assert.ok(nat.some((l) => l === `filter -A CNI-FORWARD -s ${a.ip}/32 -j ACCEPT`));
+    // No per-container rule at all: nothing names the container's address.
+    assert.deepEqual(nat.filter((l) => l.includes(`${a.ip}/32`)), []);
+    // FORWARD accepts for the subnet (work under a FORWARD DROP policy).
+    const fwd = nat.find((l) => l.startsWith('filter -A FORWARD ') && t.net.ruleChains.some((c) => l.endsWith(`-j ${c}`)));
+    assert.ok(fwd, `no FORWARD jump for the network:\n${nat.join('\n')}`);
+    assert.ok(nat.some((l) => l === `filter -A ${fwd.split(' -j ')[1]} -s ${t.net.subnet} -j ACCEPT`));
     assert.equal((await bridgePorts(t)).length, 1);
 
     for (const p of procs.splice(0)) await p.stop();
     await t.net.detach(id);
     await t.net.detach(id); // idempotent
     const after = await hostState(t, [id]);
-    // Only the network's own admin chain stays until destroy.
-    assert.deepEqual(
-      after.iptables.filter((l) => !l.includes(t.net.adminChain)),
-      before.iptables.filter((l) => !l.includes(t.net.adminChain)),
-    );
+    // Only the network's own chains stay until destroy.
+    const notNetworks = (l: string) => !t.net.ruleChains.some((c) => l.includes(c));
+    assert.deepEqual(after.iptables.filter(notNetworks), before.iptables.filter(notNetworks));
     assert.deepEqual({ ...after, iptables: [] }, { ...before, iptables: [] });
     assert.ok(await bridgeExists(t.net.bridgeName), 'bridge stays until destroy');
 
