@@ -5,6 +5,7 @@
 // the goal (p99 <= 1 s).
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { KubeClient, type KubeObject } from '../../src/cluster/client/kube-client.js';
 import { Informer } from '../../src/cluster/client/informer.js';
 import { runTool } from '../../src/util/exec-file.js';
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
     if (lat.length < total) process.exitCode = 1;
   } finally {
     informer?.stop();
+    // TUG_BENCH_SERVER_LOG=FILE keeps the server's output (with TUG_TRACE=1: the engine's start phases) for profiling.
+    if (process.env.TUG_BENCH_SERVER_LOG) await writeFile(process.env.TUG_BENCH_SERVER_LOG, cluster.output());
     const del = await cluster.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=300s'], { allowFailure: true });
     if (del.code !== 0) console.error(`delete namespace ${ns}: ${del.stderr}`);
     // The node removes the pods' containers after the API objects are gone: wait for an empty engine.

@@ -69,7 +69,7 @@ export class PodSyncer {
     const uid = pod.metadata.uid!;
     if (pod.metadata.deletionTimestamp) return this.terminate(key, pod);
     const state = this.stateOf(uid);
-    const cs = podContainers(this.o.engine, uid);
+    let cs = podContainers(this.o.engine, uid);
     state.waiting.clear();
     // A pod whose containers ended for good: final status, and its sandbox stopped (its address freed), as the kubelet does.
     if (cs.sandbox && this.isFinished(pod, cs)) {
@@ -85,7 +85,10 @@ export class PodSyncer {
     // 1. the sandbox: the pod's network and IPC namespaces.
     if (!cs.sandbox?.State.Running) {
       await this.recreateSandbox(pod, cs);
-      return this.o.requeue(key);
+      // Straight on to the containers: a requeue would put this pod behind
+      // every other pod of a burst, so each would wait for all the sandboxes.
+      cs = podContainers(this.o.engine, uid);
+      if (!cs.sandbox?.State.Running) return this.o.requeue(key);
     }
     const facts: PodRuntimeFacts = { podIP: cs.sandbox.NetworkSettings.IPAddress, hostIP: this.o.hostIP, nodeCpu: this.o.nodeCpu, nodeMemory: this.o.nodeMemory };
     const sources = new PodSources(this.o.client, pod.metadata.namespace ?? 'default');

@@ -3,7 +3,7 @@
 // files written here and rewritten on every sync (so a changed source shows
 // up in the running container, which bind-mounts the directory); hostPath is
 // the host's own path.
-import { mkdir, rm, readdir } from 'node:fs/promises';
+import { mkdir, rm, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { invalid } from '../../errdefs.js';
@@ -69,11 +69,22 @@ async function syncFiles(dir: string, files: Map<string, Buffer>): Promise<void>
     const clean = normalize(rel);
     if (clean.startsWith('..') || clean.startsWith('/')) throw invalid(`volume file path "${rel}" must be relative and stay inside the volume`);
     const p = join(dir, clean);
+    // Every sync rewrites the volumes; an unchanged file is left alone, which
+    // saves the atomic write's fsyncs (several syncs per pod start).
+    if (await sameContent(p, data)) continue;
     await mkdir(dirname(p), { recursive: true });
     await writeFileAtomic(p, data, 0o644);
   }
   const wanted = new Set([...files.keys()].map((k) => normalize(k).split('/')[0]));
   for (const e of await readdir(dir)) if (!wanted.has(e)) await rm(join(dir, e), { recursive: true, force: true });
+}
+
+async function sameContent(path: string, data: Buffer): Promise<boolean> {
+  try {
+    return (await readFile(path)).equals(data);
+  } catch {
+    return false;
+  }
 }
 
 export async function removePodDir(dataDir: string, uid: string): Promise<void> {
