@@ -15,7 +15,7 @@ import { runTool } from '../util/exec-file.js';
 import { AttachmentRecords, type AttachmentRecord, type PortMapping } from './attachment-record.js';
 import { cidrContains, formatCidr, ipToNumber, isIpv4, parseCidr, type Cidr } from './cidr.js';
 import { confListAdd, confListDelAll, type ConfList, type ConfListTarget, type PluginConf } from './cni-conflist.js';
-import { runCniPlugin, type CniResult } from './cni-plugin.js';
+import type { CniResult } from './cni-plugin.js';
 import { reserveHostPort, type PortReservation } from './host-ports.js';
 import { chainExists, deleteRulesWhere, dnatHostPortTaken, jumpTarget, optionValue, removeChain } from './iptables.js';
 import { addressInNetns, createNetns, isNetnsMounted, removeNetns } from './netns.js';
@@ -168,10 +168,6 @@ export class BridgeNetwork {
     };
   }
 
-  private loopbackConf(): Record<string, unknown> & { type: string } {
-    return { cniVersion: CNI_VERSION, name: `${this.networkName}-lo`, type: 'loopback' };
-  }
-
   private async bridgeExists(): Promise<boolean> {
     const r = await runTool('ip', ['link', 'show', 'dev', this.bridgeName], { allowFailure: true });
     return r.code === 0;
@@ -289,27 +285,13 @@ export class BridgeNetwork {
   private async configure(rec: AttachmentRecord): Promise<Attachment> {
     const steps = rec.confList.plugins.length;
     let done = 0;
-    // loopback only touches lo inside the namespace: it runs beside the chain.
-    // Settle both before judging: undoing while one still runs would race it.
-    const [lo, chain] = await Promise.allSettled([
-      runCniPlugin({
-        command: 'ADD',
-        pluginDir: this.pluginDir,
-        containerId: rec.containerId,
-        netnsPath: rec.netnsPath,
-        ifName: 'lo',
-        config: this.loopbackConf(),
-      }),
-      confListAdd(rec.confList, this.target(rec), async (soFar) => {
-        rec.result = soFar;
-        // The last step's write also marks the record complete (one fsync less).
-        if (++done === steps) rec.complete = true;
-        await this.records.write(rec);
-      }),
-    ]);
-    if (chain.status === 'rejected') throw chain.reason;
-    if (lo.status === 'rejected') throw lo.reason;
-    const result = chain.value;
+    // lo is already up: createNetns did it (no loopback plugin to spawn).
+    const result = await confListAdd(rec.confList, this.target(rec), async (soFar) => {
+      rec.result = soFar;
+      // The last step's write also marks the record complete (one fsync less).
+      if (++done === steps) rec.complete = true;
+      await this.records.write(rec);
+    });
     rec.result = result;
     if (!rec.complete) {
       rec.complete = true;
@@ -372,9 +354,6 @@ export class BridgeNetwork {
       });
     }
     await confListDelAll(rec.confList, this.target(rec), rec.result);
-    // No loopback DEL: all it would do is set lo down inside a namespace that
-    // is removed right below, and it holds no state outside it (no lease, no
-    // rule), so the spawn is skipped.
     if (!rec.complete || !mounted) {
       // With the full result and a live namespace the plugins removed their own
       // chains; without them (crash mid-ADD, reboot) bridge's ipMasq chain and

@@ -5,11 +5,15 @@ import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { runTool } from '../util/exec-file.js';
 
+/**
+ * A new namespace with its loopback up (what the CNI loopback plugin would do,
+ * without spawning it): `ip` runs inside the namespace unshare just made.
+ */
 export async function createNetns(path: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, '', { flag: 'w', mode: 0o444 });
   try {
-    await runTool('unshare', [`--net=${path}`, 'true']);
+    await runTool('unshare', [`--net=${path}`, 'ip', 'link', 'set', 'lo', 'up']);
   } catch (err) {
     await rm(path, { force: true });
     throw err;

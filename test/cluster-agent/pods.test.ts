@@ -269,6 +269,23 @@ test('a failing liveness probe restarts the container; a failing readiness probe
   assert.equal(restarted.status.conditions.find((x: any) => x.type === 'Ready').status, 'False');
 });
 
+test('seccomp as the kubelet does it: unconfined unless the pod or container asks for RuntimeDefault', async () => {
+  await apply(
+    pod('seccomp', {
+      containers: [
+        { name: 'plain', image: 'busybox', command: ['sleep', '3600'] },
+        { name: 'confined', image: 'busybox', command: ['sleep', '3600'], securityContext: { seccompProfile: { type: 'RuntimeDefault' } } },
+      ],
+    }),
+  );
+  await waitRunning('seccomp');
+  // /proc/self/status "Seccomp:" is 0 without a filter, 2 in filter mode.
+  const mode = async (container: string) => (await c.kubectl(['-n', ns, 'exec', 'seccomp', '-c', container, '--', 'grep', '^Seccomp:', '/proc/self/status'])).stdout.split(/\s+/)[1];
+  assert.equal(await mode('plain'), '0');
+  assert.equal(await mode('confined'), '2');
+  await c.kubectl(['-n', ns, 'delete', 'pod', 'seccomp', '--wait=false']);
+});
+
 test('graceful delete runs preStop, sends the stop signal, and the pod disappears with its containers', async () => {
   await apply(
     pod('graceful', {

@@ -19,6 +19,9 @@ test('beginAttach: the namespace exists before the plugins finish; configured br
     const before = await hostState(t, [id]);
     const pending = await t.net.beginAttach(id, []);
     assert.ok(await isNetnsMounted(pending.netnsPath), 'namespace mounted when beginAttach resolves');
+    // Loopback is up from the start (no loopback plugin runs).
+    const lo = await runInNetns(pending.netnsPath, 'ip', ['-o', 'link', 'show', 'dev', 'lo']);
+    assert.match(lo.stdout, /<LOOPBACK,UP,LOWER_UP>/);
     const a = await pending.configured;
     assert.equal(a.netnsPath, pending.netnsPath);
     assert.ok(a.ip.startsWith(t.subnetPrefix), `address ${a.ip} in the subnet`);

@@ -1,11 +1,11 @@
 // One container of a pod as an engine create body: command/args, env (with
 // valueFrom and envFrom), volume mounts, resources as cgroup limits and the
 // securityContext. It joins the sandbox's network and IPC namespaces.
-import { join } from 'node:path';
+import { isAbsolute, join, normalize } from 'node:path';
 import { invalid } from '../../errdefs.js';
 import { parseQuantity } from '../apiserver/quantity.js';
 import type { CreateBody } from '../../engine/create-config.js';
-import type { Pod, PodContainer } from './pod-types.js';
+import type { Pod, PodContainer, SecurityContext } from './pod-types.js';
 import type { PodSources } from './pod-sources.js';
 import { fieldValue, resourceValue, type PodRuntimeFacts } from './downward.js';
 import { podLabels, type ContainerRole } from './labels.js';
@@ -45,6 +45,31 @@ export interface ContainerConfigInput {
   volumes: Map<string, string>;
   /** The image's configured user, for runAsNonRoot. */
   imageUser: string;
+}
+
+/** Where the kubelet keeps Localhost seccomp profiles (its --root-dir/seccomp). */
+const SECCOMP_ROOT = '/var/lib/kubelet/seccomp';
+
+/**
+ * securityContext.seccompProfile as engine security options. Unset means
+ * Unconfined, the kubelet's default (without --seccomp-default): pods get the
+ * runtime's profile only when they ask for RuntimeDefault. It also spares
+ * runc compiling the default filter for every container of every pod.
+ */
+export function seccompSecurityOpt(profile: SecurityContext['seccompProfile'], who: string): string[] {
+  switch (profile?.type ?? 'Unconfined') {
+    case 'Unconfined':
+      return ['seccomp=unconfined'];
+    case 'RuntimeDefault':
+      return [];
+    case 'Localhost': {
+      const rel = profile?.localhostProfile ?? '';
+      if (!rel || isAbsolute(rel) || normalize(rel).startsWith('..')) throw invalid(`${who}: seccompProfile.localhostProfile must be a relative path inside ${SECCOMP_ROOT}, got "${rel}"`);
+      return [`seccomp=${join(SECCOMP_ROOT, normalize(rel))}`];
+    }
+    default:
+      throw invalid(`${who}: seccompProfile.type must be RuntimeDefault, Unconfined or Localhost, got "${String(profile?.type)}"`);
+  }
 }
 
 export function containerCreateBody(i: ContainerConfigInput): CreateBody {
@@ -90,6 +115,7 @@ export function containerCreateBody(i: ContainerConfigInput): CreateBody {
       Privileged: Boolean(sc.privileged),
       CapAdd: sc.capabilities?.add ?? null,
       CapDrop: sc.capabilities?.drop ?? null,
+      SecurityOpt: seccompSecurityOpt(sc.seccompProfile, `container "${c.name}"`),
       ...podDnsHostConfig(pod), // each container writes its own resolv.conf: cluster DNS + search path
     } as CreateBody['HostConfig'],
   };

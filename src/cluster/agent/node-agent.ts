@@ -15,6 +15,8 @@ import { nodeObject, nodeStatus, type NodeFacts } from './node-status.js';
 import type { Pod } from './pod-types.js';
 
 const HEARTBEAT_MS = 10_000;
+/** Pods synced at once. */
+const POD_WORKERS = Number(process.env.TUG_POD_WORKERS) || 4;
 const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
 const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
 
@@ -75,7 +77,7 @@ export class NodeAgent {
     await this.informer.start();
     // Adopt or clean up: every pod with containers here gets a sync (orphans are torn down).
     for (const key of podUidsInEngine(this.o.engine).values()) this.queue.add(key);
-    this.workers = this.queue.run((key) => this.reconcile(key), 4, (key, err) => this.log(`pod ${key}: ${messageOf(err)}`));
+    this.workers = this.queue.run((key) => this.reconcile(key), POD_WORKERS, (key, err) => this.log(`pod ${key}: ${messageOf(err)}`));
   }
 
   private async reconcile(key: string): Promise<void> {

@@ -12,7 +12,7 @@ import type { Pod, PodContainer } from './pod-types.js';
 import { podContainers, type PodContainers } from './pod-runtime.js';
 import { PodSources } from './pod-sources.js';
 import { prepareVolumes, removePodDir } from './pod-volumes.js';
-import { containerCreateBody, containerEnv } from './container-config.js';
+import { containerCreateBody, containerEnv, seccompSecurityOpt } from './container-config.js';
 import { podLabels } from './labels.js';
 import { ensureImage } from './pod-images.js';
 import { computePodStatus, type Waiting } from './pod-status.js';
@@ -21,8 +21,9 @@ import { runHandler } from './handlers.js';
 import type { PodRuntimeFacts } from './downward.js';
 
 export const PAUSE_IMAGE = 'busybox:latest';
-// Sleeps until TERM: the sandbox only holds the pod's namespaces.
-const PAUSE_CMD = ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait; done'];
+// The sandbox only holds the pod's namespaces: one process that sleeps (no
+// shell to exec first), stopped with SIGKILL (a PID 1 without handlers ignores TERM).
+const PAUSE_CMD = ['sleep', '2147483647'];
 
 const BACKOFF_START_MS = 10_000;
 const BACKOFF_MAX_MS = 300_000;
@@ -147,7 +148,9 @@ export class PodSyncer {
       Cmd: PAUSE_CMD,
       Hostname: pod.spec.hostname ?? pod.metadata.name,
       Labels: podLabels(pod, 'POD', 'sandbox', attempt),
-      HostConfig: { NetworkMode: 'bridge', IpcMode: 'shareable' } as never,
+      StopSignal: 'SIGKILL',
+      // The pod-level seccompProfile, as containerd gives the sandbox.
+      HostConfig: { NetworkMode: 'bridge', IpcMode: 'shareable', SecurityOpt: seccompSecurityOpt(pod.spec.securityContext?.seccompProfile, `pod "${pod.metadata.name}"`) } as never,
     });
     await startContainer(this.o.engine, Id);
   }

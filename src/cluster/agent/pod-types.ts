@@ -57,6 +57,7 @@ export interface SecurityContext {
   readOnlyRootFilesystem?: boolean;
   privileged?: boolean;
   capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: { type: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostProfile?: string };
 }
 
 export interface PodVolume {
