@@ -14,6 +14,7 @@ import { EventBus } from './events.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ContainerRecord } from './container-record.js';
 import { runcPath } from './preflight.js';
+import { installSpawnHelper } from '../runtime/spawner/spawn-helper.js';
 
 export interface EngineOptions {
   root: string;
@@ -62,6 +63,8 @@ export class Engine {
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
+    // Before this process grows: every runc, mount and plugin spawn goes through it.
+    installSpawnHelper();
     await mkdir(opts.root, { recursive: true });
     const [images, containers, volumes] = await Promise.all([
       ImageStore.open(opts.root),

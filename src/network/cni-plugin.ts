@@ -1,7 +1,7 @@
 // Runs one CNI plugin binary as the CNI spec says: the command and container
 // in CNI_* environment variables, the network config as JSON on stdin, the
 // result (or a CNI error object) as JSON on stdout.
-import { spawn } from 'node:child_process';
+import { spawnTool } from '../util/exec-file.js';
 import { join } from 'node:path';
 import { TugError } from '../errdefs.js';
 
@@ -33,60 +33,49 @@ export class CniPluginError extends TugError {
   }
 }
 
-export function runCniPlugin(inv: CniInvocation): Promise<CniResult | undefined> {
+export async function runCniPlugin(inv: CniInvocation): Promise<CniResult | undefined> {
   const plugin = inv.config.type;
   if (!/^[A-Za-z0-9_.-]+$/.test(plugin)) {
-    return Promise.reject(new CniPluginError(plugin, inv.command, 'invalid plugin type'));
+    throw new CniPluginError(plugin, inv.command, 'invalid plugin type');
   }
   const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(inv.pluginDir, plugin), [], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-        CNI_COMMAND: inv.command,
-        CNI_CONTAINERID: inv.containerId,
-        CNI_NETNS: inv.netnsPath,
-        CNI_IFNAME: inv.ifName,
-        CNI_PATH: inv.pluginDir,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new CniPluginError(plugin, inv.command, e.message)));
-    child.on('close', (code) => {
-      if (process.env.TUG_TRACE) {
-        process.stderr.write(`trace ${inv.containerId.slice(0, 12)} cni ${plugin} ${inv.command} ${(performance.now() - t0).toFixed(1)}ms\n`);
-      }
-      const stdout = Buffer.concat(out).toString('utf8').trim();
-      const stderr = Buffer.concat(err).toString('utf8').trim();
-      if (code !== 0) {
-        // Plugins report failures as {"code":N,"msg":"...","details":"..."} on stdout.
-        let msg = stderr || `exit ${code}`;
-        let cniCode: number | undefined;
-        try {
-          const e = JSON.parse(stdout) as { code?: number; msg?: string; details?: string };
-          cniCode = e.code;
-          msg = [e.msg, e.details].filter(Boolean).join(': ') || msg;
-        } catch {
-          if (stdout) msg = stdout;
-        }
-        reject(new CniPluginError(plugin, inv.command, msg, cniCode));
-        return;
-      }
-      if (inv.command !== 'ADD' || stdout === '') {
-        resolve(undefined);
-        return;
-      }
-      try {
-        resolve(JSON.parse(stdout) as CniResult);
-      } catch {
-        reject(new CniPluginError(plugin, inv.command, `result is not JSON: ${stdout.slice(0, 200)}`));
-      }
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(JSON.stringify(inv.config));
-  });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+    CNI_COMMAND: inv.command,
+    CNI_CONTAINERID: inv.containerId,
+    CNI_NETNS: inv.netnsPath,
+    CNI_IFNAME: inv.ifName,
+    CNI_PATH: inv.pluginDir,
+  };
+  let exit;
+  try {
+    exit = await spawnTool(join(inv.pluginDir, plugin), [], { env, input: JSON.stringify(inv.config) });
+  } catch (e) {
+    throw new CniPluginError(plugin, inv.command, (e as Error).message);
+  }
+  if (process.env.TUG_TRACE) {
+    process.stderr.write(`trace ${inv.containerId.slice(0, 12)} cni ${plugin} ${inv.command} ${(performance.now() - t0).toFixed(1)}ms\n`);
+  }
+  const code = exit.code ?? (exit.signal ? 128 : 1);
+  const stdout = Buffer.from(exit.stdout).toString('utf8').trim();
+  const stderr = Buffer.from(exit.stderr).toString('utf8').trim();
+  if (code !== 0) {
+    // Plugins report failures as {"code":N,"msg":"...","details":"..."} on stdout.
+    let msg = stderr || `exit ${code}`;
+    let cniCode: number | undefined;
+    try {
+      const e = JSON.parse(stdout) as { code?: number; msg?: string; details?: string };
+      cniCode = e.code;
+      msg = [e.msg, e.details].filter(Boolean).join(': ') || msg;
+    } catch {
+      if (stdout) msg = stdout;
+    }
+    throw new CniPluginError(plugin, inv.command, msg, cniCode);
+  }
+  if (inv.command !== 'ADD' || stdout === '') return undefined;
+  try {
+    return JSON.parse(stdout) as CniResult;
+  } catch {
+    throw new CniPluginError(plugin, inv.command, `result is not JSON: ${stdout.slice(0, 200)}`);
+  }
 }

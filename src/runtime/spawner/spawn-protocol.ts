@@ -1,0 +1,21 @@
+// Messages between the engine process and its spawn helper (spawn-helper.ts).
+export interface SpawnRequest {
+  id: number;
+  cmd: string;
+  args: string[];
+  /** Absent: the helper's own environment (the parent's, as of the helper's start). */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  input?: string | Uint8Array;
+  timeoutMs?: number;
+}
+
+export interface SpawnReply {
+  id: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The spawn itself failed (ENOENT...): as child_process reports it. */
+  error?: { message: string; code?: string };
+}

@@ -1,0 +1,56 @@
+// Tools spawned through the spawn helper behave as spawned in-process:
+// output, stdin, env, cwd, exit codes, spawn errors; and a lost helper is
+// replaced by the next request.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { installSpawnHelper, uninstallSpawnHelper } from '../../src/runtime/spawner/spawn-helper.js';
+import { runTool, spawnTool } from '../../src/util/exec-file.js';
+
+after(() => uninstallSpawnHelper());
+
+test('runTool through the helper: the helper is the parent; stdout, stdin, env, cwd and exit codes come back', async () => {
+  const helper = installSpawnHelper()!;
+  assert.ok(helper, 'installed');
+  const ppid = await runTool('sh', ['-c', 'echo $PPID']);
+  assert.equal(Number(ppid.stdout.trim()), helper.pid, 'spawned by the helper, not by this process');
+  assert.notEqual(helper.pid, process.pid);
+  const echo = await runTool('sh', ['-c', 'cat; echo "$TUG_X"; pwd'], { input: 'from-stdin\n', env: { ...process.env, TUG_X: 'env-value' }, cwd: tmpdir() });
+  assert.equal(echo.stdout, `from-stdin\nenv-value\n${await realpath(tmpdir())}\n`);
+  const bin = await spawnTool('sh', ['-c', 'printf "\\001\\377"'], {});
+  assert.deepEqual([...bin.stdout], [1, 255]);
+  const failed = await runTool('sh', ['-c', 'echo oops >&2; exit 3'], { allowFailure: true });
+  assert.deepEqual([failed.code, failed.stderr], [3, 'oops\n']);
+  await assert.rejects(runTool('sh', ['-c', 'echo why-it-failed >&2; exit 1']), /why-it-failed/);
+  await assert.rejects(runTool('/nonexistent/tug-tool', []), (err: NodeJS.ErrnoException) => err.code === 'ENOENT');
+  const killed = await spawnTool('sh', ['-c', 'kill -TERM $$'], {});
+  assert.deepEqual([killed.code, killed.signal], [null, 'SIGTERM']);
+});
+
+test('a helper that dies fails what was in flight; the next request starts a new one', async () => {
+  const helper = installSpawnHelper()!;
+  await runTool('true', []);
+  const first = helper.pid!;
+  const dir = await mkdtemp(join(tmpdir(), 'tug-spawn-'));
+  const pidFile = join(dir, 'pid');
+  try {
+    // The in-flight tool writes its PID, so the test can end it: SIGKILL of the helper orphans it.
+    const inFlight = runTool('sh', ['-c', `echo $$ > ${pidFile}; exec sleep 30`]);
+    let toolPid = 0;
+    for (let i = 0; i < 200 && !toolPid; i++) {
+      toolPid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (!toolPid) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(toolPid > 0, 'the tool started');
+    process.kill(first, 'SIGKILL'); // only the helper this test's process started
+    await assert.rejects(inFlight, /spawn helper exited/);
+    process.kill(toolPid, 'SIGKILL'); // and the tool it left behind
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const r = await runTool('sh', ['-c', 'echo $PPID']);
+  assert.equal(Number(r.stdout.trim()), helper.pid);
+  assert.notEqual(helper.pid, first);
+});
