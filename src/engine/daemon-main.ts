@@ -76,7 +76,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
         });
       }
       await engine.network.destroy().catch((err) => process.stderr.write(`tug daemon: network: ${messageOf(err)}\n`));
-      await engine.removeCgroupParent().catch(() => undefined);
+      await engine.releaseHostState().catch(() => undefined);
     }
     // Without --ephemeral, containers keep running under their monitors (live restore).
     await rm(values.socket!, { force: true });

@@ -2,7 +2,7 @@
 // network on a host. Every path to a running container (tug run, docker run,
 // a build step, a pod) goes through here.
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageStore } from '../image/image-store.js';
 import { Runtime, type AttachStreams } from '../runtime/runtime.js';
@@ -14,6 +14,7 @@ import { EventBus } from './events.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ContainerRecord } from './container-record.js';
 import { runcPath } from './preflight.js';
+import { runtimeStateDir } from './run-dir.js';
 import { installSpawnHelper } from '../runtime/spawner/spawn-helper.js';
 
 export interface EngineOptions {
@@ -71,7 +72,7 @@ export class Engine {
       ContainerStore.open(opts.root),
       VolumeStore.open(opts.root),
     ]);
-    const runtime = new Runtime({ stateDir: join(opts.root, 'runtime'), runcPath: runcPath() });
+    const runtime = new Runtime({ stateDir: await runtimeStateDir(opts.root), runcPath: runcPath() });
     const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet });
     return new Engine(opts, images, runtime, network, containers, volumes);
   }
@@ -110,8 +111,15 @@ export class Engine {
     else this.waiters.delete(id);
   }
 
-  async removeCgroupParent(): Promise<void> {
+  /**
+   * Removes what the engine keeps outside its root: its cgroup parent and its
+   * runtime state dir (on tmpfs, see run-dir.ts). Only for an engine that
+   * holds no container any more.
+   */
+  async releaseHostState(): Promise<void> {
+    if (this.containers.all().length > 0) return;
     await removeCgroup(this.cgroupParent);
+    if (this.runtime.layout.stateDir !== join(this.opts.root, 'runtime')) await rm(this.runtime.layout.stateDir, { recursive: true, force: true });
   }
 
   addWaiter(id: string, w: ExitWaiter): void {

@@ -74,7 +74,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await rm(socket, { force: true });
       if (engine.containers.all().length === 0) {
         await engine.network.destroy().catch((err) => o.log?.(`network: ${messageOf(err)}`));
-        await engine.removeCgroupParent().catch(() => undefined);
+        await engine.releaseHostState().catch(() => undefined);
       }
     },
   };
