@@ -16,6 +16,7 @@ import { connectAttach } from './conmon/attach-socket.js';
 import { resizeViaCtl } from './conmon/ctl-fifo.js';
 import { exists, readExitFile, waitForExitFile } from './exit-file.js';
 import { isMonitorAlive, readPidFile, waitMonitorGone } from './monitor-pid.js';
+import { startViaExecFifo } from './exec-fifo.js';
 import { runcMessage, startFailure } from './runc-error.js';
 import { startExec, type ExecProcess, type ExecSession } from './exec.js';
 import { psForPids, type TopResult } from './top.js';
@@ -177,6 +178,8 @@ export class Runtime {
 
   async start(id: string): Promise<void> {
     checkId(id);
+    const pid = await readPidFile(this.layout.containerPidFile(id));
+    if (pid && (await startViaExecFifo(join(this.layout.runcRoot, id, 'exec.fifo'), pid))) return;
     await this.runc.run(['start', id]);
   }
 
