@@ -2,7 +2,7 @@
 // layers (lowerdirs) under a per-container upper/work dir pair, at
 // <root>/containers-fs/<id>/merged.
 import { mkdir, rm, symlink, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { runTool } from '../util/exec-file.js';
 import { invalid } from '../errdefs.js';
 import { isMounted } from './mounts.js';
@@ -52,8 +52,13 @@ export async function prepareContainerLayer(root: string, containerId: string, l
   for (const d of lowers) {
     if (d.includes(':') || d.includes(',')) throw invalid(`lower dir ${d}: ':' and ',' cannot appear in an overlay lowerdir`);
   }
-  let options = `lowerdir=${lowers.join(':')},upperdir=${l.upper},workdir=${l.work}`;
-  let cwd: string | undefined;
+  // Paths relative to the container's dir, mounted from there: the kernel
+  // resolves them at mount time and lists the options as given in
+  // /proc/self/mountinfo, which runc reads several times per container start
+  // (and util-linux per mount): with hundreds of containers, absolute paths
+  // made each overlay line ~600 bytes, relative ones ~250.
+  let options = `lowerdir=${lowers.map((d) => relative(l.base, d)).join(':')},upperdir=upper,workdir=work`;
+  let cwd = l.base;
   if (options.length > MAX_INLINE_OPTIONS) {
     // Too long for one mount call: point short symlinks (l/0, l/1…) at the
     // lowerdirs and mount from inside l/ with relative names. The kernel
@@ -62,7 +67,7 @@ export async function prepareContainerLayer(root: string, containerId: string, l
     await rm(l.links, { recursive: true, force: true });
     await mkdir(l.links, { recursive: true });
     await Promise.all(lowers.map((d, i) => symlink(d, join(l.links, String(i)))));
-    options = `lowerdir=${lowers.map((_d, i) => String(i)).join(':')},upperdir=${l.upper},workdir=${l.work}`;
+    options = `lowerdir=${lowers.map((_d, i) => String(i)).join(':')},upperdir=../upper,workdir=../work`;
     cwd = l.links;
   }
   try {
