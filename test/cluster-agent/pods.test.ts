@@ -269,7 +269,7 @@ test('a failing liveness probe restarts the container; a failing readiness probe
   assert.equal(restarted.status.conditions.find((x: any) => x.type === 'Ready').status, 'False');
 });
 
-test('seccomp as the kubelet does it: unconfined unless the pod or container asks for RuntimeDefault', async () => {
+test('seccomp as the kubelet does it: unconfined unless the pod or container asks for RuntimeDefault; the sandbox has no cgroup mounts', async () => {
   await apply(
     pod('seccomp', {
       containers: [
@@ -283,6 +283,13 @@ test('seccomp as the kubelet does it: unconfined unless the pod or container ask
   const mode = async (container: string) => (await c.kubectl(['-n', ns, 'exec', 'seccomp', '-c', container, '--', 'grep', '^Seccomp:', '/proc/self/status'])).stdout.split(/\s+/)[1];
   assert.equal(await mode('plain'), '0');
   assert.equal(await mode('confined'), '2');
+  // The sandbox (one sleep holding the namespaces) gets an empty tmpfs instead of the cgroup mounts.
+  const docker = (...args: string[]) => runTool('docker', ['-H', `unix://${join(c.dataDir, 'engine.sock')}`, ...args]);
+  const sandbox = (await docker('ps', '-q', '--filter', `label=io.kubernetes.pod.name=seccomp`, '--filter', 'label=io.tug.pod.role=sandbox')).stdout.trim();
+  assert.match(sandbox, /^[0-9a-f]+$/);
+  const mounts = (await docker('exec', sandbox, 'cat', '/proc/mounts')).stdout;
+  assert.match(mounts, /^tmpfs \/sys\/fs\/cgroup tmpfs ro/m);
+  assert.doesNotMatch(mounts, /^cgroup /m);
   await c.kubectl(['-n', ns, 'delete', 'pod', 'seccomp', '--wait=false']);
 });
 

@@ -149,8 +149,16 @@ export class PodSyncer {
       Hostname: pod.spec.hostname ?? pod.metadata.name,
       Labels: podLabels(pod, 'POD', 'sandbox', attempt),
       StopSignal: 'SIGKILL',
-      // The pod-level seccompProfile, as containerd gives the sandbox.
-      HostConfig: { NetworkMode: 'bridge', IpcMode: 'shareable', SecurityOpt: seccompSecurityOpt(pod.spec.securityContext?.seccompProfile, `pod "${pod.metadata.name}"`) } as never,
+      HostConfig: {
+        NetworkMode: 'bridge',
+        IpcMode: 'shareable',
+        // The pod-level seccompProfile, as containerd gives the sandbox.
+        SecurityOpt: seccompSecurityOpt(pod.spec.securityContext?.seccompProfile, `pod "${pod.metadata.name}"`),
+        // The sleeping sandbox never looks at cgroups: an empty tmpfs in place of
+        // the default cgroup mount, which on a cgroup v1 host is a mount per
+        // controller plus mount-table scans in runc (64 -> 40 ms per `runc run`).
+        Tmpfs: { '/sys/fs/cgroup': 'ro,size=4k' },
+      } as never,
     });
     await startContainer(this.o.engine, Id);
   }
