@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { isKind } from '../../errdefs.js';
 import type { ObjectStore } from './object-store.js';
+import { KUBELET_CLIENT_USER } from './pod-proxy.js';
 
 const rbac = 'rbac.authorization.k8s.io';
 const readVerbs = ['get', 'list', 'watch'];
@@ -45,13 +46,24 @@ const clusterRoles = [
     ],
   },
   { name: 'system:discovery', rules: [{ nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/version', '/version/', '/openapi', '/openapi/*'], verbs: ['get'] }] },
+  // What a node agent's streaming endpoint (the kubelet API) lets a caller do; the API server's proxy identity is bound to it.
+  {
+    name: 'system:kubelet-api-admin',
+    rules: [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'proxy'] },
+      { apiGroups: [''], resources: ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats'], verbs: ['*'] },
+    ],
+  },
+  // Delegated authentication and authorization (what node agents need to check their callers).
+  { name: 'system:auth-delegator', rules: [{ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] }, { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }] },
   { name: 'system:basic-user', rules: [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] }, { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] }] },
 ];
 
-const clusterRoleBindings = [
-  { name: 'cluster-admin', role: 'cluster-admin', group: 'system:masters' },
-  { name: 'system:discovery', role: 'system:discovery', group: 'system:authenticated' },
-  { name: 'system:basic-user', role: 'system:basic-user', group: 'system:authenticated' },
+const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 'Group' | 'User'; name: string } }> = [
+  { name: 'cluster-admin', role: 'cluster-admin', subject: { kind: 'Group', name: 'system:masters' } },
+  { name: 'system:discovery', role: 'system:discovery', subject: { kind: 'Group', name: 'system:authenticated' } },
+  { name: 'system:basic-user', role: 'system:basic-user', subject: { kind: 'Group', name: 'system:authenticated' } },
+  { name: 'system:kube-apiserver-kubelet-client', role: 'system:kubelet-api-admin', subject: { kind: 'User', name: KUBELET_CLIENT_USER } },
 ];
 
 async function ensure(p: Promise<unknown>): Promise<void> {
@@ -115,7 +127,7 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
       objects.create(
         crbType,
         undefined,
-        { metadata: { name: b.name, labels: label, annotations }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: b.role }, subjects: [{ apiGroup: rbac, kind: 'Group', name: b.group }] },
+        { metadata: { name: b.name, labels: label, annotations }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: b.role }, subjects: [{ apiGroup: rbac, ...b.subject }] },
         { fieldManager: 'tug-apiserver' },
       ),
     );

@@ -17,6 +17,7 @@ import { ServiceAccountTokens } from './service-account-tokens.js';
 import { ResourceQuotas } from './resource-quota.js';
 import { LimitRanger } from './limit-range.js';
 import { CustomResources } from './custom-resources.js';
+import { kubeletClientIdentity } from './pod-proxy.js';
 
 export interface ClusterServerOptions {
   dataDir: string;
@@ -73,8 +74,9 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const customResources = new CustomResources(objects);
     await customResources.start();
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
-    const authn = new Authenticator(await loadTokenFile(pki.tokenFile), saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
-    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port });
+    const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
+    const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token });
     const url = await api.start();
     const port = Number(new URL(url).port);
     await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, await apiAdvertiseAddress(bind));
