@@ -1,13 +1,14 @@
 // What a fresh cluster starts with: the four default namespaces, the
-// bootstrap RBAC roles/bindings, and the `kubernetes` Service with Endpoints
-// and an EndpointSlice naming this API server (as kube-apiserver's endpoint
-// reconciler writes them), so pods reach the API at the Service's ClusterIP:443.
-// Idempotent.
+// bootstrap RBAC roles/bindings, and the `kubernetes` Service, whose Endpoints
+// and EndpointSlices name every live API server (kubernetes-endpoints.ts, from
+// the servers' identity Leases), so pods reach the API at the Service's
+// ClusterIP:443. Idempotent.
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { isKind } from '../../errdefs.js';
 import type { ObjectStore } from './object-store.js';
 import { KUBELET_CLIENT_USER } from './pod-proxy.js';
+import { startApiserverIdentity, type ApiserverIdentity } from './kubernetes-endpoints.js';
 
 const rbac = 'rbac.authorization.k8s.io';
 const readVerbs = ['get', 'list', 'watch'];
@@ -89,27 +90,13 @@ export async function apiAdvertiseAddress(bind: string): Promise<string> {
   return addr ?? '127.0.0.1';
 }
 
-/** Creates or repoints default/kubernetes Endpoints and EndpointSlice at this server (the port may change between runs). */
-async function ensureKubernetesEndpoints(objects: ObjectStore, address: string, apiPort: number): Promise<void> {
-  const reg = objects.registry;
-  const labels = { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
-  const endpoints = { metadata: { name: 'kubernetes', namespace: 'default', labels }, subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port: apiPort, protocol: 'TCP' }] }] };
-  const slice = {
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'tug-apiserver' } },
-    addressType: 'IPv4',
-    endpoints: [{ addresses: [address], conditions: { ready: true, serving: true, terminating: false } }],
-    ports: [{ name: 'https', port: apiPort, protocol: 'TCP' }],
-  };
-  for (const [t, body] of [
-    [reg.lookup('', 'v1', 'endpoints')!, endpoints],
-    [reg.lookup('discovery.k8s.io', 'v1', 'endpointslices')!, slice],
-  ] as const) {
-    if (await objects.getOrNull(t, 'default', 'kubernetes')) await objects.update(t, 'default', 'kubernetes', body, { fieldManager: 'tug-apiserver' });
-    else await ensure(objects.create(t, 'default', body, { fieldManager: 'tug-apiserver' }));
-  }
+export interface BootstrapOptions {
+  /** How long this server's identity Lease (and so its place in the kubernetes Endpoints) outlives its last renewal. */
+  identityLeaseDurationSeconds?: number;
 }
 
-export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp: string, apiPort: number, apiAddress = '127.0.0.1'): Promise<void> {
+/** Makes what is missing and starts this server's identity Lease, which keeps the kubernetes Endpoints; stop it on shutdown. */
+export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp: string, apiPort: number, apiAddress = '127.0.0.1', o: BootstrapOptions = {}): Promise<ApiserverIdentity> {
   const reg = objects.registry;
   const nsType = reg.lookup('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -148,5 +135,5 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
       { fieldManager: 'tug-apiserver' },
     ),
   );
-  await ensureKubernetesEndpoints(objects, apiAddress, apiPort);
+  return startApiserverIdentity(objects, { address: apiAddress, port: apiPort, leaseDurationSeconds: o.identityLeaseDurationSeconds });
 }
