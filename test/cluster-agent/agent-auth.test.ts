@@ -128,6 +128,11 @@ test('direct requests to an agent: no token or an unknown one → 401; a user wi
   // Asking the API server who a token is, is itself guarded (system:auth-delegator).
   const review = await apiPost('/apis/authentication.k8s.io/v1/tokenreviews', nobody, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: admin } });
   assert.equal(review.status, 403, review.body);
+  const byAdmin = await apiPost('/apis/authentication.k8s.io/v1/tokenreviews', c.token, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: admin } });
+  assert.equal(byAdmin.status, 201, byAdmin.body);
+  assert.deepEqual(JSON.parse(byAdmin.body).status.user.username, `system:serviceaccount:${ns}:kubelet-api`);
+  const unknown = await apiPost('/apis/authentication.k8s.io/v1/tokenreviews', c.token, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'not-a-token' } });
+  assert.equal(JSON.parse(unknown.body).status.authenticated, false);
 });
 
 test('kubectl logs, exec, attach and port-forward go through the API server to both agents', async () => {

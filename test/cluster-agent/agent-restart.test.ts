@@ -1,5 +1,6 @@
 // A `tug agent` that was down (SIGTERM or kill -9) while pods bound to it were
-// force-deleted or rebound to another node tears down everything of those pods
+// force-deleted, evicted (a graceful delete nobody could finish) or rebound to
+// another node tears down everything of those pods
 // when it starts again (containers, netns, mounts, cgroups, iptables rules),
 // and adopts the pods it should still run without restarting them.
 import { test, after } from 'node:test';
@@ -55,19 +56,19 @@ const podJson = (name: string, nodeName: string) =>
   JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName, terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'] }] } });
 
 for (const how of ['SIGTERM', 'SIGKILL'] as const) {
-  test(`an agent stopped with ${how} cleans up pods deleted or rebound meanwhile and adopts the rest`, async () => {
+  test(`an agent stopped with ${how} cleans up pods deleted, evicted or rebound meanwhile and adopts the rest`, async () => {
     c ??= await startAgentCluster();
     const cl = c;
     const nodeName = `restart-${suffix()}`;
     let agent = await cl.startAgent(nodeName);
-    const [keep, gone, moved] = ['keep', 'gone', 'moved'].map((n) => `${n}-${suffix()}`);
-    for (const n of [keep, gone, moved]) await cl.kubectl(['apply', '-f', '-'], { input: podJson(n, nodeName) });
+    const [keep, gone, moved, evicted] = ['keep', 'gone', 'moved', 'evicted'].map((n) => `${n}-${suffix()}`);
+    for (const n of [keep, gone, moved, evicted]) await cl.kubectl(['apply', '-f', '-'], { input: podJson(n, nodeName) });
     const running = async (n: string) => {
       const p = JSON.parse((await cl.kubectl(['get', 'pod', n, '-o', 'json'])).stdout);
       return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.ready ? p : undefined;
     };
     const before = new Map<string, any>();
-    for (const n of [keep, gone, moved]) before.set(n, await cl.until(`${n} Running`, () => running(n)));
+    for (const n of [keep, gone, moved, evicted]) before.set(n, await cl.until(`${n} Running`, () => running(n)));
     const containersBefore = await engineContainers(agent.dataDir);
     const idsOf = (n: string) => containersBefore.filter((x) => x.Labels['io.kubernetes.pod.name'] === n).map((x) => x.Id);
     assert.equal(idsOf(gone).length, 2, 'sandbox and app container of the pod to delete');
@@ -78,14 +79,19 @@ for (const how of ['SIGTERM', 'SIGKILL'] as const) {
     await cl.kubectl(['delete', 'pod', gone, moved, '--force', '--grace-period=0']);
     // "moved" comes back under the same name on the server's node (a rebound pod: new uid).
     await cl.kubectl(['apply', '-f', '-'], { input: podJson(moved, cl.nodeName) });
+    // kubectl drain's eviction: a graceful delete that only the (stopped) agent can finish.
+    await cl.kubectl(['create', '--raw', `/api/v1/namespaces/default/pods/${evicted}/eviction`, '-f', '-'], { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: evicted, namespace: 'default' } }) });
+    assert.ok(JSON.parse((await cl.kubectl(['get', 'pod', evicted, '-o', 'json'])).stdout).metadata.deletionTimestamp, 'the evicted pod is terminating');
 
     agent = await cl.startAgent(nodeName, { dataDir: agent.dataDir, net: agent.net });
     const dir = agent.dataDir;
     await cl.until('deleted and rebound pods gone from the restarted agent', async () => {
       const names = (await engineContainers(dir)).map((x) => x.Labels['io.kubernetes.pod.name']);
-      return !names.includes(gone) && !names.includes(moved);
+      return !names.includes(gone) && !names.includes(moved) && !names.includes(evicted);
     });
-    for (const n of [gone, moved]) assert.deepEqual(await podTraces(dir, idsOf(n), before.get(n).status.podIP), [], `nothing of ${n} left`);
+    // The agent finished the eviction: the pod is gone from the API too.
+    await cl.until('evicted pod deleted', async () => (await cl.kubectl(['get', 'pod', evicted, '--ignore-not-found', '-o', 'name'])).stdout.trim() === '');
+    for (const n of [gone, moved, evicted]) assert.deepEqual(await podTraces(dir, idsOf(n), before.get(n).status.podIP), [], `nothing of ${n} left`);
 
     // The pod that stayed was adopted: same containers, no restart.
     const after = await cl.until('kept pod Running after the restart', () => running(keep));
