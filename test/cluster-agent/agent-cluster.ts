@@ -66,6 +66,23 @@ function startProc(args: string[], readyPattern: RegExp): Promise<Proc> {
   });
 }
 
+/** A `tug agent` process against any API server (own or given data dir and network), ready once it has registered. */
+export async function startAgentProcess(o: { url: string; token: string; nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string }): Promise<AgentProc> {
+  const dir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-agent-test-node-')));
+  const n = o.net ?? uniqueNodeNet();
+  const svc = o.serviceCidr ? ['--service-cidr', o.serviceCidr] : [];
+  const proc = await startProc(['agent', '--server', o.url, '--token', o.token, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/);
+  return {
+    proc,
+    dataDir: dir,
+    net: n,
+    async stop() {
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface AgentProc {
   proc: Proc;
   dataDir: string;
@@ -124,18 +141,8 @@ export async function startAgentCluster(opts: { serviceCidr?: string } = {}): Pr
       throw new Error(`gave up waiting for ${what}`);
     },
     async startAgent(name, reuse) {
-      const dir = reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-agent-test-node-')));
-      const n = reuse?.net ?? uniqueNodeNet();
-      const proc = await startProc(['agent', '--server', url, '--token', token, '--data-dir', dir, '--node-name', name, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/);
-      const handle = {
-        proc,
-        dataDir: dir,
-        net: n,
-        async stop() {
-          await proc.stop();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
+      const handle = await startAgentProcess({ url, token, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr });
+      const dir = handle.dataDir;
       // A restarted agent replaces the handle of its stopped predecessor (same dir).
       const i = extra.findIndex((e) => e.dataDir === dir);
       if (i >= 0) extra.splice(i, 1);

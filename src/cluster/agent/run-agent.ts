@@ -85,7 +85,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 const agentHelp = `Usage: tug agent --server URL (--token T | --kubeconfig FILE) [OPTIONS]
 
 Runs a node agent: registers this machine as a Node and runs the pods the
-scheduler binds to it, through its own engine.
+scheduler binds to it, through its own engine. Its streaming endpoint (logs,
+exec, attach, port-forward) on 127.0.0.1 serves only callers whose bearer
+token the API server confirms (TokenReview) and who may use nodes/proxy on
+this node (SubjectAccessReview), so the agent's own credentials need the
+rights of system:auth-delegator besides a node's.
 
 Options:
   --server URL          the API server (https://HOST:PORT)
