@@ -3,7 +3,8 @@
 // EndpointSlices list every server whose Lease is fresh (one machine: same
 // address, one subset and one slice per port). A server killed with -9 drops
 // out once its Lease expires (a short duration set by flag; the test polls
-// with a generous bound rather than timing anything).
+// with a generous bound rather than timing anything). A lone SQLite server
+// restarted on another port drops its earlier Lease at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEtcd, type EtcdCluster } from '../cluster-storage/etcd-harness.js';
@@ -80,4 +81,23 @@ test('a server killed with -9 leaves the Endpoints once its Lease expires; its L
     return JSON.stringify(adv.endpoints) === JSON.stringify(want) && adv.leases.length === 1 ? adv : undefined;
   });
   assert.deepEqual(got.slices, [{ ips: ['127.0.0.1'], ports: [portOf(b!)] }]);
+});
+
+test('a lone SQLite server killed with -9 and restarted on another port advertises only its new port at once', async () => {
+  let s: TestServer | undefined = await startTestServer({ store: ['--store', 'sqlite'] });
+  try {
+    const dataDir = s.dataDir;
+    const oldPort = portOf(s);
+    assert.deepEqual((await advertised(s)).endpoints, [{ ip: '127.0.0.1', port: oldPort }]);
+    process.kill(s.pid, 'SIGKILL');
+    await s.stop({ keepData: true });
+    s = await startTestServer({ dataDir, store: ['--store', 'sqlite'] });
+    // No polling: the first reconcile runs before the server reports itself started.
+    const adv = await advertised(s);
+    assert.deepEqual(adv.endpoints, [{ ip: '127.0.0.1', port: portOf(s) }]);
+    assert.deepEqual(adv.slices, [{ ips: ['127.0.0.1'], ports: [portOf(s)] }]);
+    assert.equal(adv.leases.length, 1);
+  } finally {
+    await s?.stop();
+  }
 });

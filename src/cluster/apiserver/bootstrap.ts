@@ -93,6 +93,8 @@ export async function apiAdvertiseAddress(bind: string): Promise<string> {
 export interface BootstrapOptions {
   /** How long this server's identity Lease (and so its place in the kubernetes Endpoints) outlives its last renewal. */
   identityLeaseDurationSeconds?: number;
+  /** This server is the only one on its store (SQLite). */
+  soleServer?: boolean;
 }
 
 /** Makes what is missing and starts this server's identity Lease, which keeps the kubernetes Endpoints; stop it on shutdown. */
@@ -135,5 +137,5 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
       { fieldManager: 'tug-apiserver' },
     ),
   );
-  return startApiserverIdentity(objects, { address: apiAddress, port: apiPort, leaseDurationSeconds: o.identityLeaseDurationSeconds });
+  return startApiserverIdentity(objects, { address: apiAddress, port: apiPort, leaseDurationSeconds: o.identityLeaseDurationSeconds, soleServer: o.soleServer });
 }

@@ -83,7 +83,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token });
     const url = await api.start();
     const port = Number(new URL(url).port);
-    identity = await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, await apiAdvertiseAddress(bind), { identityLeaseDurationSeconds: opts.identityLeaseDurationSeconds });
+    identity = await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, await apiAdvertiseAddress(bind), { identityLeaseDurationSeconds: opts.identityLeaseDurationSeconds, soleServer: storeOpts.kind === 'sqlite' });
     gc.start();
     const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
     const server = api;

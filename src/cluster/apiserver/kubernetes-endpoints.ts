@@ -27,6 +27,12 @@ export interface ApiserverIdentityOptions {
   address: string;
   port: number;
   leaseDurationSeconds?: number;
+  /**
+   * No other server shares this store (SQLite): any other identity Lease was
+   * left by an earlier run of this server (killed, restarted on another port)
+   * and is dropped at once instead of when it expires.
+   */
+  soleServer?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -108,7 +114,7 @@ export async function startApiserverIdentity(objects: ObjectStore, o: ApiserverI
     const leases = (await objects.list(leaseType, 'kube-system', { labelSelector: `${IDENTITY_LABEL}=kube-apiserver` })).items;
     const live: ApiEndpoint[] = [];
     for (const l of leases) {
-      const ep = leaseEndpoint(l, now);
+      const ep = o.soleServer && l.metadata?.name !== leaseName ? undefined : leaseEndpoint(l, now);
       if (ep) live.push(ep);
       else await objects.delete(leaseType, 'kube-system', l.metadata!.name!, { preconditions: { uid: l.metadata?.uid } }).catch(() => undefined);
     }
