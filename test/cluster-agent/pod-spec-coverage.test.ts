@@ -232,6 +232,25 @@ test('a liveness restart of a container ignoring SIGTERM ends it with SIGKILL af
   assert.match((await c.kubectl(['-n', ns, 'get', 'pod', 'stubborn'], { allowFailure: true })).stderr, /NotFound/);
 });
 
+test('probe timings: initialDelaySeconds holds a failing liveness probe back; timeoutSeconds fails a probe that answers too late', async () => {
+  const loop = ['sh', '-c', 'while :; do sleep 1; done'];
+  await apply(
+    pod('timings', {
+      containers: [
+        { name: 'delayed', image: 'busybox', command: loop, livenessProbe: { exec: { command: ['false'] }, initialDelaySeconds: 3600, periodSeconds: 1, failureThreshold: 1 } },
+        { name: 'late', image: 'busybox', command: loop, livenessProbe: { exec: { command: ['sleep', '5'] }, timeoutSeconds: 1, periodSeconds: 1, failureThreshold: 1 } },
+      ],
+    }),
+  );
+  // Ordering, not a clock: by the time 'late' has been restarted twice, an undelayed 'delayed' would have been too.
+  const p = await c.until('late restarted twice', async () => {
+    const q = await getPod('timings');
+    return statusOf(q, 'late')?.restartCount >= 2 ? q : undefined;
+  });
+  assert.equal(statusOf(p, 'delayed').restartCount, 0);
+  assert.ok(statusOf(p, 'delayed').state.running);
+});
+
 test('restartPolicy OnFailure: exit 0 completes the pod as Succeeded; a failing container is restarted', async () => {
   await apply(pod('onfail-ok', { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'echo done'] }] }));
   await apply(pod('onfail-bad', { restartPolicy: 'OnFailure', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'exit 5'] }] }));
