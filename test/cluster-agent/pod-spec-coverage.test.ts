@@ -7,7 +7,7 @@
 // imagePullPolicy with real pulls from a loopback registry through the engine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool } from '../../src/util/exec-file.js';
@@ -165,6 +165,42 @@ test('projected volume (configMap, secret, downwardAPI) and downwardAPI volumes 
   await c.kubectl(['-n', ns, 'patch', 'configmap', 'pcm', '-p', '{"data":{"color":"red"}}']);
   await c.kubectl(['-n', ns, 'patch', 'secret', 'psec', '-p', JSON.stringify({ data: { token: Buffer.from('n3w').toString('base64') } })]);
   await c.until('projected configMap and secret updated', async () => (await exec('dw', 'c', 'cat /etc/all/cm/color; echo; cat /etc/all/sec/token')) === 'red\nn3w');
+});
+
+test('a projected serviceAccountToken (the kube-api-access shape) gives the pod a token that authenticates as its ServiceAccount, next to the cluster CA', async () => {
+  await c.kubectl(['-n', ns, 'create', 'serviceaccount', 'robot']);
+  await apply(
+    pod('sa', {
+      serviceAccountName: 'robot',
+      containers: [{ name: 'c', image: 'busybox', command: ['sleep', '3600'], volumeMounts: [{ name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }] }],
+      volumes: [
+        {
+          name: 'kube-api-access',
+          projected: {
+            sources: [
+              { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+            ],
+          },
+        },
+      ],
+    }),
+  );
+  await waitRunning('sa');
+  const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const token = await exec('sa', 'c', `cat ${dir}/token`);
+  assert.equal(await exec('sa', 'c', `cat ${dir}/namespace`), ns);
+  assert.equal(await exec('sa', 'c', `cat ${dir}/ca.crt`), await readFile(join(c.dataDir, 'pki', 'ca.crt'), 'utf8'));
+  const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };
+  // --raw: `kubectl create -f` of a TokenReview fails client-side validation (no OpenAPI for authentication.k8s.io; see the audit report).
+  const out = JSON.parse((await c.kubectl(['create', '--raw', '/apis/authentication.k8s.io/v1/tokenreviews', '-f', '-'], { input: JSON.stringify(review) })).stdout);
+  assert.equal(out.status.authenticated, true);
+  assert.equal(out.status.user.username, `system:serviceaccount:${ns}:robot`);
+  // A later sync reuses the token rather than minting one each time.
+  await c.kubectl(['-n', ns, 'label', 'pod', 'sa', 'resync=1']);
+  await c.until('a sync after the label change', async () => (await getPod('sa')).metadata.labels?.resync === '1');
+  assert.equal(await exec('sa', 'c', `cat ${dir}/token`), token);
 });
 
 test('a startup probe holds readiness until it passes; a tcpSocket readiness probe then passes; a failing startup probe restarts the container', async () => {

@@ -62,6 +62,7 @@ async function volumeFiles(pod: Pod, v: PodVolume, sources: PodSources, facts: P
       if (s.configMap) addKeys(await sources.configMap(s.configMap.name, s.configMap.optional), s.configMap.items);
       if (s.secret) addKeys(await sources.secret(s.secret.name, s.secret.optional), s.secret.items);
       if (s.downwardAPI) addDownward(s.downwardAPI.items ?? []);
+      if (s.serviceAccountToken) files.set(s.serviceAccountToken.path, await sources.serviceAccountToken(pod, s.serviceAccountToken));
     }
   } else return undefined;
   return files;
