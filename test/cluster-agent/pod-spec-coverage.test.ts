@@ -203,6 +203,40 @@ test('a projected serviceAccountToken (the kube-api-access shape) gives the pod 
   assert.equal(await exec('sa', 'c', `cat ${dir}/token`), token);
 });
 
+test('command and args (with $(VAR) expansion), args alone replacing the image CMD, envFrom secretRef and fieldRef status fields', async () => {
+  await c.kubectl(['-n', ns, 'create', 'secret', 'generic', 'envsec', '--from-literal=USER_PW=pw1']);
+  await apply(
+    pod('cmdargs', {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'both',
+          image: 'busybox',
+          command: ['sh', '-c'],
+          args: ['echo "$0|$1|$USER_PW|$MY_IP|$MY_NODE|$HOST_IP"', '$(GREETING)', '$$(GREETING)'],
+          env: [
+            { name: 'GREETING', value: 'hey' },
+            { name: 'MY_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            { name: 'MY_NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+            { name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+          ],
+          envFrom: [{ secretRef: { name: 'envsec' } }],
+        },
+        // busybox has no ENTRYPOINT and CMD `sh`: args alone replace the CMD (and keep the, here empty, ENTRYPOINT).
+        { name: 'argsonly', image: 'busybox', args: ['echo', 'only-args'] },
+      ],
+    }),
+  );
+  const p = await c.until('cmdargs finished', async () => {
+    const q = await getPod('cmdargs');
+    return q.status?.phase === 'Succeeded' || q.status?.phase === 'Failed' ? q : undefined;
+  });
+  assert.equal(p.status.phase, 'Succeeded');
+  const logs = (await c.kubectl(['-n', ns, 'logs', 'cmdargs', '-c', 'both'])).stdout;
+  assert.equal(logs, `hey|$(GREETING)|pw1|${p.status.podIP}|${c.nodeName}|${p.status.hostIP}\n`);
+  assert.equal((await c.kubectl(['-n', ns, 'logs', 'cmdargs', '-c', 'argsonly'])).stdout, 'only-args\n');
+});
+
 test('a startup probe holds readiness until it passes; a tcpSocket readiness probe then passes; a failing startup probe restarts the container', async () => {
   await apply(
     pod('startup', {
