@@ -338,6 +338,16 @@ test('restartPolicy OnFailure: exit 0 completes the pod as Succeeded; a failing 
   assert.equal(statusOf(bad, 'c').lastState.terminated.exitCode, 5);
 });
 
+test('CrashLoopBackOff backs off longer each time: 10s, then 20s', async () => {
+  await apply(pod('crashy', { containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'exit 1'] }] }));
+  const w = await c.until('a 20s back-off', async () => {
+    const s = statusOf(await getPod('crashy'), 'c');
+    return s?.state?.waiting?.reason === 'CrashLoopBackOff' && /back-off 20s/.test(s.state.waiting.message) ? s : undefined;
+  });
+  assert.ok(w.restartCount >= 2, `restartCount ${w.restartCount}`);
+  await c.kubectl(['-n', ns, 'delete', 'pod', 'crashy', '--grace-period=1', '--wait=true']);
+});
+
 test('a scheduled pod reports PodScheduled, hostIP and started; logs -c picks one container; exec -it gets a terminal', async () => {
   const scheduled = {
     apiVersion: 'v1',

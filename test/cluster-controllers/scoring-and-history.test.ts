@@ -134,3 +134,26 @@ test('revision history: old ReplicaSets are trimmed to revisionHistoryLimit; rol
     ['busybox:3'],
   );
 });
+
+test('garbage collector: any kind owned by a pod goes with it; a dependent whose owner never existed is collected; orphan keeps dependents and drops the reference', async () => {
+  await srv.kubectl(['apply', '-f', '-'], { input: podManifest('owner', { cpu: '10m', memory: '8Mi' }, { pool: 'deploy' }) });
+  const owner = await getJson(['pod', 'owner']);
+  const ownedBy = (name: string, uid: string, ownerName = 'owner') =>
+    JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: ownerName, uid }] }, data: { k: 'v' } });
+  await srv.kubectl(['apply', '-f', '-'], { input: ownedBy('dep-of-owner', owner.metadata.uid) });
+  await srv.kubectl(['apply', '-f', '-'], { input: ownedBy('dep-of-nobody', '00000000-0000-0000-0000-000000000000', 'ghost') });
+  await waitFor('dependent of a missing owner collected', async () => (await srv.kubectl(['-n', ns, 'get', 'configmap', 'dep-of-nobody'], { allowFailure: true })).code !== 0);
+  assert.equal((await getJson(['configmap', 'dep-of-owner'])).data.k, 'v', 'a dependent of a live owner stays');
+  await srv.kubectl(['-n', ns, 'delete', 'pod', 'owner', '--wait=true']);
+  await waitFor('dependent collected after its owner', async () => (await srv.kubectl(['-n', ns, 'get', 'configmap', 'dep-of-owner'], { allowFailure: true })).code !== 0);
+
+  await srv.kubectl(['apply', '-f', '-'], { input: podManifest('owner2', { cpu: '10m', memory: '8Mi' }, { pool: 'deploy' }) });
+  const owner2 = await getJson(['pod', 'owner2']);
+  await srv.kubectl(['apply', '-f', '-'], { input: ownedBy('kept', owner2.metadata.uid, 'owner2') });
+  await srv.kubectl(['-n', ns, 'delete', 'pod', 'owner2', '--cascade=orphan', '--wait=true']);
+  const kept = await waitFor('orphaned dependent without the owner reference', async () => {
+    const cm = await getJson(['configmap', 'kept']);
+    return (cm.metadata.ownerReferences ?? []).length === 0 ? cm : undefined;
+  });
+  assert.equal(kept.data.k, 'v');
+});
