@@ -19,6 +19,9 @@ Options:
   --etcd-endpoints URLS   comma-separated etcd client URLs (with --store etcd)
   --etcd-prefix PREFIX    key prefix in etcd, so several clusters can share one
   --service-cidr CIDR     range for Service cluster IPs (default 10.96.0.0/12)
+  --identity-lease-duration-seconds N
+                          how long after its last renewal a stopped server leaves
+                          the kubernetes Endpoints (default 15)
   --no-agent              do not start the embedded node agent
   --node-name N           Node name of the embedded agent (default: host name)
   --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
@@ -36,6 +39,7 @@ export interface ParsedServerArgs {
   nodeName?: string;
   nodeBridge: string;
   podCidr: string;
+  identityLeaseDurationSeconds?: number;
 }
 
 export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
@@ -55,6 +59,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'node-name': { type: 'string' },
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
         'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
+        'identity-lease-duration-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -73,7 +78,10 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
     if (!endpoints.length) throw invalid('tug server: --store etcd needs --etcd-endpoints');
     store = { kind: 'etcd', endpoints, prefix: values['etcd-prefix'] };
   } else throw invalid(`tug server: --store must be sqlite or etcd, not "${values.store}"`);
-  return { dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']! };
+  const lease = values['identity-lease-duration-seconds'];
+  const identityLeaseDurationSeconds = lease === undefined ? undefined : Number(lease);
+  if (identityLeaseDurationSeconds !== undefined && !(Number.isInteger(identityLeaseDurationSeconds) && identityLeaseDurationSeconds > 0)) throw invalid(`tug server: --identity-lease-duration-seconds "${lease}" is not a positive whole number`);
+  return { identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -91,7 +99,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await (await import('./controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr }));
+    server = await (await import('./controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds }));
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
     process.exitCode = 1;

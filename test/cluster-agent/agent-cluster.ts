@@ -66,6 +66,31 @@ function startProc(args: string[], readyPattern: RegExp): Promise<Proc> {
   });
 }
 
+/** A `tug agent` process against any API server (own or given data dir and network), ready once it has registered. */
+export async function startAgentProcess(o: { url: string; token: string; nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string }): Promise<AgentProc> {
+  const dir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-agent-test-node-')));
+  const n = o.net ?? uniqueNodeNet();
+  const svc = o.serviceCidr ? ['--service-cidr', o.serviceCidr] : [];
+  const proc = await startProc(['agent', '--server', o.url, '--token', o.token, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/);
+  return {
+    proc,
+    dataDir: dir,
+    net: n,
+    async stop() {
+      await proc.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface AgentProc {
+  proc: Proc;
+  dataDir: string;
+  net: NodeNet;
+  /** Stops the process and removes its data dir. */
+  stop(): Promise<void>;
+}
+
 export interface AgentCluster {
   dataDir: string;
   url: string;
@@ -77,17 +102,19 @@ export interface AgentCluster {
   kubectlEnv: NodeJS.ProcessEnv;
   /** Polls fn until it returns a truthy value (bounded by count, not by a timing threshold on success). */
   until<T>(what: string, fn: () => Promise<T | undefined | false>, tries?: number): Promise<T>;
-  startAgent(nodeName: string): Promise<{ proc: Proc; dataDir: string; net: NodeNet; stop(): Promise<void> }>;
+  /** Starts a `tug agent` process; `reuse` restarts one on the data dir and network of an agent stopped before. */
+  startAgent(nodeName: string, reuse?: { dataDir: string; net: NodeNet }): Promise<AgentProc>;
   stop(): Promise<void>;
 }
 
-export async function startAgentCluster(): Promise<AgentCluster> {
+export async function startAgentCluster(opts: { serviceCidr?: string } = {}): Promise<AgentCluster> {
+  const svc = opts.serviceCidr ? ['--service-cidr', opts.serviceCidr] : [];
   const dataDir = await mkdtemp(join(tmpdir(), 'tug-agent-test-'));
   const net = uniqueNodeNet();
   const nodeName = `node-${suffix()}`;
   let server: Proc;
   try {
-    server = await startProc(['server', '--data-dir', dataDir, '--port', '0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr], /node agent registered node/);
+    server = await startProc(['server', '--data-dir', dataDir, '--port', '0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...svc], /node agent registered node/);
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
@@ -95,7 +122,7 @@ export async function startAgentCluster(): Promise<AgentCluster> {
   const url = server.output().match(/API listening on (https:\/\/\S+)/)![1];
   const token = (await readFile(join(dataDir, 'tokens.csv'), 'utf8')).split(',')[0];
   const kubectlEnv = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
-  const extra: Array<{ stop(): Promise<void> }> = [];
+  const extra: AgentProc[] = [];
   const cluster: AgentCluster = {
     dataDir,
     url,
@@ -113,19 +140,12 @@ export async function startAgentCluster(): Promise<AgentCluster> {
       }
       throw new Error(`gave up waiting for ${what}`);
     },
-    async startAgent(name) {
-      const dir = await mkdtemp(join(tmpdir(), 'tug-agent-test-node-'));
-      const n = uniqueNodeNet();
-      const proc = await startProc(['agent', '--server', url, '--token', token, '--data-dir', dir, '--node-name', name, '--node-bridge', n.bridge, '--pod-cidr', n.cidr], /registered/);
-      const handle = {
-        proc,
-        dataDir: dir,
-        net: n,
-        async stop() {
-          await proc.stop();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
+    async startAgent(name, reuse) {
+      const handle = await startAgentProcess({ url, token, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr });
+      const dir = handle.dataDir;
+      // A restarted agent replaces the handle of its stopped predecessor (same dir).
+      const i = extra.findIndex((e) => e.dataDir === dir);
+      if (i >= 0) extra.splice(i, 1);
       extra.push(handle);
       return handle;
     },

@@ -4,10 +4,13 @@
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   (websocket)
 //   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty            (websocket)
 //   GET /portForward/{ns}/{pod}      (SPDY/3.1 upgrade or websocket tunnel: port-forward.ts)
-// Loopback only and without authentication of its own: the API server has
-// already authenticated and authorized the caller.
+// Loopback only, and every request must carry a bearer token that the API
+// server vouches for (TokenReview) of a user allowed nodes/proxy on this node
+// (SubjectAccessReview): agent-auth.ts. The API server's own proxy presents
+// its kubelet-client credential.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Engine } from '../../engine/engine.js';
 import type { ExecService } from '../../engine/exec-service.js';
@@ -17,6 +20,7 @@ import { messageOf, notFound, invalid, TugError } from '../../errdefs.js';
 import { L } from './labels.js';
 import { serveStream, channelProtocols } from './stream-channels.js';
 import { createPortForwarder } from './port-forward.js';
+import type { AgentAuth } from './agent-auth.js';
 
 export interface AgentServer {
   port: number;
@@ -33,11 +37,14 @@ function attemptsOf(engine: Engine, ns: string, pod: string, container: string):
 }
 
 function statusOf(err: unknown): number {
-  if (err instanceof TugError) return err.kind === 'not-found' ? 404 : err.kind === 'invalid' ? 400 : err.kind === 'conflict' ? 409 : 500;
-  return 500;
+  if (!(err instanceof TugError)) return 500;
+  const byKind: Partial<Record<string, number>> = { 'not-found': 404, invalid: 400, conflict: 409, unauthorized: 401, forbidden: 403, unavailable: 503 };
+  return byKind[err.kind] ?? 500;
 }
 
-export async function startAgentServer(engine: Engine, _dataDir: string): Promise<AgentServer> {
+const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' };
+
+export async function startAgentServer(engine: Engine, auth: AgentAuth): Promise<AgentServer> {
   let execs: ExecService | undefined;
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => channelProtocols.find((p) => protocols.has(p)) ?? false });
   const portForwarder = createPortForwarder(engine);
@@ -55,6 +62,7 @@ export async function startAgentServer(engine: Engine, _dataDir: string): Promis
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await auth.check(req);
     const url = new URL(req.url ?? '/', 'http://x');
     const t = target(url.pathname);
     if (t.kind !== 'containerLogs') throw notFound(`no handler for ${url.pathname}`);
@@ -88,27 +96,31 @@ export async function startAgentServer(engine: Engine, _dataDir: string): Promis
   }
 
   server.on('upgrade', (req, socket, head) => {
-    try {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
-      if (pf) {
-        portForwarder.handleUpgrade(req, socket, head, decodeURIComponent(pf[1]), decodeURIComponent(pf[2]));
-        return;
-      }
-      const t = target(url.pathname);
-      if (t.kind !== 'exec' && t.kind !== 'attach') throw notFound(`no streaming handler for ${url.pathname}`);
-      const attempts = attemptsOf(engine, t.ns, t.pod, t.container);
-      const c = attempts[attempts.length - 1];
-      if (!c?.State.Running) throw invalid(`container ${t.container} is not running`);
-      if (!execs) throw new TugError('unavailable', 'the agent is starting');
-      const e = execs;
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        void serveStream(ws, { kind: t.kind as 'exec' | 'attach', engine, execs: e, container: c, query: url.searchParams }).catch(() => ws.close());
-      });
-    } catch (err) {
-      socket.end(`HTTP/1.1 ${statusOf(err)} Error\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${messageOf(err)}`);
-    }
+    void upgrade(req, socket, head).catch((err) => {
+      const code = statusOf(err);
+      socket.end(`HTTP/1.1 ${code} ${reasons[code] ?? 'Error'}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${messageOf(err)}`);
+    });
   });
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    await auth.check(req);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const pf = url.pathname.match(/^\/portForward\/([^/]+)\/([^/]+)$/);
+    if (pf) {
+      portForwarder.handleUpgrade(req, socket, head, decodeURIComponent(pf[1]), decodeURIComponent(pf[2]));
+      return;
+    }
+    const t = target(url.pathname);
+    if (t.kind !== 'exec' && t.kind !== 'attach') throw notFound(`no streaming handler for ${url.pathname}`);
+    const attempts = attemptsOf(engine, t.ns, t.pod, t.container);
+    const c = attempts[attempts.length - 1];
+    if (!c?.State.Running) throw invalid(`container ${t.container} is not running`);
+    if (!execs) throw new TugError('unavailable', 'the agent is starting');
+    const e = execs;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      void serveStream(ws, { kind: t.kind as 'exec' | 'attach', engine, execs: e, container: c, query: url.searchParams }).catch(() => ws.close());
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

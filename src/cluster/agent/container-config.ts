@@ -119,10 +119,12 @@ export function containerCreateBody(i: ContainerConfigInput): CreateBody {
       ...podDnsHostConfig(pod), // each container writes its own resolv.conf: cluster DNS + search path
     } as CreateBody['HostConfig'],
   };
-  // command replaces the image's ENTRYPOINT, args its CMD (Kubernetes' rules).
+  // command replaces the image's ENTRYPOINT, args its CMD (Kubernetes' rules); both expand $(VAR) from the container's env.
+  const vars = new Map(i.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const args = c.args?.map((a) => expand(a, vars));
   if (c.command) {
-    body.Entrypoint = c.command;
-    body.Cmd = c.args ?? [];
-  } else if (c.args) body.Cmd = c.args;
+    body.Entrypoint = c.command.map((a) => expand(a, vars));
+    body.Cmd = args ?? [];
+  } else if (args) body.Cmd = args;
   return body;
 }

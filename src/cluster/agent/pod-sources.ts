@@ -1,9 +1,22 @@
 // ConfigMaps and Secrets a pod reads (env, envFrom, volumes), fetched from the
-// API server once per sync so every container of one sync sees one version.
+// API server once per sync so every container of one sync sees one version;
+// and ServiceAccount tokens for projected volumes, requested through
+// TokenRequest and reused until 80% of their life has passed (as the kubelet
+// refreshes them), so a sync does not mint a token each time.
 import type { KubeClient } from '../client/kube-client.js';
 import { invalid } from '../../errdefs.js';
+import type { Pod, ServiceAccountTokenProjection } from './pod-types.js';
 
 export type KeyData = Record<string, Buffer>;
+
+interface IssuedToken {
+  token: string;
+  refreshAt: number;
+  expiresAt: number;
+}
+
+// Keyed by pod uid, ServiceAccount and request; expired entries are dropped on the next request.
+const issuedTokens = new Map<string, IssuedToken>();
 
 export class PodSources {
   private readonly cache = new Map<string, Promise<KeyData | null>>();
@@ -19,6 +32,27 @@ export class PodSources {
 
   secret(name: string, optional = false): Promise<KeyData | null> {
     return this.fetch('secrets', name, optional);
+  }
+
+  /** A token for the pod's ServiceAccount, bound to the pod; a missing ServiceAccount fails the sync as a missing Secret would. */
+  async serviceAccountToken(pod: Pod, src: ServiceAccountTokenProjection): Promise<Buffer> {
+    const sa = pod.spec.serviceAccountName || 'default';
+    const seconds = src.expirationSeconds ?? 3607;
+    const key = `${pod.metadata.uid}/${sa}/${src.audience ?? ''}/${seconds}`;
+    const now = Date.now();
+    const hit = issuedTokens.get(key);
+    if (hit && now < hit.refreshAt) return Buffer.from(hit.token);
+    for (const [k, v] of issuedTokens) if (v.expiresAt <= now) issuedTokens.delete(k);
+    const ref = { group: '', version: 'v1', resource: `serviceaccounts/${encodeURIComponent(sa)}/token`, namespace: this.namespace };
+    const boundObjectRef = { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid };
+    const res = await this.client.create<{ status: { token: string; expirationTimestamp: string } }>(ref, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences: src.audience ? [src.audience] : [], expirationSeconds: seconds, boundObjectRef },
+    });
+    const expiresAt = Date.parse(res.status.expirationTimestamp) || now + seconds * 1000;
+    issuedTokens.set(key, { token: res.status.token, refreshAt: now + (expiresAt - now) * 0.8, expiresAt });
+    return Buffer.from(res.status.token);
   }
 
   /** One key; missing (and not optional) is the CreateContainerConfigError a kubelet reports. */

@@ -222,7 +222,9 @@ export class PodSyncer {
     try {
       image = await ensureImage(this.o.engine, c);
     } catch (err) {
-      state.waiting.set(wkey, { reason: 'ErrImagePull', message: messageOf(err) });
+      // A missing image under pull policy Never is its own reason in Kubernetes (no pull was tried).
+      const never = c.imagePullPolicy === 'Never' && err instanceof TugError && err.kind === 'not-found';
+      state.waiting.set(wkey, { reason: never ? 'ErrImageNeverPull' : 'ErrImagePull', message: messageOf(err) });
       return;
     }
     let body;

@@ -67,7 +67,14 @@ export interface PodVolume {
   configMap?: { name: string; items?: Array<{ key: string; path: string }>; optional?: boolean; defaultMode?: number };
   secret?: { secretName: string; items?: Array<{ key: string; path: string }>; optional?: boolean; defaultMode?: number };
   downwardAPI?: { items: DownwardItem[] };
-  projected?: { sources: Array<{ configMap?: PodVolume['configMap']; secret?: { name: string; items?: Array<{ key: string; path: string }>; optional?: boolean }; downwardAPI?: { items: DownwardItem[] } }> };
+  projected?: { sources: Array<{ configMap?: PodVolume['configMap']; secret?: { name: string; items?: Array<{ key: string; path: string }>; optional?: boolean }; downwardAPI?: { items: DownwardItem[] }; serviceAccountToken?: ServiceAccountTokenProjection }> };
+}
+
+/** A TokenRequest token for the pod's ServiceAccount, written to path (what kube-api-access volumes use). */
+export interface ServiceAccountTokenProjection {
+  path: string;
+  audience?: string;
+  expirationSeconds?: number;
 }
 
 export interface DownwardItem {

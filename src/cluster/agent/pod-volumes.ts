@@ -3,7 +3,7 @@
 // files written here and rewritten on every sync (so a changed source shows
 // up in the running container, which bind-mounts the directory); hostPath is
 // the host's own path.
-import { mkdir, rm, readdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, readdir, readFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { invalid } from '../../errdefs.js';
@@ -28,7 +28,11 @@ export async function prepareVolumes(dataDir: string, pod: Pod, sources: PodSour
     const dir = join(base, v.name);
     await mkdir(dir, { recursive: true });
     out.set(v.name, dir);
-    if (v.emptyDir) continue;
+    // World-writable as the kubelet makes it, so a container running as any runAsUser can write there.
+    if (v.emptyDir) {
+      await chmod(dir, 0o777);
+      continue;
+    }
     const files = await volumeFiles(pod, v, sources, facts);
     if (!files) throw invalid(`volume "${v.name}": unsupported volume type (supported: emptyDir, hostPath, configMap, secret, downwardAPI, projected)`);
     await syncFiles(dir, files);
@@ -58,6 +62,7 @@ async function volumeFiles(pod: Pod, v: PodVolume, sources: PodSources, facts: P
       if (s.configMap) addKeys(await sources.configMap(s.configMap.name, s.configMap.optional), s.configMap.items);
       if (s.secret) addKeys(await sources.secret(s.secret.name, s.secret.optional), s.secret.items);
       if (s.downwardAPI) addDownward(s.downwardAPI.items ?? []);
+      if (s.serviceAccountToken) files.set(s.serviceAccountToken.path, await sources.serviceAccountToken(pod, s.serviceAccountToken));
     }
   } else return undefined;
   return files;

@@ -15,6 +15,7 @@ import { KubeClient } from '../client/kube-client.js';
 import { NodeAgent } from './node-agent.js';
 import { machineFacts } from './node-status.js';
 import { startAgentServer, type AgentServer } from './agent-server.js';
+import { AgentAuth } from './agent-auth.js';
 import { setClusterDns } from '../dns/pod-dns.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
@@ -51,7 +52,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let server: AgentServer | undefined;
   let agent: NodeAgent | undefined;
   try {
-    server = await startAgentServer(engine, o.dataDir);
+    // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
+    server = await startAgentServer(engine, new AgentAuth({ client: o.client, nodeName }));
     agent = new NodeAgent({ client: o.client, engine, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), log: o.log });
     server.setExecs(agent.execs);
     await agent.start();
@@ -83,7 +85,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 const agentHelp = `Usage: tug agent --server URL (--token T | --kubeconfig FILE) [OPTIONS]
 
 Runs a node agent: registers this machine as a Node and runs the pods the
-scheduler binds to it, through its own engine.
+scheduler binds to it, through its own engine. Its streaming endpoint (logs,
+exec, attach, port-forward) on 127.0.0.1 serves only callers whose bearer
+token the API server confirms (TokenReview) and who may use nodes/proxy on
+this node (SubjectAccessReview), so the agent's own credentials need the
+rights of system:auth-delegator besides a node's.
 
 Options:
   --server URL          the API server (https://HOST:PORT)

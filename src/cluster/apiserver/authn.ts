@@ -49,21 +49,27 @@ export class Authenticator {
     this.tokens = tokens;
   }
 
+  /** The user a bearer token names (static token or ServiceAccount token), or null. Also answers TokenReviews. */
+  async authenticateToken(raw: string): Promise<UserInfo | null> {
+    const given = Buffer.from(raw);
+    for (const t of this.tokens) {
+      const want = Buffer.from(t.token);
+      if (want.length === given.length && timingSafeEqual(want, given)) return withAuthenticated(t.user);
+    }
+    const claims = this.saTokens?.verify(raw);
+    if (claims && this.saLookup) {
+      const uid = await this.saLookup(claims.namespace, claims.name);
+      if (uid && uid === claims.uid) return serviceAccountUser(claims);
+    }
+    return null;
+  }
+
   async authenticate(req: IncomingMessage): Promise<UserInfo | null> {
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) {
-      const raw = auth.slice(7).trim();
-      const given = Buffer.from(raw);
-      for (const t of this.tokens) {
-        const want = Buffer.from(t.token);
-        if (want.length === given.length && timingSafeEqual(want, given)) return withAuthenticated(t.user);
-      }
-      const claims = this.saTokens?.verify(raw);
-      if (claims && this.saLookup) {
-        const uid = await this.saLookup(claims.namespace, claims.name);
-        if (uid && uid === claims.uid) return serviceAccountUser(claims);
-      }
-      throw new TugError('unauthorized', 'Unauthorized');
+      const user = await this.authenticateToken(auth.slice(7).trim());
+      if (!user) throw new TugError('unauthorized', 'Unauthorized');
+      return user;
     }
     const sock = req.socket as TLSSocket;
     if (sock.authorized) {

@@ -1,12 +1,14 @@
 // What a fresh cluster starts with: the four default namespaces, the
-// bootstrap RBAC roles/bindings, and the `kubernetes` Service with Endpoints
-// and an EndpointSlice naming this API server (as kube-apiserver's endpoint
-// reconciler writes them), so pods reach the API at the Service's ClusterIP:443.
-// Idempotent.
+// bootstrap RBAC roles/bindings, and the `kubernetes` Service, whose Endpoints
+// and EndpointSlices name every live API server (kubernetes-endpoints.ts, from
+// the servers' identity Leases), so pods reach the API at the Service's
+// ClusterIP:443. Idempotent.
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { isKind } from '../../errdefs.js';
 import type { ObjectStore } from './object-store.js';
+import { KUBELET_CLIENT_USER } from './pod-proxy.js';
+import { startApiserverIdentity, type ApiserverIdentity } from './kubernetes-endpoints.js';
 
 const rbac = 'rbac.authorization.k8s.io';
 const readVerbs = ['get', 'list', 'watch'];
@@ -45,13 +47,24 @@ const clusterRoles = [
     ],
   },
   { name: 'system:discovery', rules: [{ nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/version', '/version/', '/openapi', '/openapi/*'], verbs: ['get'] }] },
+  // What a node agent's streaming endpoint (the kubelet API) lets a caller do; the API server's proxy identity is bound to it.
+  {
+    name: 'system:kubelet-api-admin',
+    rules: [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'proxy'] },
+      { apiGroups: [''], resources: ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats'], verbs: ['*'] },
+    ],
+  },
+  // Delegated authentication and authorization (what node agents need to check their callers).
+  { name: 'system:auth-delegator', rules: [{ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] }, { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }] },
   { name: 'system:basic-user', rules: [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] }, { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] }] },
 ];
 
-const clusterRoleBindings = [
-  { name: 'cluster-admin', role: 'cluster-admin', group: 'system:masters' },
-  { name: 'system:discovery', role: 'system:discovery', group: 'system:authenticated' },
-  { name: 'system:basic-user', role: 'system:basic-user', group: 'system:authenticated' },
+const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 'Group' | 'User'; name: string } }> = [
+  { name: 'cluster-admin', role: 'cluster-admin', subject: { kind: 'Group', name: 'system:masters' } },
+  { name: 'system:discovery', role: 'system:discovery', subject: { kind: 'Group', name: 'system:authenticated' } },
+  { name: 'system:basic-user', role: 'system:basic-user', subject: { kind: 'Group', name: 'system:authenticated' } },
+  { name: 'system:kube-apiserver-kubelet-client', role: 'system:kubelet-api-admin', subject: { kind: 'User', name: KUBELET_CLIENT_USER } },
 ];
 
 async function ensure(p: Promise<unknown>): Promise<void> {
@@ -77,27 +90,15 @@ export async function apiAdvertiseAddress(bind: string): Promise<string> {
   return addr ?? '127.0.0.1';
 }
 
-/** Creates or repoints default/kubernetes Endpoints and EndpointSlice at this server (the port may change between runs). */
-async function ensureKubernetesEndpoints(objects: ObjectStore, address: string, apiPort: number): Promise<void> {
-  const reg = objects.registry;
-  const labels = { 'endpointslice.kubernetes.io/skip-mirror': 'true' };
-  const endpoints = { metadata: { name: 'kubernetes', namespace: 'default', labels }, subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port: apiPort, protocol: 'TCP' }] }] };
-  const slice = {
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'tug-apiserver' } },
-    addressType: 'IPv4',
-    endpoints: [{ addresses: [address], conditions: { ready: true, serving: true, terminating: false } }],
-    ports: [{ name: 'https', port: apiPort, protocol: 'TCP' }],
-  };
-  for (const [t, body] of [
-    [reg.lookup('', 'v1', 'endpoints')!, endpoints],
-    [reg.lookup('discovery.k8s.io', 'v1', 'endpointslices')!, slice],
-  ] as const) {
-    if (await objects.getOrNull(t, 'default', 'kubernetes')) await objects.update(t, 'default', 'kubernetes', body, { fieldManager: 'tug-apiserver' });
-    else await ensure(objects.create(t, 'default', body, { fieldManager: 'tug-apiserver' }));
-  }
+export interface BootstrapOptions {
+  /** How long this server's identity Lease (and so its place in the kubernetes Endpoints) outlives its last renewal. */
+  identityLeaseDurationSeconds?: number;
+  /** This server is the only one on its store (SQLite). */
+  soleServer?: boolean;
 }
 
-export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp: string, apiPort: number, apiAddress = '127.0.0.1'): Promise<void> {
+/** Makes what is missing and starts this server's identity Lease, which keeps the kubernetes Endpoints; stop it on shutdown. */
+export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp: string, apiPort: number, apiAddress = '127.0.0.1', o: BootstrapOptions = {}): Promise<ApiserverIdentity> {
   const reg = objects.registry;
   const nsType = reg.lookup('', 'v1', 'namespaces')!;
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -115,7 +116,7 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
       objects.create(
         crbType,
         undefined,
-        { metadata: { name: b.name, labels: label, annotations }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: b.role }, subjects: [{ apiGroup: rbac, kind: 'Group', name: b.group }] },
+        { metadata: { name: b.name, labels: label, annotations }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: b.role }, subjects: [{ apiGroup: rbac, ...b.subject }] },
         { fieldManager: 'tug-apiserver' },
       ),
     );
@@ -136,5 +137,5 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
       { fieldManager: 'tug-apiserver' },
     ),
   );
-  await ensureKubernetesEndpoints(objects, apiAddress, apiPort);
+  return startApiserverIdentity(objects, { address: apiAddress, port: apiPort, leaseDurationSeconds: o.identityLeaseDurationSeconds, soleServer: o.soleServer });
 }

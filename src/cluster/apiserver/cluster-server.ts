@@ -17,6 +17,8 @@ import { ServiceAccountTokens } from './service-account-tokens.js';
 import { ResourceQuotas } from './resource-quota.js';
 import { LimitRanger } from './limit-range.js';
 import { CustomResources } from './custom-resources.js';
+import { kubeletClientIdentity } from './pod-proxy.js';
+import type { ApiserverIdentity } from './kubernetes-endpoints.js';
 
 export interface ClusterServerOptions {
   dataDir: string;
@@ -25,6 +27,8 @@ export interface ClusterServerOptions {
   bind?: string;
   store?: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
   serviceCidr?: string;
+  /** This server's identity Lease duration: how soon the kubernetes Endpoints drop it once it stops renewing. */
+  identityLeaseDurationSeconds?: number;
 }
 
 export interface ClusterServer {
@@ -47,6 +51,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     storeOpts.kind === 'sqlite' ? await openStore({ kind: 'sqlite', path: join(opts.dataDir, 'state.db') }) : await openStore({ kind: 'etcd', endpoints: storeOpts.endpoints, prefix: storeOpts.prefix });
   let api: ApiServer | undefined;
   let gc: GarbageCollector | undefined;
+  let identity: ApiserverIdentity | undefined;
   try {
     // Servers sharing an etcd must share the CA, SA key and admin token (HA).
     const pki = storeOpts.kind === 'etcd' ? await ensureSharedPki(store, opts.dataDir, bind) : await ensurePki(opts.dataDir, bind);
@@ -73,15 +78,17 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const customResources = new CustomResources(objects);
     await customResources.start();
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
-    const authn = new Authenticator(await loadTokenFile(pki.tokenFile), saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
-    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port });
+    const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
+    const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token });
     const url = await api.start();
     const port = Number(new URL(url).port);
-    await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, await apiAdvertiseAddress(bind));
+    identity = await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, await apiAdvertiseAddress(bind), { identityLeaseDurationSeconds: opts.identityLeaseDurationSeconds, soleServer: storeOpts.kind === 'sqlite' });
     gc.start();
     const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
     const server = api;
     const collector = gc;
+    const lease = identity;
     return {
       url,
       port,
@@ -91,12 +98,14 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       expireEvents: () => collector.expireEvents(),
       async close() {
         collector.stop();
+        await lease.stop();
         await server.close();
         await store.close();
       },
     };
   } catch (err) {
     gc?.stop();
+    await identity?.stop();
     await api?.close();
     await store.close();
     throw err;

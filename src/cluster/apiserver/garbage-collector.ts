@@ -6,7 +6,11 @@ import { isKind } from '../../errdefs.js';
 import type { KObject, ResourceType } from '../api/resource-type.js';
 import type { ObjectStore } from './object-store.js';
 
-type Work = { kind: 'orphans-of'; ns?: string; uid: string } | { kind: 'owner'; t: ResourceType; ns?: string; name: string } | { kind: 'namespace'; name: string };
+type Work =
+  | { kind: 'orphans-of'; ns?: string; uid: string }
+  | { kind: 'owner'; t: ResourceType; ns?: string; name: string }
+  | { kind: 'dependent'; t: ResourceType; ns?: string; name: string }
+  | { kind: 'namespace'; name: string };
 
 const EVENT_TTL_MS = 60 * 60 * 1000;
 
@@ -46,6 +50,8 @@ export class GarbageCollector {
   private observe(t: ResourceType, kind: 'create' | 'update' | 'delete', o: KObject): void {
     const m = o.metadata ?? {};
     if (kind === 'delete' && m.uid) this.enqueue(`orphans:${m.uid}`, { kind: 'orphans-of', ns: t.namespaced ? m.namespace : undefined, uid: m.uid });
+    // A dependent created after (or without) its owner would otherwise never see the owner's delete.
+    if (kind === 'create' && m.ownerReferences?.length && m.name) this.enqueue(`dep:${t.plural}/${m.namespace}/${m.name}`, { kind: 'dependent', t, ns: t.namespaced ? m.namespace : undefined, name: m.name });
     if (t.kind === 'Namespace' && m.deletionTimestamp && m.name) this.enqueue(`ns:${m.name}`, { kind: 'namespace', name: m.name });
     if (m.deletionTimestamp && (m.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion')) {
       this.enqueue(`owner:${t.plural}/${m.namespace}/${m.name}`, { kind: 'owner', t, ns: m.namespace, name: m.name! });
@@ -97,6 +103,7 @@ export class GarbageCollector {
   private async process(w: Work): Promise<void> {
     if (w.kind === 'orphans-of') return this.collectDependents(w.ns, w.uid);
     if (w.kind === 'owner') return this.finishOwner(w.t, w.ns, w.name);
+    if (w.kind === 'dependent') return this.collectIfOwnerless(w.t, w.ns, w.name);
     return this.finalizeNamespace(w.name);
   }
 
@@ -108,6 +115,20 @@ export class GarbageCollector {
       for (const o of items) if ((o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ t, o });
     }
     return out;
+  }
+
+  /** A new dependent none of whose owners exists (absent, or same name with another uid) is deleted, as Kubernetes' GC does; an owner of an unknown kind counts as alive. */
+  private async collectIfOwnerless(t: ResourceType, ns: string | undefined, name: string): Promise<void> {
+    const o = await this.objects.getOrNull(t, ns, name);
+    if (!o || o.metadata?.deletionTimestamp || !o.metadata?.ownerReferences?.length) return;
+    for (const r of o.metadata.ownerReferences) {
+      const [g, v] = r.apiVersion.includes('/') ? r.apiVersion.split('/') : ['', r.apiVersion];
+      const ot = this.objects.registry.byGroupVersionKind(g, v, r.kind);
+      if (!ot) return;
+      const owner = await this.objects.getOrNull(ot, ot.namespaced ? o.metadata.namespace : undefined, r.name);
+      if (owner && owner.metadata?.uid === r.uid) return;
+    }
+    await this.deleteQuietly(t, o, 'Background');
   }
 
   /** Background deletion: dependents whose owners are all gone are deleted. */

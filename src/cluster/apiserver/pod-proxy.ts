@@ -3,17 +3,42 @@
 // loopback), as kube-apiserver relays to the kubelet. Plain requests (logs)
 // are streamed through; upgrades (kubectl's websocket exec/attach) become a
 // byte pipe after the API server has authenticated and authorized them.
+// Agents authenticate every caller (TokenReview) and authorize it for
+// nodes/proxy (SubjectAccessReview), so the proxy presents its own credential,
+// as kube-apiserver does with its kubelet client identity.
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TugError, invalid } from '../../errdefs.js';
 import type { ObjectStore } from './object-store.js';
-import type { Authenticator } from './authn.js';
+import type { Authenticator, TokenEntry } from './authn.js';
 import type { RbacAuthorizer } from './rbac.js';
 import { statusFromError } from './status.js';
 
 export const podProxySubresources = new Set(['log', 'exec', 'attach']);
 const agentPathKind: Record<string, string> = { log: 'containerLogs', exec: 'exec', attach: 'attach' };
+
+/** The user the API server is to node agents; bootstrap binds it to system:kubelet-api-admin. */
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
+
+/**
+ * The API server's bearer token for node agents. Derived from the
+ * ServiceAccount signing key so that every server of an HA cluster (they share
+ * that key) presents, and accepts in TokenReviews, the same token without
+ * storing another secret.
+ */
+export function kubeletClientIdentity(serviceAccountKeyPem: string): TokenEntry {
+  const token = createHmac('sha256', serviceAccountKeyPem).update(KUBELET_CLIENT_USER).digest('hex');
+  return { token, user: { name: KUBELET_CLIENT_USER, groups: [] } };
+}
+
+interface ProxyConfig {
+  objects: ObjectStore;
+  kubeletClientToken?: string;
+}
+
+const bearer = (cfg: ProxyConfig): Record<string, string> => (cfg.kubeletClientToken ? { authorization: `Bearer ${cfg.kubeletClientToken}` } : {});
 
 interface AgentTarget {
   port: number;
@@ -45,14 +70,14 @@ async function agentTarget(objects: ObjectStore, ns: string, name: string, sub: 
 }
 
 /** GET pods/log (and any non-upgrade request for the other subresources). */
-export async function proxyPodSubresource(objects: ObjectStore, req: IncomingMessage, res: ServerResponse, ns: string, name: string, sub: string, url: URL): Promise<void> {
-  const t = await agentTarget(objects, ns, name, sub, url);
+export async function proxyPodSubresource(cfg: ProxyConfig, req: IncomingMessage, res: ServerResponse, ns: string, name: string, sub: string, url: URL): Promise<void> {
+  const t = await agentTarget(cfg.objects, ns, name, sub, url);
   await new Promise<void>((resolve, reject) => {
-    const up = request({ host: '127.0.0.1', port: t.port, path: t.path, method: 'GET' }, (ur) => {
+    const up = request({ host: '127.0.0.1', port: t.port, path: t.path, method: 'GET', headers: bearer(cfg) }, (ur) => {
       if ((ur.statusCode ?? 500) >= 400) {
         const chunks: Buffer[] = [];
         ur.on('data', (c: Buffer) => chunks.push(c));
-        ur.on('end', () => reject(new TugError(ur.statusCode === 404 ? 'not-found' : 'invalid', Buffer.concat(chunks).toString() || `agent answered ${ur.statusCode}`)));
+        ur.on('end', () => reject(agentError(ur.statusCode ?? 500, Buffer.concat(chunks).toString())));
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
@@ -68,8 +93,17 @@ export async function proxyPodSubresource(objects: ObjectStore, req: IncomingMes
   });
 }
 
+/** An agent's refusal as the API server's error: its own 401/403 mean the proxy's credential was refused (a server-side fault). */
+function agentError(status: number, body: string): TugError {
+  const msg = body || `agent answered ${status}`;
+  if (status === 404) return new TugError('not-found', msg);
+  if (status === 401 || status === 403) return new TugError('internal', `node agent refused the API server: ${msg}`);
+  if (status >= 500) return new TugError('unavailable', msg);
+  return new TugError('invalid', msg);
+}
+
 /** The HTTPS server's 'upgrade' handler: exec and attach over websocket, portforward over SPDY/3.1 or its websocket tunnel. */
-export function podProxyUpgrade(cfg: { objects: ObjectStore; authn: Authenticator; authz: RbacAuthorizer }) {
+export function podProxyUpgrade(cfg: ProxyConfig & { authn: Authenticator; authz: RbacAuthorizer }) {
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'https://x');
@@ -92,6 +126,8 @@ export function podProxyUpgrade(cfg: { objects: ObjectStore; authn: Authenticato
         if (k === 'host' || k === 'authorization') continue;
         headers.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       }
+      // The caller's own credential stays here; the agent sees the API server's.
+      for (const [k, v] of Object.entries(bearer(cfg))) headers.push(`${k}: ${v}`);
       up.write(`${headers.join('\r\n')}\r\n\r\n`);
       if (head.length) up.write(head);
       up.pipe(socket);

@@ -1,13 +1,37 @@
 // Create-only review resources that are answered, not stored:
 // SelfSubjectAccessReview (`kubectl auth can-i`), SubjectAccessReview,
-// SelfSubjectRulesReview (`kubectl auth can-i --list`), SelfSubjectReview (`kubectl auth whoami`).
-import type { UserInfo } from './authn.js';
+// SelfSubjectRulesReview (`kubectl auth can-i --list`), SelfSubjectReview (`kubectl auth whoami`),
+// and TokenReview (webhook token authentication: node agents check their callers' tokens).
+import type { Authenticator, UserInfo } from './authn.js';
 import type { RbacAuthorizer } from './rbac.js';
 import { badRequest } from './status.js';
+import { TugError } from '../../errdefs.js';
 
-export async function handleVirtual(kind: string, body: any, user: UserInfo, authz: RbacAuthorizer): Promise<Record<string, unknown>> {
+/** Reviews about other users reveal who a token is or what someone may do: RBAC decides who may ask (system:auth-delegator). */
+const delegated: Record<string, { group: string; resource: string }> = {
+  TokenReview: { group: 'authentication.k8s.io', resource: 'tokenreviews' },
+  SubjectAccessReview: { group: 'authorization.k8s.io', resource: 'subjectaccessreviews' },
+};
+
+export async function handleVirtual(kind: string, body: any, user: UserInfo, authz: RbacAuthorizer, authn?: Authenticator): Promise<Record<string, unknown>> {
   if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
+  const d = delegated[kind];
+  if (d && !(await authz.authorize(user, { verb: 'create', ...d })).allowed) {
+    throw new TugError('forbidden', `${d.resource}.${d.group} is forbidden: User "${user.name}" cannot create resource "${d.resource}" in API group "${d.group}" at the cluster scope`);
+  }
   switch (kind) {
+    case 'TokenReview': {
+      const token = body.spec?.token;
+      if (typeof token !== 'string' || !token) throw badRequest('spec.token: Required value');
+      const u = authn ? await authn.authenticateToken(token) : null;
+      return {
+        kind,
+        apiVersion: 'authentication.k8s.io/v1',
+        metadata: { creationTimestamp: null },
+        spec: body.spec,
+        status: u ? { authenticated: true, user: { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups } } : { authenticated: false, user: {} },
+      };
+    }
     case 'SelfSubjectAccessReview':
       return review(body, user, authz);
     case 'SubjectAccessReview': {

@@ -29,6 +29,8 @@ export interface ApiServerConfig {
   saTokens: ServiceAccountTokens;
   bind: string;
   port: number;
+  /** Bearer token the pod proxy presents to node agents (user kube-apiserver-kubelet-client). */
+  kubeletClientToken?: string;
 }
 
 export const serverVersion = {
@@ -177,7 +179,7 @@ export class ApiServer {
     const t = reg.lookup(rp.group, rp.version, rp.plural);
     if (!t) {
       const v = discovery.virtualResources.find((x) => x.group === rp.group && x.version === rp.version && x.plural === rp.plural);
-      if (v && method === 'POST' && !rp.name) return sendJson(res, 201, await handleVirtual(v.kind, await readBody(req), user, this.cfg.authz));
+      if (v && method === 'POST' && !rp.name) return sendJson(res, 201, await handleVirtual(v.kind, await readBody(req), user, this.cfg.authz, this.cfg.authn));
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }
     if (rp.namespace && !t.namespaced) throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
@@ -187,7 +189,7 @@ export class ApiServer {
 
     const ns = t.namespaced ? rp.namespace : undefined;
     const sub = rp.subresource;
-    if (sub && t.kind === 'Pod' && podProxySubresources.has(sub)) return proxyPodSubresource(this.cfg.objects, req, res, ns!, rp.name!, sub, url);
+    if (sub && t.kind === 'Pod' && podProxySubresources.has(sub)) return proxyPodSubresource(this.cfg, req, res, ns!, rp.name!, sub, url);
     if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace') && !(sub === 'token' && t.kind === 'ServiceAccount') && !(sub === 'eviction' && t.kind === 'Pod')) {
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }
