@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
+import { serviceEnv, serviceVars } from '../../src/cluster/agent/service-env.js';
 import { startAgentCluster, leftovers, suffix, type AgentCluster } from './agent-cluster.js';
 
 let c: AgentCluster;
@@ -208,4 +209,20 @@ test('kubectl create -f of a TokenReview answers (OpenAPI v3 lists the review ki
   const sar = `apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: system:serviceaccount:${ns}:default\n  resourceAttributes:\n    verb: list\n    resource: secrets\n    namespace: ${ns}\n`;
   const s = JSON.parse((await c.kubectl(['create', '-f', '-', '-o', 'json'], { input: sar })).stdout);
   assert.equal(s.status.allowed, false);
+});
+
+test('service variables without a cluster: IPv6 addresses in brackets, ExternalName and port-less Services skipped, the master Service kept when another namespace names one "kubernetes"', () => {
+  const v6 = new Map(serviceVars({ metadata: { name: 'six' }, spec: { clusterIP: 'fd00::10', ports: [{ port: 53, protocol: 'UDP' }] } }));
+  assert.equal(v6.get('SIX_PORT'), 'udp://[fd00::10]:53');
+  assert.equal(v6.get('SIX_PORT_53_UDP_ADDR'), 'fd00::10');
+  assert.deepEqual(serviceVars({ metadata: { name: 'ext' }, spec: { ports: [{ port: 80 }] } }), []);
+  assert.deepEqual(serviceVars({ metadata: { name: 'noports' }, spec: { clusterIP: '10.0.0.9' } }), []);
+  const services = [
+    { metadata: { name: 'kubernetes', namespace: 'default' }, spec: { clusterIP: '10.0.0.1', ports: [{ name: 'https', port: 443 }] } },
+    { metadata: { name: 'kubernetes', namespace: 'other' }, spec: { clusterIP: '10.0.0.2', ports: [{ port: 80 }] } },
+    { metadata: { name: 'db', namespace: 'mine' }, spec: { clusterIP: '10.0.0.3', ports: [{ port: 5432 }] } },
+  ];
+  assert.equal(serviceEnv('other', false, services).get('KUBERNETES_SERVICE_HOST'), '10.0.0.1');
+  assert.equal(serviceEnv('mine', false, services).has('DB_SERVICE_HOST'), false);
+  assert.equal(serviceEnv('mine', undefined, services).get('DB_SERVICE_PORT'), '5432');
 });
