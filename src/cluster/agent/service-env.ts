@@ -12,10 +12,39 @@ export interface ServiceLister {
 }
 
 let lister: ServiceLister | undefined;
+const waiters: Array<() => void> = [];
+let gaveUp = false;
+/** How long a container start waits for the node's Service cache (node services start right after the agent). */
+const LISTER_WAIT_MS = 10_000;
 
-/** The node's Service cache (all namespaces); until one is set, pods get no service variables (as with cluster DNS). */
+/** The node's Service cache (all namespaces), synced once; set by the node services. */
 export function setServiceLister(l: ServiceLister | undefined): void {
   lister = l;
+  if (l) for (const w of waiters.splice(0)) w();
+}
+
+/**
+ * The service variables for a container about to start. Like the kubelet,
+ * which refuses to build them before its Service informer has synced, this
+ * waits for the cache (a container restarted in the moment between the agent's
+ * and the node services' start); bounded, and only once per process if the
+ * node services never come (then pods get no service variables, as with cluster DNS).
+ */
+export async function serviceEnvForPod(namespace: string, enableServiceLinks: boolean | undefined): Promise<Map<string, string>> {
+  if (!lister && !gaveUp) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        gaveUp = true;
+        resolve();
+      }, LISTER_WAIT_MS);
+      timer.unref();
+      waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+  return serviceEnv(namespace, enableServiceLinks);
 }
 
 interface ServicePort {
