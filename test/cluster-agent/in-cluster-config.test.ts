@@ -25,9 +25,12 @@ before(async () => {
 
 after(async () => {
   if (!c) return;
-  await c.kubectl(['-n', ns, 'delete', 'pods', '--all', '--grace-period=1'], { allowFailure: true });
-  await c.kubectl(['delete', 'namespace', ns, '--wait=false'], { allowFailure: true });
-  await c.stop();
+  try {
+    await c.kubectl(['-n', ns, 'delete', 'pods', '--all', '--grace-period=1'], { allowFailure: true });
+    await c.kubectl(['delete', 'namespace', ns, '--wait=false'], { allowFailure: true });
+  } finally {
+    await c.stop();
+  }
   assert.deepEqual(await leftovers(c.dataDir, c.net), []);
 });
 
