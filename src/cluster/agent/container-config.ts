@@ -10,9 +10,11 @@ import type { PodSources } from './pod-sources.js';
 import { fieldValue, resourceValue, type PodRuntimeFacts } from './downward.js';
 import { podLabels, type ContainerRole } from './labels.js';
 import { podDnsHostConfig } from '../dns/pod-dns.js';
+import { serviceEnvForPod } from './service-env.js';
 
 export async function containerEnv(pod: Pod, c: PodContainer, sources: PodSources, facts: PodRuntimeFacts): Promise<string[]> {
-  const env = new Map<string, string>();
+  // Service variables first: envFrom and env override them, and $(VAR) may name them (the kubelet's order).
+  const env = await serviceEnvForPod(pod.metadata.namespace ?? 'default', pod.spec.enableServiceLinks);
   for (const from of c.envFrom ?? []) {
     const data = from.configMapRef ? await sources.configMap(from.configMapRef.name, from.configMapRef.optional) : from.secretRef ? await sources.secret(from.secretRef.name, from.secretRef.optional) : null;
     for (const [k, v] of Object.entries(data ?? {})) env.set(`${from.prefix ?? ''}${k}`, v.toString());

@@ -93,6 +93,8 @@ export interface PodSpec {
   hostname?: string;
   securityContext?: SecurityContext;
   serviceAccountName?: string;
+  /** Service variables for the namespace's Services (default true; the master Service's always). */
+  enableServiceLinks?: boolean;
 }
 
 export interface Pod extends KubeObject {

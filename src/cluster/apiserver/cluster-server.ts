@@ -16,6 +16,7 @@ import { apiAdvertiseAddress, bootstrapCluster } from './bootstrap.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
 import { ResourceQuotas } from './resource-quota.js';
 import { LimitRanger } from './limit-range.js';
+import { ServiceAccountAdmission } from './service-account-admission.js';
 import { CustomResources } from './custom-resources.js';
 import { kubeletClientIdentity } from './pod-proxy.js';
 import type { ApiserverIdentity } from './kubernetes-endpoints.js';
@@ -74,6 +75,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const quotas = new ResourceQuotas(objects);
     const limits = new LimitRanger(objects);
     objects.registerAdmission((t, o) => limits.admit(t, o));
+    const serviceAccounts = new ServiceAccountAdmission(objects);
+    objects.registerAdmission((t, o) => serviceAccounts.admit(t, o));
     objects.registerAdmission((t, o) => quotas.admit(t, o));
     const customResources = new CustomResources(objects);
     await customResources.start();

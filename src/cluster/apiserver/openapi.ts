@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { allDefinitions, type Schema } from '../api/schema.js';
 import { TypeRegistry } from '../api/registry.js';
 import type { ResourceType } from '../api/resource-type.js';
+import { virtualResources, type VirtualResource } from './discovery.js';
 
 type Dialect = 'v2' | 'v3';
 const refPrefix = (d: Dialect) => (d === 'v2' ? '#/definitions/' : '#/components/schemas/');
@@ -38,7 +39,45 @@ function convert(s: Schema, d: Dialect): Record<string, unknown> {
 function definitions(d: Dialect): Record<string, unknown> {
   const defs: Record<string, unknown> = {};
   for (const [name, s] of allDefinitions()) defs[name] = convert(s, d);
+  for (const r of virtualResources) defs[reviewSchemaName(r)] = reviewSchema(r, d);
   return defs;
+}
+
+// The answered-not-stored review kinds (TokenReview, SubjectAccessReview...):
+// without a schema and a POST path under /openapi/v3 kubectl falls back to
+// /openapi/v2 in protobuf for `create -f`. Their spec and status stay open objects.
+const reviewSchemaName = (r: VirtualResource) => `io.k8s.api.${r.group.split('.')[0]}.${r.version}.${r.kind}`;
+
+function reviewSchema(r: VirtualResource, d: Dialect): Record<string, unknown> {
+  const open = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+  return {
+    description: `${r.kind} is answered by the server, not stored.`,
+    type: 'object',
+    required: ['spec'],
+    properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { $ref: `${refPrefix(d)}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` }, spec: open, status: open },
+    'x-kubernetes-group-version-kind': [{ group: r.group, version: r.version, kind: r.kind }],
+  };
+}
+
+function reviewPaths(r: VirtualResource, d: Dialect): Record<string, unknown> {
+  const ref = refPrefix(d) + reviewSchemaName(r);
+  const params = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty'].map((n) => param(n, 'query', d));
+  const post: Record<string, unknown> = {
+    operationId: `create${r.group.split('.')[0]}${r.version}${r.kind}`,
+    description: `create a ${r.kind}`,
+    parameters: d === 'v2' ? [{ name: 'body', in: 'body', required: true, schema: { $ref: ref } }, ...params] : params,
+    responses: response(reviewSchemaName(r), d),
+    tags: [`${r.group.split('.')[0]}_${r.version}`],
+    'x-kubernetes-action': 'post',
+    'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
+  };
+  if (d === 'v3') post.requestBody = { content: { 'application/json': { schema: { $ref: ref } } }, required: true };
+  // kubectl (query_param_verifier_v3) learns that a kind supports server-side
+  // fieldValidation only from a PATCH operation carrying that parameter; without
+  // one it validates client-side from /openapi/v2 in protobuf, which this server
+  // does not serve. So the document names PATCH too (the server refuses it: 404).
+  const patch = { ...post, operationId: `patch${r.group.split('.')[0]}${r.version}${r.kind}`, description: 'not served; listed so kubectl uses server-side field validation', 'x-kubernetes-action': 'patch' };
+  return { [`/apis/${r.group}/${r.version}/${r.plural}`]: { post, ...(d === 'v3' ? { patch } : {}) } };
 }
 
 function param(name: string, where: 'query' | 'path', d: Dialect, type = 'string'): Record<string, unknown> {
@@ -113,6 +152,7 @@ const info = { title: 'Kubernetes', version: 'v1.32.0' };
 export function openApiV2(reg: TypeRegistry): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   for (const t of reg.types) Object.assign(paths, pathsFor(t, 'v2'));
+  for (const r of virtualResources) Object.assign(paths, reviewPaths(r, 'v2'));
   return { swagger: '2.0', info, paths, definitions: definitions('v2'), securityDefinitions: { BearerToken: { type: 'apiKey', name: 'authorization', in: 'header' } }, security: [{ BearerToken: [] }] };
 }
 
@@ -122,16 +162,20 @@ export function openApiV3(reg: TypeRegistry, gvPath: string): Record<string, unk
   if (!m) return undefined;
   const [group, version] = gvPath.startsWith('api/') ? ['', m[1]] : [m[1], m[2]];
   const types = reg.inGroupVersion(group, version);
-  if (!types.length) return undefined;
+  const reviews = virtualResources.filter((r) => r.group === group && r.version === version);
+  if (!types.length && !reviews.length) return undefined;
   const paths: Record<string, unknown> = {};
   for (const t of types) Object.assign(paths, pathsFor(t, 'v3'));
+  for (const r of reviews) Object.assign(paths, reviewPaths(r, 'v3'));
   return { openapi: '3.0.0', info, paths, components: { schemas: definitions('v3') } };
 }
 
 export function openApiV3Root(reg: TypeRegistry): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
-  for (const gv of reg.groupVersions()) {
+  const gvs = [...reg.groupVersions(), ...virtualResources.filter((r) => !reg.inGroupVersion(r.group, r.version).length)];
+  for (const gv of gvs) {
     const p = gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`;
+    if (paths[p]) continue;
     const hash = createHash('sha512').update(JSON.stringify(openApiV3(reg, p))).digest('hex').slice(0, 64).toUpperCase();
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash}` };
   }

@@ -11,6 +11,7 @@ import { startDnsServer, type DnsServer } from '../dns/dns-server.js';
 import { bridgeGatewayIp, ensureKubeDnsService } from '../dns/kube-dns-service.js';
 import { hostUpstreams } from '../dns/resolv-conf.js';
 import { setClusterDns } from '../dns/pod-dns.js';
+import { setServiceLister } from '../agent/service-env.js';
 import { interfaceIpv4 } from './node-routing.js';
 import { ServiceProxy, type ServiceInformers } from './service-proxy.js';
 import { backendsFromEndpoints, backendsFromSlices } from './service-endpoints.js';
@@ -59,6 +60,8 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
     endpointSlices: new Informer(o.client, ref('endpointslices', 'discovery.k8s.io')),
   };
   await Promise.all([informers.services.start(), informers.endpoints.start(), informers.endpointSlices.start()]);
+  // Pods started from now on get service variables from this cache (no API request per pod).
+  setServiceLister(informers.services);
   const proxy = new ServiceProxy({ informers, bridge: o.bridge, podCidr: o.podCidr, serviceCidr: o.serviceCidr, log: o.log });
   proxy.start();
   const gateway = bridgeGatewayIp(o.podCidr);
@@ -102,6 +105,7 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
     async close() {
       closed = true;
       if (clusterDnsIp) setClusterDns(undefined);
+      setServiceLister(undefined);
       if (retry) clearTimeout(retry);
       await dns?.close();
       await proxy.stop(true).catch((err) => o.log?.(`service proxy: cleanup: ${messageOf(err)}`));
