@@ -6,6 +6,7 @@ import { allDefinitions, type Schema } from '../api/schema.js';
 import { TypeRegistry } from '../api/registry.js';
 import type { ResourceType } from '../api/resource-type.js';
 import { virtualResources, type VirtualResource } from './discovery.js';
+import { encodeOpenApiV2 } from './protobuf/openapi-v2.js';
 
 type Dialect = 'v2' | 'v3';
 const refPrefix = (d: Dialect) => (d === 'v2' ? '#/definitions/' : '#/components/schemas/');
@@ -44,8 +45,9 @@ function definitions(d: Dialect): Record<string, unknown> {
 }
 
 // The answered-not-stored review kinds (TokenReview, SubjectAccessReview...):
-// without a schema and a POST path under /openapi/v3 kubectl falls back to
-// /openapi/v2 in protobuf for `create -f`. Their spec and status stay open objects.
+// kubectl `create -f` validates them client-side from /openapi/v2 (protobuf),
+// which needs their schema (found by x-kubernetes-group-version-kind); `explain`
+// reads /openapi/v3. Their spec and status stay open objects.
 const reviewSchemaName = (r: VirtualResource) => `io.k8s.api.${r.group.split('.')[0]}.${r.version}.${r.kind}`;
 
 function reviewSchema(r: VirtualResource, d: Dialect): Record<string, unknown> {
@@ -72,12 +74,7 @@ function reviewPaths(r: VirtualResource, d: Dialect): Record<string, unknown> {
     'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
   };
   if (d === 'v3') post.requestBody = { content: { 'application/json': { schema: { $ref: ref } } }, required: true };
-  // kubectl (query_param_verifier_v3) learns that a kind supports server-side
-  // fieldValidation only from a PATCH operation carrying that parameter; without
-  // one it validates client-side from /openapi/v2 in protobuf, which this server
-  // does not serve. So the document names PATCH too (the server refuses it: 404).
-  const patch = { ...post, operationId: `patch${r.group.split('.')[0]}${r.version}${r.kind}`, description: 'not served; listed so kubectl uses server-side field validation', 'x-kubernetes-action': 'patch' };
-  return { [`/apis/${r.group}/${r.version}/${r.plural}`]: { post, ...(d === 'v3' ? { patch } : {}) } };
+  return { [`/apis/${r.group}/${r.version}/${r.plural}`]: { post } };
 }
 
 function param(name: string, where: 'query' | 'path', d: Dialect, type = 'string'): Record<string, unknown> {
@@ -154,6 +151,29 @@ export function openApiV2(reg: TypeRegistry): Record<string, unknown> {
   for (const t of reg.types) Object.assign(paths, pathsFor(t, 'v2'));
   for (const r of virtualResources) Object.assign(paths, reviewPaths(r, 'v2'));
   return { swagger: '2.0', info, paths, definitions: definitions('v2'), securityDefinitions: { BearerToken: { type: 'apiKey', name: 'authorization', in: 'header' } }, security: [{ BearerToken: [] }] };
+}
+
+// client-go's discovery OpenAPISchema() asks /openapi/v2 for the first form;
+// the answer is labelled with the second, as kube-openapi does, because '@' is
+// not a token character and Go's mime.ParseMediaType (client-go reads every
+// Content-Type with it) rejects the first.
+const openApiV2ProtobufAccepts = ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'];
+export const openApiV2ProtobufType = openApiV2ProtobufAccepts[1];
+
+export function wantsOpenApiV2Protobuf(accept: string | undefined): boolean {
+  return !!accept && accept.split(',').some((t) => openApiV2ProtobufAccepts.includes(t.trim().split(';')[0]));
+}
+
+// Encoded once per registry generation (a CRD coming or going bumps it): the
+// document is megabytes and every kubectl create/apply without a cache asks for it.
+const v2ProtobufCache = new WeakMap<TypeRegistry, { generation: number; bytes: Buffer }>();
+
+export function openApiV2Protobuf(reg: TypeRegistry): Buffer {
+  const hit = v2ProtobufCache.get(reg);
+  if (hit && hit.generation === reg.generation) return hit.bytes;
+  const bytes = encodeOpenApiV2(openApiV2(reg));
+  v2ProtobufCache.set(reg, { generation: reg.generation, bytes });
+  return bytes;
 }
 
 /** "api/v1" or "apis/apps/v1" -> document, or undefined if no such group version. */

@@ -13,7 +13,7 @@ import type { RbacAuthorizer, Attributes } from './rbac.js';
 import { readBody, sendJson, sendError, sendText } from './http-io.js';
 import { parseResourcePath, type ResourcePath } from './resource-path.js';
 import * as discovery from './discovery.js';
-import { openApiV2, openApiV3, openApiV3Root } from './openapi.js';
+import { openApiV2, openApiV2Protobuf, openApiV2ProtobufType, openApiV3, openApiV3Root, wantsOpenApiV2Protobuf } from './openapi.js';
 import { toTable, wantsTable, wantsPartialMetadata, type IncludeObject } from './table.js';
 import { badRequest, forbiddenError, methodNotAllowed, successStatus } from './status.js';
 import { handleVirtual } from './reviews.js';
@@ -145,6 +145,11 @@ export class ApiServer {
       this.cachedV2 = undefined;
       this.cachedV3.clear();
       this.cacheGeneration = reg.generation;
+    }
+    if (path === '/openapi/v2' && wantsOpenApiV2Protobuf(req.headers.accept)) {
+      const pb = openApiV2Protobuf(reg);
+      res.writeHead(200, { 'Content-Type': openApiV2ProtobufType, 'Content-Length': String(pb.length) });
+      return void res.end(pb);
     }
     if (path === '/openapi/v2') {
       this.cachedV2 ??= JSON.stringify(openApiV2(reg));
