@@ -25,10 +25,14 @@ function convert(s: Schema, d: Dialect): Record<string, unknown> {
   if (s.format) out.format = s.format;
   if (s.enum) out.enum = s.enum;
   if (s.required?.length) out.required = s.required;
-  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, convert(v, d)]));
+  // kubectl's client-side validator (fed by v2) rejects every field a schema
+  // with properties does not name; where the server keeps unknown fields, v2
+  // publishes a plain object so kubectl accepts what the server accepts.
+  const openForV2 = d === 'v2' && s.preserveUnknown && s.properties;
+  if (s.properties && !openForV2) out.properties = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, convert(v, d)]));
   if (s.additionalProperties) out.additionalProperties = convert(s.additionalProperties, d);
   if (s.items) out.items = convert(s.items, d);
-  if (s.preserveUnknown && !s.properties) out['x-kubernetes-preserve-unknown-fields'] = true;
+  if (s.preserveUnknown && (!s.properties || openForV2)) out['x-kubernetes-preserve-unknown-fields'] = true;
   if (s.mergeKey) out['x-kubernetes-patch-merge-key'] = s.mergeKey;
   if (s.patchStrategy) out['x-kubernetes-patch-strategy'] = s.patchStrategy;
   if (s.listType) out['x-kubernetes-list-type'] = s.listType;
