@@ -1,8 +1,8 @@
 // Protocol Buffers wire format, write side (the read side is wire.ts): a
 // message is built as a list of encoded fields and flattened once, so nested
 // messages get their length prefix without re-walking the tree.
-// proto3 semantics: empty strings, false and empty messages are left out
-// only where the caller says so (emitting them is harmless to a proto3 reader).
+// proto3 semantics: empty strings and false are defaults and are left out;
+// nested messages are always written, because their presence can carry meaning.
 
 function varint(n: number): Buffer {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`protobuf: cannot encode ${n} as an unsigned varint`);
