@@ -385,18 +385,19 @@ export class ObjectStore {
       const next = await this.prepareUpdate(t, cur, proposed, opts);
       if (!isApply) recordUpdate(cur, next, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema, opts.subresource === 'scale' ? 'scale' : opts.subresource);
       // A no-op write keeps the resourceVersion, as Kubernetes does.
-      if (this.write(t, next) === this.write(t, cur)) return { object: cur, warnings };
+      const text = this.write(t, next);
+      if (text === this.write(t, cur)) return { object: cur, warnings };
       if (opts.dryRun) return { object: next, warnings };
       const finalizing = next.metadata?.deletionTimestamp && !(next.metadata.finalizers?.length) && !(t.kind === 'Namespace' && next.spec?.finalizers?.length);
       try {
         if (finalizing && !(t.kind === 'Pod' && this.isGracefulPod(next))) {
           const del = await this.store.delete(key, kv.modRevision);
-          const gone = this.read(t, { ...del, value: this.write(t, next) });
+          const gone = this.read(t, { ...del, value: text });
           this.emit(t, 'delete', gone);
           await this.hooks.get(t.kind)?.afterDelete?.(gone);
           return { object: gone, warnings };
         }
-        const saved = await this.store.update(key, this.write(t, next), kv.modRevision);
+        const saved = await this.store.update(key, text, kv.modRevision);
         const out = this.read(t, saved);
         this.emit(t, 'update', out);
         return { object: out, warnings };
