@@ -23,6 +23,8 @@ Options:
   --node-name N           Node name of the embedded agent (default: host name)
   --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
   --pod-cidr CIDR         pod address range of the embedded agent (default 10.89.0.0/16)
+  --scheduler-hold        the scheduler binds no pod until the process gets SIGUSR2
+                          (benchmarks: create pods first, then time scheduling alone)
   -h, --help              show this help
 `;
 
@@ -36,6 +38,7 @@ export interface ParsedServerArgs {
   nodeName?: string;
   nodeBridge: string;
   podCidr: string;
+  schedulerHold: boolean;
 }
 
 export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
@@ -55,6 +58,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'node-name': { type: 'string' },
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
         'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
+        'scheduler-hold': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -73,7 +77,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
     if (!endpoints.length) throw invalid('tug server: --store etcd needs --etcd-endpoints');
     store = { kind: 'etcd', endpoints, prefix: values['etcd-prefix'] };
   } else throw invalid(`tug server: --store must be sqlite or etcd, not "${values.store}"`);
-  return { dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']! };
+  return { dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -91,7 +95,9 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await (await import('./controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr }));
+    server = await (await import('./controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr }), {
+      holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined,
+    });
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
     process.exitCode = 1;
