@@ -381,7 +381,8 @@ export class ObjectStore {
       const kv = await this.store.get(key);
       if (!kv) throw notFoundError(t, name);
       const cur = this.read(t, kv);
-      const proposed = fn(clone(cur));
+      // A second decode is a deep copy for fn to change, and cheaper than structuredClone.
+      const proposed = fn(this.read(t, kv));
       const next = await this.prepareUpdate(t, cur, proposed, opts);
       if (!isApply) recordUpdate(cur, next, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema, opts.subresource === 'scale' ? 'scale' : opts.subresource);
       // A no-op write keeps the resourceVersion, as Kubernetes does.
@@ -578,7 +579,8 @@ export class ObjectStore {
         if (matches(o)) send({ type: 'DELETED', object: o });
         return;
       }
-      const prev = e.prevKv ? this.read(t, e.prevKv) : undefined;
+      // Without a selector every object matches, and the previous value cannot change the event type: skip decoding it.
+      const prev = e.prevKv && pred ? this.read(t, e.prevKv) : undefined;
       const nowMatch = matches(o);
       const wasMatch = prev ? matches(prev) : false;
       if (nowMatch && e.kv.createRevision === e.kv.modRevision) send({ type: 'ADDED', object: o });
