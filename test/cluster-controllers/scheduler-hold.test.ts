@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { startTestServer } from '../cluster/test-server.js';
 import { runTool } from '../../src/util/exec-file.js';
 import { FakeKubelet, nodeObject, waitFor } from './fake-kubelet.js';
+import { workerFlags } from '../../src/cluster/controllers/controller-manager.js';
 
 test('tug server --help documents --scheduler-hold', async () => {
   const main = new URL('../../src/cluster/main.js', import.meta.url).pathname;
@@ -38,4 +39,12 @@ test('a held scheduler binds nothing until SIGUSR2, then binds every queued pod'
     kubelet.stop();
     await srv.stop();
   }
+});
+
+test('the controllers worker gets the server\'s profiling flags and heap size, not its entry-point flags', () => {
+  assert.deepEqual(workerFlags(['--max-old-space-size=4096', '--cpu-prof', '--cpu-prof-dir=/tmp/p', '--input-type=module', '-e', 'import("x")']), {
+    execArgv: ['--cpu-prof', '--cpu-prof-dir=/tmp/p'],
+    resourceLimits: { maxOldGenerationSizeMb: 4096 },
+  });
+  assert.deepEqual(workerFlags([]), { execArgv: [] });
 });
