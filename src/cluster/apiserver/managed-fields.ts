@@ -165,8 +165,11 @@ export function recordUpdate(oldObj: KObject | undefined, newObj: KObject, manag
   const kept: ManagedFieldsEntry[] = [];
   for (const e of entries) {
     const set = fromFieldsV1(e.fieldsV1);
+    const size = set.size;
     for (const p of [...set]) if (changed.has(p) || !after.has(p)) set.delete(p);
-    if (set.size) kept.push({ ...e, fieldsV1: toFieldsV1(set) });
+    if (!set.size) continue;
+    // An entry that lost nothing keeps its fieldsV1 as it was: no rebuild.
+    kept.push(set.size === size ? e : { ...e, fieldsV1: toFieldsV1(set) });
   }
   if (changed.size) {
     const me: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), fieldsType: 'FieldsV1', fieldsV1: {} };

@@ -335,6 +335,19 @@ export class ObjectStore {
     }, type === 'apply');
   }
 
+  /**
+   * pods/binding: sets spec.nodeName once. One read-modify-write (the check
+   * runs on the object being replaced, again on every retry), where a get and
+   * then a patch read the pod twice on the scheduler's hottest path.
+   */
+  async bindPod(t: ResourceType, ns: string | undefined, name: string, nodeName: string, opts: WriteOptions = {}): Promise<WriteResult> {
+    return this.mutate(t, ns, name, opts, [], (cur) => {
+      if (cur.spec?.nodeName) throw new TugError('conflict', `pod ${name} is already assigned to node "${cur.spec.nodeName}"`);
+      cur.spec = { ...cur.spec, nodeName };
+      return cur;
+    });
+  }
+
   /** GET/PUT on the scale subresource (autoscaling/v1 Scale). */
   async getScale(t: ResourceType, ns: string | undefined, name: string): Promise<KObject> {
     return this.toScale(t, await this.get(t, ns, name));
