@@ -207,10 +207,18 @@ function query(opts: Record<string, unknown>): string {
   return s ? `?${s}` : '';
 }
 
-async function readAll(res: import('node:http').IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString();
+/** The whole response body (listeners, not an async iterator: this runs for every call). */
+function readAll(res: import('node:http').IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('end', () => resolve(Buffer.concat(chunks).toString()));
+    res.once('error', reject);
+    // A connection that dies mid-body ends the response with 'aborted'/'close' but no 'end'.
+    res.once('close', () => {
+      if (!res.complete) reject(new TugError('unavailable', 'the connection closed before the response body ended'));
+    });
+  });
 }
 
 async function errorOf(res: import('node:http').IncomingMessage): Promise<TugError> {
