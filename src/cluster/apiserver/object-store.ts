@@ -193,7 +193,6 @@ export class ObjectStore {
     if (t.namespaced) {
       if (meta.namespace && ns && meta.namespace !== ns) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       meta.namespace = ns ?? meta.namespace ?? 'default';
-      await this.checkNamespaceWritable(meta.namespace);
     } else delete meta.namespace;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomBytes(3).toString('hex').slice(0, 5)}`;
     meta.uid = randomUUID();
@@ -205,8 +204,15 @@ export class ObjectStore {
     else delete meta.generation;
     if (t.status && t.kind !== 'Namespace' && t.kind !== 'Node' && t.kind !== 'PersistentVolume' && t.kind !== 'PersistentVolumeClaim') o.status = {};
     t.defaults?.(o);
-    // Report AlreadyExists before allocation hooks can complain about the existing object's IPs/ports.
-    if (meta.name && (await this.store.get(TypeRegistry.key(t, meta.namespace, meta.name)))) throw alreadyExistsError(t, meta.name);
+    // The namespace check and the AlreadyExists check are independent reads: on
+    // etcd each is a round trip, so they go out together. The namespace error
+    // still wins, and AlreadyExists is reported before allocation hooks can
+    // complain about the existing object's IPs/ports.
+    const [, existing] = await Promise.all([
+      t.namespaced ? this.checkNamespaceWritable(meta.namespace!) : undefined,
+      meta.name ? this.store.get(TypeRegistry.key(t, meta.namespace, meta.name)) : null,
+    ]);
+    if (existing) throw alreadyExistsError(t, meta.name!);
     await this.hooks.get(t.kind)?.beforeCreate?.(o);
     this.validate(t, o, undefined);
     for (const admit of this.admission) await admit(t, o);
