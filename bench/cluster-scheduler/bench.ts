@@ -1,5 +1,5 @@
 // Scheduler throughput, kubemark-style: a real `tug server --no-agent` (its
-// scheduler inside), N Node objects that hold Leases and heartbeat but run
+// scheduler in a worker thread of the server process), N Node objects that hold Leases and heartbeat but run
 // nothing, then M pods created through the API. Reports pods/s scheduled end
 // to end (first create → last bind seen through a watch) and the p50/p99 of
 // each pod's latency from its create request to the watch event with its node.

@@ -68,8 +68,13 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     gc = new GarbageCollector(objects);
     const quotas = new ResourceQuotas(objects);
     const limits = new LimitRanger(objects);
-    objects.registerAdmission((t, o) => limits.admit(t, o));
-    objects.registerAdmission((t, o) => quotas.admit(t, o));
+    // LimitRange defaults first, then the quota check, as in Kubernetes. Their
+    // lists are independent reads (a round trip each on etcd): they go out together.
+    objects.registerAdmission(async (t, o) => {
+      const [ranges, namespaceQuotas] = await Promise.all([limits.rangesFor(t, o), quotas.quotasFor(t, o)]);
+      limits.apply(o, ranges);
+      await quotas.check(t, o, namespaceQuotas);
+    });
     const customResources = new CustomResources(objects);
     await customResources.start();
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
