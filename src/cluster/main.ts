@@ -26,6 +26,8 @@ Options:
   --node-name N           Node name of the embedded agent (default: host name)
   --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
   --pod-cidr CIDR         pod address range of the embedded agent (default 10.89.0.0/16)
+  --scheduler-hold        the scheduler binds no pod until the process gets SIGUSR2
+                          (benchmarks: create pods first, then time scheduling alone)
   -h, --help              show this help
 `;
 
@@ -40,6 +42,7 @@ export interface ParsedServerArgs {
   nodeBridge: string;
   podCidr: string;
   identityLeaseDurationSeconds?: number;
+  schedulerHold: boolean;
 }
 
 export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
@@ -60,6 +63,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
         'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
         'identity-lease-duration-seconds': { type: 'string' },
+        'scheduler-hold': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -81,7 +85,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   const lease = values['identity-lease-duration-seconds'];
   const identityLeaseDurationSeconds = lease === undefined ? undefined : Number(lease);
   if (identityLeaseDurationSeconds !== undefined && !(Number.isInteger(identityLeaseDurationSeconds) && identityLeaseDurationSeconds > 0)) throw invalid(`tug server: --identity-lease-duration-seconds "${lease}" is not a positive whole number`);
-  return { identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']! };
+  return { identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -99,7 +103,9 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await (await import('./controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds }));
+    server = await (await import('./controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds }), {
+      holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined,
+    });
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
     process.exitCode = 1;

@@ -254,6 +254,41 @@ export function defineStoreSuite(name: string, makeFixture: () => Promise<StoreF
       });
     });
 
+    // Writes issued together (SQLite commits them as one group) succeed or fail one by one.
+    test('concurrent creates of one key: exactly one wins, and the others\' failure fails no other write', async () => {
+      await withStore(makeFixture, async (store) => {
+        const same = '/registry/pods/default/contested';
+        const writes: Promise<KeyValue>[] = [];
+        for (let i = 0; i < 10; i++) {
+          writes.push(store.create(same, pod('contested', { spec: { writer: i } })));
+          writes.push(store.create(`/registry/pods/default/other-${i}`, pod(`other-${i}`)));
+        }
+        const results = await Promise.allSettled(writes);
+        const contested = results.filter((_, i) => i % 2 === 0);
+        const others = results.filter((_, i) => i % 2 === 1);
+        const winners = contested.filter((r): r is PromiseFulfilledResult<KeyValue> => r.status === 'fulfilled');
+        assert.equal(winners.length, 1, 'exactly one create of the contested key succeeds');
+        for (const r of contested) if (r.status === 'rejected') assert.ok(isKind(r.reason, 'already-exists'), `expected already-exists, got ${String(r.reason)}`);
+        assert.deepEqual(others.map((r) => r.status), Array(10).fill('fulfilled'), 'the unrelated creates all commit');
+        assert.deepEqual(await store.get(same), winners[0].value, 'the stored object is the winner\'s');
+        // Every acknowledged write has its own revision, and nothing else was appended.
+        const revs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.modRevision] : []));
+        assert.equal(new Set(revs).size, 11);
+        assert.equal(await store.currentRevision(), Math.max(...revs));
+      });
+    });
+
+    test('concurrent updates from one modRevision: exactly one wins, the rest conflict', async () => {
+      await withStore(makeFixture, async (store) => {
+        const base = await store.create('/registry/configmaps/default/cas', '{"v":0}');
+        const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.update('/registry/configmaps/default/cas', JSON.stringify({ v: i + 1 }), base.modRevision)));
+        const winners = results.filter((r): r is PromiseFulfilledResult<KeyValue> => r.status === 'fulfilled');
+        assert.equal(winners.length, 1);
+        for (const r of results) if (r.status === 'rejected') assert.ok(isKind(r.reason, 'conflict'), `expected conflict, got ${String(r.reason)}`);
+        assert.deepEqual(await store.get('/registry/configmaps/default/cas'), winners[0].value);
+      });
+    });
+
     test('20 concurrent writers x 50 increments with retry on conflict lose no update', async () => {
       await withStore(makeFixture, async (store) => {
         await store.create('/registry/counters/c', JSON.stringify({ n: 0 }));

@@ -175,6 +175,25 @@ test('status subresource: the main resource ignores status, /status changes only
   assert.equal(stale.json().reason, 'Conflict');
 });
 
+test('pods/binding sets spec.nodeName once, records the binder in managedFields, and a second binding is a 409', async () => {
+  const ns = await newNamespace();
+  const pod = { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+  assert.equal((await call('POST', `/api/v1/namespaces/${ns}/pods`, { body: pod })).status, 201);
+  const binding = (node: string) => ({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p' }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
+  const first = await call('POST', `/api/v1/namespaces/${ns}/pods/p/binding?fieldManager=my-scheduler`, { body: binding('node-1') });
+  assert.equal(first.status, 201, first.body);
+  assert.equal(first.json().status, 'Success');
+  const bound = (await call('GET', `/api/v1/namespaces/${ns}/pods/p`)).json();
+  assert.equal(bound.spec.nodeName, 'node-1');
+  const entry = bound.metadata.managedFields.find((e: any) => e.manager === 'my-scheduler');
+  assert.deepEqual(entry?.fieldsV1, { 'f:spec': { 'f:nodeName': {} } });
+  const again = await call('POST', `/api/v1/namespaces/${ns}/pods/p/binding`, { body: binding('node-2') });
+  assert.equal(again.status, 409);
+  assert.match(again.json().message, /already assigned to node "node-1"/);
+  assert.equal((await call('GET', `/api/v1/namespaces/${ns}/pods/p`)).json().spec.nodeName, 'node-1');
+  assert.equal((await call('POST', `/api/v1/namespaces/${ns}/pods/missing/binding`, { body: binding('node-1') })).status, 404);
+});
+
 test('finalizers hold an object in deletion until they are removed', async () => {
   const ns = await newNamespace();
   await call('POST', `/api/v1/namespaces/${ns}/configmaps`, { body: { metadata: { name: 'held', finalizers: ['example.com/hold'] } } });

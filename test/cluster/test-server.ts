@@ -36,11 +36,11 @@ export function storeArgs(): string[] {
   return ['--store', 'sqlite'];
 }
 
-export async function startTestServer(opts: { store?: string[]; dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { store?: string[]; dataDir?: string; extraArgs?: string[] } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-cluster-test-')));
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...(opts.store ?? storeArgs())],
+    ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...(opts.store ?? storeArgs()), ...(opts.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

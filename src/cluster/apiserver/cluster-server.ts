@@ -74,10 +74,15 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     gc = new GarbageCollector(objects);
     const quotas = new ResourceQuotas(objects);
     const limits = new LimitRanger(objects);
-    objects.registerAdmission((t, o) => limits.admit(t, o));
     const serviceAccounts = new ServiceAccountAdmission(objects);
-    objects.registerAdmission((t, o) => serviceAccounts.admit(t, o));
-    objects.registerAdmission((t, o) => quotas.admit(t, o));
+    // LimitRange defaults first, then the ServiceAccount, then the quota check, as in
+    // Kubernetes. The two lists are independent reads (a round trip each on etcd): they go out together.
+    objects.registerAdmission(async (t, o) => {
+      const [ranges, namespaceQuotas] = await Promise.all([limits.rangesFor(t, o), quotas.quotasFor(t, o)]);
+      limits.apply(o, ranges);
+      await serviceAccounts.admit(t, o);
+      await quotas.check(t, o, namespaceQuotas);
+    });
     const customResources = new CustomResources(objects);
     await customResources.start();
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);

@@ -10,16 +10,43 @@ import { decodeK8sProtobuf } from './protobuf/decode.js';
 /** Kubernetes' own request limit is 3 MiB for objects. */
 const MAX_BODY = 3 * 1024 * 1024;
 
+/** The raw body, size-capped. Plain 'data'/'end' listeners: an async iterator per request cost ~3% of a write. */
+function readRaw(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (b: Buffer): void => {
+      size += b.length;
+      if (size > MAX_BODY) {
+        cleanup();
+        // Stop reading; the error response goes out and the connection is not reused for the rest.
+        req.pause();
+        reject(new TugError('too-large', 'Request entity too large: limit is 3145728'));
+        return;
+      }
+      chunks.push(b);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
 export async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    const b = c as Buffer;
-    size += b.length;
-    if (size > MAX_BODY) throw new TugError('too-large', 'Request entity too large: limit is 3145728');
-    chunks.push(b);
-  }
-  const raw = Buffer.concat(chunks);
+  const raw = await readRaw(req);
   const ct = (req.headers['content-type'] ?? '').split(';')[0].trim();
   // kubectl's typed clients (create <kind>, run, auth can-i) send protobuf.
   if (ct === 'application/vnd.kubernetes.protobuf') {

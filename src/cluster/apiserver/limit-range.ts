@@ -10,9 +10,18 @@ export class LimitRanger {
   constructor(private readonly objects: ObjectStore) {}
 
   async admit(t: ResourceType, o: KObject): Promise<void> {
-    if (t.kind !== 'Pod' || !o.metadata?.namespace) return;
+    this.apply(o, await this.rangesFor(t, o));
+  }
+
+  /** The LimitRanges that apply to creating `o` (none unless it is a Pod). */
+  async rangesFor(t: ResourceType, o: KObject): Promise<KObject[]> {
+    if (t.kind !== 'Pod' || !o.metadata?.namespace) return [];
     const lrType = this.objects.registry.lookup('', 'v1', 'limitranges')!;
-    const ranges = (await this.objects.list(lrType, o.metadata.namespace)).items;
+    return (await this.objects.list(lrType, o.metadata.namespace)).items;
+  }
+
+  /** Fills defaults into the pod's containers and refuses what is outside min/max. */
+  apply(o: KObject, ranges: KObject[]): void {
     for (const lr of ranges) {
       for (const item of lr.spec?.limits ?? []) {
         if (item.type !== 'Container') continue;
@@ -32,13 +41,13 @@ export class LimitRanger {
           for (const [r, max] of Object.entries(item.max ?? {})) {
             const lim = parseQuantity(res.limits?.[r]);
             if (lim !== undefined && lim > (parseQuantity(max as string) ?? Infinity)) {
-              throw new TugError('forbidden', `pods "${o.metadata.name}" is forbidden: maximum ${r} usage per Container is ${String(max)}, but limit is ${res.limits[r]}`);
+              throw new TugError('forbidden', `pods "${o.metadata?.name}" is forbidden: maximum ${r} usage per Container is ${String(max)}, but limit is ${res.limits[r]}`);
             }
           }
           for (const [r, min] of Object.entries(item.min ?? {})) {
             const req = parseQuantity(res.requests?.[r]);
             if (req !== undefined && req < (parseQuantity(min as string) ?? 0)) {
-              throw new TugError('forbidden', `pods "${o.metadata.name}" is forbidden: minimum ${r} usage per Container is ${String(min)}, but request is ${res.requests[r]}`);
+              throw new TugError('forbidden', `pods "${o.metadata?.name}" is forbidden: minimum ${r} usage per Container is ${String(min)}, but request is ${res.requests[r]}`);
             }
           }
         }

@@ -16,14 +16,30 @@ const ignoredMeta = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'gen
 /** Leaf field paths of an object, each a SEP-joined list of FieldsV1 elements (f:name, k:{...}, v:...). */
 export function fieldSet(o: unknown, schema: Schema | undefined): Set<string> {
   const out = new Set<string>();
-  walk(o, schema, [], true);
+  walkFields(o, schema, (p) => out.add(p));
   return out;
+}
+
+/**
+ * Leaf field paths with the JSON of the value each one names (the first one,
+ * where a list repeats a key): what valueAt() would find, in one walk.
+ */
+function fieldValues(o: unknown, schema: Schema | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  walkFields(o, schema, (p, v) => {
+    if (!out.has(p)) out.set(p, JSON.stringify(v));
+  });
+  return out;
+}
+
+function walkFields(o: unknown, schema: Schema | undefined, leaf: (path: string, value: unknown) => void): void {
+  walk(o, schema, [], true);
 
   function walk(v: unknown, s0: Schema | undefined, path: string[], top = false): void {
     const s = resolveSchema(s0);
     if (isObj(v)) {
       const entries = Object.entries(v);
-      if (!entries.length && path.length) out.add(path.join(SEP));
+      if (!entries.length && path.length) leaf(path.join(SEP), v);
       for (const [k, x] of entries) {
         if (top && ignoredTop.has(k)) continue;
         if (path.length === 1 && path[0] === 'f:metadata' && ignoredMeta.has(k)) continue;
@@ -37,16 +53,16 @@ export function fieldSet(o: unknown, schema: Schema | undefined): Set<string> {
         const key: Record<string, unknown> = {};
         for (const k of s.listMapKeys) if (item[k] !== undefined) key[k] = item[k];
         const el = `k:${JSON.stringify(key)}`;
-        out.add([...path, el, '.'].join(SEP));
+        leaf([...path, el, '.'].join(SEP), item);
         walk(item, s.items, [...path, el]);
       }
       return;
     }
     if (Array.isArray(v) && (s?.listType === 'set' || (s?.patchStrategy === 'merge' && !s.mergeKey))) {
-      for (const item of v) out.add([...path, `v:${JSON.stringify(item)}`].join(SEP));
+      for (const item of v) leaf([...path, `v:${JSON.stringify(item)}`].join(SEP), item);
       return;
     }
-    if (path.length) out.add(path.join(SEP));
+    if (path.length) leaf(path.join(SEP), v);
   }
 }
 
@@ -140,18 +156,20 @@ function entryKey(e: ManagedFieldsEntry): string {
 
 /** Records that `manager` (operation Update) now owns the fields that changed between old and new. */
 export function recordUpdate(oldObj: KObject | undefined, newObj: KObject, manager: string, apiVersion: string, schema: Schema | undefined, subresource?: string): void {
-  const before = oldObj ? fieldSet(oldObj, schema) : new Set<string>();
-  const after = fieldSet(newObj, schema);
+  // One walk per object with each leaf's value (not a valueAt() lookup per path): this runs on every write.
+  const before = oldObj ? fieldValues(oldObj, schema) : new Map<string, string>();
+  const after = fieldValues(newObj, schema);
   const changed = new Set<string>();
-  for (const p of after) {
-    if (!before.has(p) || JSON.stringify(valueAt(oldObj, p).value) !== JSON.stringify(valueAt(newObj, p).value)) changed.add(p);
-  }
+  for (const [p, v] of after) if (!before.has(p) || before.get(p) !== v) changed.add(p);
   const entries = (oldObj?.metadata?.managedFields ?? newObj.metadata?.managedFields ?? []).map((e) => ({ ...e }));
   const kept: ManagedFieldsEntry[] = [];
   for (const e of entries) {
     const set = fromFieldsV1(e.fieldsV1);
+    const size = set.size;
     for (const p of [...set]) if (changed.has(p) || !after.has(p)) set.delete(p);
-    if (set.size) kept.push({ ...e, fieldsV1: toFieldsV1(set) });
+    if (!set.size) continue;
+    // An entry that lost nothing keeps its fieldsV1 as it was: no rebuild.
+    kept.push(set.size === size ? e : { ...e, fieldsV1: toFieldsV1(set) });
   }
   if (changed.size) {
     const me: ManagedFieldsEntry = { manager, operation: 'Update', apiVersion, time: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), fieldsType: 'FieldsV1', fieldsV1: {} };

@@ -50,10 +50,20 @@ export class ResourceQuotas {
 
   /** Admission for creates: throws 403 Forbidden when a quota would be exceeded. */
   async admit(t: ResourceType, o: KObject): Promise<void> {
+    await this.check(t, o, await this.quotasFor(t, o));
+  }
+
+  /** The ResourceQuotas of the namespace `o` is created in (none for cluster-scoped kinds). */
+  async quotasFor(t: ResourceType, o: KObject): Promise<KObject[]> {
     const ns = o.metadata?.namespace;
-    if (!t.namespaced || !ns) return;
-    const quotas = (await this.objects.list(this.quotaType, ns)).items;
-    if (!quotas.length) return;
+    if (!t.namespaced || !ns) return [];
+    return (await this.objects.list(this.quotaType, ns)).items;
+  }
+
+  /** Throws 403 Forbidden when creating `o` would exceed one of `quotas`. */
+  async check(t: ResourceType, o: KObject, quotas: KObject[]): Promise<void> {
+    const ns = o.metadata?.namespace;
+    if (!t.namespaced || !ns || !quotas.length) return;
     const wants = usageOf(t, o);
     for (const q of quotas) {
       const hard: Record<string, string> = q.spec?.hard ?? {};

@@ -308,9 +308,7 @@ export class ApiServer {
   private async bind(t: ResourceType, ns: string | undefined, name: string, body: any, manager: string): Promise<KObject> {
     const node = body?.target?.name;
     if (!node) throw badRequest('binding target name is required');
-    const cur = await this.cfg.objects.get(t, ns, name);
-    if (cur.spec?.nodeName) throw new TugError('conflict', `pod ${name} is already assigned to node "${cur.spec.nodeName}"`);
-    await this.cfg.objects.patch(t, ns, name, 'merge', { metadata: { resourceVersion: cur.metadata?.resourceVersion }, spec: { nodeName: node } }, { fieldManager: manager });
+    await this.cfg.objects.bindPod(t, ns, name, node, { fieldManager: manager });
     return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 };
   }
 

@@ -3,6 +3,7 @@
 // status subresource, on any resource path. Errors come back as TugErrors
 // whose kind follows the HTTP status (404 not-found, 409 conflict, 410 gone...).
 import { request, Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { TugError, type ErrorKind } from '../../errdefs.js';
@@ -60,7 +61,9 @@ export class KubeClient {
 
   constructor(private readonly opts: KubeClientOptions) {
     this.base = new URL(opts.server);
-    this.agent = new Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: Boolean(opts.ca) });
+    // One secure context for every connection: without it each new socket parses the CA, cert and key again.
+    const secureContext = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
+    this.agent = new Agent({ keepAlive: true, secureContext, rejectUnauthorized: Boolean(opts.ca) });
   }
 
   /** Reads a kubeconfig's current context (inline *-data fields or file paths). */
@@ -204,10 +207,18 @@ function query(opts: Record<string, unknown>): string {
   return s ? `?${s}` : '';
 }
 
-async function readAll(res: import('node:http').IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString();
+/** The whole response body (listeners, not an async iterator: this runs for every call). */
+function readAll(res: import('node:http').IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('end', () => resolve(Buffer.concat(chunks).toString()));
+    res.once('error', reject);
+    // A connection that dies mid-body ends the response with 'aborted'/'close' but no 'end'.
+    res.once('close', () => {
+      if (!res.complete) reject(new TugError('unavailable', 'the connection closed before the response body ended'));
+    });
+  });
 }
 
 async function errorOf(res: import('node:http').IncomingMessage): Promise<TugError> {

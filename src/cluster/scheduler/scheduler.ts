@@ -50,6 +50,8 @@ export class Scheduler {
   private bindSlot?: () => void;
   private running = false;
   private stopped = false;
+  /** Held: pods queue up but none is scheduled until release() (scheduler_perf-style measurement). */
+  private held = false;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -79,6 +81,18 @@ export class Scheduler {
     const t = setInterval(() => this.wakeWaiting(), 30_000);
     t.unref();
     this.timers.add(t);
+    this.kick();
+  }
+
+  /** Queue pods without scheduling them until release(). */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Schedules everything queued while held, and from then on as usual. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
     this.kick();
   }
 
@@ -180,7 +194,7 @@ export class Scheduler {
   }
 
   private kick(): void {
-    if (this.running || this.stopped) return;
+    if (this.running || this.stopped || this.held) return;
     this.running = true;
     setImmediate(() => void this.drain());
   }
@@ -188,7 +202,7 @@ export class Scheduler {
   private async drain(): Promise<void> {
     try {
       let n = 0;
-      while (this.active.size && !this.stopped) {
+      while (this.active.size && !this.stopped && !this.held) {
         const key = this.active.values().next().value as string;
         this.active.delete(key);
         this.scheduleOne(key);

@@ -1,9 +1,18 @@
 // The embedded backend: a kine-like revision log in one SQLite file (see schema.ts).
 //
 // better-sqlite3 is synchronous; each call is a short indexed statement in WAL
-// mode, which is how k3s runs SQLite too, and it keeps every write's
-// check-and-append inside one BEGIN IMMEDIATE transaction, so concurrent writers
-// in this process and in other processes on the same file cannot lose updates.
+// mode, which is how k3s runs SQLite too, and every write's check-and-append
+// runs inside a BEGIN IMMEDIATE transaction, so concurrent writers in this
+// process and in other processes on the same file cannot lose updates.
+//
+// Group commit: the fsync of a commit (synchronous = FULL) costs far more than
+// the statements, and it blocks the event loop. So writes are queued and the
+// queue is committed once per event-loop turn (setImmediate): every write that
+// arrived while the previous commit was on disk shares the next transaction and
+// its one fsync. Each write runs in its own SAVEPOINT, so a conflict or a failed
+// insert rolls back only that write; its promise settles after the COMMIT, so
+// nothing is acknowledged before it is durable. Revisions follow queue order,
+// and watchers are pumped once per batch, in revision order.
 //
 // Watch: a write made through this Store notifies watchers before the write
 // returns (no polling delay), and so do writes through other Stores of this
@@ -31,6 +40,16 @@ export interface SqliteStoreOptions {
 const COMPACT_BATCH = 1000;
 /** Rows read per step when catching watchers up. */
 const PUMP_BATCH = 1000;
+/** Writes per group commit, so the write lock is never held for long. */
+const COMMIT_BATCH = 1000;
+
+/** A queued write: its check-and-build step, and the promise to settle after the commit. */
+interface PendingWrite {
+  key: string;
+  make: (prev: LogRow | undefined, id: number) => LogRow;
+  resolve: (row: LogRow) => void;
+  reject: (err: unknown) => void;
+}
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   if (!opts.path) throw invalid('sqlite store: path is required');
@@ -57,6 +76,11 @@ class SqliteStore implements Store {
   private readonly pollMs: number;
   private readonly compactor: AutoCompactor | null;
   private closed = false;
+  /** Writes waiting for the next group commit, in arrival (= revision) order. */
+  private queue: PendingWrite[] = [];
+  private flushScheduled = false;
+  private readonly commitBatch: (batch: PendingWrite[]) => (LogRow | { error: unknown })[];
+  private readonly writeOne: (w: PendingWrite) => LogRow;
 
   constructor(
     opts: SqliteStoreOptions,
@@ -78,6 +102,24 @@ class SqliteStore implements Store {
       since: this.db.prepare('SELECT * FROM kine WHERE id > ? AND id <= ? ORDER BY id LIMIT ?'),
       dataVersion: this.db.prepare('PRAGMA data_version').pluck(),
     };
+    // better-sqlite3 turns a transaction inside a transaction into a SAVEPOINT.
+    this.writeOne = this.db.transaction((w: PendingWrite): LogRow => {
+      const prev = this.stmts.latest.get(w.key) as LogRow | undefined;
+      const next = w.make(prev, this.revisionNow() + 1);
+      this.stmts.insert.run(next);
+      return next;
+    });
+    this.commitBatch = this.db
+      .transaction((batch: PendingWrite[]) =>
+        batch.map((w) => {
+          try {
+            return this.writeOne(w);
+          } catch (error) {
+            return { error };
+          }
+        }),
+      )
+      .immediate;
     this.pumped = this.revisionNow();
     this.compactor = opts.autoCompact === false ? null : new AutoCompactor(() => this.currentRevision(), (r) => this.compact(r), opts.autoCompact);
     let siblings = storesByFile.get(file);
@@ -113,7 +155,7 @@ class SqliteStore implements Store {
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
-    const row = this.write((prev, id) => {
+    const row = await this.write((prev, id) => {
       if (prev && !prev.deleted) throw alreadyExists(`key ${key} already exists`);
       return { id, name: key, created: 1, deleted: 0, create_revision: id, prev_revision: prev?.id ?? 0, value };
     }, key);
@@ -121,7 +163,7 @@ class SqliteStore implements Store {
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
-    const row = this.write((prev, id) => {
+    const row = await this.write((prev, id) => {
       if (!prev || prev.deleted) throw notFound(`key ${key} not found`);
       if (prev.id !== expectedModRevision) {
         throw conflict(`key ${key} was modified: modRevision is ${prev.id}, expected ${expectedModRevision}`);
@@ -132,7 +174,7 @@ class SqliteStore implements Store {
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
-    const row = this.write((prev, id) => {
+    const row = await this.write((prev, id) => {
       if (!prev || prev.deleted) throw notFound(`key ${key} not found`);
       if (expectedModRevision !== undefined && prev.id !== expectedModRevision) {
         throw conflict(`key ${key} was modified: modRevision is ${prev.id}, expected ${expectedModRevision}`);
@@ -198,6 +240,8 @@ class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Writes already queued were promised a commit: make it before closing.
+    this.flush();
     this.closed = true;
     this.compactor?.stop();
     const siblings = storesByFile.get(this.file);
@@ -230,32 +274,52 @@ class SqliteStore implements Store {
     return requested;
   }
 
-  /**
-   * The check-and-append of one write, in one BEGIN IMMEDIATE transaction: the
-   * write lock is taken before reading, so no other writer (thread or process)
-   * can append between our check and our insert.
-   */
-  private write(make: (prev: LogRow | undefined, id: number) => LogRow, key: string): LogRow {
+  /** Queues one write for the next group commit (see the header). */
+  private write(make: (prev: LogRow | undefined, id: number) => LogRow, key: string): Promise<LogRow> {
     this.ensureOpen();
-    if (!key) throw invalid('key must not be empty');
-    let row: LogRow;
-    try {
-      row = this.db
-        .transaction((): LogRow => {
-          const prev = this.stmts.latest.get(key) as LogRow | undefined;
-          const next = make(prev, this.revisionNow() + 1);
-          this.stmts.insert.run(next);
-          return next;
-        })
-        .immediate();
-    } catch (err) {
-      // busy_timeout (5 s) ran out: another process holds the write lock.
-      if ((err as { code?: string }).code === 'SQLITE_BUSY') throw unavailable(`sqlite store: ${key}: database is locked by another writer`);
-      throw err;
+    if (!key) return Promise.reject(invalid('key must not be empty'));
+    return new Promise<LogRow>((resolve, reject) => {
+      this.queue.push({ key, make, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /**
+   * Commits the queued writes, COMMIT_BATCH per BEGIN IMMEDIATE transaction
+   * (the write lock is taken before the first read, so no other writer, thread
+   * or process, can append between a check and its insert), then settles them.
+   */
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, COMMIT_BATCH);
+      let results: (LogRow | { error: unknown })[];
+      try {
+        results = this.commitBatch(batch);
+      } catch (err) {
+        // BEGIN or COMMIT failed: none of the batch is stored. busy_timeout (5 s)
+        // running out means another process holds the write lock.
+        const busy = (err as { code?: string }).code === 'SQLITE_BUSY';
+        for (const w of batch) w.reject(busy ? unavailable(`sqlite store: ${w.key}: database is locked by another writer`) : err);
+        continue;
+      }
+      // Watchers first, so a watch event is never behind a write its writer already saw acknowledged.
+      try {
+        this.pump();
+        this.wakeSiblings();
+      } catch (err) {
+        // The batch is committed; a watcher that cannot be fed ends with the error, the writes still succeed.
+        for (const ch of [...this.watchers]) ch.fail(err as Error);
+      }
+      batch.forEach((w, i) => {
+        const r = results[i];
+        if ('error' in r) w.reject(r.error);
+        else w.resolve(r);
+      });
     }
-    this.pump();
-    this.wakeSiblings();
-    return row;
   }
 
   private wakeSiblings(): void {
