@@ -201,7 +201,7 @@ test('service variables: KUBERNETES_* always, the namespace\'s Services unless e
   assert.deepEqual([...(await envOf('nolinks')).keys()].filter((k) => k.startsWith('WEB_FRONT_')), []);
 });
 
-test('kubectl create -f of a TokenReview answers (OpenAPI v3 lists the review kinds)', async () => {
+test('kubectl create -f of a TokenReview answers (its schema comes from /openapi/v2 in protobuf)', async () => {
   const token = (await c.kubectl(['-n', ns, 'create', 'token', 'default'])).stdout.trim();
   const review = `apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: ${token}\n`;
   const out = (await c.kubectl(['create', '-f', '-', '-o', 'json'], { input: review })).stdout;

@@ -193,7 +193,7 @@ test('a projected serviceAccountToken (the kube-api-access shape) gives the pod 
   assert.equal(await exec('sa', 'c', `cat ${dir}/namespace`), ns);
   assert.equal(await exec('sa', 'c', `cat ${dir}/ca.crt`), await readFile(join(c.dataDir, 'pki', 'ca.crt'), 'utf8'));
   const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };
-  // --raw: `kubectl create -f` of a TokenReview fails client-side validation (no OpenAPI for authentication.k8s.io; see the audit report).
+  // The raw API path, as an in-cluster client would call it (kubectl create -f is covered in kubectl-list-manifests).
   const out = JSON.parse((await c.kubectl(['create', '--raw', '/apis/authentication.k8s.io/v1/tokenreviews', '-f', '-'], { input: JSON.stringify(review) })).stdout);
   assert.equal(out.status.authenticated, true);
   assert.equal(out.status.user.username, `system:serviceaccount:${ns}:robot`);
