@@ -17,6 +17,21 @@ export async function busyboxRootfs(dir: string): Promise<void> {
   await writeFile(join(dir, 'etc', 'group'), 'root:x:0:\nnobody:x:65534:\n');
 }
 
+/**
+ * dockerd leaves its iptables rules behind when it stops (MASQUERADE for the
+ * bridge's subnet, FORWARD and isolation rules naming the bridge): delete every
+ * rule that names this bench's bridge, so a benchmark leaves the host as it was.
+ */
+function removeDockerRulesFor(bridge: string): void {
+  for (const table of ['nat', 'filter']) {
+    const rules = spawnSync('iptables-save', ['-t', table]).stdout.toString().split('\n');
+    for (const rule of rules) {
+      if (!rule.startsWith('-A ') || !rule.split(' ').includes(bridge)) continue;
+      spawnSync('iptables', ['-w', '-t', table, '-D', ...rule.slice(3).split(' ')]);
+    }
+  }
+}
+
 export interface PrivateDockerd {
   env: NodeJS.ProcessEnv;
   pidFile: string;
@@ -54,6 +69,7 @@ export async function startPrivateDockerd(
       if (pid) process.kill(pid, 'SIGTERM');
       await exited;
       spawnSync('ip', ['link', 'del', opts.bridge]);
+      removeDockerRulesFor(opts.bridge);
     },
   };
 }

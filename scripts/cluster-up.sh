@@ -13,6 +13,7 @@ if ! { [ -f "$KUBECONFIG" ] && kubectl get --raw /readyz >/dev/null 2>&1; }; the
   mkdir -p "$data" /var/log
   echo "starting tug server (log: /var/log/tug-server.log)"
   setsid nohup "$PWD/bin/tug" server --data-dir "$data" --port "$port" >/var/log/tug-server.log 2>&1 </dev/null &
+  echo $! >"$data/server.pid"   # scripts/cluster-down.sh stops this PID
   for _ in $(seq 300); do
     [ -f "$KUBECONFIG" ] && kubectl get --raw /readyz >/dev/null 2>&1 && break
     sleep 0.2
@@ -29,3 +30,4 @@ kubectl get pods,svc -o wide
 for _ in $(seq 50); do curl -fsS http://127.0.0.1:30080/ 2>/dev/null && break; sleep 0.2; done
 echo
 echo "The cluster is up: export KUBECONFIG=$KUBECONFIG; kubectl get all"
+echo "Stop it with: bash scripts/cluster-down.sh [--purge]"
