@@ -73,7 +73,12 @@ export class HealthMonitor {
     m.timer = undefined;
     const c = this.engine.containers.find(id);
     if (this.monitors.get(id) !== m || !c || this.engine.shuttingDown) return;
-    if (!c.State.Running || c.State.Paused) {
+    if (!c.State.Running) {
+      // Its start failed after the monitor was set up (no exit to stop it): nothing to probe any more.
+      this.monitors.delete(id);
+      return;
+    }
+    if (c.State.Paused) {
       this.schedule(id, m); // a paused container is not probed, as Docker's exec refuses it
       return;
     }

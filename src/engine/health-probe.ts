@@ -30,9 +30,11 @@ export function runProbe(execs: ExecService, c: ContainerRecord, probe: ProbeSet
   };
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
+  let execId = '';
   const result = (async (): Promise<HealthLogEntry> => {
     try {
       const { Id } = execs.create(c.Id, { Cmd: probe.cmd, AttachStdout: true, AttachStderr: true, User: c.Config.User });
+      execId = Id;
       const e = await execs.start(Id, { tty: false });
       const session = e.session!;
       pid = session.pid;
@@ -57,6 +59,7 @@ export function runProbe(execs: ExecService, c: ContainerRecord, probe: ProbeSet
       return { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: -1, Output: err instanceof Error ? err.message : String(err) };
     } finally {
       if (timer) clearTimeout(timer);
+      if (execId) execs.release(execId);
     }
   })();
   return {

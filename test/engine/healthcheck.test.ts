@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
+import { startTestDaemon, tugBin, type TestDaemon } from '../helpers/tug-daemon.js';
 import { runCommand } from '../helpers/run-command.js';
 
 let d: TestDaemon;
@@ -221,4 +221,25 @@ ct.remove(force=True)
   assert.ok(['starting', 'healthy'].includes(out.first), out.first);
   assert.equal(out.last, 'healthy');
   assert.deepEqual(out.test, ['CMD-SHELL', 'exit 0']);
+});
+
+test('tug run --health-* and tug ps: the same healthcheck through tug\'s own CLI', async () => {
+  const tug = (...args: string[]): ReturnType<typeof runCommand> => runCommand(process.execPath, [tugBin, ...args], { env: d.env });
+  const name = `hc-tug-${sfx}`;
+  const r = await tug('run', '-d', '--name', name, '--health-cmd', 'true', '--health-interval', '1s', '--health-retries', '5', 'busybox', 'sleep', '600');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(await ok('inspect', '-f', '{{json .Config.Healthcheck}}', name)), {
+    // docker's template drops the zero durations (Go's omitempty).
+    Test: ['CMD-SHELL', 'true'], Interval: 1_000_000_000, Retries: 5,
+  });
+  await waitFor('healthy', () => health(name), (v) => v?.Status === 'healthy');
+  const ps = await tug('ps', '--filter', `name=${name}`, '--format', '{{.Status}}');
+  assert.match(ps.stdout.trim(), /^Up .* \(healthy\)$/);
+  const conflict = await tug('run', '--rm', '--no-healthcheck', '--health-cmd', 'true', 'busybox', 'true');
+  assert.equal(conflict.code, 125);
+  assert.match(conflict.stderr, /--no-healthcheck conflicts with --health-\* options/);
+  const negative = await tug('run', '--rm', '--health-interval', '-1s', 'busybox', 'true');
+  assert.equal(negative.code, 125);
+  assert.match(negative.stderr, /--health-interval cannot be negative/);
+  await ok('rm', '-f', name);
 });
