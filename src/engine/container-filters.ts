@@ -4,6 +4,7 @@ import type { ContainerRecord } from './container-record.js';
 
 const known = new Set(['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since', 'network', 'volume', 'health', 'is-task', 'publish', 'expose']);
 const statuses = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+const healthStates = new Set(['starting', 'healthy', 'unhealthy', 'none']);
 
 export function matchLabel(labels: Record<string, string>, spec: string): boolean {
   const i = spec.indexOf('=');
@@ -18,6 +19,7 @@ export function containerFilter(
 ): (c: ContainerRecord) => boolean {
   for (const k of Object.keys(filters)) if (!known.has(k)) throw invalid(`invalid filter '${k}'`);
   for (const s of filters.status ?? []) if (!statuses.has(s)) throw invalid(`invalid filter 'status=${s}'`);
+  for (const h of filters.health ?? []) if (!healthStates.has(h)) throw invalid(`Unrecognised filter value for health: ${h}`);
   const before = filters.before?.[0] ? find(filters.before[0]) : undefined;
   const since = filters.since?.[0] ? find(filters.since[0]) : undefined;
   if (filters.before?.[0] && !before) throw invalid(`No such container: ${filters.before[0]}`);
@@ -30,6 +32,7 @@ export function containerFilter(
       (filters.label ?? []).every((l) => matchLabel(c.Config.Labels ?? {}, l)) &&
       any('status', (v) => c.State.Status === v) &&
       any('exited', (v) => !c.State.Running && c.State.Status === 'exited' && c.State.ExitCode === Number(v)) &&
+      any('health', (v) => (c.State.Health?.Status ?? 'none') === v) &&
       any('ancestor', (v) => imageMatches(c, v)) &&
       any('network', (v) => c.HostConfig.NetworkMode === v) &&
       any('volume', (v) => c.Mounts.some((m) => m.Name === v || m.Destination === v)) &&

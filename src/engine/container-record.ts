@@ -1,5 +1,6 @@
 // A container as the engine keeps it: Docker's inspect shape (so the API renders
 // it with little translation) plus a few fields of tug's own under `Tug`.
+import type { HealthcheckConfig } from './health-config.js';
 
 export interface PortBinding {
   HostIp: string;
@@ -35,7 +36,7 @@ export interface ContainerConfig {
   StdinOnce: boolean;
   Env: string[];
   Cmd: string[] | null;
-  Healthcheck?: object;
+  Healthcheck?: HealthcheckConfig;
   Image: string;
   Volumes: Record<string, object> | null;
   WorkingDir: string;
@@ -90,6 +91,25 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Only for containers with a healthcheck (see health-monitor.ts). */
+  Health?: HealthState;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One probe's result, as inspect shows it. */
+export interface HealthLogEntry {
+  Start: string;
+  End: string;
+  ExitCode: number;
+  Output: string;
+}
+
+export interface HealthState {
+  Status: HealthStatus;
+  FailingStreak: number;
+  /** The last five results, oldest first. */
+  Log: HealthLogEntry[];
 }
 
 export interface NetworkSettings {

@@ -9,7 +9,9 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   if (st.Status === 'restarting') return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
   if (st.Running) {
     const up = `Up ${humanDuration(now - Date.parse(st.StartedAt))}`;
-    return st.Paused ? `${up} (Paused)` : up;
+    if (st.Paused) return `${up} (Paused)`;
+    if (st.Health) return `${up} (${st.Health.Status === 'starting' ? 'health: starting' : st.Health.Status})`;
+    return up;
   }
   if (st.Status === 'removing') return 'Removal In Progress';
   if (st.Status === 'dead') return 'Dead';

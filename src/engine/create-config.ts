@@ -6,6 +6,7 @@ import { isAbsolute } from 'node:path';
 import { invalid, notFound } from '../errdefs.js';
 import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint, RestartPolicy } from './container-record.js';
 import { zeroTime } from './container-record.js';
+import { mergeHealthcheck, validateHealthcheck, type HealthcheckConfig } from './health-config.js';
 
 export interface ImageInfo {
   id: string;
@@ -19,7 +20,7 @@ export interface ImageInfo {
     Volumes?: Record<string, object> | null;
     Labels?: Record<string, string> | null;
     StopSignal?: string;
-    Healthcheck?: object;
+    Healthcheck?: HealthcheckConfig;
   };
 }
 
@@ -256,6 +257,8 @@ export function buildRecord(opts: {
     DnsOptions: hcIn.DnsOptions ?? [],
     // '' (private), 'shareable' or 'container:<ref>': a pod's containers share the sandbox's IPC namespace.
     IpcMode: hcIn.IpcMode ?? '',
+    // '' (private), 'host' or 'container:<ref>'.
+    PidMode: hcIn.PidMode ?? '',
   };
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
@@ -275,7 +278,7 @@ export function buildRecord(opts: {
     StdinOnce: Boolean(b.StdinOnce),
     Env: mergeEnv(ic.Env, b.Env ?? []),
     Cmd: cmd,
-    Healthcheck: b.Healthcheck ?? ic.Healthcheck,
+    Healthcheck: mergeHealthcheck(checkedHealthcheck(b.Healthcheck), ic.Healthcheck),
     Image: opts.imageRef,
     Volumes: Object.keys({ ...(ic.Volumes ?? {}), ...(b.Volumes ?? {}) }).length ? { ...(ic.Volumes ?? {}), ...(b.Volumes ?? {}) } : null,
     WorkingDir: b.WorkingDir || ic.WorkingDir || '',
@@ -345,3 +348,10 @@ export function validateSignalName(s: string): void {
 }
 
 export type { MountPoint };
+
+/** The request's healthcheck after Docker's create-time checks. */
+function checkedHealthcheck(hc: HealthcheckConfig | undefined | null): HealthcheckConfig | undefined {
+  if (!hc) return undefined;
+  validateHealthcheck(hc);
+  return hc;
+}

@@ -16,6 +16,7 @@ import type { ContainerRecord } from './container-record.js';
 import { runcPath } from './preflight.js';
 import { runtimeStateDir } from './run-dir.js';
 import { installSpawnHelper } from '../runtime/spawner/spawn-helper.js';
+import { HealthMonitor } from './health-monitor.js';
 
 export interface EngineOptions {
   root: string;
@@ -49,6 +50,8 @@ export class Engine {
   /** Per-daemon cgroup parent, so side-by-side daemons never share cgroups. */
   readonly cgroupParent: string;
   readonly startedAt = new Date();
+  /** Healthcheck probes of running containers. */
+  readonly health: HealthMonitor = new HealthMonitor(this);
   shuttingDown = false;
 
   private constructor(

@@ -132,6 +132,11 @@ export class ExecService {
     await e.session.resize(cols, rows);
   }
 
+  /** Forgets a finished exec at once (healthcheck probes: nobody inspects them later). */
+  release(id: string): void {
+    if (!this.execs.get(id)?.Running) this.execs.delete(id);
+  }
+
   forContainer(containerId: string): string[] {
     return [...this.execs.values()].filter((e) => e.ContainerID === containerId).map((e) => e.ID);
   }

@@ -58,6 +58,7 @@ export async function handleExit(engine: Engine, id: string, exit: ExitInfo, dae
   };
   c.NetworkSettings.Ports = {};
   c.NetworkSettings.IPAddress = '';
+  engine.health.stop(c);
   const removingNow = c.HostConfig.AutoRemove && !(engine.shuttingDown && !daemonStarting);
   // A --rm container's record is deleted right below: writing (and fsyncing)
   // its exited state first only delays the removal `docker run --rm` waits for.

@@ -18,6 +18,7 @@ export async function recoverContainers(engine: Engine): Promise<void> {
         if (st.status === 'running' || st.status === 'paused') {
           live.push(c.Id);
           c.State = { ...c.State, Paused: st.status === 'paused', Status: st.status, Pid: st.pid };
+          engine.health.start(c); // as Docker's restore: probes resume, status back to starting
           await engine.containers.save(c);
           watchExit(engine, c.Id);
           return;

@@ -11,6 +11,7 @@ export async function removeContainerUnlocked(engine: Engine, c: ContainerRecord
   if (timer) clearTimeout(timer);
   engine.restartTimers.delete(c.Id);
   engine.backoffMs.delete(c.Id);
+  engine.health.stop(c);
   c.State = { ...c.State, Status: 'removing' };
   await releaseContainer(engine, c.Id);
   await removeContainerLayer(engine.root, c.Id);

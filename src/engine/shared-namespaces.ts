@@ -1,5 +1,5 @@
-// Joining another container's namespaces: NetworkMode 'container:<ref>' and
-// IpcMode 'container:<ref>' / 'shareable'. This is how a pod is built: a
+// Joining another container's namespaces: NetworkMode 'container:<ref>',
+// IpcMode 'container:<ref>' / 'shareable' and PidMode 'container:<ref>'. This is how a pod is built: a
 // sandbox container owns the network and IPC namespaces and every app
 // container of the pod joins them (Docker's and the kubelet's dockershim shape).
 import { conflict, invalid } from '../errdefs.js';
@@ -19,10 +19,14 @@ function joinedRef(mode: unknown): string | undefined {
  * id, so a later rename of the target cannot re-point the join (Docker stores the id too).
  */
 export function resolveJoinedModes(engine: Engine, hc: HostConfig): void {
-  for (const field of ['NetworkMode', 'IpcMode'] as const) {
+  for (const field of ['NetworkMode', 'IpcMode', 'PidMode'] as const) {
     const mode = hc[field];
     if (field === 'IpcMode' && mode !== undefined && mode !== '' && !['private', 'shareable', 'host', 'none'].includes(String(mode)) && !joinedRef(mode)) {
       throw invalid(`invalid IPC mode: ${String(mode)}`);
+    }
+    // Docker's runconfig wording.
+    if (field === 'PidMode' && mode !== undefined && mode !== null && mode !== '' && mode !== 'host' && !joinedRef(mode)) {
+      throw invalid(`invalid PID mode: ${String(mode)}`);
     }
     const ref = joinedRef(mode);
     if (ref === undefined) continue;
@@ -38,6 +42,8 @@ export interface JoinedNamespaces {
   netnsPath?: string;
   /** /proc/<pid>/ns/ipc of the joined container. */
   ipcPath?: string;
+  /** /proc/<pid>/ns/pid of the joined container. */
+  pidPath?: string;
 }
 
 /** At start: the namespaces to enter; the joined containers must be running. */
@@ -51,6 +57,8 @@ export function joinedNamespaces(engine: Engine, c: ContainerRecord): JoinedName
   }
   const ipcRef = joinedRef(c.HostConfig.IpcMode);
   if (ipcRef) out.ipcPath = `/proc/${runningTarget(engine, ipcRef, 'IPC').State.Pid}/ns/ipc`;
+  const pidRef = joinedRef(c.HostConfig.PidMode);
+  if (pidRef) out.pidPath = `/proc/${runningTarget(engine, pidRef, 'PID').State.Pid}/ns/pid`;
   return out;
 }
 
@@ -61,8 +69,8 @@ function runningTarget(engine: Engine, ref: string, what: string): ContainerReco
   return target;
 }
 
-/** Points the spec's IPC namespace at the joined one (the spec builder always makes a new one). */
-export function applyJoinedIpc(spec: OciRuntimeSpec, joined: JoinedNamespaces): void {
-  if (!joined.ipcPath) return;
-  spec.linux.namespaces = spec.linux.namespaces.map((ns) => (ns.type === 'ipc' ? { type: 'ipc', path: joined.ipcPath } : ns));
+/** Points the spec's IPC and PID namespaces at the joined ones (the spec builder makes new ones). */
+export function applyJoinedNamespaces(spec: OciRuntimeSpec, joined: JoinedNamespaces): void {
+  const paths: Partial<Record<string, string>> = { ipc: joined.ipcPath, pid: joined.pidPath };
+  spec.linux.namespaces = spec.linux.namespaces.map((ns) => (paths[ns.type] ? { type: ns.type, path: paths[ns.type] } : ns));
 }

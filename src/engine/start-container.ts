@@ -6,7 +6,7 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { invalid, TugError, messageOf } from '../errdefs.js';
 import { prepareContainerLayer, unmountContainerLayer } from '../snapshot/container-layer.js';
 import { buildOciSpec, type ContainerSpecInput, type MountSpec } from '../runtime/spec/container-spec.js';
-import { applyJoinedIpc, joinedNamespaces } from './shared-namespaces.js';
+import { applyJoinedNamespaces, joinedNamespaces } from './shared-namespaces.js';
 import { removeCgroup } from '../runtime/cgroups/index.js';
 import type { PortMapping } from '../network/bridge-network.js';
 import type { Engine } from './engine.js';
@@ -166,12 +166,14 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       ulimits: c.HostConfig.Ulimits ?? undefined,
       shmSize: c.HostConfig.ShmSize || undefined,
       devices: (c.HostConfig.Devices as ContainerSpecInput['devices'] | null | undefined) ?? undefined,
+      hostPid: c.HostConfig.PidMode === 'host',
+      hostIpc: c.HostConfig.IpcMode === 'host',
     };
     trace('netns and etc files ready');
     const spec = await buildOciSpec(input);
     const extraGids = await resolveGroupAdd(layer.merged, (c.HostConfig.GroupAdd as string[] | null | undefined) ?? []);
     if (extraGids.length) spec.process.user.additionalGids = [...new Set([...(spec.process.user.additionalGids ?? []), ...extraGids])];
-    applyJoinedIpc(spec, joined);
+    applyJoinedNamespaces(spec, joined);
     // runc sizes the pty before the process starts, so `stty size` is right at once
     // (the CLI's later resize call races with short commands).
     const consoleSize = c.HostConfig.ConsoleSize as [number, number] | undefined;
@@ -210,6 +212,7 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       Error: '',
       StartedAt: new Date().toISOString(),
     };
+    engine.health.start(c);
     await engine.containers.save(c);
     engine.emitContainer(c, 'start');
     watchExit(engine, c.Id);

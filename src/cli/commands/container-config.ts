@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { flags, type Opts, UsageError } from '../args.js';
 import { ramInBytes } from '../render/units.js';
+import { HEALTH_FLAGS, healthcheckFromFlags } from './health-flags.js';
 
 export const CREATE_FLAGS = flags(
   'bool:interactive,i',
@@ -56,6 +57,7 @@ export const CREATE_FLAGS = flags(
   'list:group-add',
   'list:ulimit',
   'list:log-opt',
+  ...HEALTH_FLAGS,
 );
 
 export interface CreateRequest {
@@ -299,6 +301,7 @@ export async function buildCreateRequest(o: Opts, detach: boolean): Promise<Crea
     Volumes: Object.keys(volumes).length ? volumes : undefined,
     StopSignal: o.str('stop-signal'),
     StopTimeout: stopTimeout,
+    Healthcheck: healthcheckFromFlags(o),
     Tty: o.bool('tty'),
     OpenStdin: interactive,
     StdinOnce: interactive && attachStdin,

@@ -72,6 +72,9 @@ export interface ContainerSpecInput {
   /** /dev/shm size in bytes; default 64 MiB. */
   shmSize?: number;
   oomScoreAdj?: number;
+  /** --pid host / --ipc host: no pid / ipc namespace of its own, as Docker leaves them out of the spec. */
+  hostPid?: boolean;
+  hostIpc?: boolean;
 }
 
 export const OCI_VERSION = '1.0.2';
@@ -150,8 +153,11 @@ async function seccompFor(opt: ReturnType<typeof parseSecurityOpts>['seccomp'], 
   return defaultSeccomp(caps);
 }
 
-function namespacesFor(net: ContainerSpecInput['network']): OciNamespace[] {
-  const ns: OciNamespace[] = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+function namespacesFor(net: ContainerSpecInput['network'], host: { pid?: boolean; ipc?: boolean } = {}): OciNamespace[] {
+  const ns: OciNamespace[] = [];
+  if (!host.pid) ns.push({ type: 'pid' });
+  if (!host.ipc) ns.push({ type: 'ipc' });
+  ns.push({ type: 'uts' }, { type: 'mount' });
   if (net.mode === 'path') {
     if (!isAbsolute(net.netnsPath)) throw invalid(`network namespace path "${net.netnsPath}" must be absolute`);
     ns.push({ type: 'network', path: net.netnsPath });
@@ -211,7 +217,10 @@ export async function buildOciSpec(input: ContainerSpecInput): Promise<OciRuntim
   }
   userMounts.sort((a, b) => depth(a.destination) - depth(b.destination));
   const mounts = [
-    ...defaultMounts({ shmSize: input.shmSize, privileged: input.privileged }).filter((m) => !seen.has(m.destination)),
+    ...defaultMounts({ shmSize: input.shmSize, privileged: input.privileged })
+      .filter((m) => !seen.has(m.destination))
+      // Host IPC: the host's /dev/shm, as Docker bind-mounts it (shared memory is files there).
+      .map((m) => (input.hostIpc && m.destination === '/dev/shm' ? { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate'] } : m)),
     ...userMounts,
   ];
 
@@ -239,7 +248,7 @@ export async function buildOciSpec(input: ContainerSpecInput): Promise<OciRuntim
     hostname: input.hostname,
     mounts,
     linux: {
-      namespaces: namespacesFor(input.network),
+      namespaces: namespacesFor(input.network, { pid: input.hostPid, ipc: input.hostIpc }),
       cgroupsPath: input.cgroupsPath,
       resources,
       maskedPaths: unmasked ? [] : [...DEFAULT_MASKED_PATHS],

@@ -1,0 +1,45 @@
+// `tug run/create --health-*` and `--no-healthcheck` → the create body's
+// Config.Healthcheck, as docker's cli/command/container/opts.go builds it.
+import type { Opts } from '../args.js';
+import { UsageError } from '../args.js';
+import { parseGoDuration } from '../render/units.js';
+
+export const HEALTH_FLAGS = ['string:health-cmd', 'string:health-interval', 'string:health-timeout', 'string:health-start-period', 'string:health-start-interval', 'string:health-retries', 'bool:no-healthcheck'] as const;
+
+/** Nanoseconds from a Go duration flag; undefined when the flag is absent. */
+function durationNs(o: Opts, name: string): number | undefined {
+  const v = o.str(name);
+  if (v === undefined) return undefined;
+  // Go parses a leading minus; docker then refuses it as negative (below).
+  const ms = v.startsWith('-') ? -(parseGoDuration(v.slice(1)) ?? NaN) : parseGoDuration(v);
+  if (ms === undefined || Number.isNaN(ms)) throw new UsageError(`invalid argument "${v}" for "--${name}" flag: time: invalid duration "${v}"`);
+  return Math.round(ms * 1_000_000);
+}
+
+export function healthcheckFromFlags(o: Opts): Record<string, unknown> | undefined {
+  const cmd = o.str('health-cmd');
+  const interval = durationNs(o, 'health-interval');
+  const timeout = durationNs(o, 'health-timeout');
+  const startPeriod = durationNs(o, 'health-start-period');
+  const startInterval = durationNs(o, 'health-start-interval');
+  const retriesText = o.str('health-retries');
+  const retries = retriesText === undefined ? undefined : Number(retriesText);
+  if (retries !== undefined && !Number.isInteger(retries)) throw new UsageError(`invalid argument "${retriesText}" for "--health-retries" flag: strconv.ParseInt: parsing "${retriesText}": invalid syntax`);
+  const any = cmd !== undefined || interval !== undefined || timeout !== undefined || startPeriod !== undefined || startInterval !== undefined || retries !== undefined;
+  if (o.bool('no-healthcheck')) {
+    if (any) throw new UsageError('--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!any) return undefined;
+  for (const [flag, v] of [['health-interval', interval], ['health-timeout', timeout], ['health-start-period', startPeriod], ['health-start-interval', startInterval], ['health-retries', retries]] as const) {
+    if (v !== undefined && v < 0) throw new UsageError(`--${flag} cannot be negative`);
+  }
+  return {
+    ...(cmd ? { Test: ['CMD-SHELL', cmd] } : {}),
+    Interval: interval ?? 0,
+    Timeout: timeout ?? 0,
+    StartPeriod: startPeriod ?? 0,
+    StartInterval: startInterval ?? 0,
+    Retries: retries ?? 0,
+  };
+}
