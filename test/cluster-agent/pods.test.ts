@@ -207,6 +207,9 @@ test('init containers run in order and share an emptyDir; configMap/secret volum
   const appId = p.status.containerStatuses[0].containerID.replace('tug://', '');
   const hc = (await runTool('docker', ['-H', `unix://${join(c.dataDir, 'engine.sock')}`, 'inspect', '-f', '{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}}', appId])).stdout.trim();
   assert.equal(hc, `${64 * 1024 * 1024} 500000000 512`);
+  // An image HEALTHCHECK is not a pod's business (probes come from the spec): the engine runs none for pods.
+  const health = (await runTool('docker', ['-H', `unix://${join(c.dataDir, 'engine.sock')}`, 'inspect', '-f', '{{json .Config.Healthcheck}} {{json .State.Health}}', appId])).stdout.trim();
+  assert.equal(health, '{"Test":["NONE"]} null');
   // cgroup v2 (memory.max) or v1 (memory/…/memory.limit_in_bytes), under the engine's tug-<hash> parent.
   const candidates: string[] = [];
   for (const [base, file] of [['/sys/fs/cgroup', 'memory.max'], ['/sys/fs/cgroup/memory', 'memory.limit_in_bytes']]) {

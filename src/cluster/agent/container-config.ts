@@ -100,6 +100,8 @@ export function containerCreateBody(i: ContainerConfigInput): CreateBody {
     Hostname: pod.spec.hostname ?? pod.metadata.name,
     Env: i.env,
     Labels: podLabels(pod, c.name, i.role, i.attempt),
+    // Kubernetes ignores an image's HEALTHCHECK (probes come from the pod spec): no engine health probes for pods.
+    Healthcheck: { Test: ['NONE'] },
     WorkingDir: c.workingDir ?? '',
     User: user,
     Tty: Boolean(c.tty),
