@@ -7,18 +7,10 @@ import { open, readFile, rm } from 'node:fs/promises';
 import { conflict } from '../errdefs.js';
 import { Layout } from './storage/layout.js';
 import { isNotFound } from './storage/fs-helpers.js';
+import { processAlive } from '../util/process-alive.js';
 
 export interface WriteLock {
   release(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function acquireWriteLock(root: string, purpose: string): Promise<WriteLock> {
@@ -40,7 +32,7 @@ export async function acquireWriteLock(root: string, purpose: string): Promise<W
       throw err;
     }
     const pid = Number.parseInt(holder, 10);
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
       throw conflict(`registry root ${root} is locked for writing by pid ${pid} (${holder.split(' ').slice(1).join(' ')}); stop it or run it with --read-only first`);
     }
     await rm(path, { force: true }); // stale: its process is gone

@@ -9,19 +9,10 @@ import { constants, open } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { promisify } from 'node:util';
+import { processAlive } from '../util/process-alive.js';
 
 // The callback form gives a bare descriptor, which the socket below then owns (and closes).
 const openFd = promisify(open);
-
-/** Whether a process exists (signal 0 delivers nothing). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Releases the created container's init through its exec fifo. Resolves true
@@ -41,7 +32,7 @@ export async function startViaExecFifo(fifoPath: string, initPid: number): Promi
   const got = await new Promise<number>((resolve) => {
     let n = 0;
     const watchdog = setInterval(() => {
-      if (!alive(initPid)) finish();
+      if (!processAlive(initPid)) finish();
     }, 100);
     const finish = (): void => {
       clearInterval(watchdog);
