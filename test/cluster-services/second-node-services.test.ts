@@ -64,6 +64,9 @@ before(async () => {
     const client = JSON.parse((await kns(['get', 'pod', 'client', '-o', 'json'], { allowFailure: true })).stdout || '{}');
     return ep.subsets?.[0]?.addresses?.length === 2 && client.status?.phase === 'Running';
   });
+  // Cluster DNS is eventually ready, as CoreDNS is: the first node's DNS server binds its bridge gateway
+  // once that address exists (polled each second). Wait for any answer before the test asserts names.
+  await c.until('cluster DNS answers the client pod on the second node', async () => (await kns(['exec', 'client', '--', 'nslookup', 'kubernetes.default.svc.cluster.local'], { allowFailure: true })).stdout.includes('Name:'));
 });
 
 after(async () => {
