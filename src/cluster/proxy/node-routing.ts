@@ -4,6 +4,7 @@
 // route_localnet on the bridge so a NodePort reached on 127.0.0.1 may be
 // DNATed to a pod (the kernel otherwise drops 127/8 sources off loopback).
 import { writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { runTool } from '../../util/exec-file.js';
 
 export async function bridgeExists(bridge: string): Promise<boolean> {
@@ -25,7 +26,7 @@ export async function enableRouteLocalnet(bridge: string): Promise<void> {
 }
 
 /** The first IPv4 address on the interface, or undefined. */
-export async function interfaceIpv4(dev: string): Promise<string | undefined> {
-  const r = await runTool('ip', ['-4', '-o', 'addr', 'show', 'dev', dev], { allowFailure: true });
-  return r.stdout.match(/inet (\d+\.\d+\.\d+\.\d+)\//)?.[1];
+/** The device's first IPv4 address, read in-process (getifaddrs): cheap enough to poll. */
+export function interfaceIpv4(dev: string): string | undefined {
+  return networkInterfaces()[dev]?.find((a) => a.family === 'IPv4')?.address;
 }

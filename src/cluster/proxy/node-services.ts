@@ -83,7 +83,7 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
     const tryBind = async () => {
       if (closed) return;
       try {
-        if ((await interfaceIpv4(o.bridge)) === gateway) {
+        if (interfaceIpv4(o.bridge) === gateway) {
           dns = await startDnsServer({ host: gateway, port: o.dnsPort ?? 53, view: clusterViewOf(informers), domain: o.clusterDomain, upstreams, log: o.log });
           if (closed) await dns.close();
           else resolve(dns);
@@ -92,7 +92,8 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
       } catch (err) {
         o.log?.(`cluster dns: ${messageOf(err)}`);
       }
-      retry = setTimeout(() => void tryBind(), 1000);
+      // Polled in-process (no spawn), often enough that a node's first pods find DNS answering.
+      retry = setTimeout(() => void tryBind(), 100);
       retry.unref();
     };
     void tryBind();
