@@ -7,7 +7,6 @@
 // the event's arrival on a watch). Ends with the server's peak RSS (VmHWM).
 // Usage: node dist/bench/cluster-api/bench.js [--store sqlite|etcd] [--pods 10000] [--writers 16] [--workers 4] [--samples 1000]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Agent, request } from 'node:https';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
+import { startEtcd, type EtcdCluster } from '../../test/cluster-storage/etcd-harness.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,26 +44,6 @@ async function pool(count: number, n: number, fn: (i: number) => Promise<void>):
   await Promise.all(Array.from({ length: n }, async () => {
     while (next < count) await fn(next++);
   }));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
-
-async function etcdHealthy(url: string): Promise<boolean> {
-  try {
-    const r = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-    return r.ok && ((await r.json()) as { health?: string }).health === 'true';
-  } catch {
-    return false;
-  }
 }
 
 /** A pod shaped like a real Deployment's pod: labels, owner ref, env, resources, probes, volumes (~1.5 KB JSON). */
@@ -104,10 +84,10 @@ function pod(name: string): Record<string, unknown> {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'tug-api-bench-'));
-let etcd: ChildProcess | undefined;
+let etcd: EtcdCluster | undefined;
 let server: ChildProcess | undefined;
 const cleanup = async () => {
-  for (const p of [server, etcd]) {
+  for (const p of [server]) {
     if (p && p.exitCode === null && p.signalCode === null) {
       const exited = new Promise((r) => p.once('exit', r));
       p.kill('SIGTERM');
@@ -116,26 +96,21 @@ const cleanup = async () => {
       clearTimeout(t);
     }
   }
+  await etcd?.stop();
   await rm(dataDir, { recursive: true, force: true });
 };
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     server?.kill('SIGKILL');
-    etcd?.kill('SIGKILL');
-    void rm(dataDir, { recursive: true, force: true }).finally(() => process.exit(130));
+    void Promise.allSettled([etcd?.stop(), rm(dataDir, { recursive: true, force: true })]).finally(() => process.exit(130));
   });
 }
 
 try {
   let storeArgs = ['--store', 'sqlite'];
   if (values.store === 'etcd') {
-    const [client, peer] = [await freePort(), await freePort()];
-    const url = `http://127.0.0.1:${client}`;
-    etcd = spawn('etcd', ['--name', 'bench', '--data-dir', join(dataDir, 'etcd'), '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `bench=http://127.0.0.1:${peer}`, '--quota-backend-bytes', String(4 * 2 ** 30), '--log-level', 'error'], { stdio: 'ignore' });
-    let ok = false;
-    for (let i = 0; i < 300 && !(ok = await etcdHealthy(url)); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!ok) throw new Error('etcd did not become healthy');
-    storeArgs = ['--store', 'etcd', '--etcd-endpoints', url];
+    etcd = await startEtcd(1, { quotaBackendBytes: 4 * 2 ** 30 });
+    storeArgs = ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints[0]];
   }
   server = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', join(dataDir, 'server'), '--port', '0', '--no-agent', ...storeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   const srv = server;

@@ -9,15 +9,14 @@
 // kube-scheduler's scheduler_perf measures it.
 // Usage: node dist/bench/cluster-scheduler/bench.js [--nodes 1000] [--pods 30000] [--concurrency 64] [--store sqlite|etcd] [--hold]
 // (--store etcd starts a private etcd on loopback ports for the run.)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { request } from 'node:http';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KubeClient, type KubeObject } from '../../src/cluster/client/kube-client.js';
+import { startEtcd, type EtcdCluster } from '../../test/cluster-storage/etcd-harness.js';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, pods: { type: 'string', default: '30000' }, concurrency: { type: 'string', default: '64' }, store: { type: 'string', default: 'sqlite' }, hold: { type: 'boolean', default: false } } });
 const hold = values.hold!;
@@ -38,39 +37,12 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
-
-const etcdHealthy = (url: string): Promise<boolean> =>
-  new Promise((res) => {
-    const req = request(`${url}/health`, (r) => {
-      let body = '';
-      r.on('data', (b: Buffer) => (body += b.toString()));
-      r.on('end', () => res(r.statusCode === 200 && body.includes('true')));
-    });
-    req.on('error', () => res(false));
-    req.end();
-  });
-
 const dataDir = await mkdtemp(join(tmpdir(), 'tug-sched-bench-'));
-let etcd: ChildProcess | undefined;
+let etcd: EtcdCluster | undefined;
 let storeArgs = ['--store', 'sqlite'];
 if (values.store === 'etcd') {
-  const [client, peer] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${client}`;
-  etcd = spawn('etcd', ['--name', 'default', '--data-dir', join(dataDir, 'etcd'), '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `default=http://127.0.0.1:${peer}`, '--quota-backend-bytes', String(8 * 2 ** 30)], { stdio: 'ignore' });
-  let ok = false;
-  for (let i = 0; i < 300 && !(ok = await etcdHealthy(url)); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!ok) throw new Error('etcd did not become healthy');
-  storeArgs = ['--store', 'etcd', '--etcd-endpoints', url];
+  etcd = await startEtcd(1, { quotaBackendBytes: 8 * 2 ** 30 });
+  storeArgs = ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints[0]];
 }
 const child = spawn(process.execPath, [...(process.env.TUG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--max-old-space-size=4096', '--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...storeArgs, ...(hold ? ['--scheduler-hold'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
 const heartbeats: NodeJS.Timeout[] = [];
@@ -78,8 +50,7 @@ const heartbeats: NodeJS.Timeout[] = [];
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     child.kill('SIGKILL');
-    etcd?.kill('SIGKILL');
-    void rm(dataDir, { recursive: true, force: true }).finally(() => process.exit(130));
+    void Promise.allSettled([etcd?.stop(), rm(dataDir, { recursive: true, force: true })]).finally(() => process.exit(130));
   });
 }
 try {
@@ -176,10 +147,6 @@ try {
     child.kill('SIGTERM');
     await exited;
   }
-  if (etcd && etcd.exitCode === null) {
-    const exited = new Promise((r) => etcd!.once('exit', r));
-    etcd.kill('SIGTERM');
-    await exited;
-  }
+  await etcd?.stop();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -36,7 +36,7 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-export async function startEtcd(members = 1): Promise<EtcdCluster> {
+export async function startEtcd(members = 1, opts: { quotaBackendBytes?: number } = {}): Promise<EtcdCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'tug-etcd-'));
   const token = `tug-test-${randomBytes(4).toString('hex')}`;
   const specs: { name: string; client: string; peer: string }[] = [];
@@ -76,6 +76,7 @@ export async function startEtcd(members = 1): Promise<EtcdCluster> {
           '--initial-cluster-token', token,
           '--initial-cluster-state', 'new',
           '--log-level', 'error',
+          ...(opts.quotaBackendBytes ? ['--quota-backend-bytes', String(opts.quotaBackendBytes)] : []),
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );

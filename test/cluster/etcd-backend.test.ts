@@ -2,61 +2,20 @@
 // loopback ports of its own, `tug server --store etcd`, kubectl on top.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { request } from 'node:http';
+import { startEtcd, type EtcdCluster } from '../cluster-storage/etcd-harness.js';
 import { startTestServer, suffix, type TestServer } from './test-server.js';
 
-let etcd: ChildProcess | undefined;
-let etcdDir = '';
+let etcd: EtcdCluster | undefined;
 let srv: TestServer | undefined;
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-}
-
-async function etcdHealthy(url: string): Promise<boolean> {
-  return new Promise((res) => {
-    const req = request(`${url}/health`, (r) => {
-      let body = '';
-      r.on('data', (b: Buffer) => (body += b.toString()));
-      r.on('end', () => res(r.statusCode === 200 && body.includes('true')));
-    });
-    req.on('error', () => res(false));
-    req.end();
-  });
-}
-
 before(async () => {
-  etcdDir = await mkdtemp(join(tmpdir(), 'tug-etcd-test-'));
-  const [client, peer] = [await freePort(), await freePort()];
-  const url = `http://127.0.0.1:${client}`;
-  etcd = spawn('etcd', ['--name', 'default', '--data-dir', join(etcdDir, 'data'), '--listen-client-urls', url, '--advertise-client-urls', url, '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `default=http://127.0.0.1:${peer}`], { stdio: 'ignore' });
-  // Wait (bounded) for etcd to answer its health endpoint.
-  let healthy = false;
-  for (let i = 0; i < 300 && !(healthy = await etcdHealthy(url)); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(healthy, 'etcd did not become healthy');
-  srv = await startTestServer({ store: ['--store', 'etcd', '--etcd-endpoints', url, '--etcd-prefix', `/tug-${suffix()}`] });
+  etcd = await startEtcd();
+  srv = await startTestServer({ store: ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints[0], '--etcd-prefix', `/tug-${suffix()}`] });
 });
 
 after(async () => {
   await srv?.stop();
-  if (etcd && etcd.exitCode === null) {
-    const exited = new Promise((r) => etcd!.once('exit', r));
-    etcd.kill('SIGTERM');
-    await exited;
-  }
-  await rm(etcdDir, { recursive: true, force: true });
+  await etcd?.stop();
 });
 
 test('on etcd: apply, get, patch, scale, watch-backed wait and cascading delete work as on SQLite', async () => {
