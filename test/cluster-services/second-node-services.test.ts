@@ -5,10 +5,10 @@
 // ClusterIP, and the Service's NodePort answers on 127.0.0.1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { randomInt } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { RunResult } from '../../src/util/exec-file.js';
+import { fetchInPod as fetchFromClient, httpGet } from './service-http.js';
 import { startAgentCluster, leftovers, suffix, type AgentCluster, type AgentProc } from '../cluster-agent/agent-cluster.js';
 
 let c: AgentCluster | undefined;
@@ -31,22 +31,8 @@ const backend = (name: string, nodeName: string) => ({
   },
 });
 
-/** One HTTP/1.0 GET from the client pod on the second node; returns the body's last line (a backend's hostname). */
-const fetchInPod = (host: string, port = 80): Promise<RunResult> =>
-  kns(['exec', 'client', '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${host} ${port} | tail -n 1`], { allowFailure: true });
-
-function httpGet(host: string, port: number): Promise<string> {
-  return new Promise((res, rej) => {
-    const req = request({ host, port, path: '/', timeout: 10_000 }, (r) => {
-      let body = '';
-      r.on('data', (d: Buffer) => (body += d.toString()));
-      r.on('end', () => res(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${host}:${port} timed out`)));
-    req.on('error', rej);
-    req.end();
-  });
-}
+/** One HTTP/1.0 GET from the client pod on the second node. */
+const fetchInPod = (host: string, port = 80): Promise<RunResult> => fetchFromClient(kns, 'client', host, port);
 
 before(async () => {
   c = await startAgentCluster({ serviceCidr });

@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { randomBytes, randomInt, createHash } from 'node:crypto';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { runTool, type RunResult } from '../../src/util/exec-file.js';
+import { fetchInPod as fetchFromClient, httpGet } from './service-http.js';
 
 const tugBin = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'bin', 'tug');
 const hex = (n: number): string => randomBytes(n).toString('hex');
@@ -46,23 +46,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false>, 
 
 const natRules = async (): Promise<string[]> => (await runTool('iptables-save', [])).stdout.split('\n').filter((l) => l.includes(tag));
 
-/** One HTTP/1.0 GET from inside the client pod with busybox nc; returns the body's last line (the pod's hostname). */
-async function fetchInPod(host: string, port = 80): Promise<RunResult> {
-  return kns(['exec', 'client', '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${host} ${port} | tail -n 1`], { allowFailure: true });
-}
-
-function httpGet(host: string, port: number): Promise<string> {
-  return new Promise((res, rej) => {
-    const req = request({ host, port, path: '/', timeout: 10_000 }, (r) => {
-      let body = '';
-      r.on('data', (d: Buffer) => (body += d.toString()));
-      r.on('end', () => res(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${host}:${port} timed out`)));
-    req.on('error', rej);
-    req.end();
-  });
-}
+const fetchInPod = (host: string, port = 80): Promise<RunResult> => fetchFromClient(kns, 'client', host, port);
 
 const app = (name: string): object[] => [
   {
