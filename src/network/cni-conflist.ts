@@ -64,6 +64,18 @@ export async function confListAdd(
   return prev;
 }
 
+/** One plugin's DEL for the target, with the result ADD recorded (if any). */
+function delPlugin(list: ConfList, plugin: ConfList['plugins'][number], target: ConfListTarget, lastResult?: CniResult): Promise<CniResult | undefined> {
+  return runCniPlugin({
+    command: 'DEL',
+    pluginDir: target.pluginDir,
+    containerId: target.containerId,
+    netnsPath: target.netnsPath,
+    ifName: target.ifName,
+    config: pluginConfig(list, plugin, target, lastResult),
+  });
+}
+
 /**
  * DEL through the list in reverse. Every plugin is called even when an earlier
  * one fails, so one stuck plugin does not leak the others' state; the first
@@ -73,14 +85,7 @@ export async function confListDel(list: ConfList, target: ConfListTarget, lastRe
   let firstErr: unknown;
   for (const plugin of [...list.plugins].reverse()) {
     try {
-      await runCniPlugin({
-        command: 'DEL',
-        pluginDir: target.pluginDir,
-        containerId: target.containerId,
-        netnsPath: target.netnsPath,
-        ifName: target.ifName,
-        config: pluginConfig(list, plugin, target, lastResult),
-      });
+      await delPlugin(list, plugin, target, lastResult);
     } catch (err) {
       firstErr ??= err;
     }
@@ -99,16 +104,7 @@ export async function confListDel(list: ConfList, target: ConfListTarget, lastRe
  */
 export async function confListDelAll(list: ConfList, target: ConfListTarget, lastResult?: CniResult): Promise<void> {
   const settled = await Promise.allSettled(
-    list.plugins.map((plugin) =>
-      runCniPlugin({
-        command: 'DEL',
-        pluginDir: target.pluginDir,
-        containerId: target.containerId,
-        netnsPath: target.netnsPath,
-        ifName: target.ifName,
-        config: pluginConfig(list, plugin, target, lastResult),
-      }),
-    ),
+    list.plugins.map((plugin) => delPlugin(list, plugin, target, lastResult)),
   );
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
