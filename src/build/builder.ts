@@ -11,6 +11,7 @@ import type { Engine } from '../engine/engine.js';
 import type { ImageRecord } from '../image/image-store.js';
 import type { OciContainerConfig } from '../oci/image-spec.js';
 import { resolveInScope } from '../engine/scoped-path.js';
+import { ScopedRoot } from '../rootfs/scoped-root.js';
 import { parseDockerfile, type Instruction } from './dockerfile-parser.js';
 import { processWord, processWords } from './shell-words.js';
 import { buildStageGraph, findStage, neededStages, type Stage } from './stage-graph.js';
@@ -331,7 +332,8 @@ class Build {
     }
     this.executed++;
     const img = await withScratch(this.engine, st.image, async (l) => {
-      await mkdir(await resolveInScope(l.merged, dir), { recursive: true, mode: 0o755 });
+      const root = await ScopedRoot.open(l.merged);
+      await root.mkdirAll(dir).finally(() => root.close());
       const changed = (await readdir(l.upper)).length > 0;
       return changed
         ? await commitLayer(this.engine.images, st.image, l.upper, this.workDir, { createdBy: historyText(ins), config: next, epoch: this.epoch })
@@ -467,7 +469,7 @@ class Build {
         await mkdir(hdDir, { recursive: true });
         for (const h of ins.heredocs) {
           await writeFile(join(hdDir, h.name), h.content, { mode: 0o644 });
-          matches.push({ rel: h.name, abs: join(hdDir, h.name), isDir: false });
+          matches.push({ root: hdDir, rel: h.name, abs: join(hdDir, h.name), isDir: false });
         }
       }
       contentKey = await hashSources(matches);
@@ -486,7 +488,7 @@ class Build {
       if (isAdd) {
         const plain: SourceMatch[] = [];
         for (const m of matches) {
-          if (!m.isDir && !m.abs.startsWith(join(this.workDir, 'download-')) && (await isTarArchive(m.abs))) await extractTarInto(m.abs, await resolveInScope(l.merged, dest));
+          if (!m.isDir && !m.abs.startsWith(join(this.workDir, 'download-')) && (await isTarArchive(m.abs))) await extractTarInto(m.abs, l.merged, dest);
           else plain.push(m);
         }
         matches = plain;
@@ -513,7 +515,7 @@ class Build {
     const file = join(dir, name);
     await writeFile(file, data, { mode: 0o600 });
     const st = await stat(file);
-    return { rel: name, abs: file, isDir: st.isDirectory() };
+    return { root: dir, rel: name, abs: file, isDir: st.isDirectory() };
   }
 }
 

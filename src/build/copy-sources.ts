@@ -3,15 +3,21 @@
 // for the cache key, and copying them into a step's filesystem.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, mkdir, open } from 'node:fs/promises';
+import { lstat, readdir, readlink, open } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { invalid } from '../errdefs.js';
-import { runTool } from '../util/exec-file.js';
+import { ScopedRoot } from '../rootfs/scoped-root.js';
+import { readResolved } from '../rootfs/tree-reader.js';
+import { writeTree } from '../rootfs/tree-writer.js';
+import { extractArchiveFile } from '../rootfs/extract-archive.js';
 import { resolveInScope } from '../engine/scoped-path.js';
 
 export interface SourceMatch {
+  /** The root the source is read inside (the context, a stage's filesystem, a scratch dir). */
+  root: string;
   /** Path relative to the source root ('' = the root itself). */
   rel: string;
+  /** Host path of what rel resolves to (for hashing the context; never walked with a host tool). */
   abs: string;
   isDir: boolean;
 }
@@ -69,7 +75,7 @@ export async function matchSource(root: string, src: string, what: string, inCon
     const abs = await resolveInScope(root, rel);
     try {
       const st = await lstat(abs);
-      out.push({ rel, abs, isDir: st.isDirectory() });
+      out.push({ root, rel, abs, isDir: st.isDirectory() });
     } catch {
       // missing: reported below
     }
@@ -109,51 +115,40 @@ export interface CopyOwner {
 /**
  * Copies matches into dest (a path inside `rootfs`). A directory source copies
  * its content; several sources need a directory destination (ending in '/').
+ * Sources are read inside their own root and written inside the step's root
+ * (src/rootfs), so a symlink an earlier RUN planted in the destination is
+ * followed as it would be inside the container, never to a host path.
  */
 export async function copyInto(rootfs: string, matches: SourceMatch[], dest: string, destIsDir: boolean, opts: { owner?: CopyOwner; chmod?: string }): Promise<void> {
-  const targets: string[] = [];
-  // One cp per source dir and one for all plain files: a spawn per file is what makes big COPYs slow.
-  const copyDirContent = async (src: string, dir: string): Promise<void> => {
-    const names = await readdir(src);
-    if (names.length === 0) return;
-    await runTool('cp', [...CP, `${src}/.`, dir]);
-    targets.push(...names.map((n) => join(dir, n)));
-  };
-  if (destIsDir || matches.length > 1) {
-    const dir = await resolveInScope(rootfs, dest);
-    await mkdir(dir, { recursive: true });
-    const files: string[] = [];
-    for (const m of matches) {
-      if (m.isDir) await copyDirContent(m.abs, dir);
-      else files.push(m.abs);
-    }
-    for (let i = 0; i < files.length; i += 500) {
-      const batch = files.slice(i, i + 500);
-      await runTool('cp', [...CP, '-t', dir, '--', ...batch]);
-      targets.push(...batch.map((f) => join(dir, posix.basename(f))));
-    }
-  } else {
-    const m = matches[0]!;
-    const target = await resolveInScope(rootfs, dest);
-    if (m.isDir) {
-      await mkdir(target, { recursive: true });
-      await copyDirContent(m.abs, target);
+  const writeOpts = { owner: opts.owner ?? { uid: 0, gid: 0 }, mode: opts.chmod ? Number.parseInt(opts.chmod, 8) : undefined };
+  const destRoot = await ScopedRoot.open(rootfs);
+  try {
+    const copyOne = async (m: SourceMatch, destDir: string, as: string): Promise<void> => {
+      const srcRoot = await ScopedRoot.open(m.root);
+      try {
+        const src = await srcRoot.resolve(m.rel, { followFinal: true });
+        try {
+          await writeTree(destRoot, destDir, readResolved(src, as), writeOpts);
+        } finally {
+          await src.close();
+        }
+      } finally {
+        await srcRoot.close();
+      }
+    };
+    if (destIsDir || matches.length > 1) {
+      const dir = await destRoot.mkdirAll(dest);
+      // A directory source copies its content (''), a file keeps its own name.
+      for (const m of matches) await copyOne(m, dir, m.isDir ? '' : posix.basename(m.rel));
     } else {
-      await mkdir(posix.dirname(target), { recursive: true });
-      await runTool('cp', [...CP, '--no-target-directory', m.abs, target]);
-      targets.push(target);
+      const m = matches[0]!;
+      if (m.isDir) await copyOne(m, await destRoot.mkdirAll(dest), '');
+      else await copyOne(m, await destRoot.mkdirAll(posix.dirname(posix.resolve('/', dest))), posix.basename(posix.resolve('/', dest)));
     }
-  }
-  if (targets.length === 0) return;
-  const owner = opts.owner ?? { uid: 0, gid: 0 };
-  for (let i = 0; i < targets.length; i += 500) {
-    const batch = targets.slice(i, i + 500);
-    await runTool('chown', ['-R', '-h', `${owner.uid}:${owner.gid}`, '--', ...batch]);
-    if (opts.chmod) await runTool('chmod', ['-R', opts.chmod, '--', ...batch]);
+  } finally {
+    await destRoot.close();
   }
 }
-
-const CP = ['-dR', '--preserve=mode,timestamps,links'];
 
 /** Looks a user (and group) up in the image's /etc/passwd and /etc/group; numbers pass through. */
 export async function resolveOwner(rootfs: string, spec: string): Promise<CopyOwner> {
@@ -198,8 +193,12 @@ export async function isTarArchive(path: string): Promise<boolean> {
   }
 }
 
-/** Unpacks a (maybe compressed) tar into dir, keeping owners as the archive has them, as Docker's ADD does. */
-export async function extractTarInto(archive: string, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await runTool('tar', ['-x', '-f', archive, '-C', dir, '--same-owner', '--numeric-owner']);
+/** Unpacks a (maybe compressed) tar into dir inside rootfs, keeping owners as the archive has them, as Docker's ADD does. */
+export async function extractTarInto(archive: string, rootfs: string, dir: string): Promise<void> {
+  const root = await ScopedRoot.open(rootfs);
+  try {
+    await extractArchiveFile(archive, root, await root.mkdirAll(dir));
+  } finally {
+    await root.close();
+  }
 }

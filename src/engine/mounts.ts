@@ -2,9 +2,10 @@
 // volumes, bind mounts and tmpfs. Volumes are created when the container is
 // created, and filled from the image's content on first use, as Docker does.
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { invalid } from '../errdefs.js';
-import { runTool } from '../util/exec-file.js';
+import { ScopedRoot } from '../rootfs/scoped-root.js';
+import { readResolved } from '../rootfs/tree-reader.js';
+import { writeTree } from '../rootfs/tree-writer.js';
 import type { MountPoint } from './container-record.js';
 import type { MountRequest } from './create-config.js';
 import type { VolumeStore } from './volume-store.js';
@@ -39,22 +40,31 @@ export async function resolveMounts(volumes: VolumeStore, reqs: MountRequest[], 
   return out;
 }
 
-/** Copies what the image has at a volume's path into the volume, once, if it is empty. */
+/**
+ * Copies what the image has at a volume's path into the volume, once, if it is
+ * empty. The image's tree is read inside its root (its symlinks, absolute or
+ * '../..', resolve there, never to host paths) and written into the volume
+ * with owners, modes, times and links kept, as Docker's copy-up does.
+ */
 export async function populateVolume(volumes: VolumeStore, m: MountPoint, rootfs: string): Promise<void> {
   if (m.Type !== 'volume' || !m.Name) return;
   const v = volumes.find(m.Name);
   if (!v || v.populated) return;
-  const src = join(rootfs, m.Destination);
-  let entries: string[] = [];
-  try {
-    if ((await stat(src)).isDirectory()) entries = await readdir(src);
-  } catch {
-    entries = [];
-  }
   const existing = await readdir(v.Mountpoint).catch(() => [] as string[]);
-  if (entries.length && existing.length === 0) {
-    // cp -a keeps owners, modes, links and xattrs: the volume looks like the image path.
-    await runTool('cp', ['-a', `${src}/.`, `${v.Mountpoint}/`]);
+  if (existing.length === 0) {
+    const image = await ScopedRoot.open(rootfs);
+    const volume = await ScopedRoot.open(v.Mountpoint);
+    try {
+      const src = await image.resolve(m.Destination, { followFinal: true }).catch(() => undefined);
+      if (src && (await src.lstat())?.isDirectory()) {
+        // '.' as the top name: the directory's owner and mode go to the volume's root, its content inside.
+        await writeTree(volume, '/', readResolved(src, '.'));
+      }
+      await src?.close();
+    } finally {
+      await image.close();
+      await volume.close();
+    }
   }
   await volumes.markPopulated(v.Name);
 }
