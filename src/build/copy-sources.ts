@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink, open } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { invalid } from '../errdefs.js';
-import { ScopedRoot } from '../rootfs/scoped-root.js';
+import { inRootError, ScopedRoot } from '../rootfs/scoped-root.js';
 import { readResolved } from '../rootfs/tree-reader.js';
 import { writeTree } from '../rootfs/tree-writer.js';
 import { extractArchiveFile } from '../rootfs/extract-archive.js';
@@ -128,7 +128,9 @@ export async function copyInto(rootfs: string, matches: SourceMatch[], dest: str
       try {
         const src = await srcRoot.resolve(m.rel, { followFinal: true });
         try {
-          await writeTree(destRoot, destDir, readResolved(src, as), writeOpts);
+          await writeTree(destRoot, destDir, readResolved(src, as), writeOpts).catch((err: unknown) => {
+            throw inRootError(err, dest);
+          });
         } finally {
           await src.close();
         }
@@ -197,7 +199,9 @@ export async function isTarArchive(path: string): Promise<boolean> {
 export async function extractTarInto(archive: string, rootfs: string, dir: string): Promise<void> {
   const root = await ScopedRoot.open(rootfs);
   try {
-    await extractArchiveFile(archive, root, await root.mkdirAll(dir));
+    await extractArchiveFile(archive, root, await root.mkdirAll(dir)).catch((err: unknown) => {
+      throw inRootError(err, dir);
+    });
   } finally {
     await root.close();
   }

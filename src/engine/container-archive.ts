@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Stats } from 'node:fs';
 import { invalid, notFound } from '../errdefs.js';
 import { extractArchiveStream } from '../rootfs/extract-archive.js';
-import { ScopedRoot } from '../rootfs/scoped-root.js';
+import { inRootError, ScopedRoot } from '../rootfs/scoped-root.js';
 import { tarFromEntries } from '../rootfs/tar-codec.js';
 import { readResolved, readTree } from '../rootfs/tree-reader.js';
 
@@ -51,7 +51,9 @@ export async function statContainerPath(root: ScopedRoot, path: string): Promise
 /** GET archive: a tar of the path, named by its last name ('path/.' gives what the directory holds). */
 export async function archiveContainerPath(root: ScopedRoot, path: string): Promise<Readable> {
   const contentOnly = path.endsWith('/.');
-  const r = await root.resolve(path, { followFinal: followsFinal(path) });
+  const r = await root.resolve(path, { followFinal: followsFinal(path) }).catch((err: unknown) => {
+    throw inRootError(err, path);
+  });
   const as = contentOnly ? '.' : posix.basename(posix.normalize('/' + path)) || '.';
   const entries = (async function* () {
     try {
@@ -82,6 +84,8 @@ export async function extractIntoContainer(root: ScopedRoot, path: string, input
   await extractArchiveStream(input, opts.spoolDir, root, r.pathInRoot, {
     owner: opts.copyUIDGID ? undefined : { uid: 0, gid: 0 },
     noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
+  }).catch((err: unknown) => {
+    throw inRootError(err, path);
   });
 }
 

@@ -14,7 +14,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readlink, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Stats } from 'node:fs';
-import { invalid, notFound } from '../errdefs.js';
+import { invalid, notFound, TugError, unavailable } from '../errdefs.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 
@@ -81,6 +81,33 @@ export class Resolved {
 
 export function errno(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * A filesystem error met inside a root, in the error vocabulary: the tree is the
+ * caller's (or a racing container's), so a missing or changed path is their
+ * not-found or invalid, not the daemon's fault. The message names the path in
+ * the root, never the /proc/self/fd path it was reached by.
+ */
+export function inRootError(err: unknown, path: string): unknown {
+  if (err instanceof TugError) return err;
+  switch (errno(err)) {
+    case 'ENOENT':
+      return notFound(`no such file or directory: ${path}`);
+    case 'ENOTDIR':
+      return invalid(`not a directory: ${path}`);
+    case 'ELOOP':
+      return invalid(`too many levels of symbolic links, or a symbolic link where a directory was expected: ${path}`);
+    case 'EEXIST':
+    case 'ENOTEMPTY':
+    case 'EISDIR':
+      return invalid(`${path} changed while it was being written (${errno(err)})`);
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return unavailable(`no space left on the device while writing ${path}`);
+    default:
+      return err;
+  }
 }
 
 export class ScopedRoot {
@@ -165,7 +192,18 @@ export class ScopedRoot {
         }
         if (st.isSymbolicLink() && (!isLast || followFinal)) {
           if (++links > MAX_SYMLINKS) throw invalid(`too many levels of symbolic links: ${path}`);
-          const target = await readlink(here);
+          let target: string;
+          try {
+            target = await readlink(here);
+          } catch (err) {
+            // Replaced between lstat and readlink (a racing container): look again.
+            if ((errno(err) === 'ENOENT' || errno(err) === 'EINVAL') && ++races <= MAX_RACE_RETRIES) {
+              links--;
+              parts.unshift(part);
+              continue;
+            }
+            throw err;
+          }
           if (target.startsWith('/')) await closeAll();
           parts.unshift(...splitPath(target));
           continue;
