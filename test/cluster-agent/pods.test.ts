@@ -272,7 +272,7 @@ test('a failing liveness probe restarts the container; a failing readiness probe
   assert.equal(restarted.status.conditions.find((x: any) => x.type === 'Ready').status, 'False');
 });
 
-test('seccomp as the kubelet does it: unconfined unless the pod or container asks for RuntimeDefault; the sandbox has no cgroup mounts', async () => {
+test('seccomp as the kubelet does it: unconfined unless the pod or container asks for RuntimeDefault (Docker\'s profile); the sandbox has no cgroup mounts', async () => {
   await apply(
     pod('seccomp', {
       containers: [
@@ -286,6 +286,10 @@ test('seccomp as the kubelet does it: unconfined unless the pod or container ask
   const mode = async (container: string) => (await c.kubectl(['-n', ns, 'exec', 'seccomp', '-c', container, '--', 'grep', '^Seccomp:', '/proc/self/status'])).stdout.split(/\s+/)[1];
   assert.equal(await mode('plain'), '0');
   assert.equal(await mode('confined'), '2');
+  // RuntimeDefault is Docker's default profile: no new user namespace without CAP_SYS_ADMIN.
+  const unshareUser = async (container: string) => (await c.kubectl(['-n', ns, 'exec', 'seccomp', '-c', container, '--', 'sh', '-c', 'unshare -Ur true 2>&1; echo rc=$?'])).stdout;
+  assert.match(await unshareUser('confined'), /Operation not permitted\s+rc=1\s*$/);
+  assert.match(await unshareUser('plain'), /^rc=0\s*$/);
   // The sandbox (one sleep holding the namespaces) gets an empty tmpfs instead of the cgroup mounts.
   const docker = (...args: string[]) => runTool('docker', ['-H', `unix://${join(c.dataDir, 'engine.sock')}`, ...args]);
   const sandbox = (await docker('ps', '-q', '--filter', `label=io.kubernetes.pod.name=seccomp`, '--filter', 'label=io.tug.pod.role=sandbox')).stdout.trim();

@@ -1,4 +1,5 @@
-// Seccomp profiles in Docker / containers-common JSON format, converted to the
+// Seccomp profiles in Docker's JSON format (the built-in default of
+// seccomp-default.ts or a user's --security-opt seccomp=FILE), converted to the
 // OCI runtime spec's linux.seccomp for one container (its caps and its arch),
 // the way moby's profiles/seccomp.setupSeccomp does.
 import { readFile } from 'node:fs/promises';
@@ -6,20 +7,19 @@ import { release } from 'node:os';
 import { invalid } from '../../errdefs.js';
 import type { OciSeccomp, OciSeccompArg, OciSeccompSyscall } from './oci-runtime-types.js';
 
-export const DEFAULT_SECCOMP_PROFILE_PATH = '/usr/share/containers/seccomp.json';
-
-interface ProfileFilter {
+export interface ProfileFilter {
   caps?: string[];
   arches?: string[];
   minKernel?: string;
 }
 
-interface ProfileSyscall {
+export interface ProfileSyscall {
   name?: string;
   names?: string[];
   action: string;
   args?: OciSeccompArg[] | null;
   errnoRet?: number;
+  comment?: string;
   includes?: ProfileFilter;
   excludes?: ProfileFilter;
 }
@@ -51,21 +51,12 @@ function archMatches(list: string[], arch: string): boolean {
   return list.some((a) => (aliases[arch] ?? [arch]).includes(a));
 }
 
-function kernelAtLeast(min: string): boolean {
+/** "5.10.0-21-amd64" >= "4.8"? Only kernel and major revision count, as in moby. */
+function kernelAtLeast(min: string, kernel: string): boolean {
   const parse = (v: string): number[] => v.split(/[.-]/).slice(0, 2).map((x) => Number.parseInt(x, 10) || 0);
-  const [a, b] = parse(release());
+  const [a, b] = parse(kernel);
   const [c, d] = parse(min);
   return a > c || (a === c && b >= d);
-}
-
-let defaultProfile: Promise<SeccompProfile> | undefined;
-
-export function loadDefaultSeccompProfile(): Promise<SeccompProfile> {
-  defaultProfile ??= loadSeccompProfileFile(DEFAULT_SECCOMP_PROFILE_PATH).catch((err: unknown) => {
-    defaultProfile = undefined; // let a later call retry once the package is installed
-    throw err;
-  });
-  return defaultProfile;
 }
 
 export async function loadSeccompProfileFile(path: string): Promise<SeccompProfile> {
@@ -95,9 +86,10 @@ export function parseSeccompProfile(text: string, where = 'seccomp profile'): Se
  * The OCI form of a profile for a container holding `caps` (its bounding set)
  * on `arch` (GOARCH name). Rules whose includes are not met, or whose excludes
  * are, are left out: that is how the default profile allows e.g. chroot only
- * to containers that have CAP_SYS_CHROOT.
+ * to containers that have CAP_SYS_CHROOT. `kernel` is the host's release
+ * (uname -r), for minKernel.
  */
-export function seccompToOci(profile: SeccompProfile, caps: readonly string[], arch: string = goArch()): OciSeccomp {
+export function seccompToOci(profile: SeccompProfile, caps: readonly string[], arch: string = goArch(), kernel: string = release()): OciSeccomp {
   if (profile.architectures?.length && profile.archMap?.length) {
     throw invalid("seccomp profile: use either 'architectures' or 'archMap'");
   }
@@ -118,9 +110,11 @@ export function seccompToOci(profile: SeccompProfile, caps: readonly string[], a
     const exc = rule.excludes ?? {};
     if (inc.arches?.length && !archMatches(inc.arches, arch)) continue;
     if (inc.caps?.length && !inc.caps.every((c) => caps.includes(c))) continue;
-    if (inc.minKernel && !kernelAtLeast(inc.minKernel)) continue;
+    if (inc.minKernel && !kernelAtLeast(inc.minKernel, kernel)) continue;
     if (exc.arches?.length && archMatches(exc.arches, arch)) continue;
     if (exc.caps?.length && exc.caps.some((c) => caps.includes(c))) continue;
+    if (exc.minKernel && kernelAtLeast(exc.minKernel, kernel)) continue;
+    if (rule.name && rule.names?.length) throw invalid("seccomp profile: a syscall rule has both 'name' and 'names', use one");
     const names = rule.names?.length ? rule.names : rule.name ? [rule.name] : [];
     if (names.length === 0) throw invalid('seccomp profile: a syscall rule has neither name nor names');
     const sc: OciSeccompSyscall = { names: [...names], action: rule.action };

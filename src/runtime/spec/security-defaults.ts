@@ -2,7 +2,8 @@
 // and daemon/oci_linux.go): capabilities, masked and read-only /proc and /sys
 // paths, the standard mounts, the device allow-list and the seccomp profile.
 import type { OciDeviceCgroup, OciMount, OciSeccomp } from './oci-runtime-types.js';
-import { loadDefaultSeccompProfile, seccompToOci, goArch } from './seccomp.js';
+import { seccompToOci, goArch } from './seccomp.js';
+import { dockerDefaultSeccompProfile } from './seccomp-default.js';
 
 export { DEFAULT_CAPABILITIES, ALL_CAPABILITY_NAMES, hostCapabilities } from './capabilities.js';
 
@@ -75,6 +76,6 @@ export function defaultDeviceRules(): OciDeviceCgroup[] {
 }
 
 /** Docker's default seccomp profile, filtered for a container's bounding caps and this arch. */
-export async function defaultSeccomp(caps: readonly string[], arch: string = goArch()): Promise<OciSeccomp> {
-  return seccompToOci(await loadDefaultSeccompProfile(), caps, arch);
+export function defaultSeccomp(caps: readonly string[], arch: string = goArch()): OciSeccomp {
+  return seccompToOci(dockerDefaultSeccompProfile(), caps, arch);
 }
