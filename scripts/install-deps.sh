@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 need_pkgs=()
 check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$1"); }
 for p in runc conmon busybox-static containernetworking-plugins iptables iproute2 \
-         golang-github-containers-common attr tar skopeo etcd-server etcd-client \
+         attr tar skopeo etcd-server etcd-client \
          docker-registry socat curl g++ make python3 tini mmdebstrap; do
   check "$p"
 done
