@@ -7,6 +7,7 @@ import { lstat, readdir, readlink, open } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { invalid } from '../errdefs.js';
 import { inRootError, ScopedRoot } from '../rootfs/scoped-root.js';
+import { readFileInRoot } from '../rootfs/read-file.js';
 import { readResolved } from '../rootfs/tree-reader.js';
 import { writeTree } from '../rootfs/tree-writer.js';
 import { extractArchiveFile } from '../rootfs/extract-archive.js';
@@ -157,17 +158,7 @@ export async function resolveOwner(rootfs: string, spec: string): Promise<CopyOw
   const [user, group] = spec.split(':') as [string, string | undefined];
   const lookup = async (file: string, name: string, field: number): Promise<{ id: number; gid?: number }> => {
     if (/^\d+$/.test(name)) return { id: Number(name) };
-    let text = '';
-    try {
-      const fh = await open(await resolveInScope(rootfs, file), 'r');
-      try {
-        text = await fh.readFile('utf8');
-      } finally {
-        await fh.close();
-      }
-    } catch {
-      text = '';
-    }
+    const text = (await readFileInRoot(rootfs, file)) ?? '';
     for (const line of text.split('\n')) {
       const f = line.split(':');
       if (f[0] === name) return { id: Number(f[field]), gid: file === '/etc/passwd' ? Number(f[3]) : undefined };

@@ -1,8 +1,7 @@
 // --group-add: extra groups for the container's process, by gid or by a name
 // looked up in the container's own /etc/group (as Docker does).
-import { readFile } from 'node:fs/promises';
 import { invalid } from '../errdefs.js';
-import { resolveInScope } from './scoped-path.js';
+import { readFileInRoot } from '../rootfs/read-file.js';
 
 export async function resolveGroupAdd(rootfs: string, groups: string[]): Promise<number[]> {
   if (!groups.length) return [];
@@ -22,8 +21,8 @@ export async function resolveGroupAdd(rootfs: string, groups: string[]): Promise
 }
 
 async function readGroupFile(rootfs: string): Promise<Array<{ name: string; gid: number }>> {
-  // resolveInScope: a symlinked /etc/group must not reach outside the container's root.
-  const text = await readFile(await resolveInScope(rootfs, '/etc/group'), 'utf8').catch(() => '');
+  // Read inside the root: a symlinked /etc/group must not reach outside the container's root.
+  const text = (await readFileInRoot(rootfs, '/etc/group')) ?? '';
   return text
     .split('\n')
     .map((l) => l.split(':'))

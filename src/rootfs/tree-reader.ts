@@ -5,7 +5,6 @@
 // nothing outside the root is ever opened.
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promises';
-import { posix } from 'node:path';
 import { at, errno, openDirAt, type Resolved, type ScopedRoot } from './scoped-root.js';
 import type { EntryType, TreeEntry } from './tree-entry.js';
 
@@ -64,7 +63,8 @@ async function* walk(dirFd: number, name: string, as: string, links: Map<string,
     try {
       if (as !== '') yield { ...base, type, name: as === '.' ? './' : `${as}/` };
       const names = (await readdir(`/proc/self/fd/${dir.fd}`)).sort();
-      for (const n of names) yield* walk(dir.fd, n, as === '' ? n : posix.join(as, n), links);
+      // Names below '.' keep the './' prefix, as Docker's archives of 'dir/.' do.
+      for (const n of names) yield* walk(dir.fd, n, as === '' ? n : `${as}/${n}`, links);
     } finally {
       await dir.close();
     }

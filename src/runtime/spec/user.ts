@@ -2,9 +2,8 @@
 // the image's own /etc/passwd and /etc/group, as runc's libcontainer/user does
 // for Docker: names must exist, numbers need not, and supplementary groups come
 // from /etc/group membership unless a group was given explicitly.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { invalid } from '../../errdefs.js';
+import { readFileInRoot } from '../../rootfs/read-file.js';
 
 export interface ResolvedUser {
   uid: number;
@@ -18,13 +17,9 @@ interface GroupEntry { name: string; gid: number; members: string[] }
 
 const MAX_ID = 2 ** 31 - 1;
 
-async function readLines(path: string): Promise<string[]> {
-  try {
-    return (await readFile(path, 'utf8')).split('\n');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+/** A file of the image's, read inside its root (a link to a host file reads as missing). */
+async function readLines(rootfs: string, path: string): Promise<string[]> {
+  return ((await readFileInRoot(rootfs, path)) ?? '').split('\n');
 }
 
 function parsePasswd(lines: string[]): PasswdEntry[] {
@@ -63,7 +58,7 @@ function asId(s: string): number | undefined {
 export async function resolveUser(rootfs: string, spec: string): Promise<ResolvedUser> {
   const [userArg, groupArg, extra] = spec.split(':');
   if (extra !== undefined) throw invalid(`invalid user "${spec}": use name|uid[:group|gid]`);
-  const passwd = parsePasswd(await readLines(join(rootfs, 'etc/passwd')));
+  const passwd = parsePasswd(await readLines(rootfs, '/etc/passwd'));
 
   // Defaults when the user is empty or numeric and not in the image: root's group, home '/'.
   let uid = 0;
@@ -91,7 +86,7 @@ export async function resolveUser(rootfs: string, spec: string): Promise<Resolve
     }
   }
 
-  const groups = parseGroup(await readLines(join(rootfs, 'etc/group')));
+  const groups = parseGroup(await readLines(rootfs, '/etc/group'));
   let additionalGids: number[] = [];
   if (groupArg !== undefined && groupArg !== '') {
     const num = asId(groupArg);
