@@ -10,6 +10,7 @@ import { Engine } from '../../engine/engine.js';
 import { recoverContainers } from '../../engine/recovery.js';
 import { serveDockerApi } from '../../engine/api/server.js';
 import { preflight } from '../../engine/preflight.js';
+import { ensureDir } from '../../util/dir-mode.js';
 import { invalid, messageOf } from '../../errdefs.js';
 import { KubeClient } from '../client/kube-client.js';
 import { NodeAgent } from './node-agent.js';
@@ -42,6 +43,8 @@ export interface RunningAgent {
 
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   await preflight();
+  // 0700: the node's engine, its socket and the pods' secret volumes live here.
+  await ensureDir(o.dataDir, 0o700);
   const nodeName = o.nodeName || hostname().toLowerCase();
   const podCidr = o.podCidr ?? DEFAULT_POD_CIDR;
   const engine = await Engine.open({ root: join(o.dataDir, 'engine'), bridgeName: o.bridgeName ?? DEFAULT_NODE_BRIDGE, subnet: podCidr });

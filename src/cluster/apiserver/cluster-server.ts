@@ -1,7 +1,7 @@
 // Assembles the control plane for `tug server`: store, certificates, object
 // machinery, in-process controllers, bootstrap objects and the HTTPS API.
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { ensureDir } from '../../util/dir-mode.js';
 import { openStore, type Store } from '../storage/store.js';
 import { TypeRegistry } from '../api/registry.js';
 import { ObjectStore } from './object-store.js';
@@ -46,7 +46,8 @@ export interface ClusterServer {
 export async function startClusterServer(opts: ClusterServerOptions): Promise<ClusterServer> {
   const bind = opts.bind ?? '127.0.0.1';
   const serviceCidr = opts.serviceCidr ?? '10.96.0.0/12';
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  // 0700, also on a data dir an older tug left 0755: it holds keys, tokens and the node's engine.
+  await ensureDir(opts.dataDir, 0o700);
   const storeOpts = opts.store ?? { kind: 'sqlite' };
   const store: Store =
     storeOpts.kind === 'sqlite' ? await openStore({ kind: 'sqlite', path: join(opts.dataDir, 'state.db') }) : await openStore({ kind: 'etcd', endpoints: storeOpts.endpoints, prefix: storeOpts.prefix });

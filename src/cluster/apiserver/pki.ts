@@ -2,7 +2,7 @@
 // a CA, the API server's serving cert (SANs: loopback, localhost, hostname,
 // bind address), an admin client cert (CN=admin, O=system:masters), a static
 // admin bearer token, and DIR/kubeconfig that ties them together for kubectl.
-import { readFile, access, mkdir, writeFile, rm } from 'node:fs/promises';
+import { readFile, access, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { stringify } from 'yaml';
 import { runTool } from '../../util/exec-file.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { chmodIfExists, ensureDir } from '../../util/dir-mode.js';
 
 export interface Pki {
   dir: string;
@@ -49,7 +50,9 @@ async function signCert(dir: string, name: string, subject: string, ext: string)
 /** Creates what is missing under DIR/pki and returns it all. Idempotent across restarts. */
 export async function ensurePki(dataDir: string, bindAddress: string): Promise<Pki> {
   const dir = join(dataDir, 'pki');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDir(dir, 0o700);
+  // openssl writes keys 0600; this also tightens files copied in by hand or by an older tug.
+  await Promise.all([...['ca.key', 'apiserver.key', 'admin.key', 'sa.key'].map((f) => join(dir, f)), join(dataDir, 'tokens.csv')].map((p) => chmodIfExists(p, 0o600)));
   if (!(await exists(join(dir, 'ca.crt')))) {
     await newKey(join(dir, 'ca.key'));
     await runTool('openssl', [
