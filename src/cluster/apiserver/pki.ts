@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { runTool } from '../../util/exec-file.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { chmodIfExists, ensureDir } from '../../util/dir-mode.js';
+import { apiAdvertiseAddress } from './bootstrap.js';
 
 export interface Pki {
   dir: string;
@@ -63,6 +64,8 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<P
   if (!(await exists(join(dir, 'apiserver.crt')))) {
     const sans = new Set(['IP:127.0.0.1', 'DNS:localhost', `DNS:${hostname()}`, 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'IP:10.96.0.1']);
     if (bindAddress && bindAddress !== '0.0.0.0') sans.add(isIP(bindAddress) ? `IP:${bindAddress}` : `DNS:${bindAddress}`);
+    // On every address: the one the join command names too, or agents that verify the server could not join.
+    else if (bindAddress === '0.0.0.0') sans.add(`IP:${await apiAdvertiseAddress(bindAddress)}`);
     await signCert(dir, 'apiserver', '/CN=kube-apiserver', `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${[...sans].join(',')}\n`);
   }
   if (!(await exists(join(dir, 'admin.crt')))) {
