@@ -85,11 +85,12 @@ export async function readJoinCommand(serverDataDir: string): Promise<JoinArgs> 
 }
 
 /** A `tug agent` process against any API server (own or given data dir and network), ready once it has registered. */
-export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string }): Promise<AgentProc> {
+export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string; trustFlags?: string[] }): Promise<AgentProc> {
   const dir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-agent-test-node-')));
   const n = o.net ?? uniqueNodeNet();
   const svc = o.serviceCidr ? ['--service-cidr', o.serviceCidr] : [];
-  const joinFlags = ['--server', o.url, '--token', o.token, '--discovery-token-ca-cert-hash', o.caCertHash];
+  // How the agent trusts the server: the pinned CA hash unless the caller says otherwise.
+  const joinFlags = ['--server', o.url, '--token', o.token, ...(o.trustFlags ?? ['--discovery-token-ca-cert-hash', o.caCertHash])];
   const proc = await startProc(['agent', ...joinFlags, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/);
   return {
     proc,

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool } from '../../src/util/exec-file.js';
-import { startAgentCluster, suffix, tugBin, type AgentCluster } from './agent-cluster.js';
+import { startAgentCluster, startAgentProcess, suffix, tugBin, type AgentCluster } from './agent-cluster.js';
 
 let c: AgentCluster;
 
@@ -98,4 +98,20 @@ test('a malformed hash, or a CA file that does not match the hash, refuses', asy
   const file = await agentRefuses(['--server', c.url, '--token', c.token, '--ca-file', join(c.dataDir, 'pki', 'ca.crt'), '--discovery-token-ca-cert-hash', wrong]);
   assert.equal(file.code, 1, file.output);
   assert.ok(file.output.includes(`its hash ${c.caCertHash} does not match --discovery-token-ca-cert-hash ${wrong}`), file.output);
+});
+
+test('--ca-file alone, or the explicit unsafe skip, still joins (the skip with a warning)', async () => {
+  for (const [what, trustFlags] of [
+    ['ca-file', ['--ca-file', join(c.dataDir, 'pki', 'ca.crt')]],
+    ['unsafe skip', ['--discovery-token-unsafe-skip-ca-verification']],
+  ] as const) {
+    const agent = await startAgentProcess({ url: c.url, token: c.token, caCertHash: c.caCertHash, nodeName: `trust-${suffix()}`, trustFlags: [...trustFlags] });
+    try {
+      assert.match(agent.proc.output(), /registered/, what);
+      if (what === 'unsafe skip') assert.match(agent.proc.output(), /warning: the API server is not verified/);
+      else assert.ok(!agent.proc.output().includes('warning'), agent.proc.output());
+    } finally {
+      await agent.stop();
+    }
+  }
 });
