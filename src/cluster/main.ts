@@ -112,6 +112,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     return;
   }
   process.stdout.write(`tug server: API listening on ${server.url}\ntug server: kubeconfig written to ${server.kubeconfig}\n`);
+  process.stdout.write(`tug server: CA certificate hash ${server.caCertHash}\ntug server: join a node with ${server.joinCommand.redacted} (the full command, token included, is in ${server.joinCommand.path})\n`);
   // The embedded node agent (as k3s runs one), with the admin kubeconfig just written.
   let agent: RunningAgent | undefined;
   if (!args.noAgent) {

@@ -1,10 +1,25 @@
 // Container records: one JSON file per container under <root>/containers/<id>/,
 // written atomically on every change, held in memory for fast lookup.
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+// Modes are Docker's: containers/ and each container's dir 0710, the record
+// (environment, passwords included) 0600; open() also tightens the state of
+// an older tug, which made them 0755 and 0644.
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/atomic-file.js';
+import { chmodIfExists, ensureDir } from '../util/dir-mode.js';
 import { notFound, invalid } from '../errdefs.js';
 import type { ContainerRecord } from './container-record.js';
+
+/** containers/ and containers/<id>/: root and its group may pass through, nobody else (Docker's 0710). */
+export const CONTAINERS_DIR_MODE = 0o710;
+
+/** A container's dir as an older tug left it: 0755, its record and runtime bundle world-readable. */
+async function tighten(dir: string): Promise<void> {
+  await ensureDir(dir, CONTAINERS_DIR_MODE);
+  await chmodIfExists(join(dir, 'container.json'), 0o600);
+  await chmodIfExists(join(dir, 'bundle'), 0o700);
+  await chmodIfExists(join(dir, 'bundle', 'config.json'), 0o600);
+}
 
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
@@ -13,11 +28,12 @@ export class ContainerStore {
 
   static async open(root: string): Promise<ContainerStore> {
     const dir = join(root, 'containers');
-    await mkdir(dir, { recursive: true });
+    await ensureDir(dir, CONTAINERS_DIR_MODE);
     const store = new ContainerStore(dir);
     for (const id of await readdir(dir)) {
       try {
         const rec = JSON.parse(await readFile(join(dir, id, 'container.json'), 'utf8')) as ContainerRecord;
+        await tighten(join(dir, id));
         store.byId.set(rec.Id, rec);
       } catch {
         // A directory without a complete record is a create that crashed before
@@ -60,8 +76,10 @@ export class ContainerStore {
   }
 
   async save(rec: ContainerRecord): Promise<void> {
+    const isNew = !this.byId.has(rec.Id);
     this.byId.set(rec.Id, rec);
-    await writeJsonAtomic(join(this.dir, rec.Id, 'container.json'), rec);
+    if (isNew) await ensureDir(join(this.dir, rec.Id), CONTAINERS_DIR_MODE);
+    await writeJsonAtomic(join(this.dir, rec.Id, 'container.json'), rec, 0o600);
   }
 
   async remove(id: string): Promise<void> {

@@ -2,7 +2,7 @@
 // network on a host. Every path to a running container (tug run, docker run,
 // a build step, a pod) goes through here.
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageStore } from '../image/image-store.js';
 import { Runtime, type AttachStreams } from '../runtime/runtime.js';
@@ -15,6 +15,8 @@ import { KeyedLock } from './keyed-lock.js';
 import type { ContainerRecord } from './container-record.js';
 import { runcPath } from './preflight.js';
 import { runtimeStateDir } from './run-dir.js';
+import { RUNTIME_STATE_MODE, secureEngineRoot } from './state-modes.js';
+import { ensureDir } from '../util/dir-mode.js';
 import { installSpawnHelper } from '../runtime/spawner/spawn-helper.js';
 import { HealthMonitor } from './health-monitor.js';
 
@@ -69,13 +71,15 @@ export class Engine {
   static async open(opts: EngineOptions): Promise<Engine> {
     // Before this process grows: every runc, mount and plugin spawn goes through it.
     installSpawnHelper();
-    await mkdir(opts.root, { recursive: true });
+    await secureEngineRoot(opts.root);
     const [images, containers, volumes] = await Promise.all([
       ImageStore.open(opts.root),
       ContainerStore.open(opts.root),
       VolumeStore.open(opts.root),
     ]);
-    const runtime = new Runtime({ stateDir: await runtimeStateDir(opts.root), runcPath: runcPath() });
+    const stateDir = await runtimeStateDir(opts.root);
+    await ensureDir(stateDir, RUNTIME_STATE_MODE);
+    const runtime = new Runtime({ stateDir, runcPath: runcPath() });
     const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet });
     return new Engine(opts, images, runtime, network, containers, volumes);
   }

@@ -78,10 +78,11 @@ export async function writeEtcFiles(
     ].join('\n') + '\n';
   }
   if (opts.hostNetwork && opts.extraHosts?.length) hosts = hosts.replace(/\n?$/, '\n') + extraHostLines(opts.extraHosts).join('\n') + '\n';
+  // 0644: bind-mounted into the container, where any user must read them.
   await Promise.all([
-    writeFileAtomic(files.hosts, hosts),
-    writeFileAtomic(files.hostname, `${opts.hostname}\n`),
-    writeFileAtomic(files.resolvConf, applyDns(await containerResolvConf(opts.hostNetwork), opts.dns ?? {})),
+    writeFileAtomic(files.hosts, hosts, 0o644),
+    writeFileAtomic(files.hostname, `${opts.hostname}\n`, 0o644),
+    writeFileAtomic(files.resolvConf, applyDns(await containerResolvConf(opts.hostNetwork), opts.dns ?? {}), 0o644),
   ]);
   return files;
 }

@@ -181,10 +181,11 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       Object.assign(spec.process, { consoleSize: { height: consoleSize[0], width: consoleSize[1] } });
     }
     trace('spec built');
-    await mkdir(bundleDir, { recursive: true });
+    await mkdir(bundleDir, { recursive: true, mode: 0o700 });
     // Regenerated on every start and read by the runtime right below, so a
-    // plain write is enough: no fsync pair on the start path.
-    await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
+    // plain write is enough: no fsync pair on the start path. 0600: it holds
+    // the container's environment (Docker's bundle config.json is 0600 too).
+    await writeFile(join(bundleDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
     await engine.runtime.delete(id, { force: true }).catch(() => undefined);
     const { pid } = await engine.runtime.create(id, {
       bundleDir,

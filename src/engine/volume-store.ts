@@ -1,10 +1,11 @@
 // Named volumes (local driver): data in <root>/volumes/<name>/_data, metadata
 // beside it. A volume is "fresh" until first mounted, so the engine can fill it
 // from the image as Docker does.
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { writeJsonAtomic } from '../util/atomic-file.js';
+import { ensureDir } from '../util/dir-mode.js';
 import { conflict, invalid, notFound } from '../errdefs.js';
 
 export interface VolumeRecord {
@@ -34,6 +35,9 @@ export class VolumeStore {
     for (const name of await readdir(dir)) {
       try {
         const v = JSON.parse(await readFile(join(dir, name, 'volume.json'), 'utf8')) as VolumeRecord;
+        // An older tug made these 0755 and 0644; _data keeps whatever mode its users gave it.
+        await ensureDir(join(dir, name), 0o701);
+        await chmod(join(dir, name, 'volume.json'), 0o600);
         s.byName.set(v.Name, v);
       } catch {
         await rm(join(dir, name), { recursive: true, force: true });
@@ -66,7 +70,10 @@ export class VolumeStore {
     const existing = this.byName.get(name);
     if (existing) return existing; // Docker: creating an existing volume returns it
     const mountpoint = join(this.dir, name, '_data');
-    await mkdir(mountpoint, { recursive: true });
+    // moby's local driver: the volume's dir 0701 (its volume.json is 0600), _data
+    // 0755 so containers running as any user can use it as the image made it.
+    await ensureDir(join(this.dir, name), 0o701);
+    await ensureDir(mountpoint, 0o755);
     const v: VolumeRecord = {
       Name: name,
       Driver: 'local',

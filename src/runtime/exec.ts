@@ -70,7 +70,7 @@ export async function startExec(ctx: ExecContext, p: ExecProcess, io: { tty: boo
   if (io.tty && p.consoleSize) spec.consoleSize = p.consoleSize;
   else delete spec.consoleSize;
   const specPath = join(dir, 'process.json');
-  await writeFile(specPath, JSON.stringify(spec));
+  await writeFile(specPath, JSON.stringify(spec), { mode: 0o600 }); // the exec's environment
 
   const h = spawnConmon(
     {

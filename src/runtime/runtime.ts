@@ -155,7 +155,8 @@ export class Runtime {
     spec.root.path = resolve(opts.bundleDir, spec.root.path);
     spec.process.terminal = opts.tty; // conmon -t and the spec must agree
     const cdir = this.layout.containerDir(id);
-    await writeFile(join(cdir, 'config.json'), JSON.stringify(spec));
+    // 0600: the spec carries the container's environment.
+    await writeFile(join(cdir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
     const meta: ContainerMeta = {
       id,
       tty: opts.tty,

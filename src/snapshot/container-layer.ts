@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { runTool } from '../util/exec-file.js';
 import { invalid } from '../errdefs.js';
 import { isMounted } from './mounts.js';
+import { ensureDir } from '../util/dir-mode.js';
 
 export { isMounted } from './mounts.js';
 
@@ -42,7 +43,11 @@ export async function prepareContainerLayer(root: string, containerId: string, l
   const l = layout(root, containerId);
   const result = { upper: l.upper, work: l.work, merged: l.merged };
   if (await isMounted(l.merged)) return result;
-  for (const d of [l.upper, l.work, l.merged]) await mkdir(d, { recursive: true, mode: 0o755 });
+  // overlay2's modes: the container's dir 0710 (nobody else reaches its files),
+  // upper 0755 (the root of what the container sees as /), work and the bare
+  // mount point 0700. ensureDir also tightens a dir an older tug made 0755.
+  await ensureDir(l.base, 0o710);
+  await Promise.all([mkdir(l.upper, { recursive: true, mode: 0o755 }), mkdir(l.work, { recursive: true, mode: 0o700 }), mkdir(l.merged, { recursive: true, mode: 0o700 })]);
   let lowers = lowerDirs;
   if (lowers.length === 0) {
     // overlayfs needs at least one lowerdir; an image with no layers gets an empty one.

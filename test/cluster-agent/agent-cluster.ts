@@ -66,12 +66,32 @@ function startProc(args: string[], readyPattern: RegExp): Promise<Proc> {
   });
 }
 
+export interface JoinArgs {
+  url: string;
+  token: string;
+  /** sha256:<hex> for --discovery-token-ca-cert-hash. */
+  caCertHash: string;
+}
+
+/** What `tug server` wrote to DATA_DIR/join-command: `tug agent --server URL --token T --discovery-token-ca-cert-hash H`. */
+export async function readJoinCommand(serverDataDir: string): Promise<JoinArgs> {
+  const words = (await readFile(join(serverDataDir, 'join-command'), 'utf8')).trim().split(/\s+/);
+  const after = (flag: string): string => {
+    const i = words.indexOf(flag);
+    if (i < 0 || !words[i + 1]) throw new Error(`join-command lacks ${flag}: ${words.join(' ')}`);
+    return words[i + 1]!;
+  };
+  return { url: after('--server'), token: after('--token'), caCertHash: after('--discovery-token-ca-cert-hash') };
+}
+
 /** A `tug agent` process against any API server (own or given data dir and network), ready once it has registered. */
-export async function startAgentProcess(o: { url: string; token: string; nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string }): Promise<AgentProc> {
+export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string; trustFlags?: string[] }): Promise<AgentProc> {
   const dir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-agent-test-node-')));
   const n = o.net ?? uniqueNodeNet();
   const svc = o.serviceCidr ? ['--service-cidr', o.serviceCidr] : [];
-  const proc = await startProc(['agent', '--server', o.url, '--token', o.token, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/);
+  // How the agent trusts the server: the pinned CA hash unless the caller says otherwise.
+  const joinFlags = ['--server', o.url, '--token', o.token, ...(o.trustFlags ?? ['--discovery-token-ca-cert-hash', o.caCertHash])];
+  const proc = await startProc(['agent', ...joinFlags, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/);
   return {
     proc,
     dataDir: dir,
@@ -95,6 +115,8 @@ export interface AgentCluster {
   dataDir: string;
   url: string;
   token: string;
+  /** The CA pin `tug server` printed, for --discovery-token-ca-cert-hash. */
+  caCertHash: string;
   nodeName: string;
   net: NodeNet;
   server: Proc;
@@ -119,14 +141,15 @@ export async function startAgentCluster(opts: { serviceCidr?: string } = {}): Pr
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
-  const url = server.output().match(/API listening on (https:\/\/\S+)/)![1];
-  const token = (await readFile(join(dataDir, 'tokens.csv'), 'utf8')).split(',')[0];
+  const url = server.output().match(/API listening on (https:\/\/\S+)/)![1]!;
+  const { token, caCertHash } = await readJoinCommand(dataDir);
   const kubectlEnv = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
   const extra: AgentProc[] = [];
   const cluster: AgentCluster = {
     dataDir,
     url,
     token,
+    caCertHash,
     nodeName,
     net,
     server,
@@ -141,7 +164,7 @@ export async function startAgentCluster(opts: { serviceCidr?: string } = {}): Pr
       throw new Error(`gave up waiting for ${what}`);
     },
     async startAgent(name, reuse) {
-      const handle = await startAgentProcess({ url, token, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr });
+      const handle = await startAgentProcess({ url, token, caCertHash, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr });
       const dir = handle.dataDir;
       // A restarted agent replaces the handle of its stopped predecessor (same dir).
       const i = extra.findIndex((e) => e.dataDir === dir);

@@ -4,11 +4,9 @@
 // of the cluster presents, and accepts, the same kubelet-client credential.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { startEtcd, type EtcdCluster } from '../cluster-storage/etcd-harness.js';
 import { startTestServer, suffix, type TestServer } from '../cluster/test-server.js';
-import { startAgentProcess, leftovers, type AgentProc } from '../cluster-agent/agent-cluster.js';
+import { startAgentProcess, readJoinCommand, leftovers, type AgentProc } from '../cluster-agent/agent-cluster.js';
 
 let etcd: EtcdCluster | undefined;
 let a: TestServer | undefined;
@@ -31,8 +29,8 @@ before(async () => {
   const store = ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints.join(','), '--etcd-prefix', `/tug-ha-agent-${suffix()}`];
   a = await startTestServer({ store });
   b = await startTestServer({ store });
-  const token = (await readFile(join(a.dataDir, 'tokens.csv'), 'utf8')).split(',')[0];
-  agent = await startAgentProcess({ url: a.url, token, nodeName });
+  // The join command A wrote: its token and its CA pin (B shares the CA).
+  agent = await startAgentProcess({ ...(await readJoinCommand(a.dataDir)), url: a.url, nodeName });
 });
 
 after(async () => {

@@ -1,17 +1,21 @@
 // Starting a node agent with its own engine: embedded in `tug server` (with
-// the server's kubeconfig) or standalone as `tug agent --server URL --token T`.
+// the server's kubeconfig) or standalone as `tug agent --server URL --token T
+// --discovery-token-ca-cert-hash sha256:HEX`, which verifies the server before
+// it sends the token (client/ca-pin.ts).
 // The engine lives in DATA_DIR/engine and serves the Docker API on
 // DATA_DIR/engine.sock, so `docker -H unix://...` can look inside the node.
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Engine } from '../../engine/engine.js';
 import { recoverContainers } from '../../engine/recovery.js';
 import { serveDockerApi } from '../../engine/api/server.js';
 import { preflight } from '../../engine/preflight.js';
+import { ensureDir } from '../../util/dir-mode.js';
 import { invalid, messageOf } from '../../errdefs.js';
 import { KubeClient } from '../client/kube-client.js';
+import { caCertHash, discoverPinnedCa, parseCaCertHash } from '../client/ca-pin.js';
 import { NodeAgent } from './node-agent.js';
 import { machineFacts } from './node-status.js';
 import { startAgentServer, type AgentServer } from './agent-server.js';
@@ -42,6 +46,8 @@ export interface RunningAgent {
 
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   await preflight();
+  // 0700: the node's engine, its socket and the pods' secret volumes live here.
+  await ensureDir(o.dataDir, 0o700);
   const nodeName = o.nodeName || hostname().toLowerCase();
   const podCidr = o.podCidr ?? DEFAULT_POD_CIDR;
   const engine = await Engine.open({ root: join(o.dataDir, 'engine'), bridgeName: o.bridgeName ?? DEFAULT_NODE_BRIDGE, subnet: podCidr });
@@ -82,7 +88,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   };
 }
 
-const agentHelp = `Usage: tug agent --server URL (--token T | --kubeconfig FILE) [OPTIONS]
+const agentHelp = `Usage: tug agent --server URL --token T --discovery-token-ca-cert-hash sha256:HEX [OPTIONS]
+       tug agent --kubeconfig FILE [OPTIONS]
 
 Runs a node agent: registers this machine as a Node and runs the pods the
 scheduler binds to it, through its own engine. Its streaming endpoint (logs,
@@ -91,11 +98,22 @@ token the API server confirms (TokenReview) and who may use nodes/proxy on
 this node (SubjectAccessReview), so the agent's own credentials need the
 rights of system:auth-delegator besides a node's.
 
+With --token the server is verified, as kubeadm join does: either against
+the CA pinned by --discovery-token-ca-cert-hash (\`tug server\` prints the
+hash, and writes the whole join command to DATA_DIR/join-command), or against
+--ca-file. Without either the agent refuses to start, unless told
+--discovery-token-unsafe-skip-ca-verification.
+
 Options:
   --server URL          the API server (https://HOST:PORT)
   --token T             bearer token for the API server
-  --kubeconfig FILE     credentials (and server) from a kubeconfig instead
-  --ca-file FILE        CA to verify the server with (default: not verified)
+  --discovery-token-ca-cert-hash sha256:HEX
+                        the cluster CA's public key hash (repeatable); the CA is read
+                        from the server's TLS chain and kept only if it matches
+  --ca-file FILE        CA to verify the server with (with a hash too, it must match it)
+  --discovery-token-unsafe-skip-ca-verification
+                        do not verify the server at all (anyone in the middle gets the token)
+  --kubeconfig FILE     credentials, server and CA from a kubeconfig instead
   --data-dir DIR        agent state (default /var/lib/tug-agent)
   --node-name N         Node name (default: the host name)
   --node-bridge NAME    bridge for pods (default ${DEFAULT_NODE_BRIDGE})
@@ -103,6 +121,46 @@ Options:
   --service-cidr CIDR   Service cluster IP range, as given to the server (default ${DEFAULT_SERVICE_CIDR})
   -h, --help            show this help
 `;
+
+/** How a --token agent trusts the API server: exactly one way, chosen on the command line. */
+type ServerTrust = { kind: 'kubeconfig' } | { kind: 'pinned'; pins: string[]; caFile?: string } | { kind: 'ca-file'; caFile: string } | { kind: 'unverified' };
+
+function serverTrust(v: { kubeconfig?: string; 'ca-file'?: string; 'discovery-token-ca-cert-hash'?: string[]; 'discovery-token-unsafe-skip-ca-verification'?: boolean }): ServerTrust {
+  const pins = (v['discovery-token-ca-cert-hash'] ?? []).map(parseCaCertHash);
+  const skip = v['discovery-token-unsafe-skip-ca-verification'] === true;
+  if (v.kubeconfig) {
+    if (pins.length || skip || v['ca-file']) throw invalid('--kubeconfig names its own server CA: --discovery-token-ca-cert-hash, --discovery-token-unsafe-skip-ca-verification and --ca-file go with --token');
+    return { kind: 'kubeconfig' };
+  }
+  if (skip && (pins.length || v['ca-file'])) throw invalid('--discovery-token-unsafe-skip-ca-verification contradicts --discovery-token-ca-cert-hash and --ca-file: give one way to trust the server');
+  if (pins.length) return { kind: 'pinned', pins, caFile: v['ca-file'] };
+  if (v['ca-file']) return { kind: 'ca-file', caFile: v['ca-file'] };
+  if (skip) return { kind: 'unverified' };
+  throw invalid(
+    'refusing to send the token to a server whose certificate is not verified: give --discovery-token-ca-cert-hash sha256:<hex> ' +
+      '(tug server prints it; the whole join command is in its DATA_DIR/join-command), or --ca-file FILE, ' +
+      'or --discovery-token-unsafe-skip-ca-verification to trust any server',
+  );
+}
+
+/** The API client of a --token agent, verifying the server as `trust` says before the token is ever sent. */
+async function tokenClient(server: string, token: string, trust: ServerTrust): Promise<KubeClient> {
+  const caFile = trust.kind === 'pinned' || trust.kind === 'ca-file' ? trust.caFile : undefined;
+  const fileCa = caFile ? await readFile(caFile, 'utf8').catch((err: Error) => Promise.reject(invalid(`--ca-file ${caFile}: ${err.message}`))) : undefined;
+  if (trust.kind === 'pinned') {
+    if (fileCa) {
+      const hash = caCertHash(fileCa);
+      if (!trust.pins.includes(hash)) throw invalid(`--ca-file ${caFile}: its hash ${hash} does not match --discovery-token-ca-cert-hash ${trust.pins.join(', ')}`);
+      return new KubeClient({ server, token, ca: fileCa });
+    }
+    return new KubeClient({ server, token, ca: await discoverPinnedCa(server, trust.pins) });
+  }
+  if (trust.kind === 'unverified') {
+    process.stderr.write('tug agent: warning: the API server is not verified (--discovery-token-unsafe-skip-ca-verification)\n');
+    return new KubeClient({ server, token, insecureSkipTLSVerify: true });
+  }
+  return new KubeClient({ server, token, ca: fileCa });
+}
 
 /** Pods here resolve through the kube-dns Service the server made (if it exists yet). */
 async function useServerClusterDns(client: KubeClient): Promise<void> {
@@ -113,6 +171,7 @@ async function useServerClusterDns(client: KubeClient): Promise<void> {
 
 export async function runAgentCommand(argv: string[]): Promise<void> {
   let values;
+  let trust: ServerTrust;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -121,6 +180,8 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
         token: { type: 'string' },
         kubeconfig: { type: 'string' },
         'ca-file': { type: 'string' },
+        'discovery-token-ca-cert-hash': { type: 'string', multiple: true },
+        'discovery-token-unsafe-skip-ca-verification': { type: 'boolean', default: false },
         'data-dir': { type: 'string', default: '/var/lib/tug-agent' },
         'node-name': { type: 'string' },
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
@@ -135,6 +196,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
       return;
     }
     if (!values.kubeconfig && !(values.server && values.token)) throw invalid('--server and --token (or --kubeconfig) are required');
+    trust = serverTrust(values);
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n\n${agentHelp}`);
     process.exitCode = 2;
@@ -142,9 +204,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   }
   let running: RunningAgent;
   try {
-    const client = values.kubeconfig
-      ? await KubeClient.fromKubeconfig(values.kubeconfig)
-      : new KubeClient({ server: values.server!, token: values.token, ca: values['ca-file'] ? await (await import('node:fs/promises')).readFile(values['ca-file'], 'utf8') : undefined });
+    const client = values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await tokenClient(values.server!, values.token!, trust);
     const bridge = values['node-bridge']!;
     const podCidr = values['pod-cidr']!;
     const { withNodeServices } = await import('../proxy/node-services.js');

@@ -1,7 +1,10 @@
 // Assembles the control plane for `tug server`: store, certificates, object
 // machinery, in-process controllers, bootstrap objects and the HTTPS API.
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { ensureDir } from '../../util/dir-mode.js';
+import { caCertHash } from '../client/ca-pin.js';
+import { writeJoinCommand, type JoinCommand } from './join-command.js';
 import { openStore, type Store } from '../storage/store.js';
 import { TypeRegistry } from '../api/registry.js';
 import { ObjectStore } from './object-store.js';
@@ -37,6 +40,9 @@ export interface ClusterServer {
   port: number;
   kubeconfig: string;
   adminToken: string;
+  /** kubeadm's sha256:<hex> of the cluster CA's public key, for `tug agent --discovery-token-ca-cert-hash`. */
+  caCertHash: string;
+  joinCommand: JoinCommand;
   objects: ObjectStore;
   /** Runs the Event TTL sweep now (it also runs every 5 minutes); returns how many Events expired. */
   expireEvents(): Promise<number>;
@@ -46,7 +52,8 @@ export interface ClusterServer {
 export async function startClusterServer(opts: ClusterServerOptions): Promise<ClusterServer> {
   const bind = opts.bind ?? '127.0.0.1';
   const serviceCidr = opts.serviceCidr ?? '10.96.0.0/12';
-  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  // 0700, also on a data dir an older tug left 0755: it holds keys, tokens and the node's engine.
+  await ensureDir(opts.dataDir, 0o700);
   const storeOpts = opts.store ?? { kind: 'sqlite' };
   const store: Store =
     storeOpts.kind === 'sqlite' ? await openStore({ kind: 'sqlite', path: join(opts.dataDir, 'state.db') }) : await openStore({ kind: 'etcd', endpoints: storeOpts.endpoints, prefix: storeOpts.prefix });
@@ -88,12 +95,16 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
     const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
     const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
-    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: pki.serverCert, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token });
+    // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (client/ca-pin.ts).
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token });
     const url = await api.start();
     const port = Number(new URL(url).port);
-    identity = await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, await apiAdvertiseAddress(bind), { identityLeaseDurationSeconds: opts.identityLeaseDurationSeconds, soleServer: storeOpts.kind === 'sqlite' });
+    const advertise = await apiAdvertiseAddress(bind);
+    identity = await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, advertise, { identityLeaseDurationSeconds: opts.identityLeaseDurationSeconds, soleServer: storeOpts.kind === 'sqlite' });
     gc.start();
     const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
+    const hash = caCertHash(pki.caCert);
+    const joinCommand = await writeJoinCommand(opts.dataDir, `https://${isIP(advertise) === 6 ? `[${advertise}]` : advertise}:${port}`, pki.adminToken, hash);
     const server = api;
     const collector = gc;
     const lease = identity;
@@ -102,6 +113,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       port,
       kubeconfig,
       adminToken: pki.adminToken,
+      caCertHash: hash,
+      joinCommand,
       objects,
       expireEvents: () => collector.expireEvents(),
       async close() {

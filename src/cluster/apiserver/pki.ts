@@ -2,7 +2,7 @@
 // a CA, the API server's serving cert (SANs: loopback, localhost, hostname,
 // bind address), an admin client cert (CN=admin, O=system:masters), a static
 // admin bearer token, and DIR/kubeconfig that ties them together for kubectl.
-import { readFile, access, mkdir, writeFile, rm } from 'node:fs/promises';
+import { readFile, access, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -10,6 +10,8 @@ import { isIP } from 'node:net';
 import { stringify } from 'yaml';
 import { runTool } from '../../util/exec-file.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { chmodIfExists, ensureDir } from '../../util/dir-mode.js';
+import { apiAdvertiseAddress } from './bootstrap.js';
 
 export interface Pki {
   dir: string;
@@ -49,7 +51,9 @@ async function signCert(dir: string, name: string, subject: string, ext: string)
 /** Creates what is missing under DIR/pki and returns it all. Idempotent across restarts. */
 export async function ensurePki(dataDir: string, bindAddress: string): Promise<Pki> {
   const dir = join(dataDir, 'pki');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDir(dir, 0o700);
+  // openssl writes keys 0600; this also tightens files copied in by hand or by an older tug.
+  await Promise.all([...['ca.key', 'apiserver.key', 'admin.key', 'sa.key'].map((f) => join(dir, f)), join(dataDir, 'tokens.csv')].map((p) => chmodIfExists(p, 0o600)));
   if (!(await exists(join(dir, 'ca.crt')))) {
     await newKey(join(dir, 'ca.key'));
     await runTool('openssl', [
@@ -60,6 +64,8 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<P
   if (!(await exists(join(dir, 'apiserver.crt')))) {
     const sans = new Set(['IP:127.0.0.1', 'DNS:localhost', `DNS:${hostname()}`, 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'IP:10.96.0.1']);
     if (bindAddress && bindAddress !== '0.0.0.0') sans.add(isIP(bindAddress) ? `IP:${bindAddress}` : `DNS:${bindAddress}`);
+    // On every address: the one the join command names too, or agents that verify the server could not join.
+    else if (bindAddress === '0.0.0.0') sans.add(`IP:${await apiAdvertiseAddress(bindAddress)}`);
     await signCert(dir, 'apiserver', '/CN=kube-apiserver', `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${[...sans].join(',')}\n`);
   }
   if (!(await exists(join(dir, 'admin.crt')))) {

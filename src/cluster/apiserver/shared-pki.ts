@@ -4,10 +4,11 @@
 // uploaded certs, plain in etcd as Kubernetes Secrets are); later servers
 // adopt them before ensurePki, which then signs their own serving cert with
 // the shared CA. Each server keeps its own serving/admin cert files.
-import { readFile, rm, mkdir } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isKind } from '../../errdefs.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
+import { ensureDir } from '../../util/dir-mode.js';
 import type { Store } from '../storage/store.js';
 import { ensurePki, type Pki } from './pki.js';
 
@@ -26,7 +27,7 @@ const readOrEmpty = (p: string) => readFile(p, 'utf8').catch(() => '');
 /** Writes the shared material into DATA/pki; certs signed by another CA are removed so ensurePki re-signs them. */
 async function adopt(dataDir: string, shared: SharedPki): Promise<void> {
   const dir = join(dataDir, 'pki');
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureDir(dir, 0o700);
   if ((await readOrEmpty(join(dir, 'ca.crt'))) !== shared.caCert) {
     await Promise.all(['apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key'].map((f) => rm(join(dir, f), { force: true })));
     await writeFileAtomic(join(dir, 'ca.key'), shared.caKey, 0o600);

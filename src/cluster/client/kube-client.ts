@@ -29,8 +29,10 @@ export interface WatchEvent<T = KubeObject> {
 
 export interface KubeClientOptions {
   server: string;
-  /** PEM CA bundle; without it the server certificate is not verified. */
+  /** PEM CA bundle; without it the server certificate is checked against the system's CAs. */
   ca?: string;
+  /** Do not verify the server at all (kubeconfig's insecure-skip-tls-verify; an agent's explicit opt-out). */
+  insecureSkipTLSVerify?: boolean;
   cert?: string;
   key?: string;
   token?: string;
@@ -63,24 +65,30 @@ export class KubeClient {
     this.base = new URL(opts.server);
     // One secure context for every connection: without it each new socket parses the CA, cert and key again.
     const secureContext = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
-    this.agent = new Agent({ keepAlive: true, secureContext, rejectUnauthorized: Boolean(opts.ca) });
+    this.agent = new Agent({ keepAlive: true, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify });
   }
 
   /** Reads a kubeconfig's current context (inline *-data fields or file paths). */
   static async fromKubeconfig(path: string): Promise<KubeClient> {
+    return new KubeClient(await KubeClient.readKubeconfig(path));
+  }
+
+  /** What fromKubeconfig connects with. */
+  static async readKubeconfig(path: string): Promise<KubeClientOptions> {
     const cfg = parseYaml(await readFile(path, 'utf8')) as any;
     const ctx = cfg.contexts?.find((c: { name: string }) => c.name === cfg['current-context'])?.context ?? cfg.contexts?.[0]?.context;
     const cluster = cfg.clusters?.find((c: { name: string }) => c.name === ctx?.cluster)?.cluster;
     const user = cfg.users?.find((u: { name: string }) => u.name === ctx?.user)?.user ?? {};
     if (!cluster?.server) throw new TugError('invalid', `kubeconfig ${path}: the current context names no cluster server`);
     const field = async (data?: string, file?: string): Promise<string | undefined> => (data ? Buffer.from(data, 'base64').toString() : file ? readFile(file, 'utf8') : undefined);
-    return new KubeClient({
+    return {
       server: cluster.server,
       ca: await field(cluster['certificate-authority-data'], cluster['certificate-authority']),
+      insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
       cert: await field(user['client-certificate-data'], user['client-certificate']),
       key: await field(user['client-key-data'], user['client-key']),
       token: user.token,
-    });
+    };
   }
 
   get server(): string {

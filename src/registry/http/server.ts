@@ -2,6 +2,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFile, mkdir } from 'node:fs/promises';
+import { ensureDir } from '../../util/dir-mode.js';
 import type { AddressInfo } from 'node:net';
 import { Registry } from '../registry.js';
 import { regError } from '../errors.js';
@@ -125,7 +126,11 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   // Our own realm is named after the Host the client used, so it works behind 0.0.0.0 too.
   const { auth, issuer } = await loadAuth(opts, (host) => (host && /^[A-Za-z0-9.:[\]-]+$/.test(host) ? `${tls ? 'https' : 'http'}://${host}` : url));
   const reg = new Registry(opts.root);
-  await mkdir(opts.root, { recursive: true });
+  // 0700: blobs and manifests are for clients that pass the registry's auth,
+  // not for every local user. A read-only registry may sit on a read-only
+  // filesystem, so it leaves the mode as it is.
+  if (opts.readOnly) await mkdir(opts.root, { recursive: true });
+  else await ensureDir(opts.root, 0o700);
   const lock: WriteLock | undefined = opts.readOnly ? undefined : await acquireWriteLock(opts.root, 'tug registry serve');
   const ttl = opts.uploadTtlMs ?? 24 * 3600_000;
   const maxUploads = opts.maxConcurrentUploads ?? 128;
