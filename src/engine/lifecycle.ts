@@ -32,16 +32,15 @@ function resourcesOf(hc: Partial<HostConfig>): ResourceSpec {
 export async function createContainer(engine: Engine, name: string | undefined, body: CreateBody): Promise<{ Id: string; Warnings: string[] }> {
   if (!body || typeof body !== 'object') throw invalid('config cannot be empty in order to create a container');
   if (!body.Image) throw invalid('No image specified');
-  let fullName: string;
-  if (name) {
-    fullName = validateName(name);
-    const existing = engine.containers.byName(fullName);
+  const askedName = name ? validateName(name) : undefined;
+  if (askedName) {
+    const existing = engine.containers.byName(askedName);
     if (existing) {
-      throw conflict(`Conflict. The container name "${fullName}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      throw conflict(`Conflict. The container name "${askedName}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
-  } else fullName = `/${randomName(engine)}`;
+  }
   const image = await engine.images.get(String(body.Image));
-  const { record, mounts } = buildRecord({ name: fullName, body, image: { id: image.id, config: image.config.config ?? {} }, imageRef: String(body.Image) });
+  const { record, mounts } = buildRecord({ name: askedName ?? '', body, image: { id: image.id, config: image.config.config ?? {} }, imageRef: String(body.Image) });
   resolveJoinedModes(engine, record.HostConfig);
   validateResources(resourcesOf(record.HostConfig));
   const apiMountTargets = new Set((record.HostConfig.Mounts ?? []).map((m) => String(m.Target ?? m.Destination ?? '')));
@@ -49,9 +48,12 @@ export async function createContainer(engine: Engine, name: string | undefined, 
   // not leave a record on disk that lacks its mounts (it would run without them).
   const resolvedMounts = await resolveMounts(engine.volumes, mounts, apiMountTargets);
   // Names are claimed synchronously below, after the last await that can fail on input.
-  if (engine.containers.byName(fullName)) throw conflict(`Conflict. The container name "${fullName}" is already in use.`);
+  // A generated name is drawn here too: drawn before those awaits, two
+  // concurrent creates could draw the same one and the later would fail.
+  if (askedName && engine.containers.byName(askedName)) throw conflict(`Conflict. The container name "${askedName}" is already in use.`);
   const rec: ContainerRecord = {
     ...record,
+    Name: askedName ?? `/${randomName(engine)}`,
     Mounts: resolvedMounts,
     LogPath: join(engine.containerDir(record.Id), `${record.Id}-json.log`),
     ResolvConfPath: '',

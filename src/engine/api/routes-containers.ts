@@ -11,7 +11,7 @@ import {
 } from '../lifecycle.js';
 import { containerFilter } from '../container-filters.js';
 import { inspectView, listEntry } from '../container-view.js';
-import { containerStats } from '../stats.js';
+import { statsSamples } from '../stats.js';
 import { changesOf } from '../container-changes.js';
 import { boolParam, filtersParam, intParam, readJson, sendJson, sendNoContent } from './body.js';
 import { hijackPlain, hijackUpgrade, type HijackedConn } from './hijack.js';
@@ -146,20 +146,12 @@ export function containerRoutes(r: Router, engine: Engine, execs: ExecService): 
   });
 
   r.add('GET', '/containers/{id}/stats', async ({ req, res, params, query }) => {
-    const c = engine.containers.get(params.id!);
-    const stream = boolParam(query, 'stream', true) && !boolParam(query, 'one-shot');
+    const gone = new AbortController();
+    const samples = statsSamples(engine, params.id!, { stream: boolParam(query, 'stream', true), oneShot: boolParam(query, 'one-shot') }, gone.signal);
+    req.once('close', () => gone.abort());
+    res.once('close', () => gone.abort());
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    let closed = false;
-    req.once('close', () => (closed = true));
-    res.once('close', () => (closed = true));
-    let prev: Record<string, unknown> | undefined;
-    do {
-      const s = await containerStats(engine, c.Id, prev);
-      res.write(JSON.stringify(s) + '\n');
-      prev = s;
-      if (!stream) break;
-      await new Promise((r2) => setTimeout(r2, 1000));
-    } while (!closed && engine.containers.find(c.Id));
+    for await (const s of samples) res.write(JSON.stringify(s) + '\n');
     res.end();
   });
 
