@@ -45,12 +45,16 @@ export async function runStep(engine: Engine, input: RunStepInput): Promise<RunS
   for (const m of input.mounts) if (m.type === 'tmpfs') tmpfs[m.target] = '';
   const { Id: id } = await createContainer(engine, name, {
     Image: input.image.id,
+    // [] keeps the image's ENTRYPOINT and CMD out (the engine fills what a request leaves empty from the
+    // image); the image's USER applies when the stage set none, as in Docker's builder.
     Entrypoint: [],
     Cmd: input.argv,
     Env: input.env,
     WorkingDir: input.workdir || '/',
     User: input.user,
     Labels: { 'tug.build': 'step' },
+    // A RUN step is not the service: the image's HEALTHCHECK does not probe it (Docker's builder does the same).
+    Healthcheck: { Test: ['NONE'] },
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: { NetworkMode: input.network, Binds: binds, Tmpfs: tmpfs },

@@ -10,6 +10,10 @@ export interface FlagSpec {
   long: string;
   short?: string;
   kind: FlagKind;
+  /** One line for --help; flags declared without one are not listed there. */
+  usage?: string;
+  /** The value's name in --help ('string', 'list', 'bytes', 'duration'…); defaults to the kind. */
+  valueType?: string;
 }
 
 export interface Parsed {
@@ -27,12 +31,16 @@ export class UsageError extends TugError {
   }
 }
 
-/** Shorthand to declare flags: 'bool:detach,d' 'string:name' 'list:env,e'. */
-export function flags(...decls: string[]): FlagSpec[] {
+/**
+ * Shorthand to declare flags: 'bool:detach,d' 'string:name' 'list:env,e', with an optional value
+ * name for --help ('string:memory,m:bytes'); a [decl, usage] pair also gives the --help line.
+ */
+export function flags(...decls: Array<string | readonly [string, string]>): FlagSpec[] {
   return decls.map((d) => {
-    const [kind, names] = d.split(':') as [FlagKind, string];
+    const [decl, usage] = typeof d === 'string' ? [d, undefined] : d;
+    const [kind, names, valueType] = decl.split(':') as [FlagKind, string, string | undefined];
     const [long, short] = names.split(',');
-    return { long: long!, short, kind };
+    return { long: long!, short, kind, usage, valueType };
   });
 }
 

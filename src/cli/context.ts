@@ -10,7 +10,10 @@ export interface Ctx {
 }
 
 /** A command signature: returns the process exit code (default 0). */
-export type Command = (ctx: Ctx, argv: string[]) => Promise<number | void>;
+export type Command = ((ctx: Ctx, argv: string[]) => Promise<number | void>) & {
+  /** The command prints its own --help (from its flag table); others get the generic pointer to docker's reference. */
+  ownHelp?: boolean;
+};
 
 /** Ends the command with this message on stderr and this exit code, printed as-is. */
 export class CliError extends Error {

@@ -202,7 +202,8 @@ async function runCommand(loader: Loader, host: string, args: string[], shown: s
     import('./client.js'),
     import('./context.js'),
   ]);
-  if (args[0] === '--help') {
+  const command = await loader();
+  if (args[0] === '--help' && !command.ownHelp) {
     process.stdout.write(`Usage:  tug ${shown} [OPTIONS]\n\nSee the docker ${shown} reference: tug accepts the same flags.\n`);
     return 0;
   }
@@ -213,7 +214,6 @@ async function runCommand(loader: Loader, host: string, args: string[], shown: s
       out: (s) => process.stdout.write(s),
       err: (s) => process.stderr.write(s),
     };
-    const command = await loader();
     return (await command(ctx, args)) ?? 0;
   } catch (e) {
     if (e instanceof CliError) {

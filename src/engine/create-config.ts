@@ -6,22 +6,11 @@ import { isAbsolute } from 'node:path';
 import { invalid, notFound } from '../errdefs.js';
 import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint, RestartPolicy } from './container-record.js';
 import { zeroTime } from './container-record.js';
-import { mergeHealthcheck, validateHealthcheck, type HealthcheckConfig } from './health-config.js';
+import { mergeImageDefaults, type ImageDefaults } from './image-merge.js';
 
 export interface ImageInfo {
   id: string;
-  config: {
-    User?: string;
-    Env?: string[];
-    Cmd?: string[] | null;
-    Entrypoint?: string[] | null;
-    WorkingDir?: string;
-    ExposedPorts?: Record<string, object>;
-    Volumes?: Record<string, object> | null;
-    Labels?: Record<string, string> | null;
-    StopSignal?: string;
-    Healthcheck?: HealthcheckConfig;
-  };
+  config: ImageDefaults;
 }
 
 const validContainerName = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -151,28 +140,6 @@ export function collectMounts(hc: HostConfig, imageVolumes: Record<string, objec
   return mounts;
 }
 
-/** Docker's order: the user's variables first, then the image's that the user did not set. */
-function mergeEnv(imageEnv: string[] = [], userEnv: string[] = []): string[] {
-  const keyOf = (e: unknown): string => {
-    if (typeof e !== 'string' || e.length === 0) throw invalid(`invalid environment variable: ${String(e)}`);
-    const i = e.indexOf('=');
-    const key = i === -1 ? e : e.slice(0, i);
-    if (!key) throw invalid(`invalid environment variable: ${e}`);
-    return key;
-  };
-  const out = new Map<string, string>();
-  for (const e of userEnv) {
-    const key = keyOf(e);
-    // 'FOO' without a value: the client had nothing to send, so the variable is left out, as Docker does.
-    if (e.includes('=')) out.set(key, e);
-  }
-  for (const e of imageEnv) {
-    const key = keyOf(e);
-    if (!out.has(key) && e.includes('=')) out.set(key, e);
-  }
-  return [...out.values()];
-}
-
 const networkModes = new Set(['', 'default', 'bridge', 'host', 'none']);
 
 export interface CreateBody extends Partial<ContainerConfig> {
@@ -193,15 +160,9 @@ export function buildRecord(opts: {
   const hcIn = b.HostConfig ?? {};
   const id = opts.id ?? randomBytes(32).toString('hex');
 
-  if (b.Env !== undefined && b.Env !== null && !Array.isArray(b.Env)) throw invalid('Env must be an array of "KEY=value" strings');
-  const entrypoint = b.Entrypoint !== undefined && b.Entrypoint !== null ? asArgv(b.Entrypoint, 'Entrypoint') : null;
-  let cmd: string[] | null;
-  if (b.Cmd !== undefined && b.Cmd !== null) cmd = asArgv(b.Cmd, 'Cmd');
-  else if (entrypoint) cmd = null; // an explicit entrypoint resets the image's CMD, as Docker does
-  else cmd = ic.Cmd ?? null;
-  const effectiveEntrypoint = entrypoint ?? (b.Entrypoint === undefined || b.Entrypoint === null ? (ic.Entrypoint ?? null) : null);
-  const argv = [...(effectiveEntrypoint ?? []), ...(cmd ?? [])];
-  if (argv.length === 0) throw invalid('no command specified');
+  // The image's config fills what the request leaves empty (USER, CMD, ENV, ...), as dockerd's merge() does.
+  const merged = mergeImageDefaults(b, ic);
+  const argv = [...(merged.Entrypoint ?? []), ...(merged.Cmd ?? [])];
 
   const networkMode = String(hcIn.NetworkMode ?? 'default');
   // 'container:<ref>' joins another container's namespace (checked and pinned to its id in shared-namespaces.ts).
@@ -210,7 +171,7 @@ export function buildRecord(opts: {
   const restart = parseRestartPolicy(hcIn.RestartPolicy, autoRemove);
   const portBindings = validatePortBindings(hcIn.PortBindings ?? {});
   const exposed: Record<string, object> = {};
-  for (const k of Object.keys({ ...(ic.ExposedPorts ?? {}), ...(b.ExposedPorts ?? {}) })) exposed[normalizePortKey(k)] = {};
+  for (const k of Object.keys(merged.ExposedPorts)) exposed[normalizePortKey(k)] = {};
   for (const k of Object.keys(portBindings)) exposed[k] = {};
   if ((networkMode === 'host' || networkMode === 'none') && Object.keys(portBindings).length) {
     // Docker accepts but ignores published ports in host mode; in none mode there is nothing to publish to.
@@ -263,12 +224,12 @@ export function buildRecord(opts: {
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   }
-  const mounts = collectMounts(hc, { ...(ic.Volumes ?? {}), ...(b.Volumes ?? {}) });
+  const mounts = collectMounts(hc, merged.Volumes);
 
   const config: ContainerConfig = {
     Hostname: b.Hostname || (hc.NetworkMode === 'host' ? '' : id.slice(0, 12)),
     Domainname: b.Domainname ?? '',
-    User: b.User ?? ic.User ?? '',
+    User: merged.User,
     AttachStdin: Boolean(b.AttachStdin),
     AttachStdout: b.AttachStdout ?? true,
     AttachStderr: b.AttachStderr ?? true,
@@ -276,15 +237,15 @@ export function buildRecord(opts: {
     Tty: Boolean(b.Tty),
     OpenStdin: Boolean(b.OpenStdin),
     StdinOnce: Boolean(b.StdinOnce),
-    Env: mergeEnv(ic.Env, b.Env ?? []),
-    Cmd: cmd,
-    Healthcheck: mergeHealthcheck(checkedHealthcheck(b.Healthcheck), ic.Healthcheck),
+    Env: merged.Env,
+    Cmd: merged.Cmd,
+    Healthcheck: merged.Healthcheck,
     Image: opts.imageRef,
-    Volumes: Object.keys({ ...(ic.Volumes ?? {}), ...(b.Volumes ?? {}) }).length ? { ...(ic.Volumes ?? {}), ...(b.Volumes ?? {}) } : null,
-    WorkingDir: b.WorkingDir || ic.WorkingDir || '',
-    Entrypoint: effectiveEntrypoint,
-    Labels: { ...(ic.Labels ?? {}), ...(b.Labels ?? {}) },
-    StopSignal: b.StopSignal ?? ic.StopSignal,
+    Volumes: Object.keys(merged.Volumes).length ? merged.Volumes : null,
+    WorkingDir: merged.WorkingDir,
+    Entrypoint: merged.Entrypoint,
+    Labels: merged.Labels,
+    StopSignal: merged.StopSignal,
     StopTimeout: b.StopTimeout,
   };
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
@@ -322,12 +283,6 @@ export function buildRecord(opts: {
   };
 }
 
-function asArgv(v: unknown, field: string): string[] {
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  throw invalid(`${field} must be a string or an array of strings`);
-}
-
 function num(v: unknown, field: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`invalid value for HostConfig.${field}: ${String(v)}`);
@@ -349,9 +304,3 @@ export function validateSignalName(s: string): void {
 
 export type { MountPoint };
 
-/** The request's healthcheck after Docker's create-time checks. */
-function checkedHealthcheck(hc: HealthcheckConfig | undefined | null): HealthcheckConfig | undefined {
-  if (!hc) return undefined;
-  validateHealthcheck(hc);
-  return hc;
-}

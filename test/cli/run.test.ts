@@ -2,7 +2,7 @@
 // named by TUG_TEST_EXTERNAL_HOST).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rand, setupCli, type CliEnv } from './cli-helpers.js';
 
@@ -78,11 +78,68 @@ test('create then start -a returns the exit code', async () => {
   assert.equal((await t.tug(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name])).stdout, 'exited 4\n');
 });
 
-test('missing image: docker\'s "Unable to find image" line and exit 125', async () => {
-  const r = await t.tug(['run', '--rm', `no-such-image-${rand()}`, 'true']);
+test('missing image: docker\'s "Unable to find image" line, a pull, and exit 125 when the pull fails', async () => {
+  // Port 1 on loopback: nothing listens, so the pull fails without leaving the host.
+  const r = await t.tug(['run', '--rm', `127.0.0.1:1/no-such-image-${rand()}`, 'true']);
   assert.equal(r.code, 125);
-  assert.match(r.stderr, /^Unable to find image 'no-such-image-[0-9a-f]+:latest' locally\n/);
-  assert.match(r.stderr, /Error response from daemon: /);
+  assert.match(r.stderr, /^Unable to find image '127\.0\.0\.1:1\/no-such-image-[0-9a-f]+:latest' locally\n/);
+  assert.match(r.stderr, /^tug: .*(connection refused|ECONNREFUSED)/im);
+  // --pull never: no pull and no "Unable to find" line, the daemon's answer as is.
+  const never = await t.tug(['create', '--pull', 'never', `no-such-image-${rand()}`]);
+  assert.equal(never.code, 125);
+  assert.match(never.stderr, /^tug: Error response from daemon: No such image: no-such-image-[0-9a-f]+(:latest)?\n/);
+  const bad = await t.tug(['run', '--pull', 'sometimes', t.image]);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid pull option: 'sometimes': must be one of "always", "missing" or "never"/);
+});
+
+test('run --help and create --help list the flags they take; --help after the image goes to the container', async () => {
+  for (const cmd of ['run', 'create']) {
+    const r = await t.tug([cmd, '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, new RegExp(`^\nUsage:  tug ${cmd} \\[OPTIONS\\] IMAGE \\[COMMAND\\] \\[ARG\\.\\.\\.\\]\n`));
+    assert.match(r.stdout, /\n {2}-e, --env list +Set environment variables\n/);
+    assert.match(r.stdout, /\n {6}--pull string +Pull image before creating \("always", "missing", "never"\) \(default "missing"\)\n/);
+    assert.match(r.stdout, /\n {2}-u, --user string +Username or UID/);
+    assert.match(r.stdout, /\n {6}--health-interval duration +Time between running the check/);
+    assert.equal(/--detach {2,}/.test(r.stdout), cmd === 'run', `--detach is run's only: ${cmd}`);
+    // Every listed flag is one the parser takes: each parses (with a value when it needs one) before --help.
+    const listed = [...r.stdout.matchAll(/^ {2}(?:-\w, | {4})--([\w-]+)(?: (\w[\w-]*))? {2,}/gm)].map((m) => ({ name: m[1]!, takesValue: m[2] !== undefined }));
+    assert.ok(listed.length > 50, `only ${listed.length} flags listed`);
+    // (/dev/null as every value: Node 20 itself reads any --env-file in argv, even after the script.)
+    const argv = listed.filter((f) => f.name !== 'help').map((f) => (f.takesValue ? `--${f.name}=/dev/null` : `--${f.name}`));
+    const all = await t.tug([cmd, ...argv, '--help']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stdout, r.stdout);
+  }
+  // --help among the flags, as docker parses it.
+  assert.match((await t.tug(['run', '--rm', '-e', 'A=1', '--help'])).stdout, /Usage: {2}tug run/);
+  assert.match((await t.tug(['container', 'create', '--help'])).stdout, /Aliases:\n {2}tug container create, tug create\n/);
+  // After the image it is the container's own argument.
+  assert.equal((await t.tug(['run', '--rm', '-l', t.label, t.image, 'echo', '--help'])).stdout, '--help\n');
+});
+
+test('--cidfile writes the id (and refuses an existing file); --ulimit reaches the process', async () => {
+  const cid = join(t.tmp, `cid-${rand()}`);
+  const r = await t.tug(['run', '-d', '--cidfile', cid, '-l', t.label, '--ulimit', 'nofile=512:1024', t.image, 'sh', '-c', 'ulimit -n; ulimit -Hn']);
+  assert.equal(r.code, 0, r.stderr);
+  const id = r.stdout.trim();
+  assert.equal(await readFile(cid, 'utf8'), id);
+  assert.equal((await t.tug(['wait', id])).stdout, '0\n');
+  assert.equal((await t.tug(['logs', id])).stdout, '512\n1024\n');
+  const again = await t.tug(['create', '--cidfile', cid, '-l', t.label, t.image]);
+  assert.equal(again.code, 125);
+  assert.match(again.stderr, /container ID file found, make sure the other container isn't running or delete /);
+  assert.equal(await readFile(cid, 'utf8'), id, 'the existing file is left alone');
+  // A create that fails leaves no id file behind.
+  const failed = join(t.tmp, `cid-${rand()}`);
+  const f = await t.tug(['create', '--pull', 'never', '--cidfile', failed, `no-such-image-${rand()}`]);
+  assert.equal(f.code, 125);
+  await assert.rejects(readFile(failed), /ENOENT/);
+  const bad = await t.tug(['run', '--ulimit', 'nofile=9:1', t.image]);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid argument "nofile=9:1" for "--ulimit" flag: ulimit soft limit must be less than or equal to hard limit: 9 > 1/);
 });
 
 test('command not found exits 127, not executable exits 126', async () => {

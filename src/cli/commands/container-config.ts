@@ -5,58 +5,60 @@ import { flags, type Opts, UsageError } from '../args.js';
 import { ramInBytes } from '../render/units.js';
 import { HEALTH_FLAGS, healthcheckFromFlags } from './health-flags.js';
 
+/** The flags `run` and `create` share, with their --help lines (docker's wording where docker has the flag). */
 export const CREATE_FLAGS = flags(
-  'bool:interactive,i',
-  'bool:tty,t',
-  'bool:rm',
-  'bool:init',
-  'bool:read-only',
-  'bool:publish-all,P',
-  'bool:privileged',
-  'bool:help',
-  'string:name',
-  'string:workdir,w',
-  'string:user,u',
-  'string:entrypoint',
-  'string:hostname,h',
-  'string:network',
-  'string:net',
-  'string:restart',
-  'string:memory,m',
-  'string:memory-swap',
-  'string:memory-reservation',
-  'string:cpus',
-  'string:cpu-shares,c',
-  'string:cpuset-cpus',
-  'string:pids-limit',
-  'string:stop-signal',
-  'string:stop-timeout',
-  'string:platform',
-  'string:pid',
-  'string:ipc',
-  'string:shm-size',
-  'string:cidfile',
-  'string:pull',
-  'string:detach-keys',
-  'string:log-driver',
-  'list:env,e',
-  'list:env-file',
-  'list:label,l',
-  'list:tmpfs',
-  'list:volume,v',
-  'list:mount',
-  'list:publish,p',
-  'list:expose',
-  'list:cap-add',
-  'list:cap-drop',
-  'list:security-opt',
-  'list:attach,a',
-  'list:dns',
-  'list:add-host',
-  'list:sysctl',
-  'list:group-add',
-  'list:ulimit',
-  'list:log-opt',
+  ['bool:interactive,i', 'Keep STDIN open even if not attached'],
+  ['bool:tty,t', 'Allocate a pseudo-TTY'],
+  ['bool:rm', 'Automatically remove the container and its associated anonymous volumes when it exits'],
+  ['bool:init', 'Run an init inside the container that forwards signals and reaps processes'],
+  ['bool:read-only', "Mount the container's root filesystem as read only"],
+  ['bool:publish-all,P', 'Publish all exposed ports to random ports'],
+  ['bool:privileged', 'Give extended privileges to this container'],
+  ['bool:quiet,q', 'Suppress the pull output'],
+  ['bool:help', 'Print usage'],
+  ['string:name', 'Assign a name to the container'],
+  ['string:workdir,w', 'Working directory inside the container'],
+  ['string:user,u', 'Username or UID (format: <name|uid>[:<group|gid>])'],
+  ['string:entrypoint', 'Overwrite the default ENTRYPOINT of the image'],
+  ['string:hostname,h', 'Container host name'],
+  ['string:network:network', 'Connect a container to a network ("bridge", "host", "none" or "container:<name|id>")'],
+  ['string:net:network', 'Connect a container to a network (same as --network)'],
+  ['string:restart', 'Restart policy to apply when a container exits (default "no")'],
+  ['string:memory,m:bytes', 'Memory limit'],
+  ['string:memory-swap:bytes', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"],
+  ['string:memory-reservation:bytes', 'Memory soft limit'],
+  ['string:cpus:decimal', 'Number of CPUs'],
+  ['string:cpu-shares,c:int', 'CPU shares (relative weight)'],
+  ['string:cpuset-cpus', 'CPUs in which to allow execution (0-3, 0,1)'],
+  ['string:pids-limit:int', 'Tune container pids limit (set -1 for unlimited)'],
+  ['string:stop-signal', 'Signal to stop the container'],
+  ['string:stop-timeout:int', 'Timeout (in seconds) to stop a container'],
+  ['string:platform', 'Set platform if server is multi-platform capable'],
+  ['string:pid', 'PID namespace to use'],
+  ['string:ipc', 'IPC mode to use'],
+  ['string:shm-size:bytes', 'Size of /dev/shm'],
+  ['string:cidfile', 'Write the container ID to the file'],
+  ['string:pull', 'Pull image before creating ("always", "missing", "never") (default "missing")'],
+  ['string:detach-keys', 'Override the key sequence for detaching a container'],
+  ['string:log-driver', 'Logging driver for the container (tug keeps json-file logs whatever is named)'],
+  ['list:env,e', 'Set environment variables'],
+  ['list:env-file', 'Read in a file of environment variables'],
+  ['list:label,l', 'Set meta data on a container'],
+  ['list:tmpfs', 'Mount a tmpfs directory'],
+  ['list:volume,v', 'Bind mount a volume'],
+  ['list:mount:mount', 'Attach a filesystem mount to the container'],
+  ['list:publish,p', "Publish a container's port(s) to the host"],
+  ['list:expose', 'Expose a port or a range of ports'],
+  ['list:cap-add', 'Add Linux capabilities'],
+  ['list:cap-drop', 'Drop Linux capabilities'],
+  ['list:security-opt', 'Security Options'],
+  ['list:attach,a', 'Attach to STDIN, STDOUT or STDERR'],
+  ['list:dns', 'Set custom DNS servers'],
+  ['list:add-host', 'Add a custom host-to-IP mapping (host:ip)'],
+  ['list:sysctl:map', 'Sysctl options'],
+  ['list:group-add', 'Add additional groups to join'],
+  ['list:ulimit:ulimit', 'Ulimit options'],
+  ['list:log-opt', 'Log driver options'],
   ...HEALTH_FLAGS,
 );
 
@@ -204,6 +206,23 @@ export function parseCpus(s: string): number {
   return Math.round(n * 1e9);
 }
 
+const ULIMIT_NAMES = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack']);
+
+/** --ulimit name=soft[:hard] (go-units ParseUlimit): one value sets both limits. */
+export function parseUlimit(spec: string): { Name: string; Soft: number; Hard: number } {
+  const bad = (why: string): UsageError => new UsageError(`invalid argument "${spec}" for "--ulimit" flag: ${why}`);
+  const eq = spec.indexOf('=');
+  if (eq < 0) throw bad(`invalid ulimit argument: ${spec}`);
+  const name = spec.slice(0, eq);
+  if (!ULIMIT_NAMES.has(name)) throw bad(`invalid ulimit type: ${name}`);
+  const parts = spec.slice(eq + 1).split(':');
+  if (parts.length > 2 || !parts.every((p) => /^-?\d+$/.test(p))) throw bad(`invalid ulimit argument: ${spec}`);
+  const soft = Number(parts[0]);
+  const hard = parts.length === 2 ? Number(parts[1]) : soft;
+  if (soft > hard) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  return { Name: name, Soft: soft, Hard: hard };
+}
+
 function intFlag(o: Opts, name: string): number | undefined {
   return o.int(name);
 }
@@ -280,6 +299,7 @@ export async function buildCreateRequest(o: Opts, detach: boolean): Promise<Crea
     ExtraHosts: o.list('add-host').length ? o.list('add-host') : undefined,
     Sysctls: Object.keys(sysctls).length ? sysctls : undefined,
     GroupAdd: o.list('group-add').length ? o.list('group-add') : undefined,
+    Ulimits: o.list('ulimit').length ? o.list('ulimit').map(parseUlimit) : undefined,
     PidMode: o.str('pid'),
     IpcMode: o.str('ipc'),
     ShmSize: o.str('shm-size') !== undefined ? ramInBytes(o.str('shm-size')!, 'shm-size') : undefined,

@@ -1,17 +1,16 @@
 // run, create, start, attach: creating containers and joining their stdio.
-import { flags, parse, requireArgs, UsageError } from '../args.js';
+// run/create pull a missing image first as the docker CLI does (--pull
+// missing|always|never), and print their flag table for --help.
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { flags, parse, requireArgs, UsageError, type FlagSpec } from '../args.js';
 import { DaemonError } from '../client.js';
 import { CliError, type Ctx } from '../context.js';
+import { renderHelp, type CommandHelp } from '../help.js';
+import { familiarName, parseReference, type ImageReference } from '../../oci/reference.js';
+import { pullImage, type PullOptions } from './image-pull.js';
 import { parseDetachKeys } from '../stdio.js';
 import { openSession } from './attach-session.js';
 import { buildCreateRequest, CREATE_FLAGS } from './container-config.js';
-
-/** "busybox" → "busybox:latest", as docker names the image it could not find. */
-export function withDefaultTag(ref: string): string {
-  if (ref.includes('@')) return ref;
-  const lastSlash = ref.lastIndexOf('/');
-  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
-}
 
 /** docker's mapping of start failures to 126/127 (cannot execute / not found). */
 function startFailureCode(msg: string): number {
@@ -25,40 +24,123 @@ function runError(cmd: string, err: unknown, code = 125): CliError {
   return new CliError(`tug: ${msg}\nSee 'tug ${cmd} --help'.`, code);
 }
 
-async function createContainer(ctx: Ctx, cmd: string, argv: string[]): Promise<{ id: string; body: Record<string, any>; detach: boolean; sigProxy: boolean; detachKeys?: string }> {
-  const o = parse(argv, [...CREATE_FLAGS, ...flags('bool:detach,d', 'bool:sig-proxy')], { interspersed: false });
+const RUN_ONLY_FLAGS = flags(
+  ['bool:detach,d', 'Run container in background and print container ID'],
+  ['bool:sig-proxy', 'Proxy received signals to the process (default true)'],
+);
+
+const HELP: Record<'run' | 'create', CommandHelp> = {
+  run: { usage: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create and run a new container from an image', aliases: 'tug container run, tug run' },
+  create: { usage: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', summary: 'Create a new container', aliases: 'tug container create, tug create' },
+};
+
+function flagsOf(cmd: 'run' | 'create'): FlagSpec[] {
+  return cmd === 'run' ? [...CREATE_FLAGS, ...RUN_ONLY_FLAGS] : CREATE_FLAGS;
+}
+
+const PULL_POLICIES = ['always', 'missing', 'never'];
+
+interface Created {
+  id: string;
+  body: Record<string, any>;
+  detach: boolean;
+  sigProxy: boolean;
+  detachKeys?: string;
+}
+
+/** Parses run/create flags; undefined when --help was asked for (and printed). */
+async function createContainer(ctx: Ctx, cmd: 'run' | 'create', argv: string[]): Promise<Created | undefined> {
+  const o = parse(argv, flagsOf(cmd), { interspersed: false });
+  if (o.bool('help')) {
+    ctx.out(renderHelp(HELP[cmd], flagsOf(cmd)));
+    return undefined;
+  }
   requireArgs(o, cmd, 1);
   const detach = cmd === 'create' || o.bool('detach');
   const sigProxy = !o.has('sig-proxy') || o.bool('sig-proxy');
+  const pull = o.str('pull') || 'missing';
+  if (!PULL_POLICIES.includes(pull)) throw runError(cmd, new Error(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`));
   if (o.str('detach-keys')) parseDetachKeys(o.str('detach-keys')!); // reject bad keys before creating anything
   const req = await buildCreateRequest(o, detach);
   if (req.body.Tty && req.body.AttachStdin && !process.stdin.isTTY) {
     throw new CliError('the input device is not a TTY', 1);
   }
+  // An image id (or anything that is not a name) is never pulled, as docker's ParseAnyReference decides.
+  const named = pullableReference(req.image);
+  const pullOpts: PullOptions = { platform: req.platform, quiet: o.bool('quiet'), write: ctx.err, tty: process.stderr.isTTY === true };
+  const cid = await openCidFile(o.str('cidfile'));
   try {
-    const res = await ctx.client.json<{ Id: string; Warnings?: string[] | null }>('POST', '/containers/create', {
-      query: { name: req.name, platform: req.platform },
-      body: req.body,
-    });
+    if (pull === 'always' && named) await pullImage(ctx, named, pullOpts);
+    const send = (): Promise<{ Id: string; Warnings?: string[] | null }> =>
+      ctx.client.json('POST', '/containers/create', { query: { name: req.name, platform: req.platform }, body: req.body });
+    let res: { Id: string; Warnings?: string[] | null };
+    try {
+      res = await send();
+    } catch (e) {
+      // docker's default (--pull missing): a create that finds no image pulls it and tries once more.
+      if (!(pull === 'missing' && named && e instanceof DaemonError && e.status === 404 && /no such image/i.test(e.message))) throw e;
+      if (!pullOpts.quiet) ctx.err(`Unable to find image '${familiarName(named)}' locally\n`);
+      await pullImage(ctx, named, pullOpts);
+      res = await send();
+    }
     for (const w of res.Warnings ?? []) ctx.err(`WARNING: ${w}\n`);
+    await cid?.write(res.Id);
     return { id: res.Id, body: req.body, detach, sigProxy, detachKeys: o.str('detach-keys') };
   } catch (e) {
-    if (e instanceof DaemonError && e.status === 404 && /image/i.test(e.message)) {
-      // Pulling is the daemon's job once it can; until then say what docker says and stop.
-      ctx.err(`Unable to find image '${withDefaultTag(req.image)}' locally\n`);
-    }
     throw runError(cmd, e);
+  } finally {
+    await cid?.close();
   }
 }
 
+/** An image id ('<64 hex>') or a bare digest, which docker's ParseAnyReference keeps from pulling. */
+const IMAGE_ID = /^(?:[a-f0-9]{64}|sha256:[a-f0-9]{64}|sha384:[a-f0-9]{96}|sha512:[a-f0-9]{128})$/;
+
+function pullableReference(image: string): ImageReference | undefined {
+  if (IMAGE_ID.test(image)) return undefined;
+  try {
+    return parseReference(image);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * --cidfile: refused if the file exists (another container may own it), made before the create,
+ * and removed again when no id was written into it.
+ */
+async function openCidFile(path: string | undefined): Promise<{ write(id: string): Promise<void>; close(): Promise<void> } | undefined> {
+  if (!path) return undefined;
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`tug: container ID file found, make sure the other container isn't running or delete ${path}`, 125);
+    throw new CliError(`tug: failed to create the container ID file: ${(e as Error).message}`, 125);
+  }
+  let written = false;
+  return {
+    write: async (id) => {
+      await fh.writeFile(id);
+      written = true;
+    },
+    close: async () => {
+      await fh.close();
+      if (!written) await rm(path, { force: true });
+    },
+  };
+}
+
 export async function create(ctx: Ctx, argv: string[]): Promise<number> {
-  const { id } = await createContainer(ctx, 'create', argv);
-  ctx.out(`${id}\n`);
+  const c = await createContainer(ctx, 'create', argv);
+  if (c) ctx.out(`${c.id}\n`);
   return 0;
 }
 
 export async function run(ctx: Ctx, argv: string[]): Promise<number> {
-  const { id, body, detach, sigProxy, detachKeys } = await createContainer(ctx, 'run', argv);
+  const created = await createContainer(ctx, 'run', argv);
+  if (!created) return 0;
+  const { id, body, detach, sigProxy, detachKeys } = created;
   const c = ctx.client;
   if (detach) {
     try {
@@ -98,6 +180,10 @@ export async function run(ctx: Ctx, argv: string[]): Promise<number> {
   if (res.Error?.Message) ctx.err(`tug: ${res.Error.Message}\n`);
   return res.StatusCode;
 }
+
+// Their --help is the flag table above, found wherever --help is among the flags ('run --rm --help').
+run.ownHelp = true;
+create.ownHelp = true;
 
 export async function start(ctx: Ctx, argv: string[]): Promise<number> {
   const o = parse(argv, flags('bool:attach,a', 'bool:interactive,i', 'string:detach-keys'));

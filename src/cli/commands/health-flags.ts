@@ -4,7 +4,15 @@ import type { Opts } from '../args.js';
 import { UsageError } from '../args.js';
 import { parseGoDuration } from '../render/units.js';
 
-export const HEALTH_FLAGS = ['string:health-cmd', 'string:health-interval', 'string:health-timeout', 'string:health-start-period', 'string:health-start-interval', 'string:health-retries', 'bool:no-healthcheck'] as const;
+export const HEALTH_FLAGS = [
+  ['string:health-cmd', 'Command to run to check health'],
+  ['string:health-interval:duration', 'Time between running the check (ms|s|m|h) (default 0s)'],
+  ['string:health-timeout:duration', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)'],
+  ['string:health-start-period:duration', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)'],
+  ['string:health-start-interval:duration', 'Time between running the check during the start period (ms|s|m|h) (default 0s)'],
+  ['string:health-retries:int', 'Consecutive failures needed to report unhealthy'],
+  ['bool:no-healthcheck', 'Disable any container-specified HEALTHCHECK'],
+] as const;
 
 /** Nanoseconds from a Go duration flag; undefined when the flag is absent. */
 function durationNs(o: Opts, name: string): number | undefined {

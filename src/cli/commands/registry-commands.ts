@@ -5,6 +5,7 @@ import { CliError, type Ctx } from '../context.js';
 import { familiarName, fullName, parseNamed, type ImageReference } from '../../oci/reference.js';
 import { authKeyOf, domainOfServerAddress, DOCKER_HUB_AUTH_KEY } from '../../image/registry-client/hosts.js';
 import { loadAuth, registryAuthHeader, removeAuth, saveAuth } from './docker-config.js';
+import { pullImage } from './image-pull.js';
 import { renderProgress } from './progress-render.js';
 
 function parseImageRef(s: string): ImageReference {
@@ -24,15 +25,7 @@ export async function pull(ctx: Ctx, argv: string[]): Promise<number> {
     if (!o.bool('quiet')) ctx.out('Using default tag: latest\n');
     ref.tag = 'latest';
   }
-  const res = await ctx.client.response('POST', '/images/create', {
-    query: {
-      fromImage: familiarName({ domain: ref.domain, path: ref.path }),
-      tag: ref.digest ?? ref.tag,
-      platform: o.str('platform'),
-    },
-    headers: { 'X-Registry-Auth': await registryAuthHeader(authKeyOf(ref.domain)) },
-  });
-  await renderProgress(res, ctx.out, process.stdout.isTTY === true, o.bool('quiet'));
+  await pullImage(ctx, ref, { platform: o.str('platform'), quiet: o.bool('quiet'), write: ctx.out, tty: process.stdout.isTTY === true });
   ctx.out(`${fullName(ref)}\n`);
   return 0;
 }

@@ -83,8 +83,11 @@ export function containerCreateBody(i: ContainerConfigInput): CreateBody {
     if (!src) throw invalid(`container "${c.name}": volumeMount "${m.name}" names no volume of the pod`);
     binds.push(`${m.subPath ? join(src, m.subPath) : src}:${m.mountPath}:${m.readOnly ? 'ro' : 'rw'}`);
   }
+  // runAsUser overrides the image's USER; without it the engine runs the image's USER (as the kubelet
+  // does), and runAsGroup alone keeps the image's user with that group ('' = root, as for the kubelet).
   let user = '';
   if (sc.runAsUser !== undefined) user = sc.runAsGroup !== undefined ? `${sc.runAsUser}:${sc.runAsGroup}` : String(sc.runAsUser);
+  else if (sc.runAsGroup !== undefined) user = `${i.imageUser.split(':')[0] || '0'}:${sc.runAsGroup}`;
   if (sc.runAsNonRoot) {
     const effective = user || i.imageUser;
     const name = effective.split(':')[0];
