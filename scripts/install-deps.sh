@@ -9,7 +9,7 @@ need_pkgs=()
 check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$1"); }
 for p in runc conmon busybox-static containernetworking-plugins iptables iproute2 \
          attr tar skopeo etcd-server etcd-client \
-         docker-registry socat curl g++ make python3 tini mmdebstrap; do
+         docker-registry socat curl g++ gcc libc6-dev make python3 tini mmdebstrap openssl; do
   check "$p"
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
