@@ -6,7 +6,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openStore, type Store, type WatchEvent } from '../../src/cluster/storage/store.js';
+import { openStore, type Store, type WatchEvent } from '../../src/apiserver/storage/store.js';
 import { isKind } from '../../src/errdefs.js';
 import { startEtcd } from '../../test/cluster-storage/etcd-harness.js';
 

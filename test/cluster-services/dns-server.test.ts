@@ -7,11 +7,11 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
-import { startDnsServer } from '../../src/cluster/dns/dns-server.js';
-import type { ClusterView } from '../../src/cluster/dns/cluster-resolver.js';
-import { podResolvConf, upstreamsOf } from '../../src/cluster/dns/resolv-conf.js';
-import { podDnsHostConfig, setClusterDns } from '../../src/cluster/dns/pod-dns.js';
-import type { KubeObject } from '../../src/cluster/client/kube-client.js';
+import { startDnsServer } from '../../src/node/dns/dns-server.js';
+import type { ClusterView } from '../../src/node/dns/cluster-resolver.js';
+import { podResolvConf, upstreamsOf } from '../../src/node/dns/resolv-conf.js';
+import { podDnsHostConfig, setClusterDns } from '../../src/node/dns/pod-dns.js';
+import type { KubeObject } from '../../src/kube/client/kube-client.js';
 
 const svc = (ns: string, name: string, clusterIP: string, ports: object[] = [{ name: 'http', port: 80, protocol: 'TCP' }]): KubeObject => ({ metadata: { namespace: ns, name }, spec: { clusterIP, ports } });
 const services = [svc('shop', 'web', '10.96.0.20'), svc('shop', 'db', 'None', [{ name: 'pg', port: 5432, protocol: 'TCP' }])];
