@@ -8,7 +8,6 @@ import { Worker } from 'node:worker_threads';
 import { messageOf } from '../errdefs.js';
 import { parse as parseYaml } from 'yaml';
 import { KubeClient } from '../kube/client/kube-client.js';
-import type { ClusterServer } from '../apiserver/cluster-server.js';
 import { SharedInformers } from '../kube/client/shared-informers.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ReplicaSetController } from './replicaset-controller.js';
@@ -57,6 +56,12 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   };
 }
 
+/** What withControllers() needs of a server (a ClusterServer is one): its admin kubeconfig, and close(). */
+export interface ControlPlane {
+  kubeconfig: string;
+  close(): Promise<void>;
+}
+
 export interface WithControllersOptions {
   /** Hold the scheduler until the process receives this signal (see ControllerOptions). */
   holdSchedulerUntil?: NodeJS.Signals;
@@ -69,7 +74,7 @@ export interface WithControllersOptions {
  * their own thread their informers, filtering and scoring and the client side
  * of every bind no longer take turns with the API server's event loop.
  */
-export async function withControllers<S extends Pick<ClusterServer, 'kubeconfig' | 'close'>>(server: S, opts: WithControllersOptions = {}): Promise<S> {
+export async function withControllers<S extends ControlPlane>(server: S, opts: WithControllersOptions = {}): Promise<S> {
   const signal = opts.holdSchedulerUntil;
   let worker: Worker;
   try {

@@ -1,7 +1,10 @@
 // Label and field selectors in the Kubernetes query syntax
 // (app=web,tier!=db,env in (a,b),!legacy) compiled to predicates.
 import type { KObject, ResourceType } from './resource-type.js';
-import { badRequest } from '../../apiserver/status.js';
+import { TugError } from '../../errdefs.js';
+
+/** 400 BadRequest, as the API server answers a selector it cannot parse. */
+const badRequest = (message: string): TugError => new TugError('invalid', message, { reason: 'BadRequest' });
 
 type Requirement =
   | { op: 'eq' | 'neq'; key: string; value: string }
