@@ -2,7 +2,8 @@
 // etcd v3, which is what the Kubernetes API server needs (resourceVersion = store
 // revision, watch from a revision, list at a revision, compaction → 410 Gone).
 // Two backends implement it and pass one shared suite (test/cluster-storage):
-// SQLite embedded (a kine-like log, the single-server default) and etcd v3 (HA).
+// SQLite embedded (a kine-like log, the single-server default) and etcd v3 (HA);
+// open-store.ts picks one.
 import { TugError } from '../../errdefs.js';
 
 export interface KeyValue {
@@ -60,21 +61,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export type OpenStoreOptions = { kind: 'sqlite'; path: string } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
-
-/** How often a watcher gets a BOOKMARK. */
-export const BOOKMARK_INTERVAL_MS = 5000;
-
 export function gone(message: string, detail?: Record<string, unknown>): TugError {
   return new TugError('gone', message, detail);
-}
-
-export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  // Backends are loaded on demand so a SQLite server never loads the etcd client and vice versa.
-  if (opts.kind === 'sqlite') {
-    const { openSqliteStore } = await import('./sqlite/sqlite-store.js');
-    return openSqliteStore({ path: opts.path });
-  }
-  const { openEtcdStore } = await import('./etcd/etcd-store.js');
-  return openEtcdStore({ endpoints: opts.endpoints, prefix: opts.prefix });
 }

@@ -2,7 +2,10 @@
 // revision order and handed to the caller asynchronously (never re-entrantly from
 // inside watch() or a write, but as soon as the current call stack unwinds), duplicates are dropped by revision, and a BOOKMARK
 // carrying the highest revision known complete goes out every BOOKMARK_INTERVAL_MS.
-import { BOOKMARK_INTERVAL_MS, type WatchEvent } from './store.js';
+import type { WatchEvent } from './store.js';
+
+/** How often a watcher gets a BOOKMARK. */
+export const BOOKMARK_INTERVAL_MS = 5000;
 
 export class WatchChannel {
   private queue: WatchEvent[] = [];
