@@ -7,12 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { timingSafeEqual } from 'node:crypto';
 import { TugError } from '../errdefs.js';
 import { ServiceAccountTokens, serviceAccountUser } from './service-account-tokens.js';
-
-export interface UserInfo {
-  name: string;
-  uid?: string;
-  groups: string[];
-}
+import type { UserInfo } from './user-info.js';
 
 export interface TokenEntry {
   token: string;

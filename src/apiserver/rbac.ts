@@ -2,7 +2,7 @@
 // objects. system:masters bypasses it, as in Kubernetes.
 import type { ObjectStore } from './object-store.js';
 import type { KObject } from '../kube/api/resource-type.js';
-import type { UserInfo } from './authn.js';
+import type { UserInfo } from './user-info.js';
 
 export interface Attributes {
   verb: string;

@@ -2,7 +2,8 @@
 // SelfSubjectAccessReview (`kubectl auth can-i`), SubjectAccessReview,
 // SelfSubjectRulesReview (`kubectl auth can-i --list`), SelfSubjectReview (`kubectl auth whoami`),
 // and TokenReview (webhook token authentication: node agents check their callers' tokens).
-import type { Authenticator, UserInfo } from './authn.js';
+import type { Authenticator } from './authn.js';
+import type { UserInfo } from './user-info.js';
 import type { RbacAuthorizer } from './rbac.js';
 import { badRequest } from './status.js';
 import { TugError } from '../errdefs.js';

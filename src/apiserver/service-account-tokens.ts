@@ -4,7 +4,7 @@
 // ServiceAccount they name still exists with the same uid.
 import { createPrivateKey, createPublicKey, sign, verify, randomUUID, type KeyObject } from 'node:crypto';
 import { TugError } from '../errdefs.js';
-import type { UserInfo } from './authn.js';
+import type { UserInfo } from './user-info.js';
 
 export const defaultAudience = 'https://kubernetes.default.svc.cluster.local';
 const issuer = 'https://kubernetes.default.svc.cluster.local';
