@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { invalid, messageOf } from '../errdefs.js';
 import { startClusterServer } from '../apiserver/cluster-server.js';
 import { KubeClient } from '../kube/client/kube-client.js';
-import { startAgent, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from '../node/run-agent.js';
+import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from '../node/run-agent.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
 
@@ -118,7 +118,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   if (!args.noAgent) {
     try {
       const client = await KubeClient.fromKubeconfig(server.kubeconfig);
-      agent = await (await import('../node/node-services.js')).withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
+      agent = await withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);

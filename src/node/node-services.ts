@@ -1,17 +1,18 @@
 // Services on a node: the service proxy and the cluster DNS server, sharing one
 // set of informers (Services, Endpoints, EndpointSlices in all namespaces).
-// `tug server` wraps its embedded agent with withNodeServices, so stopping the
-// agent also removes every chain and route the proxy made.
+// They hand the node agent's pods what these give them: the Service cache for
+// Service variables and the cluster DNS address (the agent's ServiceEnv and
+// PodDns). run-agent.ts's withNodeServices ties their life to the agent's, so
+// stopping the agent also removes every chain and route the proxy made.
 import { messageOf } from '../errdefs.js';
 import { Informer } from '../kube/client/informer.js';
 import type { KubeClient } from '../kube/client/kube-client.js';
-import type { RunningAgent } from './run-agent.js';
 import type { ClusterView } from './dns/cluster-resolver.js';
 import { startDnsServer, type DnsServer } from './dns/dns-server.js';
 import { bridgeGatewayIp, ensureKubeDnsService } from './dns/kube-dns-service.js';
 import { hostUpstreams } from './dns/resolv-conf.js';
-import { setClusterDns } from './dns/pod-dns.js';
-import { setServiceLister } from './agent/service-env.js';
+import type { PodDns } from './dns/pod-dns.js';
+import type { ServiceEnv } from './agent/service-env.js';
 import { interfaceIpv4 } from './proxy/node-routing.js';
 import { ServiceProxy, type ServiceInformers } from './proxy/service-proxy.js';
 import { backendsFromEndpoints, backendsFromSlices } from './proxy/service-endpoints.js';
@@ -28,6 +29,9 @@ export interface NodeServicesOptions {
   upstreams?: string[];
   /** Create/repoint the kube-system/kube-dns Service (the server's embedded agent does). */
   manageKubeDnsService?: boolean;
+  /** The node agent's: they get this node's Service cache and the cluster DNS address. */
+  serviceEnv: ServiceEnv;
+  podDns: PodDns;
   log?: (msg: string) => void;
 }
 
@@ -61,7 +65,7 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
   };
   await Promise.all([informers.services.start(), informers.endpoints.start(), informers.endpointSlices.start()]);
   // Pods started from now on get service variables from this cache (no API request per pod).
-  setServiceLister(informers.services);
+  o.serviceEnv.setLister(informers.services);
   const proxy = new ServiceProxy({ informers, bridge: o.bridge, podCidr: o.podCidr, serviceCidr: o.serviceCidr, log: o.log });
   proxy.start();
   const gateway = bridgeGatewayIp(o.podCidr);
@@ -73,7 +77,7 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
     });
   }
   // Pods the agent creates from now on get this nameserver and search path.
-  if (clusterDnsIp) setClusterDns(clusterDnsIp, o.clusterDomain);
+  if (clusterDnsIp) o.podDns.setClusterDns(clusterDnsIp, o.clusterDomain);
   let closed = false;
   let dns: DnsServer | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -105,29 +109,12 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
     dnsReady,
     async close() {
       closed = true;
-      if (clusterDnsIp) setClusterDns(undefined);
-      setServiceLister(undefined);
+      if (clusterDnsIp) o.podDns.setClusterDns(undefined);
+      o.serviceEnv.setLister(undefined);
       if (retry) clearTimeout(retry);
       await dns?.close();
       await proxy.stop(true).catch((err) => o.log?.(`service proxy: cleanup: ${messageOf(err)}`));
       for (const i of Object.values(informers)) i.stop();
-    },
-  };
-}
-
-/** The embedded agent plus node services; close() stops both (services first, so their rules go before the bridge). */
-export async function withNodeServices(agent: RunningAgent, o: NodeServicesOptions): Promise<RunningAgent> {
-  let services: NodeServices | undefined;
-  try {
-    services = await startNodeServices({ manageKubeDnsService: true, log: (m) => process.stderr.write(`tug server: ${m}\n`), ...o });
-  } catch (err) {
-    process.stderr.write(`tug server: node services: ${messageOf(err)}\n`);
-  }
-  return {
-    ...agent,
-    async close() {
-      await services?.close();
-      await agent.close();
     },
   };
 }

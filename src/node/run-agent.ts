@@ -20,7 +20,9 @@ import { NodeAgent } from './agent/node-agent.js';
 import { machineFacts } from './agent/node-status.js';
 import { startAgentServer, type AgentServer } from './agent/agent-server.js';
 import { AgentAuth } from './agent/agent-auth.js';
-import { setClusterDns } from './dns/pod-dns.js';
+import { PodDns } from './dns/pod-dns.js';
+import { ServiceEnv } from './agent/service-env.js';
+import type { NodeServices, NodeServicesOptions } from './node-services.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
 export const DEFAULT_POD_CIDR = '10.89.0.0/16';
@@ -40,6 +42,9 @@ export interface RunningAgent {
   agent: NodeAgent;
   engine: Engine;
   nodeName: string;
+  /** What this agent's pods get from the node services: Service variables and cluster DNS. */
+  serviceEnv: ServiceEnv;
+  podDns: PodDns;
   /** Stops the agent; when no container is left, also removes the node's network. */
   close(): Promise<void>;
 }
@@ -57,10 +62,12 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const api = await serveDockerApi(engine, socket);
   let server: AgentServer | undefined;
   let agent: NodeAgent | undefined;
+  const serviceEnv = new ServiceEnv();
+  const podDns = new PodDns();
   try {
     // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
     server = await startAgentServer(engine, new AgentAuth({ client: o.client, nodeName }));
-    agent = new NodeAgent({ client: o.client, engine, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), log: o.log });
+    agent = new NodeAgent({ client: o.client, engine, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), serviceEnv, podDns, log: o.log });
     server.setExecs(agent.execs);
     await agent.start();
   } catch (err) {
@@ -75,6 +82,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     agent: a,
     engine,
     nodeName,
+    serviceEnv,
+    podDns,
     async close() {
       await a.stop();
       await s.close();
@@ -162,11 +171,29 @@ async function tokenClient(server: string, token: string, trust: ServerTrust): P
   return new KubeClient({ server, token, ca: fileCa });
 }
 
+/** The agent plus its node services (service proxy and cluster DNS, which fill in its pods' Service variables and DNS); close() stops both (services first, so their rules go before the bridge). */
+export async function withNodeServices(agent: RunningAgent, o: Omit<NodeServicesOptions, 'serviceEnv' | 'podDns'>): Promise<RunningAgent> {
+  const { startNodeServices } = await import('./node-services.js');
+  let services: NodeServices | undefined;
+  try {
+    services = await startNodeServices({ manageKubeDnsService: true, log: (m) => process.stderr.write(`tug server: ${m}\n`), ...o, serviceEnv: agent.serviceEnv, podDns: agent.podDns });
+  } catch (err) {
+    process.stderr.write(`tug server: node services: ${messageOf(err)}\n`);
+  }
+  return {
+    ...agent,
+    async close() {
+      await services?.close();
+      await agent.close();
+    },
+  };
+}
+
 /** Pods here resolve through the kube-dns Service the server made (if it exists yet). */
-async function useServerClusterDns(client: KubeClient): Promise<void> {
+async function useServerClusterDns(client: KubeClient, podDns: PodDns): Promise<void> {
   const svc = await client.getOrNull<{ spec?: { clusterIP?: string } }>({ group: '', version: 'v1', resource: 'services', namespace: 'kube-system' }, 'kube-dns').catch(() => null);
   const ip = svc?.spec?.clusterIP;
-  if (ip && ip !== 'None') setClusterDns(ip);
+  if (ip && ip !== 'None') podDns.setClusterDns(ip);
 }
 
 export async function runAgentCommand(argv: string[]): Promise<void> {
@@ -207,10 +234,9 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     const client = values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await tokenClient(values.server!, values.token!, trust);
     const bridge = values['node-bridge']!;
     const podCidr = values['pod-cidr']!;
-    const { withNodeServices } = await import('./node-services.js');
     // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.
     running = await withNodeServices(await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr }), { client, bridge, podCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
-    await useServerClusterDns(client);
+    await useServerClusterDns(client, running.podDns);
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n`);
     process.exitCode = 1;

@@ -10,7 +10,7 @@ import * as dnsPacket from 'dns-packet';
 import { startDnsServer } from '../../src/node/dns/dns-server.js';
 import type { ClusterView } from '../../src/node/dns/cluster-resolver.js';
 import { podResolvConf, upstreamsOf } from '../../src/node/dns/resolv-conf.js';
-import { podDnsHostConfig, setClusterDns } from '../../src/node/dns/pod-dns.js';
+import { PodDns } from '../../src/node/dns/pod-dns.js';
 import type { KubeObject } from '../../src/kube/client/kube-client.js';
 
 const svc = (ns: string, name: string, clusterIP: string, ports: object[] = [{ name: 'http', port: 80, protocol: 'TCP' }]): KubeObject => ({ metadata: { namespace: ns, name }, spec: { clusterIP, ports } });
@@ -121,12 +121,9 @@ test('an unanswering upstream gives SERVFAIL, not silence', async () => {
 test('pod resolv.conf: cluster nameserver, namespace search path, ndots:5; upstreams skip loopback', () => {
   assert.equal(podResolvConf('shop', '10.96.0.10'), 'search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
   assert.deepEqual(upstreamsOf('nameserver 127.0.0.53\nnameserver 192.0.2.53\n# c\nsearch x\n'), ['192.0.2.53']);
-  setClusterDns('10.96.0.10');
-  try {
-    assert.deepEqual(podDnsHostConfig({ metadata: { namespace: 'shop' }, spec: {} }), { Dns: ['10.96.0.10'], DnsSearch: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], DnsOptions: ['ndots:5'] });
-    assert.deepEqual(podDnsHostConfig({ metadata: { namespace: 'shop' }, spec: { dnsPolicy: 'Default' } }), {}, 'dnsPolicy Default keeps the host resolvers');
-    assert.deepEqual(podDnsHostConfig({ metadata: { namespace: 'shop' }, spec: { hostNetwork: true } }), {});
-  } finally {
-    setClusterDns(undefined);
-  }
+  const dns = new PodDns();
+  dns.setClusterDns('10.96.0.10');
+  assert.deepEqual(dns.hostConfig({ metadata: { namespace: 'shop' }, spec: {} }), { Dns: ['10.96.0.10'], DnsSearch: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], DnsOptions: ['ndots:5'] });
+  assert.deepEqual(dns.hostConfig({ metadata: { namespace: 'shop' }, spec: { dnsPolicy: 'Default' } }), {}, 'dnsPolicy Default keeps the host resolvers');
+  assert.deepEqual(dns.hostConfig({ metadata: { namespace: 'shop' }, spec: { hostNetwork: true } }), {});
 });

@@ -102,6 +102,7 @@ function podRecord(container: Partial<PodContainer>, imageUser: string, podSc?: 
     attempt: 0,
     sandboxId: 'a'.repeat(64),
     env: ['K8S=1'],
+    dns: {},
     volumes: new Map(),
     imageUser,
   });

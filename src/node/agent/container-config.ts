@@ -9,12 +9,12 @@ import type { Pod, PodContainer, SecurityContext } from './pod-types.js';
 import type { PodSources } from './pod-sources.js';
 import { fieldValue, resourceValue, type PodRuntimeFacts } from './downward.js';
 import { podLabels, type ContainerRole } from './labels.js';
-import { podDnsHostConfig } from '../dns/pod-dns.js';
-import { serviceEnvForPod } from './service-env.js';
+import type { PodDnsConfig } from '../dns/pod-dns.js';
+import type { ServiceEnv } from './service-env.js';
 
-export async function containerEnv(pod: Pod, c: PodContainer, sources: PodSources, facts: PodRuntimeFacts): Promise<string[]> {
+export async function containerEnv(pod: Pod, c: PodContainer, sources: PodSources, facts: PodRuntimeFacts, services: ServiceEnv): Promise<string[]> {
   // Service variables first: envFrom and env override them, and $(VAR) may name them (the kubelet's order).
-  const env = await serviceEnvForPod(pod.metadata.namespace ?? 'default', pod.spec.enableServiceLinks);
+  const env = await services.forPod(pod.metadata.namespace ?? 'default', pod.spec.enableServiceLinks);
   for (const from of c.envFrom ?? []) {
     const data = from.configMapRef ? await sources.configMap(from.configMapRef.name, from.configMapRef.optional) : from.secretRef ? await sources.secret(from.secretRef.name, from.secretRef.optional) : null;
     for (const [k, v] of Object.entries(data ?? {})) env.set(`${from.prefix ?? ''}${k}`, v.toString());
@@ -44,6 +44,8 @@ export interface ContainerConfigInput {
   attempt: number;
   sandboxId: string;
   env: string[];
+  /** The pod's resolver settings (the agent's PodDns). */
+  dns: PodDnsConfig;
   volumes: Map<string, string>;
   /** The image's configured user, for runAsNonRoot. */
   imageUser: string;
@@ -123,7 +125,7 @@ export function containerCreateBody(i: ContainerConfigInput): CreateBody {
       CapAdd: sc.capabilities?.add ?? null,
       CapDrop: sc.capabilities?.drop ?? null,
       SecurityOpt: seccompSecurityOpt(sc.seccompProfile, `container "${c.name}"`),
-      ...podDnsHostConfig(pod), // each container writes its own resolv.conf: cluster DNS + search path
+      ...i.dns, // each container writes its own resolv.conf: cluster DNS + search path
     } as CreateBody['HostConfig'],
   };
   // command replaces the image's ENTRYPOINT, args its CMD (Kubernetes' rules); both expand $(VAR) from the container's env.

@@ -13,6 +13,8 @@ import { podUidsInEngine } from './pod-runtime.js';
 import { L } from './labels.js';
 import { nodeObject, nodeStatus, type NodeFacts } from './node-status.js';
 import type { Pod } from './pod-types.js';
+import type { ServiceEnv } from './service-env.js';
+import type { PodDns } from '../dns/pod-dns.js';
 
 const HEARTBEAT_MS = 10_000;
 /** Pods synced at once. */
@@ -26,6 +28,9 @@ export interface NodeAgentOptions {
   /** The agent's own state (pod volumes). */
   dataDir: string;
   facts: NodeFacts;
+  /** This agent's pods' service variables and cluster DNS, which its node services fill in. */
+  serviceEnv: ServiceEnv;
+  podDns: PodDns;
   log?: (msg: string) => void;
 }
 
@@ -53,6 +58,8 @@ export class NodeAgent {
       hostIP: o.facts.hostIP,
       nodeCpu: o.facts.cpu,
       nodeMemory: o.facts.memoryBytes,
+      serviceEnv: o.serviceEnv,
+      podDns: o.podDns,
       requeue: (key, delayMs) => (delayMs ? this.queue.addAfter(key, delayMs) : this.queue.add(key)),
       log: this.log,
     });

@@ -19,6 +19,8 @@ import { computePodStatus, type Waiting } from './pod-status.js';
 import { ContainerProber } from './prober.js';
 import { runHandler } from './handlers.js';
 import type { PodRuntimeFacts } from './downward.js';
+import type { ServiceEnv } from './service-env.js';
+import type { PodDns } from '../dns/pod-dns.js';
 
 export const PAUSE_IMAGE = 'busybox:latest';
 // The sandbox only holds the pod's namespaces: one process that sleeps (no
@@ -39,6 +41,9 @@ export interface PodSyncerOptions {
   hostIP: string;
   nodeCpu: number;
   nodeMemory: number;
+  /** The service variables and cluster DNS of this agent's pods (set by its node services). */
+  serviceEnv: ServiceEnv;
+  podDns: PodDns;
   /** Asks for the pod key to be synced again (now, or after delayMs). */
   requeue: (key: string, delayMs?: number) => void;
   log: (msg: string) => void;
@@ -229,8 +234,8 @@ export class PodSyncer {
     }
     let body;
     try {
-      const env = await containerEnv(pod, c, sources, facts);
-      body = containerCreateBody({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, volumes, imageUser: image.user });
+      const env = await containerEnv(pod, c, sources, facts, this.o.serviceEnv);
+      body = containerCreateBody({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), volumes, imageUser: image.user });
     } catch (err) {
       state.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: messageOf(err) });
       return;

@@ -3,48 +3,52 @@
 // and the docker-link style KUBERNETES_PORT_443_TCP... for the master Service
 // always, and the same for every Service of the pod's namespace unless
 // spec.enableServiceLinks is false. The container's own env and envFrom win.
-// Services come from the node services' informer cache (registered with
-// setServiceLister), so a pod start costs no API request.
+// Services come from the node services' informer cache, which they hand to
+// the agent's ServiceEnv (one per agent), so a pod start costs no API request.
 import type { KubeObject } from '../../kube/client/kube-client.js';
 
 export interface ServiceLister {
   list(): KubeObject[];
 }
 
-let lister: ServiceLister | undefined;
-const waiters: Array<() => void> = [];
-let gaveUp = false;
 /** How long a container start waits for the node's Service cache (node services start right after the agent). */
 const LISTER_WAIT_MS = 10_000;
 
-/** The node's Service cache (all namespaces), synced once; set by the node services. */
-export function setServiceLister(l: ServiceLister | undefined): void {
-  lister = l;
-  if (l) for (const w of waiters.splice(0)) w();
-}
+/** The service variables of one node agent's pods, from its node services' Service cache. */
+export class ServiceEnv {
+  private lister: ServiceLister | undefined;
+  private readonly waiters: Array<() => void> = [];
+  private gaveUp = false;
 
-/**
- * The service variables for a container about to start. Like the kubelet,
- * which refuses to build them before its Service informer has synced, this
- * waits for the cache (a container restarted in the moment between the agent's
- * and the node services' start); bounded, and only once per process if the
- * node services never come (then pods get no service variables, as with cluster DNS).
- */
-export async function serviceEnvForPod(namespace: string, enableServiceLinks: boolean | undefined): Promise<Map<string, string>> {
-  if (!lister && !gaveUp) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        gaveUp = true;
-        resolve();
-      }, LISTER_WAIT_MS);
-      timer.unref();
-      waiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  /** The node's Service cache (all namespaces), synced once; set by the node services. */
+  setLister(l: ServiceLister | undefined): void {
+    this.lister = l;
+    if (l) for (const w of this.waiters.splice(0)) w();
   }
-  return serviceEnv(namespace, enableServiceLinks);
+
+  /**
+   * The service variables for a container about to start. Like the kubelet,
+   * which refuses to build them before its Service informer has synced, this
+   * waits for the cache (a container restarted in the moment between the agent's
+   * and the node services' start); bounded, and only once per agent if the
+   * node services never come (then pods get no service variables, as with cluster DNS).
+   */
+  async forPod(namespace: string, enableServiceLinks: boolean | undefined): Promise<Map<string, string>> {
+    if (!this.lister && !this.gaveUp) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.gaveUp = true;
+          resolve();
+        }, LISTER_WAIT_MS);
+        timer.unref();
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return serviceEnv(namespace, enableServiceLinks, this.lister?.list() ?? []);
+  }
 }
 
 interface ServicePort {
@@ -86,8 +90,8 @@ export function serviceVars(svc: ServiceShape): Array<[string, string]> {
   return out;
 }
 
-/** The service variables for a pod in `namespace`, from the given Services (default: the registered cache). */
-export function serviceEnv(namespace: string, enableServiceLinks: boolean | undefined, services: KubeObject[] = lister?.list() ?? []): Map<string, string> {
+/** The service variables for a pod in `namespace`, from the given Services. */
+export function serviceEnv(namespace: string, enableServiceLinks: boolean | undefined, services: KubeObject[]): Map<string, string> {
   const chosen = new Map<string, ServiceShape>();
   for (const svc of services as ServiceShape[]) {
     const name = svc.metadata.name;
