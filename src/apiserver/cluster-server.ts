@@ -96,7 +96,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
     const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
     const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
-    // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (client/ca-pin.ts).
+    // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (kube/client/ca-pin.ts).
     api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token });
     const url = await api.start();
     const port = Number(new URL(url).port);

@@ -1,5 +1,8 @@
-// `tug server` and `tug agent`: argument parsing and process lifetime only;
-// the control plane itself is assembled in apiserver/cluster-server.ts.
+// `tug server` and `tug agent`: argument parsing and process lifetime only.
+// This is where the cluster's layers meet: the API server (src/apiserver,
+// assembled in cluster-server.ts), the scheduler and controllers
+// (src/controllers, in a worker thread) and an embedded node agent (src/node).
+// No layer imports another but kube/; only this file knows them all.
 import { parseArgs } from 'node:util';
 import { invalid, messageOf } from '../errdefs.js';
 import { startClusterServer } from '../apiserver/cluster-server.js';

@@ -1,7 +1,8 @@
 // Starting a node agent with its own engine: embedded in `tug server` (with
 // the server's kubeconfig) or standalone as `tug agent --server URL --token T
 // --discovery-token-ca-cert-hash sha256:HEX`, which verifies the server before
-// it sends the token (client/ca-pin.ts).
+// it sends the token (kube/client/ca-pin.ts). withNodeServices adds the node's
+// service proxy and cluster DNS (node-services.ts) to a started agent.
 // The engine lives in DATA_DIR/engine and serves the Docker API on
 // DATA_DIR/engine.sock, so `docker -H unix://...` can look inside the node.
 import { join } from 'node:path';
