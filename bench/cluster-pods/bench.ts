@@ -6,8 +6,8 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { KubeClient, type KubeObject } from '../../src/cluster/client/kube-client.js';
-import { Informer } from '../../src/cluster/client/informer.js';
+import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
+import { Informer } from '../../src/kube/client/informer.js';
 import { runTool } from '../../src/util/exec-file.js';
 import { startE2eCluster, hex } from '../../test/cluster-e2e/e2e-cluster.js';
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KubeClient, type KubeObject } from '../../src/cluster/client/kube-client.js';
+import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 import { startEtcd, type EtcdCluster } from '../../test/cluster-storage/etcd-harness.js';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, pods: { type: 'string', default: '30000' }, concurrency: { type: 'string', default: '64' }, store: { type: 'string', default: 'sqlite' }, hold: { type: 'boolean', default: false } } });

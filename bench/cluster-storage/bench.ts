@@ -6,7 +6,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openStore, type Store, type WatchEvent } from '../../src/cluster/storage/store.js';
+import type { Store, WatchEvent } from '../../src/apiserver/storage/store.js';
+import { openStore } from '../../src/apiserver/storage/open-store.js';
 import { isKind } from '../../src/errdefs.js';
 import { startEtcd } from '../../test/cluster-storage/etcd-harness.js';
 

@@ -1,10 +1,13 @@
-// `tug server` and `tug agent`: argument parsing and process lifetime only;
-// the control plane itself is assembled in apiserver/cluster-server.ts.
+// `tug server` and `tug agent`: argument parsing and process lifetime only.
+// This is where the cluster's layers meet: the API server (src/apiserver,
+// assembled in cluster-server.ts), the scheduler and controllers
+// (src/controllers, in a worker thread) and an embedded node agent (src/node).
+// No layer imports another but kube/; only this file knows them all.
 import { parseArgs } from 'node:util';
 import { invalid, messageOf } from '../errdefs.js';
-import { startClusterServer } from './apiserver/cluster-server.js';
-import { KubeClient } from './client/kube-client.js';
-import { startAgent, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from './agent/run-agent.js';
+import { startClusterServer } from '../apiserver/cluster-server.js';
+import { KubeClient } from '../kube/client/kube-client.js';
+import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from '../node/run-agent.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
 
@@ -103,7 +106,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await (await import('./controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds }), {
+    server = await (await import('../controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds }), {
       holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined,
     });
   } catch (err) {
@@ -118,7 +121,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   if (!args.noAgent) {
     try {
       const client = await KubeClient.fromKubeconfig(server.kubeconfig);
-      agent = await (await import('./proxy/node-services.js')).withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
+      agent = await withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { WorkQueue } from '../../src/cluster/client/work-queue.js';
-import { Informer, keyOf } from '../../src/cluster/client/informer.js';
-import { KubeClient, type KubeObject } from '../../src/cluster/client/kube-client.js';
+import { WorkQueue } from '../../src/kube/client/work-queue.js';
+import { Informer, keyOf } from '../../src/kube/client/informer.js';
+import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 import { TugError } from '../../src/errdefs.js';
 import { startAgentCluster, suffix } from './agent-cluster.js';
 

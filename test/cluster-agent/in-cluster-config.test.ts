@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { serviceEnv, serviceVars } from '../../src/cluster/agent/service-env.js';
+import { serviceEnv, serviceVars } from '../../src/node/agent/service-env.js';
 import { startAgentCluster, leftovers, suffix, type AgentCluster } from './agent-cluster.js';
 
 let c: AgentCluster;

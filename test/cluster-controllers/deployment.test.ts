@@ -5,8 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../cluster/test-server.js';
-import { Informer } from '../../src/cluster/client/informer.js';
-import type { KubeObject } from '../../src/cluster/client/kube-client.js';
+import { Informer } from '../../src/kube/client/informer.js';
+import type { KubeObject } from '../../src/kube/client/kube-client.js';
 import { FakeKubelet, nodeObject, waitFor } from './fake-kubelet.js';
 
 let srv: TestServer;

@@ -3,8 +3,8 @@
 // (never contacted) and Ready after readyDelayMs, unless the pod has the
 // annotation fake-kubelet/ready: "false". Graceful deletions are finished at
 // once, as a kubelet would after the containers stopped.
-import { Informer } from '../../src/cluster/client/informer.js';
-import { KubeClient, type KubeObject } from '../../src/cluster/client/kube-client.js';
+import { Informer } from '../../src/kube/client/informer.js';
+import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 
 const podsRef = { group: '', version: 'v1', resource: 'pods' };
 const nodesRef = { group: '', version: 'v1', resource: 'nodes' };

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startTestServer } from '../cluster/test-server.js';
 import { runTool } from '../../src/util/exec-file.js';
 import { FakeKubelet, nodeObject, waitFor } from './fake-kubelet.js';
-import { workerFlags } from '../../src/cluster/controllers/controller-manager.js';
+import { workerFlags } from '../../src/controllers/controller-manager.js';
 
 test('tug server --help documents --scheduler-hold', async () => {
   const main = new URL('../../src/cluster/main.js', import.meta.url).pathname;

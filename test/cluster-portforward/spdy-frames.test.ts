@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import { inflateSync } from 'node:zlib';
-import { encodeFrame, FrameReader, FLAG_FIN, type Frame } from '../../src/cluster/spdy/frames.js';
-import { HeaderCompressor, HeaderDecompressor, encodeHeaderBlock, decodeHeaderBlock, type SpdyHeaders } from '../../src/cluster/spdy/header-codec.js';
-import { spdy3Dictionary } from '../../src/cluster/spdy/dictionary.js';
-import { SpdySession, type SpdyStream } from '../../src/cluster/spdy/session.js';
+import { encodeFrame, FrameReader, FLAG_FIN, type Frame } from '../../src/node/spdy/frames.js';
+import { HeaderCompressor, HeaderDecompressor, encodeHeaderBlock, decodeHeaderBlock, type SpdyHeaders } from '../../src/node/spdy/header-codec.js';
+import { spdy3Dictionary } from '../../src/node/spdy/dictionary.js';
+import { SpdySession, type SpdyStream } from '../../src/node/spdy/session.js';
 
 const samples: Frame[] = [
   { type: 'data', streamId: 5, flags: FLAG_FIN, data: Buffer.from('hello') },

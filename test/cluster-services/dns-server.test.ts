@@ -7,11 +7,11 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
-import { startDnsServer } from '../../src/cluster/dns/dns-server.js';
-import type { ClusterView } from '../../src/cluster/dns/cluster-resolver.js';
-import { podResolvConf, upstreamsOf } from '../../src/cluster/dns/resolv-conf.js';
-import { podDnsHostConfig, setClusterDns } from '../../src/cluster/dns/pod-dns.js';
-import type { KubeObject } from '../../src/cluster/client/kube-client.js';
+import { startDnsServer } from '../../src/node/dns/dns-server.js';
+import type { ClusterView } from '../../src/node/dns/cluster-resolver.js';
+import { podResolvConf, upstreamsOf } from '../../src/node/dns/resolv-conf.js';
+import { PodDns } from '../../src/node/dns/pod-dns.js';
+import type { KubeObject } from '../../src/kube/client/kube-client.js';
 
 const svc = (ns: string, name: string, clusterIP: string, ports: object[] = [{ name: 'http', port: 80, protocol: 'TCP' }]): KubeObject => ({ metadata: { namespace: ns, name }, spec: { clusterIP, ports } });
 const services = [svc('shop', 'web', '10.96.0.20'), svc('shop', 'db', 'None', [{ name: 'pg', port: 5432, protocol: 'TCP' }])];
@@ -121,12 +121,9 @@ test('an unanswering upstream gives SERVFAIL, not silence', async () => {
 test('pod resolv.conf: cluster nameserver, namespace search path, ndots:5; upstreams skip loopback', () => {
   assert.equal(podResolvConf('shop', '10.96.0.10'), 'search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
   assert.deepEqual(upstreamsOf('nameserver 127.0.0.53\nnameserver 192.0.2.53\n# c\nsearch x\n'), ['192.0.2.53']);
-  setClusterDns('10.96.0.10');
-  try {
-    assert.deepEqual(podDnsHostConfig({ metadata: { namespace: 'shop' }, spec: {} }), { Dns: ['10.96.0.10'], DnsSearch: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], DnsOptions: ['ndots:5'] });
-    assert.deepEqual(podDnsHostConfig({ metadata: { namespace: 'shop' }, spec: { dnsPolicy: 'Default' } }), {}, 'dnsPolicy Default keeps the host resolvers');
-    assert.deepEqual(podDnsHostConfig({ metadata: { namespace: 'shop' }, spec: { hostNetwork: true } }), {});
-  } finally {
-    setClusterDns(undefined);
-  }
+  const dns = new PodDns();
+  dns.setClusterDns('10.96.0.10');
+  assert.deepEqual(dns.hostConfig({ metadata: { namespace: 'shop' }, spec: {} }), { Dns: ['10.96.0.10'], DnsSearch: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], DnsOptions: ['ndots:5'] });
+  assert.deepEqual(dns.hostConfig({ metadata: { namespace: 'shop' }, spec: { dnsPolicy: 'Default' } }), {}, 'dnsPolicy Default keeps the host resolvers');
+  assert.deepEqual(dns.hostConfig({ metadata: { namespace: 'shop' }, spec: { hostNetwork: true } }), {});
 });

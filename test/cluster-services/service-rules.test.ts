@@ -3,9 +3,9 @@
 // names within iptables' 28 characters, and stale chains flushed and deleted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRules, chainNames, restoreText } from '../../src/cluster/proxy/service-rules.js';
-import type { BackendPort } from '../../src/cluster/proxy/service-endpoints.js';
-import { backendsFromEndpoints, backendsFromSlices } from '../../src/cluster/proxy/service-endpoints.js';
+import { buildRules, chainNames, restoreText } from '../../src/node/proxy/service-rules.js';
+import type { BackendPort } from '../../src/node/proxy/service-endpoints.js';
+import { backendsFromEndpoints, backendsFromSlices } from '../../src/node/proxy/service-endpoints.js';
 
 const c = chainNames('tugpod0');
 const svc = (name: string, spec: object) => ({ metadata: { namespace: 'ns', name }, spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP', nodePort: 30080 }], ...spec } });

@@ -4,7 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { openStore, type Store } from '../../src/cluster/storage/store.js';
+import type { Store } from '../../src/apiserver/storage/store.js';
+import { openStore } from '../../src/apiserver/storage/open-store.js';
 import { isKind } from '../../src/errdefs.js';
 import { defineStoreSuite, type StoreFixture } from './suite.js';
 import { startEtcd, type EtcdCluster } from './etcd-harness.js';

@@ -1,7 +1,7 @@
 // Child process for the SQLite group-commit crash test: keeps 64 creates in
 // flight (so they share commits) and prints "key revision" for each one the
 // store acknowledged, until it is killed.
-import { openStore } from '../../src/cluster/storage/store.js';
+import { openStore } from '../../src/apiserver/storage/open-store.js';
 
 const [path] = process.argv.slice(2);
 const store = await openStore({ kind: 'sqlite', path });

@@ -1,6 +1,6 @@
 // Child process for the SQLite cross-process test: opens the same database file
 // and increments a counter N times with retry on conflict, then prints "done".
-import { openStore } from '../../src/cluster/storage/store.js';
+import { openStore } from '../../src/apiserver/storage/open-store.js';
 import { isKind } from '../../src/errdefs.js';
 
 const [path, key, countArg] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 // Child process for the SQLite crash test: writes one update after another and
 // prints each acknowledged revision, until it is killed.
-import { openStore } from '../../src/cluster/storage/store.js';
+import { openStore } from '../../src/apiserver/storage/open-store.js';
 
 const [path, key] = process.argv.slice(2);
 const store = await openStore({ kind: 'sqlite', path });

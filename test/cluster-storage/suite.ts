@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isKind } from '../../src/errdefs.js';
-import type { KeyValue, Store, WatchEvent } from '../../src/cluster/storage/store.js';
+import type { KeyValue, Store, WatchEvent } from '../../src/apiserver/storage/store.js';
 import { changes, recordWatch } from './watch-recorder.js';
 
 export interface StoreFixture {

@@ -1,6 +1,6 @@
 // Test helper: records one watch's events and lets a test wait for a condition
 // on them (with a generous hang guard, not a timing assertion).
-import type { Store, WatchEvent } from '../../src/cluster/storage/store.js';
+import type { Store, WatchEvent } from '../../src/apiserver/storage/store.js';
 
 export interface WatchRecorder {
   events: WatchEvent[];

@@ -7,7 +7,7 @@ import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
-import { startClusterServer, type ClusterServer } from '../../src/cluster/apiserver/cluster-server.js';
+import { startClusterServer, type ClusterServer } from '../../src/apiserver/cluster-server.js';
 import { suffix } from './test-server.js';
 
 let srv: ClusterServer;

@@ -4,9 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, suffix, type TestServer } from './test-server.js';
-import { TypeRegistry } from '../../src/cluster/api/registry.js';
-import { openApiV2, openApiV2Protobuf } from '../../src/cluster/apiserver/openapi.js';
-import { readFields, toStr, toBytes, type WireField } from '../../src/cluster/apiserver/protobuf/wire.js';
+import { TypeRegistry } from '../../src/kube/api/registry.js';
+import { openApiV2, openApiV2Protobuf } from '../../src/apiserver/openapi.js';
+import { readFields, toStr, toBytes, type WireField } from '../../src/apiserver/protobuf/wire.js';
 
 let srv: TestServer;
 let ns: string;

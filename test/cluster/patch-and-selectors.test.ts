@@ -2,11 +2,11 @@
 // selectors and server-side-apply field ownership.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../src/cluster/apiserver/patch.js';
-import { labelPredicate, fieldPredicate } from '../../src/cluster/apiserver/selectors.js';
-import { serverSideApply } from '../../src/cluster/apiserver/managed-fields.js';
-import { podType } from '../../src/cluster/api/core-pod.js';
-import { deploymentType } from '../../src/cluster/api/workload-types.js';
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../../src/apiserver/patch.js';
+import { labelPredicate, fieldPredicate } from '../../src/kube/api/selectors.js';
+import { serverSideApply } from '../../src/apiserver/managed-fields.js';
+import { podType } from '../../src/kube/api/core-pod.js';
+import { deploymentType } from '../../src/kube/api/workload-types.js';
 import { isKind } from '../../src/errdefs.js';
 
 const pod = () => ({

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeImageDefaults, type ImageDefaults } from '../../src/engine/image-merge.js';
 import { buildRecord, type CreateBody } from '../../src/engine/create-config.js';
-import { containerCreateBody } from '../../src/cluster/agent/container-config.js';
-import type { Pod, PodContainer } from '../../src/cluster/agent/pod-types.js';
+import { containerCreateBody } from '../../src/node/agent/container-config.js';
+import type { Pod, PodContainer } from '../../src/node/agent/pod-types.js';
 import { TugError } from '../../src/errdefs.js';
 
 const image: ImageDefaults = {
@@ -102,6 +102,7 @@ function podRecord(container: Partial<PodContainer>, imageUser: string, podSc?: 
     attempt: 0,
     sandboxId: 'a'.repeat(64),
     env: ['K8S=1'],
+    dns: {},
     volumes: new Map(),
     imageUser,
   });

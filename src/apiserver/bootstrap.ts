@@ -1,0 +1,141 @@
+// What a fresh cluster starts with: the four default namespaces, the
+// bootstrap RBAC roles/bindings, and the `kubernetes` Service, whose Endpoints
+// and EndpointSlices name every live API server (kubernetes-endpoints.ts, from
+// the servers' identity Leases), so pods reach the API at the Service's
+// ClusterIP:443. Idempotent.
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { isKind } from '../errdefs.js';
+import type { ObjectStore } from './object-store.js';
+import { KUBELET_CLIENT_USER } from './pod-proxy.js';
+import { startApiserverIdentity, type ApiserverIdentity } from './kubernetes-endpoints.js';
+
+const rbac = 'rbac.authorization.k8s.io';
+const readVerbs = ['get', 'list', 'watch'];
+const writeVerbs = ['create', 'delete', 'deletecollection', 'patch', 'update'];
+const workloadResources = {
+  core: ['pods', 'services', 'endpoints', 'configmaps', 'secrets', 'serviceaccounts', 'persistentvolumeclaims', 'events', 'pods/status', 'services/status', 'pods/log', 'pods/exec'],
+  apps: ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'controllerrevisions', 'deployments/scale', 'replicasets/scale', 'statefulsets/scale', 'deployments/status'],
+  batch: ['jobs', 'cronjobs'],
+};
+
+const clusterRoles = [
+  { name: 'cluster-admin', rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['*'] }] },
+  {
+    name: 'admin',
+    rules: [
+      { apiGroups: [''], resources: workloadResources.core, verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: ['apps'], resources: workloadResources.apps, verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: ['batch'], resources: workloadResources.batch, verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: [rbac], resources: ['roles', 'rolebindings'], verbs: [...readVerbs, ...writeVerbs] },
+    ],
+  },
+  {
+    name: 'edit',
+    rules: [
+      { apiGroups: [''], resources: workloadResources.core, verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: ['apps'], resources: workloadResources.apps, verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: ['batch'], resources: workloadResources.batch, verbs: [...readVerbs, ...writeVerbs] },
+    ],
+  },
+  {
+    name: 'view',
+    rules: [
+      { apiGroups: [''], resources: workloadResources.core.filter((r) => r !== 'secrets' && !r.includes('/exec')), verbs: readVerbs },
+      { apiGroups: ['apps'], resources: workloadResources.apps, verbs: readVerbs },
+      { apiGroups: ['batch'], resources: workloadResources.batch, verbs: readVerbs },
+    ],
+  },
+  { name: 'system:discovery', rules: [{ nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/version', '/version/', '/openapi', '/openapi/*'], verbs: ['get'] }] },
+  // What a node agent's streaming endpoint (the kubelet API) lets a caller do; the API server's proxy identity is bound to it.
+  {
+    name: 'system:kubelet-api-admin',
+    rules: [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'proxy'] },
+      { apiGroups: [''], resources: ['nodes/log', 'nodes/metrics', 'nodes/proxy', 'nodes/stats'], verbs: ['*'] },
+    ],
+  },
+  // Delegated authentication and authorization (what node agents need to check their callers).
+  { name: 'system:auth-delegator', rules: [{ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] }, { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }] },
+  { name: 'system:basic-user', rules: [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] }, { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] }] },
+];
+
+const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 'Group' | 'User'; name: string } }> = [
+  { name: 'cluster-admin', role: 'cluster-admin', subject: { kind: 'Group', name: 'system:masters' } },
+  { name: 'system:discovery', role: 'system:discovery', subject: { kind: 'Group', name: 'system:authenticated' } },
+  { name: 'system:basic-user', role: 'system:basic-user', subject: { kind: 'Group', name: 'system:authenticated' } },
+  { name: 'system:kube-apiserver-kubelet-client', role: 'system:kubelet-api-admin', subject: { kind: 'User', name: KUBELET_CLIENT_USER } },
+];
+
+async function ensure(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if (!isKind(err, 'already-exists')) throw err;
+  }
+}
+
+/**
+ * The address the `kubernetes` Endpoints advertise for a server bound to `bind`:
+ * the bind address itself, or for 0.0.0.0 the IPv4 of the default-route
+ * interface (kube-apiserver's --advertise-address default). A 127.0.0.1 server
+ * is still reachable from pods on this host: node services set route_localnet
+ * on the pod bridge so the proxy may DNAT to loopback.
+ */
+export async function apiAdvertiseAddress(bind: string): Promise<string> {
+  if (bind !== '0.0.0.0') return bind;
+  const routes = await readFile('/proc/net/route', 'utf8').catch(() => '');
+  const dev = routes.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).find((f) => f[1] === '00000000')?.[0];
+  const addr = dev ? networkInterfaces()[dev]?.find((a) => a.family === 'IPv4' && !a.internal)?.address : undefined;
+  return addr ?? '127.0.0.1';
+}
+
+export interface BootstrapOptions {
+  /** How long this server's identity Lease (and so its place in the kubernetes Endpoints) outlives its last renewal. */
+  identityLeaseDurationSeconds?: number;
+  /** This server is the only one on its store (SQLite). */
+  soleServer?: boolean;
+}
+
+/** Makes what is missing and starts this server's identity Lease, which keeps the kubernetes Endpoints; stop it on shutdown. */
+export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp: string, apiPort: number, apiAddress = '127.0.0.1', o: BootstrapOptions = {}): Promise<ApiserverIdentity> {
+  const reg = objects.registry;
+  const nsType = reg.lookup('', 'v1', 'namespaces')!;
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    await ensure(objects.create(nsType, undefined, { metadata: { name } }, { fieldManager: 'tug-apiserver' }));
+  }
+  const label = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
+  const annotations = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
+  const crType = reg.lookup(rbac, 'v1', 'clusterroles')!;
+  for (const r of clusterRoles) {
+    await ensure(objects.create(crType, undefined, { metadata: { name: r.name, labels: label, annotations }, rules: r.rules }, { fieldManager: 'tug-apiserver' }));
+  }
+  const crbType = reg.lookup(rbac, 'v1', 'clusterrolebindings')!;
+  for (const b of clusterRoleBindings) {
+    await ensure(
+      objects.create(
+        crbType,
+        undefined,
+        { metadata: { name: b.name, labels: label, annotations }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: b.role }, subjects: [{ apiGroup: rbac, ...b.subject }] },
+        { fieldManager: 'tug-apiserver' },
+      ),
+    );
+  }
+  const saType = reg.lookup('', 'v1', 'serviceaccounts')!;
+  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    await ensure(objects.create(saType, ns, { metadata: { name: 'default' } }, { fieldManager: 'tug-apiserver' }));
+  }
+  const svcType = reg.lookup('', 'v1', 'services')!;
+  await ensure(
+    objects.create(
+      svcType,
+      'default',
+      {
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { type: 'ClusterIP', clusterIP: kubernetesServiceIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiPort }] },
+      },
+      { fieldManager: 'tug-apiserver' },
+    ),
+  );
+  return startApiserverIdentity(objects, { address: apiAddress, port: apiPort, leaseDurationSeconds: o.identityLeaseDurationSeconds, soleServer: o.soleServer });
+}

@@ -1,0 +1,135 @@
+// Assembles the control plane for `tug server`: store, certificates, object
+// machinery, in-process controllers, bootstrap objects and the HTTPS API.
+import { join } from 'node:path';
+import { isIP } from 'node:net';
+import { ensureDir } from '../util/dir-mode.js';
+import { caCertHash } from '../kube/client/ca-pin.js';
+import { writeJoinCommand, type JoinCommand } from './join-command.js';
+import type { Store } from './storage/store.js';
+import { openStore } from './storage/open-store.js';
+import { TypeRegistry } from '../kube/api/registry.js';
+import { ObjectStore } from './object-store.js';
+import { ensurePki, writeKubeconfig } from './pki.js';
+import { ensureSharedPki } from './shared-pki.js';
+import { Authenticator, loadTokenFile } from './authn.js';
+import { RbacAuthorizer } from './rbac.js';
+import { ApiServer } from './server.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { serviceHooks, firstServiceIp } from './service-allocator.js';
+import { apiAdvertiseAddress, bootstrapCluster } from './bootstrap.js';
+import { ServiceAccountTokens } from './service-account-tokens.js';
+import { ResourceQuotas } from './resource-quota.js';
+import { LimitRanger } from './limit-range.js';
+import { ServiceAccountAdmission } from './service-account-admission.js';
+import { CustomResources } from './custom-resources.js';
+import { kubeletClientIdentity } from './pod-proxy.js';
+import type { ApiserverIdentity } from './kubernetes-endpoints.js';
+
+export interface ClusterServerOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  bind?: string;
+  store?: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
+  serviceCidr?: string;
+  /** This server's identity Lease duration: how soon the kubernetes Endpoints drop it once it stops renewing. */
+  identityLeaseDurationSeconds?: number;
+}
+
+export interface ClusterServer {
+  url: string;
+  port: number;
+  kubeconfig: string;
+  adminToken: string;
+  /** kubeadm's sha256:<hex> of the cluster CA's public key, for `tug agent --discovery-token-ca-cert-hash`. */
+  caCertHash: string;
+  joinCommand: JoinCommand;
+  objects: ObjectStore;
+  /** Runs the Event TTL sweep now (it also runs every 5 minutes); returns how many Events expired. */
+  expireEvents(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startClusterServer(opts: ClusterServerOptions): Promise<ClusterServer> {
+  const bind = opts.bind ?? '127.0.0.1';
+  const serviceCidr = opts.serviceCidr ?? '10.96.0.0/12';
+  // 0700, also on a data dir an older tug left 0755: it holds keys, tokens and the node's engine.
+  await ensureDir(opts.dataDir, 0o700);
+  const storeOpts = opts.store ?? { kind: 'sqlite' };
+  const store: Store =
+    storeOpts.kind === 'sqlite' ? await openStore({ kind: 'sqlite', path: join(opts.dataDir, 'state.db') }) : await openStore({ kind: 'etcd', endpoints: storeOpts.endpoints, prefix: storeOpts.prefix });
+  let api: ApiServer | undefined;
+  let gc: GarbageCollector | undefined;
+  let identity: ApiserverIdentity | undefined;
+  try {
+    // Servers sharing an etcd must share the CA, SA key and admin token (HA).
+    const pki = storeOpts.kind === 'etcd' ? await ensureSharedPki(store, opts.dataDir, bind) : await ensurePki(opts.dataDir, bind);
+    const objects = new ObjectStore(store, new TypeRegistry());
+    objects.registerHooks('Service', serviceHooks(objects, { serviceCidr }));
+    objects.registerHooks('Namespace', {
+      beforeCreate: async (o) => {
+        o.spec ??= {};
+        o.spec.finalizers ??= ['kubernetes'];
+      },
+    });
+    // Every namespace gets a "default" ServiceAccount, as the token controller would make.
+    const saType = objects.registry.lookup('', 'v1', 'serviceaccounts')!;
+    objects.onWrite((t, kind, o) => {
+      if (t.kind === 'Namespace' && kind === 'create' && o.metadata?.name) {
+        objects.create(saType, o.metadata.name, { metadata: { name: 'default' } }, { fieldManager: 'serviceaccount-controller' }).catch(() => undefined);
+      }
+    });
+    gc = new GarbageCollector(objects);
+    const quotas = new ResourceQuotas(objects);
+    const limits = new LimitRanger(objects);
+    const serviceAccounts = new ServiceAccountAdmission(objects);
+    // LimitRange defaults first, then the ServiceAccount, then the quota check, as in
+    // Kubernetes. The two lists are independent reads (a round trip each on etcd): they go out together.
+    objects.registerAdmission(async (t, o) => {
+      const [ranges, namespaceQuotas] = await Promise.all([limits.rangesFor(t, o), quotas.quotasFor(t, o)]);
+      limits.apply(o, ranges);
+      await serviceAccounts.admit(t, o);
+      await quotas.check(t, o, namespaceQuotas);
+    });
+    const customResources = new CustomResources(objects);
+    await customResources.start();
+    const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
+    const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
+    const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
+    // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (kube/client/ca-pin.ts).
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token });
+    const url = await api.start();
+    const port = Number(new URL(url).port);
+    const advertise = await apiAdvertiseAddress(bind);
+    identity = await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, advertise, { identityLeaseDurationSeconds: opts.identityLeaseDurationSeconds, soleServer: storeOpts.kind === 'sqlite' });
+    gc.start();
+    const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
+    const hash = caCertHash(pki.caCert);
+    const joinCommand = await writeJoinCommand(opts.dataDir, `https://${isIP(advertise) === 6 ? `[${advertise}]` : advertise}:${port}`, pki.adminToken, hash);
+    const server = api;
+    const collector = gc;
+    const lease = identity;
+    return {
+      url,
+      port,
+      kubeconfig,
+      adminToken: pki.adminToken,
+      caCertHash: hash,
+      joinCommand,
+      objects,
+      expireEvents: () => collector.expireEvents(),
+      async close() {
+        collector.stop();
+        await lease.stop();
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    gc?.stop();
+    await identity?.stop();
+    await api?.close();
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,134 @@
+// Starts the scheduler and the controllers as API clients of a running
+// control plane (as kube-scheduler and kube-controller-manager do), sharing
+// one set of informers. `tug server` wraps its ClusterServer with
+// withControllers() (which runs them in a worker thread, see controllers-worker.ts)
+// so closing the server stops them too.
+import { readFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { messageOf } from '../errdefs.js';
+import { parse as parseYaml } from 'yaml';
+import { KubeClient } from '../kube/client/kube-client.js';
+import { SharedInformers } from '../kube/client/shared-informers.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { ReplicaSetController } from './replicaset-controller.js';
+import { DeploymentController } from './deployment-controller.js';
+import { EndpointsController } from './endpoints-controller.js';
+import { RootCaPublisher } from './root-ca-controller.js';
+
+export interface RunningControllers {
+  scheduler: Scheduler;
+  stop(): void;
+}
+
+async function caOf(kubeconfig: string): Promise<string> {
+  const cfg = parseYaml(await readFile(kubeconfig, 'utf8')) as any;
+  const data = cfg?.clusters?.[0]?.cluster?.['certificate-authority-data'];
+  if (data) return Buffer.from(data, 'base64').toString();
+  const file = cfg?.clusters?.[0]?.cluster?.['certificate-authority'];
+  return file ? readFile(file, 'utf8') : '';
+}
+
+export interface ControllerOptions {
+  /**
+   * Hold the scheduler (pods queue, none is bound) until release: kube-scheduler's
+   * scheduler_perf measures scheduling this way, with the pods created first.
+   */
+  holdScheduler?: boolean;
+}
+
+export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
+  const client = await KubeClient.fromKubeconfig(kubeconfig);
+  const informers = new SharedInformers(client);
+  const scheduler = new Scheduler(informers, client);
+  if (opts.holdScheduler) scheduler.hold();
+  const controllers = [new ReplicaSetController(informers, client), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  await informers.start();
+  scheduler.start();
+  for (const c of controllers) c.run();
+  return {
+    scheduler,
+    stop() {
+      scheduler.stop();
+      for (const c of controllers) c.stop();
+      informers.stop();
+      client.close();
+    },
+  };
+}
+
+/** What withControllers() needs of a server (a ClusterServer is one): its admin kubeconfig, and close(). */
+export interface ControlPlane {
+  kubeconfig: string;
+  close(): Promise<void>;
+}
+
+export interface WithControllersOptions {
+  /** Hold the scheduler until the process receives this signal (see ControllerOptions). */
+  holdSchedulerUntil?: NodeJS.Signals;
+}
+
+/**
+ * The same server, whose close() first stops the scheduler and controllers.
+ * They run in a worker thread: they are API clients over HTTPS anyway (as
+ * kube-scheduler and kube-controller-manager are separate processes), and on
+ * their own thread their informers, filtering and scoring and the client side
+ * of every bind no longer take turns with the API server's event loop.
+ */
+export async function withControllers<S extends ControlPlane>(server: S, opts: WithControllersOptions = {}): Promise<S> {
+  const signal = opts.holdSchedulerUntil;
+  let worker: Worker;
+  try {
+    worker = new Worker(new URL('./controllers-worker.js', import.meta.url), {
+      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal) } satisfies WorkerInput,
+      ...workerFlags(process.execArgv),
+    });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve() : reject(new Error(m.message))));
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`controllers exited with code ${code} while starting`)));
+    });
+  } catch (err) {
+    await worker.terminate();
+    await server.close();
+    throw err;
+  }
+  worker.on('error', (err) => process.stderr.write(`tug server: scheduler/controllers: ${messageOf(err)}\n`));
+  const release = (): void => worker.postMessage('release' satisfies WorkerCommand);
+  if (signal) process.on(signal, release);
+  const close = server.close.bind(server);
+  server.close = async () => {
+    if (signal) process.off(signal, release);
+    worker.postMessage('stop' satisfies WorkerCommand);
+    // A controller that left a handle open must not hang shutdown.
+    const force = setTimeout(() => void worker.terminate(), 5000);
+    await exited;
+    clearTimeout(force);
+    await close();
+  };
+  return server;
+}
+
+/** What withControllers() hands its worker. */
+export interface WorkerInput {
+  kubeconfig: string;
+  holdScheduler: boolean;
+}
+export type WorkerCommand = 'release' | 'stop';
+export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };
+
+/**
+ * What of the server's node flags a worker can take: profiling flags as they
+ * are (so --cpu-prof profiles the controllers too), --max-old-space-size as a
+ * resource limit. A worker refuses per-process flags such as --input-type.
+ */
+export function workerFlags(argv: string[]): { execArgv: string[]; resourceLimits?: { maxOldGenerationSizeMb: number } } {
+  const execArgv = argv.filter((a) => a.startsWith('--cpu-prof') || a.startsWith('--heap-prof'));
+  const heap = argv.map((a) => /^--max-old-space-size=(\d+)$/.exec(a)).find((m) => m);
+  return heap ? { execArgv, resourceLimits: { maxOldGenerationSizeMb: Number(heap[1]) } } : { execArgv };
+}

@@ -1,0 +1,49 @@
+// One informer per resource for every controller in the process (as
+// client-go's SharedInformerFactory): the scheduler and the controllers all
+// watch pods, and one watch stream beats five.
+import { Informer } from './informer.js';
+import type { KubeClient, KubeObject, ResourceRef } from './kube-client.js';
+
+export const refs = {
+  pods: { group: '', version: 'v1', resource: 'pods' },
+  nodes: { group: '', version: 'v1', resource: 'nodes' },
+  services: { group: '', version: 'v1', resource: 'services' },
+  endpoints: { group: '', version: 'v1', resource: 'endpoints' },
+  namespaces: { group: '', version: 'v1', resource: 'namespaces' },
+  configmaps: { group: '', version: 'v1', resource: 'configmaps' },
+  events: { group: '', version: 'v1', resource: 'events' },
+  replicasets: { group: 'apps', version: 'v1', resource: 'replicasets' },
+  deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
+  endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+} satisfies Record<string, ResourceRef>;
+
+/** The same collection inside one namespace (for writes). */
+export function inNs(ref: ResourceRef, namespace: string | undefined): ResourceRef {
+  return { ...ref, namespace };
+}
+
+export class SharedInformers {
+  private readonly informers = new Map<string, Informer>();
+
+  constructor(readonly client: KubeClient) {}
+
+  for<T extends KubeObject = KubeObject>(ref: ResourceRef): Informer<T> {
+    const k = `${ref.group}/${ref.resource}`;
+    let inf = this.informers.get(k);
+    if (!inf) {
+      // Resync every 30 s so a missed event (or a time-based condition) still converges.
+      inf = new Informer(this.client, ref, { resyncMs: 30_000 });
+      this.informers.set(k, inf);
+    }
+    return inf as unknown as Informer<T>;
+  }
+
+  /** Starts every informer asked for so far; resolves when all have listed once. */
+  async start(): Promise<void> {
+    await Promise.all([...this.informers.values()].map((i) => i.start()));
+  }
+
+  stop(): void {
+    for (const i of this.informers.values()) i.stop();
+  }
+}

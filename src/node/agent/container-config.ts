@@ -1,0 +1,139 @@
+// One container of a pod as an engine create body: command/args, env (with
+// valueFrom and envFrom), volume mounts, resources as cgroup limits and the
+// securityContext. It joins the sandbox's network and IPC namespaces.
+import { isAbsolute, join, normalize } from 'node:path';
+import { invalid } from '../../errdefs.js';
+import { parseQuantity } from '../../kube/api/quantity.js';
+import type { CreateBody } from '../../engine/create-config.js';
+import type { Pod, PodContainer, SecurityContext } from './pod-types.js';
+import type { PodSources } from './pod-sources.js';
+import { fieldValue, resourceValue, type PodRuntimeFacts } from './downward.js';
+import { podLabels, type ContainerRole } from './labels.js';
+import type { PodDnsConfig } from '../dns/pod-dns.js';
+import type { ServiceEnv } from './service-env.js';
+
+export async function containerEnv(pod: Pod, c: PodContainer, sources: PodSources, facts: PodRuntimeFacts, services: ServiceEnv): Promise<string[]> {
+  // Service variables first: envFrom and env override them, and $(VAR) may name them (the kubelet's order).
+  const env = await services.forPod(pod.metadata.namespace ?? 'default', pod.spec.enableServiceLinks);
+  for (const from of c.envFrom ?? []) {
+    const data = from.configMapRef ? await sources.configMap(from.configMapRef.name, from.configMapRef.optional) : from.secretRef ? await sources.secret(from.secretRef.name, from.secretRef.optional) : null;
+    for (const [k, v] of Object.entries(data ?? {})) env.set(`${from.prefix ?? ''}${k}`, v.toString());
+  }
+  for (const e of c.env ?? []) {
+    let v: string | undefined = '';
+    const f = e.valueFrom;
+    if (e.value !== undefined) v = expand(e.value, env);
+    else if (f?.configMapKeyRef) v = await sources.key('configmaps', f.configMapKeyRef.name, f.configMapKeyRef.key, f.configMapKeyRef.optional);
+    else if (f?.secretKeyRef) v = await sources.key('secrets', f.secretKeyRef.name, f.secretKeyRef.key, f.secretKeyRef.optional);
+    else if (f?.fieldRef) v = fieldValue(pod, f.fieldRef.fieldPath, facts);
+    else if (f?.resourceFieldRef) v = resourceValue(pod, f.resourceFieldRef.containerName || c.name, f.resourceFieldRef, facts);
+    if (v !== undefined) env.set(e.name, v);
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+/** $(VAR) references to earlier variables, $$(VAR) escapes, as the kubelet expands them. */
+export function expand(s: string, env: Map<string, string>): string {
+  return s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => (m === '$$' ? '$' : env.has(name!) ? env.get(name!)! : m));
+}
+
+export interface ContainerConfigInput {
+  pod: Pod;
+  container: PodContainer;
+  role: ContainerRole;
+  attempt: number;
+  sandboxId: string;
+  env: string[];
+  /** The pod's resolver settings (the agent's PodDns). */
+  dns: PodDnsConfig;
+  volumes: Map<string, string>;
+  /** The image's configured user, for runAsNonRoot. */
+  imageUser: string;
+}
+
+/** Where the kubelet keeps Localhost seccomp profiles (its --root-dir/seccomp). */
+const SECCOMP_ROOT = '/var/lib/kubelet/seccomp';
+
+/**
+ * securityContext.seccompProfile as engine security options. Unset means
+ * Unconfined, the kubelet's default (without --seccomp-default): pods get the
+ * runtime's profile only when they ask for RuntimeDefault. It also spares
+ * runc compiling the default filter for every container of every pod.
+ */
+export function seccompSecurityOpt(profile: SecurityContext['seccompProfile'], who: string): string[] {
+  switch (profile?.type ?? 'Unconfined') {
+    case 'Unconfined':
+      return ['seccomp=unconfined'];
+    case 'RuntimeDefault':
+      return [];
+    case 'Localhost': {
+      const rel = profile?.localhostProfile ?? '';
+      if (!rel || isAbsolute(rel) || normalize(rel).startsWith('..')) throw invalid(`${who}: seccompProfile.localhostProfile must be a relative path inside ${SECCOMP_ROOT}, got "${rel}"`);
+      return [`seccomp=${join(SECCOMP_ROOT, normalize(rel))}`];
+    }
+    default:
+      throw invalid(`${who}: seccompProfile.type must be RuntimeDefault, Unconfined or Localhost, got "${String(profile?.type)}"`);
+  }
+}
+
+export function containerCreateBody(i: ContainerConfigInput): CreateBody {
+  const { pod, container: c } = i;
+  const sc = { ...(pod.spec.securityContext ?? {}), ...(c.securityContext ?? {}) };
+  const binds: string[] = [];
+  for (const m of c.volumeMounts ?? []) {
+    const src = i.volumes.get(m.name);
+    if (!src) throw invalid(`container "${c.name}": volumeMount "${m.name}" names no volume of the pod`);
+    binds.push(`${m.subPath ? join(src, m.subPath) : src}:${m.mountPath}:${m.readOnly ? 'ro' : 'rw'}`);
+  }
+  // runAsUser overrides the image's USER; without it the engine runs the image's USER (as the kubelet
+  // does), and runAsGroup alone keeps the image's user with that group ('' = root, as for the kubelet).
+  let user = '';
+  if (sc.runAsUser !== undefined) user = sc.runAsGroup !== undefined ? `${sc.runAsUser}:${sc.runAsGroup}` : String(sc.runAsUser);
+  else if (sc.runAsGroup !== undefined) user = `${i.imageUser.split(':')[0] || '0'}:${sc.runAsGroup}`;
+  if (sc.runAsNonRoot) {
+    const effective = user || i.imageUser;
+    const name = effective.split(':')[0];
+    if (!name || name === 'root' || name === '0') throw invalid(`container "${c.name}" has runAsNonRoot and image will run as root`);
+  }
+  const lim = c.resources?.limits ?? {};
+  const req = c.resources?.requests ?? {};
+  const memory = parseQuantity(lim.memory);
+  const cpuLimit = parseQuantity(lim.cpu);
+  const cpuRequest = parseQuantity(req.cpu ?? lim.cpu);
+  const body: CreateBody = {
+    Image: c.image,
+    Hostname: pod.spec.hostname ?? pod.metadata.name,
+    Env: i.env,
+    Labels: podLabels(pod, c.name, i.role, i.attempt),
+    // Kubernetes ignores an image's HEALTHCHECK (probes come from the pod spec): no engine health probes for pods.
+    Healthcheck: { Test: ['NONE'] },
+    WorkingDir: c.workingDir ?? '',
+    User: user,
+    Tty: Boolean(c.tty),
+    OpenStdin: Boolean(c.stdin),
+    StdinOnce: Boolean(c.stdinOnce),
+    HostConfig: {
+      NetworkMode: `container:${i.sandboxId}`,
+      IpcMode: `container:${i.sandboxId}`,
+      Binds: binds,
+      Memory: memory ? Math.round(memory) : 0,
+      NanoCpus: cpuLimit ? Math.round(cpuLimit * 1e9) : 0,
+      // requests.cpu as relative weight, the kubelet's milliCPU * 1024 / 1000 (at least 2).
+      CpuShares: cpuRequest ? Math.max(2, Math.round(cpuRequest * 1024)) : 0,
+      ReadonlyRootfs: Boolean(sc.readOnlyRootFilesystem),
+      Privileged: Boolean(sc.privileged),
+      CapAdd: sc.capabilities?.add ?? null,
+      CapDrop: sc.capabilities?.drop ?? null,
+      SecurityOpt: seccompSecurityOpt(sc.seccompProfile, `container "${c.name}"`),
+      ...i.dns, // each container writes its own resolv.conf: cluster DNS + search path
+    } as CreateBody['HostConfig'],
+  };
+  // command replaces the image's ENTRYPOINT, args its CMD (Kubernetes' rules); both expand $(VAR) from the container's env.
+  const vars = new Map(i.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const args = c.args?.map((a) => expand(a, vars));
+  if (c.command) {
+    body.Entrypoint = c.command.map((a) => expand(a, vars));
+    body.Cmd = args ?? [];
+  } else if (args) body.Cmd = args;
+  return body;
+}

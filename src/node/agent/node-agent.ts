@@ -1,0 +1,135 @@
+// The node agent (what the kubelet is to Kubernetes): registers this Node,
+// heartbeats through a Lease and node status, and runs the pods bound to this
+// node through the engine: informer on pods with spec.nodeName == node →
+// work queue → PodSyncer.sync(key). Engine container exits requeue their pod.
+import type { Engine } from '../../engine/engine.js';
+import { ExecService } from '../../engine/exec-service.js';
+import { messageOf, TugError } from '../../errdefs.js';
+import type { KubeClient } from '../../kube/client/kube-client.js';
+import { Informer } from '../../kube/client/informer.js';
+import { WorkQueue } from '../../kube/client/work-queue.js';
+import { PodSyncer } from './pod-syncer.js';
+import { podUidsInEngine } from './pod-runtime.js';
+import { L } from './labels.js';
+import { nodeObject, nodeStatus, type NodeFacts } from './node-status.js';
+import type { Pod } from './pod-types.js';
+import type { ServiceEnv } from './service-env.js';
+import type { PodDns } from '../dns/pod-dns.js';
+
+const HEARTBEAT_MS = 10_000;
+/** Pods synced at once. */
+const POD_WORKERS = Number(process.env.TUG_POD_WORKERS) || 4;
+const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
+const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
+
+export interface NodeAgentOptions {
+  client: KubeClient;
+  engine: Engine;
+  /** The agent's own state (pod volumes). */
+  dataDir: string;
+  facts: NodeFacts;
+  /** This agent's pods' service variables and cluster DNS, which its node services fill in. */
+  serviceEnv: ServiceEnv;
+  podDns: PodDns;
+  log?: (msg: string) => void;
+}
+
+export class NodeAgent {
+  readonly execs: ExecService;
+  private readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  private readonly informer: Informer<Pod>;
+  private readonly syncer: PodSyncer;
+  private heartbeat?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+  private workers?: Promise<void[]>;
+  private readonly bootTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  private readonly log: (msg: string) => void;
+
+  constructor(private readonly o: NodeAgentOptions) {
+    this.log = o.log ?? ((m) => process.stderr.write(`tug agent: ${m}\n`));
+    this.execs = new ExecService(o.engine);
+    this.informer = new Informer<Pod>(o.client, { group: '', version: 'v1', resource: 'pods' }, { fieldSelector: `spec.nodeName=${o.facts.name}`, resyncMs: HEARTBEAT_MS });
+    this.syncer = new PodSyncer({
+      engine: o.engine,
+      execs: this.execs,
+      client: o.client,
+      dataDir: o.dataDir,
+      nodeName: o.facts.name,
+      hostIP: o.facts.hostIP,
+      nodeCpu: o.facts.cpu,
+      nodeMemory: o.facts.memoryBytes,
+      serviceEnv: o.serviceEnv,
+      podDns: o.podDns,
+      requeue: (key, delayMs) => (delayMs ? this.queue.addAfter(key, delayMs) : this.queue.add(key)),
+      log: this.log,
+    });
+  }
+
+  get nodeName(): string {
+    return this.o.facts.name;
+  }
+
+  async start(): Promise<void> {
+    await this.register();
+    await this.beat();
+    this.heartbeat = setInterval(() => void this.beat().catch((err) => this.log(`heartbeat: ${messageOf(err)}`)), HEARTBEAT_MS);
+    this.heartbeat.unref();
+    const enqueue = (p: Pod) => this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    this.informer.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
+    this.unsubscribe = this.o.engine.events.subscribe((ev) => {
+      if (ev.Type !== 'container' || (ev.Action !== 'die' && ev.Action !== 'start')) return;
+      const a = ev.Actor.Attributes;
+      if (a[L.podUid]) this.queue.add(`${a[L.podNamespace]}/${a[L.podName]}`);
+    });
+    await this.informer.start();
+    // Adopt or clean up: every pod with containers here gets a sync (orphans are torn down).
+    for (const key of podUidsInEngine(this.o.engine).values()) this.queue.add(key);
+    this.workers = this.queue.run((key) => this.reconcile(key), POD_WORKERS, (key, err) => this.log(`pod ${key}: ${messageOf(err)}`));
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const pod = this.informer.get(key);
+    // Containers of an older pod of the same name (deleted and made again), or of a pod gone from the API.
+    for (const [uid, k] of podUidsInEngine(this.o.engine)) {
+      if (k === key && uid !== pod?.metadata.uid) await this.syncer.sync(key, undefined, uid);
+    }
+    if (pod) await this.syncer.sync(key, pod);
+  }
+
+  private async register(): Promise<void> {
+    const node = nodeObject(this.o.facts);
+    try {
+      await this.o.client.create(nodesRef, node);
+    } catch (err) {
+      if (!(err instanceof TugError && (err.kind === 'already-exists' || err.kind === 'conflict'))) throw err;
+      await this.o.client.patch(nodesRef, this.o.facts.name, { metadata: node.metadata, spec: node.spec });
+    }
+  }
+
+  /** Renews the node's Lease and posts node status (Ready with a fresh heartbeat time). */
+  private async beat(): Promise<void> {
+    const now = new Date().toISOString().replace('Z', '000Z').replace(/(\.\d{6})\d*Z$/, '$1Z');
+    const name = this.o.facts.name;
+    const lease = await this.o.client.getOrNull(leasesRef, name);
+    if (!lease) {
+      await this.o.client
+        .create(leasesRef, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now } })
+        .catch((err) => {
+          if (!(err instanceof TugError && err.kind === 'already-exists')) throw err;
+        });
+    } else {
+      await this.o.client.patch(leasesRef, name, { spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now } });
+    }
+    await this.o.client.patch(nodesRef, name, { status: nodeStatus(this.o.facts, this.bootTime) }, { subresource: 'status' });
+  }
+
+  /** Stops syncing; pods keep running (as with a kubelet restart) and are adopted by the next start. */
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.unsubscribe?.();
+    this.informer.stop();
+    this.queue.shutdown();
+    await this.workers?.catch(() => undefined);
+    this.syncer.stopAll();
+  }
+}

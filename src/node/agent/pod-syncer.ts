@@ -1,0 +1,351 @@
+// Level-triggered reconcile of one pod on this node: given the Pod object
+// (or its absence) and the engine's containers for it, take one step towards
+// the wanted state and write the status. Safe to repeat and safe after a
+// crash: everything it needs is read back from the engine's labelled containers.
+import type { Engine } from '../../engine/engine.js';
+import type { ContainerRecord } from '../../engine/container-record.js';
+import { createContainer, startContainer, stopContainer, removeContainer } from '../../engine/lifecycle.js';
+import type { ExecService } from '../../engine/exec-service.js';
+import { messageOf, TugError } from '../../errdefs.js';
+import type { KubeClient } from '../../kube/client/kube-client.js';
+import type { Pod, PodContainer } from './pod-types.js';
+import { podContainers, type PodContainers } from './pod-runtime.js';
+import { PodSources } from './pod-sources.js';
+import { prepareVolumes, removePodDir } from './pod-volumes.js';
+import { containerCreateBody, containerEnv, seccompSecurityOpt } from './container-config.js';
+import { podLabels } from './labels.js';
+import { ensureImage } from './pod-images.js';
+import { computePodStatus, type Waiting } from './pod-status.js';
+import { ContainerProber } from './prober.js';
+import { runHandler } from './handlers.js';
+import type { PodRuntimeFacts } from './downward.js';
+import type { ServiceEnv } from './service-env.js';
+import type { PodDns } from '../dns/pod-dns.js';
+
+export const PAUSE_IMAGE = 'busybox:latest';
+// The sandbox only holds the pod's namespaces: one process that sleeps (no
+// shell to exec first), stopped with SIGKILL (a PID 1 without handlers ignores TERM).
+const PAUSE_CMD = ['sleep', '2147483647'];
+
+const BACKOFF_START_MS = 10_000;
+const BACKOFF_MAX_MS = 300_000;
+/** A container that ran this long before exiting starts its back-off afresh. */
+const BACKOFF_RESET_MS = 600_000;
+
+export interface PodSyncerOptions {
+  engine: Engine;
+  execs: ExecService;
+  client: KubeClient;
+  dataDir: string;
+  nodeName: string;
+  hostIP: string;
+  nodeCpu: number;
+  nodeMemory: number;
+  /** The service variables and cluster DNS of this agent's pods (set by its node services). */
+  serviceEnv: ServiceEnv;
+  podDns: PodDns;
+  /** Asks for the pod key to be synced again (now, or after delayMs). */
+  requeue: (key: string, delayMs?: number) => void;
+  log: (msg: string) => void;
+}
+
+interface PodState {
+  startTime: string;
+  waiting: Map<string, Waiting>;
+  /** Back-off per container name: current delay (the next restart waits this long after the exit). */
+  backoff: Map<string, number>;
+  lastStatus?: string;
+}
+
+const podsRef = (ns: string) => ({ group: '', version: 'v1', resource: 'pods', namespace: ns });
+
+export class PodSyncer {
+  private readonly pods = new Map<string, PodState>();
+  private readonly probers = new Map<string, ContainerProber>();
+  private readonly terminating = new Set<string>();
+
+  constructor(private readonly o: PodSyncerOptions) {}
+
+  /** The syncer's key for a pod is "namespace/name"; the uid comes from the object or from the engine. */
+  async sync(key: string, pod: Pod | undefined, orphanUid?: string): Promise<void> {
+    if (!pod) {
+      if (orphanUid) await this.teardown(orphanUid, 0);
+      return;
+    }
+    const uid = pod.metadata.uid!;
+    if (pod.metadata.deletionTimestamp) return this.terminate(key, pod);
+    const state = this.stateOf(uid);
+    let cs = podContainers(this.o.engine, uid);
+    state.waiting.clear();
+    // A pod whose containers ended for good: final status, and its sandbox stopped (its address freed), as the kubelet does.
+    if (cs.sandbox && this.isFinished(pod, cs)) {
+      const initDone = (pod.spec.initContainers ?? []).every((ic) => {
+        const a = cs.init.get(ic.name);
+        const cur = a?.[a.length - 1];
+        return cur && !cur.State.Running && cur.State.Status !== 'created' && cur.State.ExitCode === 0;
+      });
+      await this.writeStatus(key, pod, cs, initDone);
+      if (cs.sandbox.State.Running) await stopContainer(this.o.engine, cs.sandbox.Id, { timeout: 1 }).catch(() => undefined);
+      return;
+    }
+    // 1. the sandbox: the pod's network and IPC namespaces.
+    if (!cs.sandbox?.State.Running) {
+      await this.recreateSandbox(pod, cs);
+      // Straight on to the containers: a requeue would put this pod behind
+      // every other pod of a burst, so each would wait for all the sandboxes.
+      cs = podContainers(this.o.engine, uid);
+      if (!cs.sandbox?.State.Running) return this.o.requeue(key);
+    }
+    const facts: PodRuntimeFacts = { podIP: cs.sandbox.NetworkSettings.IPAddress, hostIP: this.o.hostIP, nodeCpu: this.o.nodeCpu, nodeMemory: this.o.nodeMemory };
+    const sources = new PodSources(this.o.client, pod.metadata.namespace ?? 'default');
+    let volumes: Map<string, string>;
+    try {
+      volumes = await prepareVolumes(this.o.dataDir, pod, sources, facts);
+    } catch (err) {
+      for (const c of pod.spec.containers) state.waiting.set(`app/${c.name}`, { reason: 'CreateContainerConfigError', message: messageOf(err) });
+      await this.writeStatus(key, pod, cs, false);
+      return this.o.requeue(key, 5000);
+    }
+    // 2. init containers, one at a time, each to a successful exit.
+    const initDone = await this.runInitContainers(key, pod, cs, state, sources, facts, volumes);
+    // 3. app containers.
+    if (initDone) for (const c of pod.spec.containers) await this.ensureApp(key, pod, c, cs, state, sources, facts, volumes);
+    const fresh = podContainers(this.o.engine, uid);
+    this.syncProbers(key, pod, fresh);
+    await this.writeStatus(key, pod, fresh, initDone);
+  }
+
+  private stateOf(uid: string): PodState {
+    let s = this.pods.get(uid);
+    if (!s) {
+      s = { startTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), waiting: new Map(), backoff: new Map() };
+      this.pods.set(uid, s);
+    }
+    return s;
+  }
+
+  /**
+   * Whether the pod's containers ended for good, judged from the engine (not
+   * from the possibly stale status): restartPolicy Never or OnFailure, every
+   * app container exited and none due a restart, or an init container failed under Never.
+   */
+  private isFinished(pod: Pod, cs: PodContainers): boolean {
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    if (policy === 'Always') return false;
+    const exited = (attempts: ContainerRecord[] | undefined): ContainerRecord | undefined => {
+      const cur = attempts?.[attempts.length - 1];
+      return cur && !cur.State.Running && cur.State.Status !== 'created' ? cur : undefined;
+    };
+    if (policy === 'Never' && (pod.spec.initContainers ?? []).some((ic) => (exited(cs.init.get(ic.name))?.State.ExitCode ?? 0) !== 0)) return true;
+    return pod.spec.containers.every((c) => {
+      const cur = exited(cs.app.get(c.name));
+      return cur !== undefined && (policy === 'Never' || cur.State.ExitCode === 0);
+    });
+  }
+
+  private async recreateSandbox(pod: Pod, cs: PodContainers): Promise<void> {
+    // A dead sandbox takes the pod's containers with it (their namespaces are gone), as with the kubelet.
+    for (const c of cs.all) await removeContainer(this.o.engine, c.Id, { force: true, removeVolumes: false }).catch(() => undefined);
+    await this.o.engine.images.get(PAUSE_IMAGE);
+    const attempt = cs.sandbox ? Number(cs.sandbox.Config.Labels['io.kubernetes.container.restartCount']) + 1 : 0;
+    const { Id } = await createContainer(this.o.engine, undefined, {
+      Image: PAUSE_IMAGE,
+      Cmd: PAUSE_CMD,
+      Hostname: pod.spec.hostname ?? pod.metadata.name,
+      Labels: podLabels(pod, 'POD', 'sandbox', attempt),
+      StopSignal: 'SIGKILL',
+      HostConfig: {
+        NetworkMode: 'bridge',
+        IpcMode: 'shareable',
+        // The pod-level seccompProfile, as containerd gives the sandbox.
+        SecurityOpt: seccompSecurityOpt(pod.spec.securityContext?.seccompProfile, `pod "${pod.metadata.name}"`),
+        // The sleeping sandbox never looks at cgroups: an empty tmpfs in place of
+        // the default cgroup mount, which on a cgroup v1 host is a mount per
+        // controller plus mount-table scans in runc (64 -> 40 ms per `runc run`).
+        Tmpfs: { '/sys/fs/cgroup': 'ro,size=4k' },
+      } as never,
+    });
+    await startContainer(this.o.engine, Id);
+  }
+
+  private async runInitContainers(key: string, pod: Pod, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: Map<string, string>): Promise<boolean> {
+    const policy = pod.spec.restartPolicy ?? 'Always';
+    for (const ic of pod.spec.initContainers ?? []) {
+      const attempts = cs.init.get(ic.name) ?? [];
+      const cur = attempts[attempts.length - 1];
+      if (cur && !cur.State.Running && cur.State.Status !== 'created' && cur.State.ExitCode === 0) continue;
+      if (cur?.State.Running) return false;
+      if (cur && policy === 'Never') return false; // failed for good: phase Failed
+      if (cur && !this.backoffAllows(key, state, `init/${ic.name}`, cur)) return false;
+      await this.startNew(pod, ic, 'init', cur ? Number(cur.Config.Labels['io.kubernetes.container.restartCount']) + 1 : 0, cs, state, sources, facts, volumes, attempts);
+      return false;
+    }
+    return true;
+  }
+
+  private async ensureApp(key: string, pod: Pod, c: PodContainer, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: Map<string, string>): Promise<void> {
+    const attempts = cs.app.get(c.name) ?? [];
+    const cur = attempts[attempts.length - 1];
+    if (cur?.State.Running) return;
+    if (cur && cur.State.Status !== 'created') {
+      const policy = pod.spec.restartPolicy ?? 'Always';
+      const restart = policy === 'Always' || (policy === 'OnFailure' && cur.State.ExitCode !== 0);
+      if (!restart) return;
+      if (!this.backoffAllows(key, state, `app/${c.name}`, cur)) return;
+    }
+    const attempt = cur ? Number(cur.Config.Labels['io.kubernetes.container.restartCount']) + (cur.State.Status === 'created' ? 0 : 1) : 0;
+    await this.startNew(pod, c, 'app', attempt, cs, state, sources, facts, volumes, attempts);
+  }
+
+  /**
+   * Restarts of an exited container wait out a back-off: the first is at once,
+   * then 10 s doubling to 5 min (CrashLoopBackOff), reset after 10 min of running.
+   */
+  private backoffAllows(key: string, state: PodState, name: string, exited: ContainerRecord): boolean {
+    const finished = Date.parse(exited.State.FinishedAt) || Date.now();
+    const started = Date.parse(exited.State.StartedAt) || finished;
+    if (finished - started >= BACKOFF_RESET_MS) state.backoff.delete(name);
+    const delay = state.backoff.get(name);
+    if (delay === undefined) {
+      state.backoff.set(name, BACKOFF_START_MS);
+      return true;
+    }
+    const readyAt = finished + delay;
+    if (Date.now() >= readyAt) {
+      state.backoff.set(name, Math.min(delay * 2, BACKOFF_MAX_MS));
+      return true;
+    }
+    const [, cname] = name.split('/');
+    state.waiting.set(name, { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${cname} pod=${key.replace('/', '_')}` });
+    this.o.requeue(key, readyAt - Date.now() + 50);
+    return false;
+  }
+
+  private async startNew(pod: Pod, c: PodContainer, role: 'init' | 'app', attempt: number, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: Map<string, string>, attempts: ContainerRecord[]): Promise<void> {
+    const wkey = `${role}/${c.name}`;
+    let image;
+    try {
+      image = await ensureImage(this.o.engine, c);
+    } catch (err) {
+      // A missing image under pull policy Never is its own reason in Kubernetes (no pull was tried).
+      const never = c.imagePullPolicy === 'Never' && err instanceof TugError && err.kind === 'not-found';
+      state.waiting.set(wkey, { reason: never ? 'ErrImageNeverPull' : 'ErrImagePull', message: messageOf(err) });
+      return;
+    }
+    let body;
+    try {
+      const env = await containerEnv(pod, c, sources, facts, this.o.serviceEnv);
+      body = containerCreateBody({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), volumes, imageUser: image.user });
+    } catch (err) {
+      state.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: messageOf(err) });
+      return;
+    }
+    // A created-but-never-started attempt (agent crashed in between) is replaced.
+    const stale = attempts.filter((a) => a.State.Status === 'created');
+    // Keep only the newest exited attempt, for `kubectl logs --previous`.
+    const exited = attempts.filter((a) => a.State.Status !== 'created' && !a.State.Running);
+    for (const a of [...stale, ...exited.slice(0, -1)]) await removeContainer(this.o.engine, a.Id, { force: true, removeVolumes: false }).catch(() => undefined);
+    let id: string | undefined;
+    try {
+      ({ Id: id } = await createContainer(this.o.engine, undefined, body));
+      await startContainer(this.o.engine, id);
+    } catch (err) {
+      if (err instanceof TugError && err.kind === 'internal') this.o.log(`pod ${pod.metadata.namespace}/${pod.metadata.name}: container ${c.name}: ${messageOf(err)}`);
+      state.waiting.set(wkey, { reason: id ? 'RunContainerError' : 'CreateContainerError', message: messageOf(err) });
+    }
+  }
+
+  private syncProbers(key: string, pod: Pod, cs: PodContainers): void {
+    const live = new Set<string>();
+    for (const c of pod.spec.containers) {
+      const attempts = cs.app.get(c.name) ?? [];
+      const cur = attempts[attempts.length - 1];
+      if (!cur?.State.Running) continue;
+      live.add(cur.Id);
+      if (this.probers.has(cur.Id) || !(c.livenessProbe || c.readinessProbe || c.startupProbe)) continue;
+      const id = cur.Id;
+      const prober = new ContainerProber(
+        { execs: this.o.execs, containerId: id, container: c, podIP: cs.sandbox?.NetworkSettings.IPAddress ?? '' },
+        { liveness: c.livenessProbe, readiness: c.readinessProbe, startup: c.startupProbe },
+        () => this.o.requeue(key),
+        (reason) => {
+          this.o.log(`pod ${key}: container ${c.name}: ${reason}, restarting`);
+          stopContainer(this.o.engine, id, { timeout: pod.spec.terminationGracePeriodSeconds ?? 30 })
+            .catch(() => undefined)
+            .finally(() => this.o.requeue(key));
+        },
+      );
+      this.probers.set(id, prober);
+    }
+    for (const c of cs.all) {
+      if (!live.has(c.Id)) this.stopProber(c.Id);
+    }
+  }
+
+  private stopProber(id: string): void {
+    this.probers.get(id)?.stop();
+    this.probers.delete(id);
+  }
+
+  private async writeStatus(key: string, pod: Pod, cs: PodContainers, initDone: boolean): Promise<void> {
+    const state = this.stateOf(pod.metadata.uid!);
+    const status = computePodStatus({ pod, containers: cs, hostIP: this.o.hostIP, probes: (id) => this.probers.get(id)?.results, waiting: state.waiting, initDone, startTime: pod.status?.startTime ?? state.startTime });
+    const text = JSON.stringify(status);
+    if (text === state.lastStatus) return;
+    const [ns, name] = key.split('/');
+    try {
+      await this.o.client.patch(podsRef(ns), name, { metadata: { uid: pod.metadata.uid }, status }, { subresource: 'status', patchType: 'merge' });
+      state.lastStatus = text;
+    } catch (err) {
+      if (err instanceof TugError && err.kind === 'not-found') return;
+      throw err;
+    }
+  }
+
+  /** Graceful deletion: preStop, stop signal, grace period, kill; then remove and finalize the object. */
+  private async terminate(key: string, pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid!;
+    if (this.terminating.has(uid)) return;
+    this.terminating.add(uid);
+    try {
+      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+      await this.teardown(uid, grace, pod);
+      const [ns, name] = key.split('/');
+      await this.o.client.delete(podsRef(ns), name, { gracePeriodSeconds: 0, uid }).catch((err) => {
+        if (!(err instanceof TugError && (err.kind === 'not-found' || err.kind === 'conflict'))) throw err;
+      });
+    } finally {
+      this.terminating.delete(uid);
+    }
+  }
+
+  /** Stops (gracefully when grace > 0) and removes every container of the pod, then its directory. */
+  async teardown(uid: string, graceSeconds: number, pod?: Pod): Promise<void> {
+    const cs = podContainers(this.o.engine, uid);
+    const deadline = Date.now() + graceSeconds * 1000;
+    const running = cs.all.filter((c) => c.State.Running && c !== cs.sandbox);
+    await Promise.all(
+      running.map(async (c) => {
+        this.stopProber(c.Id);
+        const spec = pod?.spec.containers.find((x) => x.name === c.Config.Labels['io.kubernetes.container.name']);
+        const preStop = spec?.lifecycle?.preStop;
+        if (preStop && graceSeconds > 0) {
+          await runHandler(preStop, { execs: this.o.execs, containerId: c.Id, container: spec, podIP: cs.sandbox?.NetworkSettings.IPAddress ?? '' }, Math.max(0, deadline - Date.now()));
+        }
+        const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+        await stopContainer(this.o.engine, c.Id, { timeout: left }).catch(() => undefined);
+      }),
+    );
+    for (const c of cs.all) {
+      this.stopProber(c.Id);
+      await removeContainer(this.o.engine, c.Id, { force: true, removeVolumes: false }).catch((err) => this.o.log(`removing container ${c.Id.slice(0, 12)}: ${messageOf(err)}`));
+    }
+    await removePodDir(this.o.dataDir, uid);
+    this.pods.delete(uid);
+  }
+
+  stopAll(): void {
+    for (const p of this.probers.values()) p.stop();
+    this.probers.clear();
+  }
+}

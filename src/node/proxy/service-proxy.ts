@@ -1,0 +1,153 @@
+// The node's service proxy (kube-proxy's iptables mode): Services plus their
+// EndpointSlices (or Endpoints) from informers → one rule set → one
+// iptables-restore per sync. Syncs are coalesced and rate-limited: a burst of
+// watch events costs one restore, and two restores are at least minSyncMs apart.
+import { messageOf } from '../../errdefs.js';
+import type { Informer } from '../../kube/client/informer.js';
+import type { KubeObject } from '../../kube/client/kube-client.js';
+import { IptablesProgrammer } from './iptables-programmer.js';
+import { addServiceRoute, bridgeExists, enableRouteLocalnet, removeServiceRoute } from './node-routing.js';
+import { backendsFromEndpoints, backendsFromSlices, type BackendPort } from './service-endpoints.js';
+import { buildRules, chainNames, type ChainNames } from './service-rules.js';
+
+export interface ServiceInformers {
+  services: Informer;
+  endpoints: Informer;
+  endpointSlices: Informer;
+}
+
+export interface ServiceProxyOptions {
+  informers: ServiceInformers;
+  bridge: string;
+  podCidr: string;
+  serviceCidr: string;
+  minSyncMs?: number;
+  /** Full re-sync period, repairing rules someone else removed. */
+  resyncMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** All backends of every Service, keyed "namespace/name" (slices win over Endpoints). */
+export function backendsByService(inf: ServiceInformers): Map<string, BackendPort[]> {
+  const slices = new Map<string, KubeObject[]>();
+  for (const s of inf.endpointSlices.list()) {
+    const svc = s.metadata.labels?.['kubernetes.io/service-name'];
+    if (!svc) continue;
+    const key = `${s.metadata.namespace}/${svc}`;
+    slices.set(key, [...(slices.get(key) ?? []), s]);
+  }
+  const out = new Map<string, BackendPort[]>();
+  for (const svc of inf.services.list()) {
+    const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
+    const sl = slices.get(key);
+    out.set(key, sl?.length ? backendsFromSlices(sl) : backendsFromEndpoints(inf.endpoints.get(key)));
+  }
+  return out;
+}
+
+export class ServiceProxy {
+  readonly chains: ChainNames;
+  private readonly programmer: IptablesProgrammer;
+  private readonly minSyncMs: number;
+  private timer?: NodeJS.Timeout;
+  private resyncTimer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private dirty = false;
+  private lastSync = 0;
+  private routed = false;
+  private routeTimer?: NodeJS.Timeout;
+  private routing?: Promise<void>;
+  private stopped = false;
+  /** Number of iptables-restore calls made (tests and metrics). */
+  syncCount = 0;
+
+  constructor(private readonly o: ServiceProxyOptions) {
+    this.chains = chainNames(o.bridge);
+    this.programmer = new IptablesProgrammer(this.chains, o.bridge);
+    this.minSyncMs = o.minSyncMs ?? 100;
+  }
+
+  start(): void {
+    const poke = () => this.requestSync();
+    for (const inf of [this.o.informers.services, this.o.informers.endpoints, this.o.informers.endpointSlices]) {
+      inf.addHandlers({ onAdd: poke, onUpdate: (a, b) => a !== b && poke(), onDelete: poke });
+    }
+    this.resyncTimer = setInterval(() => {
+      poke();
+      // The route may have gone with another server sharing the service CIDR (tests): add it again.
+      if (this.routed) {
+        this.routed = false;
+        this.routing = this.ensureRouting();
+      }
+    }, this.o.resyncMs ?? 30_000);
+    this.resyncTimer.unref();
+    this.requestSync();
+    this.routing = this.ensureRouting();
+  }
+
+  requestSync(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    if (this.timer || this.running) return;
+    const wait = Math.max(0, this.lastSync + this.minSyncMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.sync().finally(() => {
+        this.running = undefined;
+        if (this.dirty) this.requestSync();
+      });
+    }, wait);
+  }
+
+  /** Resolves once no sync is pending or running (tests). */
+  async settled(): Promise<void> {
+    while (this.timer || this.running || this.dirty) {
+      await (this.running ?? new Promise((r) => setTimeout(r, 20)));
+    }
+  }
+
+  private async sync(): Promise<void> {
+    this.dirty = false;
+    this.lastSync = Date.now();
+    try {
+      const rules = buildRules(this.chains, { services: this.o.informers.services.list(), backends: backendsByService(this.o.informers), podCidr: this.o.podCidr });
+      await this.programmer.apply(rules);
+      this.syncCount++;
+    } catch (err) {
+      this.o.log?.(`service proxy: sync failed: ${messageOf(err)}`);
+    }
+  }
+
+  /** The pod bridge appears with the first pod: until then, look for it every second. */
+  private async ensureRouting(): Promise<void> {
+    if (this.stopped || this.routed) return;
+    try {
+      if (await bridgeExists(this.o.bridge)) {
+        await addServiceRoute(this.o.serviceCidr, this.o.bridge);
+        await enableRouteLocalnet(this.o.bridge);
+        this.routed = true;
+        return;
+      }
+    } catch (err) {
+      this.o.log?.(`service proxy: routes: ${messageOf(err)}`);
+    }
+    if (this.stopped) return;
+    this.routeTimer = setTimeout(() => (this.routing = this.ensureRouting()), 1000);
+    this.routeTimer.unref();
+  }
+
+  /** Stops syncing; with cleanup, removes every chain, hook and route it made. */
+  async stop(cleanup: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.routeTimer) clearTimeout(this.routeTimer);
+    await this.routing;
+    await this.running;
+    if (cleanup) {
+      await this.programmer.remove();
+      await removeServiceRoute(this.o.serviceCidr, this.o.bridge);
+    }
+  }
+}

@@ -1,0 +1,252 @@
+// Starting a node agent with its own engine: embedded in `tug server` (with
+// the server's kubeconfig) or standalone as `tug agent --server URL --token T
+// --discovery-token-ca-cert-hash sha256:HEX`, which verifies the server before
+// it sends the token (kube/client/ca-pin.ts). withNodeServices adds the node's
+// service proxy and cluster DNS (node-services.ts) to a started agent.
+// The engine lives in DATA_DIR/engine and serves the Docker API on
+// DATA_DIR/engine.sock, so `docker -H unix://...` can look inside the node.
+import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Engine } from '../engine/engine.js';
+import { recoverContainers } from '../engine/recovery.js';
+import { serveDockerApi } from '../engine/api/server.js';
+import { preflight } from '../engine/preflight.js';
+import { ensureDir } from '../util/dir-mode.js';
+import { invalid, messageOf } from '../errdefs.js';
+import { KubeClient } from '../kube/client/kube-client.js';
+import { caCertHash, discoverPinnedCa, parseCaCertHash } from '../kube/client/ca-pin.js';
+import { NodeAgent } from './agent/node-agent.js';
+import { machineFacts } from './agent/node-status.js';
+import { startAgentServer, type AgentServer } from './agent/agent-server.js';
+import { AgentAuth } from './agent/agent-auth.js';
+import { PodDns } from './dns/pod-dns.js';
+import { ServiceEnv } from './agent/service-env.js';
+import type { NodeServices, NodeServicesOptions } from './node-services.js';
+
+export const DEFAULT_NODE_BRIDGE = 'tugpod0';
+export const DEFAULT_POD_CIDR = '10.89.0.0/16';
+/** The server's default --service-cidr; a standalone agent must use the same range. */
+export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
+
+export interface AgentOptions {
+  client: KubeClient;
+  dataDir: string;
+  nodeName?: string;
+  bridgeName?: string;
+  podCidr?: string;
+  log?: (msg: string) => void;
+}
+
+export interface RunningAgent {
+  agent: NodeAgent;
+  engine: Engine;
+  nodeName: string;
+  /** What this agent's pods get from the node services: Service variables and cluster DNS. */
+  serviceEnv: ServiceEnv;
+  podDns: PodDns;
+  /** Stops the agent; when no container is left, also removes the node's network. */
+  close(): Promise<void>;
+}
+
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  await preflight();
+  // 0700: the node's engine, its socket and the pods' secret volumes live here.
+  await ensureDir(o.dataDir, 0o700);
+  const nodeName = o.nodeName || hostname().toLowerCase();
+  const podCidr = o.podCidr ?? DEFAULT_POD_CIDR;
+  const engine = await Engine.open({ root: join(o.dataDir, 'engine'), bridgeName: o.bridgeName ?? DEFAULT_NODE_BRIDGE, subnet: podCidr });
+  await recoverContainers(engine);
+  const socket = join(o.dataDir, 'engine.sock');
+  await rm(socket, { force: true });
+  const api = await serveDockerApi(engine, socket);
+  let server: AgentServer | undefined;
+  let agent: NodeAgent | undefined;
+  const serviceEnv = new ServiceEnv();
+  const podDns = new PodDns();
+  try {
+    // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
+    server = await startAgentServer(engine, new AgentAuth({ client: o.client, nodeName }));
+    agent = new NodeAgent({ client: o.client, engine, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), serviceEnv, podDns, log: o.log });
+    server.setExecs(agent.execs);
+    await agent.start();
+  } catch (err) {
+    await agent?.stop();
+    await server?.close();
+    await api.close();
+    throw err;
+  }
+  const a = agent;
+  const s = server;
+  return {
+    agent: a,
+    engine,
+    nodeName,
+    serviceEnv,
+    podDns,
+    async close() {
+      await a.stop();
+      await s.close();
+      await api.close();
+      await rm(socket, { force: true });
+      if (engine.containers.all().length === 0) {
+        await engine.network.destroy().catch((err) => o.log?.(`network: ${messageOf(err)}`));
+        await engine.releaseHostState().catch(() => undefined);
+      }
+    },
+  };
+}
+
+const agentHelp = `Usage: tug agent --server URL --token T --discovery-token-ca-cert-hash sha256:HEX [OPTIONS]
+       tug agent --kubeconfig FILE [OPTIONS]
+
+Runs a node agent: registers this machine as a Node and runs the pods the
+scheduler binds to it, through its own engine. Its streaming endpoint (logs,
+exec, attach, port-forward) on 127.0.0.1 serves only callers whose bearer
+token the API server confirms (TokenReview) and who may use nodes/proxy on
+this node (SubjectAccessReview), so the agent's own credentials need the
+rights of system:auth-delegator besides a node's.
+
+With --token the server is verified, as kubeadm join does: either against
+the CA pinned by --discovery-token-ca-cert-hash (\`tug server\` prints the
+hash, and writes the whole join command to DATA_DIR/join-command), or against
+--ca-file. Without either the agent refuses to start, unless told
+--discovery-token-unsafe-skip-ca-verification.
+
+Options:
+  --server URL          the API server (https://HOST:PORT)
+  --token T             bearer token for the API server
+  --discovery-token-ca-cert-hash sha256:HEX
+                        the cluster CA's public key hash (repeatable); the CA is read
+                        from the server's TLS chain and kept only if it matches
+  --ca-file FILE        CA to verify the server with (with a hash too, it must match it)
+  --discovery-token-unsafe-skip-ca-verification
+                        do not verify the server at all (anyone in the middle gets the token)
+  --kubeconfig FILE     credentials, server and CA from a kubeconfig instead
+  --data-dir DIR        agent state (default /var/lib/tug-agent)
+  --node-name N         Node name (default: the host name)
+  --node-bridge NAME    bridge for pods (default ${DEFAULT_NODE_BRIDGE})
+  --pod-cidr CIDR       pod address range (default ${DEFAULT_POD_CIDR})
+  --service-cidr CIDR   Service cluster IP range, as given to the server (default ${DEFAULT_SERVICE_CIDR})
+  -h, --help            show this help
+`;
+
+/** How a --token agent trusts the API server: exactly one way, chosen on the command line. */
+type ServerTrust = { kind: 'kubeconfig' } | { kind: 'pinned'; pins: string[]; caFile?: string } | { kind: 'ca-file'; caFile: string } | { kind: 'unverified' };
+
+function serverTrust(v: { kubeconfig?: string; 'ca-file'?: string; 'discovery-token-ca-cert-hash'?: string[]; 'discovery-token-unsafe-skip-ca-verification'?: boolean }): ServerTrust {
+  const pins = (v['discovery-token-ca-cert-hash'] ?? []).map(parseCaCertHash);
+  const skip = v['discovery-token-unsafe-skip-ca-verification'] === true;
+  if (v.kubeconfig) {
+    if (pins.length || skip || v['ca-file']) throw invalid('--kubeconfig names its own server CA: --discovery-token-ca-cert-hash, --discovery-token-unsafe-skip-ca-verification and --ca-file go with --token');
+    return { kind: 'kubeconfig' };
+  }
+  if (skip && (pins.length || v['ca-file'])) throw invalid('--discovery-token-unsafe-skip-ca-verification contradicts --discovery-token-ca-cert-hash and --ca-file: give one way to trust the server');
+  if (pins.length) return { kind: 'pinned', pins, caFile: v['ca-file'] };
+  if (v['ca-file']) return { kind: 'ca-file', caFile: v['ca-file'] };
+  if (skip) return { kind: 'unverified' };
+  throw invalid(
+    'refusing to send the token to a server whose certificate is not verified: give --discovery-token-ca-cert-hash sha256:<hex> ' +
+      '(tug server prints it; the whole join command is in its DATA_DIR/join-command), or --ca-file FILE, ' +
+      'or --discovery-token-unsafe-skip-ca-verification to trust any server',
+  );
+}
+
+/** The API client of a --token agent, verifying the server as `trust` says before the token is ever sent. */
+async function tokenClient(server: string, token: string, trust: ServerTrust): Promise<KubeClient> {
+  const caFile = trust.kind === 'pinned' || trust.kind === 'ca-file' ? trust.caFile : undefined;
+  const fileCa = caFile ? await readFile(caFile, 'utf8').catch((err: Error) => Promise.reject(invalid(`--ca-file ${caFile}: ${err.message}`))) : undefined;
+  if (trust.kind === 'pinned') {
+    if (fileCa) {
+      const hash = caCertHash(fileCa);
+      if (!trust.pins.includes(hash)) throw invalid(`--ca-file ${caFile}: its hash ${hash} does not match --discovery-token-ca-cert-hash ${trust.pins.join(', ')}`);
+      return new KubeClient({ server, token, ca: fileCa });
+    }
+    return new KubeClient({ server, token, ca: await discoverPinnedCa(server, trust.pins) });
+  }
+  if (trust.kind === 'unverified') {
+    process.stderr.write('tug agent: warning: the API server is not verified (--discovery-token-unsafe-skip-ca-verification)\n');
+    return new KubeClient({ server, token, insecureSkipTLSVerify: true });
+  }
+  return new KubeClient({ server, token, ca: fileCa });
+}
+
+/** The agent plus its node services (service proxy and cluster DNS, which fill in its pods' Service variables and DNS); close() stops both (services first, so their rules go before the bridge). */
+export async function withNodeServices(agent: RunningAgent, o: Omit<NodeServicesOptions, 'serviceEnv' | 'podDns'>): Promise<RunningAgent> {
+  const { startNodeServices } = await import('./node-services.js');
+  let services: NodeServices | undefined;
+  try {
+    services = await startNodeServices({ manageKubeDnsService: true, log: (m) => process.stderr.write(`tug server: ${m}\n`), ...o, serviceEnv: agent.serviceEnv, podDns: agent.podDns });
+  } catch (err) {
+    process.stderr.write(`tug server: node services: ${messageOf(err)}\n`);
+  }
+  return {
+    ...agent,
+    async close() {
+      await services?.close();
+      await agent.close();
+    },
+  };
+}
+
+/** Pods here resolve through the kube-dns Service the server made (if it exists yet). */
+async function useServerClusterDns(client: KubeClient, podDns: PodDns): Promise<void> {
+  const svc = await client.getOrNull<{ spec?: { clusterIP?: string } }>({ group: '', version: 'v1', resource: 'services', namespace: 'kube-system' }, 'kube-dns').catch(() => null);
+  const ip = svc?.spec?.clusterIP;
+  if (ip && ip !== 'None') podDns.setClusterDns(ip);
+}
+
+export async function runAgentCommand(argv: string[]): Promise<void> {
+  let values;
+  let trust: ServerTrust;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        server: { type: 'string' },
+        token: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'ca-file': { type: 'string' },
+        'discovery-token-ca-cert-hash': { type: 'string', multiple: true },
+        'discovery-token-unsafe-skip-ca-verification': { type: 'boolean', default: false },
+        'data-dir': { type: 'string', default: '/var/lib/tug-agent' },
+        'node-name': { type: 'string' },
+        'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
+        'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
+        'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+    if (values.help) {
+      process.stdout.write(agentHelp);
+      return;
+    }
+    if (!values.kubeconfig && !(values.server && values.token)) throw invalid('--server and --token (or --kubeconfig) are required');
+    trust = serverTrust(values);
+  } catch (err) {
+    process.stderr.write(`tug agent: ${messageOf(err)}\n\n${agentHelp}`);
+    process.exitCode = 2;
+    return;
+  }
+  let running: RunningAgent;
+  try {
+    const client = values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await tokenClient(values.server!, values.token!, trust);
+    const bridge = values['node-bridge']!;
+    const podCidr = values['pod-cidr']!;
+    // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.
+    running = await withNodeServices(await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr }), { client, bridge, podCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
+    await useServerClusterDns(client, running.podDns);
+  } catch (err) {
+    process.stderr.write(`tug agent: ${messageOf(err)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  process.stdout.write(`tug agent: node ${running.nodeName} registered\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await running.close();
+}
