@@ -9,6 +9,7 @@
 import type { Readable } from 'node:stream';
 import { conflict, invalid } from '../errdefs.js';
 import { readLogs, type LogEntry } from '../runtime/logs/k8s-file.js';
+import type { AttachStreams } from '../runtime/runtime.js';
 import type { Engine } from './engine.js';
 import type { ContainerSpec, ContainerUpdate } from './container-spec.js';
 import type { Lifecycle } from './lifecycle-context.js';
@@ -166,6 +167,12 @@ export class ContainerService {
     if (c.State.Status === 'created' || c.State.Restarting || c.State.Status === 'exited') return this.lc.attaches.park(c.Id, opts.stdin, target);
     target.abort();
     return () => undefined;
+  }
+
+  /** Connects to a running container's stdio now (kubectl attach): no parking, the runtime's error if it has none. */
+  async attachNow(ref: string, opts: { stdin: boolean }): Promise<AttachStreams> {
+    const c = this.engine.containers.get(ref);
+    return await this.engine.runtime.attach(c.Id, { stdin: opts.stdin });
   }
 
   /** The container's log, as written; with follow, until it stops or signal aborts. */

@@ -60,9 +60,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   let agent: NodeAgent | undefined;
   try {
     // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
-    server = await startAgentServer(engine, new AgentAuth({ client: o.client, nodeName }));
+    server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }));
     agent = new NodeAgent({ client: o.client, engine, containers, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), log: o.log });
-    server.setExecs(agent.execs);
     await agent.start();
   } catch (err) {
     await agent?.stop();
