@@ -4,15 +4,15 @@
 // moment the build code runs after a restart).
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../engine/engine.js';
-import { removeContainer } from '../engine/lifecycle.js';
+import type { ContainerService } from '../engine/container-service.js';
 import { listContainerLayers, removeContainerLayer } from '../snapshot/container-layer.js';
 
-export async function clearBuildLeftovers(engine: Engine): Promise<number> {
+export async function clearBuildLeftovers(containers: ContainerService): Promise<number> {
+  const { engine } = containers;
   let cleared = 0;
   for (const c of engine.containers.all()) {
     if (c.Config.Labels?.['tug.build'] !== 'step') continue;
-    await removeContainer(engine, c.Id, { force: true, removeVolumes: true }).catch(() => undefined);
+    await containers.remove(c.Id, { force: true, removeVolumes: true }).catch(() => undefined);
     cleared++;
   }
   for (const id of await listContainerLayers(engine.root)) {

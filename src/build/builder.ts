@@ -8,6 +8,7 @@ import { mkdir, readFile, rm, writeFile, readdir, stat } from 'node:fs/promises'
 import { join, posix } from 'node:path';
 import { invalid, notFound, TugError, messageOf } from '../errdefs.js';
 import type { Engine } from '../engine/engine.js';
+import type { ContainerService } from '../engine/container-service.js';
 import type { ImageRecord } from '../image/image-store.js';
 import type { OciContainerConfig } from '../oci/image-spec.js';
 import { resolveInScope } from '../engine/scoped-path.js';
@@ -61,18 +62,19 @@ const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
 /** One build cache per engine root, opened on first use. */
 const caches = new Map<string, Promise<BuildCache>>();
-export function buildCacheOf(engine: Engine): Promise<BuildCache> {
+export function buildCacheOf(containers: ContainerService): Promise<BuildCache> {
+  const { engine } = containers;
   let c = caches.get(engine.root);
   if (!c) {
-    c = clearBuildLeftovers(engine).then(() => BuildCache.open(engine.root));
+    c = clearBuildLeftovers(containers).then(() => BuildCache.open(engine.root));
     caches.set(engine.root, c);
   }
   return c;
 }
 
-export async function buildImage(engine: Engine, req: BuildRequest, report: BuildReporter): Promise<BuildResult> {
-  const cache = await buildCacheOf(engine);
-  const b = new Build(engine, cache, req, report);
+export async function buildImage(containers: ContainerService, req: BuildRequest, report: BuildReporter): Promise<BuildResult> {
+  const cache = await buildCacheOf(containers);
+  const b = new Build(containers, cache, req, report);
   try {
     return await b.run();
   } finally {
@@ -102,15 +104,18 @@ class Build {
   private total = 0;
   executed = 0;
   cached = 0;
+  readonly engine: Engine;
 
   constructor(
-    readonly engine: Engine,
+    /** RUN steps are containers made through the engine's door. */
+    readonly containers: ContainerService,
     readonly cache: BuildCache,
     readonly req: BuildRequest,
     readonly report: BuildReporter,
   ) {
+    this.engine = containers.engine;
     this.fileName = posix.basename(req.dockerfile || 'Dockerfile');
-    this.workDir = join(engine.root, 'build', 'tmp', randomBytes(8).toString('hex'));
+    this.workDir = join(containers.engine.root, 'build', 'tmp', randomBytes(8).toString('hex'));
     this.buildArgs = new Map(Object.entries(req.buildArgs ?? {}));
     this.secrets = new Map(Object.entries(req.secrets ?? {}));
     const sde = this.buildArgs.get('SOURCE_DATE_EPOCH');
@@ -406,7 +411,7 @@ class Build {
       if (r) runMounts.push(r);
     }
     const env2 = [...(st.config.Env ?? []), ...argEnv];
-    const result = await runStep(this.engine, {
+    const result = await runStep(this.containers, {
       image: base,
       argv,
       env: env2,

@@ -5,9 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, rm, readdir, rmdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Engine } from '../engine/engine.js';
+import type { ContainerService } from '../engine/container-service.js';
 import type { ImageRecord } from '../image/image-store.js';
-import { createContainer, removeContainer, startContainer, waitContainer } from '../engine/lifecycle.js';
 
 export interface RunMount {
   type: 'bind' | 'tmpfs';
@@ -38,35 +37,38 @@ export interface RunStepResult {
 /** Paths the runtime creates as mount points when the image lacks them: never part of a layer. */
 const RUNTIME_STUBS = ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/dev', '/proc', '/sys', '/run/secrets'];
 
-export async function runStep(engine: Engine, input: RunStepInput): Promise<RunStepResult> {
+export async function runStep(containers: ContainerService, input: RunStepInput): Promise<RunStepResult> {
+  const { engine } = containers;
   const name = `tug-build-${randomBytes(6).toString('hex')}`;
   const binds = input.mounts.filter((m) => m.type === 'bind').map((m) => `${m.source}:${m.target}:${m.readonly ? 'ro' : 'rw'}`);
   const tmpfs: Record<string, string> = {};
   for (const m of input.mounts) if (m.type === 'tmpfs') tmpfs[m.target] = '';
-  const { Id: id } = await createContainer(engine, name, {
-    Image: input.image.id,
+  const { Id: id } = await containers.create({
+    image: input.image.id,
+    name,
     // [] keeps the image's ENTRYPOINT and CMD out (the engine fills what a request leaves empty from the
     // image); the image's USER applies when the stage set none, as in Docker's builder.
-    Entrypoint: [],
-    Cmd: input.argv,
-    Env: input.env,
-    WorkingDir: input.workdir || '/',
-    User: input.user,
-    Labels: { 'tug.build': 'step' },
+    entrypoint: [],
+    cmd: input.argv,
+    env: input.env,
+    workingDir: input.workdir || '/',
+    user: input.user,
+    labels: { 'tug.build': 'step' },
     // A RUN step is not the service: the image's HEALTHCHECK does not probe it (Docker's builder does the same).
-    Healthcheck: { Test: ['NONE'] },
-    AttachStdout: true,
-    AttachStderr: true,
-    HostConfig: { NetworkMode: input.network, Binds: binds, Tmpfs: tmpfs },
-  } as never);
+    healthcheck: { Test: ['NONE'] },
+    attachStdout: true,
+    attachStderr: true,
+    network: { mode: input.network },
+    mounts: { binds, tmpfs },
+  });
   const cleanup = async (): Promise<void> => {
-    await removeContainer(engine, id, { force: true, removeVolumes: true }).catch(() => undefined);
+    await containers.remove(id, { force: true, removeVolumes: true }).catch(() => undefined);
   };
   try {
     input.onStart(id);
-    const drained = attachOutput(engine, id, input.onOutput);
-    await startContainer(engine, id);
-    const { StatusCode } = await waitContainer(engine, id, 'not-running');
+    const { drained } = await attachOutput(containers, id, input.onOutput);
+    await containers.start(id);
+    const { StatusCode } = await containers.wait(id, 'not-running');
     await drained;
     const upper = join(engine.root, 'containers-fs', id, 'upper');
     await dropStubs(upper, input.mounts.map((m) => m.target), await engine.images.lowerDirs(input.image));
@@ -77,29 +79,27 @@ export async function runStep(engine: Engine, input: RunStepInput): Promise<RunS
   }
 }
 
-/** Registers an attach that the engine connects right after runtime create, before the process runs. */
-function attachOutput(engine: Engine, id: string, onOutput: (b: Buffer) => void): Promise<void> {
-  return new Promise((resolve) => {
-    const list = engine.pendingAttach.get(id) ?? [];
-    list.push({
-      stdin: false,
-      connect: (streams) => {
-        let open = streams.stderr ? 2 : 1;
-        const done = (): void => {
-          if (--open === 0) resolve();
-        };
-        for (const s of [streams.stdout, streams.stderr]) {
-          if (!s) continue;
-          s.on('data', (b: Buffer) => onOutput(Buffer.from(b)));
-          s.once('end', done);
-          s.once('close', done);
-          s.once('error', done);
-        }
-      },
-      abort: () => resolve(),
-    });
-    engine.pendingAttach.set(id, list);
+/** Parks an attach that the engine connects right after runtime create, before the process runs; drained settles when the output has ended. */
+async function attachOutput(containers: ContainerService, id: string, onOutput: (b: Buffer) => void): Promise<{ drained: Promise<void> }> {
+  let resolve!: () => void;
+  const drained = new Promise<void>((r) => (resolve = r));
+  await containers.attach(id, { stdin: false }, {
+    connect: (streams) => {
+      let open = streams.stderr ? 2 : 1;
+      const done = (): void => {
+        if (--open === 0) resolve();
+      };
+      for (const s of [streams.stdout, streams.stderr]) {
+        if (!s) continue;
+        s.on('data', (b: Buffer) => onOutput(Buffer.from(b)));
+        s.once('end', done);
+        s.once('close', done);
+        s.once('error', done);
+      }
+    },
+    abort: () => resolve(),
   });
+  return { drained };
 }
 
 /** Removes mount-point stubs the runtime made (not in any lower dir) from the upper dir, and the empty parents it made for them. */

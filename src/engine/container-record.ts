@@ -52,7 +52,8 @@ export interface HostConfig {
   PortBindings: Record<string, PortBinding[] | null>;
   RestartPolicy: RestartPolicy;
   AutoRemove: boolean;
-  Mounts?: Array<Record<string, any>>;
+  /** --mount entries as given (Docker's field names). */
+  Mounts?: Array<Record<string, unknown>>;
   CapAdd: string[] | null;
   CapDrop: string[] | null;
   Privileged: boolean;
@@ -74,7 +75,15 @@ export interface HostConfig {
   Sysctls?: Record<string, string>;
   Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> | null;
   OomKillDisable?: boolean;
-  [key: string]: unknown;
+  Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }>;
+  GroupAdd?: string[] | null;
+  ConsoleSize?: [number, number];
+  ExtraHosts?: string[] | null;
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  IpcMode?: string;
+  PidMode?: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

@@ -1,10 +1,12 @@
-// Turns a Docker /containers/create body plus the image's config into a
-// validated container record. Everything a user can get wrong is checked here,
-// before anything is written, so a bad request leaves nothing behind.
+// Turns a ContainerSpec plus the image's config into a validated container
+// record. Everything a user can get wrong is checked here, before anything is
+// written, so a bad request leaves nothing behind. (The Docker JSON is turned
+// into a ContainerSpec in engine/api/create-body.ts.)
 import { randomBytes } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { invalid, notFound } from '../errdefs.js';
 import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint, RestartPolicy } from './container-record.js';
+import type { ContainerSpec, MountOption, MountsSpec, RestartPolicySpec } from './container-spec.js';
 import { zeroTime } from './container-record.js';
 import { mergeImageDefaults, type ImageDefaults } from './image-merge.js';
 
@@ -20,9 +22,9 @@ export function validateName(name: string): string {
   return name.startsWith('/') ? name : `/${name}`;
 }
 
-export function parseRestartPolicy(p: Partial<RestartPolicy> | undefined, autoRemove: boolean): RestartPolicy {
-  const name = (p?.Name ?? '') as string;
-  const max = p?.MaximumRetryCount ?? 0;
+export function parseRestartPolicy(p: RestartPolicySpec | undefined, autoRemove: boolean): RestartPolicy {
+  const name = p?.name ?? '';
+  const max = p?.maximumRetryCount ?? 0;
   if (!['', 'no', 'always', 'on-failure', 'unless-stopped'].includes(name)) {
     throw invalid(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
   }
@@ -102,7 +104,7 @@ export interface MountRequest {
   tmpfsOptions?: string;
 }
 
-export function collectMounts(hc: HostConfig, imageVolumes: Record<string, object> | null | undefined): MountRequest[] {
+export function collectMounts(spec: MountsSpec | undefined, imageVolumes: Record<string, object> | null | undefined): MountRequest[] {
   const mounts: MountRequest[] = [];
   const seen = new Set<string>();
   const add = (m: MountRequest): void => {
@@ -110,26 +112,24 @@ export function collectMounts(hc: HostConfig, imageVolumes: Record<string, objec
     seen.add(m.destination);
     mounts.push(m);
   };
-  for (const b of hc.Binds ?? []) add(parseBind(b));
-  for (const m of hc.Mounts ?? []) {
-    const type = String(m.Type ?? 'volume');
-    const target = String(m.Target ?? m.Destination ?? '');
+  for (const b of spec?.binds ?? []) add(parseBind(b));
+  for (const m of spec?.mounts ?? []) {
+    const { type, target } = m;
     if (!target || !isAbsolute(target)) throw invalid(`invalid mount config for type "${type}": invalid mount path: '${target}' mount path must be absolute`);
     if (type === 'bind') {
-      const src = String(m.Source ?? '');
+      const src = m.source ?? '';
       if (!src || !isAbsolute(src)) throw invalid(`invalid mount config for type "bind": invalid mount path: '${src}' mount path must be absolute`);
-      add({ type: 'bind', source: src, destination: target, rw: !m.ReadOnly, mode: m.ReadOnly ? 'ro' : '' });
+      add({ type: 'bind', source: src, destination: target, rw: !m.readOnly, mode: m.readOnly ? 'ro' : '' });
     } else if (type === 'volume') {
-      add({ type: 'volume', source: String(m.Source ?? ''), destination: target, rw: !m.ReadOnly, mode: m.ReadOnly ? 'ro' : '' });
+      add({ type: 'volume', source: m.source ?? '', destination: target, rw: !m.readOnly, mode: m.readOnly ? 'ro' : '' });
     } else if (type === 'tmpfs') {
       const opts: string[] = [];
-      const t = (m.TmpfsOptions ?? {}) as { SizeBytes?: number; Mode?: number };
-      if (t.SizeBytes) opts.push(`size=${t.SizeBytes}`);
-      if (t.Mode) opts.push(`mode=${t.Mode.toString(8)}`);
-      add({ type: 'tmpfs', source: '', destination: target, rw: !m.ReadOnly, mode: '', tmpfsOptions: opts.join(',') });
+      if (m.tmpfs?.sizeBytes) opts.push(`size=${m.tmpfs.sizeBytes}`);
+      if (m.tmpfs?.mode) opts.push(`mode=${m.tmpfs.mode.toString(8)}`);
+      add({ type: 'tmpfs', source: '', destination: target, rw: !m.readOnly, mode: '', tmpfsOptions: opts.join(',') });
     } else throw invalid(`invalid mount config: mount type unknown: "${type}"`);
   }
-  for (const [dest, opts] of Object.entries(hc.Tmpfs ?? {})) {
+  for (const [dest, opts] of Object.entries(spec?.tmpfs ?? {})) {
     if (!isAbsolute(dest)) throw invalid(`invalid mount config for type "tmpfs": invalid mount path: '${dest}' mount path must be absolute`);
     add({ type: 'tmpfs', source: '', destination: dest, rw: true, mode: '', tmpfsOptions: opts });
   }
@@ -142,34 +142,43 @@ export function collectMounts(hc: HostConfig, imageVolumes: Record<string, objec
 
 const networkModes = new Set(['', 'default', 'bridge', 'host', 'none']);
 
-export interface CreateBody extends Partial<ContainerConfig> {
-  HostConfig?: Partial<HostConfig>;
-  NetworkingConfig?: unknown;
-  [key: string]: unknown;
+/** A --mount entry as inspect shows it (HostConfig.Mounts): Docker's field names, only what was given. */
+function mountView(m: MountOption): Record<string, unknown> {
+  return {
+    Type: m.type,
+    ...(m.source !== undefined ? { Source: m.source } : {}),
+    Target: m.target,
+    ...(m.readOnly ? { ReadOnly: true } : {}),
+    ...(m.bindOptions ? { BindOptions: { ...(m.bindOptions.propagation !== undefined ? { Propagation: m.bindOptions.propagation } : {}) } } : {}),
+    ...(m.volumeOptions ? { VolumeOptions: { ...(m.volumeOptions.noCopy !== undefined ? { NoCopy: m.volumeOptions.noCopy } : {}) } } : {}),
+    ...(m.tmpfs ? { TmpfsOptions: { ...(m.tmpfs.sizeBytes !== undefined ? { SizeBytes: m.tmpfs.sizeBytes } : {}), ...(m.tmpfs.mode !== undefined ? { Mode: m.tmpfs.mode } : {}) } } : {}),
+  };
 }
 
 export function buildRecord(opts: {
   id?: string;
   name: string;
-  body: CreateBody;
+  spec: ContainerSpec;
   image: ImageInfo;
   imageRef: string;
 }): { record: Omit<ContainerRecord, 'Mounts' | 'LogPath' | 'ResolvConfPath' | 'HostnamePath' | 'HostsPath' | 'Tug'>; mounts: MountRequest[] } {
-  const b = opts.body;
+  const s = opts.spec;
   const ic = opts.image.config;
-  const hcIn = b.HostConfig ?? {};
+  const res = s.resources ?? {};
+  const sec = s.security ?? {};
+  const net = s.network ?? {};
   const id = opts.id ?? randomBytes(32).toString('hex');
 
   // The image's config fills what the request leaves empty (USER, CMD, ENV, ...), as dockerd's merge() does.
-  const merged = mergeImageDefaults(b, ic);
+  const merged = mergeImageDefaults(s, ic);
   const argv = [...(merged.Entrypoint ?? []), ...(merged.Cmd ?? [])];
 
-  const networkMode = String(hcIn.NetworkMode ?? 'default');
+  const networkMode = net.mode ?? 'default';
   // 'container:<ref>' joins another container's namespace (checked and pinned to its id in shared-namespaces.ts).
   if (!networkModes.has(networkMode) && !networkMode.startsWith('container:')) throw notFound(`network ${networkMode} not found`);
-  const autoRemove = Boolean(hcIn.AutoRemove);
-  const restart = parseRestartPolicy(hcIn.RestartPolicy, autoRemove);
-  const portBindings = validatePortBindings(hcIn.PortBindings ?? {});
+  const autoRemove = Boolean(s.autoRemove);
+  const restart = parseRestartPolicy(s.restartPolicy, autoRemove);
+  const portBindings = validatePortBindings(s.ports?.bindings ?? {});
   const exposed: Record<string, object> = {};
   for (const k of Object.keys(merged.ExposedPorts)) exposed[normalizePortKey(k)] = {};
   for (const k of Object.keys(portBindings)) exposed[k] = {};
@@ -179,64 +188,64 @@ export function buildRecord(opts: {
   }
 
   const hc: HostConfig = {
-    Binds: hcIn.Binds ?? null,
+    Binds: s.mounts?.binds ?? null,
     NetworkMode: networkMode === 'default' ? 'bridge' : networkMode,
     PortBindings: portBindings,
     RestartPolicy: restart,
     AutoRemove: autoRemove,
-    Mounts: hcIn.Mounts,
-    CapAdd: hcIn.CapAdd ?? null,
-    CapDrop: hcIn.CapDrop ?? null,
-    Privileged: Boolean(hcIn.Privileged),
-    PublishAllPorts: Boolean(hcIn.PublishAllPorts),
-    ReadonlyRootfs: Boolean(hcIn.ReadonlyRootfs),
-    SecurityOpt: hcIn.SecurityOpt ?? null,
-    Tmpfs: hcIn.Tmpfs,
-    Init: hcIn.Init ?? null,
-    Memory: num(hcIn.Memory, 'Memory'),
-    MemorySwap: num(hcIn.MemorySwap, 'MemorySwap'),
-    MemoryReservation: num(hcIn.MemoryReservation, 'MemoryReservation'),
-    NanoCpus: num(hcIn.NanoCpus, 'NanoCpus'),
-    CpuShares: num(hcIn.CpuShares, 'CpuShares'),
-    CpuPeriod: num(hcIn.CpuPeriod, 'CpuPeriod'),
-    CpuQuota: num(hcIn.CpuQuota, 'CpuQuota'),
-    CpusetCpus: String(hcIn.CpusetCpus ?? ''),
-    PidsLimit: hcIn.PidsLimit ?? null,
-    ShmSize: num(hcIn.ShmSize, 'ShmSize') || 64 * 1024 * 1024,
-    Sysctls: hcIn.Sysctls,
-    Ulimits: hcIn.Ulimits ?? null,
-    OomKillDisable: Boolean(hcIn.OomKillDisable),
+    Mounts: s.mounts?.mounts?.map(mountView),
+    CapAdd: sec.capAdd ?? null,
+    CapDrop: sec.capDrop ?? null,
+    Privileged: Boolean(sec.privileged),
+    PublishAllPorts: Boolean(s.ports?.publishAll),
+    ReadonlyRootfs: Boolean(sec.readonlyRootfs),
+    SecurityOpt: sec.securityOpt ?? null,
+    Tmpfs: s.mounts?.tmpfs,
+    Init: sec.init ?? null,
+    Memory: res.memory ?? 0,
+    MemorySwap: res.memorySwap ?? 0,
+    MemoryReservation: res.memoryReservation ?? 0,
+    NanoCpus: res.nanoCpus ?? 0,
+    CpuShares: res.cpuShares ?? 0,
+    CpuPeriod: res.cpuPeriod ?? 0,
+    CpuQuota: res.cpuQuota ?? 0,
+    CpusetCpus: res.cpusetCpus ?? '',
+    PidsLimit: res.pidsLimit ?? null,
+    ShmSize: res.shmSize || 64 * 1024 * 1024,
+    Sysctls: sec.sysctls,
+    Ulimits: res.ulimits ?? null,
+    OomKillDisable: Boolean(res.oomKillDisable),
     // --device: passed to the spec builder, which adds the nodes and their cgroup rules.
-    Devices: hcIn.Devices ?? [],
-    GroupAdd: hcIn.GroupAdd ?? null,
+    Devices: sec.devices ?? [],
+    GroupAdd: sec.groupAdd ?? null,
     // [height, width] of the client's terminal: `docker run -t` sizes the pty from the start.
-    ConsoleSize: hcIn.ConsoleSize,
+    ConsoleSize: s.consoleSize,
     // /etc/hosts and /etc/resolv.conf settings (--add-host, --dns, --dns-search, --dns-option).
-    ExtraHosts: hcIn.ExtraHosts ?? null,
-    Dns: hcIn.Dns ?? [],
-    DnsSearch: hcIn.DnsSearch ?? [],
-    DnsOptions: hcIn.DnsOptions ?? [],
+    ExtraHosts: net.extraHosts ?? null,
+    Dns: net.dns ?? [],
+    DnsSearch: net.dnsSearch ?? [],
+    DnsOptions: net.dnsOptions ?? [],
     // '' (private), 'shareable' or 'container:<ref>': a pod's containers share the sandbox's IPC namespace.
-    IpcMode: hcIn.IpcMode ?? '',
+    IpcMode: s.namespaces?.ipc ?? '',
     // '' (private), 'host' or 'container:<ref>'.
-    PidMode: hcIn.PidMode ?? '',
+    PidMode: s.namespaces?.pid ?? '',
   };
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
   }
-  const mounts = collectMounts(hc, merged.Volumes);
+  const mounts = collectMounts(s.mounts, merged.Volumes);
 
   const config: ContainerConfig = {
-    Hostname: b.Hostname || (hc.NetworkMode === 'host' ? '' : id.slice(0, 12)),
-    Domainname: b.Domainname ?? '',
+    Hostname: s.hostname || (hc.NetworkMode === 'host' ? '' : id.slice(0, 12)),
+    Domainname: s.domainname ?? '',
     User: merged.User,
-    AttachStdin: Boolean(b.AttachStdin),
-    AttachStdout: b.AttachStdout ?? true,
-    AttachStderr: b.AttachStderr ?? true,
+    AttachStdin: Boolean(s.attachStdin),
+    AttachStdout: s.attachStdout ?? true,
+    AttachStderr: s.attachStderr ?? true,
     ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
-    Tty: Boolean(b.Tty),
-    OpenStdin: Boolean(b.OpenStdin),
-    StdinOnce: Boolean(b.StdinOnce),
+    Tty: Boolean(s.tty),
+    OpenStdin: Boolean(s.openStdin),
+    StdinOnce: Boolean(s.stdinOnce),
     Env: merged.Env,
     Cmd: merged.Cmd,
     Healthcheck: merged.Healthcheck,
@@ -246,7 +255,7 @@ export function buildRecord(opts: {
     Entrypoint: merged.Entrypoint,
     Labels: merged.Labels,
     StopSignal: merged.StopSignal,
-    StopTimeout: b.StopTimeout,
+    StopTimeout: s.stopTimeout,
   };
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
     throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
@@ -281,12 +290,6 @@ export function buildRecord(opts: {
     },
     mounts,
   };
-}
-
-function num(v: unknown, field: string): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`invalid value for HostConfig.${field}: ${String(v)}`);
-  return v;
 }
 
 const signalNames = new Set([

@@ -4,9 +4,8 @@ import { parseArgs } from 'node:util';
 import { rm } from 'node:fs/promises';
 import { messageOf } from '../errdefs.js';
 import { Engine } from './engine.js';
-import { recoverContainers } from './recovery.js';
+import { ContainerService } from './container-service.js';
 import { serveDockerApi } from './api/server.js';
-import { removeContainer } from './lifecycle.js';
 import { preflight } from './preflight.js';
 import { setInsecureRegistries } from '../image/registry-client/hosts.js';
 
@@ -59,8 +58,9 @@ export async function runDaemon(argv: string[]): Promise<void> {
     return;
   }
   const engine = await Engine.open({ root: values.root!, bridgeName: values.bridge!, subnet: values.subnet!, ephemeral: values.ephemeral });
-  await recoverContainers(engine);
-  const api = await serveDockerApi(engine, values.socket!);
+  const containers = new ContainerService(engine);
+  await containers.recover();
+  const api = await serveDockerApi(containers, values.socket!);
   engine.events.emit('daemon', 'start', engine.root);
 
   let stopping = false;
@@ -71,7 +71,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     await api.close().catch(() => undefined);
     if (values.ephemeral) {
       for (const c of engine.containers.all()) {
-        await removeContainer(engine, c.Id, { force: true, removeVolumes: true }).catch((err) => {
+        await containers.remove(c.Id, { force: true, removeVolumes: true }).catch((err) => {
           process.stderr.write(`tug daemon: removing ${c.Id.slice(0, 12)}: ${messageOf(err)}\n`);
         });
       }

@@ -1,11 +1,12 @@
-// The engine: the one service that owns containers, images, volumes and the
-// network on a host. Every path to a running container (tug run, docker run,
-// a build step, a pod) goes through here.
+// The engine: the stores and parts that own containers, images, volumes and
+// the network on a host. Every path to a running container (tug run, docker
+// run, a build step, a pod) goes through its door, the ContainerService
+// (container-service.ts), which owns the containers' lifecycle state.
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageStore } from '../image/image-store.js';
-import { Runtime, type AttachStreams } from '../runtime/runtime.js';
+import { Runtime } from '../runtime/runtime.js';
 import { BridgeNetwork } from '../network/bridge-network.js';
 import { removeCgroup } from '../runtime/cgroups/index.js';
 import { ContainerStore } from './container-store.js';
@@ -18,7 +19,6 @@ import { runtimeStateDir } from './run-dir.js';
 import { RUNTIME_STATE_MODE, secureEngineRoot } from './state-modes.js';
 import { ensureDir } from '../util/dir-mode.js';
 import { installSpawnHelper } from '../runtime/spawner/spawn-helper.js';
-import { HealthMonitor } from './health-monitor.js';
 
 export interface EngineOptions {
   root: string;
@@ -28,32 +28,12 @@ export interface EngineOptions {
   ephemeral?: boolean;
 }
 
-export interface ExitWaiter {
-  condition: 'next-exit' | 'removed';
-  resolve: (code: { StatusCode: number; Error: { Message: string } | null }) => void;
-}
-
-export interface PendingAttach {
-  stdin: boolean;
-  connect: (streams: AttachStreams) => void;
-  abort: () => void;
-}
-
 export class Engine {
   readonly events = new EventBus();
   readonly lock = new KeyedLock();
-  /** Callers waiting for a container to exit or be removed (docker wait, docker run). */
-  readonly waiters = new Map<string, ExitWaiter[]>();
-  /** Attach requests that arrived before start: connected right after runtime create. */
-  readonly pendingAttach = new Map<string, PendingAttach[]>();
-  /** Containers waiting out a restart back-off. */
-  readonly restartTimers = new Map<string, NodeJS.Timeout>();
-  readonly backoffMs = new Map<string, number>();
   /** Per-daemon cgroup parent, so side-by-side daemons never share cgroups. */
   readonly cgroupParent: string;
   readonly startedAt = new Date();
-  /** Healthcheck probes of running containers. */
-  readonly health: HealthMonitor = new HealthMonitor(this);
   shuttingDown = false;
 
   private constructor(
@@ -105,19 +85,6 @@ export class Engine {
     });
   }
 
-  notifyWaiters(id: string, condition: ExitWaiter['condition'], code: number, error = ''): void {
-    const list = this.waiters.get(id);
-    if (!list) return;
-    const keep: ExitWaiter[] = [];
-    for (const w of list) {
-      if (w.condition === condition || (condition === 'removed' && w.condition === 'next-exit')) {
-        w.resolve({ StatusCode: code, Error: error ? { Message: error } : null });
-      } else keep.push(w);
-    }
-    if (keep.length) this.waiters.set(id, keep);
-    else this.waiters.delete(id);
-  }
-
   /**
    * Removes what the engine keeps outside its root: its cgroup parent and its
    * runtime state dir (on tmpfs, see run-dir.ts). Only for an engine that
@@ -127,11 +94,5 @@ export class Engine {
     if (this.containers.all().length > 0) return;
     await removeCgroup(this.cgroupParent);
     if (this.runtime.layout.stateDir !== join(this.opts.root, 'runtime')) await rm(this.runtime.layout.stateDir, { recursive: true, force: true });
-  }
-
-  addWaiter(id: string, w: ExitWaiter): void {
-    const list = this.waiters.get(id) ?? [];
-    list.push(w);
-    this.waiters.set(id, list);
   }
 }

@@ -4,7 +4,7 @@
 // change is an event `health_status: <status>`; the record is saved after
 // every probe so the state survives a daemon restart.
 import type { Engine } from './engine.js';
-import { ExecService } from './exec-service.js';
+import type { ExecService } from './exec-service.js';
 import type { ContainerRecord, HealthLogEntry, HealthState } from './container-record.js';
 import { probeSettings, type ProbeSettings } from './health-config.js';
 import { runProbe, type RunningProbe } from './health-probe.js';
@@ -21,11 +21,12 @@ interface Monitor {
 
 export class HealthMonitor {
   private readonly monitors = new Map<string, Monitor>();
-  private readonly execs: ExecService;
 
-  constructor(private readonly engine: Engine) {
-    this.execs = new ExecService(engine);
-  }
+  /** Probes run as execs of the engine's one ExecService, so they show in ExecIDs while they run, as Docker's do. */
+  constructor(
+    private readonly engine: Engine,
+    private readonly execs: ExecService,
+  ) {}
 
   /**
    * At every start (and for running containers after a daemon restart):

@@ -5,8 +5,11 @@
 // `"User": ""`, `"Env": []`, `"Cmd": null`, `"Labels": {}`, docker-py sends
 // null, tug's own callers leave fields out. Reading "" as "given" is not a
 // cosmetic slip: an image's USER dropped runs the container as root.
+// The request arrives as a typed ContainerSpec (the JSON's types are checked
+// in engine/api/create-body.ts); what is checked here is what any caller can get wrong.
 import { invalid } from '../errdefs.js';
 import { mergeHealthcheck, validateHealthcheck, type HealthcheckConfig } from './health-config.js';
+import type { ContainerSpec } from './container-spec.js';
 
 /** The image config fields a container inherits (the OCI/Docker image config's `config`). */
 export interface ImageDefaults {
@@ -22,8 +25,8 @@ export interface ImageDefaults {
   Healthcheck?: HealthcheckConfig | null;
 }
 
-/** The same fields as a create request carries them: any JSON, checked here. */
-export type RequestDefaults = { [K in keyof ImageDefaults]?: unknown };
+/** The fields of a spec that fall back to the image's. */
+export type RequestDefaults = Pick<ContainerSpec, 'user' | 'env' | 'cmd' | 'entrypoint' | 'workingDir' | 'exposedPorts' | 'volumes' | 'labels' | 'stopSignal' | 'healthcheck'>;
 
 export interface MergedDefaults {
   User: string;
@@ -40,19 +43,28 @@ export interface MergedDefaults {
 
 export function mergeImageDefaults(req: RequestDefaults, image: ImageDefaults): MergedDefaults {
   const { cmd, entrypoint } = mergeCommand(req, image);
-  const volumes = { ...objectOf(req.Volumes, 'Volumes'), ...(image.Volumes ?? {}) };
-  return {
-    User: stringOf(req.User, 'User') || image.User || '',
-    Env: mergeEnv(image.Env ?? [], envOf(req.Env)),
+  const volumes = { ...setOf(req.volumes), ...(image.Volumes ?? {}) };
+  const user = {
+    User: req.user || image.User || '',
+    Env: mergeEnv(image.Env ?? [], req.env ?? []),
     Cmd: cmd,
     Entrypoint: entrypoint,
-    WorkingDir: stringOf(req.WorkingDir, 'WorkingDir') || image.WorkingDir || '',
-    ExposedPorts: { ...(image.ExposedPorts ?? {}), ...objectOf(req.ExposedPorts, 'ExposedPorts') },
+    WorkingDir: req.workingDir || image.WorkingDir || '',
+    ExposedPorts: { ...(image.ExposedPorts ?? {}), ...setOf(req.exposedPorts) },
     Volumes: volumes,
-    Labels: { ...(image.Labels ?? {}), ...labelsOf(req.Labels) },
-    StopSignal: stringOf(req.StopSignal, 'StopSignal') || image.StopSignal || undefined,
-    Healthcheck: mergeHealthcheck(checkedHealthcheck(req.Healthcheck), image.Healthcheck),
+    Labels: { ...(image.Labels ?? {}), ...(req.labels ?? {}) },
+    StopSignal: req.stopSignal || image.StopSignal || undefined,
   };
+  // Docker's create-time checks of the request's own healthcheck.
+  if (req.healthcheck) validateHealthcheck(req.healthcheck);
+  return { ...user, Healthcheck: mergeHealthcheck(req.healthcheck, image.Healthcheck) };
+}
+
+/** A list of keys ('80/tcp', '/data') as Docker's set-like object. */
+function setOf(keys: string[] | undefined): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const k of keys ?? []) out[k] = {};
+  return out;
 }
 
 /**
@@ -64,8 +76,8 @@ export function mergeImageDefaults(req: RequestDefaults, image: ImageDefaults): 
  * then means "no entrypoint at all".
  */
 function mergeCommand(req: RequestDefaults, image: ImageDefaults): { cmd: string[] | null; entrypoint: string[] | null } {
-  let entrypoint = argvOf(req.Entrypoint, 'Entrypoint');
-  let cmd = argvOf(req.Cmd, 'Cmd');
+  let entrypoint = req.entrypoint ?? null;
+  let cmd = req.cmd ?? null;
   if (!entrypoint?.length) {
     if (!cmd?.length) cmd = image.Cmd ?? null;
     if (entrypoint === null) entrypoint = image.Entrypoint ?? null;
@@ -95,44 +107,4 @@ function mergeEnv(imageEnv: string[], userEnv: string[]): string[] {
     if (!out.has(key) && e.includes('=')) out.set(key, e);
   }
   return [...out.values()];
-}
-
-/** Go's strslice: a string is a one-element list; null/absent stays null. */
-function argvOf(v: unknown, field: string): string[] | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
-  throw invalid(`${field} must be a string or an array of strings`);
-}
-
-function stringOf(v: unknown, field: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw invalid(`${field} must be a string`);
-  return v;
-}
-
-function envOf(v: unknown): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw invalid('Env must be an array of "KEY=value" strings');
-  return v as string[];
-}
-
-function objectOf(v: unknown, field: string): Record<string, object> {
-  if (v === undefined || v === null) return {};
-  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`${field} must be an object`);
-  return v as Record<string, object>;
-}
-
-function labelsOf(v: unknown): Record<string, string> {
-  const labels = objectOf(v, 'Labels') as Record<string, unknown>;
-  for (const [k, val] of Object.entries(labels)) if (typeof val !== 'string') throw invalid(`label ${k} must be a string`);
-  return labels as Record<string, string>;
-}
-
-/** The request's healthcheck after Docker's create-time checks. */
-function checkedHealthcheck(hc: unknown): HealthcheckConfig | undefined {
-  if (hc === undefined || hc === null) return undefined;
-  if (typeof hc !== 'object' || Array.isArray(hc)) throw invalid('Healthcheck must be an object');
-  validateHealthcheck(hc as HealthcheckConfig);
-  return hc as HealthcheckConfig;
 }

@@ -1,16 +1,17 @@
-// The container verbs the APIs expose: create, start, stop, kill, restart,
-// pause, unpause, remove, wait, rename, update. Each takes the container's lock.
+// The container verbs behind the ContainerService: create, start, stop, kill,
+// restart, pause, unpause, remove, wait, rename, update. Each takes the
+// container's lock. Callers go through container-service.ts.
 import { join } from 'node:path';
-import { conflict, invalid, notFound, TugError } from '../errdefs.js';
+import { conflict, invalid, TugError } from '../errdefs.js';
 import { validateResources, type ResourceSpec } from '../runtime/spec/container-spec.js';
 import { resourcesToOci } from '../runtime/cgroups/index.js';
 import type { Engine } from './engine.js';
 import type { ContainerRecord, HostConfig } from './container-record.js';
-import { buildRecord, parseRestartPolicy, validateName, validateSignalName, type CreateBody } from './create-config.js';
+import type { ContainerSpec, ContainerUpdate } from './container-spec.js';
+import type { Lifecycle } from './lifecycle-context.js';
+import type { ExitResult } from './lifecycle-state.js';
+import { buildRecord, parseRestartPolicy, validateName, validateSignalName } from './create-config.js';
 import { resolveMounts } from './mounts.js';
-import { startContainerUnlocked } from './start-container.js';
-import { removeContainerUnlocked } from './remove-container.js';
-import { handleExit } from './exit-handler.js';
 import { resolveJoinedModes } from './shared-namespaces.js';
 
 const notModified = (msg: string): TugError => new TugError('not-modified', msg);
@@ -29,21 +30,20 @@ function resourcesOf(hc: Partial<HostConfig>): ResourceSpec {
   };
 }
 
-export async function createContainer(engine: Engine, name: string | undefined, body: CreateBody): Promise<{ Id: string; Warnings: string[] }> {
-  if (!body || typeof body !== 'object') throw invalid('config cannot be empty in order to create a container');
-  if (!body.Image) throw invalid('No image specified');
-  const askedName = name ? validateName(name) : undefined;
+export async function createContainer(engine: Engine, spec: ContainerSpec): Promise<{ Id: string; Warnings: string[] }> {
+  if (!spec.image) throw invalid('No image specified');
+  const askedName = spec.name ? validateName(spec.name) : undefined;
   if (askedName) {
     const existing = engine.containers.byName(askedName);
     if (existing) {
       throw conflict(`Conflict. The container name "${askedName}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
   }
-  const image = await engine.images.get(String(body.Image));
-  const { record, mounts } = buildRecord({ name: askedName ?? '', body, image: { id: image.id, config: image.config.config ?? {} }, imageRef: String(body.Image) });
+  const image = await engine.images.get(spec.image);
+  const { record, mounts } = buildRecord({ name: askedName ?? '', spec, image: { id: image.id, config: image.config.config ?? {} }, imageRef: spec.image });
   resolveJoinedModes(engine, record.HostConfig);
   validateResources(resourcesOf(record.HostConfig));
-  const apiMountTargets = new Set((record.HostConfig.Mounts ?? []).map((m) => String(m.Target ?? m.Destination ?? '')));
+  const apiMountTargets = new Set((spec.mounts?.mounts ?? []).map((m) => m.target));
   // Volumes before the one save of the record: a daemon killed mid-create must
   // not leave a record on disk that lacks its mounts (it would run without them).
   const resolvedMounts = await resolveMounts(engine.volumes, mounts, apiMountTargets);
@@ -66,22 +66,23 @@ export async function createContainer(engine: Engine, name: string | undefined, 
   return { Id: rec.Id, Warnings: [] };
 }
 
-export async function startContainer(engine: Engine, ref: string): Promise<void> {
+export async function startContainer(lc: Lifecycle, ref: string): Promise<void> {
+  const { engine } = lc;
   const c = engine.containers.get(ref);
   await engine.lock.run(c.Id, async () => {
     if (c.State.Paused) throw conflict('cannot start a paused container, try unpause instead');
     if (c.State.Running) throw notModified('container already started');
     c.Tug.manuallyStopped = false;
-    await startContainerUnlocked(engine, c);
+    await lc.startUnlocked(c);
   });
 }
 
-async function waitForExit(engine: Engine, id: string, timeoutMs: number): Promise<boolean> {
-  const c = engine.containers.find(id);
+async function waitForExit(lc: Lifecycle, id: string, timeoutMs: number): Promise<boolean> {
+  const c = lc.engine.containers.find(id);
   if (!c || !c.State.Running) return true;
   return await new Promise<boolean>((resolve) => {
     const t = timeoutMs >= 0 ? setTimeout(() => resolve(false), timeoutMs) : undefined;
-    engine.addWaiter(id, {
+    lc.waiters.add(id, {
       condition: 'next-exit',
       resolve: () => {
         if (t) clearTimeout(t);
@@ -92,16 +93,15 @@ async function waitForExit(engine: Engine, id: string, timeoutMs: number): Promi
 }
 
 /** Sends the stop signal, waits, then SIGKILL. Caller must not hold the lock (the exit handler needs it). */
-export async function stopContainer(engine: Engine, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+export async function stopContainer(lc: Lifecycle, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+  const { engine } = lc;
   const c = engine.containers.get(ref);
   if (opts.signal) validateSignalName(opts.signal);
   if (c.State.Restarting) {
     // Between runs of a restart policy: cancel the pending restart. Its timer
     // may already have fired with the start under way, so settle under the
     // lock; if that start won the race, stop what it started below.
-    const timer = engine.restartTimers.get(c.Id);
-    if (timer) clearTimeout(timer);
-    engine.restartTimers.delete(c.Id);
+    lc.restarts.cancel(c.Id);
     c.Tug.manuallyStopped = true;
     await engine.lock.run(c.Id, async () => {
       if (!c.State.Running) {
@@ -118,11 +118,11 @@ export async function stopContainer(engine: Engine, ref: string, opts: { timeout
   const timeoutS = opts.timeout ?? c.Config.StopTimeout ?? 10;
   const signal = opts.signal || c.Config.StopSignal || 'SIGTERM';
   engine.emitContainer(c, 'kill', { signal: signalNumberText(signal) });
-  const exited = waitForExit(engine, c.Id, timeoutS < 0 ? -1 : timeoutS * 1000);
+  const exited = waitForExit(lc, c.Id, timeoutS < 0 ? -1 : timeoutS * 1000);
   await engine.runtime.kill(c.Id, signal).catch(() => undefined);
   if (!(await exited)) {
     engine.emitContainer(c, 'kill', { signal: '9' });
-    const killed = waitForExit(engine, c.Id, 30_000);
+    const killed = waitForExit(lc, c.Id, 30_000);
     await engine.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
     await killed;
   }
@@ -147,15 +147,16 @@ export async function killContainer(engine: Engine, ref: string, signal = 'SIGKI
   await engine.runtime.kill(c.Id, signal);
 }
 
-export async function restartContainer(engine: Engine, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+export async function restartContainer(lc: Lifecycle, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+  const { engine } = lc;
   const c = engine.containers.get(ref);
-  if (c.State.Running) await stopContainer(engine, ref, opts);
+  if (c.State.Running) await stopContainer(lc, ref, opts);
   await engine.lock.run(c.Id, async () => {
     const cur = engine.containers.get(c.Id);
     if (cur.State.Running) return;
     cur.Tug.manuallyStopped = false;
     cur.State = { ...cur.State, Restarting: false };
-    await startContainerUnlocked(engine, cur);
+    await lc.startUnlocked(cur);
   });
   engine.emitContainer(c, 'restart');
 }
@@ -183,7 +184,8 @@ export async function unpauseContainer(engine: Engine, ref: string): Promise<voi
   });
 }
 
-export async function removeContainer(engine: Engine, ref: string, opts: { force: boolean; removeVolumes: boolean }): Promise<void> {
+export async function removeContainer(lc: Lifecycle, ref: string, opts: { force: boolean; removeVolumes: boolean }): Promise<void> {
+  const { engine } = lc;
   const c = engine.containers.get(ref);
   if (c.State.Running || c.State.Paused) {
     if (!opts.force) {
@@ -192,26 +194,26 @@ export async function removeContainer(engine: Engine, ref: string, opts: { force
     }
     c.Tug.manuallyStopped = true;
     c.HostConfig.AutoRemove = false; // we remove it ourselves below
-    const exited = waitForExit(engine, c.Id, 30_000);
+    const exited = waitForExit(lc, c.Id, 30_000);
     if (c.State.Paused) await engine.runtime.resume(c.Id).catch(() => undefined);
     await engine.runtime.kill(c.Id, 'SIGKILL').catch(() => undefined);
     if (!(await exited)) {
       // The monitor is gone (killed by hand?): treat the container as exited.
-      await engine.lock.run(c.Id, () => handleExit(engine, c.Id, { exitCode: 137, oomKilled: false, finishedAt: new Date().toISOString() }));
+      await engine.lock.run(c.Id, () => lc.handleExit(c.Id, { exitCode: 137, oomKilled: false, finishedAt: new Date().toISOString() }));
     }
   }
   await engine.lock.run(c.Id, async () => {
     if (!engine.containers.find(c.Id)) return;
-    await removeContainerUnlocked(engine, c, { removeVolumes: opts.removeVolumes });
+    await lc.removeUnlocked(c, { removeVolumes: opts.removeVolumes });
   });
 }
 
-export async function waitContainer(engine: Engine, ref: string, condition: string): Promise<{ StatusCode: number; Error: { Message: string } | null }> {
-  const c = engine.containers.get(ref);
+export async function waitContainer(lc: Lifecycle, ref: string, condition: string): Promise<ExitResult> {
+  const c = lc.engine.containers.get(ref);
   const cond = condition || 'not-running';
   if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw invalid(`invalid condition: "${cond}"`);
   if (cond === 'not-running' && !c.State.Running && !c.State.Restarting) return { StatusCode: c.State.ExitCode, Error: null };
-  return await new Promise((resolve) => engine.addWaiter(c.Id, { condition: cond === 'removed' ? 'removed' : 'next-exit', resolve }));
+  return await new Promise((resolve) => lc.waiters.add(c.Id, { condition: cond === 'removed' ? 'removed' : 'next-exit', resolve }));
 }
 
 export async function renameContainer(engine: Engine, ref: string, newName: string): Promise<void> {
@@ -226,14 +228,21 @@ export async function renameContainer(engine: Engine, ref: string, newName: stri
   engine.emitContainer(c, 'rename', { oldName: old });
 }
 
-export async function updateContainer(engine: Engine, ref: string, body: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
+export async function updateContainer(engine: Engine, ref: string, update: ContainerUpdate): Promise<{ Warnings: string[] }> {
   const c = engine.containers.get(ref);
   return await engine.lock.run(c.Id, async () => {
     const next: HostConfig = { ...c.HostConfig };
-    for (const k of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'PidsLimit'] as const) {
-      if (body[k] !== undefined && body[k] !== null && body[k] !== 0 && body[k] !== '') (next as any)[k] = body[k];
-    }
-    if (body.RestartPolicy && body.RestartPolicy.Name !== undefined) next.RestartPolicy = parseRestartPolicy(body.RestartPolicy, next.AutoRemove);
+    const r = update.resources ?? {};
+    if (r.memory !== undefined) next.Memory = r.memory;
+    if (r.memorySwap !== undefined) next.MemorySwap = r.memorySwap;
+    if (r.memoryReservation !== undefined) next.MemoryReservation = r.memoryReservation;
+    if (r.nanoCpus !== undefined) next.NanoCpus = r.nanoCpus;
+    if (r.cpuShares !== undefined) next.CpuShares = r.cpuShares;
+    if (r.cpuPeriod !== undefined) next.CpuPeriod = r.cpuPeriod;
+    if (r.cpuQuota !== undefined) next.CpuQuota = r.cpuQuota;
+    if (r.cpusetCpus !== undefined) next.CpusetCpus = r.cpusetCpus;
+    if (r.pidsLimit !== undefined) next.PidsLimit = r.pidsLimit;
+    if (update.restartPolicy) next.RestartPolicy = parseRestartPolicy(update.restartPolicy, next.AutoRemove);
     if (next.Memory && next.MemorySwap && next.MemorySwap > 0 && next.MemorySwap < next.Memory) {
       throw invalid('Minimum memoryswap limit should be larger than memory limit, see usage');
     }
@@ -258,4 +267,3 @@ function randomName(engine: Engine): string {
   }
 }
 
-export { notFound };

@@ -2,12 +2,12 @@
 // with what the runtime says. Running containers are watched again; ones that
 // exited while we were down get their real exit code from the monitor's exit
 // file; restart policies are honoured as on daemon start.
-import type { Engine } from './engine.js';
-import { handleExit, releaseContainer, watchExit } from './exit-handler.js';
-import { startContainerUnlocked } from './start-container.js';
+import type { Lifecycle } from './lifecycle-context.js';
+import { releaseContainer } from './release-container.js';
 import { shouldRestart } from './restart-backoff.js';
 
-export async function recoverContainers(engine: Engine): Promise<void> {
+export async function recoverContainers(lc: Lifecycle): Promise<void> {
+  const { engine } = lc;
   const live: string[] = [];
   // In parallel: releasing a container caught mid-create may wait out its
   // monitor (seconds each), and the API is not served until recovery is done.
@@ -18,13 +18,13 @@ export async function recoverContainers(engine: Engine): Promise<void> {
         if (st.status === 'running' || st.status === 'paused') {
           live.push(c.Id);
           c.State = { ...c.State, Paused: st.status === 'paused', Status: st.status, Pid: st.pid };
-          engine.health.start(c); // as Docker's restore: probes resume, status back to starting
+          lc.health.start(c); // as Docker's restore: probes resume, status back to starting
           await engine.containers.save(c);
-          watchExit(engine, c.Id);
+          lc.watchExit(c.Id);
           return;
         }
         const exit = (await engine.runtime.readExit(c.Id)) ?? { exitCode: 255, oomKilled: false, finishedAt: new Date().toISOString() };
-        await handleExit(engine, c.Id, exit, true);
+        await lc.handleExit(c.Id, exit, true);
         return;
       }
       if (c.State.Restarting) {
@@ -35,7 +35,7 @@ export async function recoverContainers(engine: Engine): Promise<void> {
         await releaseContainer(engine, c.Id);
       }
       if (c.State.Status === 'exited' && shouldRestart(c, c.State.ExitCode, true) && c.HostConfig.RestartPolicy.Name !== 'on-failure') {
-        await startContainerUnlocked(engine, c).catch((err) => {
+        await lc.startUnlocked(c).catch((err) => {
           process.stderr.write(`tug: restarting ${c.Id.slice(0, 12)} on daemon start: ${String(err)}\n`);
         });
         if (c.State.Running) live.push(c.Id);

@@ -2,16 +2,14 @@
 // (with -v) its anonymous volumes. Idempotent, so a crash half way is finished
 // by the next attempt.
 import { removeContainerLayer } from '../snapshot/container-layer.js';
-import type { Engine } from './engine.js';
 import type { ContainerRecord } from './container-record.js';
-import { releaseContainer } from './exit-handler.js';
+import type { Lifecycle } from './lifecycle-context.js';
+import { releaseContainer } from './release-container.js';
 
-export async function removeContainerUnlocked(engine: Engine, c: ContainerRecord, opts: { removeVolumes: boolean }): Promise<void> {
-  const timer = engine.restartTimers.get(c.Id);
-  if (timer) clearTimeout(timer);
-  engine.restartTimers.delete(c.Id);
-  engine.backoffMs.delete(c.Id);
-  engine.health.stop(c);
+export async function removeContainerUnlocked(lc: Lifecycle, c: ContainerRecord, opts: { removeVolumes: boolean }): Promise<void> {
+  const { engine } = lc;
+  lc.restarts.forget(c.Id);
+  lc.health.stop(c);
   c.State = { ...c.State, Status: 'removing' };
   await releaseContainer(engine, c.Id);
   await removeContainerLayer(engine.root, c.Id);
@@ -26,5 +24,5 @@ export async function removeContainerUnlocked(engine: Engine, c: ContainerRecord
     }
   }
   engine.emitContainer(c, 'destroy');
-  engine.notifyWaiters(c.Id, 'removed', c.State.ExitCode);
+  lc.waiters.notify(c.Id, 'removed', c.State.ExitCode);
 }

@@ -9,13 +9,11 @@ import { buildOciSpec, type ContainerSpecInput, type MountSpec } from '../runtim
 import { applyJoinedNamespaces, joinedNamespaces } from './shared-namespaces.js';
 import { removeCgroup } from '../runtime/cgroups/index.js';
 import type { PortMapping } from '../network/bridge-network.js';
-import type { Engine } from './engine.js';
 import type { ContainerRecord } from './container-record.js';
+import type { Lifecycle } from './lifecycle-context.js';
 import { hostsLine, writeEtcFiles } from './etc-files.js';
 import { resolveGroupAdd } from './group-add.js';
 import { populateVolume } from './mounts.js';
-import { watchExit } from './exit-handler.js';
-import { removeContainerUnlocked } from './remove-container.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -52,7 +50,8 @@ function startFailureCode(msg: string): number {
   return 128;
 }
 
-export async function startContainerUnlocked(engine: Engine, c: ContainerRecord): Promise<void> {
+export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord): Promise<void> {
+  const { engine } = lc;
   const id = c.Id;
   const dir = engine.containerDir(id);
   const bundleDir = join(dir, 'bundle');
@@ -87,8 +86,8 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     domainname: c.Config.Domainname,
     ip: '',
     hostNetwork,
-    extraHosts: c.HostConfig.ExtraHosts as string[] | null | undefined,
-    dns: { servers: c.HostConfig.Dns as string[] | undefined, search: c.HostConfig.DnsSearch as string[] | undefined, options: c.HostConfig.DnsOptions as string[] | undefined },
+    extraHosts: c.HostConfig.ExtraHosts,
+    dns: { servers: c.HostConfig.Dns, search: c.HostConfig.DnsSearch, options: c.HostConfig.DnsOptions },
   });
   etcWritten.catch(() => undefined); // awaited below; must not count as unhandled meanwhile
   try {
@@ -165,18 +164,18 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       sysctls: c.HostConfig.Sysctls,
       ulimits: c.HostConfig.Ulimits ?? undefined,
       shmSize: c.HostConfig.ShmSize || undefined,
-      devices: (c.HostConfig.Devices as ContainerSpecInput['devices'] | null | undefined) ?? undefined,
+      devices: c.HostConfig.Devices ?? undefined,
       hostPid: c.HostConfig.PidMode === 'host',
       hostIpc: c.HostConfig.IpcMode === 'host',
     };
     trace('netns and etc files ready');
     const spec = await buildOciSpec(input);
-    const extraGids = await resolveGroupAdd(layer.merged, (c.HostConfig.GroupAdd as string[] | null | undefined) ?? []);
+    const extraGids = await resolveGroupAdd(layer.merged, c.HostConfig.GroupAdd ?? []);
     if (extraGids.length) spec.process.user.additionalGids = [...new Set([...(spec.process.user.additionalGids ?? []), ...extraGids])];
     applyJoinedNamespaces(spec, joined);
     // runc sizes the pty before the process starts, so `stty size` is right at once
     // (the CLI's later resize call races with short commands).
-    const consoleSize = c.HostConfig.ConsoleSize as [number, number] | undefined;
+    const consoleSize = c.HostConfig.ConsoleSize;
     if (c.Config.Tty && Array.isArray(consoleSize) && consoleSize[0] > 0 && consoleSize[1] > 0) {
       Object.assign(spec.process, { consoleSize: { height: consoleSize[0], width: consoleSize[1] } });
     }
@@ -197,7 +196,7 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     created = true;
     trace('runtime created');
     await netReady;
-    await connectPendingAttachers(engine, id);
+    await lc.attaches.connect(engine.runtime, id);
     await engine.runtime.start(id);
     trace('runtime started');
     c.State = {
@@ -213,10 +212,10 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
       Error: '',
       StartedAt: new Date().toISOString(),
     };
-    engine.health.start(c);
+    lc.health.start(c);
     await engine.containers.save(c);
     engine.emitContainer(c, 'start');
-    watchExit(engine, c.Id);
+    lc.watchExit(c.Id);
   } catch (err) {
     const msg = messageOf(err);
     if (created) await engine.runtime.delete(id, { force: true }).catch(() => undefined);
@@ -227,36 +226,17 @@ export async function startContainerUnlocked(engine: Engine, c: ContainerRecord)
     if (pendingNet) await pendingNet.catch(() => undefined);
     if (attached) await engine.network.detach(id).catch(() => undefined);
     if (mounted) await unmountContainerLayer(engine.root, id).catch(() => undefined);
-    failPendingAttachers(engine, id);
+    lc.attaches.fail(id);
     const detailCode = err instanceof TugError ? Number(err.detail?.exitCode) : NaN;
     const code = Number.isInteger(detailCode) ? detailCode : startFailureCode(msg);
     c.State = { ...c.State, Status: c.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, ExitCode: code, Error: msg };
     c.NetworkSettings.Ports = {};
     await engine.containers.save(c);
-    engine.notifyWaiters(id, 'next-exit', code, msg);
+    lc.waiters.notify(id, 'next-exit', code, msg);
     // docker run --rm waits for removal: a container that cannot start is removed, as Docker does.
-    if (c.HostConfig.AutoRemove) await removeContainerUnlocked(engine, c, { removeVolumes: true }).catch(() => undefined);
+    if (c.HostConfig.AutoRemove) await lc.removeUnlocked(c, { removeVolumes: true }).catch(() => undefined);
     if (err instanceof TugError && err.kind !== 'internal') throw err;
     if (code === 127 || code === 126) throw invalid(`failed to create task for container: ${msg}`);
     throw new TugError('internal', `failed to start container ${id.slice(0, 12)}: ${msg}`);
   }
-}
-
-async function connectPendingAttachers(engine: Engine, id: string): Promise<void> {
-  const pending = engine.pendingAttach.get(id);
-  if (!pending?.length) return;
-  engine.pendingAttach.delete(id);
-  for (const p of pending) {
-    try {
-      p.connect(await engine.runtime.attach(id, { stdin: p.stdin }));
-    } catch {
-      p.abort();
-    }
-  }
-}
-
-function failPendingAttachers(engine: Engine, id: string): void {
-  const pending = engine.pendingAttach.get(id) ?? [];
-  engine.pendingAttach.delete(id);
-  for (const p of pending) p.abort();
 }

@@ -10,7 +10,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
-import { recoverContainers } from '../engine/recovery.js';
+import { ContainerService } from '../engine/container-service.js';
 import { serveDockerApi } from '../engine/api/server.js';
 import { preflight } from '../engine/preflight.js';
 import { ensureDir } from '../util/dir-mode.js';
@@ -57,19 +57,19 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const nodeName = o.nodeName || hostname().toLowerCase();
   const podCidr = o.podCidr ?? DEFAULT_POD_CIDR;
   const engine = await Engine.open({ root: join(o.dataDir, 'engine'), bridgeName: o.bridgeName ?? DEFAULT_NODE_BRIDGE, subnet: podCidr });
-  await recoverContainers(engine);
+  const containers = new ContainerService(engine);
+  await containers.recover();
   const socket = join(o.dataDir, 'engine.sock');
   await rm(socket, { force: true });
-  const api = await serveDockerApi(engine, socket);
+  const api = await serveDockerApi(containers, socket);
   let server: AgentServer | undefined;
   let agent: NodeAgent | undefined;
   const serviceEnv = new ServiceEnv();
   const podDns = new PodDns();
   try {
     // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
-    server = await startAgentServer(engine, new AgentAuth({ client: o.client, nodeName }));
-    agent = new NodeAgent({ client: o.client, engine, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), serviceEnv, podDns, log: o.log });
-    server.setExecs(agent.execs);
+    server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }));
+    agent = new NodeAgent({ client: o.client, engine, containers, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), serviceEnv, podDns, log: o.log });
     await agent.start();
   } catch (err) {
     await agent?.stop();

@@ -6,9 +6,10 @@
 // image-defaults.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeImageDefaults, type ImageDefaults } from '../../src/engine/image-merge.js';
-import { buildRecord, type CreateBody } from '../../src/engine/create-config.js';
-import { containerCreateBody } from '../../src/node/agent/container-config.js';
+import { mergeImageDefaults as mergeSpec, type ImageDefaults } from '../../src/engine/image-merge.js';
+import { buildRecord } from '../../src/engine/create-config.js';
+import { containerSpecFromBody } from '../../src/engine/api/create-body.js';
+import { podContainerSpec } from '../../src/node/agent/container-config.js';
 import type { Pod, PodContainer } from '../../src/node/agent/pod-types.js';
 import { TugError } from '../../src/errdefs.js';
 
@@ -24,6 +25,11 @@ const image: ImageDefaults = {
   StopSignal: 'SIGUSR1',
   Healthcheck: { Test: ['CMD', 'true'], Interval: 3_600_000_000_000, Retries: 4 },
 };
+
+/** A create body as a client sends it, through the API's conversion to a ContainerSpec, merged with the image. */
+function mergeImageDefaults(req: object, img: ImageDefaults): ReturnType<typeof mergeSpec> {
+  return mergeSpec(containerSpecFromBody({ Image: 'app:1', ...req }), img);
+}
 
 // What `docker create IMAGE` sends (cli/command/container/opts.go), and what docker-py sends.
 const dockerCli = { User: '', Env: [], Cmd: null, Entrypoint: null, WorkingDir: '', Volumes: {}, Labels: {} };
@@ -95,7 +101,7 @@ test("ENTRYPOINT/CMD: a request's entrypoint drops the image's CMD; [] and [\"\"
 const pod = (securityContext?: object): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' }, spec: { containers: [], securityContext } }) as unknown as Pod;
 
 function podRecord(container: Partial<PodContainer>, imageUser: string, podSc?: object): ReturnType<typeof buildRecord>['record'] {
-  const body = containerCreateBody({
+  const spec = podContainerSpec({
     pod: pod(podSc),
     container: { name: 'c', image: 'app:1', ...container } as PodContainer,
     role: 'app',
@@ -106,7 +112,7 @@ function podRecord(container: Partial<PodContainer>, imageUser: string, podSc?: 
     volumes: new Map(),
     imageUser,
   });
-  return buildRecord({ name: '/c', body: body as CreateBody, image: { id: 'sha256:' + 'b'.repeat(64), config: { ...image, User: imageUser } }, imageRef: 'app:1' }).record;
+  return buildRecord({ name: '/c', spec, image: { id: 'sha256:' + 'b'.repeat(64), config: { ...image, User: imageUser } }, imageRef: 'app:1' }).record;
 }
 
 test("pods: the image's USER applies unless runAsUser overrides it; command/args follow Kubernetes", () => {

@@ -3,7 +3,7 @@
 // Thin: parse the query, call the builder, render its messages.
 import type { ServerResponse } from 'node:http';
 import { invalid, messageOf } from '../../errdefs.js';
-import type { Engine } from '../engine.js';
+import type { ContainerService } from '../container-service.js';
 import { buildImage, buildCacheOf } from '../../build/builder.js';
 import { unpackContext } from '../../build/build-context.js';
 import { pruneBuildCache } from '../../build/prune.js';
@@ -33,7 +33,8 @@ function line(res: ServerResponse, msg: unknown): void {
   res.write(JSON.stringify(msg) + '\n');
 }
 
-export function buildRoutes(r: Router, engine: Engine): void {
+export function buildRoutes(r: Router, containers: ContainerService): void {
+  const { engine } = containers;
   r.add('POST', '/build', async ({ req, res, query }) => {
     const remote = query.get('remote');
     if (remote) throw invalid('building from a remote context (remote=) is not supported; send the context as a tar body');
@@ -47,7 +48,7 @@ export function buildRoutes(r: Router, engine: Engine): void {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     try {
       const result = await buildImage(
-        engine,
+        containers,
         {
           contextDir: ctx.dir,
           dockerfile: query.get('dockerfile') || 'Dockerfile',
@@ -78,7 +79,7 @@ export function buildRoutes(r: Router, engine: Engine): void {
   });
 
   r.add('POST', '/build/prune', async ({ res }) => {
-    sendJson(res, 200, await pruneBuildCache(engine, await buildCacheOf(engine)));
+    sendJson(res, 200, await pruneBuildCache(engine, await buildCacheOf(containers)));
   });
 
   r.add('POST', '/build/cancel', async ({ res }) => {

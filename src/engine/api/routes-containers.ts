@@ -1,31 +1,25 @@
 // /containers/* of the Docker Engine API: parse, call one engine function, render.
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { invalid, conflict } from '../../errdefs.js';
-import { readLogs } from '../../runtime/logs/k8s-file.js';
-import type { Engine } from '../engine.js';
-import type { ExecService } from '../exec-service.js';
-import {
-  createContainer, killContainer, pauseContainer, removeContainer, renameContainer, restartContainer,
-  startContainer, stopContainer, unpauseContainer, updateContainer, waitContainer,
-} from '../lifecycle.js';
+import { invalid } from '../../errdefs.js';
+import type { ContainerService } from '../container-service.js';
 import { containerFilter } from '../container-filters.js';
 import { inspectView, listEntry } from '../container-view.js';
-import { statsSamples } from '../stats.js';
-import { changesOf } from '../container-changes.js';
 import { boolParam, filtersParam, intParam, readJson, sendJson, sendNoContent } from './body.js';
+import { containerSpecFromBody, containerUpdateFromBody } from './create-body.js';
 import { hijackPlain, hijackUpgrade, type HijackedConn } from './hijack.js';
 import { parseDetachKeys, pipeIo } from './pipe-io.js';
 import { frame, STDERR, STDOUT } from './stream-framing.js';
 import type { Router, RequestContext } from './router.js';
 import { parseTimeParam } from './time-param.js';
 
-export function containerRoutes(r: Router, engine: Engine, execs: ExecService): void {
+export function containerRoutes(r: Router, containers: ContainerService): void {
+  const { engine } = containers;
   r.add('GET', '/containers/json', async ({ res, query }) => {
     const all = boolParam(query, 'all');
     const limit = intParam(query, 'limit') ?? -1;
     const filters = filtersParam(query);
-    const keep = containerFilter(filters, (ref) => engine.containers.find(ref), (c, anc) => imageMatches(engine, c.Image, c.Config.Image, anc));
+    const keep = containerFilter(filters, (ref) => engine.containers.find(ref), (c, anc) => imageMatches(c.Image, c.Config.Image, anc));
     let list = engine.containers.all().filter((c) => (all || c.State.Running || limit > 0 || filters.status || filters.exited) && keep(c));
     list.sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
     if (limit > 0) list = list.slice(0, limit);
@@ -34,52 +28,52 @@ export function containerRoutes(r: Router, engine: Engine, execs: ExecService): 
 
   r.add('POST', '/containers/create', async ({ req, res, query }) => {
     const body = await readJson(req);
-    sendJson(res, 201, await createContainer(engine, query.get('name') ?? undefined, body ?? {}));
+    sendJson(res, 201, await containers.create(containerSpecFromBody(body ?? {}, query.get('name') ?? undefined)));
   });
 
   r.add('GET', '/containers/{id}/json', async ({ res, params }) => {
     const c = engine.containers.get(params.id!);
-    sendJson(res, 200, inspectView(c, execs.forContainer(c.Id)));
+    sendJson(res, 200, inspectView(c, containers.execIds(c.Id)));
   });
 
   r.add('POST', '/containers/{id}/start', async ({ res, params }) => {
-    await startContainer(engine, params.id!);
+    await containers.start(params.id!);
     sendNoContent(res);
   });
 
   r.add('POST', '/containers/{id}/stop', async ({ res, params, query }) => {
-    await stopContainer(engine, params.id!, { timeout: intParam(query, 't'), signal: query.get('signal') ?? undefined });
+    await containers.stop(params.id!, { timeout: intParam(query, 't'), signal: query.get('signal') ?? undefined });
     sendNoContent(res);
   });
 
   r.add('POST', '/containers/{id}/restart', async ({ res, params, query }) => {
-    await restartContainer(engine, params.id!, { timeout: intParam(query, 't'), signal: query.get('signal') ?? undefined });
+    await containers.restart(params.id!, { timeout: intParam(query, 't'), signal: query.get('signal') ?? undefined });
     sendNoContent(res);
   });
 
   r.add('POST', '/containers/{id}/kill', async ({ res, params, query }) => {
-    await killContainer(engine, params.id!, query.get('signal') || 'SIGKILL');
+    await containers.kill(params.id!, query.get('signal') || 'SIGKILL');
     sendNoContent(res);
   });
 
   r.add('POST', '/containers/{id}/pause', async ({ res, params }) => {
-    await pauseContainer(engine, params.id!);
+    await containers.pause(params.id!);
     sendNoContent(res);
   });
 
   r.add('POST', '/containers/{id}/unpause', async ({ res, params }) => {
-    await unpauseContainer(engine, params.id!);
+    await containers.unpause(params.id!);
     sendNoContent(res);
   });
 
   r.add('DELETE', '/containers/{id}', async ({ res, params, query }) => {
-    await removeContainer(engine, params.id!, { force: boolParam(query, 'force'), removeVolumes: boolParam(query, 'v') });
+    await containers.remove(params.id!, { force: boolParam(query, 'force'), removeVolumes: boolParam(query, 'v') });
     sendNoContent(res);
   });
 
   r.add('POST', '/containers/{id}/wait', async ({ res, params, query }) => {
     const c = engine.containers.get(params.id!);
-    const pending = waitContainer(engine, c.Id, query.get('condition') ?? '');
+    const pending = containers.wait(c.Id, query.get('condition') ?? '');
     // Headers go out at once so the client knows the wait is registered (docker run relies on it).
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
@@ -87,25 +81,21 @@ export function containerRoutes(r: Router, engine: Engine, execs: ExecService): 
   });
 
   r.add('POST', '/containers/{id}/rename', async ({ res, params, query }) => {
-    await renameContainer(engine, params.id!, query.get('name') ?? '');
+    await containers.rename(params.id!, query.get('name') ?? '');
     sendNoContent(res);
   });
 
   r.add('POST', '/containers/{id}/update', async ({ req, res, params }) => {
-    sendJson(res, 200, await updateContainer(engine, params.id!, (await readJson(req)) ?? {}));
+    sendJson(res, 200, await containers.update(params.id!, containerUpdateFromBody(await readJson(req))));
   });
 
   r.add('POST', '/containers/{id}/resize', async ({ res, params, query }) => {
-    const c = engine.containers.get(params.id!);
-    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
-    await engine.runtime.resize(c.Id, intParam(query, 'w') ?? 80, intParam(query, 'h') ?? 24);
+    await containers.resize(params.id!, intParam(query, 'w') ?? 80, intParam(query, 'h') ?? 24);
     sendNoContent(res, 200);
   });
 
   r.add('GET', '/containers/{id}/top', async ({ res, params, query }) => {
-    const c = engine.containers.get(params.id!);
-    if (!c.State.Running) throw conflict(`Container ${c.Id} is not running`);
-    sendJson(res, 200, await engine.runtime.top(c.Id, query.get('ps_args') ?? undefined));
+    sendJson(res, 200, await containers.top(params.id!, query.get('ps_args') ?? undefined));
   });
 
   r.add('GET', '/containers/{id}/logs', async ({ req, res, params, query }) => {
@@ -127,14 +117,7 @@ export function containerRoutes(r: Router, engine: Engine, execs: ExecService): 
     req.once('close', () => abort.abort());
     res.once('close', () => abort.abort());
     try {
-      for await (const e of readLogs(c.LogPath, {
-        follow,
-        since,
-        until,
-        tail,
-        signal: abort.signal,
-        stillRunning: () => engine.containers.find(c.Id)?.State.Running ?? false,
-      })) {
+      for await (const e of containers.logs(c.Id, { follow, since, until, tail, signal: abort.signal })) {
         if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
         const data = timestamps ? Buffer.concat([Buffer.from(e.time.toISOString().replace('Z', '000000Z') + ' '), e.data]) : e.data;
         res.write(multiplexed ? frame(e.stream === 'stdout' ? STDOUT : STDERR, data) : data);
@@ -147,7 +130,7 @@ export function containerRoutes(r: Router, engine: Engine, execs: ExecService): 
 
   r.add('GET', '/containers/{id}/stats', async ({ req, res, params, query }) => {
     const gone = new AbortController();
-    const samples = statsSamples(engine, params.id!, { stream: boolParam(query, 'stream', true), oneShot: boolParam(query, 'one-shot') }, gone.signal);
+    const samples = containers.stats(params.id!, { stream: boolParam(query, 'stream', true), oneShot: boolParam(query, 'one-shot') }, gone.signal);
     req.once('close', () => gone.abort());
     res.once('close', () => gone.abort());
     res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -156,23 +139,15 @@ export function containerRoutes(r: Router, engine: Engine, execs: ExecService): 
   });
 
   r.add('GET', '/containers/{id}/changes', async ({ res, params }) => {
-    sendJson(res, 200, await changesOf(engine, params.id!));
+    sendJson(res, 200, await containers.changes(params.id!));
   });
 
   r.add('POST', '/containers/prune', async ({ res, query }) => {
-    const filters = filtersParam(query);
-    const deleted: string[] = [];
-    for (const c of engine.containers.all()) {
-      if (c.State.Running || c.State.Paused || c.State.Restarting) continue;
-      if (!(filters.label ?? []).every((l) => (l.includes('=') ? c.Config.Labels[l.split('=')[0]!] === l.slice(l.indexOf('=') + 1) : l in c.Config.Labels))) continue;
-      await removeContainer(engine, c.Id, { force: false, removeVolumes: false });
-      deleted.push(c.Id);
-    }
-    sendJson(res, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
+    sendJson(res, 200, await containers.prune({ label: filtersParam(query).label }));
   });
 }
 
-export function imageMatches(engine: Engine, imageId: string, configImage: string, ancestor: string): boolean {
+export function imageMatches(imageId: string, configImage: string, ancestor: string): boolean {
   if (configImage === ancestor || imageId === ancestor || imageId.replace('sha256:', '').startsWith(ancestor.replace('sha256:', ''))) return true;
   const withTag = ancestor.includes(':') ? ancestor : `${ancestor}:latest`;
   return configImage === withTag;
@@ -190,9 +165,9 @@ async function headersAlone(socket: Duplex): Promise<void> {
 }
 
 /** POST /containers/{id}/attach: over an upgraded connection, or a plain streamed response. */
-export async function attachContainer(engine: Engine, ctx: RequestContext, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
+export async function attachContainer(containers: ContainerService, ctx: RequestContext, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
   const { params, query } = ctx;
-  const c = engine.containers.get(params.id!);
+  const c = containers.engine.containers.get(params.id!);
   const wantStdin = boolParam(query, 'stdin');
   const wantStdout = boolParam(query, 'stdout');
   const wantStderr = boolParam(query, 'stderr');
@@ -204,7 +179,7 @@ export async function attachContainer(engine: Engine, ctx: RequestContext, upgra
   const detachKeys = parseDetachKeys(query.get('detachKeys'));
   if (boolParam(query, 'logs')) {
     if (upgrade) await headersAlone(upgrade.socket);
-    for await (const e of readLogs(c.LogPath, { follow: false })) {
+    for await (const e of containers.logs(c.Id, { follow: false })) {
       if ((e.stream === 'stdout' && !wantStdout) || (e.stream === 'stderr' && !wantStderr)) continue;
       conn.write(multiplexed ? frame(e.stream === 'stdout' ? STDOUT : STDERR, e.data) : e.data);
     }
@@ -214,29 +189,13 @@ export async function attachContainer(engine: Engine, ctx: RequestContext, upgra
     return;
   }
   const opts = { multiplexed, stdin: wantStdin && c.Config.OpenStdin, stdout: wantStdout, stderr: wantStderr, detachKeys };
-  if (c.State.Running) {
-    pipeIo(await engine.runtime.attach(c.Id, { stdin: opts.stdin }), conn, opts);
-    conn.input?.resume();
-    return;
-  }
-  if (c.State.Status === 'created' || c.State.Restarting || c.State.Status === 'exited') {
-    // docker run attaches before it starts: connect once the container exists in the runtime.
-    const list = engine.pendingAttach.get(c.Id) ?? [];
-    const entry = {
-      stdin: opts.stdin,
-      connect: (streams: Parameters<typeof pipeIo>[0]) => {
-        pipeIo(streams, conn, opts);
-        conn.input?.resume();
-      },
-      abort: () => conn.end(),
-    };
-    list.push(entry);
-    engine.pendingAttach.set(c.Id, list);
-    conn.onClose(() => {
-      const cur = engine.pendingAttach.get(c.Id);
-      if (cur) engine.pendingAttach.set(c.Id, cur.filter((x) => x !== entry));
-    });
-    return;
-  }
-  conn.end();
+  // Running: connected at once; about to start (docker run attaches first): parked until runtime create.
+  const takeBack = await containers.attach(c.Id, { stdin: opts.stdin }, {
+    connect: (streams) => {
+      pipeIo(streams, conn, opts);
+      conn.input?.resume();
+    },
+    abort: () => conn.end(),
+  });
+  conn.onClose(takeBack);
 }

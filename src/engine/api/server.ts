@@ -5,8 +5,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { notFound } from '../../errdefs.js';
-import type { Engine } from '../engine.js';
-import { ExecService } from '../exec-service.js';
+import type { ContainerService } from '../container-service.js';
 import { sendError } from './http-errors.js';
 import { Router, splitVersion, type RequestContext } from './router.js';
 import { checkApiVersion } from './api-version.js';
@@ -25,21 +24,21 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function serveDockerApi(engine: Engine, socketPath: string): Promise<ApiServer> {
-  const execs = new ExecService(engine);
+export async function serveDockerApi(containers: ContainerService, socketPath: string): Promise<ApiServer> {
+  const { engine, execs } = containers;
   const router = new Router();
   systemRoutes(router, engine);
-  containerRoutes(router, engine, execs);
-  archiveRoutes(router, engine);
+  containerRoutes(router, containers);
+  archiveRoutes(router, containers);
   execRoutes(router, execs);
   imageRoutes(router, engine);
   volumeRoutes(router, engine);
   networkRoutes(router, engine);
   commitRoutes(router, engine);
   registryRoutes(router, engine);
-  (await import('./routes-build.js')).buildRoutes(router, engine);
+  (await import('./routes-build.js')).buildRoutes(router, containers);
   // Streams that can hijack the connection: registered for plain requests too.
-  router.add('POST', '/containers/{id}/attach', (ctx) => attachContainer(engine, ctx));
+  router.add('POST', '/containers/{id}/attach', (ctx) => attachContainer(containers, ctx));
   router.add('POST', '/exec/{id}/start', (ctx) => startExec(execs, ctx));
 
   const contextFor = (req: IncomingMessage, res: ServerResponse): { ctx: RequestContext; handler: (c: RequestContext) => Promise<void> } => {
@@ -91,7 +90,7 @@ export async function serveDockerApi(engine: Engine, socketPath: string): Promis
       // Node leaves an upgrade request's body on the socket: take Content-Length bytes first.
       const { body, rest } = await readUpgradeBody(req, socket, head);
       ctx.req = Readable.from(body.length ? [body] : []) as unknown as IncomingMessage;
-      if (/\/attach$/.test(path)) await attachContainer(engine, ctx, { socket, head: rest });
+      if (/\/attach$/.test(path)) await attachContainer(containers, ctx, { socket, head: rest });
       else if (/^\/exec\/[^/]+\/start$/.test(path)) await startExec(execs, ctx, { socket, head: rest });
       else throw notFound(`page not found: ${url.pathname}`);
     };

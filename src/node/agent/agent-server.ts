@@ -13,9 +13,8 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Engine } from '../../engine/engine.js';
-import type { ExecService } from '../../engine/exec-service.js';
+import type { ContainerService } from '../../engine/container-service.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
-import { readLogs } from '../../runtime/logs/k8s-file.js';
 import { messageOf, notFound, invalid, TugError } from '../../errdefs.js';
 import { L } from './labels.js';
 import { serveStream, channelProtocols } from './stream-channels.js';
@@ -24,7 +23,6 @@ import type { AgentAuth } from './agent-auth.js';
 
 export interface AgentServer {
   port: number;
-  setExecs(execs: ExecService): void;
   close(): Promise<void>;
 }
 
@@ -44,8 +42,8 @@ function statusOf(err: unknown): number {
 
 const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' };
 
-export async function startAgentServer(engine: Engine, auth: AgentAuth): Promise<AgentServer> {
-  let execs: ExecService | undefined;
+export async function startAgentServer(containers: ContainerService, auth: AgentAuth): Promise<AgentServer> {
+  const { engine } = containers;
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => channelProtocols.find((p) => protocols.has(p)) ?? false });
   const portForwarder = createPortForwarder(engine);
   const server = createServer((req, res) => {
@@ -86,7 +84,7 @@ export async function startAgentServer(engine: Engine, auth: AgentAuth): Promise
     req.once('close', () => abort.abort());
     res.once('close', () => abort.abort());
     try {
-      for await (const e of readLogs(c.LogPath, { follow, since, tail, signal: abort.signal, stillRunning: () => engine.containers.find(c.Id)?.State.Running ?? false })) {
+      for await (const e of containers.logs(c.Id, { follow, since, tail, signal: abort.signal })) {
         res.write(timestamps ? Buffer.concat([Buffer.from(e.time.toISOString().replace('Z', '000000Z') + ' '), e.data]) : e.data);
       }
     } catch (err) {
@@ -115,10 +113,8 @@ export async function startAgentServer(engine: Engine, auth: AgentAuth): Promise
     const attempts = attemptsOf(engine, t.ns, t.pod, t.container);
     const c = attempts[attempts.length - 1];
     if (!c?.State.Running) throw invalid(`container ${t.container} is not running`);
-    if (!execs) throw new TugError('unavailable', 'the agent is starting');
-    const e = execs;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      void serveStream(ws, { kind: t.kind as 'exec' | 'attach', engine, execs: e, container: c, query: url.searchParams }).catch(() => ws.close());
+      void serveStream(ws, { kind: t.kind as 'exec' | 'attach', containers, container: c, query: url.searchParams }).catch(() => ws.close());
     });
   }
 
@@ -128,7 +124,6 @@ export async function startAgentServer(engine: Engine, auth: AgentAuth): Promise
   });
   return {
     port: (server.address() as AddressInfo).port,
-    setExecs: (x) => (execs = x),
     close: () =>
       new Promise<void>((resolve) => {
         for (const ws of wss.clients) ws.terminate();

@@ -1,10 +1,10 @@
-// One container of a pod as an engine create body: command/args, env (with
+// One container of a pod as the engine's ContainerSpec: command/args, env (with
 // valueFrom and envFrom), volume mounts, resources as cgroup limits and the
 // securityContext. It joins the sandbox's network and IPC namespaces.
 import { isAbsolute, join, normalize } from 'node:path';
 import { invalid } from '../../errdefs.js';
 import { parseQuantity } from '../../kube/api/quantity.js';
-import type { CreateBody } from '../../engine/create-config.js';
+import type { ContainerSpec } from '../../engine/container-spec.js';
 import type { Pod, PodContainer, SecurityContext } from './pod-types.js';
 import type { PodSources } from './pod-sources.js';
 import { fieldValue, resourceValue, type PodRuntimeFacts } from './downward.js';
@@ -76,7 +76,7 @@ export function seccompSecurityOpt(profile: SecurityContext['seccompProfile'], w
   }
 }
 
-export function containerCreateBody(i: ContainerConfigInput): CreateBody {
+export function podContainerSpec(i: ContainerConfigInput): ContainerSpec {
   const { pod, container: c } = i;
   const sc = { ...(pod.spec.securityContext ?? {}), ...(c.securityContext ?? {}) };
   const binds: string[] = [];
@@ -100,40 +100,42 @@ export function containerCreateBody(i: ContainerConfigInput): CreateBody {
   const memory = parseQuantity(lim.memory);
   const cpuLimit = parseQuantity(lim.cpu);
   const cpuRequest = parseQuantity(req.cpu ?? lim.cpu);
-  const body: CreateBody = {
-    Image: c.image,
-    Hostname: pod.spec.hostname ?? pod.metadata.name,
-    Env: i.env,
-    Labels: podLabels(pod, c.name, i.role, i.attempt),
+  const dns = i.dns; // each container writes its own resolv.conf: cluster DNS + search path
+  const spec: ContainerSpec = {
+    image: c.image,
+    hostname: pod.spec.hostname ?? pod.metadata.name,
+    env: i.env,
+    labels: podLabels(pod, c.name, i.role, i.attempt),
     // Kubernetes ignores an image's HEALTHCHECK (probes come from the pod spec): no engine health probes for pods.
-    Healthcheck: { Test: ['NONE'] },
-    WorkingDir: c.workingDir ?? '',
-    User: user,
-    Tty: Boolean(c.tty),
-    OpenStdin: Boolean(c.stdin),
-    StdinOnce: Boolean(c.stdinOnce),
-    HostConfig: {
-      NetworkMode: `container:${i.sandboxId}`,
-      IpcMode: `container:${i.sandboxId}`,
-      Binds: binds,
-      Memory: memory ? Math.round(memory) : 0,
-      NanoCpus: cpuLimit ? Math.round(cpuLimit * 1e9) : 0,
+    healthcheck: { Test: ['NONE'] },
+    workingDir: c.workingDir ?? '',
+    user,
+    tty: Boolean(c.tty),
+    openStdin: Boolean(c.stdin),
+    stdinOnce: Boolean(c.stdinOnce),
+    network: { mode: `container:${i.sandboxId}`, dns: dns.Dns, dnsSearch: dns.DnsSearch, dnsOptions: dns.DnsOptions },
+    namespaces: { ipc: `container:${i.sandboxId}` },
+    mounts: { binds },
+    resources: {
+      memory: memory ? Math.round(memory) : 0,
+      nanoCpus: cpuLimit ? Math.round(cpuLimit * 1e9) : 0,
       // requests.cpu as relative weight, the kubelet's milliCPU * 1024 / 1000 (at least 2).
-      CpuShares: cpuRequest ? Math.max(2, Math.round(cpuRequest * 1024)) : 0,
-      ReadonlyRootfs: Boolean(sc.readOnlyRootFilesystem),
-      Privileged: Boolean(sc.privileged),
-      CapAdd: sc.capabilities?.add ?? null,
-      CapDrop: sc.capabilities?.drop ?? null,
-      SecurityOpt: seccompSecurityOpt(sc.seccompProfile, `container "${c.name}"`),
-      ...i.dns, // each container writes its own resolv.conf: cluster DNS + search path
-    } as CreateBody['HostConfig'],
+      cpuShares: cpuRequest ? Math.max(2, Math.round(cpuRequest * 1024)) : 0,
+    },
+    security: {
+      readonlyRootfs: Boolean(sc.readOnlyRootFilesystem),
+      privileged: Boolean(sc.privileged),
+      capAdd: sc.capabilities?.add ?? null,
+      capDrop: sc.capabilities?.drop ?? null,
+      securityOpt: seccompSecurityOpt(sc.seccompProfile, `container "${c.name}"`),
+    },
   };
   // command replaces the image's ENTRYPOINT, args its CMD (Kubernetes' rules); both expand $(VAR) from the container's env.
   const vars = new Map(i.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const args = c.args?.map((a) => expand(a, vars));
   if (c.command) {
-    body.Entrypoint = c.command.map((a) => expand(a, vars));
-    body.Cmd = args ?? [];
-  } else if (args) body.Cmd = args;
-  return body;
+    spec.entrypoint = c.command.map((a) => expand(a, vars));
+    spec.cmd = args ?? [];
+  } else if (args) spec.cmd = args;
+  return spec;
 }

@@ -3,7 +3,8 @@
 // node through the engine: informer on pods with spec.nodeName == node →
 // work queue → PodSyncer.sync(key). Engine container exits requeue their pod.
 import type { Engine } from '../../engine/engine.js';
-import { ExecService } from '../../engine/exec-service.js';
+import type { ContainerService } from '../../engine/container-service.js';
+import type { ExecService } from '../../engine/exec-service.js';
 import { messageOf, TugError } from '../../errdefs.js';
 import type { KubeClient } from '../../kube/client/kube-client.js';
 import { Informer } from '../../kube/client/informer.js';
@@ -25,6 +26,8 @@ const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leas
 export interface NodeAgentOptions {
   client: KubeClient;
   engine: Engine;
+  /** The engine's door: pods are made, run and exec'd into through it. */
+  containers: ContainerService;
   /** The agent's own state (pod volumes). */
   dataDir: string;
   facts: NodeFacts;
@@ -47,10 +50,11 @@ export class NodeAgent {
 
   constructor(private readonly o: NodeAgentOptions) {
     this.log = o.log ?? ((m) => process.stderr.write(`tug agent: ${m}\n`));
-    this.execs = new ExecService(o.engine);
+    this.execs = o.containers.execs;
     this.informer = new Informer<Pod>(o.client, { group: '', version: 'v1', resource: 'pods' }, { fieldSelector: `spec.nodeName=${o.facts.name}`, resyncMs: HEARTBEAT_MS });
     this.syncer = new PodSyncer({
       engine: o.engine,
+      containers: o.containers,
       execs: this.execs,
       client: o.client,
       dataDir: o.dataDir,

@@ -4,7 +4,7 @@
 // crash: everything it needs is read back from the engine's labelled containers.
 import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
-import { createContainer, startContainer, stopContainer, removeContainer } from '../../engine/lifecycle.js';
+import type { ContainerService } from '../../engine/container-service.js';
 import type { ExecService } from '../../engine/exec-service.js';
 import { messageOf, TugError } from '../../errdefs.js';
 import type { KubeClient } from '../../kube/client/kube-client.js';
@@ -12,7 +12,7 @@ import type { Pod, PodContainer } from './pod-types.js';
 import { podContainers, type PodContainers } from './pod-runtime.js';
 import { PodSources } from './pod-sources.js';
 import { prepareVolumes, removePodDir } from './pod-volumes.js';
-import { containerCreateBody, containerEnv, seccompSecurityOpt } from './container-config.js';
+import { podContainerSpec, containerEnv, seccompSecurityOpt } from './container-config.js';
 import { podLabels } from './labels.js';
 import { ensureImage } from './pod-images.js';
 import { computePodStatus, type Waiting } from './pod-status.js';
@@ -33,7 +33,9 @@ const BACKOFF_MAX_MS = 300_000;
 const BACKOFF_RESET_MS = 600_000;
 
 export interface PodSyncerOptions {
+  /** For reading the engine's containers and images; every change goes through `containers`. */
   engine: Engine;
+  containers: ContainerService;
   execs: ExecService;
   client: KubeClient;
   dataDir: string;
@@ -85,7 +87,7 @@ export class PodSyncer {
         return cur && !cur.State.Running && cur.State.Status !== 'created' && cur.State.ExitCode === 0;
       });
       await this.writeStatus(key, pod, cs, initDone);
-      if (cs.sandbox.State.Running) await stopContainer(this.o.engine, cs.sandbox.Id, { timeout: 1 }).catch(() => undefined);
+      if (cs.sandbox.State.Running) await this.o.containers.stop(cs.sandbox.Id, { timeout: 1 }).catch(() => undefined);
       return;
     }
     // 1. the sandbox: the pod's network and IPC namespaces.
@@ -145,27 +147,25 @@ export class PodSyncer {
 
   private async recreateSandbox(pod: Pod, cs: PodContainers): Promise<void> {
     // A dead sandbox takes the pod's containers with it (their namespaces are gone), as with the kubelet.
-    for (const c of cs.all) await removeContainer(this.o.engine, c.Id, { force: true, removeVolumes: false }).catch(() => undefined);
+    for (const c of cs.all) await this.o.containers.remove(c.Id, { force: true, removeVolumes: false }).catch(() => undefined);
     await this.o.engine.images.get(PAUSE_IMAGE);
     const attempt = cs.sandbox ? Number(cs.sandbox.Config.Labels['io.kubernetes.container.restartCount']) + 1 : 0;
-    const { Id } = await createContainer(this.o.engine, undefined, {
-      Image: PAUSE_IMAGE,
-      Cmd: PAUSE_CMD,
-      Hostname: pod.spec.hostname ?? pod.metadata.name,
-      Labels: podLabels(pod, 'POD', 'sandbox', attempt),
-      StopSignal: 'SIGKILL',
-      HostConfig: {
-        NetworkMode: 'bridge',
-        IpcMode: 'shareable',
-        // The pod-level seccompProfile, as containerd gives the sandbox.
-        SecurityOpt: seccompSecurityOpt(pod.spec.securityContext?.seccompProfile, `pod "${pod.metadata.name}"`),
-        // The sleeping sandbox never looks at cgroups: an empty tmpfs in place of
-        // the default cgroup mount, which on a cgroup v1 host is a mount per
-        // controller plus mount-table scans in runc (64 -> 40 ms per `runc run`).
-        Tmpfs: { '/sys/fs/cgroup': 'ro,size=4k' },
-      } as never,
+    const { Id } = await this.o.containers.create({
+      image: PAUSE_IMAGE,
+      cmd: PAUSE_CMD,
+      hostname: pod.spec.hostname ?? pod.metadata.name,
+      labels: podLabels(pod, 'POD', 'sandbox', attempt),
+      stopSignal: 'SIGKILL',
+      network: { mode: 'bridge' },
+      namespaces: { ipc: 'shareable' },
+      // The pod-level seccompProfile, as containerd gives the sandbox.
+      security: { securityOpt: seccompSecurityOpt(pod.spec.securityContext?.seccompProfile, `pod "${pod.metadata.name}"`) },
+      // The sleeping sandbox never looks at cgroups: an empty tmpfs in place of
+      // the default cgroup mount, which on a cgroup v1 host is a mount per
+      // controller plus mount-table scans in runc (64 -> 40 ms per `runc run`).
+      mounts: { tmpfs: { '/sys/fs/cgroup': 'ro,size=4k' } },
     });
-    await startContainer(this.o.engine, Id);
+    await this.o.containers.start(Id);
   }
 
   private async runInitContainers(key: string, pod: Pod, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: Map<string, string>): Promise<boolean> {
@@ -232,10 +232,10 @@ export class PodSyncer {
       state.waiting.set(wkey, { reason: never ? 'ErrImageNeverPull' : 'ErrImagePull', message: messageOf(err) });
       return;
     }
-    let body;
+    let spec;
     try {
       const env = await containerEnv(pod, c, sources, facts, this.o.serviceEnv);
-      body = containerCreateBody({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), volumes, imageUser: image.user });
+      spec = podContainerSpec({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), volumes, imageUser: image.user });
     } catch (err) {
       state.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: messageOf(err) });
       return;
@@ -244,11 +244,11 @@ export class PodSyncer {
     const stale = attempts.filter((a) => a.State.Status === 'created');
     // Keep only the newest exited attempt, for `kubectl logs --previous`.
     const exited = attempts.filter((a) => a.State.Status !== 'created' && !a.State.Running);
-    for (const a of [...stale, ...exited.slice(0, -1)]) await removeContainer(this.o.engine, a.Id, { force: true, removeVolumes: false }).catch(() => undefined);
+    for (const a of [...stale, ...exited.slice(0, -1)]) await this.o.containers.remove(a.Id, { force: true, removeVolumes: false }).catch(() => undefined);
     let id: string | undefined;
     try {
-      ({ Id: id } = await createContainer(this.o.engine, undefined, body));
-      await startContainer(this.o.engine, id);
+      ({ Id: id } = await this.o.containers.create(spec));
+      await this.o.containers.start(id);
     } catch (err) {
       if (err instanceof TugError && err.kind === 'internal') this.o.log(`pod ${pod.metadata.namespace}/${pod.metadata.name}: container ${c.name}: ${messageOf(err)}`);
       state.waiting.set(wkey, { reason: id ? 'RunContainerError' : 'CreateContainerError', message: messageOf(err) });
@@ -270,7 +270,7 @@ export class PodSyncer {
         () => this.o.requeue(key),
         (reason) => {
           this.o.log(`pod ${key}: container ${c.name}: ${reason}, restarting`);
-          stopContainer(this.o.engine, id, { timeout: pod.spec.terminationGracePeriodSeconds ?? 30 })
+          this.o.containers.stop(id, { timeout: pod.spec.terminationGracePeriodSeconds ?? 30 })
             .catch(() => undefined)
             .finally(() => this.o.requeue(key));
         },
@@ -333,12 +333,12 @@ export class PodSyncer {
           await runHandler(preStop, { execs: this.o.execs, containerId: c.Id, container: spec, podIP: cs.sandbox?.NetworkSettings.IPAddress ?? '' }, Math.max(0, deadline - Date.now()));
         }
         const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-        await stopContainer(this.o.engine, c.Id, { timeout: left }).catch(() => undefined);
+        await this.o.containers.stop(c.Id, { timeout: left }).catch(() => undefined);
       }),
     );
     for (const c of cs.all) {
       this.stopProber(c.Id);
-      await removeContainer(this.o.engine, c.Id, { force: true, removeVolumes: false }).catch((err) => this.o.log(`removing container ${c.Id.slice(0, 12)}: ${messageOf(err)}`));
+      await this.o.containers.remove(c.Id, { force: true, removeVolumes: false }).catch((err) => this.o.log(`removing container ${c.Id.slice(0, 12)}: ${messageOf(err)}`));
     }
     await removePodDir(this.o.dataDir, uid);
     this.pods.delete(uid);

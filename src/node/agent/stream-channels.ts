@@ -4,8 +4,7 @@
 // ending the session, 4 resize: {"Width","Height"}); in v5 the message
 // [255, channel] closes that channel (kubectl sends it for stdin EOF).
 import type { WebSocket, RawData } from 'ws';
-import type { Engine } from '../../engine/engine.js';
-import type { ExecService } from '../../engine/exec-service.js';
+import type { ContainerService } from '../../engine/container-service.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
 import { messageOf } from '../../errdefs.js';
 
@@ -20,8 +19,7 @@ const CLOSE = 255;
 
 export interface StreamRequest {
   kind: 'exec' | 'attach';
-  engine: Engine;
-  execs: ExecService;
+  containers: ContainerService;
   container: ContainerRecord;
   query: URLSearchParams;
 }
@@ -85,8 +83,8 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
   try {
     if (r.kind === 'exec') {
       const cmd = q.getAll('command');
-      const { Id } = r.execs.create(r.container.Id, { Cmd: cmd, AttachStdin: wantStdin, AttachStdout: true, AttachStderr: true, Tty: tty });
-      const e = await r.execs.start(Id, { tty });
+      const { Id } = r.containers.execs.create(r.container.Id, { Cmd: cmd, AttachStdin: wantStdin, AttachStdout: true, AttachStderr: true, Tty: tty });
+      const e = await r.containers.execs.start(Id, { tty });
       const s = e.session!;
       stdin = s.stdin;
       resize = (cols, rows) => s.resize(cols, rows);
@@ -97,7 +95,7 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
       await e.done;
       finish(exitStatus(e.ExitCode ?? 1));
     } else {
-      const streams = await r.engine.runtime.attach(r.container.Id, { stdin: wantStdin });
+      const streams = await r.containers.attachNow(r.container.Id, { stdin: wantStdin });
       stdin = streams.stdin;
       for (const b of pendingIn) stdin?.write(b);
       ws.once('close', () => streams.close());

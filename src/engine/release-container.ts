@@ -1,0 +1,20 @@
+// Releasing what a stopped container held: its runtime state and cgroup, its
+// network attachment and its rootfs mount. Safe to repeat (after a crash, say).
+import { unmountContainerLayer } from '../snapshot/container-layer.js';
+import { removeCgroup } from '../runtime/cgroups/index.js';
+import type { Engine } from './engine.js';
+
+export async function releaseContainer(engine: Engine, id: string): Promise<void> {
+  const c = engine.containers.find(id);
+  // Runtime, network and rootfs do not depend on each other once the process
+  // is gone (a busy rootfs is detached lazily), so they are released side by
+  // side: exit-to-removal latency is what `docker run --rm` waits for.
+  await Promise.all([
+    engine.runtime
+      .delete(id, { force: true })
+      .catch(() => undefined)
+      .then(() => (c ? removeCgroup(c.Tug.cgroupsPath).catch(() => undefined) : undefined)),
+    c?.HostConfig.NetworkMode === 'bridge' ? engine.network.detach(id).catch(() => undefined) : undefined,
+    unmountContainerLayer(engine.root, id).catch(() => undefined),
+  ]);
+}
