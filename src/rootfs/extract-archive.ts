@@ -45,8 +45,11 @@ function tarStream(file: string, how: Decompressor): Readable {
     raw.on('error', (err) => gunzip.destroy(err));
     return raw.pipe(gunzip);
   }
-  const tool = spawn(how, ['-dc'], { stdio: [raw as never, 'pipe', 'ignore'] });
+  const tool = spawn(how, ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
   const out = tool.stdout;
+  tool.stdin.on('error', () => undefined); // the tool stopped reading: its exit status says why
+  raw.on('error', (err) => out.destroy(err));
+  raw.pipe(tool.stdin);
   tool.on('error', (err) => out.destroy(err));
   tool.on('close', (code) => {
     if (code !== 0) out.destroy(invalid(`${how}: the archive does not decompress (exit ${code})`));
