@@ -1,6 +1,7 @@
 // images, rmi, tag, history, import, save, load.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { flags, parse, requireArgs } from '../args.js';
 import { DaemonError, eachJsonLine } from '../client.js';
 import { CliError, type Ctx } from '../context.js';
@@ -144,9 +145,9 @@ export async function history(ctx: Ctx, argv: string[]): Promise<number> {
 }
 
 /** Prints a JSON progress stream (import, load) and fails on its first error message. */
-async function printProgress(ctx: Ctx, res: NodeJS.ReadableStream): Promise<void> {
+async function printProgress(ctx: Ctx, res: Readable): Promise<void> {
   let error: string | undefined;
-  await eachJsonLine(res as never, (m) => {
+  await eachJsonLine(res, (m) => {
     if (m.error || m.errorDetail) error ??= m.errorDetail?.message ?? m.error;
     else if (typeof m.stream === 'string') ctx.out(m.stream);
     else if (m.status) ctx.out(`${m.id ? `${m.id}: ` : ''}${m.status}${m.progress ? ` ${m.progress}` : ''}\n`);
