@@ -14,7 +14,7 @@ import { ensureSharedPki } from './shared-pki.js';
 import { Authenticator, loadTokenFile } from './authn.js';
 import { RbacAuthorizer } from './rbac.js';
 import { ApiServer } from './server.js';
-import { GarbageCollector } from './garbage-collector.js';
+import { startServerControllers, type ServerControllers } from './server-controllers.js';
 import { serviceHooks, firstServiceIp } from './service-allocator.js';
 import { apiAdvertiseAddress, bootstrapCluster } from './bootstrap.js';
 import { ServiceAccountTokens } from './service-account-tokens.js';
@@ -59,7 +59,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
   const store: Store =
     storeOpts.kind === 'sqlite' ? await openStore({ kind: 'sqlite', path: join(opts.dataDir, 'state.db') }) : await openStore({ kind: 'etcd', endpoints: storeOpts.endpoints, prefix: storeOpts.prefix });
   let api: ApiServer | undefined;
-  let gc: GarbageCollector | undefined;
+  let controllers: ServerControllers | undefined;
+  let customResources: CustomResources | undefined;
   let identity: ApiserverIdentity | undefined;
   try {
     // Servers sharing an etcd must share the CA, SA key and admin token (HA).
@@ -72,14 +73,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
         o.spec.finalizers ??= ['kubernetes'];
       },
     });
-    // Every namespace gets a "default" ServiceAccount, as the token controller would make.
     const saType = objects.registry.lookup('', 'v1', 'serviceaccounts')!;
-    objects.onWrite((t, kind, o) => {
-      if (t.kind === 'Namespace' && kind === 'create' && o.metadata?.name) {
-        objects.create(saType, o.metadata.name, { metadata: { name: 'default' } }, { fieldManager: 'serviceaccount-controller' }).catch(() => undefined);
-      }
-    });
-    gc = new GarbageCollector(objects);
     const quotas = new ResourceQuotas(objects);
     const limits = new LimitRanger(objects);
     const serviceAccounts = new ServiceAccountAdmission(objects);
@@ -91,8 +85,10 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       await serviceAccounts.admit(t, o);
       await quotas.check(t, o, namespaceQuotas);
     });
-    const customResources = new CustomResources(objects);
+    customResources = new CustomResources(objects);
     await customResources.start();
+    // GC, namespaces, quota status, default ServiceAccounts: watch-driven, so they start before anything is written.
+    controllers = await startServerControllers(objects, quotas);
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
     const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
     const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
@@ -102,12 +98,13 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const port = Number(new URL(url).port);
     const advertise = await apiAdvertiseAddress(bind);
     identity = await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, advertise, { identityLeaseDurationSeconds: opts.identityLeaseDurationSeconds, soleServer: storeOpts.kind === 'sqlite' });
-    gc.start();
     const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
     const hash = caCertHash(pki.caCert);
     const joinCommand = await writeJoinCommand(opts.dataDir, `https://${isIP(advertise) === 6 ? `[${advertise}]` : advertise}:${port}`, pki.adminToken, hash);
     const server = api;
-    const collector = gc;
+    const collector = controllers.gc;
+    const running = controllers;
+    const crds = customResources;
     const lease = identity;
     return {
       url,
@@ -119,14 +116,16 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       objects,
       expireEvents: () => collector.expireEvents(),
       async close() {
-        collector.stop();
+        running.stop();
+        crds.stop();
         await lease.stop();
         await server.close();
         await store.close();
       },
     };
   } catch (err) {
-    gc?.stop();
+    controllers?.stop();
+    customResources?.stop();
     await identity?.stop();
     await api?.close();
     await store.close();

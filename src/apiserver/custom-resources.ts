@@ -2,8 +2,14 @@
 // into a ResourceType (schema from openAPIV3Schema, defaults, validation,
 // printer columns, status/scale subresources) registered while the CRD
 // exists. Deleting a CRD deletes its objects first (the
-// customresourcecleanup finalizer), as in Kubernetes.
+// customresourcecleanup finalizer), as in Kubernetes. Driven by an informer on
+// CRDs (list + watch, periodic resync) like every controller: each server on a
+// shared store serves the types of CRDs another server created, and a restart
+// picks up a deletion that was in flight.
 import { isKind } from '../errdefs.js';
+import { Informer } from '../kube/client/informer.js';
+import { WorkQueue } from '../kube/client/work-queue.js';
+import { LocalClient } from './local-client.js';
 import { define, undefine, type Schema } from '../kube/api/schema.js';
 import { objectMeta, ageColumn, nameColumn, humanDuration } from '../kube/api/meta.js';
 import type { FieldError, KObject, ResourceType, TableColumn } from '../kube/api/resource-type.js';
@@ -166,6 +172,10 @@ export function typesFromCrd(crd: KObject): ResourceType[] {
 
 export class CustomResources {
   private readonly served = new Map<string, ResourceType[]>();
+  /** What each served CRD's types were built from: a resync or a status write does not redefine them. */
+  private readonly servedFrom = new Map<string, string>();
+  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  private readonly crds: Informer;
 
   constructor(private readonly objects: ObjectStore) {
     objects.registerHooks('CustomResourceDefinition', {
@@ -173,19 +183,38 @@ export class CustomResources {
         o.metadata!.finalizers = [...new Set([...(o.metadata!.finalizers ?? []), CLEANUP])];
       },
     });
-    objects.onWrite((t, kind, o) => {
-      if (t.kind !== 'CustomResourceDefinition') return;
-      if (kind === 'delete') this.unserve(o.metadata!.name!);
-      else void this.sync(o).catch(() => undefined);
-    });
+    this.crds = new Informer(new LocalClient(objects, 'apiextensions-controller'), { group: crdType.group, version: crdType.version, resource: crdType.plural }, { resyncMs: 30_000 });
+    const enqueue = (o: { metadata: { name?: string } }) => o.metadata.name && this.queue.add(o.metadata.name);
+    this.crds.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
   }
 
+  /** Lists the CRDs and serves their types before returning (the API must not start without them), then follows changes. */
   async start(): Promise<void> {
-    for (const crd of (await this.objects.list(crdType, undefined)).items) await this.sync(crd).catch(() => undefined);
+    await this.crds.start();
+    for (const crd of this.crds.list()) await this.reconcile(crd.metadata.name!).catch(() => undefined);
+    void this.queue.run((name) => this.reconcile(name), 1);
+  }
+
+  stop(): void {
+    this.queue.shutdown();
+    this.crds.stop();
+  }
+
+  /** Serves (or stops serving) one CRD's types, writes its status, and cleans up after a deletion. */
+  async reconcile(name: string): Promise<void> {
+    const crd = this.crds.get(name);
+    if (!crd) {
+      this.unserve(name);
+      return;
+    }
+    await this.sync(crd as KObject);
   }
 
   private serve(crd: KObject): void {
     const name = crd.metadata!.name!;
+    const from = `${crd.metadata?.uid}/${JSON.stringify(crd.spec)}`;
+    if (this.servedFrom.get(name) === from) return;
+    this.servedFrom.set(name, from);
     const next = typesFromCrd(crd);
     for (const old of this.served.get(name) ?? []) {
       if (!next.some((t) => t.version === old.version)) {
@@ -203,6 +232,7 @@ export class CustomResources {
       undefine(t.schemaName);
     }
     this.served.delete(name);
+    this.servedFrom.delete(name);
   }
 
   private async sync(crd: KObject): Promise<void> {
@@ -244,5 +274,7 @@ export class CustomResources {
     await this.objects.patch(crdType, undefined, crd.metadata!.name!, 'merge', { metadata: { finalizers: rest.length ? rest : null } }, { fieldManager: 'apiextensions-controller' }).catch((err) => {
       if (!isKind(err, 'not-found') && !isKind(err, 'conflict')) throw err;
     });
+    // The last finalizer gone deletes the CRD: stop serving now, as its delete event will also say.
+    if (!rest.length) this.unserve(crd.metadata!.name!);
   }
 }

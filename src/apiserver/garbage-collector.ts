@@ -1,215 +1,254 @@
-// In-process controllers the API server itself needs so deletion behaves as in
+// The controllers the API server itself needs so deletion behaves as in
 // Kubernetes: ownerReference garbage collection (Background, Foreground,
 // Orphan), namespace finalization (delete everything inside, then the
-// namespace), and the Event TTL. Level-triggered: each work item re-reads state.
+// namespace), and the Event TTL.
+//
+// Level-triggered, as every other controller: the type monitors (list + watch
+// of every resource, relisted on start and replayed every resync) feed a work
+// queue, and reconcile(key) reads state again before it acts. So a dependent
+// whose owner went away while the server was down is collected after the
+// restart, and with two servers on one store both see every write. Both may
+// reconcile the same key: deletes carry the object's uid as a precondition and
+// a NotFound is success; finalizer edits carry the resourceVersion they read.
 import { isKind } from '../errdefs.js';
-import type { KObject, ResourceType } from '../kube/api/resource-type.js';
-import type { ObjectStore } from './object-store.js';
-
-type Work =
-  | { kind: 'orphans-of'; ns?: string; uid: string }
-  | { kind: 'owner'; t: ResourceType; ns?: string; name: string }
-  | { kind: 'dependent'; t: ResourceType; ns?: string; name: string }
-  | { kind: 'namespace'; name: string };
+import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
+import { WorkQueue } from '../kube/client/work-queue.js';
+import type { TypeRegistry } from '../kube/api/registry.js';
+import type { ResourceType } from '../kube/api/resource-type.js';
+import { monitoredTypes, refOf, keyOf, type TypeMonitors } from './type-monitors.js';
 
 const EVENT_TTL_MS = 60 * 60 * 1000;
 
-export class GarbageCollector {
-  private readonly queue = new Map<string, Work>();
-  private running = false;
-  private stopped = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+type OwnerRef = { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean };
+/** What the collector remembers of each object: enough to find it again and to know its owners. */
+type Node = { t: ResourceType; ns?: string; name: string; owners: string[] };
 
-  constructor(private readonly objects: ObjectStore) {
-    objects.onWrite((t, kind, o) => this.observe(t, kind, o));
+const ownersOf = (o: KubeObject): OwnerRef[] => (o.metadata.ownerReferences as OwnerRef[] | undefined) ?? [];
+const finalizersOf = (o: KubeObject): string[] => (o.metadata.finalizers as string[] | undefined) ?? [];
+
+/**
+ * Work keys. A dependent to check for missing owners, an owner held by the
+ * orphan or foregroundDeletion finalizer, a namespace being deleted.
+ */
+export const gcKeys = {
+  dependent: (t: ResourceType, ns: string | undefined, name: string): string => JSON.stringify(['dependent', t.group, t.version, t.plural, t.namespaced ? (ns ?? '') : '', name]),
+  owner: (t: ResourceType, ns: string | undefined, name: string): string => JSON.stringify(['owner', t.group, t.version, t.plural, t.namespaced ? (ns ?? '') : '', name]),
+  namespace: (name: string): string => JSON.stringify(['namespace', name]),
+};
+
+export class GarbageCollector {
+  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  /** uid → object, for every object the monitors hold. */
+  private readonly nodes = new Map<string, Node>();
+  /** owner uid → uids of the objects that name it. */
+  private readonly dependents = new Map<string, Set<string>>();
+  private readonly deletingNamespaces = new Set<string>();
+  private readonly deletingOwners = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(
+    private readonly client: KubeApi,
+    private readonly registry: TypeRegistry,
+    private readonly monitors: TypeMonitors,
+    /** Namespace finalization writes as its own field manager, as kube-controller-manager's namespace controller. */
+    private readonly namespaceClient: KubeApi = client,
+  ) {
+    monitors.addHandlers({ onUpsert: (t, o) => this.observe(t, o), onDelete: (t, o) => this.forget(t, o) });
   }
 
-  start(): void {
+  /** Starts the workers (call once the monitors have listed) and the Event TTL sweep. */
+  run(workers = 2): void {
+    void this.queue.run((k) => this.reconcile(k), workers);
     const sweep = setInterval(() => void this.expireEvents(), 5 * 60 * 1000);
     sweep.unref();
     this.timers.add(sweep);
     void this.expireEvents();
-    void this.resync();
   }
 
   stop(): void {
     this.stopped = true;
+    this.queue.shutdown();
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
   }
 
-  /** After a restart: pick up deletions that were in flight. */
-  private async resync(): Promise<void> {
-    for (const t of this.objects.registry.types) {
-      if (t.fromStorage) continue; // another version's view of objects listed under their stored type
-      const { items } = await this.objects.list(t, undefined).catch(() => ({ items: [] as KObject[] }));
-      for (const o of items) if (o.metadata?.deletionTimestamp) this.observe(t, 'update', o);
+  // ---- events → keys (cheap, from the cache; reconcile decides) ----
+
+  private observe(t: ResourceType, o: KubeObject): void {
+    const m = o.metadata;
+    const uid = m.uid;
+    if (!uid || !m.name) return;
+    const ns = t.namespaced ? m.namespace : undefined;
+    const owners = ownersOf(o);
+    this.unlink(uid);
+    this.nodes.set(uid, { t, ns, name: m.name, owners: owners.map((r) => r.uid) });
+    for (const r of owners) {
+      let set = this.dependents.get(r.uid);
+      if (!set) this.dependents.set(r.uid, (set = new Set()));
+      set.add(uid);
     }
+    const deleting = Boolean(m.deletionTimestamp);
+    // An owner the cache does not know may be gone: look (an owner known to the cache announces its own deletion).
+    if (!deleting && owners.some((r) => !this.nodes.has(r.uid) && this.typeOfRef(r))) this.queue.add(gcKeys.dependent(t, ns, m.name));
+    if (deleting && finalizersOf(o).some((f) => f === 'orphan' || f === 'foregroundDeletion')) {
+      this.deletingOwners.add(uid);
+      this.queue.add(gcKeys.owner(t, ns, m.name));
+    } else this.deletingOwners.delete(uid);
+    if (t.kind === 'Namespace' && !t.group) {
+      if (deleting) {
+        this.deletingNamespaces.add(m.name);
+        this.queue.add(gcKeys.namespace(m.name));
+      } else this.deletingNamespaces.delete(m.name);
+    }
+    // A dependent changed: an owner in foreground deletion may be waiting for it.
+    this.nudgeOwners(owners);
   }
 
-  private observe(t: ResourceType, kind: 'create' | 'update' | 'delete', o: KObject): void {
-    const m = o.metadata ?? {};
-    if (kind === 'delete' && m.uid) this.enqueue(`orphans:${m.uid}`, { kind: 'orphans-of', ns: t.namespaced ? m.namespace : undefined, uid: m.uid });
-    // A dependent created after (or without) its owner would otherwise never see the owner's delete.
-    if (kind === 'create' && m.ownerReferences?.length && m.name) this.enqueue(`dep:${t.plural}/${m.namespace}/${m.name}`, { kind: 'dependent', t, ns: t.namespaced ? m.namespace : undefined, name: m.name });
-    if (t.kind === 'Namespace' && m.deletionTimestamp && m.name) this.enqueue(`ns:${m.name}`, { kind: 'namespace', name: m.name });
-    if (m.deletionTimestamp && (m.finalizers ?? []).some((f) => f === 'orphan' || f === 'foregroundDeletion')) {
-      this.enqueue(`owner:${t.plural}/${m.namespace}/${m.name}`, { kind: 'owner', t, ns: m.namespace, name: m.name! });
+  private forget(t: ResourceType, o: KubeObject): void {
+    const m = o.metadata;
+    if (!m.uid || !m.name) return;
+    this.unlink(m.uid);
+    this.nodes.delete(m.uid);
+    this.deletingOwners.delete(m.uid);
+    if (t.kind === 'Namespace' && !t.group) this.deletingNamespaces.delete(m.name);
+    // Its dependents may have lost their last owner.
+    for (const d of this.dependents.get(m.uid) ?? []) {
+      const n = this.nodes.get(d);
+      if (n) this.queue.add(gcKeys.dependent(n.t, n.ns, n.name));
     }
-    // A dependent changed or went away: its owners may be waiting in foreground deletion.
-    for (const ref of m.ownerReferences ?? []) {
-      const [g, v] = ref.apiVersion.includes('/') ? ref.apiVersion.split('/') : ['', ref.apiVersion];
-      const ot = this.objects.registry.byGroupVersionKind(g, v, ref.kind);
-      if (ot) this.enqueue(`owner:${ot.plural}/${ot.namespaced ? m.namespace : undefined}/${ref.name}`, { kind: 'owner', t: ot, ns: ot.namespaced ? m.namespace : undefined, name: ref.name });
-    }
+    this.nudgeOwners(ownersOf(o));
     // A namespace's last objects going away lets it finish.
-    if (kind === 'delete' && t.namespaced && m.namespace) this.enqueue(`ns:${m.namespace}`, { kind: 'namespace', name: m.namespace });
+    if (t.namespaced && m.namespace && this.deletingNamespaces.has(m.namespace)) this.queue.add(gcKeys.namespace(m.namespace));
   }
 
-  private enqueue(key: string, w: Work): void {
-    if (this.stopped) return;
-    this.queue.set(key, w);
-    if (!this.running) void this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.size && !this.stopped) {
-        const [key, w] = this.queue.entries().next().value as [string, Work];
-        this.queue.delete(key);
-        try {
-          await this.process(w);
-        } catch {
-          // Retry later: state may have moved on (conflict) or the store is briefly unavailable.
-          this.retry(key, w);
-        }
-      }
-    } finally {
-      this.running = false;
+  private nudgeOwners(owners: OwnerRef[]): void {
+    for (const r of owners) {
+      const n = this.deletingOwners.has(r.uid) ? this.nodes.get(r.uid) : undefined;
+      if (n) this.queue.add(gcKeys.owner(n.t, n.ns, n.name));
     }
   }
 
-  private retry(key: string, w: Work, ms = 500): void {
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.enqueue(key, w);
-    }, ms);
-    timer.unref();
-    this.timers.add(timer);
+  private unlink(uid: string): void {
+    for (const owner of this.nodes.get(uid)?.owners ?? []) {
+      const set = this.dependents.get(owner);
+      set?.delete(uid);
+      if (set && !set.size) this.dependents.delete(owner);
+    }
   }
 
-  private async process(w: Work): Promise<void> {
-    if (w.kind === 'orphans-of') return this.collectDependents(w.ns, w.uid);
-    if (w.kind === 'owner') return this.finishOwner(w.t, w.ns, w.name);
-    if (w.kind === 'dependent') return this.collectIfOwnerless(w.t, w.ns, w.name);
-    return this.finalizeNamespace(w.name);
+  // ---- reconcile ----
+
+  /** Brings one key to the state its objects ask for; safe to repeat and to run on two servers at once. */
+  async reconcile(key: string): Promise<void> {
+    const [kind, ...rest] = JSON.parse(key) as string[];
+    if (kind === 'namespace') return this.finalizeNamespace(rest[0]);
+    const [group, version, plural, ns, name] = rest;
+    const t = this.registry.lookup(group, version, plural);
+    if (!t) return; // its CRD went away, and its objects with it
+    if (kind === 'dependent') return this.collectIfOwnerless(t, ns || undefined, name);
+    if (kind === 'owner') return this.finishOwner(t, ns || undefined, name);
   }
 
-  private async dependents(ns: string | undefined, uid: string): Promise<{ t: ResourceType; o: KObject }[]> {
-    const out: { t: ResourceType; o: KObject }[] = [];
-    for (const t of this.objects.registry.types) {
-      if ((ns && !t.namespaced) || t.fromStorage) continue;
-      const { items } = await this.objects.list(t, ns);
-      for (const o of items) if ((o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ t, o });
+  private typeOfRef(r: OwnerRef): ResourceType | undefined {
+    const [g, v] = r.apiVersion.includes('/') ? r.apiVersion.split('/') : ['', r.apiVersion];
+    return this.registry.byGroupVersionKind(g, v, r.kind);
+  }
+
+  /** Is this owner there (same name and uid)? The cache may say yes; only the store may say no. */
+  private async ownerExists(r: OwnerRef, dependentNs: string | undefined): Promise<boolean> {
+    const ot = this.typeOfRef(r);
+    if (!ot) return true; // an owner of a kind this server does not serve counts as alive, as in Kubernetes
+    if (this.nodes.has(r.uid)) return true;
+    const owner = await this.client.getOrNull<KubeObject>(refOf(ot, dependentNs), r.name);
+    return owner?.metadata.uid === r.uid;
+  }
+
+  /** A dependent none of whose owners exists (absent, or same name with another uid) is deleted in the background. */
+  private async collectIfOwnerless(t: ResourceType, ns: string | undefined, name: string): Promise<void> {
+    // The cache can clear a dependent without a read (after a restart every dependent whose owner's type listed later is queued).
+    const cached = this.monitors.get(t, ns ? `${ns}/${name}` : name);
+    if (cached && ownersOf(cached).some((r) => this.nodes.has(r.uid) || !this.typeOfRef(r))) return;
+    const o = await this.client.getOrNull<KubeObject>(refOf(t, ns), name);
+    if (!o || o.metadata.deletionTimestamp || !ownersOf(o).length) return;
+    for (const r of ownersOf(o)) if (await this.ownerExists(r, o.metadata.namespace)) return;
+    await this.deleteQuietly(t, o, 'Background');
+  }
+
+  /** Every object naming uid as an owner, read from the store (an owner's finalizer must not drop on a stale cache). */
+  private async liveDependents(ns: string | undefined, uid: string): Promise<{ t: ResourceType; o: KubeObject }[]> {
+    const out: { t: ResourceType; o: KubeObject }[] = [];
+    for (const t of monitoredTypes(this.registry)) {
+      if (ns && !t.namespaced) continue;
+      const { items } = await this.client.list<KubeObject>(refOf(t, ns));
+      for (const o of items) if (ownersOf(o).some((r) => r.uid === uid)) out.push({ t, o });
     }
     return out;
   }
 
-  /** A new dependent none of whose owners exists (absent, or same name with another uid) is deleted, as Kubernetes' GC does; an owner of an unknown kind counts as alive. */
-  private async collectIfOwnerless(t: ResourceType, ns: string | undefined, name: string): Promise<void> {
-    const o = await this.objects.getOrNull(t, ns, name);
-    if (!o || o.metadata?.deletionTimestamp || !o.metadata?.ownerReferences?.length) return;
-    for (const r of o.metadata.ownerReferences) {
-      const [g, v] = r.apiVersion.includes('/') ? r.apiVersion.split('/') : ['', r.apiVersion];
-      const ot = this.objects.registry.byGroupVersionKind(g, v, r.kind);
-      if (!ot) return;
-      const owner = await this.objects.getOrNull(ot, ot.namespaced ? o.metadata.namespace : undefined, r.name);
-      if (owner && owner.metadata?.uid === r.uid) return;
-    }
-    await this.deleteQuietly(t, o, 'Background');
-  }
-
-  /** Background deletion: dependents whose owners are all gone are deleted. */
-  private async collectDependents(ns: string | undefined, uid: string): Promise<void> {
-    for (const { t, o } of await this.dependents(ns, uid)) {
-      const others = (o.metadata?.ownerReferences ?? []).filter((r) => r.uid !== uid);
-      let alive = false;
-      for (const r of others) {
-        const [g, v] = r.apiVersion.includes('/') ? r.apiVersion.split('/') : ['', r.apiVersion];
-        const ot = this.objects.registry.byGroupVersionKind(g, v, r.kind);
-        const owner = ot ? await this.objects.getOrNull(ot, ot.namespaced ? o.metadata?.namespace : undefined, r.name) : null;
-        if (owner && owner.metadata?.uid === r.uid) alive = true;
-      }
-      if (alive || o.metadata?.deletionTimestamp) continue;
-      await this.deleteQuietly(t, o, 'Background');
-    }
-  }
-
-  /** Owners held by orphan/foregroundDeletion finalizers. */
+  /** Owners held by the orphan or foregroundDeletion finalizer. */
   private async finishOwner(t: ResourceType, ns: string | undefined, name: string): Promise<void> {
-    const owner = await this.objects.getOrNull(t, ns, name);
-    if (!owner?.metadata?.deletionTimestamp) return;
-    const fins = owner.metadata.finalizers ?? [];
+    const owner = await this.client.getOrNull<KubeObject>(refOf(t, ns), name);
+    if (!owner?.metadata.deletionTimestamp) return;
+    const fins = finalizersOf(owner);
     const uid = owner.metadata.uid!;
     if (fins.includes('orphan')) {
-      for (const { t: dt, o } of await this.dependents(ns, uid)) {
-        const refs = (o.metadata?.ownerReferences ?? []).filter((r) => r.uid !== uid);
-        await this.objects.patch(dt, o.metadata?.namespace, o.metadata!.name!, 'merge', { metadata: { ownerReferences: refs.length ? refs : null } }, { fieldManager: 'garbage-collector' }).catch(ignoreGone);
+      for (const { t: dt, o } of await this.liveDependents(ns, uid)) {
+        const refs = ownersOf(o).filter((r) => r.uid !== uid);
+        // With the resourceVersion read: a concurrent change to the dependent makes this retry, not overwrite.
+        await this.client.patch(refOf(dt, o.metadata.namespace), o.metadata.name!, { metadata: { ownerReferences: refs.length ? refs : null, resourceVersion: o.metadata.resourceVersion } }).catch(ignoreNotFound);
       }
       await this.dropFinalizer(t, owner, 'orphan');
       return;
     }
     if (fins.includes('foregroundDeletion')) {
-      const deps = await this.dependents(ns, uid);
-      const blocking = deps.filter(({ o }) => (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid && r.blockOwnerDeletion));
-      for (const { t: dt, o } of deps) if (!o.metadata?.deletionTimestamp) await this.deleteQuietly(dt, o, 'Foreground');
+      const deps = await this.liveDependents(ns, uid);
+      const blocking = deps.filter(({ o }) => ownersOf(o).some((r) => r.uid === uid && r.blockOwnerDeletion));
+      for (const { t: dt, o } of deps) if (!o.metadata.deletionTimestamp) await this.deleteQuietly(dt, o, 'Foreground');
       if (!blocking.length) await this.dropFinalizer(t, owner, 'foregroundDeletion');
     }
   }
 
-  private async dropFinalizer(t: ResourceType, o: KObject, f: string): Promise<void> {
-    const rest = (o.metadata?.finalizers ?? []).filter((x) => x !== f);
-    await this.objects
-      .patch(t, o.metadata?.namespace, o.metadata!.name!, 'merge', { metadata: { finalizers: rest.length ? rest : null, resourceVersion: o.metadata?.resourceVersion } }, { fieldManager: 'garbage-collector' })
-      .catch(ignoreGone);
+  private async dropFinalizer(t: ResourceType, o: KubeObject, f: string): Promise<void> {
+    const rest = finalizersOf(o).filter((x) => x !== f);
+    await this.client.patch(refOf(t, o.metadata.namespace), o.metadata.name!, { metadata: { finalizers: rest.length ? rest : null, resourceVersion: o.metadata.resourceVersion } }).catch(ignoreNotFound);
   }
 
-  private async deleteQuietly(t: ResourceType, o: KObject, policy: 'Background' | 'Foreground'): Promise<void> {
-    await this.objects.delete(t, o.metadata?.namespace, o.metadata!.name!, { propagationPolicy: policy, preconditions: { uid: o.metadata?.uid } }).catch(ignoreGone);
+  /** Deletes exactly this object: the uid precondition makes a same-named successor safe, NotFound means another server was first. */
+  private async deleteQuietly(t: ResourceType, o: KubeObject, policy: 'Background' | 'Foreground'): Promise<void> {
+    await this.client.delete(refOf(t, o.metadata.namespace), o.metadata.name!, { propagationPolicy: policy, uid: o.metadata.uid }).catch(ignoreGone);
   }
 
   /** Namespace deletion: delete everything in it, then release the "kubernetes" finalizer. */
   private async finalizeNamespace(name: string): Promise<void> {
-    const nsType = this.objects.registry.lookup('', 'v1', 'namespaces')!;
-    const n = await this.objects.getOrNull(nsType, undefined, name);
-    if (!n?.metadata?.deletionTimestamp) return;
+    const nsType = this.registry.lookup('', 'v1', 'namespaces')!;
+    const n = await this.client.getOrNull<KubeObject>(refOf(nsType), name);
+    if (!n?.metadata.deletionTimestamp) return;
     let remaining = 0;
-    for (const t of this.objects.registry.types) {
-      if (!t.namespaced || t.fromStorage) continue;
-      const { items } = await this.objects.list(t, name);
+    for (const t of monitoredTypes(this.registry)) {
+      if (!t.namespaced) continue;
+      const { items } = await this.client.list<KubeObject>(refOf(t, name));
       remaining += items.length;
-      for (const o of items) if (!o.metadata?.deletionTimestamp) await this.deleteQuietly(t, o, 'Background');
+      for (const o of items) if (!o.metadata.deletionTimestamp) await this.deleteQuietly(t, o, 'Background');
     }
     if (remaining > 0) {
       // Objects with finalizers or graceful pods: look again shortly.
-      this.retry(`ns:${name}`, { kind: 'namespace', name }, 1000);
+      this.queue.addAfter(gcKeys.namespace(name), 1000);
       return;
     }
-    await this.objects.patch(nsType, undefined, name, 'merge', { spec: { finalizers: null } }, { fieldManager: 'namespace-controller' }).catch(ignoreGone);
+    await this.namespaceClient.patch(refOf(nsType), name, { spec: { finalizers: null } }).catch(ignoreNotFound);
   }
 
   /** Deletes Events last seen more than an hour ago (kube-apiserver's --event-ttl); returns how many. */
   async expireEvents(): Promise<number> {
-    const evType = this.objects.registry.lookup('', 'v1', 'events');
+    const evType = this.registry.lookup('', 'v1', 'events');
     if (!evType || this.stopped) return 0;
     let n = 0;
     try {
-      const { items } = await this.objects.list(evType, undefined);
+      const { items } = await this.client.list<KubeObject>(refOf(evType));
       const cutoff = Date.now() - EVENT_TTL_MS;
       for (const e of items) {
-        const ts = Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '');
+        const ts = Date.parse(String(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? ''));
         if (Number.isFinite(ts) && ts < cutoff) {
           await this.deleteQuietly(evType, e, 'Background');
           n++;
@@ -222,7 +261,15 @@ export class GarbageCollector {
   }
 }
 
+/** A delete with a uid precondition: NotFound (already gone) and Conflict (a successor with the same name) both mean done. */
 function ignoreGone(err: unknown): void {
   if (isKind(err, 'not-found') || isKind(err, 'conflict')) return;
   throw err;
 }
+
+function ignoreNotFound(err: unknown): void {
+  if (isKind(err, 'not-found')) return;
+  throw err;
+}
+
+export { keyOf };

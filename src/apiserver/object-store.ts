@@ -65,9 +65,6 @@ export interface WatchOptions extends ListOptions {
 
 export type ApiWatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: KObject };
 
-/** Called after every committed write so in-process controllers (GC, namespaces) can react. */
-export type WriteListener = (t: ResourceType, kind: 'create' | 'update' | 'delete', obj: KObject) => void;
-
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const clone = <T>(v: T): T => structuredClone(v);
 const specOf = (o: KObject) => {
@@ -91,7 +88,6 @@ function checkName(kind: string, name: string): FieldError[] {
 }
 
 export class ObjectStore {
-  private readonly listeners: WriteListener[] = [];
   private readonly hooks = new Map<string, TypeHooks>();
   private readonly admission: ((t: ResourceType, o: KObject) => Promise<void>)[] = [];
 
@@ -108,20 +104,6 @@ export class ObjectStore {
   /** Admission checks run on every create after validation (quota). */
   registerAdmission(fn: (t: ResourceType, o: KObject) => Promise<void>): void {
     this.admission.push(fn);
-  }
-
-  onWrite(l: WriteListener): void {
-    this.listeners.push(l);
-  }
-
-  private emit(t: ResourceType, kind: 'create' | 'update' | 'delete', o: KObject): void {
-    for (const l of this.listeners) {
-      try {
-        l(t, kind, o);
-      } catch {
-        /* listeners must not break writes */
-      }
-    }
   }
 
   /** Stored form -> the object as type `t` shows it (version conversion for multi-version kinds). */
@@ -226,7 +208,6 @@ export class ObjectStore {
       throw err;
     }
     const out = this.read(t, kv);
-    this.emit(t, 'create', out);
     return { object: out, warnings };
   }
 
@@ -413,13 +394,11 @@ export class ObjectStore {
         if (finalizing && !(t.kind === 'Pod' && this.isGracefulPod(next))) {
           const del = await this.store.delete(key, kv.modRevision);
           const gone = this.read(t, { ...del, value: text });
-          this.emit(t, 'delete', gone);
           await this.hooks.get(t.kind)?.afterDelete?.(gone);
           return { object: gone, warnings };
         }
         const saved = await this.store.update(key, text, kv.modRevision);
         const out = this.read(t, saved);
-        this.emit(t, 'update', out);
         return { object: out, warnings };
       } catch (err) {
         if (isKind(err, 'conflict') && attempt < 20) continue;
@@ -512,7 +491,6 @@ export class ObjectStore {
         try {
           const saved = await this.store.update(key, this.write(t, next), kv.modRevision);
           const out = this.read(t, saved);
-          this.emit(t, 'update', out);
           return { object: out, deleted: false };
         } catch (err) {
           if (isKind(err, 'conflict') && attempt < 20) continue;
@@ -523,7 +501,6 @@ export class ObjectStore {
       try {
         const del = await this.store.delete(key, kv.modRevision);
         const out = this.read(t, { ...del, value: kv.value });
-        this.emit(t, 'delete', out);
         await this.hooks.get(t.kind)?.afterDelete?.(out);
         return { object: out, deleted: true };
       } catch (err) {

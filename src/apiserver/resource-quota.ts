@@ -1,7 +1,7 @@
-// ResourceQuota: admission (refuse a create that would exceed spec.hard, 403
-// "exceeded quota" as in Kubernetes) and a small status updater that keeps
-// status.hard / status.used current after every write in the namespace.
-import { TugError, isKind } from '../errdefs.js';
+// ResourceQuota admission: refuse a create that would exceed spec.hard (403
+// "exceeded quota" as in Kubernetes), and what a namespace uses, which
+// resource-quota-controller.ts also writes into status.hard / status.used.
+import { TugError } from '../errdefs.js';
 import type { KObject, ResourceType } from '../kube/api/resource-type.js';
 import type { ObjectStore } from './object-store.js';
 import { parseQuantity, formatQuantity } from '../kube/api/quantity.js';
@@ -35,14 +35,7 @@ function usageOf(t: ResourceType, o: KObject): Map<string, number> {
 const counts = (t: ResourceType, o: KObject) => !(t.kind === 'Pod' && ['Succeeded', 'Failed'].includes(o.status?.phase));
 
 export class ResourceQuotas {
-  private readonly pending = new Set<string>();
-  private running = false;
-
-  constructor(private readonly objects: ObjectStore) {
-    objects.onWrite((t, _kind, o) => {
-      if (t.namespaced && o.metadata?.namespace) this.refresh(o.metadata.namespace);
-    });
-  }
+  constructor(private readonly objects: ObjectStore) {}
 
   private get quotaType(): ResourceType {
     return this.objects.registry.lookup('', 'v1', 'resourcequotas')!;
@@ -90,7 +83,8 @@ export class ResourceQuotas {
     }
   }
 
-  private async usedIn(ns: string, resources: string[]): Promise<Map<string, number>> {
+  /** How much of each resource the namespace's objects use now (read from the store). */
+  async usedIn(ns: string, resources: string[]): Promise<Map<string, number>> {
     const used = new Map<string, number>(resources.map((r) => [r, 0]));
     for (const t of this.objects.registry.types) {
       if (!t.namespaced || t.fromStorage) continue;
@@ -102,36 +96,5 @@ export class ResourceQuotas {
       }
     }
     return used;
-  }
-
-  /** Recomputes status.used of the namespace's quotas (coalesced, one namespace at a time). */
-  private refresh(ns: string): void {
-    this.pending.add(ns);
-    if (!this.running) void this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.pending.size) {
-        const ns = this.pending.values().next().value as string;
-        this.pending.delete(ns);
-        for (const q of (await this.objects.list(this.quotaType, ns).catch(() => ({ items: [] as KObject[] }))).items) {
-          const hard: Record<string, string> = q.spec?.hard ?? {};
-          const used = await this.usedIn(ns, Object.keys(hard));
-          const status = { hard, used: Object.fromEntries([...used].map(([r, n]) => [r, formatQuantity(r, n)])) };
-          if (JSON.stringify(status) === JSON.stringify(q.status ?? {})) continue;
-          await this.objects
-            .patch(this.quotaType, ns, q.metadata!.name!, 'merge', { status }, { subresource: 'status', fieldManager: 'resourcequota-controller' })
-            .catch((err) => {
-              if (!isKind(err, 'not-found') && !isKind(err, 'conflict')) throw err;
-            });
-        }
-      }
-    } catch {
-      /* the next write in the namespace refreshes again */
-    } finally {
-      this.running = false;
-    }
   }
 }

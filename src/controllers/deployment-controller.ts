@@ -4,7 +4,7 @@
 // ReplicaSets trimmed to revisionHistoryLimit, pause/resume, and the status
 // kubectl rollout status reads (observedGeneration, replicas counts, the
 // Available and Progressing conditions with ProgressDeadlineExceeded).
-import type { KubeClient, KubeObject } from '../kube/client/kube-client.js';
+import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
 import { isKind, messageOf } from '../errdefs.js';
@@ -47,7 +47,7 @@ export class DeploymentController {
 
   constructor(
     private readonly informers: SharedInformers,
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
   ) {
     informers.for(refs.deployments).addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)) });
     const rsEvent = (rs: KubeObject) => {

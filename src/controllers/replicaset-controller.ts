@@ -4,7 +4,7 @@
 // pods first (unscheduled, pending, not ready...) and writes status back.
 // "Expectations" (as kube-controller-manager) stop a second reconcile from
 // creating again before the informer has seen the pods just created.
-import type { KubeClient, KubeObject } from '../kube/client/kube-client.js';
+import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
 import { isKind, messageOf } from '../errdefs.js';
@@ -26,7 +26,7 @@ export class ReplicaSetController {
 
   constructor(
     private readonly informers: SharedInformers,
-    private readonly client: KubeClient,
+    private readonly client: KubeApi,
   ) {
     const rss = informers.for(refs.replicasets);
     rss.addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.expectations.delete(keyOf(o)) });

@@ -4,7 +4,7 @@
 // resyncMs it replays every cached object as an update, so level-triggered
 // controllers converge even if an event was missed.
 import { TugError } from '../../errdefs.js';
-import type { KubeClient, KubeObject, ResourceRef } from './kube-client.js';
+import type { KubeObject, ListWatcher, ResourceRef } from './kube-client.js';
 
 export interface InformerHandlers<T extends KubeObject> {
   onAdd?: (obj: T) => void;
@@ -33,7 +33,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private stopped = false;
 
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: ListWatcher,
     private readonly ref: ResourceRef,
     private readonly opts: InformerOptions = {},
   ) {}

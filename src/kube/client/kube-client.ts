@@ -55,6 +55,16 @@ export interface ListOptions {
   limit?: number;
 }
 
+/**
+ * The verbs controllers use, apart from the HTTPS transport: KubeClient is one
+ * implementation, the API server's in-process client another, and tests pass a
+ * fake that records what a reconcile did (as client-go's fake clientset).
+ */
+export type KubeApi = Pick<KubeClient, 'get' | 'getOrNull' | 'list' | 'create' | 'update' | 'updateStatus' | 'patch' | 'delete' | 'watch'>;
+
+/** What an informer needs: list and watch. */
+export type ListWatcher = Pick<KubeClient, 'list' | 'watch'>;
+
 const kindByStatus: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 410: 'gone', 413: 'too-large', 422: 'invalid', 503: 'unavailable' };
 
 export class KubeClient {

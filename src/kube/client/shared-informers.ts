@@ -2,7 +2,7 @@
 // client-go's SharedInformerFactory): the scheduler and the controllers all
 // watch pods, and one watch stream beats five.
 import { Informer } from './informer.js';
-import type { KubeClient, KubeObject, ResourceRef } from './kube-client.js';
+import type { KubeObject, ListWatcher, ResourceRef } from './kube-client.js';
 
 export const refs = {
   pods: { group: '', version: 'v1', resource: 'pods' },
@@ -25,7 +25,7 @@ export function inNs(ref: ResourceRef, namespace: string | undefined): ResourceR
 export class SharedInformers {
   private readonly informers = new Map<string, Informer>();
 
-  constructor(readonly client: KubeClient) {}
+  constructor(readonly client: ListWatcher) {}
 
   for<T extends KubeObject = KubeObject>(ref: ResourceRef): Informer<T> {
     const k = `${ref.group}/${ref.resource}`;

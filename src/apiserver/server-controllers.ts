@@ -1,0 +1,42 @@
+// The controllers that run inside the API server process (garbage collector
+// and namespace finalizer, ResourceQuota status, default ServiceAccounts),
+// wired as kube-controller-manager wires its own: one set of type monitors
+// (list + watch of every resource) shared by all, each controller a work
+// queue and an idempotent reconcile(key), all writing through the in-process
+// client. Nothing here hooks the write path, so what another server on the
+// same store writes, or what happened while this one was down, reaches them.
+import type { ObjectStore } from './object-store.js';
+import { LocalClient } from './local-client.js';
+import { TypeMonitors } from './type-monitors.js';
+import { GarbageCollector } from './garbage-collector.js';
+import { ResourceQuotaController, type QuotaUsage } from './resource-quota-controller.js';
+import { DefaultServiceAccounts } from './serviceaccount-controller.js';
+
+export interface ServerControllers {
+  gc: GarbageCollector;
+  stop(): void;
+}
+
+export async function startServerControllers(objects: ObjectStore, quotaUsage: QuotaUsage): Promise<ServerControllers> {
+  const client = new LocalClient(objects, 'garbage-collector');
+  const monitors = new TypeMonitors(objects.registry, client);
+  const gc = new GarbageCollector(client, objects.registry, monitors, client.as('namespace-controller'));
+  const quotas = new ResourceQuotaController(client.as('resourcequota-controller'), quotaUsage, monitors);
+  const serviceAccounts = new DefaultServiceAccounts(client.as('serviceaccount-controller'), objects.registry, monitors);
+  const stop = () => {
+    monitors.stop();
+    gc.stop();
+    quotas.stop();
+    serviceAccounts.stop();
+  };
+  try {
+    await monitors.start();
+    gc.run();
+    await quotas.start();
+    await serviceAccounts.start();
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { gc, stop };
+}
