@@ -15,7 +15,8 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, storeArgs } from './test-server.js';
-import { openStore, type Store } from '../../src/apiserver/storage/store.js';
+import { openStore } from '../../src/apiserver/storage/open-store.js';
+import type { Store } from '../../src/apiserver/storage/store.js';
 
 async function openServerStore(dataDir: string, args: string[]): Promise<Store> {
   const flag = (name: string) => args[args.indexOf(name) + 1];
