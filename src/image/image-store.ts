@@ -26,7 +26,7 @@ import {
   parseReference,
   type ImageReference,
 } from '../oci/reference.js';
-import { applyChanges } from './changes.js';
+import { applyChanges } from './config-changes.js';
 import { buildBusyboxLayer, BUSYBOX_REF } from './busybox.js';
 import { writeImageArchive } from './archive-save.js';
 import { readImageArchive } from './archive-load.js';
