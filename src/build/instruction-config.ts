@@ -1,8 +1,12 @@
-// The instructions that only change the image config (ENV, LABEL, CMD,
-// ENTRYPOINT, EXPOSE, USER, VOLUME, STOPSIGNAL, HEALTHCHECK, SHELL, ONBUILD,
-// MAINTAINER): pure functions from (config, instruction, variables) to config.
+// The Dockerfile instructions that only change the image config (ENV, LABEL,
+// CMD, ENTRYPOINT, EXPOSE, USER, VOLUME, STOPSIGNAL, HEALTHCHECK, SHELL,
+// ONBUILD, MAINTAINER), as the builder reads them: words with the build's
+// variables expanded, the stage's SHELL, errors placed at a Dockerfile line.
+// What each instruction does is src/image/config-instructions.ts, shared with
+// `commit/import --change`. Pure: from (config, instruction, variables) to config.
 import { invalid } from '../errdefs.js';
 import type { OciContainerConfig } from '../oci/image-spec.js';
+import { applyInstruction, envMap, type InstructionDialect } from '../image/config-instructions.js';
 import type { Instruction } from './dockerfile-parser.js';
 import { parseKeyValues, processWord, processWords, type Vars } from './shell-words.js';
 
@@ -15,17 +19,11 @@ export interface ConfigContext {
   cmdSetHere: boolean;
 }
 
-export function envList(cfg: OciContainerConfig): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const kv of cfg.Env ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) m.set(kv.slice(0, eq), kv.slice(eq + 1));
-  }
-  return m;
-}
+/** Env as KEY → value (the builder's variables come from it too). */
+export const envList = envMap;
 
 /** ENV KEY=VALUE… or the legacy ENV KEY value with spaces. */
-export function parseEnvPairs(ins: Instruction, vars: Vars, escape: string, where: string): Array<[string, string]> {
+function parseEnvPairs(ins: Pick<Instruction, 'rest'>, vars: Vars, escape: string, where: string): Array<[string, string]> {
   const first = ins.rest.split(/\s+/, 1)[0] ?? '';
   if (!ins.rest.trim()) throw invalid(`${where}: ENV requires at least one argument`);
   if (!first.includes('=')) {
@@ -36,131 +34,36 @@ export function parseEnvPairs(ins: Instruction, vars: Vars, escape: string, wher
   return parseKeyValues(ins.rest, vars, escape, 'ENV', where);
 }
 
-function argvOf(ins: Instruction, shell: string[]): string[] {
-  if (ins.json) return ins.json;
-  return [...shell, ins.rest];
+/** HEALTHCHECK CMD's exec form: any JSON array; anything else is a shell command. */
+function healthcheckExecForm(text: string): string[] | undefined {
+  try {
+    const j = JSON.parse(text) as unknown;
+    return Array.isArray(j) ? (j as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
-/** Go-style durations: 30s, 1m30s, 500ms → nanoseconds. */
-export function parseDuration(s: string, where: string): number {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  let consumed = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(s))) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    consumed += m[0].length;
-  }
-  if (consumed !== s.length || !s) throw invalid(`${where}: invalid duration ${JSON.stringify(s)}`);
-  return Math.round(total);
+function dockerfileDialect(ctx: ConfigContext): InstructionDialect {
+  const { vars, escape, where } = ctx;
+  return {
+    fail: (message) => invalid(`${where}: ${message}`),
+    word: (text) => processWord(text, vars, escape),
+    words: (text) => processWords(text, vars, escape),
+    pairs: (ins) => (ins.cmd === 'ENV' ? parseEnvPairs(ins, vars, escape, where) : parseKeyValues(ins.rest, vars, escape, ins.cmd, where)),
+    execForm: healthcheckExecForm,
+    shell: ctx.shell,
+    markArgsEscaped: true,
+    keepCmd: ctx.cmdSetHere,
+    collapseEnv: true,
+    checkPortRange: false,
+    strictVolumes: true,
+    checkOnbuildTrigger: true,
+    exposeHint: ' (want PORT, PORT/tcp or PORT/udp)',
+    healthcheckUsage: () => 'HEALTHCHECK must be NONE or [OPTIONS] CMD command',
+  };
 }
 
 export function applyConfigInstruction(cfg: OciContainerConfig, ins: Instruction, ctx: ConfigContext): OciContainerConfig {
-  const out: OciContainerConfig = structuredClone(cfg);
-  const { vars, escape, where } = ctx;
-  switch (ins.cmd) {
-    case 'ENV': {
-      const env = envList(out);
-      for (const [k, v] of parseEnvPairs(ins, vars, escape, where)) env.set(k, v);
-      out.Env = [...env].map(([k, v]) => `${k}=${v}`);
-      break;
-    }
-    case 'LABEL': {
-      const labels = { ...(out.Labels ?? {}) };
-      for (const [k, v] of parseKeyValues(ins.rest, vars, escape, 'LABEL', where)) labels[k] = v;
-      out.Labels = labels;
-      break;
-    }
-    case 'MAINTAINER':
-      break; // recorded as the image author by the caller
-    case 'CMD':
-      out.Cmd = argvOf(ins, ctx.shell);
-      if (!ins.json) out.ArgsEscaped = true;
-      break;
-    case 'ENTRYPOINT':
-      out.Entrypoint = argvOf(ins, ctx.shell);
-      if (!ctx.cmdSetHere) out.Cmd = null;
-      break;
-    case 'EXPOSE': {
-      const ports = { ...(out.ExposedPorts ?? {}) };
-      for (const w of processWords(ins.rest, vars, escape)) {
-        const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(w);
-        if (!m) throw invalid(`${where}: EXPOSE: invalid port ${JSON.stringify(w)} (want PORT, PORT/tcp or PORT/udp)`);
-        const lo = Number(m[1]);
-        const hi = m[2] ? Number(m[2]) : lo;
-        for (let p = lo; p <= hi; p++) ports[`${p}/${(m[3] ?? 'tcp').toLowerCase()}`] = {};
-      }
-      out.ExposedPorts = ports;
-      break;
-    }
-    case 'USER': {
-      const u = processWord(ins.rest, vars, escape);
-      if (!u) throw invalid(`${where}: USER requires a user name or UID`);
-      out.User = u;
-      break;
-    }
-    case 'VOLUME': {
-      const vols = { ...(out.Volumes ?? {}) };
-      const list = ins.json ?? processWords(ins.rest, vars, escape);
-      if (list.length === 0) throw invalid(`${where}: VOLUME requires at least one path`);
-      for (const v of list) {
-        if (!v.trim()) throw invalid(`${where}: VOLUME specified can not be an empty string`);
-        vols[v] = {};
-      }
-      out.Volumes = vols;
-      break;
-    }
-    case 'STOPSIGNAL': {
-      const s = processWord(ins.rest, vars, escape);
-      if (!/^(SIG)?[A-Z0-9+-]+$/i.test(s)) throw invalid(`${where}: STOPSIGNAL: invalid signal ${JSON.stringify(s)}`);
-      out.StopSignal = s;
-      break;
-    }
-    case 'SHELL':
-      if (!ins.json || ins.json.length === 0) throw invalid(`${where}: SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/bash", "-c"]`);
-      out.Shell = ins.json;
-      break;
-    case 'HEALTHCHECK': {
-      const rest = ins.rest.trim();
-      if (/^NONE$/i.test(rest)) {
-        out.Healthcheck = { Test: ['NONE'] };
-        break;
-      }
-      const m = /^CMD\s+(.*)$/is.exec(rest);
-      if (!m) throw invalid(`${where}: HEALTHCHECK must be NONE or [OPTIONS] CMD command`);
-      const cmdText = m[1]!.trim();
-      let test: string[];
-      try {
-        const j = JSON.parse(cmdText) as unknown;
-        test = Array.isArray(j) ? ['CMD', ...(j as string[])] : ['CMD-SHELL', cmdText];
-      } catch {
-        test = ['CMD-SHELL', cmdText];
-      }
-      const hc: NonNullable<OciContainerConfig['Healthcheck']> = { Test: test };
-      for (const [k, vals] of ins.flags) {
-        const v = vals[vals.length - 1]!;
-        if (k === 'interval') hc.Interval = parseDuration(v, where);
-        else if (k === 'timeout') hc.Timeout = parseDuration(v, where);
-        else if (k === 'start-period') hc.StartPeriod = parseDuration(v, where);
-        else if (k === 'start-interval') hc.StartInterval = parseDuration(v, where);
-        else if (k === 'retries') {
-          if (!/^\d+$/.test(v)) throw invalid(`${where}: HEALTHCHECK --retries must be a whole number, got ${v}`);
-          hc.Retries = Number(v);
-        } else throw invalid(`${where}: HEALTHCHECK does not take the flag --${k}`);
-      }
-      out.Healthcheck = hc;
-      break;
-    }
-    case 'ONBUILD': {
-      const trig = ins.rest.trim();
-      const kw = trig.split(/\s+/, 1)[0]!.toUpperCase();
-      if (kw === 'ONBUILD' || kw === 'FROM' || kw === 'MAINTAINER') throw invalid(`${where}: ${kw} isn't allowed as an ONBUILD trigger`);
-      out.OnBuild = [...(out.OnBuild ?? []), trig];
-      break;
-    }
-    default:
-      throw invalid(`${where}: ${ins.cmd} is not a config instruction`);
-  }
-  return out;
+  return applyInstruction(cfg, ins, dockerfileDialect(ctx));
 }

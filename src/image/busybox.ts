@@ -5,11 +5,19 @@
 // The layer is reproducible: entries sorted, every mtime and the config's
 // `created` pinned to the busybox binary's own mtime, owners 0:0, fixed modes.
 // So the image ID is the same on every host with the same busybox binary.
+//
+// A store builds it the first time `busybox` (or busybox:latest) is asked for
+// and not found; the layer is written in a work dir the store removes, and the
+// image is recorded by addImage, so a crash mid-build leaves nothing recorded.
 import { mkdir, chmod, copyFile, link, stat, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { runTool } from '../util/exec-file.js';
 import { unavailable } from '../errdefs.js';
-import type { OciImageConfig } from '../oci/image-spec.js';
+import { diffIdOfFile } from '../oci/digest.js';
+import { MediaTypes, type OciImageConfig } from '../oci/image-spec.js';
+import { DEFAULT_DOMAIN, type ImageReference } from '../oci/reference.js';
+import type { ImageIntake, ImageRecord } from './image-record.js';
 
 export const BUSYBOX_BINARY = '/bin/busybox';
 export const BUSYBOX_REF = 'busybox:latest';
@@ -117,4 +125,40 @@ export async function buildBusyboxLayer(workDir: string): Promise<BusyboxLayer> 
     ],
   };
   return { tarPath, config };
+}
+
+/** Adds busybox:latest to a store, built once however many callers ask at the same time. */
+export class BuiltinBusybox {
+  private building: Promise<ImageRecord> | undefined;
+
+  /** `workDir` is a scratch dir of the store's (its tmp dir, emptied at open). */
+  constructor(
+    private readonly store: Pick<ImageIntake, 'addImage'>,
+    private readonly workDir: string,
+  ) {}
+
+  /** The image for a tag no image carries, when that tag is busybox:latest on Docker Hub. */
+  async forMissingTag(name: string, parsed: ImageReference): Promise<ImageRecord | undefined> {
+    if (name !== BUSYBOX_REF || parsed.domain !== DEFAULT_DOMAIN) return undefined;
+    return this.ensure();
+  }
+
+  ensure(): Promise<ImageRecord> {
+    if (!this.building) {
+      this.building = (async () => {
+        const work = join(this.workDir, `busybox-${randomBytes(6).toString('hex')}`);
+        try {
+          const { tarPath, config } = await buildBusyboxLayer(work);
+          const { diffId } = await diffIdOfFile(tarPath);
+          config.rootfs.diff_ids = [diffId];
+          return await this.store.addImage(config, [{ path: tarPath, mediaType: MediaTypes.ociLayer }], BUSYBOX_REF);
+        } finally {
+          await rm(work, { recursive: true, force: true });
+        }
+      })().finally(() => {
+        this.building = undefined;
+      });
+    }
+    return this.building;
+  }
 }

@@ -6,17 +6,70 @@
 // The archive is staged as a directory of symlinks into the blob store and
 // streamed by GNU tar with -h (dereference), so no blob is copied; only
 // gzip-compressed layers are expanded, since docker-archive layers are plain tars.
+// The blobs are held against garbage collection while they stream; the stage
+// dir lives under the store's tmp dir, removed afterwards (or at next open).
 import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, symlink, writeFile, stat } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { BlobStore } from '../store/blob-store.js';
-import { compressionOfFile, digestOf, hexOf } from '../oci/digest.js';
-import { Annotations, MediaTypes, type OciDescriptor, type OciIndex, type OciManifest } from '../oci/image-spec.js';
-import { familiarRepository, fullName, parseReference } from '../oci/reference.js';
-import type { ImageRecord } from './image-store.js';
+import type { BlobStore } from '../../store/blob-store.js';
+import { compressionOfFile, digestOf, hexOf } from '../../oci/digest.js';
+import { Annotations, MediaTypes, type OciDescriptor, type OciIndex, type OciManifest } from '../../oci/image-spec.js';
+import { familiarRepository, fullName, parseNamed, parseReference } from '../../oci/reference.js';
+import { invalid } from '../../errdefs.js';
+import type { ImageIntake, ImageRecord } from '../image-record.js';
+import type { Resolved } from '../resolve-image.js';
+
+/** What saving needs of the store: names resolved, the images to find other tags of a repository, blobs held while they stream. */
+export interface SaveSource extends Pick<ImageIntake, 'blobs' | 'hold'> {
+  resolve(refOrId: string): Promise<Resolved>;
+  images(): Iterable<ImageRecord>;
+}
+
+/** `docker save NAME...` into `out`; `tmpDir` is the store's scratch dir. */
+export async function saveArchive(source: SaveSource, refsOrIds: string[], out: NodeJS.WritableStream, tmpDir: string): Promise<void> {
+  if (refsOrIds.length === 0) throw invalid('save: no image names or IDs given');
+  const items = await saveItems(source, refsOrIds);
+  const stage = join(tmpDir, `save-${randomBytes(6).toString('hex')}`);
+  const release = source.hold(items.flatMap((i) => [i.record.id, ...i.record.layers.map((l) => l.digest)]));
+  try {
+    await writeImageArchive(items, source.blobs, stage, out);
+  } finally {
+    release();
+    await rm(stage, { recursive: true, force: true });
+  }
+}
+
+/** The images to save and, for each, the tags to record: the one named, or every tag of a bare repository name, as docker does. */
+async function saveItems(source: SaveSource, refsOrIds: string[]): Promise<SaveItem[]> {
+  const byId = new Map<string, { record: ImageRecord; tags: string[] }>();
+  for (const s of refsOrIds) {
+    const r = await source.resolve(s);
+    const entry = byId.get(r.image.id) ?? { record: r.image, tags: [] };
+    byId.set(r.image.id, entry);
+    let tags: string[] = [];
+    if (r.via === 'tag') {
+      const named = parseNamed(s);
+      if (named.tag === undefined && named.digest === undefined) {
+        const repo = familiarRepository(named);
+        for (const img of source.images()) {
+          const repoTags = img.repoTags.filter((t) => familiarRepository(parseReference(t)) === repo);
+          if (repoTags.length === 0) continue;
+          const e = byId.get(img.id) ?? { record: img, tags: [] };
+          byId.set(img.id, e);
+          e.tags.push(...repoTags);
+        }
+      } else {
+        tags = [r.ref!];
+      }
+    }
+    entry.tags.push(...tags);
+  }
+  return [...byId.values()].map((e) => ({ record: e.record, tags: [...new Set(e.tags)] }));
+}
 
 export interface SaveItem {
   record: ImageRecord;
@@ -30,7 +83,7 @@ interface DockerArchiveEntry {
   Layers: string[];
 }
 
-export async function writeImageArchive(items: SaveItem[], blobs: BlobStore, stage: string, out: NodeJS.WritableStream): Promise<void> {
+async function writeImageArchive(items: SaveItem[], blobs: BlobStore, stage: string, out: NodeJS.WritableStream): Promise<void> {
   const blobDir = join(stage, 'blobs', 'sha256');
   await mkdir(blobDir, { recursive: true });
   const placed = new Set<string>();

@@ -3,8 +3,8 @@
 // only auto-detect compression on seekable files, so the first bytes are
 // sniffed here and the matching flag passed.
 import type { Readable } from 'node:stream';
-import { invalid } from '../errdefs.js';
-import { feedTar } from '../snapshot/tar-feed.js';
+import { invalid } from '../../errdefs.js';
+import { feedTar } from '../../snapshot/tar-feed.js';
 
 function compressionFlag(head: Buffer): string[] {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return ['-z'];

@@ -6,20 +6,23 @@
 // GNU tar unpacks the archive (streamed, never stored whole) to a work dir first (it refuses '..' members and
 // handles the symlinks older docker-archives use to share layer.tar files);
 // every path the archive's JSON names is then checked to stay inside that dir.
-import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+//
+// Each image is recorded by the store's addImage, which stores every blob
+// before the record naming it: a crash mid-load leaves the images loaded so
+// far, whole, plus unnamed blobs and the work dir under the store's tmp dir,
+// both dropped when the store next opens.
+import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { extractTarStream } from './tar-extract.js';
-import { invalid } from '../errdefs.js';
-import { digestOf, hexOf, isDigest } from '../oci/digest.js';
-import { Annotations, isIndexMediaType, type OciDescriptor, type OciIndex, type OciManifest } from '../oci/image-spec.js';
-import { familiarName, parseNamed, parseReference } from '../oci/reference.js';
-import type { AddImageOptions, ImageRecord, LayerBlobInput } from './image-store.js';
+import { invalid } from '../../errdefs.js';
+import { digestOf, hexOf, isDigest } from '../../oci/digest.js';
+import { Annotations, isIndexMediaType, type OciDescriptor, type OciIndex, type OciManifest } from '../../oci/image-spec.js';
+import { familiarName, parseNamed, parseReference } from '../../oci/reference.js';
+import type { ImageIntake, LayerBlobInput } from '../image-record.js';
 
-export interface LoadTarget {
-  find(ref: string): Promise<ImageRecord | undefined>;
-  addImage(config: Uint8Array, layers: LayerBlobInput[], ref?: string, opts?: AddImageOptions): Promise<ImageRecord>;
-  tag(id: string, ref: string): Promise<void>;
-}
+/** What loading needs of the store: add images, and move tags onto them. */
+export type LoadTarget = Pick<ImageIntake, 'find' | 'addImage' | 'tag'>;
 
 interface DockerArchiveEntry {
   Config?: string;
@@ -27,7 +30,17 @@ interface DockerArchiveEntry {
   Layers?: string[];
 }
 
-export async function readImageArchive(input: NodeJS.ReadableStream, work: string, target: LoadTarget): Promise<string[]> {
+/** Loads every image of the archive into `target`; returns docker load's output lines. `tmpDir` is the store's scratch dir. */
+export async function loadArchive(target: LoadTarget, input: NodeJS.ReadableStream, tmpDir: string): Promise<string[]> {
+  const work = join(tmpDir, `load-${randomBytes(6).toString('hex')}`);
+  try {
+    return await readImageArchive(input, work, target);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function readImageArchive(input: NodeJS.ReadableStream, work: string, target: LoadTarget): Promise<string[]> {
   const dir = join(work, 'x');
   await mkdir(dir, { recursive: true });
   await extractTarStream(input, dir, ['--no-same-owner', '--no-same-permissions']).catch((err: unknown) => {
