@@ -13,13 +13,13 @@ run_engine() {
 }
 case "$what" in
   engine) run_engine ;;
-  build) bash bench/build/run.sh ;;
+  build) bash bench/builder/run.sh ;;
   registry) bash bench/registry/run.sh ;;
   cluster-storage) bash bench/cluster-storage/run.sh ;;
   cluster-api) bash bench/cluster-api/run.sh ;;
   scheduler) bash bench/cluster-scheduler/run.sh ;;
   pods) bash bench/cluster-pods/run.sh ;;
-  all) run_engine; bash bench/build/run.sh; bash bench/registry/run.sh; bash bench/cluster-storage/run.sh; bash bench/cluster-api/run.sh
+  all) run_engine; bash bench/builder/run.sh; bash bench/registry/run.sh; bash bench/cluster-storage/run.sh; bash bench/cluster-api/run.sh
        bash bench/cluster-scheduler/run.sh; bash bench/cluster-pods/run.sh ;;
   *) echo "unknown benchmark: $what (engine|build|registry|cluster-storage|cluster-api|scheduler|pods|all)" >&2; exit 2 ;;
 esac

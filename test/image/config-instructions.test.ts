@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { TugError } from '../../src/errdefs.js';
 import type { OciContainerConfig } from '../../src/oci/image-spec.js';
 import { applyChanges } from '../../src/image/config-changes.js';
-import { applyConfigInstruction } from '../../src/build/instruction-config.js';
-import { parseDockerfile } from '../../src/build/dockerfile-parser.js';
+import { applyConfigInstruction } from '../../src/builder/instruction-config.js';
+import { parseDockerfile } from '../../src/builder/dockerfile-parser.js';
 
 const base: OciContainerConfig = { Env: ['PATH=/bin', 'A=1'], Cmd: ['sh'], Labels: { x: 'y' } };
 const vars = new Map([['P', '8080'], ['U', 'bob']]);

@@ -4,9 +4,9 @@
 import type { ServerResponse } from 'node:http';
 import { invalid, messageOf } from '../../errdefs.js';
 import type { ContainerService } from '../container-service.js';
-import { buildImage, buildCacheOf } from '../../build/builder.js';
-import { unpackContext } from '../../build/build-context.js';
-import { pruneBuildCache } from '../../build/prune.js';
+import { buildImage, buildCacheOf } from '../../builder/builder.js';
+import { unpackContext } from '../../builder/build-context.js';
+import { pruneBuildCache } from '../../builder/prune.js';
 import { boolParam, sendJson } from './body.js';
 import type { Router } from './router.js';
 

@@ -2,7 +2,7 @@
 // context) built by `tug build` and by `DOCKER_BUILDKIT=0 docker build` on a
 // real Docker engine (Debian's docker.io, started privately, busybox imported
 // the same way): cold build, fully cached rebuild, rebuild after one source
-// file changes. Run: bash bench/build/run.sh  (as root)
+// file changes. Run: bash bench/builder/run.sh  (as root)
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,10 +1,10 @@
 // The Dockerfile parser, variable substitution and .dockerignore matching.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDockerfile } from '../../src/build/dockerfile-parser.js';
-import { processWord, processWords } from '../../src/build/shell-words.js';
-import { isIgnored, parseDockerignore } from '../../src/build/dockerignore.js';
-import { buildStageGraph, neededStages } from '../../src/build/stage-graph.js';
+import { parseDockerfile } from '../../src/builder/dockerfile-parser.js';
+import { processWord, processWords } from '../../src/builder/shell-words.js';
+import { isIgnored, parseDockerignore } from '../../src/builder/dockerignore.js';
+import { buildStageGraph, neededStages } from '../../src/builder/stage-graph.js';
 import { TugError } from '../../src/errdefs.js';
 
 test('instructions keep their line numbers across continuations, comments and blank lines', () => {

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 npx tsc -p tsconfig.json >/dev/null || true
-exec node dist/bench/build/bench.js "$@"
+exec node dist/bench/builder/bench.js "$@"
