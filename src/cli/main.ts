@@ -110,7 +110,7 @@ function pick(names: string[]): Record<string, Loader> {
 
 /** Commands served by other parts of tug, not by the Engine API client. */
 const services: Record<string, (argv: string[]) => Promise<unknown>> = {
-  daemon: async (argv) => (await import('../engine/daemon-main.js' as string)).runDaemon(argv),
+  daemon: async (argv) => (await import('../engine-api/daemon-main.js' as string)).runDaemon(argv),
   registry: async (argv) => (await import('../registry/main.js' as string)).runRegistryCommand(argv),
   server: async (argv) => (await import('../cluster/main.js' as string)).runServerCommand(argv),
   agent: async (argv) => (await import('../cluster/main.js' as string)).runAgentCommand(argv),

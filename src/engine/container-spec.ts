@@ -1,6 +1,6 @@
 // What it takes to make a container, typed: the one shape every caller of the
 // engine's door (container-service.ts) speaks. A Docker create body becomes
-// one in engine/api/create-body.ts; a pod and a Dockerfile RUN build one
+// one in engine-api/create-body.ts; a pod and a Dockerfile RUN build one
 // directly. Leaving a field out means what leaving it out of a Docker
 // create request means: the image's value where Docker's merge() fills it in
 // (image-merge.ts), the engine's default otherwise. The spec is checked in

@@ -1,7 +1,7 @@
 // Turns a ContainerSpec plus the image's config into a validated container
 // record. Everything a user can get wrong is checked here, before anything is
 // written, so a bad request leaves nothing behind. (The Docker JSON is turned
-// into a ContainerSpec in engine/api/create-body.ts.)
+// into a ContainerSpec in engine-api/create-body.ts.)
 import { randomBytes } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { invalid, notFound } from '../errdefs.js';

@@ -6,7 +6,7 @@
 // null, tug's own callers leave fields out. Reading "" as "given" is not a
 // cosmetic slip: an image's USER dropped runs the container as root.
 // The request arrives as a typed ContainerSpec (the JSON's types are checked
-// in engine/api/create-body.ts); what is checked here is what any caller can get wrong.
+// in engine-api/create-body.ts); what is checked here is what any caller can get wrong.
 import { invalid } from '../errdefs.js';
 import { mergeHealthcheck, validateHealthcheck, type HealthcheckConfig } from './health-config.js';
 import type { ContainerSpec } from './container-spec.js';

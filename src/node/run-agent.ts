@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { ContainerService } from '../engine/container-service.js';
-import { serveDockerApi } from '../engine/api/server.js';
+import { serveDockerApi } from '../engine-api/server.js';
 import { preflight } from '../engine/preflight.js';
 import { ensureDir } from '../util/dir-mode.js';
 import { invalid, messageOf } from '../errdefs.js';

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mergeImageDefaults as mergeSpec, type ImageDefaults } from '../../src/engine/image-merge.js';
 import { buildRecord } from '../../src/engine/create-config.js';
-import { containerSpecFromBody } from '../../src/engine/api/create-body.js';
+import { containerSpecFromBody } from '../../src/engine-api/create-body.js';
 import { podContainerSpec } from '../../src/node/agent/container-config.js';
 import type { Pod, PodContainer } from '../../src/node/agent/pod-types.js';
 import { TugError } from '../../src/errdefs.js';

@@ -7,7 +7,7 @@ import { domainOfServerAddress, isInsecureRegistry, setInsecureRegistries, authK
 import { parsePlatform, selectPlatform } from '../../src/image/registry-client/manifests.js';
 import { progressBar, eachLimited } from '../../src/image/registry-client/progress.js';
 import { describeErrorBody } from '../../src/image/registry-client/registry-error.js';
-import { registryAuthHeader } from '../../src/engine/api/routes-registry.js';
+import { registryAuthHeader } from '../../src/engine-api/routes-registry.js';
 import type { OciIndex } from '../../src/oci/image-spec.js';
 
 test('WWW-Authenticate: Bearer and Basic challenges, quoted values with commas and escapes', () => {

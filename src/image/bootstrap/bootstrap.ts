@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { invalid, unavailable, messageOf } from '../../errdefs.js';
 import { runTool } from '../../util/exec-file.js';
-import type { Engine } from '../../engine/engine.js';
-import type { ImageRecord } from '../image-store.js';
+import type { ImageRecord, ImageStore } from '../image-store.js';
 import { hostMirrorLines } from './debian-sources.js';
 
 interface Flavour {
@@ -38,9 +37,11 @@ export function supportedBootstrapRefs(): string[] {
 export interface BootstrapOptions {
   mirror?: string;
   onProgress?(text: string): void;
+  /** Told once the image is in the store (the engine emits its import event). */
+  onImported?(img: ImageRecord, name: string): void;
 }
 
-export async function bootstrapImage(engine: Engine, ref: string, opts: BootstrapOptions = {}): Promise<ImageRecord> {
+export async function bootstrapImage(images: ImageStore, ref: string, opts: BootstrapOptions = {}): Promise<ImageRecord> {
   const name = ref.replace(/^(docker\.io\/)?(library\/)?/, '');
   const flavour = FLAVOURS[name];
   if (!flavour) throw invalid(`cannot bootstrap ${JSON.stringify(ref)}: supported are ${Object.keys(FLAVOURS).join(', ')}`);
@@ -73,7 +74,7 @@ export async function bootstrapImage(engine: Engine, ref: string, opts: Bootstra
     }
     say(`Cached the root filesystem at ${tarball}\n`);
   }
-  const img = await engine.images.importTar(createReadStream(tarball), { ref: name, changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["bash"]'], message: `tug image bootstrap ${name} (mmdebstrap ${flavour.suite}${flavour.slim ? ', slim' : ''})` });
-  engine.events.emit('image', 'import', img.id, { name });
+  const img = await images.importTar(createReadStream(tarball), { ref: name, changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["bash"]'], message: `tug image bootstrap ${name} (mmdebstrap ${flavour.suite}${flavour.slim ? ', slim' : ''})` });
+  opts.onImported?.(img, name);
   return img;
 }

@@ -2,7 +2,7 @@
 // /containers/{id}/export. Thin: the ContainerService picks the container's
 // root and does the work inside it (container-archive.ts); these render.
 import { pipeline } from 'node:stream/promises';
-import type { ContainerService } from '../container-service.js';
+import type { ContainerService } from '../engine/container-service.js';
 import type { Router } from './router.js';
 
 const truthy = (v: string | null): boolean => v === 'true' || v === '1';

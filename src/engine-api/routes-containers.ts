@@ -1,10 +1,10 @@
 // /containers/* of the Docker Engine API: parse, call one engine function, render.
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { invalid } from '../../errdefs.js';
-import type { ContainerService } from '../container-service.js';
-import { containerFilter } from '../container-filters.js';
-import { inspectView, listEntry } from '../container-view.js';
+import { invalid } from '../errdefs.js';
+import type { ContainerService } from '../engine/container-service.js';
+import { containerFilter } from '../engine/container-filters.js';
+import { inspectView, listEntry } from '../engine/container-view.js';
 import { boolParam, filtersParam, intParam, readJson, sendJson, sendNoContent } from './body.js';
 import { containerSpecFromBody, containerUpdateFromBody } from './create-body.js';
 import { hijackPlain, hijackUpgrade, type HijackedConn } from './hijack.js';

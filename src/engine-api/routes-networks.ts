@@ -3,8 +3,8 @@
 // are not supported yet. `docker system prune` calls /networks/prune, and
 // `docker network ls` lists these, so both must answer as dockerd does.
 import { createHash } from 'node:crypto';
-import type { Engine } from '../engine.js';
-import { invalid, notFound } from '../../errdefs.js';
+import type { Engine } from '../engine/engine.js';
+import { invalid, notFound } from '../errdefs.js';
 import { sendJson } from './body.js';
 import type { Router } from './router.js';
 

@@ -1,6 +1,6 @@
 // The /vX.Y prefix a client asks for: dockerd refuses versions outside the
 // range it supports with a 400 naming the range, instead of guessing.
-import { invalid } from '../../errdefs.js';
+import { invalid } from '../errdefs.js';
 import { apiVersion, minApiVersion } from './routes-system.js';
 
 function compare(a: string, b: string): number {

@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Readable, type Duplex } from 'node:stream';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { notFound } from '../../errdefs.js';
-import type { ContainerService } from '../container-service.js';
+import { notFound } from '../errdefs.js';
+import type { ContainerService } from '../engine/container-service.js';
 import { sendError } from './http-errors.js';
 import { Router, splitVersion, type RequestContext } from './router.js';
 import { checkApiVersion } from './api-version.js';

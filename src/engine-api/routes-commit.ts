@@ -1,8 +1,8 @@
 // POST /commit of the Docker Engine API (docker commit): parses the query and
 // body and calls engine/commit-container.
-import { invalid } from '../../errdefs.js';
-import { commitContainer } from '../commit-container.js';
-import type { Engine } from '../engine.js';
+import { invalid } from '../errdefs.js';
+import { commitContainer } from '../engine/commit-container.js';
+import type { Engine } from '../engine/engine.js';
 import { readJson, sendJson } from './body.js';
 import type { Router } from './router.js';
 

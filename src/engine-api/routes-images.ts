@@ -1,8 +1,8 @@
 // /images/* of the Docker Engine API.
-import { invalid } from '../../errdefs.js';
-import type { ImageRecord } from '../../image/image-store.js';
-import type { Engine } from '../engine.js';
-import { matchLabel } from '../container-filters.js';
+import { invalid } from '../errdefs.js';
+import type { ImageRecord } from '../image/image-store.js';
+import type { Engine } from '../engine/engine.js';
+import { matchLabel } from '../engine/container-filters.js';
 import { boolParam, filtersParam, sendJson } from './body.js';
 import type { Router } from './router.js';
 import { createFromImage } from './routes-registry.js';

@@ -1,13 +1,13 @@
 // /containers/{id}/exec and /exec/* of the Docker Engine API.
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import type { ExecService } from '../exec-service.js';
+import type { ExecService } from '../engine/exec-service.js';
 import { readJson, sendJson, sendNoContent, intParam } from './body.js';
 import { hijackPlain, hijackUpgrade } from './hijack.js';
 import { parseDetachKeys, pipeIo } from './pipe-io.js';
 import type { Router, RequestContext } from './router.js';
 import { frame, STDERR } from './stream-framing.js';
-import { messageOf } from '../../errdefs.js';
+import { messageOf } from '../errdefs.js';
 
 export function execRoutes(r: Router, execs: ExecService): void {
   r.add('POST', '/containers/{id}/exec', async ({ req, res, params }) => {

@@ -4,10 +4,10 @@
 // clients know); what the values mean is checked by the engine, for every
 // caller alike. A field the client did not send stays undefined, so the
 // image's value or the engine's default applies.
-import { invalid } from '../../errdefs.js';
-import type { HealthcheckConfig } from '../health-config.js';
-import type { PortBinding } from '../container-record.js';
-import type { ContainerSpec, ContainerUpdate, MountOption, ResourcesSpec, RestartPolicySpec } from '../container-spec.js';
+import { invalid } from '../errdefs.js';
+import type { HealthcheckConfig } from '../engine/health-config.js';
+import type { PortBinding } from '../engine/container-record.js';
+import type { ContainerSpec, ContainerUpdate, MountOption, ResourcesSpec, RestartPolicySpec } from '../engine/container-spec.js';
 
 /** The wire body: any JSON object, read field by field below. */
 export interface CreateBody {

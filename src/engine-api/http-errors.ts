@@ -1,6 +1,6 @@
 // The one place where engine error kinds become Docker API status codes.
 import type { ServerResponse } from 'node:http';
-import { kindOf, messageOf, type ErrorKind } from '../../errdefs.js';
+import { kindOf, messageOf, type ErrorKind } from '../errdefs.js';
 
 const statusByKind: Record<ErrorKind, number> = {
   invalid: 400,

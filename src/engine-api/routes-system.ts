@@ -2,14 +2,14 @@
 import { cpus, hostname, release, totalmem, type as osType, arch } from 'node:os';
 import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { Engine } from '../engine.js';
-import type { EngineEvent } from '../events.js';
-import { dirSize } from '../volume-store.js';
+import type { Engine } from '../engine/engine.js';
+import type { EngineEvent } from '../engine/events.js';
+import { dirSize } from '../engine/volume-store.js';
 import { filtersParam, sendJson } from './body.js';
 import type { Router } from './router.js';
 import { parseTimeParam } from './time-param.js';
 import { imageSummary } from './routes-images.js';
-import { listEntry } from '../container-view.js';
+import { listEntry } from '../engine/container-view.js';
 import { volumeUsers, volumeView } from './routes-volumes.js';
 
 export const apiVersion = '1.45';

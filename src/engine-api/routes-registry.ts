@@ -3,11 +3,11 @@
 // streamed as newline-delimited JSON; an error before the first line is an
 // HTTP error (as dockerd does), after it an errorDetail message in the stream.
 import type { ServerResponse } from 'node:http';
-import { invalid, messageOf } from '../../errdefs.js';
-import { DEFAULT_DOMAIN, familiarName, parseNamed } from '../../oci/reference.js';
-import type { ProgressMessage, RegistryAuth } from '../../image/registry-client/index.js';
-import type { Engine } from '../engine.js';
-import { loginToRegistry, pullImage, pushImage } from '../pull-push.js';
+import { invalid, messageOf } from '../errdefs.js';
+import { DEFAULT_DOMAIN, familiarName, parseNamed } from '../oci/reference.js';
+import type { ProgressMessage, RegistryAuth } from '../image/registry-client/index.js';
+import type { Engine } from '../engine/engine.js';
+import { loginToRegistry, pullImage, pushImage } from '../engine/pull-push.js';
 import { readJson, sendJson } from './body.js';
 import type { RequestContext, Router } from './router.js';
 

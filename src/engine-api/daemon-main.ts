@@ -3,10 +3,10 @@
 import { parseArgs } from 'node:util';
 import { rm } from 'node:fs/promises';
 import { messageOf } from '../errdefs.js';
-import { Engine } from './engine.js';
-import { ContainerService } from './container-service.js';
-import { serveDockerApi } from './api/server.js';
-import { preflight } from './preflight.js';
+import { Engine } from '../engine/engine.js';
+import { ContainerService } from '../engine/container-service.js';
+import { serveDockerApi } from './server.js';
+import { preflight } from '../engine/preflight.js';
 import { setInsecureRegistries } from '../image/registry-client/hosts.js';
 
 const usage = `Usage: tug daemon [OPTIONS]

@@ -1,6 +1,6 @@
 // Reading and writing request/response bodies for the Docker API.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { invalid } from '../../errdefs.js';
+import { invalid } from '../errdefs.js';
 
 const maxJsonBody = 8 * 1024 * 1024;
 

@@ -1,8 +1,8 @@
 // /volumes/* of the Docker Engine API.
-import type { Engine } from '../engine.js';
-import type { VolumeRecord } from '../volume-store.js';
-import { matchLabel } from '../container-filters.js';
-import { invalid } from '../../errdefs.js';
+import type { Engine } from '../engine/engine.js';
+import type { VolumeRecord } from '../engine/volume-store.js';
+import { matchLabel } from '../engine/container-filters.js';
+import { invalid } from '../errdefs.js';
 import { boolParam, filtersParam, readJson, sendJson, sendNoContent } from './body.js';
 import type { Router } from './router.js';
 

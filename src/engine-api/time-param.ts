@@ -1,6 +1,6 @@
 // Docker's since/until query values: unix seconds with optional fraction
 // ("1700000000.123456789"), or RFC 3339. Empty or "0" means unset.
-import { invalid } from '../../errdefs.js';
+import { invalid } from '../errdefs.js';
 
 export function parseTimeParam(v: string | null): Date | undefined {
   if (v === null || v === '' || v === '0') return undefined;

@@ -2,11 +2,11 @@
 // progress lines out), POST /build/prune, and tug's base-image bootstrap.
 // Thin: parse the query, call the builder, render its messages.
 import type { ServerResponse } from 'node:http';
-import { invalid, messageOf } from '../../errdefs.js';
-import type { ContainerService } from '../container-service.js';
-import { buildImage, buildCacheOf } from '../../builder/builder.js';
-import { unpackContext } from '../../builder/build-context.js';
-import { pruneBuildCache } from '../../builder/prune.js';
+import { invalid, messageOf } from '../errdefs.js';
+import type { ContainerService } from '../engine/container-service.js';
+import { buildImage, buildCacheOf } from '../builder/builder.js';
+import { unpackContext } from '../builder/build-context.js';
+import { pruneBuildCache } from '../builder/prune.js';
 import { boolParam, sendJson } from './body.js';
 import type { Router } from './router.js';
 
@@ -88,10 +88,10 @@ export function buildRoutes(r: Router, containers: ContainerService): void {
 
   r.add('POST', '/tug/images/bootstrap', async ({ res, query }) => {
     const ref = query.get('ref') ?? '';
-    const { bootstrapImage } = await import('../../image/bootstrap/bootstrap.js');
+    const { bootstrapImage } = await import('../image/bootstrap/bootstrap.js');
     res.writeHead(200, { 'Content-Type': 'application/json' });
     try {
-      const img = await bootstrapImage(engine, ref, { mirror: query.get('mirror') || undefined, onProgress: (text: string) => line(res, { stream: text }) });
+      const img = await bootstrapImage(engine.images, ref, { mirror: query.get('mirror') || undefined, onProgress: (text: string) => line(res, { stream: text }), onImported: (i, name) => engine.events.emit('image', 'import', i.id, { name }) });
       line(res, { aux: { ID: img.id } });
       line(res, { stream: `Bootstrapped ${ref} as ${img.id}\n` });
     } catch (err) {
