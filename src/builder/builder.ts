@@ -25,6 +25,7 @@ import { runStep, type RunMount } from './run-step.js';
 import { mountKey, parseMountFlag, resolveRunMount } from './run-mounts.js';
 import { pruneContext } from './dockerignore.js';
 import { clearBuildLeftovers } from './build-leftovers.js';
+import { familiarName, parseReference } from '../oci/reference.js';
 
 export interface BuildRequest {
   contextDir: string;
@@ -39,6 +40,13 @@ export interface BuildRequest {
   platform?: string;
   /** RUN network default: 'bridge' (NAT), or 'none' / 'host'. */
   networkMode?: string;
+  /** 'name:ip' lines every RUN step sees in /etc/hosts (docker build --add-host). */
+  extraHosts?: string[];
+  /**
+   * Images whose layers may serve as cache (docker build --cache-from). When given, as in
+   * Docker's classic builder, a step hits only on one of these images or an ancestor of one.
+   */
+  cacheFrom?: string[];
 }
 
 export interface BuildReporter {
@@ -102,6 +110,8 @@ class Build {
   private escape = '\\';
   private stepNo = new Map<Instruction, number>();
   private total = 0;
+  /** Set when the request names --cache-from images: only they (and their ancestors) may serve as cache. */
+  private cacheSources?: ImageRecord[];
   executed = 0;
   cached = 0;
   readonly engine: Engine;
@@ -141,9 +151,11 @@ class Build {
     } catch {
       throw invalid(`Cannot locate specified Dockerfile: ${dfRel}`);
     }
-    await pruneContext(this.req.contextDir, [dfRel]);
+    // The Dockerfile is read; now it and .dockerignore go too when .dockerignore names them (Docker's removeDockerfile).
+    await pruneContext(this.req.contextDir);
     const parsed = parseDockerfile(text, this.fileName);
     this.escape = parsed.escape;
+    await this.resolveCacheFrom();
     const globalVars = new Map<string, string>();
     for (const ins of parseArgsPrelude(parsed.instructions)) this.declareArg(ins, globalVars, globalVars);
     const graph = buildStageGraph(parsed.instructions, globalVars, this.escape, this.fileName);
@@ -188,7 +200,8 @@ class Build {
     this.report.stream(`Successfully built ${short(image.id)}\n`);
     for (const t of this.req.tags ?? []) {
       await this.engine.images.tag(image.id, t);
-      this.report.stream(`Successfully tagged ${t}\n`);
+      // As Docker prints it: familiar name with its tag ('app' is 'app:latest').
+      this.report.stream(`Successfully tagged ${familiarName(parseReference(t))}\n`);
     }
     this.engine.events.emit('image', 'build', image.id, {});
     return { image: await this.engine.images.get(image.id), executed: this.executed, cached: this.cached };
@@ -219,7 +232,18 @@ class Build {
     if (!id) return undefined;
     const img = await this.engine.images.find(id);
     if (!img) await this.cache.delete(key);
+    if (img && this.cacheSources && !this.cacheSources.some((src) => isAncestorOrSelf(img, src))) return undefined;
     return img;
+  }
+
+  /** The --cache-from images that exist; names that do not are skipped, as Docker does. */
+  private async resolveCacheFrom(): Promise<void> {
+    if (!this.req.cacheFrom?.length) return;
+    this.cacheSources = [];
+    for (const ref of this.req.cacheFrom) {
+      const img = await this.engine.images.find(ref).catch(() => undefined);
+      if (img) this.cacheSources.push(img);
+    }
   }
 
   private async remember(key: string, img: ImageRecord): Promise<ImageRecord> {
@@ -281,7 +305,7 @@ class Build {
       const prefix = `${this.where(ins)}: `;
       if (msg.startsWith(prefix) || msg.startsWith(this.fileName + ':')) throw err;
       const kind = err instanceof TugError ? err.kind : 'internal';
-      throw new TugError(kind, `${prefix}${ins.original.split('\n')[0]}: ${msg}`);
+      throw new TugError(kind, `${prefix}${ins.original.split('\n')[0]}: ${msg}`, err instanceof TugError ? err.detail : undefined);
     }
     if (numbered || ins.cmd !== 'ARG') this.report.stream(` ---> ${st.image ? short(st.image.id) : 'scratch'}\n`);
   }
@@ -418,13 +442,16 @@ class Build {
       workdir: st.config.WorkingDir || '/',
       user: st.config.User ?? '',
       network: netMode as 'bridge' | 'none' | 'host',
+      extraHosts: this.req.extraHosts,
       mounts: runMounts,
       onStart: (id) => this.report.stream(` ---> Running in ${short(id)}\n`),
-      onOutput: (b) => this.report.stream(b.toString('utf8')),
+      // Docker's builder paints a step's stderr red (ANSI 91) in the stream; clients tell the two apart by it.
+      onOutput: (b, from) => this.report.stream(from === 'stderr' ? `\x1b[91m${b.toString('utf8')}\x1b[0m` : b.toString('utf8')),
     });
     try {
       if (result.exitCode !== 0) {
-        throw new TugError('invalid', `The command '${argv.join(' ')}' returned a non-zero code: ${result.exitCode}`);
+        // The exit code travels as the stream's errorDetail.code, as Docker sends it.
+        throw new TugError('invalid', `The command '${argv.join(' ')}' returned a non-zero code: ${result.exitCode}`, { exitCode: result.exitCode });
       }
       const img = await commitLayer(this.engine.images, base, result.upper, this.workDir, { createdBy: historyText(ins, argv), config: st.config, epoch: this.epoch });
       st.image = await this.remember(key, img);
@@ -522,6 +549,23 @@ class Build {
     const st = await stat(file);
     return { root: dir, rel: name, abs: file, isDir: st.isDirectory() };
   }
+}
+
+/**
+ * True when `img` is `src` or one of the images `src` was built on: its layers and
+ * history are a prefix of src's (history tells a config-only step from its parent).
+ */
+function isAncestorOrSelf(img: ImageRecord, src: ImageRecord): boolean {
+  if (img.id === src.id) return true;
+  const a = img.config;
+  const b = src.config;
+  const la = a.rootfs?.diff_ids ?? [];
+  const lb = b.rootfs?.diff_ids ?? [];
+  const ha = a.history ?? [];
+  const hb = b.history ?? [];
+  if (la.length > lb.length || ha.length >= hb.length) return false;
+  if (!la.every((d, i) => d === lb[i])) return false;
+  return ha.every((h, i) => JSON.stringify(h) === JSON.stringify(hb[i]));
 }
 
 function parseArgsPrelude(instructions: Instruction[]): Instruction[] {

@@ -142,7 +142,7 @@ export function parseDockerfile(text: string, fileName = 'Dockerfile'): ParsedDo
     }
     instructions.push({ cmd: keyword, flags, rest, json, heredocs, line: startLine, endLine: i, original: `${keyword} ${logical.trim().slice(m[1]!.length).trim()}`.trim() });
   }
-  if (instructions.length === 0) throw invalid(`${fileName}: the Dockerfile has no instructions`);
+  if (instructions.length === 0) throw invalid(`the Dockerfile (${fileName}) cannot be empty`);
   return { escape, syntax, instructions };
 }
 

@@ -22,8 +22,9 @@ export interface RunStepInput {
   workdir: string;
   user: string;
   network: 'bridge' | 'none' | 'host';
+  extraHosts?: string[];
   mounts: RunMount[];
-  onOutput(chunk: Buffer): void;
+  onOutput(chunk: Buffer, from: 'stdout' | 'stderr'): void;
   onStart(containerId: string): void;
 }
 
@@ -58,7 +59,7 @@ export async function runStep(containers: ContainerService, input: RunStepInput)
     healthcheck: { Test: ['NONE'] },
     attachStdout: true,
     attachStderr: true,
-    network: { mode: input.network },
+    network: { mode: input.network, extraHosts: input.extraHosts ?? [] },
     mounts: { binds, tmpfs },
   });
   const cleanup = async (): Promise<void> => {
@@ -80,7 +81,7 @@ export async function runStep(containers: ContainerService, input: RunStepInput)
 }
 
 /** Parks an attach that the engine connects right after runtime create, before the process runs; drained settles when the output has ended. */
-async function attachOutput(containers: ContainerService, id: string, onOutput: (b: Buffer) => void): Promise<{ drained: Promise<void> }> {
+async function attachOutput(containers: ContainerService, id: string, onOutput: RunStepInput['onOutput']): Promise<{ drained: Promise<void> }> {
   let resolve!: () => void;
   const drained = new Promise<void>((r) => (resolve = r));
   await containers.attach(id, { stdin: false }, {
@@ -89,9 +90,9 @@ async function attachOutput(containers: ContainerService, id: string, onOutput: 
       const done = (): void => {
         if (--open === 0) resolve();
       };
-      for (const s of [streams.stdout, streams.stderr]) {
+      for (const [s, from] of [[streams.stdout, 'stdout'], [streams.stderr, 'stderr']] as const) {
         if (!s) continue;
-        s.on('data', (b: Buffer) => onOutput(Buffer.from(b)));
+        s.on('data', (b: Buffer) => onOutput(Buffer.from(b), from));
         s.once('end', done);
         s.once('close', done);
         s.once('error', done);

@@ -2,7 +2,7 @@
 // progress lines out), POST /build/prune, and tug's base-image bootstrap.
 // Thin: parse the query, call the builder, render its messages.
 import type { ServerResponse } from 'node:http';
-import { invalid, messageOf } from '../errdefs.js';
+import { invalid, messageOf, TugError } from '../errdefs.js';
 import type { ContainerService } from '../engine/container-service.js';
 import { buildImage, buildCacheOf } from '../builder/builder.js';
 import { unpackContext } from '../builder/build-context.js';
@@ -30,7 +30,28 @@ function stringMap(v: unknown, name: string): Record<string, string> {
 }
 
 function line(res: ServerResponse, msg: unknown): void {
+  if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
   res.write(JSON.stringify(msg) + '\n');
+}
+
+/** Docker's stream error line; a failed RUN carries its exit code as errorDetail.code. */
+function errorLine(err: unknown): Record<string, unknown> {
+  const message = messageOf(err);
+  const code = err instanceof TugError ? err.detail?.exitCode : undefined;
+  return { errorDetail: typeof code === 'number' ? { code, message } : { message }, error: message };
+}
+
+/** A list parameter sent as repeated keys (docker-py, the CLI) or as one JSON array. */
+function listParam(q: URLSearchParams, name: string): string[] {
+  const out: string[] = [];
+  for (const v of q.getAll(name)) {
+    if (v.startsWith('[')) {
+      const arr = jsonParam<unknown>(new URLSearchParams({ [name]: v }), name);
+      if (!Array.isArray(arr) || arr.some((x) => typeof x !== 'string')) throw invalid(`${name} must be a JSON array of strings`);
+      out.push(...(arr as string[]));
+    } else if (v) out.push(v);
+  }
+  return out;
 }
 
 export function buildRoutes(r: Router, containers: ContainerService): void {
@@ -44,8 +65,15 @@ export function buildRoutes(r: Router, containers: ContainerService): void {
     const secrets: Record<string, Buffer> = {};
     for (const [k, v] of Object.entries(secretsB64)) secrets[k] = Buffer.from(v, 'base64');
     const quiet = boolParam(query, 'q');
+    const extraHosts = listParam(query, 'extrahosts');
+    for (const h of extraHosts) if (!/^[^:\s]+:\S+$/.test(h)) throw invalid(`invalid IP address in add-host: ${JSON.stringify(h)}: want host:ip`);
+    const cacheFrom = jsonParam<unknown>(query, 'cachefrom');
+    if (cacheFrom !== undefined && (!Array.isArray(cacheFrom) || cacheFrom.some((x) => typeof x !== 'string'))) throw invalid('cachefrom must be a JSON array of image names');
     const ctx = await unpackContext(engine.root, req);
-    res.writeHead(200, { 'Content-Type': 'application/json' });
+    // The 200 goes out with the first progress line: a Dockerfile that cannot be read or parsed is
+    // an HTTP error, as dockerd answers it (docker-py raises APIError; its regression test 443).
+    // With -q the progress is held back; a failed build shows it before the error, as dockerd does.
+    const held: string[] = [];
     try {
       const result = await buildImage(
         containers,
@@ -60,21 +88,25 @@ export function buildRoutes(r: Router, containers: ContainerService): void {
           secrets,
           platform: query.get('platform') || undefined,
           networkMode: query.get('networkmode') || undefined,
+          extraHosts,
+          cacheFrom: cacheFrom as string[] | undefined,
         },
         {
           stream: (text) => {
-            if (!quiet) line(res, { stream: text });
+            if (quiet) held.push(text);
+            else line(res, { stream: text });
           },
           aux: (id) => line(res, { aux: { ID: id } }),
         },
       );
       if (quiet) line(res, { stream: `${result.image.id}\n` });
     } catch (err) {
-      const message = messageOf(err);
-      line(res, { errorDetail: { message }, error: message });
+      for (const text of held) line(res, { stream: text });
+      if (!res.headersSent) throw err;
+      line(res, errorLine(err));
     } finally {
       await ctx.remove();
-      res.end();
+      if (res.headersSent) res.end();
     }
   });
 

@@ -1,5 +1,5 @@
 // /images/* of the Docker Engine API.
-import { invalid } from '../errdefs.js';
+import { invalid, messageOf } from '../errdefs.js';
 import type { ImageRecord } from '../image/image-store.js';
 import type { Engine } from '../engine/engine.js';
 import { matchLabel } from '../engine/container-filters.js';
@@ -92,8 +92,16 @@ export function imageRoutes(r: Router, engine: Engine): void {
 
   r.add('POST', '/images/load', async ({ req, res, query }) => {
     const quiet = boolParam(query, 'quiet');
-    const lines = await engine.images.load(req);
     res.writeHead(200, { 'Content-Type': 'application/json' });
+    let lines: string[];
+    try {
+      lines = await engine.images.load(req);
+    } catch (err) {
+      // dockerd answers 200 and puts a failed load in the stream (docker-py raises ImageLoadError from it).
+      const message = messageOf(err);
+      res.end(JSON.stringify({ errorDetail: { message }, error: message }) + '\n');
+      return;
+    }
     for (const l of lines) {
       const id = l.replace(/^Loaded image(?: ID)?: /, '');
       engine.events.emit('image', 'load', id);

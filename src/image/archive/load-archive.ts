@@ -14,6 +14,7 @@
 import { mkdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { extractTarStream } from './tar-extract.js';
 import { invalid } from '../../errdefs.js';
 import { digestOf, hexOf, isDigest } from '../../oci/digest.js';
@@ -43,8 +44,19 @@ export async function loadArchive(target: LoadTarget, input: NodeJS.ReadableStre
 async function readImageArchive(input: NodeJS.ReadableStream, work: string, target: LoadTarget): Promise<string[]> {
   const dir = join(work, 'x');
   await mkdir(dir, { recursive: true });
-  await extractTarStream(input, dir, ['--no-same-owner', '--no-same-permissions']).catch((err: unknown) => {
-    throw invalid(`load: ${err instanceof Error ? err.message : String(err)}`);
+  let bytes = 0;
+  const counted = Readable.from(
+    (async function* () {
+      for await (const chunk of input as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        yield chunk;
+      }
+    })(),
+  );
+  await extractTarStream(counted, dir, ['--no-same-owner', '--no-same-permissions']).catch(() => {
+    // dockerd's own words for a body that is not a tar: Go's tar reader runs out of bytes before
+    // the first 512-byte header, or finds that header's checksum wrong. Clients show this text.
+    throw invalid(`Error processing tar file(exit status 1): ${bytes < 512 ? 'unexpected EOF' : 'archive/tar: invalid tar header'}`);
   });
   if (await exists(join(dir, 'manifest.json'))) return loadDockerArchive(dir, target);
   if (await exists(join(dir, 'index.json'))) return loadOciLayout(dir, target);
