@@ -154,6 +154,9 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
         cpuQuota: c.HostConfig.CpuQuota || undefined,
         cpusetCpus: c.HostConfig.CpusetCpus || undefined,
         pidsLimit: c.HostConfig.PidsLimit && c.HostConfig.PidsLimit > 0 ? c.HostConfig.PidsLimit : undefined,
+        memorySwappiness: c.HostConfig.MemorySwappiness ?? undefined,
+        cpuRealtimePeriod: c.HostConfig.CpuRealtimePeriod || undefined,
+        cpuRealtimeRuntime: c.HostConfig.CpuRealtimeRuntime || undefined,
       },
       cgroupsPath: c.Tug.cgroupsPath,
       privileged: c.HostConfig.Privileged,
@@ -167,6 +170,10 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
       devices: c.HostConfig.Devices ?? undefined,
       hostPid: c.HostConfig.PidMode === 'host',
       hostIpc: c.HostConfig.IpcMode === 'host',
+      hostUts: c.HostConfig.UTSMode === 'host',
+      // Records made before tug stored the mode have none: the engine's default.
+      cgroupns: c.HostConfig.CgroupnsMode === 'private' || c.HostConfig.CgroupnsMode === 'host' ? c.HostConfig.CgroupnsMode : undefined,
+      deviceCgroupRules: c.HostConfig.DeviceCgroupRules ?? undefined,
     };
     trace('netns and etc files ready');
     const spec = await buildOciSpec(input);
