@@ -71,7 +71,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
   // plugins run) while the rootfs is mounted, the spec built and runc creates
   // the container. runc only needs the namespace to exist; it must be wired
   // before `runc start` (where Docker's libnetwork does it: a prestart hook).
-  const netBegun = bridged ? engine.network.beginAttach(id, portMappingsOf(c)) : undefined;
+  const netBegun = bridged ? engine.network.beginAttach(id, portMappingsOf(c), { mac: c.Config.MacAddress || undefined }) : undefined;
   netBegun?.then(
     (p) => {
       attached = true;
