@@ -85,3 +85,17 @@ export function linkEnv(peers: Peer[]): string[] {
   }
   return env;
 }
+
+/** DELETE /containers/<parent>/<alias>?link=1: the parent forgets the link (both containers stay). */
+export async function removeLink(engine: Engine, parentRef: string, alias: string): Promise<void> {
+  const parent = engine.containers.find(parentRef);
+  if (!parent) throw notFound(`Cannot get parent /${parentRef} for link name /${parentRef}/${alias}`);
+  await engine.lock.run(parent.Id, async () => {
+    const suffix = `:${parent.Name}/${alias}`;
+    const links = parent.HostConfig.Links ?? [];
+    if (!links.some((l) => l.endsWith(suffix))) throw notFound(`Could not find entity for ${parent.Name}/${alias}`);
+    const left = links.filter((l) => !l.endsWith(suffix));
+    parent.HostConfig = { ...parent.HostConfig, Links: left.length ? left : null };
+    await engine.containers.save(parent);
+  });
+}

@@ -86,3 +86,19 @@ finally:
     assert.match(out.logs, new RegExp(`^${p}_ENV_FOO=1$`, 'm'));
   }
 });
+
+test('docker rm --link drops only the link; both containers stay', async () => {
+  const target = `lk-rm-db-${sfx}`;
+  const linker = `lk-rm-app-${sfx}`;
+  await ok('run', '-d', '--name', target, 'busybox', 'sleep', '600');
+  try {
+    await ok('create', '--name', linker, '--link', `${target}:db`, 'busybox');
+    assert.equal(await ok('rm', '--link', `${linker}/db`), `${linker}/db`);
+    assert.equal(await ok('inspect', '-f', '{{json .HostConfig.Links}}', linker), 'null');
+    assert.equal(await ok('inspect', '-f', '{{.State.Running}}', target), 'true');
+    const again = await docker('rm', '--link', `${linker}/db`);
+    assert.notEqual(again.code, 0, 'the link is gone');
+  } finally {
+    await docker('rm', '-f', linker, target);
+  }
+});
