@@ -83,6 +83,11 @@ test('docker-py host_config: swappiness, isolation, cpu_rt, device rules, uts an
   assert.equal(r.isolation, 'default');
   assert.deepEqual(r.isolation_bad, [400, 'Invalid isolation: "hyperv" - linux only supports \'default\'']);
   assert.deepEqual(r.rt, [1000, 500]);
+  if (existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) {
+    assert.equal(r.rt_start[0], 500, 'a budget the kernel refuses is a server error, as on dockerd');
+    assert.match(r.rt_start[1], /cpu\.rt_runtime_us: invalid argument/);
+    assert.deepEqual(r.rt_state, ['created', 128]);
+  }
   assert.deepEqual(r.rt_bad, [400, 'cpu real-time runtime cannot be higher than cpu real-time period']);
   assert.deepEqual(r.swappiness_bad, [400, 'Invalid value: 101, valid memory swappiness range is 0-100']);
   assert.deepEqual(r.rule, ['c 7:128 rwm']);

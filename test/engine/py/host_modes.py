@@ -39,6 +39,10 @@ try:
     rt = create('rt', ['true'], cpu_rt_period=1000, cpu_rt_runtime=500)
     hc = api.inspect_container(rt)['HostConfig']
     out['rt'] = [hc.get('CpuRealtimePeriod'), hc.get('CpuRealtimeRuntime')]
+    # The daemon's cgroup has no real-time budget to hand out, so runc's write fails, as under dockerd.
+    out['rt_start'] = err(lambda: api.start(rt))
+    st = api.inspect_container(rt)['State']
+    out['rt_state'] = [st['Status'], st['ExitCode']]
     out['rt_bad'] = err(lambda: create('rtbad', ['true'], cpu_rt_period=500, cpu_rt_runtime=1000))
     out['swappiness_bad'] = err(lambda: create('swapbad', ['true'], mem_swappiness=101))
     out['rule'] = api.inspect_container(create('rule', ['true'], device_cgroup_rules=['c 7:128 rwm']))['HostConfig'].get('DeviceCgroupRules')
