@@ -13,7 +13,7 @@ import type { ExitResult } from './lifecycle-state.js';
 import { buildRecord, parseRestartPolicy, validateName, validateSignalName } from './create-config.js';
 import { resolveMounts } from './mounts.js';
 import { resolveJoinedModes } from './shared-namespaces.js';
-import { linkTargetsOf, storedLinks } from './links.js';
+import { followRename, linkTargetsOf, storedLinks } from './links.js';
 import { copiedNotShadowed, volumesFromMounts, withoutReplacedAnonymous } from './volumes-from.js';
 
 const notModified = (msg: string): TugError => new TugError('not-modified', msg);
@@ -232,6 +232,7 @@ export async function renameContainer(engine: Engine, ref: string, newName: stri
   const old = c.Name;
   c.Name = full;
   await engine.containers.save(c);
+  for (const linked of followRename(engine, old, full)) await engine.containers.save(linked);
   engine.emitContainer(c, 'rename', { oldName: old });
 }
 

@@ -99,3 +99,25 @@ export async function removeLink(engine: Engine, parentRef: string, alias: strin
     await engine.containers.save(parent);
   });
 }
+
+/** After a rename: links name containers by name, so every link that names the old one follows (as dockerd's do). */
+export function followRename(engine: Engine, oldName: string, newName: string): ContainerRecord[] {
+  const changed: ContainerRecord[] = [];
+  for (const c of engine.containers.all()) {
+    const links = c.HostConfig.Links;
+    if (!links?.length) continue;
+    const next = links.map((stored) => {
+      const i = stored.indexOf(':');
+      const target = stored.slice(0, i);
+      const path = stored.slice(i + 1);
+      const cut = path.lastIndexOf('/');
+      const parent = path.slice(0, cut);
+      return `${target === oldName ? newName : target}:${parent === oldName ? newName : parent}${path.slice(cut)}`;
+    });
+    if (next.some((l, i) => l !== links[i])) {
+      c.HostConfig = { ...c.HostConfig, Links: next };
+      changed.push(c);
+    }
+  }
+  return changed;
+}

@@ -87,7 +87,7 @@ finally:
   }
 });
 
-test('docker rm --link drops only the link; both containers stay', async () => {
+test('docker rm --link drops only the link, both containers stay; a rename of either end keeps the link', async () => {
   const target = `lk-rm-db-${sfx}`;
   const linker = `lk-rm-app-${sfx}`;
   await ok('run', '-d', '--name', target, 'busybox', 'sleep', '600');
@@ -98,6 +98,14 @@ test('docker rm --link drops only the link; both containers stay', async () => {
     assert.equal(await ok('inspect', '-f', '{{.State.Running}}', target), 'true');
     const again = await docker('rm', '--link', `${linker}/db`);
     assert.notEqual(again.code, 0, 'the link is gone');
+    // Renaming either end keeps the link pointing at the same containers.
+    await ok('rm', linker);
+    await ok('create', '--name', linker, '--link', `${target}:db`, 'busybox');
+    await ok('rename', target, `${target}-2`);
+    await ok('rename', linker, `${linker}-2`);
+    assert.equal(await ok('inspect', '-f', '{{json .HostConfig.Links}}', `${linker}-2`), `["/${target}-2:/${linker}-2/db"]`);
+    await ok('rename', `${target}-2`, target);
+    await ok('rename', `${linker}-2`, linker);
   } finally {
     await docker('rm', '-f', linker, target);
   }
