@@ -49,6 +49,7 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
       binds: (hc.Binds as string[] | null | undefined) ?? undefined,
       mounts: mountsOf(hc.Mounts),
       tmpfs: hc.Tmpfs as Record<string, string> | undefined,
+      volumesFrom: stringListOf(hc.VolumesFrom, 'VolumesFrom'),
     },
     ports: { bindings: portBindingsOf(hc.PortBindings), publishAll: Boolean(hc.PublishAllPorts) },
     resources: {
@@ -56,6 +57,10 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
       shmSize: num(hc.ShmSize, 'ShmSize'),
       ulimits: hc.Ulimits as ResourcesSpec['ulimits'],
       oomKillDisable: Boolean(hc.OomKillDisable),
+      memorySwappiness: hc.MemorySwappiness === null ? null : num(hc.MemorySwappiness, 'MemorySwappiness'),
+      // docker-py spells these CPURealtime*; Go's decoder matches field names case-insensitively.
+      cpuRealtimePeriod: num(hc.CpuRealtimePeriod ?? hc.CPURealtimePeriod, 'CpuRealtimePeriod'),
+      cpuRealtimeRuntime: num(hc.CpuRealtimeRuntime ?? hc.CPURealtimeRuntime, 'CpuRealtimeRuntime'),
     },
     security: {
       privileged: Boolean(hc.Privileged),
@@ -67,6 +72,7 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
       devices: (hc.Devices as NonNullable<ContainerSpec['security']>['devices'] | null) ?? undefined,
       sysctls: hc.Sysctls as Record<string, string> | undefined,
       init: hc.Init as boolean | null | undefined,
+      deviceCgroupRules: stringListOf(hc.DeviceCgroupRules, 'DeviceCgroupRules'),
     },
     network: {
       mode: hc.NetworkMode === undefined || hc.NetworkMode === null ? undefined : String(hc.NetworkMode),
@@ -74,8 +80,16 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
       dns: (hc.Dns as string[] | null) ?? undefined,
       dnsSearch: (hc.DnsSearch as string[] | null) ?? undefined,
       dnsOptions: (hc.DnsOptions as string[] | null) ?? undefined,
+      links: stringListOf(hc.Links, 'Links'),
+      macAddress: macAddressOf(b),
     },
-    namespaces: { ipc: hc.IpcMode as string | undefined, pid: hc.PidMode as string | undefined },
+    namespaces: {
+      ipc: hc.IpcMode as string | undefined,
+      pid: hc.PidMode as string | undefined,
+      uts: stringOf(hc.UTSMode, 'HostConfig.UTSMode'),
+      cgroupns: stringOf(hc.CgroupnsMode, 'HostConfig.CgroupnsMode'),
+    },
+    isolation: stringOf(hc.Isolation, 'HostConfig.Isolation'),
     restartPolicy: restartPolicyOf(hc.RestartPolicy),
     autoRemove: Boolean(hc.AutoRemove),
   };
@@ -165,6 +179,24 @@ function argvOf(v: unknown, field: string): string[] | null {
   if (typeof v === 'string') return [v];
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
   throw invalid(`${field} must be a string or an array of strings`);
+}
+
+function stringListOf(v: unknown, field: string): string[] | null | undefined {
+  if (v === undefined || v === null) return v as null | undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalid(`HostConfig.${field} must be an array of strings`);
+  return v as string[];
+}
+
+/** API < 1.44 sends Config.MacAddress; 1.44+ sends it per endpoint (the default bridge's is the one tug applies). */
+function macAddressOf(b: CreateBody): string | undefined {
+  const legacy = stringOf(b.MacAddress, 'MacAddress');
+  if (legacy) return legacy;
+  const eps = (b.NetworkingConfig as { EndpointsConfig?: Record<string, { MacAddress?: unknown } | null> } | null | undefined)?.EndpointsConfig;
+  for (const ep of Object.values(eps ?? {})) {
+    const mac = stringOf(ep?.MacAddress, 'EndpointsConfig.MacAddress');
+    if (mac) return mac;
+  }
+  return undefined;
 }
 
 function stringOf(v: unknown, field: string): string | undefined {

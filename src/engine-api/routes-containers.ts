@@ -1,7 +1,7 @@
 // /containers/* of the Docker Engine API: parse, call one engine function, render.
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { invalid } from '../errdefs.js';
+import { invalid, notFound } from '../errdefs.js';
 import type { ContainerService } from '../engine/container-service.js';
 import { containerFilter } from '../engine/container-filters.js';
 import { inspectView, listEntry } from '../engine/container-view.js';
@@ -68,6 +68,13 @@ export function containerRoutes(r: Router, containers: ContainerService): void {
 
   r.add('DELETE', '/containers/{id}', async ({ res, params, query }) => {
     await containers.remove(params.id!, { force: boolParam(query, 'force'), removeVolumes: boolParam(query, 'v') });
+    sendNoContent(res);
+  });
+
+  // docker rm --link <container>/<alias>: only the link goes (dockerd's RemoveLink).
+  r.add('DELETE', '/containers/{id}/{alias}', async ({ res, params, query }) => {
+    if (!boolParam(query, 'link')) throw notFound(`No such container: ${params.id!}/${params.alias!}`);
+    await containers.removeLink(params.id!, params.alias!);
     sendNoContent(res);
   });
 

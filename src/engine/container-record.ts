@@ -44,6 +44,8 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
+  /** Asked-for MAC address of the interface on the default bridge. */
+  MacAddress?: string;
 }
 
 export interface HostConfig {
@@ -84,6 +86,19 @@ export interface HostConfig {
   DnsOptions?: string[];
   IpcMode?: string;
   PidMode?: string;
+  /** '' or 'host'. */
+  UTSMode?: string;
+  /** 'private' or 'host' (filled with the engine's default at create). */
+  CgroupnsMode?: string;
+  Isolation?: string;
+  MemorySwappiness?: number | null;
+  CpuRealtimePeriod?: number;
+  CpuRealtimeRuntime?: number;
+  DeviceCgroupRules?: string[] | null;
+  /** As given ('name[:ro|rw]'); the mounts themselves are copied into the record's Mounts at create. */
+  VolumesFrom?: string[] | null;
+  /** Docker's stored form: '/<linked name>:/<this name>/<alias>'. */
+  Links?: string[] | null;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

@@ -29,6 +29,7 @@ import { changesOf } from './container-changes.js';
 import { prunable, type PruneFilters } from './container-prune.js';
 import { withContainerRoot, withOverlayRoot } from './container-root.js';
 import { archiveContainerPath, archiveSpoolDir, exportRootfs, extractIntoContainer, statContainerPath, type ContainerPathStat } from './container-archive.js';
+import { removeLink } from './links.js';
 
 export type { AttachTarget, ExitResult };
 
@@ -111,6 +112,11 @@ export class ContainerService {
 
   remove(ref: string, opts: { force: boolean; removeVolumes: boolean }): Promise<void> {
     return removeContainer(this.lc, ref, opts);
+  }
+
+  /** Drops the legacy link <alias> from container <parentRef> (docker rm --link). */
+  removeLink(parentRef: string, alias: string): Promise<void> {
+    return removeLink(this.engine, parentRef, alias);
   }
 
   /** condition: 'not-running' (default), 'next-exit' or 'removed'. Resolves when it holds. */

@@ -56,6 +56,8 @@ export interface ContainerSpec {
   restartPolicy?: RestartPolicySpec;
   /** Remove the container when it exits (docker run --rm). */
   autoRemove?: boolean;
+  /** Docker's isolation technology: on Linux only '' or 'default' (echoed as given). */
+  isolation?: string;
 }
 
 /** The three ways Docker names a mount, kept apart because inspect shows each as given. */
@@ -66,6 +68,8 @@ export interface MountsSpec {
   mounts?: MountOption[];
   /** --tmpfs: destination → mount options. */
   tmpfs?: Record<string, string>;
+  /** --volumes-from: 'container[:ro|rw]'; that container's mounts, read-only or writable as asked (default: as they are there). */
+  volumesFrom?: string[] | null;
 }
 
 export interface MountOption {
@@ -102,6 +106,11 @@ export interface ResourcesSpec {
   shmSize?: number;
   ulimits?: Array<{ Name: string; Soft: number; Hard: number }> | null;
   oomKillDisable?: boolean;
+  /** 0-100 (cgroup v1 memory.swappiness); null or -1: the kernel's, inherited. */
+  memorySwappiness?: number | null;
+  /** Microseconds (cgroup v1 cpu.rt_period_us / cpu.rt_runtime_us). */
+  cpuRealtimePeriod?: number;
+  cpuRealtimeRuntime?: number;
 }
 
 export interface SecuritySpec {
@@ -117,6 +126,8 @@ export interface SecuritySpec {
   sysctls?: Record<string, string>;
   /** Run an init as PID 1. */
   init?: boolean | null;
+  /** --device-cgroup-rule: 'c 42:* rmw' lines added to the device cgroup's allow list. */
+  deviceCgroupRules?: string[] | null;
 }
 
 export interface NetworkSpec {
@@ -127,6 +138,10 @@ export interface NetworkSpec {
   dns?: string[];
   dnsSearch?: string[];
   dnsOptions?: string[];
+  /** --link 'name:alias' (or 'name'): /etc/hosts lines and the legacy link variables. */
+  links?: string[] | null;
+  /** The interface's MAC address on the default bridge. */
+  macAddress?: string;
 }
 
 export interface NamespacesSpec {
@@ -134,6 +149,10 @@ export interface NamespacesSpec {
   ipc?: string;
   /** '' (private), 'host' or 'container:<ref>'. */
   pid?: string;
+  /** '' (private) or 'host'. */
+  uts?: string;
+  /** '' (the engine's default: private on cgroup v2, host on v1), 'private' or 'host'. */
+  cgroupns?: string;
 }
 
 export interface RestartPolicySpec {

@@ -9,6 +9,7 @@ import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint, RestartP
 import type { ContainerSpec, MountOption, MountsSpec, RestartPolicySpec } from './container-spec.js';
 import { zeroTime } from './container-record.js';
 import { mergeImageDefaults, type ImageDefaults } from './image-merge.js';
+import { hostModesOf } from './host-modes.js';
 
 export interface ImageInfo {
   id: string;
@@ -229,6 +230,10 @@ export function buildRecord(opts: {
     IpcMode: s.namespaces?.ipc ?? '',
     // '' (private), 'host' or 'container:<ref>'.
     PidMode: s.namespaces?.pid ?? '',
+    ...hostModesOf(s),
+    // Both resolved against the other containers in lifecycle.ts (volumes-from.ts, links.ts).
+    VolumesFrom: s.mounts?.volumesFrom ?? null,
+    Links: s.network?.links ?? null,
   };
   if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) {
     throw invalid('Conflicting options: Nano CPUs and CPU Period cannot both be set');
@@ -256,6 +261,7 @@ export function buildRecord(opts: {
     Labels: merged.Labels,
     StopSignal: merged.StopSignal,
     StopTimeout: s.stopTimeout,
+    ...(net.macAddress ? { MacAddress: checkMacAddress(net.macAddress, hc.NetworkMode) } : {}),
   };
   if (config.WorkingDir && !config.WorkingDir.startsWith('/')) {
     throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
@@ -290,6 +296,15 @@ export function buildRecord(opts: {
     },
     mounts,
   };
+}
+
+/** A unicast, colon-separated MAC, only where the container gets an interface of its own. */
+function checkMacAddress(mac: string, networkMode: string): string {
+  if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw invalid(`invalid MAC address: ${mac}`);
+  if (networkMode === 'host' || networkMode === 'none' || networkMode.startsWith('container:')) {
+    throw invalid('conflicting options: mac-address and the network mode');
+  }
+  return mac;
 }
 
 const signalNames = new Set([

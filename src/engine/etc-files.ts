@@ -55,7 +55,7 @@ export function hostsLine(ip: string, hostname: string, domainname: string): str
 
 export async function writeEtcFiles(
   dir: string,
-  opts: { hostname: string; domainname: string; ip: string; hostNetwork: boolean; extraHosts?: string[] | null; dns?: DnsSettings },
+  opts: { hostname: string; domainname: string; ip: string; hostNetwork: boolean; extraHosts?: string[] | null; linkLines?: string[]; dns?: DnsSettings },
 ): Promise<EtcFiles> {
   const files: EtcFiles = {
     hosts: join(dir, 'hosts'),
@@ -74,6 +74,8 @@ export async function writeEtcFiles(
       'ff02::1\tip6-allnodes',
       'ff02::2\tip6-allrouters',
       ...extraHostLines(opts.extraHosts),
+      // --link: the linked containers' addresses under their aliases (links.ts).
+      ...(opts.linkLines ?? []),
       ...(opts.ip ? [hostsLine(opts.ip, opts.hostname, opts.domainname).trimEnd()] : []),
     ].join('\n') + '\n';
   }

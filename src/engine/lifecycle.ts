@@ -13,6 +13,8 @@ import type { ExitResult } from './lifecycle-state.js';
 import { buildRecord, parseRestartPolicy, validateName, validateSignalName } from './create-config.js';
 import { resolveMounts } from './mounts.js';
 import { resolveJoinedModes } from './shared-namespaces.js';
+import { followRename, linkTargetsOf, storedLinks } from './links.js';
+import { copiedNotShadowed, volumesFromMounts, withoutReplacedAnonymous } from './volumes-from.js';
 
 const notModified = (msg: string): TugError => new TugError('not-modified', msg);
 
@@ -46,14 +48,19 @@ export async function createContainer(engine: Engine, spec: ContainerSpec): Prom
   const apiMountTargets = new Set((spec.mounts?.mounts ?? []).map((m) => m.target));
   // Volumes before the one save of the record: a daemon killed mid-create must
   // not leave a record on disk that lacks its mounts (it would run without them).
-  const resolvedMounts = await resolveMounts(engine.volumes, mounts, apiMountTargets);
+  const copied = volumesFromMounts(engine, record.HostConfig.VolumesFrom);
+  const links = linkTargetsOf(engine, record.HostConfig.Links);
+  const ownMounts = await resolveMounts(engine.volumes, withoutReplacedAnonymous(mounts, copied), apiMountTargets);
+  const resolvedMounts = [...ownMounts, ...copiedNotShadowed(ownMounts, copied)];
   // Names are claimed synchronously below, after the last await that can fail on input.
   // A generated name is drawn here too: drawn before those awaits, two
   // concurrent creates could draw the same one and the later would fail.
   if (askedName && engine.containers.byName(askedName)) throw conflict(`Conflict. The container name "${askedName}" is already in use.`);
+  const name = askedName ?? `/${randomName(engine)}`;
   const rec: ContainerRecord = {
     ...record,
-    Name: askedName ?? `/${randomName(engine)}`,
+    Name: name,
+    HostConfig: { ...record.HostConfig, Links: storedLinks(links, name) },
     Mounts: resolvedMounts,
     LogPath: join(engine.containerDir(record.Id), `${record.Id}-json.log`),
     ResolvConfPath: '',
@@ -225,6 +232,7 @@ export async function renameContainer(engine: Engine, ref: string, newName: stri
   const old = c.Name;
   c.Name = full;
   await engine.containers.save(c);
+  for (const linked of followRename(engine, old, full)) await engine.containers.save(linked);
   engine.emitContainer(c, 'rename', { oldName: old });
 }
 

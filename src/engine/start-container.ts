@@ -14,6 +14,7 @@ import type { Lifecycle } from './lifecycle-context.js';
 import { hostsLine, writeEtcFiles } from './etc-files.js';
 import { resolveGroupAdd } from './group-add.js';
 import { populateVolume } from './mounts.js';
+import { linkEnv, linkHostsLines, linkedPeers } from './links.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -59,6 +60,8 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
   const bridged = c.HostConfig.NetworkMode === 'bridge';
   // 'container:<id>' modes: a pod's app containers enter the sandbox's namespaces.
   const joined = joinedNamespaces(engine, c);
+  // Legacy links live on the default bridge only; their targets must be running.
+  const peers = bridged ? linkedPeers(engine, c) : [];
   const t0 = performance.now();
   const trace = (what: string): void => {
     if (process.env.TUG_TRACE) process.stderr.write(`trace ${id.slice(0, 12)} ${what} +${(performance.now() - t0).toFixed(1)}ms\n`);
@@ -71,7 +74,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
   // plugins run) while the rootfs is mounted, the spec built and runc creates
   // the container. runc only needs the namespace to exist; it must be wired
   // before `runc start` (where Docker's libnetwork does it: a prestart hook).
-  const netBegun = bridged ? engine.network.beginAttach(id, portMappingsOf(c)) : undefined;
+  const netBegun = bridged ? engine.network.beginAttach(id, portMappingsOf(c), { mac: c.Config.MacAddress || undefined }) : undefined;
   netBegun?.then(
     (p) => {
       attached = true;
@@ -87,6 +90,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
     ip: '',
     hostNetwork,
     extraHosts: c.HostConfig.ExtraHosts,
+    linkLines: linkHostsLines(peers),
     dns: { servers: c.HostConfig.Dns, search: c.HostConfig.DnsSearch, options: c.HostConfig.DnsOptions },
   });
   etcWritten.catch(() => undefined); // awaited below; must not count as unhandled meanwhile
@@ -133,7 +137,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
       id,
       rootfs: layer.merged,
       args: [c.Path, ...c.Args],
-      env: c.Config.Env,
+      env: [...linkEnv(peers), ...c.Config.Env],
       cwd: c.Config.WorkingDir || '/',
       user: c.Config.User,
       tty: c.Config.Tty,
@@ -154,6 +158,9 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
         cpuQuota: c.HostConfig.CpuQuota || undefined,
         cpusetCpus: c.HostConfig.CpusetCpus || undefined,
         pidsLimit: c.HostConfig.PidsLimit && c.HostConfig.PidsLimit > 0 ? c.HostConfig.PidsLimit : undefined,
+        memorySwappiness: c.HostConfig.MemorySwappiness ?? undefined,
+        cpuRealtimePeriod: c.HostConfig.CpuRealtimePeriod || undefined,
+        cpuRealtimeRuntime: c.HostConfig.CpuRealtimeRuntime || undefined,
       },
       cgroupsPath: c.Tug.cgroupsPath,
       privileged: c.HostConfig.Privileged,
@@ -167,6 +174,10 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
       devices: c.HostConfig.Devices ?? undefined,
       hostPid: c.HostConfig.PidMode === 'host',
       hostIpc: c.HostConfig.IpcMode === 'host',
+      hostUts: c.HostConfig.UTSMode === 'host',
+      // Records made before tug stored the mode have none: the engine's default.
+      cgroupns: c.HostConfig.CgroupnsMode === 'private' || c.HostConfig.CgroupnsMode === 'host' ? c.HostConfig.CgroupnsMode : undefined,
+      deviceCgroupRules: c.HostConfig.DeviceCgroupRules ?? undefined,
     };
     trace('netns and etc files ready');
     const spec = await buildOciSpec(input);

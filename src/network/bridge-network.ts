@@ -138,11 +138,14 @@ export class BridgeNetwork {
    * DEL still scans the nat table). The record keeps the exact list, so DEL
    * always runs what ADD ran.
    */
-  confList(withPorts = true): ConfList {
+  confList(withPorts = true, withMac = false): ConfList {
     const portmap: PluginConf[] = withPorts
       ? // snat: masquerade connections from localhost (and hairpin) so replies come back.
         [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }]
       : [];
+    // The bridge plugin (1.1) cannot pick the veth's address; tuning sets it
+    // on eth0 afterwards and reports it in the result (docker run --mac-address).
+    const tuning: PluginConf[] = withMac ? [{ type: 'tuning', capabilities: { mac: true } }] : [];
     return {
       cniVersion: CNI_VERSION,
       name: this.networkName,
@@ -163,6 +166,7 @@ export class BridgeNetwork {
             dataDir: this.ipamDir,
           },
         },
+        ...tuning,
         ...portmap,
       ],
     };
@@ -238,7 +242,7 @@ export class BridgeNetwork {
    * it (veth, address, NAT, firewall), which must happen before `runc start`.
    * On a plugin failure everything is undone before `configured` rejects.
    */
-  async beginAttach(containerId: string, ports: PortMapping[]): Promise<PendingAttachment> {
+  async beginAttach(containerId: string, ports: PortMapping[], opts: { mac?: string } = {}): Promise<PendingAttachment> {
     if (!containerIdPattern.test(containerId)) throw invalid(`container id "${containerId}" is not valid`);
     validatePorts(ports);
     await this.ensureReady();
@@ -252,8 +256,9 @@ export class BridgeNetwork {
       containerId,
       netnsPath: join(this.netnsDir, containerId),
       ifName: IF_NAME,
-      confList: this.confList(resolved.length > 0),
+      confList: this.confList(resolved.length > 0, Boolean(opts.mac)),
       runtimeConfig: {
+        ...(opts.mac ? { mac: opts.mac } : {}),
         portMappings: resolved.map((p) => ({
           hostPort: p.hostPort,
           containerPort: p.containerPort,

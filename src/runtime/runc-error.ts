@@ -36,5 +36,6 @@ export function startFailure(message: string): TugError {
   // A missing or non-executable entrypoint is the user's input; anything else
   // (cgroups, mounts, namespaces) is ours to explain.
   const userFault = /executable file not found|no such file or directory|permission denied|exec format error/i.test(message);
-  return new TugError(userFault ? 'invalid' : 'internal', message, { exitCode: startFailureExitCode(message) });
+  // dockerd reports 128 for the rest (e.g. a cgroup value the kernel refuses), and answers 500.
+  return new TugError(userFault ? 'invalid' : 'internal', message, { exitCode: userFault ? startFailureExitCode(message) : 128 });
 }

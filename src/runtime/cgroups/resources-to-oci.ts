@@ -2,7 +2,7 @@
 // the cgroup at create, and what `runc update --r -` applies for docker update).
 import type { ResourceSpec } from '../spec/resource-spec.js';
 import type { OciLinuxResources } from '../spec/oci-runtime-types.js';
-import { hasSwapAccounting } from './cgroup-fs.js';
+import { hasSwapAccounting, isCgroupV2 } from './cgroup-fs.js';
 
 /** The CFS period Docker uses when --cpus is given. */
 export const NANO_CPU_PERIOD_US = 100_000;
@@ -22,6 +22,8 @@ export function resourcesToOci(r: ResourceSpec): OciLinuxResources {
     // Docker: --memory without --memory-swap allows as much swap as memory.
     memory.swap = memory.limit * 2;
   }
+  // cgroup v2 has no memory.swappiness; Docker leaves it out there too.
+  if (r.memorySwappiness !== undefined && r.memorySwappiness >= 0 && !isCgroupV2()) memory.swappiness = r.memorySwappiness;
   if (Object.keys(memory).length > 0) out.memory = memory;
 
   const cpu: NonNullable<OciLinuxResources['cpu']> = {};
@@ -33,6 +35,8 @@ export function resourcesToOci(r: ResourceSpec): OciLinuxResources {
   if (r.cpuPeriod !== undefined && r.cpuPeriod > 0) cpu.period = r.cpuPeriod;
   if (r.cpuQuota !== undefined && r.cpuQuota !== 0) cpu.quota = r.cpuQuota;
   if (r.cpusetCpus) cpu.cpus = r.cpusetCpus;
+  if (r.cpuRealtimePeriod !== undefined && r.cpuRealtimePeriod > 0) cpu.realtimePeriod = r.cpuRealtimePeriod;
+  if (r.cpuRealtimeRuntime !== undefined && r.cpuRealtimeRuntime > 0) cpu.realtimeRuntime = r.cpuRealtimeRuntime;
   if (Object.keys(cpu).length > 0) out.cpu = cpu;
 
   // -1 writes "max", so an update can lift a limit again.

@@ -7,7 +7,7 @@ import { invalid, unavailable } from '../../errdefs.js';
 import { resourcesToOci } from '../cgroups/resources-to-oci.js';
 import { isCgroupV2 } from '../cgroups/cgroup-fs.js';
 import { effectiveCapabilities } from './capabilities.js';
-import { customDevices, hostDevices } from './devices.js';
+import { customDevices, deviceRuleToOci, hostDevices } from './devices.js';
 import { ulimitsToRlimits, validateSysctls } from './kernel-settings.js';
 import type { OciMount, OciNamespace, OciRuntimeSpec, OciSeccomp } from './oci-runtime-types.js';
 import { goArch, loadSeccompProfileFile, parseSeccompProfile, seccompToOci } from './seccomp.js';
@@ -75,6 +75,12 @@ export interface ContainerSpecInput {
   /** --pid host / --ipc host: no pid / ipc namespace of its own, as Docker leaves them out of the spec. */
   hostPid?: boolean;
   hostIpc?: boolean;
+  /** --uts host: no UTS namespace of its own, so no hostname is set. */
+  hostUts?: boolean;
+  /** A cgroup namespace of its own ('private') or the host's; default: private on cgroup v2, host on v1 (Docker's). */
+  cgroupns?: 'private' | 'host';
+  /** --device-cgroup-rule lines ('c 42:* rmw'), allowed after the defaults. */
+  deviceCgroupRules?: string[];
 }
 
 export const OCI_VERSION = '1.0.2';
@@ -153,11 +159,12 @@ async function seccompFor(opt: ReturnType<typeof parseSecurityOpts>['seccomp'], 
   return defaultSeccomp(caps);
 }
 
-function namespacesFor(net: ContainerSpecInput['network'], host: { pid?: boolean; ipc?: boolean } = {}): OciNamespace[] {
+function namespacesFor(net: ContainerSpecInput['network'], host: { pid?: boolean; ipc?: boolean; uts?: boolean } = {}, cgroupns?: 'private' | 'host'): OciNamespace[] {
   const ns: OciNamespace[] = [];
   if (!host.pid) ns.push({ type: 'pid' });
   if (!host.ipc) ns.push({ type: 'ipc' });
-  ns.push({ type: 'uts' }, { type: 'mount' });
+  if (!host.uts) ns.push({ type: 'uts' });
+  ns.push({ type: 'mount' });
   if (net.mode === 'path') {
     if (!isAbsolute(net.netnsPath)) throw invalid(`network namespace path "${net.netnsPath}" must be absolute`);
     ns.push({ type: 'network', path: net.netnsPath });
@@ -167,7 +174,7 @@ function namespacesFor(net: ContainerSpecInput['network'], host: { pid?: boolean
     throw invalid(`unknown network mode "${(net as { mode: string }).mode}"`);
   }
   // Docker's default on cgroup v2 is a private cgroup namespace; v1 hosts share the host's.
-  if (isCgroupV2()) ns.push({ type: 'cgroup' });
+  if ((cgroupns ?? (isCgroupV2() ? 'private' : 'host')) === 'private') ns.push({ type: 'cgroup' });
   return ns;
 }
 
@@ -227,7 +234,9 @@ export async function buildOciSpec(input: ContainerSpecInput): Promise<OciRuntim
   const resources = resourcesToOci(input.resources);
   const custom = await customDevices(input.devices ?? []);
   const devices = input.privileged ? [...(await hostDevices()), ...custom.devices] : custom.devices;
-  resources.devices = input.privileged ? [{ allow: true, access: 'rwm' }] : [...defaultDeviceRules(), ...custom.rules];
+  resources.devices = input.privileged
+    ? [{ allow: true, access: 'rwm' }]
+    : [...defaultDeviceRules(), ...custom.rules, ...(input.deviceCgroupRules ?? []).map(deviceRuleToOci)];
 
   const unmasked = input.privileged || security.unmaskSystemPaths;
   const seccomp = await seccompFor(security.seccomp, input.privileged, caps);
@@ -245,10 +254,11 @@ export async function buildOciSpec(input: ContainerSpecInput): Promise<OciRuntim
       noNewPrivileges: security.noNewPrivileges,
     },
     root: { path: input.rootfs, readonly: input.readonlyRootfs },
-    hostname: input.hostname,
+    // runc refuses a hostname without a UTS namespace of its own.
+    ...(input.hostUts ? {} : { hostname: input.hostname }),
     mounts,
     linux: {
-      namespaces: namespacesFor(input.network, { pid: input.hostPid, ipc: input.hostIpc }),
+      namespaces: namespacesFor(input.network, { pid: input.hostPid, ipc: input.hostIpc, uts: input.hostUts }, input.cgroupns),
       cgroupsPath: input.cgroupsPath,
       resources,
       maskedPaths: unmasked ? [] : [...DEFAULT_MASKED_PATHS],

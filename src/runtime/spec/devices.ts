@@ -89,3 +89,19 @@ export async function hostDevices(): Promise<OciDevice[]> {
   await walk('/dev', '/dev', new Set(['/dev/pts', '/dev/shm', '/dev/mqueue', '/dev/console', '/dev/ptmx']), out);
   return out;
 }
+
+/** moby's device cgroup rule syntax (--device-cgroup-rule): type, major:minor (or *), access. */
+const deviceRule = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/;
+
+/** A device cgroup rule as an allow entry of linux.resources.devices. */
+export function deviceRuleToOci(rule: string): OciDeviceCgroup {
+  const m = deviceRule.exec(rule);
+  if (!m) throw invalid(`invalid device cgroup format '${rule}'`);
+  return {
+    allow: true,
+    type: m[1] as 'a' | 'b' | 'c',
+    ...(m[2] === '*' ? {} : { major: Number(m[2]) }),
+    ...(m[3] === '*' ? {} : { minor: Number(m[3]) }),
+    access: m[4]!,
+  };
+}

@@ -11,4 +11,9 @@ export interface ResourceSpec {
   cpusetCpus?: string;
   /** <= 0 means unlimited. */
   pidsLimit?: number;
+  /** 0-100; cgroup v1 only (v2 has no per-cgroup swappiness). */
+  memorySwappiness?: number;
+  /** Microseconds of real-time CPU per period (cgroup v1 cpu.rt_*). */
+  cpuRealtimePeriod?: number;
+  cpuRealtimeRuntime?: number;
 }
