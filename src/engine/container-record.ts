@@ -1,6 +1,7 @@
 // A container as the engine keeps it: Docker's inspect shape (so the API renders
 // it with little translation) plus a few fields of tug's own under `Tug`.
 import type { HealthcheckConfig } from './health-config.js';
+import type { LogConfig } from './log-config.js';
 
 export interface PortBinding {
   HostIp: string;
@@ -84,6 +85,8 @@ export interface HostConfig {
   DnsOptions?: string[];
   IpcMode?: string;
   PidMode?: string;
+  /** As given at create (log-config.ts); absent in records made before it was kept: json-file. */
+  LogConfig?: LogConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

@@ -27,7 +27,7 @@ import { HealthMonitor } from './health-monitor.js';
 import { statsSamples, type StatsOptions } from './stats.js';
 import { changesOf } from './container-changes.js';
 import { prunable, type PruneFilters } from './container-prune.js';
-import { withContainerRoot, withOverlayRoot } from './container-root.js';
+import { mountHolding, withContainerPath, withOverlayRoot } from './container-root.js';
 import { archiveContainerPath, archiveSpoolDir, exportRootfs, extractIntoContainer, statContainerPath, type ContainerPathStat } from './container-archive.js';
 
 export type { AttachTarget, ExitResult };
@@ -94,7 +94,7 @@ export class ContainerService {
   }
 
   kill(ref: string, signal = 'SIGKILL'): Promise<void> {
-    return killContainer(this.engine, ref, signal);
+    return killContainer(this.lc, ref, signal);
   }
 
   restart(ref: string, opts: StopOptions = {}): Promise<void> {
@@ -194,9 +194,9 @@ export class ContainerService {
   async readArchive<T>(ref: string, path: string, fn: (stat: ContainerPathStat, tar: () => Promise<Readable>) => Promise<T>): Promise<T> {
     const c = this.engine.containers.get(ref);
     if (!path) throw invalid('path is required');
-    return await withContainerRoot(this.engine, c, async (root) => {
-      const { stat } = await statContainerPath(root, path);
-      return await fn(stat, () => archiveContainerPath(root, path));
+    return await withContainerPath(this.engine, c, path, async (root, inner) => {
+      const { stat } = await statContainerPath(root, inner, path);
+      return await fn(stat, () => archiveContainerPath(root, inner, path));
     });
   }
 
@@ -205,7 +205,9 @@ export class ContainerService {
     const c = this.engine.containers.get(ref);
     if (!path) throw invalid('path is required');
     if (c.HostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
-    await withContainerRoot(this.engine, c, (root) => extractIntoContainer(root, path, input, { ...opts, spoolDir: archiveSpoolDir(this.engine.root) }));
+    if (mountHolding(c, path)?.mount.RW === false) throw invalid('mounted volume is marked read-only');
+    await withContainerPath(this.engine, c, path, (root, inner) =>
+      extractIntoContainer(root, inner, input, { ...opts, spoolDir: archiveSpoolDir(this.engine.root) }, path));
   }
 
   /** docker export: the container's filesystem as one tar, handed to fn while the root is held. */

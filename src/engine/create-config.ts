@@ -9,6 +9,7 @@ import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint, RestartP
 import type { ContainerSpec, MountOption, MountsSpec, RestartPolicySpec } from './container-spec.js';
 import { zeroTime } from './container-record.js';
 import { mergeImageDefaults, type ImageDefaults } from './image-merge.js';
+import { validateLogConfig } from './log-config.js';
 
 export interface ImageInfo {
   id: string;
@@ -192,6 +193,7 @@ export function buildRecord(opts: {
     NetworkMode: networkMode === 'default' ? 'bridge' : networkMode,
     PortBindings: portBindings,
     RestartPolicy: restart,
+    LogConfig: validateLogConfig(s.logConfig),
     AutoRemove: autoRemove,
     Mounts: s.mounts?.mounts?.map(mountView),
     CapAdd: sec.capAdd ?? null,

@@ -142,11 +142,13 @@ export class ExecService {
   }
 }
 
+/** extra over base; an extra entry without '=' unsets its variable, as dockerd's exec does. */
 function mergeEnv(base: string[], extra: string[]): string[] {
   const m = new Map<string, string>();
   for (const e of [...base, ...extra]) {
     const i = e.indexOf('=');
-    m.set(i === -1 ? e : e.slice(0, i), e);
+    if (i === -1) m.delete(e);
+    else m.set(e.slice(0, i), e);
   }
   return [...m.values()];
 }

@@ -14,6 +14,7 @@ import type { Lifecycle } from './lifecycle-context.js';
 import { hostsLine, writeEtcFiles } from './etc-files.js';
 import { resolveGroupAdd } from './group-add.js';
 import { populateVolume } from './mounts.js';
+import { processEnv } from './image-merge.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -133,7 +134,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
       id,
       rootfs: layer.merged,
       args: [c.Path, ...c.Args],
-      env: c.Config.Env,
+      env: processEnv(c.Config.Env),
       cwd: c.Config.WorkingDir || '/',
       user: c.Config.User,
       tty: c.Config.Tty,
