@@ -6,6 +6,7 @@
 // node's Docker API) and healthcheck probes. The verbs themselves live in
 // lifecycle.ts, start-container.ts, exit-handler.ts and remove-container.ts;
 // they reach each other only through the Lifecycle this service wires up.
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict, invalid } from '../errdefs.js';
 import { readLogs, type LogEntry } from '../runtime/logs/k8s-file.js';
@@ -23,6 +24,7 @@ import { removeContainerUnlocked } from './remove-container.js';
 import { handleExit, watchExit } from './exit-handler.js';
 import { recoverContainers } from './recovery.js';
 import { ExecService } from './exec-service.js';
+import { dirSize } from './volume-store.js';
 import { HealthMonitor } from './health-monitor.js';
 import { statsSamples, type StatsOptions } from './stats.js';
 import { changesOf } from './container-changes.js';
@@ -219,11 +221,15 @@ export class ContainerService {
   /** docker container prune: removes the stopped containers the filters match. */
   async prune(filters: PruneFilters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const c of this.engine.containers.all()) {
       if (!prunable(c, filters)) continue;
+      // What the container wrote (its overlay's upper dir) is the space its removal frees, as dockerd counts it.
+      const rw = await dirSize(join(this.engine.root, 'containers-fs', c.Id, 'upper'));
       await this.remove(c.Id, { force: false, removeVolumes: false });
       deleted.push(c.Id);
+      reclaimed += rw;
     }
-    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 };
+    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 }

@@ -202,6 +202,14 @@ export async function unpauseContainer(engine: Engine, ref: string): Promise<voi
 export async function removeContainer(lc: Lifecycle, ref: string, opts: { force: boolean; removeVolumes: boolean }): Promise<void> {
   const { engine } = lc;
   const c = engine.containers.get(ref);
+  if (c.State.Restarting) {
+    // Between runs of its restart policy it counts as running, as in dockerd.
+    if (!opts.force) throw conflict(`cannot remove container "${c.Name}": container is restarting: stop the container before removing or force remove`);
+    lc.restarts.cancel(c.Id);
+    c.Tug.manuallyStopped = true;
+    // A restart whose timer already fired holds the lock: let it finish, then kill what it started below.
+    await engine.lock.run(c.Id, () => Promise.resolve());
+  }
   if (c.State.Running || c.State.Paused) {
     if (!opts.force) {
       const what = c.State.Paused ? 'paused' : 'running';

@@ -68,5 +68,16 @@ test('LogConfig is kept as given and checked', () => {
   assert.deepEqual(r.log_no_config, { Type: 'json-file', Config: {} });
   assert.deepEqual(r.log_unknown_driver, { status: 400, explanation: 'error looking up logging plugin asdf: plugin "asdf" not found' });
   assert.deepEqual(r.log_unknown_opt, { status: 400, explanation: "unknown log opt 'no-such-opt' for json-file log driver" });
-  assert.deepEqual(r.left, [], 'the script removed what it made');
+});
+
+test('container prune reports the space it reclaimed', () => {
+  assert.equal(r.prune_other_label, null, 'a label filter nothing matches removes nothing');
+  assert.equal(r.prune.deleted, true);
+  assert.ok(r.prune.reclaimed >= 'hello\n'.length, `SpaceReclaimed counts what the container wrote: ${r.prune.reclaimed}`);
+});
+
+test('a container waiting to restart is removed only by force', () => {
+  assert.equal(r.remove_restarting?.status, 409);
+  assert.match(r.remove_restarting.explanation, /stop the container before/i);
+  assert.deepEqual(r.left, [], 'the script removed what it made (force removes a restarting container)');
 });

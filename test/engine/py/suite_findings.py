@@ -44,7 +44,7 @@ def untar(stream):
         return {m.name: (tf.extractfile(m).read().decode() if m.isfile() else None) for m in tf.getmembers()}
 
 
-# kill (SIGKILL) returns once the container is dead: inspect, list and prune right after see it stopped.
+# kill (SIGKILL) returns once the container is dead: inspect and list right after see it stopped.
 states = []
 for i in range(5):
     c = api.create_container('busybox', ['sleep', '9999'], name=name(f'kill{i}'))
@@ -127,5 +127,21 @@ out['log_default_type'] = log_config_of(type='', config={'max-file': '100'})
 out['log_no_config'] = log_config_of(type='json-file', config=None)
 out['log_unknown_driver'] = api_error(lambda: log_config_of(type='asdf', config={}))
 out['log_unknown_opt'] = api_error(lambda: log_config_of(type='json-file', config={'no-such-opt': '1'}))
+# container prune counts the space the removed containers wrote.
+# Filtered by a label of its own: run against a shared daemon, it must not prune others' containers.
+c = api.create_container('busybox', ['sh', '-c', 'echo hello > /data.txt'], name=name('prune'), labels={'f11-prune': suffix})
+api.start(c['Id'])
+api.wait(c['Id'])
+res = api.prune_containers(filters={'label': f'never-set-{suffix}'})
+out['prune_other_label'] = res['ContainersDeleted']
+res = api.prune_containers(filters={'label': f'f11-prune={suffix}'})
+out['prune'] = {'deleted': c['Id'] in (res['ContainersDeleted'] or []), 'reclaimed': res['SpaceReclaimed']}
+
+# a container between runs of its restart policy is not removed without force.
+c = api.create_container('busybox', ['true'], name=name('always'), host_config=api.create_host_config(restart_policy={'Name': 'always'}))
+api.start(c['Id'])
+api.wait(c['Id'])
+out['remove_restarting'] = api_error(lambda: api.remove_container(c['Id']))
+api.remove_container(c['Id'], force=True)
 out['left'] = sorted(x['Names'][0] for x in api.containers(all=True, filters={'name': f'f11'}) if x['Names'][0].endswith(suffix))
 print(json.dumps(out))
