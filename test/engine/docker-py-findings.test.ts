@@ -62,6 +62,11 @@ test('an Env entry without "=" is kept as sent and unsets the variable for the p
   assert.deepEqual(r.exec_env, ['KEEP=1'], 'an exec\'s "DROP" unsets the container\'s DROP');
 });
 
+test('an exec created with tty gets a terminal; the start\'s Tty only chooses the framing', () => {
+  assert.deepEqual(r.exec_tty_demux, ['out\r\nerr\r\n', null], 'terminal output, in stdout frames');
+  assert.equal(r.exec_tty_raw, 'out\r\nerr\r\n');
+});
+
 test('LogConfig is kept as given and checked', () => {
   assert.deepEqual(r.log_json_opts, { Type: 'json-file', Config: { 'max-file': '100', 'max-size': '10m' } });
   assert.deepEqual(r.log_default_type, { Type: 'json-file', Config: { 'max-file': '100' } });

@@ -109,6 +109,13 @@ c2 = api.create_container('busybox', ['sleep', '60'], name=name('envx'), environ
 api.start(c2['Id'])
 ex = api.exec_create(c2['Id'], ['env'], environment=['DROP'])
 out['exec_env'] = sorted(l for l in api.exec_start(ex['Id']).decode().splitlines() if l.startswith(('KEEP', 'DROP')))
+# an exec created with tty=True runs on a terminal (\r\n, stderr merged) even when
+# exec_start leaves Tty false: then its output comes in stdout frames.
+ex = api.exec_create(c2['Id'], ['sh', '-c', 'echo out; echo err >&2'], tty=True)
+demuxed = api.exec_start(ex['Id'], demux=True)
+out['exec_tty_demux'] = [x.decode() if x is not None else None for x in demuxed]
+ex = api.exec_create(c2['Id'], ['sh', '-c', 'echo out; echo err >&2'], tty=True)
+out['exec_tty_raw'] = api.exec_start(ex['Id'], tty=True).decode()
 api.remove_container(c2['Id'], force=True)
 api.remove_container(c['Id'])
 
