@@ -7,6 +7,7 @@
 import { invalid } from '../errdefs.js';
 import type { HealthcheckConfig } from '../engine/health-config.js';
 import type { PortBinding } from '../engine/container-record.js';
+import type { LogConfigSpec } from '../engine/log-config.js';
 import type { ContainerSpec, ContainerUpdate, MountOption, ResourcesSpec, RestartPolicySpec } from '../engine/container-spec.js';
 
 /** The wire body: any JSON object, read field by field below. */
@@ -91,6 +92,7 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
     },
     isolation: stringOf(hc.Isolation, 'HostConfig.Isolation'),
     restartPolicy: restartPolicyOf(hc.RestartPolicy),
+    logConfig: logConfigOf(hc.LogConfig),
     autoRemove: Boolean(hc.AutoRemove),
   };
   return spec;
@@ -133,6 +135,16 @@ function restartPolicyOf(v: unknown): RestartPolicySpec | undefined {
     name: p.Name === undefined || p.Name === null ? undefined : String(p.Name),
     // Not a number: NaN, which the engine refuses as it refuses any non-integer count.
     maximumRetryCount: max === undefined || max === null ? undefined : typeof max === 'number' ? max : NaN,
+  };
+}
+
+function logConfigOf(v: unknown): LogConfigSpec | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid('HostConfig.LogConfig must be an object');
+  const lc = v as { Type?: unknown; Config?: unknown };
+  return {
+    type: stringOf(lc.Type, 'HostConfig.LogConfig.Type'),
+    config: objectOf(lc.Config, 'HostConfig.LogConfig.Config') as Record<string, string>,
   };
 }
 

@@ -42,7 +42,7 @@ export async function startExec(execs: ExecService, ctx: RequestContext, upgrade
   const body = ((await readJson(ctx.req)) ?? {}) as { Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null };
   const e = execs.get(ctx.params.id!);
   if (body.Detach) {
-    await execs.start(e.ID, { tty: body.Tty });
+    await execs.start(e.ID, {});
     if (upgrade) {
       upgrade.socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
     } else sendNoContent(ctx.res, 200);
@@ -52,12 +52,13 @@ export async function startExec(execs: ExecService, ctx: RequestContext, upgrade
   // must not arrive in the same read as the 101 headers, or clients that parse
   // headers through a buffered reader (docker-py) lose it.
   execs.checkStartable(e.ID);
+  // The start's Tty chooses the framing (raw or multiplexed); the process's terminal was chosen at create.
   const tty = body.Tty ?? e.Config.Tty;
   const conn = upgrade ? hijackUpgrade(upgrade.socket, upgrade.head, !tty) : hijackPlain(ctx.req as IncomingMessage, ctx.res, !tty);
   conn.input?.pause(); // hold the client's stdin until the process has a stdin to take it
   let started;
   try {
-    started = await execs.start(e.ID, { tty: body.Tty, consoleSize: body.ConsoleSize });
+    started = await execs.start(e.ID, { consoleSize: body.ConsoleSize });
   } catch (err) {
     // Past the headers the only way to report is in the stream, as dockerd does.
     const text = Buffer.from(`${messageOf(err)}\r\n`);

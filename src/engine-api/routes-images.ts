@@ -10,7 +10,7 @@ import { createFromImage } from './routes-registry.js';
 export function imageSummary(img: ImageRecord): Record<string, unknown> {
   return {
     Id: img.id,
-    ParentId: '',
+    ParentId: img.parent ?? '',
     RepoTags: img.repoTags,
     RepoDigests: img.repoDigests,
     Created: Math.floor(Date.parse(img.created) / 1000),
@@ -28,7 +28,10 @@ export function imageInspect(img: ImageRecord): Record<string, unknown> {
     Id: img.id,
     RepoTags: img.repoTags,
     RepoDigests: img.repoDigests,
-    Parent: '',
+    Parent: img.parent ?? '',
+    // Written by commit (commit-image.ts), as dockerd's image config carries them.
+    Container: typeof cfg.container === 'string' ? cfg.container : '',
+    ContainerConfig: cfg.container_config ?? {},
     Comment: cfg.history?.[cfg.history.length - 1]?.comment ?? '',
     Created: img.created,
     DockerVersion: '',

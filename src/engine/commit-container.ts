@@ -40,7 +40,10 @@ export async function commitContainer(engine: Engine, containerRef: string, req:
   const freeze = c.State.Running && !c.State.Paused;
   if (freeze) await engine.runtime.pause(c.Id);
   try {
-    const img = await engine.images.commit(base, empty ?? upper, { ref: req.ref, changes: req.changes, comment: req.comment, author: req.author, config });
+    const img = await engine.images.commit(base, empty ?? upper, {
+      ref: req.ref, changes: req.changes, comment: req.comment, author: req.author, config,
+      container: { id: c.Id, config: c.Config as unknown as Record<string, unknown> },
+    });
     return { id: img.id, containerId: c.Id, name: c.Name.replace(/^\//, '') };
   } finally {
     if (freeze) await engine.runtime.resume(c.Id).catch(() => undefined);

@@ -35,26 +35,29 @@ function goFileMode(st: Stats): number {
 /** A path ending in '/' or '/.' names what the directory holds: a final symlink is followed, as Docker does. */
 const followsFinal = (path: string): boolean => path.endsWith('/') || path.endsWith('/.');
 
-/** The stat docker cp shows for a path (a final symlink is described, not followed). */
-export async function statContainerPath(root: ScopedRoot, path: string): Promise<{ stat: ContainerPathStat; isDir: boolean }> {
+/**
+ * The stat docker cp shows for a path (a final symlink is described, not followed).
+ * `shown` is the path as the client named it, when `path` is inside a mount's own root.
+ */
+export async function statContainerPath(root: ScopedRoot, path: string, shown = path): Promise<{ stat: ContainerPathStat; isDir: boolean }> {
   const r = await root.resolve(path, { followFinal: followsFinal(path) }).catch(() => undefined);
   const st = await r?.lstat();
   try {
-    if (!r || !st) throw notFound(`Could not find the file ${path} in container`);
+    if (!r || !st) throw notFound(`Could not find the file ${shown} in container`);
     const linkTarget = st.isSymbolicLink() ? await readlink(r.procPath) : '';
-    return { stat: { name: posix.basename(path) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, isDir: st.isDirectory() };
+    return { stat: { name: posix.basename(shown) || '/', size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, isDir: st.isDirectory() };
   } finally {
     await r?.close();
   }
 }
 
 /** GET archive: a tar of the path, named by its last name ('path/.' gives what the directory holds). */
-export async function archiveContainerPath(root: ScopedRoot, path: string): Promise<Readable> {
+export async function archiveContainerPath(root: ScopedRoot, path: string, shown = path): Promise<Readable> {
   const contentOnly = path.endsWith('/.');
   const r = await root.resolve(path, { followFinal: followsFinal(path) }).catch((err: unknown) => {
-    throw inRootError(err, path);
+    throw inRootError(err, shown);
   });
-  const as = contentOnly ? '.' : posix.basename(posix.normalize('/' + path)) || '.';
+  const as = contentOnly ? '.' : posix.basename(posix.normalize('/' + shown)) || '.';
   const entries = (async function* () {
     try {
       yield* readResolved(r, as);
@@ -74,18 +77,18 @@ export interface ExtractOptions {
 }
 
 /** PUT archive: extracts into a directory of the container, all or nothing. */
-export async function extractIntoContainer(root: ScopedRoot, path: string, input: NodeJS.ReadableStream, opts: ExtractOptions): Promise<void> {
+export async function extractIntoContainer(root: ScopedRoot, path: string, input: NodeJS.ReadableStream, opts: ExtractOptions, shown = path): Promise<void> {
   const r = await root.resolve(path, { followFinal: true }).catch(() => undefined);
   const st = await r?.lstat();
   await r?.close();
-  if (!r || !st) throw notFound(`Could not find the file ${path} in container`);
-  if (!st.isDirectory()) throw invalid(`extraction point is not a directory: ${path}`);
+  if (!r || !st) throw notFound(`Could not find the file ${shown} in container`);
+  if (!st.isDirectory()) throw invalid(`extraction point is not a directory: ${shown}`);
   await mkdir(opts.spoolDir, { recursive: true, mode: 0o700 });
   await extractArchiveStream(input, opts.spoolDir, root, r.pathInRoot, {
     owner: opts.copyUIDGID ? undefined : { uid: 0, gid: 0 },
     noOverwriteDirNonDir: opts.noOverwriteDirNonDir,
   }).catch((err: unknown) => {
-    throw inRootError(err, path);
+    throw inRootError(err, shown);
   });
 }
 

@@ -1,6 +1,7 @@
 // A container as the engine keeps it: Docker's inspect shape (so the API renders
 // it with little translation) plus a few fields of tug's own under `Tug`.
 import type { HealthcheckConfig } from './health-config.js';
+import type { LogConfig } from './log-config.js';
 
 export interface PortBinding {
   HostIp: string;
@@ -99,6 +100,8 @@ export interface HostConfig {
   VolumesFrom?: string[] | null;
   /** Docker's stored form: '/<linked name>:/<this name>/<alias>'. */
   Links?: string[] | null;
+  /** As given at create (log-config.ts); absent in records made before it was kept: json-file. */
+  LogConfig?: LogConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

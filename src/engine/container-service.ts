@@ -6,6 +6,7 @@
 // node's Docker API) and healthcheck probes. The verbs themselves live in
 // lifecycle.ts, start-container.ts, exit-handler.ts and remove-container.ts;
 // they reach each other only through the Lifecycle this service wires up.
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { conflict, invalid } from '../errdefs.js';
 import { readLogs, type LogEntry } from '../runtime/logs/k8s-file.js';
@@ -23,11 +24,12 @@ import { removeContainerUnlocked } from './remove-container.js';
 import { handleExit, watchExit } from './exit-handler.js';
 import { recoverContainers } from './recovery.js';
 import { ExecService } from './exec-service.js';
+import { dirSize } from './volume-store.js';
 import { HealthMonitor } from './health-monitor.js';
 import { statsSamples, type StatsOptions } from './stats.js';
 import { changesOf } from './container-changes.js';
 import { prunable, type PruneFilters } from './container-prune.js';
-import { withContainerRoot, withOverlayRoot } from './container-root.js';
+import { mountHolding, withContainerPath, withOverlayRoot } from './container-root.js';
 import { archiveContainerPath, archiveSpoolDir, exportRootfs, extractIntoContainer, statContainerPath, type ContainerPathStat } from './container-archive.js';
 import { removeLink } from './links.js';
 
@@ -95,7 +97,7 @@ export class ContainerService {
   }
 
   kill(ref: string, signal = 'SIGKILL'): Promise<void> {
-    return killContainer(this.engine, ref, signal);
+    return killContainer(this.lc, ref, signal);
   }
 
   restart(ref: string, opts: StopOptions = {}): Promise<void> {
@@ -200,9 +202,9 @@ export class ContainerService {
   async readArchive<T>(ref: string, path: string, fn: (stat: ContainerPathStat, tar: () => Promise<Readable>) => Promise<T>): Promise<T> {
     const c = this.engine.containers.get(ref);
     if (!path) throw invalid('path is required');
-    return await withContainerRoot(this.engine, c, async (root) => {
-      const { stat } = await statContainerPath(root, path);
-      return await fn(stat, () => archiveContainerPath(root, path));
+    return await withContainerPath(this.engine, c, path, async (root, inner) => {
+      const { stat } = await statContainerPath(root, inner, path);
+      return await fn(stat, () => archiveContainerPath(root, inner, path));
     });
   }
 
@@ -211,7 +213,9 @@ export class ContainerService {
     const c = this.engine.containers.get(ref);
     if (!path) throw invalid('path is required');
     if (c.HostConfig.ReadonlyRootfs) throw invalid('container rootfs is marked read-only');
-    await withContainerRoot(this.engine, c, (root) => extractIntoContainer(root, path, input, { ...opts, spoolDir: archiveSpoolDir(this.engine.root) }));
+    if (mountHolding(c, path)?.mount.RW === false) throw invalid('mounted volume is marked read-only');
+    await withContainerPath(this.engine, c, path, (root, inner) =>
+      extractIntoContainer(root, inner, input, { ...opts, spoolDir: archiveSpoolDir(this.engine.root) }, path));
   }
 
   /** docker export: the container's filesystem as one tar, handed to fn while the root is held. */
@@ -223,11 +227,15 @@ export class ContainerService {
   /** docker container prune: removes the stopped containers the filters match. */
   async prune(filters: PruneFilters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
     const deleted: string[] = [];
+    let reclaimed = 0;
     for (const c of this.engine.containers.all()) {
       if (!prunable(c, filters)) continue;
+      // What the container wrote (its overlay's upper dir) is the space its removal frees, as dockerd counts it.
+      const rw = await dirSize(join(this.engine.root, 'containers-fs', c.Id, 'upper'));
       await this.remove(c.Id, { force: false, removeVolumes: false });
       deleted.push(c.Id);
+      reclaimed += rw;
     }
-    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 };
+    return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 }

@@ -5,6 +5,7 @@
 // create request means: the image's value where Docker's merge() fills it in
 // (image-merge.ts), the engine's default otherwise. The spec is checked in
 // create-config.ts before anything is written.
+import type { LogConfigSpec } from './log-config.js';
 import type { HealthcheckConfig } from './health-config.js';
 import type { PortBinding } from './container-record.js';
 
@@ -54,6 +55,8 @@ export interface ContainerSpec {
   network?: NetworkSpec;
   namespaces?: NamespacesSpec;
   restartPolicy?: RestartPolicySpec;
+  /** HostConfig.LogConfig: the driver ('' for the default) and its options, checked in log-config.ts. */
+  logConfig?: LogConfigSpec;
   /** Remove the container when it exits (docker run --rm). */
   autoRemove?: boolean;
   /** Docker's isolation technology: on Linux only '' or 'default' (echoed as given). */

@@ -102,10 +102,10 @@ export function inspectView(c: ContainerRecord, execIds: string[]): Record<strin
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: execIds.length ? execIds : null,
-    // The log is conmon's k8s-file, but it behaves as json-file does (kept on
-    // disk, readable with follow/since/tail); clients such as docker-py only
-    // read a foreground run's output when the driver is json-file or journald.
-    HostConfig: { ...c.HostConfig, LogConfig: { Type: 'json-file', Config: {} }, Runtime: 'runc' },
+    // LogConfig as given at create (log-config.ts). Whatever its driver, the log
+    // is conmon's k8s-file, which behaves as json-file does (kept on disk,
+    // readable with follow/since/tail).
+    HostConfig: { ...c.HostConfig, LogConfig: c.HostConfig.LogConfig ?? { Type: 'json-file', Config: {} }, Runtime: 'runc' },
     GraphDriver: { Name: 'overlay2', Data: null },
     Mounts: c.Mounts.map(mountView),
     Config: c.Config,

@@ -10,6 +10,7 @@ import type { ContainerSpec, MountOption, MountsSpec, RestartPolicySpec } from '
 import { zeroTime } from './container-record.js';
 import { mergeImageDefaults, type ImageDefaults } from './image-merge.js';
 import { hostModesOf } from './host-modes.js';
+import { validateLogConfig } from './log-config.js';
 
 export interface ImageInfo {
   id: string;
@@ -193,6 +194,7 @@ export function buildRecord(opts: {
     NetworkMode: networkMode === 'default' ? 'bridge' : networkMode,
     PortBindings: portBindings,
     RestartPolicy: restart,
+    LogConfig: validateLogConfig(s.logConfig),
     AutoRemove: autoRemove,
     Mounts: s.mounts?.mounts?.map(mountView),
     CapAdd: sec.capAdd ?? null,

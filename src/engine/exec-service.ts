@@ -81,7 +81,13 @@ export class ExecService {
     if (!c.State.Running) throw conflict(`container ${c.Id} is not running`);
   }
 
-  async start(id: string, opts: { tty?: boolean; consoleSize?: [number, number] | null }): Promise<ExecInstance> {
+  /**
+   * Runs the exec. Whether its process gets a terminal is the create's Tty
+   * alone, as in dockerd; the start's Tty only chooses how the API frames the
+   * stream (routes-exec.ts), so docker-py's exec_start(tty=False) of a tty exec
+   * gets the terminal's output in stdout frames.
+   */
+  async start(id: string, opts: { consoleSize?: [number, number] | null }): Promise<ExecInstance> {
     this.checkStartable(id);
     const e = this.get(id);
     const c = this.engine.containers.get(e.ContainerID);
@@ -91,7 +97,7 @@ export class ExecService {
     const rootfs = String(spec.root?.path ?? '');
     const user = await resolveUser(rootfs, e.Config.User || c.Config.User);
     const env = mergeEnv(spec.process?.env ?? [], e.Config.Env);
-    const tty = opts.tty ?? e.Config.Tty;
+    const tty = e.Config.Tty;
     const session = await this.engine.runtime.exec(
       c.Id,
       {
@@ -142,11 +148,13 @@ export class ExecService {
   }
 }
 
+/** extra over base; an extra entry without '=' unsets its variable, as dockerd's exec does. */
 function mergeEnv(base: string[], extra: string[]): string[] {
   const m = new Map<string, string>();
   for (const e of [...base, ...extra]) {
     const i = e.indexOf('=');
-    m.set(i === -1 ? e : e.slice(0, i), e);
+    if (i === -1) m.delete(e);
+    else m.set(e.slice(0, i), e);
   }
   return [...m.values()];
 }

@@ -35,7 +35,7 @@ export function runProbe(execs: ExecService, c: ContainerRecord, probe: ProbeSet
     try {
       const { Id } = execs.create(c.Id, { Cmd: probe.cmd, AttachStdout: true, AttachStderr: true, User: c.Config.User });
       execId = Id;
-      const e = await execs.start(Id, { tty: false });
+      const e = await execs.start(Id, {});
       const session = e.session!;
       pid = session.pid;
       if (cancelled) kill();

@@ -87,7 +87,7 @@ function mergeCommand(req: RequestDefaults, image: ImageDefaults): { cmd: string
   return { cmd, entrypoint };
 }
 
-/** Docker's order: the request's variables first, then the image's that the request did not set. */
+/** Docker's order: the request's variables first, then the image's that the request did not name. */
 function mergeEnv(imageEnv: string[], userEnv: string[]): string[] {
   const keyOf = (e: unknown): string => {
     if (typeof e !== 'string' || e.length === 0) throw invalid(`invalid environment variable: ${String(e)}`);
@@ -99,12 +99,22 @@ function mergeEnv(imageEnv: string[], userEnv: string[]): string[] {
   const out = new Map<string, string>();
   for (const e of userEnv) {
     const key = keyOf(e);
-    // 'FOO' without a value: the client had nothing to send, so the variable is left out, as Docker does.
-    if (e.includes('=')) out.set(key, e);
+    // 'FOO' without a value stays in Config.Env as sent (dockerd keeps it; it
+    // unsets FOO in the process's environment, see processEnv) and hides the image's FOO.
+    out.set(key, e);
   }
   for (const e of imageEnv) {
     const key = keyOf(e);
     if (!out.has(key) && e.includes('=')) out.set(key, e);
   }
   return [...out.values()];
+}
+
+/**
+ * A container's Config.Env as its process sees it: a 'FOO' entry without '='
+ * unsets FOO, so it is left out (dockerd's ReplaceOrAppendEnvValues does the
+ * same; runc refuses an entry without '=').
+ */
+export function processEnv(env: readonly string[]): string[] {
+  return env.filter((e) => e.includes('='));
 }

@@ -143,15 +143,30 @@ function signalNumberText(sig: string): string {
   return map[sig.toUpperCase().replace(/^SIG/, '')] ?? sig;
 }
 
-export async function killContainer(engine: Engine, ref: string, signal = 'SIGKILL'): Promise<void> {
+function isSigkill(signal: string): boolean {
+  const s = signal.toUpperCase().replace(/^SIG/, '');
+  return s === 'KILL' || s === '9';
+}
+
+/**
+ * Sends signal. For SIGKILL it returns only once the exit is handled, as
+ * dockerd does: a client that inspects, lists or prunes right after a kill
+ * must see the container stopped.
+ */
+export async function killContainer(lc: Lifecycle, ref: string, signal = 'SIGKILL'): Promise<void> {
+  const { engine } = lc;
   const c = engine.containers.get(ref);
   validateSignalName(signal);
   if (!c.State.Running) throw conflict(`Cannot kill container: ${ref}: Container ${c.Id} is not running`);
   c.Tug.manuallyStopped = true;
   await engine.containers.save(c);
   engine.emitContainer(c, 'kill', { signal: signalNumberText(signal) });
-  if (c.State.Paused && /KILL|^9$/.test(signal.toUpperCase())) await engine.runtime.resume(c.Id).catch(() => undefined);
+  const sigkill = isSigkill(signal);
+  if (c.State.Paused && sigkill) await engine.runtime.resume(c.Id).catch(() => undefined);
+  // Registered before the signal goes out, so an exit handled at once is not missed.
+  const exited = sigkill ? waitForExit(lc, c.Id, 30_000) : undefined;
   await engine.runtime.kill(c.Id, signal);
+  if (exited && !(await exited)) throw new TugError('unavailable', `container ${c.Id} did not exit within 30s of SIGKILL`);
 }
 
 export async function restartContainer(lc: Lifecycle, ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
@@ -194,6 +209,14 @@ export async function unpauseContainer(engine: Engine, ref: string): Promise<voi
 export async function removeContainer(lc: Lifecycle, ref: string, opts: { force: boolean; removeVolumes: boolean }): Promise<void> {
   const { engine } = lc;
   const c = engine.containers.get(ref);
+  if (c.State.Restarting) {
+    // Between runs of its restart policy it counts as running, as in dockerd.
+    if (!opts.force) throw conflict(`cannot remove container "${c.Name}": container is restarting: stop the container before removing or force remove`);
+    lc.restarts.cancel(c.Id);
+    c.Tug.manuallyStopped = true;
+    // A restart whose timer already fired holds the lock: let it finish, then kill what it started below.
+    await engine.lock.run(c.Id, () => Promise.resolve());
+  }
   if (c.State.Running || c.State.Paused) {
     if (!opts.force) {
       const what = c.State.Paused ? 'paused' : 'running';

@@ -15,6 +15,7 @@ import { hostsLine, writeEtcFiles } from './etc-files.js';
 import { resolveGroupAdd } from './group-add.js';
 import { populateVolume } from './mounts.js';
 import { linkEnv, linkHostsLines, linkedPeers } from './links.js';
+import { processEnv } from './image-merge.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -137,7 +138,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
       id,
       rootfs: layer.merged,
       args: [c.Path, ...c.Args],
-      env: [...linkEnv(peers), ...c.Config.Env],
+      env: processEnv([...linkEnv(peers), ...c.Config.Env]),
       cwd: c.Config.WorkingDir || '/',
       user: c.Config.User,
       tty: c.Config.Tty,

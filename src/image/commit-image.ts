@@ -25,6 +25,8 @@ export interface CommitOptions {
   createdBy?: string;
   /** The container config to record (defaults to the base image's); `changes` apply on top. */
   config?: OciContainerConfig;
+  /** The committed container: its id and full config go into the image config as dockerd writes them (container, container_config). */
+  container?: { id: string; config: Record<string, unknown> };
 }
 
 /** `workDir` is a scratch dir of the store's (its tmp dir, emptied at open). */
@@ -58,6 +60,7 @@ export async function commitImage(
       ...(baseCfg?.variant ? { variant: baseCfg.variant } : {}),
       created,
       ...(opts.author ? { author: opts.author } : {}),
+      ...(opts.container ? { container: opts.container.id, container_config: opts.container.config } : {}),
       config: containerConfig,
       rootfs: { type: 'layers', diff_ids: [...(baseCfg?.rootfs.diff_ids ?? []), diff.diffId] },
       history,
@@ -66,7 +69,7 @@ export async function commitImage(
       ...(base?.layers ?? []).map((l) => ({ digest: l.digest, mediaType: l.mediaType })),
       { path: tarPath, mediaType: MediaTypes.ociLayer },
     ];
-    return await store.addImage(config, layers, ref);
+    return await store.addImage(config, layers, ref, base ? { parent: base.id } : {});
   } finally {
     await rm(work, { recursive: true, force: true });
   }

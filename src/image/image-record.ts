@@ -31,6 +31,8 @@ export interface ImageRecord {
   layers: ImageLayer[];
   /** Digest of the manifest blob stored for this image (as pulled, or made locally). */
   manifestDigest: string;
+  /** The image a commit was made on (dockerd's local parent link); absent for pulled and loaded images. */
+  parent?: string;
 }
 
 /** A layer for addImage: a file to take into the store, or a blob already in `store.blobs`. */
@@ -44,6 +46,8 @@ export interface AddImageOptions {
   /** Manifest bytes to keep as is (a pull keeps the registry's manifest so its digest stays valid). */
   manifest?: Uint8Array;
   repoDigests?: string[];
+  /** The local parent to record (commit). */
+  parent?: string;
 }
 
 export type DeleteResponseItem = { Untagged?: string; Deleted?: string };

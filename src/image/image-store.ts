@@ -301,6 +301,7 @@ export class ImageStore implements ImageIntake {
         config: cfg,
         layers: stored,
         manifestDigest: manifestBlob.digest,
+        ...(opts.parent ? { parent: opts.parent } : {}),
       };
       return await this.mutex.run(async () => {
         const existing = this.images.get(record.id);

@@ -84,7 +84,7 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
     if (r.kind === 'exec') {
       const cmd = q.getAll('command');
       const { Id } = r.containers.execs.create(r.container.Id, { Cmd: cmd, AttachStdin: wantStdin, AttachStdout: true, AttachStderr: true, Tty: tty });
-      const e = await r.containers.execs.start(Id, { tty });
+      const e = await r.containers.execs.start(Id, {});
       const s = e.session!;
       stdin = s.stdin;
       resize = (cols, rows) => s.resize(cols, rows);
