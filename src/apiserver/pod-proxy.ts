@@ -138,7 +138,7 @@ export function podProxyUpgrade(cfg: ProxyConfig & { authn: Authenticator; authz
       socket.on('close', () => up.destroy());
     })().catch((err) => {
       const st = statusFromError(err);
-      const body = JSON.stringify(st);
+      const body = `${JSON.stringify(st)}\n`;
       socket.end(`HTTP/1.1 ${st.code} ${st.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
   };

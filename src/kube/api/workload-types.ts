@@ -213,6 +213,8 @@ export const daemonSetType = defineType({
     s.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
     s.revisionHistoryLimit ??= 10;
     defaultTemplate(o);
+    // DaemonSetStatus's four counters are not omitempty in Kubernetes: a new DaemonSet reads back with them at 0.
+    if (o.status) for (const k of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady']) o.status[k] ??= 0;
   },
   validate: (o, old) => [...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
   columns: [

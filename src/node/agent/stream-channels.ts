@@ -7,6 +7,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { ContainerService } from '../../engine/container-service.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
 import { messageOf } from '../../errdefs.js';
+import { queryBool } from '../../kube/api/query-params.js';
 
 export const channelProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
@@ -49,8 +50,8 @@ function pump(ws: WebSocket, ch: number, stream: NodeJS.ReadableStream | null | 
 
 export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void> {
   const q = r.query;
-  const wantStdin = q.get('stdin') === 'true' || q.get('stdin') === '1';
-  const tty = q.get('tty') === 'true' || q.get('tty') === '1';
+  const wantStdin = queryBool(q, 'stdin');
+  const tty = queryBool(q, 'tty');
   let stdin: NodeJS.WritableStream | null = null;
   let resize: ((cols: number, rows: number) => Promise<void>) | undefined;
   const pendingIn: Buffer[] = [];
