@@ -76,10 +76,12 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
       stdin?.end();
     }
   });
+  // The status frame, then (once it is written) the close frame: two writes, as the kubelet makes them.
   const finish = (status: Record<string, unknown>): void => {
     if (ws.readyState !== ws.OPEN) return;
-    ws.send(Buffer.concat([Buffer.from([ERROR]), Buffer.from(JSON.stringify(status))]));
-    ws.close(1000);
+    ws.send(Buffer.concat([Buffer.from([ERROR]), Buffer.from(JSON.stringify(status))]), () => {
+      if (ws.readyState === ws.OPEN) ws.close(1000);
+    });
   };
   try {
     if (r.kind === 'exec') {
