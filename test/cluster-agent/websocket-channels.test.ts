@@ -96,6 +96,19 @@ test('exec with stdin=True wires stdin, ends with the status frame and then a cl
   const status = JSON.parse(last[1].toString());
   assert.equal(status.reason, 'NonZeroExitCode');
   assert.deepEqual(status.details.causes, [{ reason: 'ExitCode', message: '3' }]);
+
+  // stderr=False (any casing) leaves the stderr channel silent; stdout still flows.
+  const quiet = new URLSearchParams([
+    ['command', 'sh'],
+    ['command', '-c'],
+    ['command', 'echo out; echo err >&2'],
+    ['stdout', 'TRUE'],
+    ['stderr', 'False'],
+  ]);
+  const q2 = await open(`/api/v1/namespaces/${ns}/pods/web/exec?${quiet}`, () => undefined);
+  assert.equal(await q2.closed, 1000);
+  assert.equal(channel(q2, 1), 'out\n');
+  assert.equal(channel(q2, 2), '');
 });
 
 test('port-forward over v4.channel.k8s.io: port preamble per channel, data both ways, a refused port on its error channel', async () => {

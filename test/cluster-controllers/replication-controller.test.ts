@@ -52,6 +52,9 @@ test('a ReplicationController defaults its selector, keeps its replicas and foll
   const bad = await srv.kubectl(['create', '-f', '-'], { input: JSON.stringify({ ...rc, metadata: { name: 'bad' }, spec: { ...rc.spec, selector: { app: 'other' } } }), allowFailure: true });
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /`selector` does not match template `labels`/);
+  // The garbage collector follows the v1 ownerReference: deleting the RC takes its pod.
+  await srv.kubectl(['delete', 'rc', 'frontend']);
+  await until('the RC\'s pods to go', async () => (await ownedPods(got.metadata.uid)).length === 0);
 });
 
 test('a local APIService is stored and reads back Available; a misnamed one is refused', async () => {

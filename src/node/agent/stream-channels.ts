@@ -52,6 +52,9 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
   const q = r.query;
   const wantStdin = queryBool(q, 'stdin');
   const tty = queryBool(q, 'tty');
+  // PodExecOptions defaults stdout and stderr to true; only an explicit false turns one off.
+  const wantStdout = !q.has('stdout') || queryBool(q, 'stdout');
+  const wantStderr = !q.has('stderr') || queryBool(q, 'stderr');
   let stdin: NodeJS.WritableStream | null = null;
   let resize: ((cols: number, rows: number) => Promise<void>) | undefined;
   const pendingIn: Buffer[] = [];
@@ -86,7 +89,7 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
   try {
     if (r.kind === 'exec') {
       const cmd = q.getAll('command');
-      const { Id } = r.containers.execs.create(r.container.Id, { Cmd: cmd, AttachStdin: wantStdin, AttachStdout: true, AttachStderr: true, Tty: tty });
+      const { Id } = r.containers.execs.create(r.container.Id, { Cmd: cmd, AttachStdin: wantStdin, AttachStdout: wantStdout, AttachStderr: wantStderr, Tty: tty });
       const e = await r.containers.execs.start(Id, { tty });
       const s = e.session!;
       stdin = s.stdin;
@@ -94,7 +97,7 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
       for (const b of pendingIn) stdin?.write(b);
       if (stdinClosed) stdin?.end();
       ws.once('close', () => stdin?.end());
-      await Promise.all([pump(ws, STDOUT, s.stdout), pump(ws, STDERR, s.stderr)]);
+      await Promise.all([pump(ws, STDOUT, wantStdout ? s.stdout : null), pump(ws, STDERR, wantStderr ? s.stderr : null)]);
       await e.done;
       finish(exitStatus(e.ExitCode ?? 1));
     } else {
