@@ -14,7 +14,7 @@ const rbac = 'rbac.authorization.k8s.io';
 const readVerbs = ['get', 'list', 'watch'];
 const writeVerbs = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const workloadResources = {
-  core: ['pods', 'services', 'endpoints', 'configmaps', 'secrets', 'serviceaccounts', 'persistentvolumeclaims', 'events', 'pods/status', 'services/status', 'pods/log', 'pods/exec'],
+  core: ['pods', 'services', 'endpoints', 'configmaps', 'secrets', 'serviceaccounts', 'persistentvolumeclaims', 'events', 'pods/status', 'services/status', 'pods/log', 'pods/exec', 'replicationcontrollers', 'replicationcontrollers/scale'],
   apps: ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'controllerrevisions', 'deployments/scale', 'replicasets/scale', 'statefulsets/scale', 'deployments/status'],
   batch: ['jobs', 'cronjobs'],
 };

@@ -425,7 +425,8 @@ export class ObjectStore {
     m.name = cm.name;
     if (t.namespaced) m.namespace = cm.namespace;
     m.uid ??= cm.uid;
-    m.creationTimestamp ??= cm.creationTimestamp;
+    // Kubernetes ignores a client's creationTimestamp on update and patch (rest.BeforeUpdate), whatever format it was sent in.
+    m.creationTimestamp = cm.creationTimestamp;
     m.deletionTimestamp = cm.deletionTimestamp;
     m.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
     if (m.deletionTimestamp === undefined) delete m.deletionTimestamp;

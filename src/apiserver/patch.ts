@@ -131,7 +131,21 @@ function mergeMap(target: Record<string, any>, patch: Record<string, any>, schem
   }
   if (patch.$patch === 'delete') return {};
   const retain: string[] | undefined = Array.isArray(patch.$retainKeys) ? patch.$retainKeys : undefined;
+  const ordered = new Set<string>();
+  for (const [k, order] of Object.entries(patch)) {
+    if (!k.startsWith('$setElementOrder/')) continue;
+    // The list is merged as usual, then put in the directive's order (apimachinery's mergePatchIntoOriginal).
+    const field = k.slice('$setElementOrder/'.length);
+    if (!Array.isArray(order)) throw badRequest(`invalid value for ${k}: must be a list`);
+    const live = Array.isArray(target[field]) ? target[field] : [];
+    const cs = childSchema(schema, field);
+    const merged = Array.isArray(patch[field]) ? mergeList(live, patch[field], cs) : live;
+    const key = resolveSchema(cs)?.mergeKey;
+    if (Array.isArray(patch[field]) || Array.isArray(target[field])) target[field] = enforceOrder(merged, order, live, itemId(key));
+    ordered.add(field);
+  }
   for (const [k, v] of Object.entries(patch)) {
+    if (ordered.has(k)) continue;
     if (v === undefined || k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/')) continue;
     if (k.startsWith('$deleteFromPrimitiveList/')) {
       const field = k.slice('$deleteFromPrimitiveList/'.length);
@@ -162,26 +176,76 @@ function mergeList(target: any[], patch: any[], schema: Schema | undefined): any
     // Atomic list: replaced wholesale (but directive-only entries are dropped).
     return patch.filter((x) => !(isObj(x) && x.$patch)).map((x) => (isObj(x) ? stripDirectives(x) : x));
   }
+  if (!target.length && !patch.length) return target;
+  const id = itemId(key);
   if (!key) {
-    // Merged primitive list (finalizers): union, keeping order.
-    const out = [...target];
-    for (const x of patch) if (!out.some((y) => JSON.stringify(y) === JSON.stringify(x))) out.push(x);
-    return out;
+    // Merged primitive list (finalizers): the union, then ordered as below.
+    const merged: any[] = [];
+    for (const x of [...target, ...patch]) if (!merged.some((y) => id(y) === id(x))) merged.push(x);
+    return enforceOrder(merged, patch, target, id);
   }
-  if (patch.some((x) => isObj(x) && x.$patch === 'replace')) {
-    return patch.filter((x) => !(isObj(x) && x.$patch === 'replace')).map(stripDirectives);
-  }
-  const out = [...target];
-  const itemSchema = s?.items;
+  let original = [...target];
+  let items: any[] = [];
+  let replace = false;
   for (const p of patch) {
     if (!isObj(p)) continue;
-    const idx = out.findIndex((t) => isObj(t) && t[key] === p[key]);
-    if (p.$patch === 'delete') {
-      if (idx >= 0) out.splice(idx, 1);
-      continue;
+    if (p.$patch === 'delete') original = original.filter((t) => !(isObj(t) && t[key] === p[key]));
+    else if (p.$patch === 'replace') replace = true;
+    else if (p.$patch !== undefined) throw badRequest(`unknown patch type: ${String(p.$patch)} in map: ${JSON.stringify(p)}`);
+    else items.push(p);
+  }
+  if (replace) {
+    original = items.map(stripDirectives);
+    items = [];
+  }
+  const merged = [...original];
+  const itemSchema = s?.items;
+  for (const p of items) {
+    const idx = merged.findIndex((t) => isObj(t) && t[key] === p[key]);
+    if (idx >= 0) merged[idx] = mergeMap(merged[idx], p, itemSchema);
+    else merged.push(stripDirectives(clone(p)));
+  }
+  return enforceOrder(merged, items, original, id);
+}
+
+/** What identifies a list item: its merge key's value, or the item itself for primitives. */
+function itemId(key: string | undefined): (x: unknown) => string {
+  return (x) => JSON.stringify(key && isObj(x) ? x[key] : x);
+}
+
+/**
+ * The order of a merged list, as apimachinery's strategicpatch gives it
+ * (normalizeElementOrder): the items named in `order` (the patch's list or its
+ * $setElementOrder) keep that order, the server-only items keep the live
+ * object's order, and the two are interleaved where the live order relates
+ * them. An item the live object lacks wins every comparison, so new items go
+ * before the server-only ones (kubectl patch of env [TOKEN] with X gives [X, TOKEN]).
+ */
+function enforceOrder(merged: any[], order: any[], live: any[], id: (x: unknown) => string): any[] {
+  const pos = (list: any[]) => {
+    const m = new Map<string, number>();
+    list.forEach((x, i) => {
+      if (!m.has(id(x))) m.set(id(x), i);
+    });
+    return m;
+  };
+  const orderPos = pos(order);
+  const livePos = pos(live);
+  const byPos = (p: Map<string, number>) => (a: any, b: any) => (p.get(id(a)) ?? 0) - (p.get(id(b)) ?? 0);
+  const patchItems = merged.filter((x) => orderPos.has(id(x))).sort(byPos(orderPos));
+  const serverOnly = merged.filter((x) => !orderPos.has(id(x))).sort(byPos(livePos));
+  const out: any[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < serverOnly.length || j < patchItems.length) {
+    if (j >= patchItems.length) out.push(serverOnly[i++]);
+    else if (i >= serverOnly.length) out.push(patchItems[j++]);
+    else {
+      const li = livePos.get(id(serverOnly[i]));
+      const ri = livePos.get(id(patchItems[j]));
+      if (li !== undefined && ri !== undefined && li < ri) out.push(serverOnly[i++]);
+      else out.push(patchItems[j++]);
     }
-    if (idx >= 0) out[idx] = mergeMap(out[idx], p, itemSchema);
-    else out.push(stripDirectives(clone(p)));
   }
   return out;
 }

@@ -15,6 +15,7 @@ import type { ObjectStore } from './object-store.js';
 import type { Authenticator, TokenEntry } from './authn.js';
 import type { RbacAuthorizer } from './rbac.js';
 import { statusFromError } from './status.js';
+import { relayFromAgent } from './ws-frame-relay.js';
 
 export const podProxySubresources = new Set(['log', 'exec', 'attach']);
 const agentPathKind: Record<string, string> = { log: 'containerLogs', exec: 'exec', attach: 'attach' };
@@ -53,8 +54,8 @@ async function agentTarget(objects: ObjectStore, ns: string, name: string, sub: 
   const node = await objects.getOrNull(reg.lookup('', 'v1', 'nodes')!, undefined, nodeName);
   const port = Number(node?.status?.daemonEndpoints?.kubeletEndpoint?.Port);
   if (!port) throw new TugError('unavailable', `node ${nodeName} has no agent endpoint`);
-  // Port-forward targets the pod (its IP), not a container: /portForward/{ns}/{pod}.
-  if (sub === 'portforward') return { port, path: `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}` };
+  // Port-forward targets the pod (its IP), not a container: /portForward/{ns}/{pod}, with the ports a websocket client asks for.
+  if (sub === 'portforward') return { port, path: `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${url.search}` };
   const q = new URLSearchParams(url.searchParams);
   let container = q.get('container');
   q.delete('container');
@@ -130,15 +131,17 @@ export function podProxyUpgrade(cfg: ProxyConfig & { authn: Authenticator; authz
       for (const [k, v] of Object.entries(bearer(cfg))) headers.push(`${k}: ${v}`);
       up.write(`${headers.join('\r\n')}\r\n\r\n`);
       if (head.length) up.write(head);
-      up.pipe(socket);
+      void relayFromAgent(up, socket)
+        .then(() => socket.end())
+        .catch(() => socket.destroy());
       socket.pipe(up);
       up.on('error', () => socket.destroy());
       socket.on('error', () => up.destroy());
-      up.on('close', () => socket.destroy());
+      // The relay ends the client's socket once the agent's last frame is written.
       socket.on('close', () => up.destroy());
     })().catch((err) => {
       const st = statusFromError(err);
-      const body = JSON.stringify(st);
+      const body = `${JSON.stringify(st)}\n`;
       socket.end(`HTTP/1.1 ${st.code} ${st.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
   };

@@ -21,6 +21,7 @@ import { handleVirtual } from './reviews.js';
 import { evictPod } from './eviction.js';
 import { podProxySubresources, proxyPodSubresource, podProxyUpgrade } from './pod-proxy.js';
 import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAccountTokens } from './service-account-tokens.js';
+import { queryBool } from '../kube/api/query-params.js';
 
 export interface ApiServerConfig {
   objects: ObjectStore;
@@ -189,7 +190,7 @@ export class ApiServer {
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }
     if (rp.namespace && !t.namespaced) throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
-    const isWatch = rp.legacyWatch || q.get('watch') === 'true' || q.get('watch') === '1';
+    const isWatch = rp.legacyWatch || queryBool(q, 'watch');
     const verb = verbOf(method, rp, isWatch);
     await this.authorize(user, { verb, group: t.group, resource: t.plural, subresource: rp.subresource, namespace: rp.namespace, name: rp.name });
 
@@ -254,7 +255,7 @@ export class ApiServer {
         dryRun,
         fieldManager: q.get('fieldManager') ?? (type === 'apply' ? undefined : manager),
         fieldValidation: q.get('fieldValidation') ? fv : type === 'apply' ? 'Strict' : 'Warn',
-        force: q.get('force') === 'true',
+        force: queryBool(q, 'force'),
         subresource: sub === 'status' ? 'status' : sub === 'scale' ? 'scale' : undefined,
       });
       if (sub === 'scale') return sendJson(res, 200, objs.toScale(t, r.object));
@@ -264,7 +265,7 @@ export class ApiServer {
       const body = ((await readBody(req)) ?? {}) as Record<string, any>;
       const opts: DeleteOptions = {
         gracePeriodSeconds: q.has('gracePeriodSeconds') ? Number(q.get('gracePeriodSeconds')) : body.gracePeriodSeconds,
-        propagationPolicy: (q.get('propagationPolicy') ?? body.propagationPolicy ?? (q.get('orphanDependents') === 'true' || body.orphanDependents === true ? 'Orphan' : undefined)) as DeleteOptions['propagationPolicy'],
+        propagationPolicy: (q.get('propagationPolicy') ?? body.propagationPolicy ?? (queryBool(q, 'orphanDependents') || body.orphanDependents === true ? 'Orphan' : undefined)) as DeleteOptions['propagationPolicy'],
         preconditions: body.preconditions,
         dryRun: dryRun || (Array.isArray(body.dryRun) && body.dryRun.includes('All')),
       };
@@ -343,8 +344,8 @@ export class ApiServer {
           labelSelector: q.get('labelSelector') ?? undefined,
           fieldSelector: q.get('fieldSelector') ?? undefined,
           resourceVersion: q.get('resourceVersion') ?? undefined,
-          allowWatchBookmarks: q.get('allowWatchBookmarks') === 'true',
-          sendInitialEvents: q.get('sendInitialEvents') === 'true',
+          allowWatchBookmarks: queryBool(q, 'allowWatchBookmarks'),
+          sendInitialEvents: queryBool(q, 'sendInitialEvents'),
         },
         write,
         () => finish(),

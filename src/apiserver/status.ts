@@ -35,9 +35,9 @@ export function statusFromError(err: unknown): StatusBody {
   if (detail?.code !== undefined) code = Number(detail.code);
   if (detail?.reason !== undefined) reason = String(detail.reason);
   const message = kind === 'internal' && !(err instanceof TugError) ? `Internal error occurred: ${messageOf(err)}` : messageOf(err);
-  const body: StatusBody = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-  if (detail?.details) body.details = detail.details as StatusBody['details'];
-  return body;
+  // Field order as kube-apiserver writes metav1.Status: details comes before code.
+  const details = detail?.details as StatusBody['details'] | undefined;
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
 }
 
 /** "deployments.apps" — how Kubernetes names a resource in messages. */

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { KubeClient } from '../kube/client/kube-client.js';
 import { SharedInformers } from '../kube/client/shared-informers.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { ReplicaSetController } from './replicaset-controller.js';
+import { ReplicaSetController, replicationControllerKind } from './replicaset-controller.js';
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { RootCaPublisher } from './root-ca-controller.js';
@@ -41,7 +41,7 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   const informers = new SharedInformers(client);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
-  const controllers = [new ReplicaSetController(informers, client), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();

@@ -4,6 +4,9 @@
 // pods first (unscheduled, pending, not ready...) and writes status back.
 // "Expectations" (as kube-controller-manager) stop a second reconcile from
 // creating again before the informer has seen the pods just created.
+// The same controller runs ReplicationControllers (v1), as Kubernetes'
+// replication manager wraps its ReplicaSet controller: only the owner kind and
+// the selector's shape (a plain label map) differ.
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
@@ -13,6 +16,24 @@ import { refs, inNs, type SharedInformers } from '../kube/client/shared-informer
 import { controllerOf, isPodActive, isPodAvailable, isPodReady, ownerRefs, podReadySince } from './pod-state.js';
 
 const burst = 500;
+
+/** What differs between the kinds this controller runs. */
+export interface ReplicaOwnerKind {
+  ref: typeof refs.replicasets;
+  kind: string;
+  apiVersion: string;
+  /** The owner's selector as a LabelSelector. */
+  selector(o: KubeObject): unknown;
+}
+
+export const replicaSetKind: ReplicaOwnerKind = { ref: refs.replicasets, kind: 'ReplicaSet', apiVersion: 'apps/v1', selector: (o) => o.spec?.selector };
+export const replicationControllerKind: ReplicaOwnerKind = {
+  ref: refs.replicationcontrollers,
+  kind: 'ReplicationController',
+  apiVersion: 'v1',
+  // An empty map selects nothing here (defaulting gives every RC the template's labels).
+  selector: (o) => (Object.keys(o.spec?.selector ?? {}).length ? { matchLabels: o.spec.selector } : undefined),
+};
 
 interface Expectations {
   adds: Set<string>;
@@ -27,8 +48,9 @@ export class ReplicaSetController {
   constructor(
     private readonly informers: SharedInformers,
     private readonly client: KubeApi,
+    private readonly k: ReplicaOwnerKind = replicaSetKind,
   ) {
-    const rss = informers.for(refs.replicasets);
+    const rss = informers.for(k.ref);
     rss.addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.expectations.delete(keyOf(o)) });
     informers.for(refs.pods).addHandlers({
       onAdd: (p) => this.podEvent(p, undefined, 'add'),
@@ -39,7 +61,7 @@ export class ReplicaSetController {
 
   run(workers = 2): void {
     void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`replicaset-controller: ${k}: ${messageOf(err)}\n`);
+      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`${this.k.kind.toLowerCase()}-controller: ${k}: ${messageOf(err)}\n`);
     });
   }
 
@@ -53,7 +75,7 @@ export class ReplicaSetController {
     const owners = new Set<string>();
     for (const o of [p, old]) {
       const ref = o && controllerOf(o);
-      if (ref?.kind === 'ReplicaSet') owners.add(`${ns}/${ref.name}`);
+      if (ref?.kind === this.k.kind) owners.add(`${ns}/${ref.name}`);
     }
     for (const rsKey of owners) {
       const e = this.expectations.get(rsKey);
@@ -65,8 +87,8 @@ export class ReplicaSetController {
     }
     // An orphan (or a pod whose labels changed) may match some ReplicaSet's selector.
     if (!controllerOf(p) || (old && JSON.stringify(old.metadata.labels) !== JSON.stringify(p.metadata.labels))) {
-      for (const rs of this.informers.for(refs.replicasets).list()) {
-        if (rs.metadata.namespace === ns && labelSelectorMatches(rs.spec?.selector, p.metadata.labels)) this.queue.add(keyOf(rs));
+      for (const rs of this.informers.for(this.k.ref).list()) {
+        if (rs.metadata.namespace === ns && labelSelectorMatches(this.k.selector(rs), p.metadata.labels)) this.queue.add(keyOf(rs));
       }
     }
   }
@@ -83,11 +105,11 @@ export class ReplicaSetController {
   }
 
   async reconcile(key: string): Promise<void> {
-    const rs = this.informers.for(refs.replicasets).get(key);
+    const rs = this.informers.for(this.k.ref).get(key);
     if (!rs) return;
     const ns = rs.metadata.namespace!;
     const podRef = inNs(refs.pods, ns);
-    const selector = rs.spec?.selector;
+    const selector = this.k.selector(rs);
     const deleting = Boolean(rs.metadata.deletionTimestamp);
     const owned: KubeObject[] = [];
     for (const p of this.informers.for(refs.pods).list()) {
@@ -99,7 +121,7 @@ export class ReplicaSetController {
         else await this.release(podRef, p, rs.metadata.uid!);
       } else if (!ctrl && matches && !deleting && !p.metadata.deletionTimestamp) {
         // Adoption: patch with the pod's resourceVersion so a concurrent change wins.
-        const refsNow = [...ownerRefs(p), ownerRefOf(rs)];
+        const refsNow = [...ownerRefs(p), ownerRefOf(rs, this.k.kind, this.k.apiVersion)];
         await this.client.patch(podRef, p.metadata.name!, { metadata: { ownerReferences: refsNow, resourceVersion: p.metadata.resourceVersion } });
         owned.push(p);
       }
@@ -127,7 +149,7 @@ export class ReplicaSetController {
       const body = {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { ...(tpl.metadata ?? {}), generateName: `${rs.metadata.name}-`, namespace: rs.metadata.namespace, ownerReferences: [ownerRefOf(rs)] },
+        metadata: { ...(tpl.metadata ?? {}), generateName: `${rs.metadata.name}-`, namespace: rs.metadata.namespace, ownerReferences: [ownerRefOf(rs, this.k.kind, this.k.apiVersion)] },
         spec: tpl.spec,
       };
       delete (body.metadata as Record<string, unknown>).name;
@@ -179,7 +201,7 @@ export class ReplicaSetController {
     const cur = rs.status ?? {};
     const changed = Object.entries(status).some(([k, v]) => (cur[k] ?? 0) !== (v ?? 0));
     if (!changed) return;
-    await this.client.patch(inNs(refs.replicasets, rs.metadata.namespace), rs.metadata.name!, { status }, { subresource: 'status' });
+    await this.client.patch(inNs(this.k.ref, rs.metadata.namespace), rs.metadata.name!, { status }, { subresource: 'status' });
   }
 }
 

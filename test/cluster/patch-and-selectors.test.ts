@@ -38,16 +38,36 @@ test('strategic merge patch merges lists by their patchMergeKey and honours dire
   );
   assert.deepEqual(out.spec.containers.map((c: any) => c.name), ['web', 'new']);
   assert.equal(out.spec.containers[0].image, 'nginx:2');
-  assert.deepEqual(out.spec.containers[0].env.map((e: any) => e.name), ['A', 'B']);
-  assert.deepEqual(out.spec.containers[0].ports.map((p: any) => p.containerPort), [80, 443]);
-  assert.deepEqual(out.spec.volumes.map((v: any) => v.name), ['v', 'v2']);
-  assert.deepEqual(out.metadata.finalizers, ['a', 'b'], 'finalizers merge as a set');
+  // Without $setElementOrder, Kubernetes puts items the live object lacks before the server-only ones.
+  assert.deepEqual(out.spec.containers[0].env.map((e: any) => e.name), ['B', 'A']);
+  assert.deepEqual(out.spec.containers[0].ports.map((p: any) => p.containerPort), [443, 80]);
+  assert.deepEqual(out.spec.volumes.map((v: any) => v.name), ['v2', 'v']);
+  assert.deepEqual(out.metadata.finalizers, ['b', 'a'], 'finalizers merge as a set');
   const replaced: any = applyStrategicMergePatch(pod(), { spec: { containers: [{ name: 'only', image: 'x' }, { $patch: 'replace' }] } }, podType.schema);
   assert.deepEqual(replaced.spec.containers.map((c: any) => c.name), ['only']);
   const nulled: any = applyStrategicMergePatch(pod(), { metadata: { labels: { tier: null } } }, podType.schema);
   assert.deepEqual(nulled.metadata.labels, { app: 'web' });
   const retained: any = applyStrategicMergePatch({ spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } } } }, { spec: { strategy: { type: 'Recreate', $retainKeys: ['type'] } } }, deploymentType.schema);
   assert.deepEqual(retained.spec.strategy, { type: 'Recreate' });
+});
+
+test('strategic merge patch orders merged lists as apimachinery does, with and without $setElementOrder', () => {
+  const live = { spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'TOKEN', value: 't' }] }] } };
+  const noOrder: any = applyStrategicMergePatch(live, { spec: { containers: [{ name: 'c', env: [{ name: 'X', value: 'x' }] }] } }, podType.schema);
+  assert.deepEqual(noOrder.spec.containers[0].env.map((e: any) => e.name), ['X', 'TOKEN']);
+  // apimachinery's "merge lists of maps" case: the directive's order wins and server-only fields survive.
+  const cur = { spec: { volumes: [{ name: '1', other: 'a' }, { name: '2', emptyDir: {}, other: 'b' }] } };
+  const ordered: any = applyStrategicMergePatch(
+    cur,
+    { spec: { '$setElementOrder/volumes': [{ name: '4' }, { name: '1' }, { name: '2' }, { name: '3' }], volumes: [{ name: '4', emptyDir: {} }, { name: '3', emptyDir: {} }] } },
+    podType.schema,
+  );
+  assert.deepEqual(ordered.spec.volumes.map((v: any) => v.name), ['4', '1', '2', '3']);
+  assert.equal(ordered.spec.volumes[1].other, 'a');
+  assert.ok(!('$setElementOrder/volumes' in ordered.spec));
+  // An item already live keeps its place relative to the other live items.
+  const kept: any = applyStrategicMergePatch({ metadata: { finalizers: ['a', 'b'] } }, { metadata: { finalizers: ['b', 'c'] } }, podType.schema);
+  assert.deepEqual(kept.metadata.finalizers, ['a', 'b', 'c']);
 });
 
 test('merge patch replaces lists; JSON patch applies operations in order and fails cleanly', () => {

@@ -146,3 +146,69 @@ export const storageClassType = defineType({
     ageColumn,
   ],
 });
+
+const apiServiceName = 'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService';
+
+/**
+ * apiregistration.k8s.io/v1 APIService: the registration the metrics API and
+ * other aggregated APIs need. A local one (no spec.service) is Available, as
+ * the aggregator marks it; tug does not yet proxy to a service-backed one, and
+ * its Available condition says so rather than pretending.
+ */
+export const apiServiceType = defineType({
+  group: 'apiregistration.k8s.io',
+  version: 'v1',
+  kind: 'APIService',
+  schemaName: apiServiceName,
+  schema: kindSchema(apiServiceName, { group: 'apiregistration.k8s.io', version: 'v1', kind: 'APIService' }, 'APIService represents a server for a particular GroupVersion.', {
+    spec: obj({
+      service: obj({ namespace: str(), name: str(), port: int() }),
+      group: str(),
+      version: str(),
+      insecureSkipTLSVerify: bool(),
+      caBundle: str(),
+      groupPriorityMinimum: int(),
+      versionPriority: int(),
+    }),
+    status: loose(),
+  }),
+  plural: 'apiservices',
+  namespaced: false,
+  status: true,
+  defaults(o) {
+    o.spec ??= {};
+    if (o.spec.service) o.spec.service.port ??= 443;
+    if (o.status && !o.status.conditions?.length) {
+      const local = !o.spec.service;
+      o.status.conditions = [
+        {
+          type: 'Available',
+          status: local ? 'True' : 'False',
+          lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          reason: local ? 'Local' : 'FailedDiscoveryCheck',
+          message: local ? 'Local APIServices are always available' : 'tug does not proxy to aggregated API servers yet',
+        },
+      ];
+    }
+  },
+  validate(o) {
+    const errs: FieldError[] = [];
+    const s = o.spec ?? {};
+    const name = o.metadata?.name ?? '';
+    if (name !== `${s.version}.${s.group ?? ''}`) errs.push({ field: 'metadata.name', type: 'FieldValueInvalid', message: `Invalid value: "${name}": must be \`spec.version+"."+spec.group\`: "${s.version}.${s.group ?? ''}"` });
+    if (!s.version) errs.push({ field: 'spec.version', type: 'FieldValueRequired', message: 'Required value' });
+    if (!(s.groupPriorityMinimum > 0) || s.groupPriorityMinimum > 20000) errs.push({ field: 'spec.groupPriorityMinimum', type: 'FieldValueInvalid', message: `Invalid value: ${String(s.groupPriorityMinimum)}: must be positive and less than 20000` });
+    if (!(s.versionPriority > 0) || s.versionPriority > 1000) errs.push({ field: 'spec.versionPriority', type: 'FieldValueInvalid', message: `Invalid value: ${String(s.versionPriority)}: must be positive and less than 1000` });
+    if (s.service && !s.insecureSkipTLSVerify && !s.caBundle) errs.push({ field: 'spec.caBundle', type: 'FieldValueRequired', message: 'Required value: must be set when insecureSkipTLSVerify is false' });
+    return errs;
+  },
+  columns: [
+    nameColumn,
+    col('Service', (o) => (o.spec?.service ? `${o.spec.service.namespace}/${o.spec.service.name}` : 'Local')),
+    col('Available', (o) => {
+      const c = (o.status?.conditions ?? []).find((x: { type: string }) => x.type === 'Available');
+      return c ? (c.status === 'True' ? 'True' : `${c.status} (${c.reason})`) : 'Unknown';
+    }),
+    ageColumn,
+  ],
+});

@@ -24,6 +24,7 @@ export const builtinTypes: readonly ResourceType[] = [
   core.limitRangeType,
   workloads.deploymentType,
   workloads.replicaSetType,
+  workloads.replicationControllerType,
   workloads.statefulSetType,
   workloads.daemonSetType,
   workloads.controllerRevisionType,
@@ -44,6 +45,7 @@ export const builtinTypes: readonly ResourceType[] = [
   net.podDisruptionBudgetType,
   net.priorityClassType,
   crdType,
+  misc.apiServiceType,
 ];
 
 export interface GroupVersion {

@@ -1,5 +1,5 @@
 // apps/v1, batch/v1 and autoscaling/v2: the workload kinds and their defaults.
-import { define, obj, str, int, int64, bool, arr, loose, intOrStr } from './schema.js';
+import { define, obj, str, int, int64, bool, arr, loose, intOrStr, strMap } from './schema.js';
 import { kindSchema, required, nameColumn, ageColumn, col, selectorString, labelSelector, humanDuration } from './meta.js';
 import { podTemplateSpec, defaultPodSpec, validatePodSpec } from './core-pod.js';
 import { defineType, ratio } from './define-type.js';
@@ -153,6 +153,56 @@ export const replicaSetType = defineType({
   ],
 });
 
+/** ReplicationController's selector is a plain label map, not a LabelSelector. */
+function validateRcSelector(o: KObject): FieldError[] {
+  const sel: Record<string, string> = o.spec?.selector ?? {};
+  if (!Object.keys(sel).length) return [{ field: 'spec.selector', type: 'FieldValueRequired', message: 'Required value' }];
+  const labels = o.spec?.template?.metadata?.labels ?? {};
+  if (Object.entries(sel).some(([k, v]) => labels[k] !== v)) {
+    return [{ field: 'spec.template.metadata.labels', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\`` }];
+  }
+  return validatePodSpec(o.spec?.template?.spec, 'spec.template.spec');
+}
+
+export const replicationControllerType = defineType({
+  group: '',
+  version: 'v1',
+  kind: 'ReplicationController',
+  plural: 'replicationcontrollers',
+  shortNames: ['rc'],
+  categories: ['all'],
+  namespaced: true,
+  status: true,
+  scale: { specReplicasPath: 'spec.replicas', statusReplicasPath: 'status.replicas' },
+  ...schemaOf('core', '', 'v1', 'ReplicationController', 'ReplicationController represents the configuration of a replication controller.', {
+    spec: obj({ replicas: int(), minReadySeconds: int(), selector: strMap(), template: podTemplateSpec }),
+    status: loose(),
+  }),
+  // As Kubernetes' SetDefaults_ReplicationController: the selector and the
+  // object's labels default to the template's labels.
+  defaults(o) {
+    const s = (o.spec ??= {});
+    s.replicas ??= 1;
+    const tplLabels = s.template?.metadata?.labels;
+    if (tplLabels && !Object.keys(s.selector ?? {}).length) s.selector = { ...tplLabels };
+    o.metadata ??= {};
+    if (tplLabels && !Object.keys(o.metadata.labels ?? {}).length) o.metadata.labels = { ...tplLabels };
+    defaultTemplate(o);
+    if (o.status) o.status.replicas ??= 0;
+  },
+  validate: (o) => [...validateReplicas(o), ...validateRcSelector(o)],
+  columns: [
+    nameColumn,
+    col('Desired', (o) => o.spec?.replicas ?? 0, 0, 'integer'),
+    col('Current', (o) => o.status?.replicas ?? 0, 0, 'integer'),
+    col('Ready', (o) => o.status?.readyReplicas ?? 0, 0, 'integer'),
+    ageColumn,
+    col('Containers', containerNames, 1),
+    col('Images', images, 1),
+    col('Selector', (o) => Object.entries(o.spec?.selector ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(',') || '<none>', 1),
+  ],
+});
+
 export const statefulSetType = defineType({
   group: 'apps',
   version: 'v1',
@@ -213,6 +263,8 @@ export const daemonSetType = defineType({
     s.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
     s.revisionHistoryLimit ??= 10;
     defaultTemplate(o);
+    // DaemonSetStatus's four counters are not omitempty in Kubernetes: a new DaemonSet reads back with them at 0.
+    if (o.status) for (const k of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady']) o.status[k] ??= 0;
   },
   validate: (o, old) => [...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
   columns: [

@@ -13,6 +13,7 @@ export const refs = {
   configmaps: { group: '', version: 'v1', resource: 'configmaps' },
   events: { group: '', version: 'v1', resource: 'events' },
   replicasets: { group: 'apps', version: 'v1', resource: 'replicasets' },
+  replicationcontrollers: { group: '', version: 'v1', resource: 'replicationcontrollers' },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
   endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
 } satisfies Record<string, ResourceRef>;

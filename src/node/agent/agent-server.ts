@@ -20,6 +20,7 @@ import { L } from './labels.js';
 import { serveStream, channelProtocols } from './stream-channels.js';
 import { createPortForwarder } from './port-forward.js';
 import type { AgentAuth } from './agent-auth.js';
+import { queryBool } from '../../kube/api/query-params.js';
 
 export interface AgentServer {
   port: number;
@@ -66,7 +67,7 @@ export async function startAgentServer(containers: ContainerService, auth: Agent
     if (t.kind !== 'containerLogs') throw notFound(`no handler for ${url.pathname}`);
     const q = url.searchParams;
     const attempts = attemptsOf(engine, t.ns, t.pod, t.container);
-    const previous = q.get('previous') === 'true';
+    const previous = queryBool(q, 'previous');
     const c = previous ? attempts[attempts.length - 2] : attempts[attempts.length - 1];
     if (!c) {
       throw previous
@@ -76,8 +77,8 @@ export async function startAgentServer(containers: ContainerService, auth: Agent
     const tail = q.get('tailLines') ? Number(q.get('tailLines')) : undefined;
     const sinceSeconds = q.get('sinceSeconds') ? Number(q.get('sinceSeconds')) : undefined;
     const since = q.get('sinceTime') ? new Date(q.get('sinceTime')!) : sinceSeconds ? new Date(Date.now() - sinceSeconds * 1000) : undefined;
-    const timestamps = q.get('timestamps') === 'true';
-    const follow = q.get('follow') === 'true' && !previous;
+    const timestamps = queryBool(q, 'timestamps');
+    const follow = queryBool(q, 'follow') && !previous;
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.flushHeaders();
     const abort = new AbortController();

@@ -2,6 +2,8 @@
 // over SPDY/3.1, reached either by a plain HTTP upgrade to SPDY/3.1 or by a
 // websocket whose subprotocol is "SPDY/3.1+portforward.k8s.io" and whose
 // binary messages carry the SPDY byte stream (kubectl 1.31+ tries that first).
+// A websocket offering only the channel subprotocols (the Python client's
+// v4.channel.k8s.io) goes to port-forward-channels.ts.
 // For each local connection kubectl opens two streams sharing a requestid:
 // streamtype=error and streamtype=data, both with port=N. We connect TCP to
 // the pod's own IP (from its sandbox, on the node's bridge) and pipe the data
@@ -15,6 +17,7 @@ import type { Engine } from '../../engine/engine.js';
 import { invalid, notFound } from '../../errdefs.js';
 import { SpdySession, type SpdyStream } from '../spdy/session.js';
 import { L } from './labels.js';
+import { channelPorts, portForwardChannelProtocols, serveChannelPortForward } from './port-forward-channels.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 export const PORT_FORWARD_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
@@ -103,6 +106,7 @@ export function createPortForwarder(engine: Engine): PortForwarder {
   // hide it from ws, and name it in the 101 response (kubectl insists on it).
   const wss = new WebSocketServer({ noServer: true });
   wss.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${PORT_FORWARD_TUNNEL_PROTOCOL}`));
+  const channelWss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => portForwardChannelProtocols.find((p) => offered.has(p)) ?? false });
   const track = (s: SpdySession): void => {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
@@ -113,7 +117,14 @@ export function createPortForwarder(engine: Engine): PortForwarder {
       const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
       if (upgrade === 'websocket') {
         const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-        if (!offered.includes(PORT_FORWARD_TUNNEL_PROTOCOL)) throw invalid(`port-forward over websocket needs subprotocol ${PORT_FORWARD_TUNNEL_PROTOCOL}`);
+        if (!offered.includes(PORT_FORWARD_TUNNEL_PROTOCOL)) {
+          if (!offered.some((p) => portForwardChannelProtocols.includes(p))) {
+            throw invalid(`port-forward over websocket needs subprotocol ${PORT_FORWARD_TUNNEL_PROTOCOL} or one of ${portForwardChannelProtocols.join(', ')}`);
+          }
+          const ports = channelPorts(new URL(req.url ?? '/', 'http://x').searchParams);
+          channelWss.handleUpgrade(req, socket, head, (ws) => serveChannelPortForward(ws, ip, ports, ns, pod));
+          return;
+        }
         delete req.headers['sec-websocket-protocol'];
         wss.handleUpgrade(req, socket, head, (ws) => {
           // The websocket carries the SPDY session as a plain byte stream; message boundaries mean nothing.
@@ -134,6 +145,7 @@ export function createPortForwarder(engine: Engine): PortForwarder {
       for (const s of sessions) s.close();
       sessions.clear();
       for (const ws of wss.clients) ws.terminate();
+      for (const ws of channelWss.clients) ws.terminate();
     },
   };
 }

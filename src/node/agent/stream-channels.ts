@@ -7,6 +7,7 @@ import type { WebSocket, RawData } from 'ws';
 import type { ContainerService } from '../../engine/container-service.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
 import { messageOf } from '../../errdefs.js';
+import { queryBool } from '../../kube/api/query-params.js';
 
 export const channelProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
@@ -49,8 +50,11 @@ function pump(ws: WebSocket, ch: number, stream: NodeJS.ReadableStream | null | 
 
 export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void> {
   const q = r.query;
-  const wantStdin = q.get('stdin') === 'true' || q.get('stdin') === '1';
-  const tty = q.get('tty') === 'true' || q.get('tty') === '1';
+  const wantStdin = queryBool(q, 'stdin');
+  const tty = queryBool(q, 'tty');
+  // PodExecOptions defaults stdout and stderr to true; only an explicit false turns one off.
+  const wantStdout = !q.has('stdout') || queryBool(q, 'stdout');
+  const wantStderr = !q.has('stderr') || queryBool(q, 'stderr');
   let stdin: NodeJS.WritableStream | null = null;
   let resize: ((cols: number, rows: number) => Promise<void>) | undefined;
   const pendingIn: Buffer[] = [];
@@ -75,15 +79,17 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
       stdin?.end();
     }
   });
+  // The status frame, then (once it is written) the close frame: two writes, as the kubelet makes them.
   const finish = (status: Record<string, unknown>): void => {
     if (ws.readyState !== ws.OPEN) return;
-    ws.send(Buffer.concat([Buffer.from([ERROR]), Buffer.from(JSON.stringify(status))]));
-    ws.close(1000);
+    ws.send(Buffer.concat([Buffer.from([ERROR]), Buffer.from(JSON.stringify(status))]), () => {
+      if (ws.readyState === ws.OPEN) ws.close(1000);
+    });
   };
   try {
     if (r.kind === 'exec') {
       const cmd = q.getAll('command');
-      const { Id } = r.containers.execs.create(r.container.Id, { Cmd: cmd, AttachStdin: wantStdin, AttachStdout: true, AttachStderr: true, Tty: tty });
+      const { Id } = r.containers.execs.create(r.container.Id, { Cmd: cmd, AttachStdin: wantStdin, AttachStdout: wantStdout, AttachStderr: wantStderr, Tty: tty });
       const e = await r.containers.execs.start(Id, {});
       const s = e.session!;
       stdin = s.stdin;
@@ -91,7 +97,7 @@ export async function serveStream(ws: WebSocket, r: StreamRequest): Promise<void
       for (const b of pendingIn) stdin?.write(b);
       if (stdinClosed) stdin?.end();
       ws.once('close', () => stdin?.end());
-      await Promise.all([pump(ws, STDOUT, s.stdout), pump(ws, STDERR, s.stderr)]);
+      await Promise.all([pump(ws, STDOUT, wantStdout ? s.stdout : null), pump(ws, STDERR, wantStderr ? s.stderr : null)]);
       await e.done;
       finish(exitStatus(e.ExitCode ?? 1));
     } else {
