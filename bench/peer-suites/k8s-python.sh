@@ -68,9 +68,24 @@ B=$((0x${rand:0:2})); C=$((0x${rand:2:2}))
 DATA="$WORK/server"
 mkdir -p "$DATA"
 SERVER_PID=
+# Pods outlive a stopped server (live restore), so delete every workload first
+# and wait until the node's engine has no container left; the agent then
+# removes the pods' mounts, netns, rules and its bridge.
+delete_workloads() {
+  local kind
+  for kind in deployments replicasets statefulsets daemonsets jobs cronjobs replicationcontrollers pods; do
+    KUBECONFIG="$DATA/kubeconfig" kubectl delete "$kind" --all --all-namespaces --wait=false >/dev/null 2>&1 || true
+  done
+  for _ in $(seq 1 300); do
+    [ -z "$(DOCKER_HOST="unix://$DATA/engine.sock" docker ps -aq 2>/dev/null)" ] && return 0
+    sleep 0.2
+  done
+  echo "containers still on the node after 60 s: $(DOCKER_HOST="unix://$DATA/engine.sock" docker ps -aq | wc -l)" >&2
+}
 stop_server() {
   [ -n "$SERVER_PID" ] || return 0
   if kill -0 "$SERVER_PID" 2>/dev/null; then
+    delete_workloads
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 1 600); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
     kill -0 "$SERVER_PID" 2>/dev/null && kill -KILL "$SERVER_PID" 2>/dev/null
