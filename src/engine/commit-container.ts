@@ -37,8 +37,7 @@ export async function commitContainer(engine: Engine, containerRef: string, req:
   const hasUpper = await access(upper).then(() => true, () => false);
   const base = await engine.images.get(c.Image);
   const empty = hasUpper ? null : await mkdtemp(join(engine.root, 'commit-empty-'));
-  const freeze = c.State.Running && !c.State.Paused;
-  if (freeze) await engine.runtime.pause(c.Id);
+  const freeze = c.State.Running && !c.State.Paused && (await freezeIfRunning(engine, c.Id));
   try {
     const img = await engine.images.commit(base, empty ?? upper, {
       ref: req.ref, changes: req.changes, comment: req.comment, author: req.author, config,
@@ -48,5 +47,21 @@ export async function commitContainer(engine: Engine, containerRef: string, req:
   } finally {
     if (freeze) await engine.runtime.resume(c.Id).catch(() => undefined);
     if (empty) await rm(empty, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Freezes a container the record calls running. One that exited meanwhile (docker-py
+ * commits right after start) cannot race the read any more: it is committed as it
+ * is, as dockerd's pause is skipped for a stopped container. Returns whether it froze.
+ */
+async function freezeIfRunning(engine: Engine, id: string): Promise<boolean> {
+  try {
+    await engine.runtime.pause(id);
+    return true;
+  } catch (err) {
+    const { status } = await engine.runtime.state(id).catch(() => ({ status: 'absent' }));
+    if (status === 'running') throw err;
+    return false;
   }
 }
