@@ -91,6 +91,7 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
       cgroupns: stringOf(hc.CgroupnsMode, 'HostConfig.CgroupnsMode'),
     },
     isolation: stringOf(hc.Isolation, 'HostConfig.Isolation'),
+    volumeDriver: stringOf(hc.VolumeDriver, 'HostConfig.VolumeDriver'),
     restartPolicy: restartPolicyOf(hc.RestartPolicy),
     logConfig: logConfigOf(hc.LogConfig),
     autoRemove: Boolean(hc.AutoRemove),

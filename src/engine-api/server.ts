@@ -16,6 +16,7 @@ import { volumeRoutes } from './routes-volumes.js';
 import { networkRoutes } from './routes-networks.js';
 import { commitRoutes } from './routes-commit.js';
 import { systemRoutes, pingHeaders } from './routes-system.js';
+import { swarmRoutes } from './routes-swarm.js';
 import { archiveRoutes } from './routes-archive.js';
 import { registryRoutes } from './routes-registry.js';
 
@@ -36,6 +37,7 @@ export async function serveDockerApi(containers: ContainerService, socketPath: s
   networkRoutes(router, engine);
   commitRoutes(router, engine);
   registryRoutes(router, engine);
+  swarmRoutes(router);
   (await import('./routes-build.js')).buildRoutes(router, containers);
   // Streams that can hijack the connection: registered for plain requests too.
   router.add('POST', '/containers/{id}/attach', (ctx) => attachContainer(containers, ctx));

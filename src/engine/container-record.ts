@@ -92,6 +92,7 @@ export interface HostConfig {
   /** 'private' or 'host' (filled with the engine's default at create). */
   CgroupnsMode?: string;
   Isolation?: string;
+  VolumeDriver?: string;
   MemorySwappiness?: number | null;
   CpuRealtimePeriod?: number;
   CpuRealtimeRuntime?: number;

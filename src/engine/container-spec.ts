@@ -61,6 +61,8 @@ export interface ContainerSpec {
   autoRemove?: boolean;
   /** Docker's isolation technology: on Linux only '' or 'default' (echoed as given). */
   isolation?: string;
+  /** HostConfig.VolumeDriver, echoed as given: tug's volumes are all 'local'. */
+  volumeDriver?: string;
 }
 
 /** The three ways Docker names a mount, kept apart because inspect shows each as given. */

@@ -10,7 +10,7 @@ import { deviceRuleToOci } from '../runtime/spec/devices.js';
 import type { HostConfig } from './container-record.js';
 import type { ContainerSpec } from './container-spec.js';
 
-type HostModes = Pick<HostConfig, 'UTSMode' | 'CgroupnsMode' | 'Isolation' | 'MemorySwappiness' | 'CpuRealtimePeriod' | 'CpuRealtimeRuntime' | 'DeviceCgroupRules'>;
+type HostModes = Pick<HostConfig, 'UTSMode' | 'CgroupnsMode' | 'Isolation' | 'VolumeDriver' | 'MemorySwappiness' | 'CpuRealtimePeriod' | 'CpuRealtimeRuntime' | 'DeviceCgroupRules'>;
 
 /** Without CONFIG_RT_GROUP_SCHED the cpu controller has no rt files (and v2 has no real-time budget at all). */
 const hasRealtimeCgroup = (): boolean => !isCgroupV2() && existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us');
@@ -43,6 +43,7 @@ export function hostModesOf(s: ContainerSpec): HostModes {
     UTSMode: uts,
     CgroupnsMode: cgroupns,
     Isolation: isolation,
+    VolumeDriver: s.volumeDriver ?? '',
     MemorySwappiness: swappiness === -1 ? null : swappiness,
     CpuRealtimePeriod: rtPeriod,
     CpuRealtimeRuntime: rtRuntime,
