@@ -7,6 +7,7 @@ import { lstat, readdir, readlink, open } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { invalid } from '../errdefs.js';
 import { inRootError, ScopedRoot } from '../rootfs/scoped-root.js';
+import { archiveCompressionOf } from '../oci/digest.js';
 import { readFileInRoot } from '../rootfs/read-file.js';
 import { readResolved } from '../rootfs/tree-reader.js';
 import { writeTree } from '../rootfs/tree-writer.js';
@@ -176,10 +177,8 @@ export async function isTarArchive(path: string): Promise<boolean> {
   try {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await fh.read(buf, 0, 512, 0);
-    if (bytesRead >= 3 && buf[0] === 0x1f && buf[1] === 0x8b) return true; // gzip
-    if (bytesRead >= 3 && buf.subarray(0, 3).toString() === 'BZh') return true;
-    if (bytesRead >= 6 && buf.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return true; // xz
-    if (bytesRead >= 4 && buf.readUInt32LE(0) === 0xfd2fb528) return true; // zstd
+    if (bytesRead < 3) return false;
+    if (archiveCompressionOf(buf.subarray(0, bytesRead))) return true; // gzip, bzip2, xz, zstd
     return bytesRead >= 262 && buf.subarray(257, 262).toString() === 'ustar';
   } finally {
     await fh.close();

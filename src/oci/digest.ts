@@ -52,11 +52,22 @@ export function digestOfFile(path: string): Promise<{ digest: string; size: numb
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
-/** Compression of a layer blob, told by its magic bytes (media types lie too often). */
-export function compressionOf(head: Uint8Array): Compression {
+/** The compressions an archive (docker load, docker cp, ADD) may come in, as tar itself knows them. */
+export type ArchiveCompression = 'gzip' | 'bzip2' | 'xz' | 'zstd';
+
+/** Magic bytes of gzip, bzip2, xz and zstd: the one place tug tells them apart. */
+export function archiveCompressionOf(head: Uint8Array): ArchiveCompression | undefined {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 3 && head[0] === 0x42 && head[1] === 0x5a && head[2] === 0x68) return 'bzip2'; // 'BZh'
+  if (head.length >= 6 && head[0] === 0xfd && head[1] === 0x37 && head[2] === 0x7a && head[3] === 0x58 && head[4] === 0x5a && head[5] === 0x00) return 'xz';
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
-  return 'none';
+  return undefined;
+}
+
+/** Compression of a layer blob, told by its magic bytes (media types lie too often); layers come gzipped, zstd'ed or plain. */
+export function compressionOf(head: Uint8Array): Compression {
+  const c = archiveCompressionOf(head);
+  return c === 'gzip' || c === 'zstd' ? c : 'none';
 }
 
 export async function compressionOfFile(path: string): Promise<Compression> {

@@ -13,12 +13,13 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { invalid } from '../errdefs.js';
+import { archiveCompressionOf, type ArchiveCompression } from '../oci/digest.js';
 import type { ScopedRoot } from './scoped-root.js';
 import { splitPath } from './scoped-root.js';
 import { entriesFromTar } from './tar-codec.js';
 import { entryTarget, writeTree, type WriteTreeOptions } from './tree-writer.js';
 
-type Decompressor = 'gzip' | 'bzip2' | 'xz' | 'zstd' | undefined;
+type Decompressor = ArchiveCompression | undefined;
 
 async function sniff(file: string): Promise<Decompressor> {
   const fh = await open(file, 'r');
@@ -26,11 +27,7 @@ async function sniff(file: string): Promise<Decompressor> {
     const head = Buffer.alloc(6);
     const { bytesRead } = await fh.read(head, 0, 6, 0);
     if (bytesRead === 0) throw invalid('empty archive: no bytes were sent');
-    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-    if (bytesRead >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-    if (bytesRead >= 6 && head.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-    if (bytesRead >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-    return undefined;
+    return archiveCompressionOf(head.subarray(0, bytesRead));
   } finally {
     await fh.close();
   }

@@ -4,14 +4,14 @@
 // sniffed here and the matching flag passed.
 import type { Readable } from 'node:stream';
 import { invalid } from '../../errdefs.js';
+import { archiveCompressionOf } from '../../oci/digest.js';
 import { feedTar } from '../../snapshot/tar-feed.js';
 
+const TAR_FLAG = { gzip: '-z', bzip2: '-j', xz: '-J', zstd: '--zstd' } as const;
+
 function compressionFlag(head: Buffer): string[] {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return ['-z'];
-  if (head.length >= 3 && head.subarray(0, 3).toString('latin1') === 'BZh') return ['-j'];
-  if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return ['-J'];
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return ['--zstd'];
-  return [];
+  const c = archiveCompressionOf(head);
+  return c ? [TAR_FLAG[c]] : [];
 }
 
 /** Extracts `input` into `dir` (which must exist); extra args go to tar. Rejects with invalid on a bad archive. */
