@@ -16,6 +16,7 @@ import { resolveGroupAdd } from './group-add.js';
 import { populateVolume } from './mounts.js';
 import { linkEnv, linkHostsLines, linkedPeers } from './links.js';
 import { processEnv } from './image-merge.js';
+import { hostGatewayIp } from './host-gateway.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -91,6 +92,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
     ip: '',
     hostNetwork,
     extraHosts: c.HostConfig.ExtraHosts,
+    hostGatewayIp: hostGatewayIp(engine.network.subnet),
     linkLines: linkHostsLines(peers),
     dns: { servers: c.HostConfig.Dns, search: c.HostConfig.DnsSearch, options: c.HostConfig.DnsOptions },
   });
