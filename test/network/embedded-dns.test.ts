@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -242,4 +243,35 @@ test('embedded DNS on a hand-made bridge: names, aliases and replicas, PTR, AAAA
   }
   const leftover = await runTool('ip', ['link', 'show', lab.bridge], { allowFailure: true });
   assert.notEqual(leftover.code, 0, 'the bridge is gone');
+});
+
+test("the redirect's route_localnet does not open a container's loopback to its neighbours on the bridge", async () => {
+  const lab = await makeLab();
+  let service: ReturnType<typeof spawn> | undefined;
+  try {
+    const a = await lab.addNetns(2);
+    const b = await lab.addNetns(3);
+    for (const ns of [a, b]) await installDnsRedirect(ns.path, lab.gateway, 'eth0');
+    // A service A keeps to itself on 127.0.0.1.
+    service = spawn('nsenter', [`--net=${a.path}`, process.execPath, '-e', "require('net').createServer((s) => s.end('SECRET')).listen(7777, '127.0.0.1', () => console.log('up'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => service!.stdout!.once('data', () => r()));
+    // B (root in its own namespace) routes 127.0.0.1 out of eth0 to A, ahead of its local table.
+    const probe = `ip rule add to 127.0.0.1 lookup 100 pref 10
+ip rule add pref 100 lookup local
+ip rule del pref 0
+ip route add 127.0.0.1/32 via "$1" dev eth0 table 100 onlink
+busybox nc -w 2 127.0.0.1 7777 </dev/null || true`;
+    const attempt = await runTool('nsenter', [`--net=${b.path}`, 'sh', '-c', probe, 'sh', a.ip]);
+    assert.doesNotMatch(attempt.stdout, /SECRET/);
+    const counters = (await runTool('nsenter', [`--net=${a.path}`, 'iptables', '-w', '-L', 'TUG-DNS-INPUT', '-v', '-x', '-n'])).stdout;
+    const dropped = Number(/^\s*(\d+)\s+\d+\s+DROP/m.exec(counters)?.[1] ?? 0);
+    assert.ok(dropped > 0, counters);
+    // The probe does reach A's loopback once the guard is gone: it is the rule that stops it.
+    await runTool('nsenter', [`--net=${a.path}`, 'iptables', '-w', '-D', 'INPUT', '-j', 'TUG-DNS-INPUT']);
+    const open = await runTool('nsenter', [`--net=${b.path}`, 'busybox', 'nc', '-w', '2', '127.0.0.1', '7777'], { input: '' });
+    assert.match(open.stdout, /SECRET/);
+  } finally {
+    service?.kill('SIGKILL');
+    await lab.destroy();
+  }
 });
