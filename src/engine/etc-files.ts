@@ -4,7 +4,7 @@
 // loopback nameservers, or rebuilt from --dns/--dns-search/--dns-option; on a
 // user-defined network `nameserver 127.0.0.11` for the embedded DNS server;
 // with the host's network the host's own file.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HOST_RESOLV_CONF, hostResolvConfPath, readResolvConf } from '../network/dns/resolv-conf-file.js';
 import { sandboxResolvConf, type DnsSettings } from '../network/dns/sandbox-resolv-conf.js';
@@ -43,6 +43,15 @@ export async function containerResolvConf(opts: { hostNetwork: boolean; embedded
   // The default bridge reads systemd-resolved's upstream list behind a 127.0.0.53 stub.
   const origin = opts.hostNetwork ? HOST_RESOLV_CONF : await hostResolvConfPath();
   return sandboxResolvConf(await readResolvConf(origin), dns, opts.hostNetwork).text;
+}
+
+/**
+ * Rewrites a running container's resolv.conf for a new situation (its first
+ * user-defined network connected: Docker then points it at 127.0.0.11). In
+ * place, not by rename: runc bind-mounted this very inode into the container.
+ */
+export async function rewriteResolvConf(path: string, opts: { hostNetwork: boolean; embeddedDns?: boolean; dns?: DnsSettings }): Promise<void> {
+  await writeFile(path, await containerResolvConf(opts), { mode: 0o644 });
 }
 
 /** The container's own /etc/hosts line: its address, then its FQDN (with a domain) and hostname. */

@@ -8,7 +8,7 @@
 //   route_localnet=1 on the interface: without it the kernel drops a packet
 //                   with a loopback source on its way out of eth0 (and its
 //                   reply on the way in)
-//   filter INPUT    DROP new packets for 127/8 arriving on the interface:
+//   filter INPUT    DROP new packets for 127/8 arriving on any other interface than lo:
 //                   route_localnet would otherwise let a neighbour on the
 //                   bridge reach the container's loopback-only services
 //                   (kube-proxy's fix for CVE-2020-8558)
@@ -35,7 +35,8 @@ function rules(gatewayIp: string, ifName: string): string {
     'COMMIT',
     '*filter',
     `:${CHAINS.input} - [0:0]`,
-    `-A ${CHAINS.input} -i ${ifName} -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP`,
+    // Any interface but lo: one re-pointed from keeps its route_localnet.
+    `-A ${CHAINS.input} ! -i lo -d 127.0.0.0/8 -m conntrack ! --ctstate RELATED,ESTABLISHED -j DROP`,
     'COMMIT',
     '',
   ].join('\n');
