@@ -275,3 +275,33 @@ busybox nc -w 2 127.0.0.1 7777 </dev/null || true`;
     await lab.destroy();
   }
 });
+
+test('installing the redirect again points 127.0.0.11 at another gateway (a container that left the network its DNS went to)', async () => {
+  const lab = await makeLab();
+  const servers: Array<{ close(): Promise<void> }> = [];
+  try {
+    const a = await lab.addNetns(2);
+    const second = `${lab.prefix}254`;
+    await runTool('ip', ['addr', 'add', `${second}/24`, 'dev', lab.bridge]);
+    // Two networks' servers, each knowing "svc" by a different address.
+    for (const [networkId, gatewayIp, answer] of [['first', lab.gateway, '192.0.2.1'], ['second', second, '192.0.2.2']] as const) {
+      servers.push(
+        await startEmbeddedDnsServer({
+          networkId,
+          gatewayIp,
+          backend: { clientOf: (_n, ip) => (ip === a.ip ? { upstreams: [] } : undefined), lookup: (_n, name) => (name === 'svc' ? [answer] : []) },
+        }),
+      );
+    }
+    await installDnsRedirect(a.path, lab.gateway, 'eth0');
+    assert.deepEqual(addrs(await one(a, 'svc', 'A')), ['192.0.2.1']);
+    await installDnsRedirect(a.path, second, 'eth0');
+    assert.deepEqual(addrs(await one(a, 'svc', 'A')), ['192.0.2.2']);
+    assert.deepEqual(addrs(await one(a, 'svc', 'A', { tcp: true })), ['192.0.2.2']);
+    const rules = (await runTool('nsenter', [`--net=${a.path}`, 'iptables', '-w', '-t', 'nat', '-S', 'TUG-DNS-OUTPUT'])).stdout;
+    assert.doesNotMatch(rules, new RegExp(`${lab.gateway.replace(/\./g, '\\.')}:53`), 'nothing left pointing at the first gateway');
+  } finally {
+    for (const s of servers) await s.close();
+    await lab.destroy();
+  }
+});
