@@ -190,3 +190,13 @@ test('profiles: services without profiles always on; --profile, COMPOSE_PROFILES
   );
   assert.equal(await loadError(dir, { services: ['nope'] }), 'no such service: nope');
 });
+
+test('extends: file in an override file in another directory is relative to that file', async () => {
+  const dir = await fixture({
+    'compose.yaml': 'services:\n  web:\n    image: x\n',
+    'envs/dev.yaml': 'services:\n  web:\n    extends:\n      file: base.yaml\n      service: b\n',
+    'envs/base.yaml': 'services:\n  b:\n    image: x\n    labels: [from=base]\n',
+  });
+  const p = await load(dir, { files: ['compose.yaml', 'envs/dev.yaml'] });
+  assert.deepEqual(p.services.web!.labels, { from: 'base' });
+});

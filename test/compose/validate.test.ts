@@ -132,3 +132,25 @@ test('after a merge, a reference error points at the file that wrote it', async 
   });
   assert.equal(await loadError(dir, { files: ['compose.yaml', 'more.yaml'] }), 'more.yaml:5: service "web" refers to undefined network back');
 });
+
+test('a service name that cannot name a container is refused', async () => {
+  assert.equal(
+    await err('services:\n  my app:\n    image: x\n'),
+    'compose.yaml:2: services: invalid service name "my app": use letters, digits, "_", "." and "-", starting with a letter or digit',
+  );
+});
+
+test('scale and deploy.replicas that differ are refused', async () => {
+  assert.equal(
+    await err('services:\n  web:\n    image: x\n    scale: 2\n    deploy:\n      replicas: 3\n'),
+    'compose.yaml:4: services.web: scale (2) and deploy.replicas (3) differ; set one',
+  );
+});
+
+test('empty sections and empty entries are accepted where compose accepts them', async () => {
+  const dir = await fixture({ 'compose.yaml': 'services:\n  web:\n    image: x\n    command:\n    networks:\n      front:\nnetworks:\n  front:\nvolumes:\nsecrets:\n' });
+  const p = await load(dir);
+  assert.equal(p.services.web!.command, undefined);
+  assert.deepEqual(p.services.web!.networks, { front: { aliases: [] } });
+  assert.equal(await err('services:\n  web:\n    image: x\n    command: {a: 1}\n'), 'compose.yaml:4: services.web.command must be a string or list');
+});

@@ -98,6 +98,9 @@ async function serviceOf(name: string, p: PartialService, opts: FinalizeOptions)
   if (s.network_mode?.startsWith('service:')) implicit.push(s.network_mode.slice(8));
   for (const v of s.volumes_from ?? []) if (!v.startsWith('container:')) implicit.push(v.split(':')[0]!);
   for (const d of implicit) s.depends_on[d] ??= dep();
+  if (s.scale !== undefined && s.deploy?.replicas !== undefined && s.scale !== s.deploy.replicas) {
+    throw errorAtAny(p.sources ?? [], `${where}.scale`, `services.${name}: scale (${s.scale}) and deploy.replicas (${s.deploy.replicas}) differ; set one`);
+  }
   if (!s.image && !s.build) {
     throw errorAtAny(p.sources ?? [], where, `service "${name}" has neither an image nor a build context specified`);
   }

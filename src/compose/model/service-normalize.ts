@@ -365,7 +365,8 @@ export function normalizeService(tagged: Raw, ctx: Ctx): PartialService {
     const e: Raw = isObj(raw.extends) ? raw.extends : { service: raw.extends };
     if (e.service === undefined) throw ctx.fail('extends', 'extends needs a service');
     s.extends = { service: str(e.service) };
-    if (e.file !== undefined) s.extends.file = path.resolve(ctx.baseDir, str(e.file));
+    // The file is named relative to the file that names it (not the project directory).
+    if (e.file !== undefined) s.extends.file = path.resolve(ctx.src ? path.dirname(ctx.src.path) : ctx.baseDir, str(e.file));
   }
   return s;
 }
