@@ -95,7 +95,7 @@ async function serviceOf(name: string, p: PartialService, opts: FinalizeOptions)
   // What a service shares with another service makes it depend on it, as in Compose.
   const implicit: string[] = [];
   for (const l of s.links) implicit.push(l.split(':')[0]!);
-  if (s.network_mode?.startsWith('service:')) implicit.push(s.network_mode.slice(8));
+  for (const mode of [s.network_mode, s.ipc, s.pid]) if (mode?.startsWith('service:')) implicit.push(mode.slice(8));
   for (const v of s.volumes_from ?? []) if (!v.startsWith('container:')) implicit.push(v.split(':')[0]!);
   for (const d of implicit) s.depends_on[d] ??= dep();
   if (s.scale !== undefined && s.deploy?.replicas !== undefined && s.scale !== s.deploy.replicas) {

@@ -88,6 +88,13 @@ export async function loadSource(file: string, env: Record<string, string>, ctx:
   };
   src.data = interpolateTree(src.data, '', lookup, warn, (at, msg) => errorAt(src, at, `${at}: ${msg}`)) as Record<string, unknown>;
   validateFile(src);
+  if (isObj(src.data.services)) {
+    for (const [name, svc] of Object.entries(src.data.services)) {
+      if (isObj(svc) && svc.develop !== undefined) {
+        ctx.warnings.add(`${src.display}: services.${name}.develop is ignored: tug compose has no watch mode`);
+      }
+    }
+  }
   if (src.data.version !== undefined) {
     ctx.warnings.add(`${src.display}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
   }
