@@ -80,8 +80,7 @@ async function readSource(file: string, opts: LoadOptions): Promise<string> {
 /** Reads, parses, interpolates and shape-checks one file. */
 export async function loadSource(file: string, env: Record<string, string>, ctx: LoadCtx): Promise<SourceFile> {
   const text = await readSource(file, ctx.opts);
-  const src = parseComposeYaml(text, file === '-' ? path.join(ctx.opts.cwd, '-') : file, ctx.opts.cwd);
-  if (file === '-') src.display = 'stdin';
+  const src = file === '-' ? parseComposeYaml(text, path.join(ctx.opts.cwd, '-'), ctx.opts.cwd, 'stdin') : parseComposeYaml(text, file, ctx.opts.cwd);
   const lookup: Lookup = (n) => env[n];
   const warn = (n: string): void => {
     ctx.warnings.add(`The "${n}" variable is not set. Defaulting to a blank string.`);
