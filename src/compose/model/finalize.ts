@@ -28,7 +28,7 @@ async function environmentOf(p: PartialService, env: Record<string, string>): Pr
   for (const f of p.env_file ?? []) {
     let vars: Record<string, string>;
     try {
-      vars = await readDotenv(f.path, f.path, (n) => env[n]);
+      vars = await readDotenv(f.path, f.path, (n) => env[n], f.raw === true);
     } catch (err) {
       if (!f.required && /not found/.test((err as Error).message)) continue;
       throw err;

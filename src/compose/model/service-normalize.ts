@@ -18,7 +18,8 @@ import { Override, RESET, type SourceFile, sourceError } from './yaml-source.js'
 /** A service as one file (or an extends chain) states it: only the keys it sets. */
 export interface PartialService extends Partial<Omit<ServiceConfig, 'name' | 'build'>> {
   build?: Partial<BuildConfig>;
-  env_file?: Array<{ path: string; required: boolean }>;
+  /** raw: KEY=VALUE lines taken literally (format: raw), no quotes or interpolation. */
+  env_file?: Array<{ path: string; required: boolean; raw?: boolean }>;
   extends?: { service: string; file?: string };
   /** Where the service came from, for error lines after the merge. */
   origin?: SourceFile;
@@ -272,7 +273,12 @@ export function normalizeService(tagged: Raw, ctx: Ctx): PartialService {
       if (r.format !== undefined && str(r.format) !== 'raw' && str(r.format) !== '') {
         throw ctx.fail('env_file', `format "${str(r.format)}" is not supported`);
       }
-      return { path: resolveHostPath(str(r.path), ctx.baseDir), required: r.required === undefined ? true : bool(r.required) };
+      const entry: { path: string; required: boolean; raw?: boolean } = {
+        path: resolveHostPath(str(r.path), ctx.baseDir),
+        required: r.required === undefined ? true : bool(r.required),
+      };
+      if (str(r.format) === 'raw') entry.raw = true;
+      return entry;
     });
   }
   if (has('ports')) {
