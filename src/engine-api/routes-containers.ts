@@ -31,9 +31,9 @@ export function containerRoutes(r: Router, containers: ContainerService): void {
     sendJson(res, 201, await containers.create(containerSpecFromBody(body ?? {}, query.get('name') ?? undefined)));
   });
 
-  r.add('GET', '/containers/{id}/json', async ({ res, params }) => {
+  r.add('GET', '/containers/{id}/json', async ({ res, params, apiVersion }) => {
     const c = engine.containers.get(params.id!);
-    sendJson(res, 200, inspectView(c, containers.execIds(c.Id)));
+    sendJson(res, 200, inspectView(c, containers.execIds(c.Id), apiVersion));
   });
 
   r.add('POST', '/containers/{id}/start', async ({ res, params }) => {

@@ -49,7 +49,7 @@ export function listEntry(c: ContainerRecord, imageName: string, sizes?: { rw: n
     Status: statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: {
-      Networks: networksOf(c),
+      Networks: networksOf(c, 'list'),
     },
     Mounts: c.Mounts.map(mountView),
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
@@ -60,11 +60,19 @@ function mountView(m: ContainerRecord['Mounts'][number]): Record<string, unknown
   return { Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, Driver: m.Driver, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation };
 }
 
-function networksOf(c: ContainerRecord): Record<string, unknown> {
+/**
+ * NetworkSettings.Networks: the mode's built-in network (from the top-level
+ * fields) when the container is on one, then its user-defined networks.
+ * `view` 'inspect' adds the short id to Aliases (as dockerd 20.10 does) and,
+ * from API 1.44, DNSNames; the list shows Aliases as null, as dockerd's does.
+ */
+function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', apiVersion = ''): Record<string, unknown> {
   const mode = c.HostConfig.NetworkMode;
   const n = c.NetworkSettings;
-  return {
-    [mode]: {
+  const out: Record<string, unknown> = {};
+  const user = n.Networks ?? {};
+  if (!user[mode] && !mode.startsWith('container:')) {
+    out[mode] = {
       IPAMConfig: null,
       Links: null,
       Aliases: null,
@@ -77,11 +85,40 @@ function networksOf(c: ContainerRecord): Record<string, unknown> {
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
       MacAddress: n.MacAddress,
-    },
-  };
+      DriverOpts: null,
+    };
+  }
+  const shortId = c.Id.slice(0, 12);
+  const dnsNames = apiAtLeast(apiVersion, 1, 44);
+  for (const [name, ep] of Object.entries(user)) {
+    const aliases = view === 'list' ? null : [...(ep.Aliases ?? []), ...((ep.Aliases ?? []).includes(shortId) ? [] : [shortId])];
+    out[name] = {
+      IPAMConfig: ep.IPAMConfig,
+      Links: ep.Links,
+      Aliases: aliases,
+      NetworkID: ep.NetworkID,
+      EndpointID: ep.EndpointID,
+      Gateway: ep.Gateway,
+      IPAddress: ep.IPAddress,
+      IPPrefixLen: ep.IPPrefixLen,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      MacAddress: ep.MacAddress,
+      DriverOpts: ep.DriverOpts,
+      ...(dnsNames && view === 'inspect' ? { DNSNames: ep.EndpointID ? [c.Name.slice(1), ...(ep.Aliases ?? []), shortId] : null } : {}),
+    };
+  }
+  return out;
 }
 
-export function inspectView(c: ContainerRecord, execIds: string[]): Record<string, unknown> {
+function apiAtLeast(v: string, major: number, minor: number): boolean {
+  if (!v) return true;
+  const [a = 0, b = 0] = v.split('.').map(Number);
+  return a !== major ? a > major : b >= minor;
+}
+
+export function inspectView(c: ContainerRecord, execIds: string[], apiVersion = ''): Record<string, unknown> {
   const n = c.NetworkSettings;
   return {
     Id: c.Id,
@@ -127,7 +164,7 @@ export function inspectView(c: ContainerRecord, execIds: string[]): Record<strin
       IPPrefixLen: n.IPPrefixLen,
       IPv6Gateway: '',
       MacAddress: n.MacAddress,
-      Networks: networksOf(c),
+      Networks: networksOf(c, 'inspect', apiVersion),
     },
   };
 }
