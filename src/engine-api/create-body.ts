@@ -230,6 +230,7 @@ export function endpointSpecOf(raw: unknown, where: string): EndpointSpec {
   return {
     aliases: list(e.Aliases, 'Aliases'),
     ipv4Address: stringOf(ipam?.IPv4Address, `${where}.IPAMConfig.IPv4Address`) || undefined,
+    linkLocalIps: list(ipam?.LinkLocalIPs, 'IPAMConfig.LinkLocalIPs'),
     macAddress: stringOf(e.MacAddress, `${where}.MacAddress`) || undefined,
     links: list(e.Links, 'Links'),
     driverOpts: (opts as Record<string, string> | null | undefined) ?? undefined,

@@ -43,7 +43,7 @@ export function hasOwnNetworking(c: ContainerRecord): boolean {
 
 function newEndpoint(networkId: string, spec: EndpointSpec | undefined): EndpointSettings {
   return {
-    IPAMConfig: spec?.ipv4Address ? { IPv4Address: spec.ipv4Address } : null,
+    IPAMConfig: spec?.ipv4Address || spec?.linkLocalIps?.length ? { ...(spec.ipv4Address ? { IPv4Address: spec.ipv4Address } : {}), ...(spec.linkLocalIps?.length ? { LinkLocalIPs: spec.linkLocalIps } : {}) } : null,
     Links: spec?.links?.length ? spec.links : null,
     Aliases: spec?.aliases?.length ? spec.aliases : null,
     NetworkID: networkId,
@@ -81,7 +81,12 @@ function checkEndpointSpec(engine: Engine, networkId: string | undefined, spec: 
  * kept as Docker keeps it) and the endpoints on user-defined networks, the
  * mode's network first.
  */
-export function resolveCreateNetworks(engine: Engine, net: NetworkSpec | undefined): { mode: string | undefined; endpoints: Record<string, EndpointSettings> | undefined } {
+export function resolveCreateNetworks(engine: Engine, net: NetworkSpec | undefined): {
+  mode: string | undefined;
+  endpoints: Record<string, EndpointSettings> | undefined;
+  defaultEndpoint?: Pick<EndpointSettings, 'IPAMConfig' | 'DriverOpts'>;
+} {
+  let defaultEndpoint: Pick<EndpointSettings, 'IPAMConfig' | 'DriverOpts'> | undefined;
   let mode = net?.mode;
   // The docker CLI names the default mode's endpoint 'default'.
   const given = Object.entries(net?.endpoints ?? {}).map(([k, v]): [string, EndpointSpec] => [k === 'default' ? 'bridge' : k, v]);
@@ -99,6 +104,8 @@ export function resolveCreateNetworks(engine: Engine, net: NetworkSpec | undefin
     if (n.kind === 'builtin') {
       if (n.name === (mode ?? 'bridge') || (n.name === 'bridge' && (mode === undefined || mode === 'default'))) {
         checkEndpointSpec(engine, undefined, spec);
+        const e = newEndpoint('', spec);
+        if (e.IPAMConfig || e.DriverOpts) defaultEndpoint = { IPAMConfig: e.IPAMConfig, DriverOpts: e.DriverOpts };
         continue;
       }
       throw invalid(`Container cannot be connected to network endpoints: ${n.name} and ${mode ?? 'bridge'}`);
@@ -110,7 +117,7 @@ export function resolveCreateNetworks(engine: Engine, net: NetworkSpec | undefin
     checkEndpointSpec(engine, n.rec.Id, spec);
     endpoints[n.rec.Name] = newEndpoint(n.rec.Id, spec);
   }
-  return { mode, endpoints: Object.keys(endpoints).length ? endpoints : undefined };
+  return { mode, endpoints: Object.keys(endpoints).length ? endpoints : undefined, defaultEndpoint };
 }
 
 interface Joining {

@@ -153,11 +153,13 @@ export interface NetworkSettings {
    * bridge, whose address stays in the fields above). Absent in older records.
    */
   Networks?: Record<string, EndpointSettings>;
+  /** What the create request asked of the default bridge's endpoint (IPAMConfig, DriverOpts), shown in inspect. */
+  DefaultEndpoint?: Pick<EndpointSettings, 'IPAMConfig' | 'DriverOpts'>;
 }
 
 /** One endpoint, in Docker's shape; the live fields are empty while the container is not running. */
 export interface EndpointSettings {
-  IPAMConfig: { IPv4Address?: string } | null;
+  IPAMConfig: { IPv4Address?: string; LinkLocalIPs?: string[] } | null;
   Links: string[] | null;
   /** As given (inspect adds the container's short id, as Docker does). */
   Aliases: string[] | null;

@@ -159,6 +159,8 @@ export interface EndpointSpec {
   aliases?: string[];
   /** A static address in the network's subnet (user-configured subnets only). */
   ipv4Address?: string;
+  /** Kept and shown as given (tug adds no link-local address). */
+  linkLocalIps?: string[];
   macAddress?: string;
   /** 'name:alias' legacy links, kept as given. */
   links?: string[];

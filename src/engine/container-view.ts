@@ -73,7 +73,7 @@ function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', ap
   const user = n.Networks ?? {};
   if (!user[mode] && !mode.startsWith('container:')) {
     out[mode] = {
-      IPAMConfig: null,
+      IPAMConfig: n.DefaultEndpoint?.IPAMConfig ?? null,
       Links: null,
       Aliases: null,
       NetworkID: mode,
@@ -85,7 +85,7 @@ function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', ap
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
       MacAddress: n.MacAddress,
-      DriverOpts: null,
+      DriverOpts: n.DefaultEndpoint?.DriverOpts ?? null,
     };
   }
   const shortId = c.Id.slice(0, 12);
@@ -104,7 +104,8 @@ function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', ap
       IPv6Gateway: '',
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
-      MacAddress: ep.MacAddress,
+      // Before the endpoint is live, the MAC asked for (as dockerd shows it from API 1.44).
+      MacAddress: ep.MacAddress || ep.DesiredMacAddress || '',
       DriverOpts: ep.DriverOpts,
       ...(dnsNames && view === 'inspect' ? { DNSNames: ep.EndpointID ? [c.Name.slice(1), ...(ep.Aliases ?? []), shortId] : null } : {}),
     };

@@ -48,6 +48,7 @@ export async function createContainer(engine: Engine, spec: ContainerSpec): Prom
   const netSpec = { ...spec, network: { ...spec.network, mode: nets.mode } };
   const { record, mounts } = buildRecord({ name: askedName ?? '', spec: netSpec, image: { id: image.id, config: image.config.config ?? {} }, imageRef: spec.image, userNetwork: nets.endpoints ? nets.mode : undefined });
   if (nets.endpoints) record.NetworkSettings.Networks = nets.endpoints;
+  if (nets.defaultEndpoint) record.NetworkSettings.DefaultEndpoint = nets.defaultEndpoint;
   resolveJoinedModes(engine, record.HostConfig);
   validateResources(resourcesOf(record.HostConfig));
   const apiMountTargets = new Set((spec.mounts?.mounts ?? []).map((m) => m.target));

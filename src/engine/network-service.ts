@@ -55,7 +55,8 @@ export interface NetworkMember {
   ip: string;
 }
 
-const networkNamePattern = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// dockerd takes any name (even with spaces); only what would break a path or a terminal is refused.
+const networkNamePattern = /^[^/\\\x00-\x1f]+$/;
 const bridgeNamePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
 const builtins: BuiltinName[] = ['bridge', 'host', 'none'];
 
@@ -187,7 +188,7 @@ export class NetworkService {
   async create(spec: NetworkCreateSpec, defaultSubnet: string): Promise<{ Id: string; Warning: string }> {
     const name = spec.name;
     if (!name) throw invalid('invalid name: ');
-    if (!networkNamePattern.test(name)) throw invalid(`invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (!networkNamePattern.test(name)) throw invalid(`invalid network name ${JSON.stringify(name)}: no '/', '\\' or control characters`);
     if (name === 'host' || name === 'none') throw new TugError('forbidden', `operation is not permitted on predefined ${name} network `);
     const driver = spec.driver || 'bridge';
     if (driver === 'host' || driver === 'null') throw new TugError('forbidden', `only one instance of "${driver}" network is allowed`);
