@@ -105,7 +105,10 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
     trace('rootfs mounted');
     for (const m of c.Mounts) await populateVolume(engine.volumes, m, layer.merged);
 
-    c.NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, SandboxKey: '', ...(c.NetworkSettings.Networks ? { Networks: c.NetworkSettings.Networks } : {}) };
+    // What start does not make: the user-defined endpoints and what create asked of the default bridge's.
+    const { Networks, DefaultEndpoint } = c.NetworkSettings;
+    const kept = { ...(Networks ? { Networks } : {}), ...(DefaultEndpoint ? { DefaultEndpoint } : {}) };
+    c.NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, SandboxKey: '', ...kept };
     let netnsPath = '';
     let netReady: Promise<void> = Promise.resolve();
     const pending = await netBegun;
@@ -120,7 +123,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
         }
         // The top-level fields are the default bridge's (empty on user-defined networks, as Docker's).
         const b = r.bridge;
-        c.NetworkSettings = { IPAddress: b?.ip ?? '', IPPrefixLen: b?.prefixLen ?? 0, Gateway: b?.gateway ?? '', MacAddress: b?.mac ?? '', Ports: ports, SandboxKey: pending.netnsPath, ...(c.NetworkSettings.Networks ? { Networks: c.NetworkSettings.Networks } : {}) };
+        c.NetworkSettings = { IPAddress: b?.ip ?? '', IPPrefixLen: b?.prefixLen ?? 0, Gateway: b?.gateway ?? '', MacAddress: b?.mac ?? '', Ports: ports, SandboxKey: pending.netnsPath, ...kept };
         // /etc/hosts was written before the address was known and runc has
         // bind-mounted that very inode: append the container's own line in
         // place.
