@@ -7,6 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { runTool } from '../../src/util/exec-file.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/tug-daemon.js';
 import { runCommand, type CommandResult } from '../helpers/run-command.js';
@@ -177,6 +178,24 @@ test('--internal: no default route, nothing out of the bridge, containers on it 
   assert.ok(!nat.includes(subnetInt), 'no NAT for an internal network');
 });
 
+test('enable_icc=false: containers on the bridge cannot reach each other (needs br_netfilter, else refused)', async () => {
+  const net = `noicc-${sfx}`;
+  const sub = `10.${b2}.${c2 + 5}.0/24`;
+  const brNf = (await readFile('/proc/sys/net/bridge/bridge-nf-call-iptables', 'utf8').catch(() => '')).trim() === '1';
+  const r = await docker('network', 'create', '--subnet', sub, '-o', 'com.docker.network.bridge.enable_icc=false', net);
+  if (!brNf) {
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /needs the br_netfilter kernel module/);
+    return;
+  }
+  assert.equal(r.code, 0, r.stderr);
+  await ok('run', '-d', '--name', `n1-${sfx}`, '--network', net, '--ip', ipIn(sub, 2), 'busybox', 'sleep', '600');
+  await ok('run', '-d', '--name', `n2-${sfx}`, '--network', net, '--ip', ipIn(sub, 3), 'busybox', 'sleep', '600');
+  assert.equal(await pings(`n2-${sfx}`, ipIn(sub, 2)), false);
+  await ok('rm', '-f', `n1-${sfx}`, `n2-${sfx}`);
+  await ok('network', 'rm', net);
+});
+
 test('rm refuses a network in use (403), then leaves no bridge or rule; prune takes unused networks by label', async () => {
   assert.match(await fails('network', 'rm', netA), /has active endpoints/);
   await ok('rm', '-f', `a1-${sfx}`, `a2-${sfx}`, `b1-${sfx}`);
@@ -227,4 +246,27 @@ test('kill -9 and restart: networks, attachments and addresses survive; isolatio
   assert.ok(await pings(`k2-${sfx}`, ipIn(sub, 7)));
   await ok('rm', '-f', `k1-${sfx}`, `k2-${sfx}`, `k3-${sfx}`);
   await ok('network', 'rm', net);
+});
+
+test('a container that dies while the daemon is down leaves no veth, namespace or address behind; rm then leaves no bridge or rule', async () => {
+  const net = `gone-${sfx}`;
+  const sub = `10.${b2}.${c2 + 6}.0/24`;
+  const id = await ok('network', 'create', '--subnet', sub, net);
+  const bridge = `br-${id.slice(0, 12)}`;
+  const ctr = await ok('run', '-d', '--network', net, '--ip', ipIn(sub, 9), 'busybox', 'sleep', '600');
+  const pid = Number(await ok('inspect', '-f', '{{.State.Pid}}', ctr));
+  const ports = async (): Promise<string> => (await runTool('ip', ['-o', 'link', 'show', 'master', bridge])).stdout.trim();
+  assert.notEqual(await ports(), '', 'the container has a veth on the bridge');
+  await d.crash();
+  process.kill(pid, 'SIGKILL');
+  await d.restart();
+  assert.equal(await ok('inspect', '-f', '{{.State.Running}}', ctr), 'false');
+  assert.equal(await ports(), '', 'no veth left on the bridge');
+  assert.deepEqual((await json('network', 'inspect', net))[0].Containers, {});
+  // Its address is free again: a new container may take it.
+  await ok('run', '-d', '--name', `again-${sfx}`, '--network', net, '--ip', ipIn(sub, 9), 'busybox', 'sleep', '600');
+  await ok('rm', '-f', ctr, `again-${sfx}`);
+  await ok('network', 'rm', net);
+  assert.equal(await linkExists(bridge), false);
+  assert.deepEqual(await rulesNaming(bridge), []);
 });
