@@ -4,7 +4,7 @@
 // messages and status codes as dockerd 20.10 answers them.
 import type { Engine } from '../engine/engine.js';
 import type { ContainerRecord } from '../engine/container-record.js';
-import { invalid } from '../errdefs.js';
+import { invalid, notFound } from '../errdefs.js';
 import { connectContainer, disconnectContainer } from '../engine/container-networking.js';
 import { networkListFilter, networkPruneFilter, type NetworkFacts } from '../engine/network-filters.js';
 import type { BuiltinName, NetworkCreateSpec } from '../engine/network-service.js';
@@ -145,8 +145,11 @@ export function networkRoutes(r: Router, engine: Engine): void {
     sendJson(res, 200, allViews(engine).filter((x) => keep(x.facts)).map((x) => x.view));
   });
 
-  r.add('GET', '/networks/{id}', async ({ res, params }) => {
+  r.add('GET', '/networks/{id}', async ({ res, params, query }) => {
     const n = engine.networks.get(params.id!);
+    // Every network here is local: asking for another scope finds none (as dockerd).
+    const scope = query.get('scope');
+    if (scope && scope !== 'local') throw notFound(`network ${params.id!} not found`);
     sendJson(res, 200, n.kind === 'builtin' ? builtinView(engine, n.name) : userView(engine, n.rec));
   });
 

@@ -153,6 +153,14 @@ test('two networks are isolated; connect adds eth1 with aliases live, disconnect
   assert.ok(await ok('exec', b1, 'ip', '-o', 'link', 'show', 'dev', 'eth1'));
 });
 
+test('a port published from a container on a user-defined network answers on the host', async () => {
+  const srv = await ok('run', '-d', '--network', netA, '-p', '127.0.0.1::80', 'busybox', 'sh', '-c', `echo pub-${sfx} > /i.html; exec httpd -f -p 80 -h /`);
+  const port = (await ok('port', srv, '80')).split(':').pop();
+  const got = await runCommand('sh', ['-c', `for i in $(seq 1 50); do wget -q -O - http://127.0.0.1:${port}/i.html && exit 0; sleep 0.2; done; exit 1`]);
+  assert.equal(got.stdout.trim(), `pub-${sfx}`);
+  await ok('rm', '-f', srv);
+});
+
 test('exhaustion: a /30 has room for one container', async () => {
   const tiny = `tiny-${sfx}`;
   await ok('network', 'create', '--subnet', subnetTiny, tiny);
