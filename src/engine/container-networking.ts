@@ -144,6 +144,7 @@ function fillEndpoint(ep: EndpointSettings, att: Attachment): void {
 }
 
 function clearEndpoint(ep: EndpointSettings): void {
+  if (ep.IPAddress) ep.LastIPAddress = ep.IPAddress;
   ep.EndpointID = '';
   ep.IPAddress = '';
   ep.IPPrefixLen = 0;
@@ -188,7 +189,14 @@ export async function beginNetworking(engine: Engine, c: ContainerRecord, ports:
       routeTaken ||= withRoute;
       portsTaken ||= withPorts;
       const mac = j.ep.DesiredMacAddress ?? (i === 0 ? c.Config.MacAddress || undefined : undefined);
-      const p = await j.net.beginAttach(c.Id, withPorts ? ports : [], { netnsPath, ifName: `eth${i}`, ip: j.ep.IPAMConfig?.IPv4Address || undefined, mac, defaultRoute: withRoute });
+      const p = await j.net.beginAttach(c.Id, withPorts ? ports : [], {
+        netnsPath,
+        ifName: `eth${i}`,
+        ip: j.ep.IPAMConfig?.IPv4Address || undefined,
+        preferredIp: j.ep.LastIPAddress,
+        mac,
+        defaultRoute: withRoute,
+      });
       pendings.push(p.configured);
       done.push(p.configured.then((att) => [j.name, att]));
       i++;

@@ -172,6 +172,8 @@ export interface EndpointSettings {
   DriverOpts: Record<string, string> | null;
   /** tug's own: the MAC asked for (--mac-address), used on every start; not rendered. */
   DesiredMacAddress?: string;
+  /** tug's own: the address the endpoint last had, asked for again on the next start; not rendered. */
+  LastIPAddress?: string;
 }
 
 export interface ContainerRecord {

@@ -74,6 +74,8 @@ export interface AttachOptions {
   ifName?: string;
   /** A wanted address (static addressing only). */
   ip?: string;
+  /** The address to hand out if it is free (a restarted container's last one); else the first free. */
+  preferredIp?: string;
   /** Route everything through this network's gateway (static addressing only; default true). */
   defaultRoute?: boolean;
 }
@@ -238,7 +240,8 @@ export class BridgeNetwork {
   /** Bridge (for static addressing), forwarding and rules; idempotent. */
   ensureReady(): Promise<void> {
     this.ready ??= (async () => {
-      await mkdir(this.netnsDir, { recursive: true });
+      // User-defined networks join engine-owned namespaces: no namespace dir of their own.
+      if (!this.opts.addressing) await mkdir(this.netnsDir, { recursive: true });
       // Containers reach out only if the host routes between interfaces.
       await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
       // Before the bridge claims the subnet, refuse one the host already routes.
@@ -280,7 +283,7 @@ export class BridgeNetwork {
   }
 
   /** The wanted address checked, or the first free one of the range (Docker's words for each refusal). */
-  private async chooseAddress(wanted: string | undefined): Promise<string> {
+  private async chooseAddress(wanted: string | undefined, preferred?: string): Promise<string> {
     const a = this.opts.addressing!;
     const first = this.cidr.base;
     const last = (this.cidr.base + 2 ** (32 - this.cidr.prefixLen) - 1) >>> 0;
@@ -296,6 +299,10 @@ export class BridgeNetwork {
     }
     const range = a.ipRange ? parseCidr(a.ipRange) : this.cidr;
     const rangeEnd = range.base + 2 ** (32 - range.prefixLen) - 1;
+    if (preferred && isIpv4(preferred)) {
+      const n = ipToNumber(preferred);
+      if (n >= range.base && n <= rangeEnd && !blocked.has(n) && !used.has(n)) return preferred;
+    }
     for (let n = range.base; n <= rangeEnd; n++) {
       if (!blocked.has(n) && !used.has(n)) return numberToIp(n);
     }
@@ -390,7 +397,7 @@ export class BridgeNetwork {
       if (this.opts.addressing) {
         // Choice and record in one step: the record is the lease.
         const step = this.allocating.then(async () => {
-          const ip = await this.chooseAddress(opts.ip);
+          const ip = await this.chooseAddress(opts.ip, opts.preferredIp);
           const mac = opts.mac ?? dockerMac(ip);
           rec.address = ip;
           rec.confList = this.confList(resolved.length > 0, true, { ip, defaultRoute: opts.defaultRoute ?? true });

@@ -252,7 +252,16 @@ test('kill -9 and restart: networks, attachments and addresses survive; isolatio
   await ok('restart', '-t', '0', `k1-${sfx}`);
   assert.equal(await ok('inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, `k1-${sfx}`), ipIn(sub, 7));
   assert.ok(await pings(`k2-${sfx}`, ipIn(sub, 7)));
-  await ok('rm', '-f', `k1-${sfx}`, `k2-${sfx}`, `k3-${sfx}`);
+  // Without a static address, a restarted container gets its last one back when it is free (here a lower one is free too).
+  await ok('run', '-d', '--name', `k4-${sfx}`, '--network', net, 'busybox', 'sleep', '600');
+  const ipOf = (n: string): Promise<string> => ok('inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, n);
+  const k2ip = await ipOf(`k2-${sfx}`);
+  const k4ip = await ipOf(`k4-${sfx}`);
+  assert.ok(Number(k2ip.split('.')[3]) < Number(k4ip.split('.')[3]), `${k2ip} < ${k4ip}`);
+  await ok('stop', '-t', '0', `k2-${sfx}`, `k4-${sfx}`);
+  await ok('start', `k4-${sfx}`);
+  assert.equal(await ipOf(`k4-${sfx}`), k4ip);
+  await ok('rm', '-f', `k1-${sfx}`, `k2-${sfx}`, `k3-${sfx}`, `k4-${sfx}`);
   await ok('network', 'rm', net);
 });
 
