@@ -178,6 +178,22 @@ export class NetworkService {
     }));
   }
 
+  /**
+   * Names only one container resolves: its legacy links on a network
+   * ('target:alias' on the endpoint), each to the target's address there.
+   */
+  linkNames(containerId: string, id: string): Array<{ name: string; ip: string }> {
+    const c = this.opts.containers().find((x) => x.Id === containerId);
+    const ep = Object.values(c?.NetworkSettings.Networks ?? {}).find((e) => e.NetworkID === id);
+    const out: Array<{ name: string; ip: string }> = [];
+    for (const link of ep?.Links ?? []) {
+      const [target = '', alias = target] = link.split(':');
+      const t = this.activeEndpoints(id).find(({ c: x }) => x.Name === `/${target}` || x.Id === target || (target.length >= 12 && x.Id.startsWith(target)));
+      if (t) out.push({ name: alias, ip: t.ep.IPAddress });
+    }
+    return out;
+  }
+
   /** The network's gateway address (where the embedded DNS server can listen). */
   gatewayOf(id: string): string {
     const rec = this.store.get(id);
