@@ -145,6 +145,18 @@ test('two networks are isolated; connect adds eth1 with aliases live, disconnect
   assert.match(await fails('network', 'disconnect', netB, a1), /is not connected to network/);
   assert.match(await fails('network', 'connect', 'host', a1), /connected to host network/);
 
+  // Two --network flags at create: eth0 on the first (with the default route), eth1 on the second.
+  const both = `both-${sfx}`;
+  await ok('run', '-d', '--name', both, '--network', netA, '--network', netB, 'busybox', 'sleep', '600');
+  const [cb] = await json('inspect', both);
+  assert.deepEqual(Object.keys(cb.NetworkSettings.Networks).sort(), [netA, netB].sort());
+  assert.match(await ok('exec', both, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'), new RegExp(cb.NetworkSettings.Networks[netA].IPAddress.replace(/\./g, '\\.')));
+  assert.match(await ok('exec', both, 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth1'), new RegExp(cb.NetworkSettings.Networks[netB].IPAddress.replace(/\./g, '\\.')));
+  assert.match(await ok('exec', both, 'ip', 'route'), new RegExp(`^default via ${ipIn(subnetA, 254).replace(/\./g, '\\.')} dev eth0`, 'm'));
+  assert.ok(await pings(both, bIp) && await pings(both, ipIn(subnetA, 10)), 'it reaches both networks');
+  assert.ok((await ok('ps', '--filter', `network=${netB}`, '--format', '{{.Names}}')).split('\n').includes(both));
+  await ok('rm', '-f', both);
+
   // A stopped container: connect records the endpoint, start wires it.
   await ok('stop', '-t', '0', b1);
   await ok('network', 'connect', '--alias', 'late', netA, b1);
