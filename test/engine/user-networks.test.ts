@@ -55,7 +55,7 @@ after(async () => {
 });
 
 test('create with subnet, gateway, ip-range, label and bridge name; inspect and ls show it as dockerd does', async () => {
-  const id = await ok('network', 'create', '--subnet', subnetA, '--gateway', ipIn(subnetA, 254), '--ip-range', subnetA.replace(/\.0\/24$/, '.128/28'),
+  const id = await ok('network', 'create', '--subnet', subnetA, '--gateway', ipIn(subnetA, 254), '--ip-range', subnetA.replace(/\.0\/24$/, '.128/28'), '--aux-address', `r=${ipIn(subnetA, 128)}`,
     '--label', `t=${sfx}`, '-o', `com.docker.network.bridge.name=${brA}`, netA);
   assert.match(id, /^[0-9a-f]{64}$/);
   const [n] = await json('network', 'inspect', netA);
@@ -63,7 +63,7 @@ test('create with subnet, gateway, ip-range, label and bridge name; inspect and 
   assert.equal(n.Id, id);
   assert.equal(n.Driver, 'bridge');
   assert.equal(n.Scope, 'local');
-  assert.deepEqual(n.IPAM.Config, [{ Subnet: subnetA, IPRange: subnetA.replace(/\.0\/24$/, '.128/28'), Gateway: ipIn(subnetA, 254) }]);
+  assert.deepEqual(n.IPAM.Config, [{ Subnet: subnetA, IPRange: subnetA.replace(/\.0\/24$/, '.128/28'), Gateway: ipIn(subnetA, 254), AuxiliaryAddresses: { r: ipIn(subnetA, 128) } }]);
   assert.deepEqual(n.Labels, { t: sfx });
   assert.deepEqual(n.Options, { 'com.docker.network.bridge.name': brA });
   assert.equal(n.Internal, false);
@@ -108,9 +108,9 @@ test('run --network --ip --network-alias: address, aliases, MAC and gateway in i
   assert.equal(ep.MacAddress, '02:42:' + ipIn(subnetA, 10).split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':'));
   assert.match(ep.EndpointID, /^[0-9a-f]{64}$/);
   assert.equal(c1.NetworkSettings.IPAddress, '', 'top-level fields belong to the default bridge');
-  // The first free address of the ip-range.
+  // The first free address of the ip-range (its first one is an aux address).
   const ip2 = await ok('inspect', '-f', `{{(index .NetworkSettings.Networks "${netA}").IPAddress}}`, a2);
-  assert.equal(ip2, ipIn(subnetA, 128));
+  assert.equal(ip2, ipIn(subnetA, 129));
   assert.match(await ok('exec', a1, 'ip', 'route'), new RegExp(`default via ${ipIn(subnetA, 254).replace(/\./g, '\\.')} dev eth0`));
   assert.ok(await pings(a2, ipIn(subnetA, 10)), 'a2 reaches a1 on the same network');
   const [n] = await json('network', 'inspect', netA);
