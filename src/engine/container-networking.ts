@@ -188,7 +188,8 @@ export async function beginNetworking(engine: Engine, c: ContainerRecord, ports:
       const withPorts = !portsTaken && !j.internal;
       routeTaken ||= withRoute;
       portsTaken ||= withPorts;
-      const mac = j.ep.DesiredMacAddress ?? (i === 0 ? c.Config.MacAddress || undefined : undefined);
+      // Config.MacAddress (API < 1.44, or copied from an endpoint's) is eth0's only when no endpoint names its own.
+      const mac = j.ep.DesiredMacAddress ?? (i === 0 && !joining.some((x) => x.ep.DesiredMacAddress) ? c.Config.MacAddress || undefined : undefined);
       const p = await j.net.beginAttach(c.Id, withPorts ? ports : [], {
         netnsPath,
         ifName: `eth${i}`,

@@ -33,7 +33,10 @@ export function portList(c: ContainerRecord): Array<{ IP?: string; PrivatePort: 
   return out;
 }
 
-export function listEntry(c: ContainerRecord, imageName: string, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
+/** A built-in network's id by name ('bridge', 'host', 'none'), for NetworkSettings.Networks[*].NetworkID. */
+export type BuiltinNetworkIds = (name: string) => string;
+
+export function listEntry(c: ContainerRecord, imageName: string, sizes?: { rw: number; rootFs: number }, networkIds?: BuiltinNetworkIds): Record<string, unknown> {
   // As dockerd renders it: arguments with spaces in single quotes.
   const cmd = [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
   return {
@@ -49,7 +52,7 @@ export function listEntry(c: ContainerRecord, imageName: string, sizes?: { rw: n
     Status: statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: {
-      Networks: networksOf(c, 'list'),
+      Networks: networksOf(c, 'list', '', networkIds),
     },
     Mounts: c.Mounts.map(mountView),
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
@@ -66,7 +69,7 @@ function mountView(m: ContainerRecord['Mounts'][number]): Record<string, unknown
  * `view` 'inspect' adds the short id to Aliases (as dockerd 20.10 does) and,
  * from API 1.44, DNSNames; the list shows Aliases as null, as dockerd's does.
  */
-function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', apiVersion = ''): Record<string, unknown> {
+function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', apiVersion = '', networkIds?: BuiltinNetworkIds): Record<string, unknown> {
   const mode = c.HostConfig.NetworkMode;
   const n = c.NetworkSettings;
   const out: Record<string, unknown> = {};
@@ -76,7 +79,7 @@ function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', ap
       IPAMConfig: n.DefaultEndpoint?.IPAMConfig ?? null,
       Links: null,
       Aliases: null,
-      NetworkID: mode,
+      NetworkID: networkIds && ['bridge', 'host', 'none'].includes(mode) ? networkIds(mode) : mode,
       EndpointID: c.State.Running && n.IPAddress ? c.Id.slice(0, 32) : '',
       Gateway: n.Gateway,
       IPAddress: n.IPAddress,
@@ -119,7 +122,7 @@ function apiAtLeast(v: string, major: number, minor: number): boolean {
   return a !== major ? a > major : b >= minor;
 }
 
-export function inspectView(c: ContainerRecord, execIds: string[], apiVersion = ''): Record<string, unknown> {
+export function inspectView(c: ContainerRecord, execIds: string[], apiVersion = '', networkIds?: BuiltinNetworkIds): Record<string, unknown> {
   const n = c.NetworkSettings;
   return {
     Id: c.Id,
@@ -165,7 +168,7 @@ export function inspectView(c: ContainerRecord, execIds: string[], apiVersion = 
       IPPrefixLen: n.IPPrefixLen,
       IPv6Gateway: '',
       MacAddress: n.MacAddress,
-      Networks: networksOf(c, 'inspect', apiVersion),
+      Networks: networksOf(c, 'inspect', apiVersion, networkIds),
     },
   };
 }

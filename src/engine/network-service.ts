@@ -97,7 +97,7 @@ export class NetworkService {
     return join(this.stateRoot, 'sandboxes', containerId);
   }
 
-  builtinId(name: BuiltinName): string {
+  builtinId(name: string): string {
     return createHash('sha256').update(`${this.opts.root}\0${name}`).digest('hex');
   }
 
