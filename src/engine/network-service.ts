@@ -194,6 +194,30 @@ export class NetworkService {
     return out;
   }
 
+  /** The running container with this address on the network (who is asking, for a name server). */
+  containerAt(id: string, ip: string): ContainerRecord | undefined {
+    return this.activeEndpoints(id).find(({ ep }) => ep.IPAddress === ip)?.c;
+  }
+
+  /**
+   * The addresses `name` has on a network, as a container on it sees it:
+   * container names, aliases (every container carrying one: Compose
+   * replicas), short ids, and the asking container's own links there.
+   * Compared lower-cased, as DNS names are.
+   */
+  addressesOf(id: string, name: string, clientId?: string): string[] {
+    const want = name.toLowerCase();
+    const ips = this.members(id).filter((m) => m.names.some((n) => n.toLowerCase() === want)).map((m) => m.ip);
+    if (clientId) for (const l of this.linkNames(clientId, id)) if (l.name.toLowerCase() === want) ips.push(l.ip);
+    return [...new Set(ips)];
+  }
+
+  /** Docker's PTR answer for an address on the network: "<container name>.<network name>". */
+  nameAt(id: string, ip: string): string | undefined {
+    const hit = this.activeEndpoints(id).find(({ ep }) => ep.IPAddress === ip);
+    return hit ? `${hit.c.Name.replace(/^\//, '')}.${hit.name}` : undefined;
+  }
+
   /** The network's gateway address (where the embedded DNS server can listen). */
   gatewayOf(id: string): string {
     const rec = this.store.get(id);
