@@ -336,7 +336,7 @@ export class NetworkService {
   /** Bridge, rules and state first, the record last. */
   private async teardown(rec: NetworkRecord): Promise<void> {
     const bridge = this.bridges.get(rec.Id) ?? this.makeBridge(rec);
-    await bridge.destroy();
+    await bridge.retire();
     await rm(join(this.stateRoot, 'nets', rec.Id), { recursive: true, force: true });
     this.bridges.delete(rec.Id);
     await this.store.remove(rec.Id);

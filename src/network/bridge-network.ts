@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalid, unavailable } from '../errdefs.js';
+import { conflict, invalid, notFound, unavailable } from '../errdefs.js';
 import { runTool } from '../util/exec-file.js';
 import { AttachmentRecords, type AttachmentRecord, type PortMapping } from './attachment-record.js';
 import { cidrContains, formatCidr, ipToNumber, isIpv4, numberToIp, parseCidr, type Cidr } from './cidr.js';
@@ -143,6 +143,8 @@ export class BridgeNetwork {
   /** Held host-port sockets per container (see host-ports.ts). */
   private readonly reservations = new Map<string, PortReservation[]>();
   private ready?: Promise<void>;
+  /** Set by retire(): the network is gone for good, and nothing may make its bridge again. */
+  private retired = false;
   /**
    * Teardowns under way. Their plugin DELs run at once (see confListDelAll),
    * so the bridge may free an address while the firewall still deletes rules
@@ -239,6 +241,7 @@ export class BridgeNetwork {
 
   /** Bridge (for static addressing), forwarding and rules; idempotent. */
   ensureReady(): Promise<void> {
+    if (this.retired) return Promise.reject(notFound(`network ${this.opts.addressing?.label ?? this.networkName} has been removed`));
     this.ready ??= (async () => {
       // User-defined networks join engine-owned namespaces: no namespace dir of their own.
       if (!this.opts.addressing) await mkdir(this.netnsDir, { recursive: true });
@@ -566,6 +569,15 @@ export class BridgeNetwork {
   /** Containers attached according to the records on disk. */
   attachedIds(): Promise<string[]> {
     return this.records.ids();
+  }
+
+  /**
+   * destroy() for a network removed for good: an attach racing with the
+   * removal fails instead of making the bridge and rules again.
+   */
+  async retire(): Promise<void> {
+    this.retired = true;
+    await this.destroy();
   }
 
   /**
