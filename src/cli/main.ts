@@ -21,6 +21,7 @@ const eventsMod = () => import('./commands/events.js');
 const imageMod = () => import('./commands/images.js');
 const volumeMod = () => import('./commands/volumes.js');
 const systemMod = () => import('./commands/system.js');
+const networkMod = () => import('./commands/networks.js');
 
 /** Top-level commands, as docker has them. */
 const commands: Record<string, Loader> = {
@@ -95,6 +96,17 @@ const groups: Record<string, Record<string, Loader>> = {
     remove: cmd(volumeMod, 'volumeRm'),
     prune: cmd(volumeMod, 'volumePrune'),
   },
+  network: {
+    create: cmd(networkMod, 'networkCreate'),
+    ls: cmd(networkMod, 'networkLs'),
+    list: cmd(networkMod, 'networkLs'),
+    inspect: cmd(networkMod, 'networkInspect'),
+    rm: cmd(networkMod, 'networkRm'),
+    remove: cmd(networkMod, 'networkRm'),
+    prune: cmd(networkMod, 'networkPrune'),
+    connect: cmd(networkMod, 'networkConnect'),
+    disconnect: cmd(networkMod, 'networkDisconnect'),
+  },
   builder: { prune: cmd(() => import('./commands/build.js'), 'builderPrune'), build: cmd(() => import('./commands/build.js'), 'build') },
   system: {
     df: cmd(systemMod, 'df'),
@@ -128,6 +140,7 @@ Management Commands:
   image       Manage images
   system      Manage tug
   volume      Manage volumes
+  network     Manage networks
 
 Commands:
   ${Object.keys(commands).sort().join(' ')}

@@ -8,7 +8,7 @@ import { invalid } from '../errdefs.js';
 import type { HealthcheckConfig } from '../engine/health-config.js';
 import type { PortBinding } from '../engine/container-record.js';
 import type { LogConfigSpec } from '../engine/log-config.js';
-import type { ContainerSpec, ContainerUpdate, MountOption, ResourcesSpec, RestartPolicySpec } from '../engine/container-spec.js';
+import type { ContainerSpec, ContainerUpdate, EndpointSpec, MountOption, ResourcesSpec, RestartPolicySpec } from '../engine/container-spec.js';
 
 /** The wire body: any JSON object, read field by field below. */
 export interface CreateBody {
@@ -83,6 +83,7 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
       dnsOptions: (hc.DnsOptions as string[] | null) ?? undefined,
       links: stringListOf(hc.Links, 'Links'),
       macAddress: macAddressOf(b),
+      endpoints: endpointsOf(b.NetworkingConfig),
     },
     namespaces: {
       ipc: hc.IpcMode as string | undefined,
@@ -198,6 +199,42 @@ function stringListOf(v: unknown, field: string): string[] | null | undefined {
   if (v === undefined || v === null) return v as null | undefined;
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalid(`HostConfig.${field} must be an array of strings`);
   return v as string[];
+}
+
+/** NetworkingConfig.EndpointsConfig: per network, the endpoint's aliases, static address, MAC, links and driver options. */
+export function endpointsOf(v: unknown): Record<string, EndpointSpec> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid('NetworkingConfig must be an object');
+  const eps = (v as { EndpointsConfig?: unknown }).EndpointsConfig;
+  if (eps === undefined || eps === null) return undefined;
+  if (typeof eps !== 'object' || Array.isArray(eps)) throw invalid('NetworkingConfig.EndpointsConfig must be an object');
+  const out: Record<string, EndpointSpec> = {};
+  for (const [net, raw] of Object.entries(eps as Record<string, unknown>)) out[net] = endpointSpecOf(raw, `EndpointsConfig.${net}`);
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** One EndpointSettings body (create's EndpointsConfig entry, or connect's EndpointConfig). */
+export function endpointSpecOf(raw: unknown, where: string): EndpointSpec {
+  if (raw === undefined || raw === null) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw invalid(`${where} must be an object`);
+  const e = raw as Record<string, unknown>;
+  const ipam = e.IPAMConfig as Record<string, unknown> | null | undefined;
+  if (ipam !== undefined && ipam !== null && (typeof ipam !== 'object' || Array.isArray(ipam))) throw invalid(`${where}.IPAMConfig must be an object`);
+  const list = (x: unknown, f: string): string[] | undefined => {
+    if (x === undefined || x === null) return undefined;
+    if (!Array.isArray(x) || !x.every((s) => typeof s === 'string')) throw invalid(`${where}.${f} must be an array of strings`);
+    return x as string[];
+  };
+  const opts = e.DriverOpts;
+  if (opts !== undefined && opts !== null && (typeof opts !== 'object' || Array.isArray(opts))) throw invalid(`${where}.DriverOpts must be an object`);
+  return {
+    aliases: list(e.Aliases, 'Aliases'),
+    ipv4Address: stringOf(ipam?.IPv4Address, `${where}.IPAMConfig.IPv4Address`) || undefined,
+    linkLocalIps: list(ipam?.LinkLocalIPs, 'IPAMConfig.LinkLocalIPs'),
+    macAddress: stringOf(e.MacAddress, `${where}.MacAddress`) || undefined,
+    links: list(e.Links, 'Links'),
+    driverOpts: (opts as Record<string, string> | null | undefined) ?? undefined,
+  };
 }
 
 /** API < 1.44 sends Config.MacAddress; 1.44+ sends it per endpoint (the default bridge's is the one tug applies). */

@@ -75,7 +75,8 @@ export async function runDaemon(argv: string[]): Promise<void> {
           process.stderr.write(`tug daemon: removing ${c.Id.slice(0, 12)}: ${messageOf(err)}\n`);
         });
       }
-      await engine.network.destroy().catch((err) => process.stderr.write(`tug daemon: network: ${messageOf(err)}\n`));
+      // User-defined networks, the default bridge and the isolation chain: nothing left on the host.
+      await engine.networks.destroyAll().catch((err) => process.stderr.write(`tug daemon: network: ${messageOf(err)}\n`));
       await engine.releaseHostState().catch(() => undefined);
     }
     // Without --ephemeral, containers keep running under their monitors (live restore).

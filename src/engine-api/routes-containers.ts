@@ -23,7 +23,8 @@ export function containerRoutes(r: Router, containers: ContainerService): void {
     let list = engine.containers.all().filter((c) => (all || c.State.Running || limit > 0 || filters.status || filters.exited) && keep(c));
     list.sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
     if (limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map((c) => listEntry(c, c.Config.Image)));
+    const ids = (name: string): string => engine.networks.builtinId(name);
+    sendJson(res, 200, list.map((c) => listEntry(c, c.Config.Image, undefined, ids)));
   });
 
   r.add('POST', '/containers/create', async ({ req, res, query }) => {
@@ -31,9 +32,9 @@ export function containerRoutes(r: Router, containers: ContainerService): void {
     sendJson(res, 201, await containers.create(containerSpecFromBody(body ?? {}, query.get('name') ?? undefined)));
   });
 
-  r.add('GET', '/containers/{id}/json', async ({ res, params }) => {
+  r.add('GET', '/containers/{id}/json', async ({ res, params, apiVersion }) => {
     const c = engine.containers.get(params.id!);
-    sendJson(res, 200, inspectView(c, containers.execIds(c.Id)));
+    sendJson(res, 200, inspectView(c, containers.execIds(c.Id), apiVersion, (name) => engine.networks.builtinId(name)));
   });
 
   r.add('POST', '/containers/{id}/start', async ({ res, params }) => {

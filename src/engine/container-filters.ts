@@ -34,7 +34,7 @@ export function containerFilter(
       any('exited', (v) => !c.State.Running && c.State.Status === 'exited' && c.State.ExitCode === Number(v)) &&
       any('health', (v) => (c.State.Health?.Status ?? 'none') === v) &&
       any('ancestor', (v) => imageMatches(c, v)) &&
-      any('network', (v) => c.HostConfig.NetworkMode === v) &&
+      any('network', (v) => c.HostConfig.NetworkMode === v || Object.entries(c.NetworkSettings.Networks ?? {}).some(([name, ep]) => name === v || ep.NetworkID === v || (v.length >= 12 && ep.NetworkID.startsWith(v)))) &&
       any('volume', (v) => c.Mounts.some((m) => m.Name === v || m.Destination === v)) &&
       any('publish', (v) => Object.values(c.NetworkSettings.Ports ?? {}).some((bs) => (bs ?? []).some((b) => b.HostPort === v.split('/')[0]))) &&
       any('expose', (v) => Object.keys(c.Config.ExposedPorts ?? {}).some((p) => p === v || p.split('/')[0] === v)) &&

@@ -147,6 +147,33 @@ export interface NetworkSettings {
   MacAddress: string;
   Ports: Record<string, PortBinding[] | null>;
   SandboxKey: string;
+  /**
+   * Endpoints on user-defined networks, by network name, in the order the
+   * container joined them (the first is eth0 unless it is also on the default
+   * bridge, whose address stays in the fields above). Absent in older records.
+   */
+  Networks?: Record<string, EndpointSettings>;
+  /** What the create request asked of the default bridge's endpoint (IPAMConfig, DriverOpts), shown in inspect. */
+  DefaultEndpoint?: Pick<EndpointSettings, 'IPAMConfig' | 'DriverOpts'>;
+}
+
+/** One endpoint, in Docker's shape; the live fields are empty while the container is not running. */
+export interface EndpointSettings {
+  IPAMConfig: { IPv4Address?: string; LinkLocalIPs?: string[] } | null;
+  Links: string[] | null;
+  /** As given (inspect adds the container's short id, as Docker does). */
+  Aliases: string[] | null;
+  NetworkID: string;
+  EndpointID: string;
+  Gateway: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  MacAddress: string;
+  DriverOpts: Record<string, string> | null;
+  /** tug's own: the MAC asked for (--mac-address), used on every start; not rendered. */
+  DesiredMacAddress?: string;
+  /** tug's own: the address the endpoint last had, asked for again on the next start; not rendered. */
+  LastIPAddress?: string;
 }
 
 export interface ContainerRecord {

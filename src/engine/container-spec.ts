@@ -136,8 +136,13 @@ export interface SecuritySpec {
 }
 
 export interface NetworkSpec {
-  /** 'bridge' (default), 'host', 'none' or 'container:<ref>'. */
+  /** 'bridge' (default), 'host', 'none', 'container:<ref>' or a user-defined network's name or id. */
   mode?: string;
+  /**
+   * Per network (name or id): the endpoint's settings. The mode's network comes
+   * first whatever the order here; other networks are joined too, in order.
+   */
+  endpoints?: Record<string, EndpointSpec>;
   /** 'name:ip' lines for /etc/hosts. */
   extraHosts?: string[] | null;
   dns?: string[];
@@ -147,6 +152,19 @@ export interface NetworkSpec {
   links?: string[] | null;
   /** The interface's MAC address on the default bridge. */
   macAddress?: string;
+}
+
+export interface EndpointSpec {
+  /** Extra names on the network (user-defined networks only). */
+  aliases?: string[];
+  /** A static address in the network's subnet (user-configured subnets only). */
+  ipv4Address?: string;
+  /** Kept and shown as given (tug adds no link-local address). */
+  linkLocalIps?: string[];
+  macAddress?: string;
+  /** 'name:alias' legacy links, kept as given. */
+  links?: string[];
+  driverOpts?: Record<string, string>;
 }
 
 export interface NamespacesSpec {

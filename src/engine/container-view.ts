@@ -33,7 +33,10 @@ export function portList(c: ContainerRecord): Array<{ IP?: string; PrivatePort: 
   return out;
 }
 
-export function listEntry(c: ContainerRecord, imageName: string, sizes?: { rw: number; rootFs: number }): Record<string, unknown> {
+/** A built-in network's id by name ('bridge', 'host', 'none'), for NetworkSettings.Networks[*].NetworkID. */
+export type BuiltinNetworkIds = (name: string) => string;
+
+export function listEntry(c: ContainerRecord, imageName: string, sizes?: { rw: number; rootFs: number }, networkIds?: BuiltinNetworkIds): Record<string, unknown> {
   // As dockerd renders it: arguments with spaces in single quotes.
   const cmd = [c.Path, ...c.Args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
   return {
@@ -49,7 +52,7 @@ export function listEntry(c: ContainerRecord, imageName: string, sizes?: { rw: n
     Status: statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: {
-      Networks: networksOf(c),
+      Networks: networksOf(c, 'list', '', networkIds),
     },
     Mounts: c.Mounts.map(mountView),
     ...(sizes ? { SizeRw: sizes.rw, SizeRootFs: sizes.rootFs } : {}),
@@ -60,15 +63,23 @@ function mountView(m: ContainerRecord['Mounts'][number]): Record<string, unknown
   return { Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, Driver: m.Driver, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation };
 }
 
-function networksOf(c: ContainerRecord): Record<string, unknown> {
+/**
+ * NetworkSettings.Networks: the mode's built-in network (from the top-level
+ * fields) when the container is on one, then its user-defined networks.
+ * `view` 'inspect' adds the short id to Aliases (as dockerd 20.10 does) and,
+ * from API 1.44, DNSNames; the list shows Aliases as null, as dockerd's does.
+ */
+function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', apiVersion = '', networkIds?: BuiltinNetworkIds): Record<string, unknown> {
   const mode = c.HostConfig.NetworkMode;
   const n = c.NetworkSettings;
-  return {
-    [mode]: {
-      IPAMConfig: null,
+  const out: Record<string, unknown> = {};
+  const user = n.Networks ?? {};
+  if (!user[mode] && !mode.startsWith('container:')) {
+    out[mode] = {
+      IPAMConfig: n.DefaultEndpoint?.IPAMConfig ?? null,
       Links: null,
       Aliases: null,
-      NetworkID: mode,
+      NetworkID: networkIds && ['bridge', 'host', 'none'].includes(mode) ? networkIds(mode) : mode,
       EndpointID: c.State.Running && n.IPAddress ? c.Id.slice(0, 32) : '',
       Gateway: n.Gateway,
       IPAddress: n.IPAddress,
@@ -77,11 +88,41 @@ function networksOf(c: ContainerRecord): Record<string, unknown> {
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
       MacAddress: n.MacAddress,
-    },
-  };
+      DriverOpts: n.DefaultEndpoint?.DriverOpts ?? null,
+    };
+  }
+  const shortId = c.Id.slice(0, 12);
+  const dnsNames = apiAtLeast(apiVersion, 1, 44);
+  for (const [name, ep] of Object.entries(user)) {
+    const aliases = view === 'list' ? null : [...(ep.Aliases ?? []), ...((ep.Aliases ?? []).includes(shortId) ? [] : [shortId])];
+    out[name] = {
+      IPAMConfig: ep.IPAMConfig,
+      Links: ep.Links,
+      Aliases: aliases,
+      NetworkID: ep.NetworkID,
+      EndpointID: ep.EndpointID,
+      Gateway: ep.Gateway,
+      IPAddress: ep.IPAddress,
+      IPPrefixLen: ep.IPPrefixLen,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      // Before the endpoint is live, the MAC asked for (as dockerd shows it from API 1.44).
+      MacAddress: ep.MacAddress || ep.DesiredMacAddress || '',
+      DriverOpts: ep.DriverOpts,
+      ...(dnsNames && view === 'inspect' ? { DNSNames: ep.EndpointID ? [c.Name.slice(1), ...(ep.Aliases ?? []), shortId] : null } : {}),
+    };
+  }
+  return out;
 }
 
-export function inspectView(c: ContainerRecord, execIds: string[]): Record<string, unknown> {
+function apiAtLeast(v: string, major: number, minor: number): boolean {
+  if (!v) return true;
+  const [a = 0, b = 0] = v.split('.').map(Number);
+  return a !== major ? a > major : b >= minor;
+}
+
+export function inspectView(c: ContainerRecord, execIds: string[], apiVersion = '', networkIds?: BuiltinNetworkIds): Record<string, unknown> {
   const n = c.NetworkSettings;
   return {
     Id: c.Id,
@@ -127,7 +168,7 @@ export function inspectView(c: ContainerRecord, execIds: string[]): Record<strin
       IPPrefixLen: n.IPPrefixLen,
       IPv6Gateway: '',
       MacAddress: n.MacAddress,
-      Networks: networksOf(c),
+      Networks: networksOf(c, 'inspect', apiVersion, networkIds),
     },
   };
 }

@@ -164,6 +164,8 @@ export function buildRecord(opts: {
   spec: ContainerSpec;
   image: ImageInfo;
   imageRef: string;
+  /** The user-defined network the mode names, already resolved by the engine (container-networking.ts). */
+  userNetwork?: string;
 }): { record: Omit<ContainerRecord, 'Mounts' | 'LogPath' | 'ResolvConfPath' | 'HostnamePath' | 'HostsPath' | 'Tug'>; mounts: MountRequest[] } {
   const s = opts.spec;
   const ic = opts.image.config;
@@ -178,7 +180,7 @@ export function buildRecord(opts: {
 
   const networkMode = net.mode ?? 'default';
   // 'container:<ref>' joins another container's namespace (checked and pinned to its id in shared-namespaces.ts).
-  if (!networkModes.has(networkMode) && !networkMode.startsWith('container:')) throw notFound(`network ${networkMode} not found`);
+  if (!networkModes.has(networkMode) && !networkMode.startsWith('container:') && networkMode !== opts.userNetwork) throw notFound(`network ${networkMode} not found`);
   const autoRemove = Boolean(s.autoRemove);
   const restart = parseRestartPolicy(s.restartPolicy, autoRemove);
   const portBindings = validatePortBindings(s.ports?.bindings ?? {});

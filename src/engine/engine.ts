@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { ImageStore } from '../image/image-store.js';
 import { Runtime } from '../runtime/runtime.js';
 import { BridgeNetwork } from '../network/bridge-network.js';
+import { isolationChainName } from '../network/isolation-rules.js';
+import { NetworkService } from './network-service.js';
 import { removeCgroup } from '../runtime/cgroups/index.js';
 import { ContainerStore } from './container-store.js';
 import { VolumeStore } from './volume-store.js';
@@ -35,6 +37,8 @@ export class Engine {
   readonly cgroupParent: string;
   readonly startedAt = new Date();
   shuttingDown = false;
+  /** User-defined networks (and the lookups over the built-in ones). */
+  networks!: NetworkService;
 
   private constructor(
     readonly opts: EngineOptions,
@@ -60,8 +64,11 @@ export class Engine {
     const stateDir = await runtimeStateDir(opts.root);
     await ensureDir(stateDir, RUNTIME_STATE_MODE);
     const runtime = new Runtime({ stateDir, runcPath: runcPath() });
-    const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet });
-    return new Engine(opts, images, runtime, network, containers, volumes);
+    // A member of the daemon's isolation chain too: user networks cannot reach it, nor it them.
+    const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet, isolationChain: isolationChainName(opts.root) });
+    const engine = new Engine(opts, images, runtime, network, containers, volumes);
+    engine.networks = await NetworkService.open({ root: opts.root, defaultBridge: network, events: engine.events, containers: () => containers.all() });
+    return engine;
   }
 
   get root(): string {

@@ -12,6 +12,7 @@ import type { Lifecycle } from './lifecycle-context.js';
 import type { ExitResult } from './lifecycle-state.js';
 import { buildRecord, parseRestartPolicy, validateName, validateSignalName } from './create-config.js';
 import { resolveMounts } from './mounts.js';
+import { resolveCreateNetworks } from './container-networking.js';
 import { resolveJoinedModes } from './shared-namespaces.js';
 import { followRename, linkTargetsOf, storedLinks } from './links.js';
 import { copiedNotShadowed, volumesFromMounts, withoutReplacedAnonymous } from './volumes-from.js';
@@ -42,7 +43,12 @@ export async function createContainer(engine: Engine, spec: ContainerSpec): Prom
     }
   }
   const image = await engine.images.get(spec.image);
-  const { record, mounts } = buildRecord({ name: askedName ?? '', spec, image: { id: image.id, config: image.config.config ?? {} }, imageRef: spec.image });
+  // User-defined networks by name or id, and the endpoints on them (container-networking.ts).
+  const nets = resolveCreateNetworks(engine, spec.network);
+  const netSpec = { ...spec, network: { ...spec.network, mode: nets.mode } };
+  const { record, mounts } = buildRecord({ name: askedName ?? '', spec: netSpec, image: { id: image.id, config: image.config.config ?? {} }, imageRef: spec.image, userNetwork: nets.endpoints ? nets.mode : undefined });
+  if (nets.endpoints) record.NetworkSettings.Networks = nets.endpoints;
+  if (nets.defaultEndpoint) record.NetworkSettings.DefaultEndpoint = nets.defaultEndpoint;
   resolveJoinedModes(engine, record.HostConfig);
   validateResources(resourcesOf(record.HostConfig));
   const apiMountTargets = new Set((spec.mounts?.mounts ?? []).map((m) => m.target));

@@ -43,4 +43,5 @@ export async function recoverContainers(lc: Lifecycle): Promise<void> {
     });
   }));
   await engine.network.recover(live).catch((err) => process.stderr.write(`tug: network recovery: ${String(err)}\n`));
+  await engine.networks.recover(new Set(live)).catch((err) => process.stderr.write(`tug: networks recovery: ${String(err)}\n`));
 }

@@ -3,6 +3,7 @@
 import { unmountContainerLayer } from '../snapshot/container-layer.js';
 import { removeCgroup } from '../runtime/cgroups/index.js';
 import type { Engine } from './engine.js';
+import { emitConnects, hasOwnNetworking, releaseNetworking } from './container-networking.js';
 
 export async function releaseContainer(engine: Engine, id: string): Promise<void> {
   const c = engine.containers.find(id);
@@ -14,7 +15,12 @@ export async function releaseContainer(engine: Engine, id: string): Promise<void
       .delete(id, { force: true })
       .catch(() => undefined)
       .then(() => (c ? removeCgroup(c.Tug.cgroupsPath).catch(() => undefined) : undefined)),
-    c?.HostConfig.NetworkMode === 'bridge' ? engine.network.detach(id).catch(() => undefined) : undefined,
+    // Every network's attachment (the default bridge's, user-defined networks'), and the endpoints' live fields.
+    (async () => {
+      const wasLive = Boolean(c && hasOwnNetworking(c) && c.NetworkSettings.SandboxKey && (c.State.Running || c.State.Paused));
+      await releaseNetworking(engine, c, id).catch(() => undefined);
+      if (c && wasLive) emitConnects(engine, c, 'disconnect');
+    })(),
     unmountContainerLayer(engine.root, id).catch(() => undefined),
   ]);
 }

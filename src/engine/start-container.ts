@@ -17,6 +17,7 @@ import { populateVolume } from './mounts.js';
 import { linkEnv, linkHostsLines, linkedPeers } from './links.js';
 import { processEnv } from './image-merge.js';
 import { hostGatewayIp } from './host-gateway.js';
+import { beginNetworking, emitConnects, releaseNetworking } from './container-networking.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -76,11 +77,12 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
   // plugins run) while the rootfs is mounted, the spec built and runc creates
   // the container. runc only needs the namespace to exist; it must be wired
   // before `runc start` (where Docker's libnetwork does it: a prestart hook).
-  const netBegun = bridged ? engine.network.beginAttach(id, portMappingsOf(c), { mac: c.Config.MacAddress || undefined }) : undefined;
-  netBegun?.then(
+  // The default bridge and every user-defined network the container is on (container-networking.ts).
+  const netBegun = beginNetworking(engine, c, portMappingsOf(c));
+  netBegun.then(
     (p) => {
-      attached = true;
-      pendingNet = p.configured;
+      attached = p !== undefined;
+      pendingNet = p?.configured;
     },
     () => undefined, // awaited below
   );
@@ -105,25 +107,31 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
     trace('rootfs mounted');
     for (const m of c.Mounts) await populateVolume(engine.volumes, m, layer.merged);
 
-    c.NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, SandboxKey: '' };
+    // What start does not make: the user-defined endpoints and what create asked of the default bridge's.
+    const { Networks, DefaultEndpoint } = c.NetworkSettings;
+    const kept = { ...(Networks ? { Networks } : {}), ...(DefaultEndpoint ? { DefaultEndpoint } : {}) };
+    c.NetworkSettings = { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', Ports: {}, SandboxKey: '', ...kept };
     let netnsPath = '';
     let netReady: Promise<void> = Promise.resolve();
-    if (netBegun) {
-      const pending = await netBegun;
+    const pending = await netBegun;
+    if (pending) {
       netnsPath = pending.netnsPath;
-      netReady = pending.configured.then(async (att) => {
+      netReady = pending.configured.then(async (r) => {
         const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
         for (const k of Object.keys(c.Config.ExposedPorts ?? {})) ports[k] = null;
-        for (const p of att.ports) {
+        for (const p of r.ports) {
           const key = `${p.containerPort}/${p.protocol}`;
           (ports[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
         }
-        c.NetworkSettings = { IPAddress: att.ip, IPPrefixLen: att.prefixLen, Gateway: att.gateway, MacAddress: att.mac, Ports: ports, SandboxKey: att.netnsPath };
+        // The top-level fields are the default bridge's (empty on user-defined networks, as Docker's).
+        const b = r.bridge;
+        c.NetworkSettings = { IPAddress: b?.ip ?? '', IPPrefixLen: b?.prefixLen ?? 0, Gateway: b?.gateway ?? '', MacAddress: b?.mac ?? '', Ports: ports, SandboxKey: pending.netnsPath, ...kept };
         // /etc/hosts was written before the address was known and runc has
         // bind-mounted that very inode: append the container's own line in
         // place.
         await etcWritten;
-        await appendFile(join(dir, 'hosts'), hostsLine(att.ip, hostname, c.Config.Domainname));
+        const ownIp = b?.ip ?? [...r.endpoints.values()][0]?.ip;
+        if (ownIp) await appendFile(join(dir, 'hosts'), hostsLine(ownIp, hostname, c.Config.Domainname));
         trace('network wired');
       });
       netReady.catch(() => undefined);
@@ -149,7 +157,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
       domainname: c.Config.Domainname,
       readonlyRootfs: c.HostConfig.ReadonlyRootfs,
       mounts: specMounts(c),
-      network: bridged ? { mode: 'path', netnsPath } : joined.netnsPath ? { mode: 'path', netnsPath: joined.netnsPath } : hostNetwork ? { mode: 'host' } : { mode: 'none' },
+      network: pending ? { mode: 'path', netnsPath } : joined.netnsPath ? { mode: 'path', netnsPath: joined.netnsPath } : hostNetwork ? { mode: 'host' } : { mode: 'none' },
       etcFiles: { resolvConf: etc.resolvConf, hosts: etc.hosts, hostname: etc.hostname },
       resources: {
         memory: c.HostConfig.Memory || undefined,
@@ -228,6 +236,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
     };
     lc.health.start(c);
     await engine.containers.save(c);
+    if (pending) emitConnects(engine, c, 'connect');
     engine.emitContainer(c, 'start');
     lc.watchExit(c.Id);
   } catch (err) {
@@ -238,7 +247,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
     await netBegun?.catch(() => undefined);
     await etcWritten.catch(() => undefined);
     if (pendingNet) await pendingNet.catch(() => undefined);
-    if (attached) await engine.network.detach(id).catch(() => undefined);
+    if (attached) await releaseNetworking(engine, c).catch(() => undefined);
     if (mounted) await unmountContainerLayer(engine.root, id).catch(() => undefined);
     lc.attaches.fail(id);
     const detailCode = err instanceof TugError ? Number(err.detail?.exitCode) : NaN;

@@ -29,6 +29,10 @@ export interface AttachmentRecord {
   /** Result after the last plugin that finished ADD (the final one once complete). */
   result?: CniResult;
   complete: boolean;
+  /** The namespace belongs to the engine (several networks share it): never made or removed here. */
+  sharedNetns?: boolean;
+  /** Static addressing: the address chosen before ADD (the record is its lease). */
+  address?: string;
 }
 
 export class AttachmentRecords {

@@ -5,21 +5,31 @@
 // where Docker has set the FORWARD policy to DROP) are per network, installed
 // once (network-rules.ts), not per container by bridge ipMasq and firewall.
 //
-// Everything is named after the bridge and kept under <root>/network, so
-// several daemons (and test runs) live side by side without sharing state.
+// Everything is named after the bridge and kept under its state dir
+// (<root>/network for the default bridge), so several daemons (and test runs)
+// and several networks of one daemon live side by side without sharing state.
+//
+// User-defined networks (network-service.ts) differ in three ways: addresses
+// come from tug's own allocator (static addressing: the chosen address is in
+// the attachment record before any plugin runs, so the records on disk are the
+// leases) through CNI's static IPAM, which gives --ip, --ip-range and aux
+// addresses exactly; the bridge is made when the network is, as Docker does;
+// and a container's namespace may belong to the engine (shared by all the
+// container's networks, each on its own ethN) instead of to the network.
 import { createHash } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { conflict, invalid } from '../errdefs.js';
+import { conflict, invalid, notFound, unavailable } from '../errdefs.js';
 import { runTool } from '../util/exec-file.js';
 import { AttachmentRecords, type AttachmentRecord, type PortMapping } from './attachment-record.js';
-import { cidrContains, formatCidr, ipToNumber, isIpv4, parseCidr, type Cidr } from './cidr.js';
+import { cidrContains, formatCidr, ipToNumber, isIpv4, numberToIp, parseCidr, type Cidr } from './cidr.js';
 import { confListAdd, confListDelAll, type ConfList, type ConfListTarget, type PluginConf } from './cni-conflist.js';
 import type { CniResult } from './cni-plugin.js';
 import { reserveHostPort, type PortReservation } from './host-ports.js';
 import { chainExists, deleteRulesWhere, dnatHostPortTaken, jumpTarget, optionValue, removeChain } from './iptables.js';
 import { addressInNetns, createNetns, isNetnsMounted, removeNetns } from './netns.js';
 import { installNetworkRules, networkRuleNames, removeNetworkRules } from './network-rules.js';
+import { addIsolationMember, removeIsolationMember } from './isolation-rules.js';
 import { subnetOverlapsRoute } from './routes.js';
 
 export type { PortMapping } from './attachment-record.js';
@@ -34,6 +44,40 @@ export interface BridgeNetworkOptions {
   /** IPv4 subnet, e.g. '10.88.0.0/16'. */
   subnet: string;
   cniPluginDir?: string;
+  /** Where records, namespaces and leases live (default root/network). */
+  stateDir?: string;
+  /** tug's own address allocation (user-defined networks); host-local IPAM without it. */
+  addressing?: StaticAddressing;
+  /** No route out (docker network create --internal). */
+  internal?: boolean;
+  /** false: containers on the bridge cannot reach each other. */
+  icc?: boolean;
+  /** The daemon's isolation chain: this bridge becomes a member. */
+  isolationChain?: string;
+}
+
+export interface StaticAddressing {
+  gateway: string;
+  /** Addresses are handed out from here (default: the whole subnet). */
+  ipRange?: string;
+  /** Never handed out (--aux-address). */
+  reserved: string[];
+  /** For errors: 'name (id)', as Docker names the network. */
+  label: string;
+}
+
+export interface AttachOptions {
+  mac?: string;
+  /** An engine-owned namespace to join (the network neither makes nor removes it). */
+  netnsPath?: string;
+  /** Interface name in the namespace (default eth0). */
+  ifName?: string;
+  /** A wanted address (static addressing only). */
+  ip?: string;
+  /** The address to hand out if it is free (a restarted container's last one); else the first free. */
+  preferredIp?: string;
+  /** Route everything through this network's gateway (static addressing only; default true). */
+  defaultRoute?: boolean;
 }
 
 export interface PendingAttachment {
@@ -78,6 +122,12 @@ function validatePorts(ports: PortMapping[]): void {
   }
 }
 
+/** Docker's MAC for an address: 02:42 then the four address bytes. */
+export function dockerMac(ip: string): string {
+  const n = ipToNumber(ip);
+  return ['02', '42', ...[n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
 export class BridgeNetwork {
   readonly bridgeName: string;
   readonly subnet: string;
@@ -87,9 +137,14 @@ export class BridgeNetwork {
   private readonly ipamDir: string;
   private readonly pluginDir: string;
   private readonly records: AttachmentRecords;
+  private readonly opts: BridgeNetworkOptions;
+  /** Address choice plus its record write, one at a time (static addressing). */
+  private allocating: Promise<unknown> = Promise.resolve();
   /** Held host-port sockets per container (see host-ports.ts). */
   private readonly reservations = new Map<string, PortReservation[]>();
   private ready?: Promise<void>;
+  /** Set by retire(): the network is gone for good, and nothing may make its bridge again. */
+  private retired = false;
   /**
    * Teardowns under way. Their plugin DELs run at once (see confListDelAll),
    * so the bridge may free an address while the firewall still deletes rules
@@ -106,7 +161,8 @@ export class BridgeNetwork {
     if (this.cidr.prefixLen > 30) throw invalid(`subnet ${opts.subnet}: too small for a gateway and a container`);
     this.bridgeName = opts.bridgeName;
     this.subnet = formatCidr(this.cidr);
-    this.stateDir = join(opts.root, 'network');
+    this.opts = opts;
+    this.stateDir = opts.stateDir ?? join(opts.root, 'network');
     this.netnsDir = join(this.stateDir, 'netns');
     this.ipamDir = join(this.stateDir, 'ipam');
     this.pluginDir = opts.cniPluginDir ?? '/usr/lib/cni';
@@ -138,7 +194,7 @@ export class BridgeNetwork {
    * DEL still scans the nat table). The record keeps the exact list, so DEL
    * always runs what ADD ran.
    */
-  confList(withPorts = true, withMac = false): ConfList {
+  confList(withPorts = true, withMac = false, fixed?: { ip: string; defaultRoute: boolean }): ConfList {
     const portmap: PluginConf[] = withPorts
       ? // snat: masquerade connections from localhost (and hairpin) so replies come back.
         [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }]
@@ -158,13 +214,19 @@ export class BridgeNetwork {
           ipMasq: false,
           // Lets a container reach its own published port through the host.
           hairpinMode: true,
-          ipam: {
-            type: 'host-local',
-            ranges: [[{ subnet: this.subnet }]],
-            routes: [{ dst: '0.0.0.0/0' }],
-            // Per daemon, not /var/lib/cni: daemons must not share leases.
-            dataDir: this.ipamDir,
-          },
+          ipam: fixed && this.opts.addressing
+            ? {
+                type: 'static',
+                addresses: [{ address: `${fixed.ip}/${this.cidr.prefixLen}`, gateway: this.opts.addressing.gateway }],
+                routes: fixed.defaultRoute && !this.opts.internal ? [{ dst: '0.0.0.0/0', gw: this.opts.addressing.gateway }] : [],
+              }
+            : {
+                type: 'host-local',
+                ranges: [[{ subnet: this.subnet }]],
+                routes: [{ dst: '0.0.0.0/0' }],
+                // Per daemon, not /var/lib/cni: daemons must not share leases.
+                dataDir: this.ipamDir,
+              },
         },
         ...tuning,
         ...portmap,
@@ -177,21 +239,77 @@ export class BridgeNetwork {
     return r.code === 0;
   }
 
-  private ensureReady(): Promise<void> {
+  /** Bridge (for static addressing), forwarding and rules; idempotent. */
+  ensureReady(): Promise<void> {
+    if (this.retired) return Promise.reject(notFound(`network ${this.opts.addressing?.label ?? this.networkName} has been removed`));
     this.ready ??= (async () => {
-      await mkdir(this.netnsDir, { recursive: true });
+      // User-defined networks join engine-owned namespaces: no namespace dir of their own.
+      if (!this.opts.addressing) await mkdir(this.netnsDir, { recursive: true });
       // Containers reach out only if the host routes between interfaces.
       await writeFile('/proc/sys/net/ipv4/ip_forward', '1');
       // Before the bridge claims the subnet, refuse one the host already routes.
-      if (!(await this.bridgeExists()) && (await subnetOverlapsRoute(this.subnet))) {
-        throw conflict(`subnet ${this.subnet} overlaps a route the host already has; pick another subnet`);
+      if (!(await this.bridgeExists())) {
+        if (await subnetOverlapsRoute(this.subnet)) {
+          throw conflict(`subnet ${this.subnet} overlaps a route the host already has; pick another subnet`);
+        }
+        if (this.opts.addressing) await this.makeBridge(this.opts.addressing.gateway);
       }
-      await installNetworkRules(this.bridgeName, this.subnet);
+      if (this.opts.isolationChain) await addIsolationMember(this.opts.isolationChain, this.bridgeName);
+      await installNetworkRules(this.bridgeName, this.subnet, { internal: this.opts.internal, icc: this.opts.icc, isolationChain: this.opts.isolationChain });
     })().catch((err: unknown) => {
       this.ready = undefined;
       throw err;
     });
     return this.ready;
+  }
+
+  /** The bridge with its gateway address, up, as the bridge plugin would make it on first ADD. */
+  private async makeBridge(gateway: string): Promise<void> {
+    await runTool('ip', ['link', 'add', 'name', this.bridgeName, 'type', 'bridge']);
+    try {
+      await runTool('ip', ['addr', 'add', `${gateway}/${this.cidr.prefixLen}`, 'dev', this.bridgeName]);
+      await runTool('ip', ['link', 'set', 'dev', this.bridgeName, 'up']);
+    } catch (err) {
+      await runTool('ip', ['link', 'del', 'dev', this.bridgeName], { allowFailure: true });
+      throw err;
+    }
+  }
+
+  /** Addresses of the records on disk (the leases, for static addressing). */
+  private async leasedAddresses(): Promise<Set<number>> {
+    const used = new Set<number>();
+    for (const id of await this.records.ids()) {
+      const rec = await this.records.read(id);
+      if (rec?.address) used.add(ipToNumber(rec.address));
+    }
+    return used;
+  }
+
+  /** The wanted address checked, or the first free one of the range (Docker's words for each refusal). */
+  private async chooseAddress(wanted: string | undefined, preferred?: string): Promise<string> {
+    const a = this.opts.addressing!;
+    const first = this.cidr.base;
+    const last = (this.cidr.base + 2 ** (32 - this.cidr.prefixLen) - 1) >>> 0;
+    const blocked = new Set<number>([first, last, ipToNumber(a.gateway), ...a.reserved.map(ipToNumber)]);
+    const used = await this.leasedAddresses();
+    if (wanted) {
+      if (!isIpv4(wanted) || !cidrContains(this.cidr, ipToNumber(wanted))) {
+        throw invalid(`Invalid address ${wanted}: It does not belong to any of this network's subnets`);
+      }
+      const n = ipToNumber(wanted);
+      if (blocked.has(n) || used.has(n)) throw conflict('Address already in use');
+      return wanted;
+    }
+    const range = a.ipRange ? parseCidr(a.ipRange) : this.cidr;
+    const rangeEnd = range.base + 2 ** (32 - range.prefixLen) - 1;
+    if (preferred && isIpv4(preferred)) {
+      const n = ipToNumber(preferred);
+      if (n >= range.base && n <= rangeEnd && !blocked.has(n) && !used.has(n)) return preferred;
+    }
+    for (let n = range.base; n <= rangeEnd; n++) {
+      if (!blocked.has(n) && !used.has(n)) return numberToIp(n);
+    }
+    throw unavailable(`no available IPv4 addresses on this network's address pools: ${a.label}`);
   }
 
   private target(rec: AttachmentRecord): ConfListTarget {
@@ -230,8 +348,8 @@ export class BridgeNetwork {
     await Promise.all(held.map((r) => r.release()));
   }
 
-  async attach(containerId: string, ports: PortMapping[]): Promise<Attachment> {
-    const pending = await this.beginAttach(containerId, ports);
+  async attach(containerId: string, ports: PortMapping[], opts: AttachOptions = {}): Promise<Attachment> {
+    const pending = await this.beginAttach(containerId, ports, opts);
     return pending.configured;
   }
 
@@ -242,9 +360,10 @@ export class BridgeNetwork {
    * it (veth, address, NAT, firewall), which must happen before `runc start`.
    * On a plugin failure everything is undone before `configured` rejects.
    */
-  async beginAttach(containerId: string, ports: PortMapping[], opts: { mac?: string } = {}): Promise<PendingAttachment> {
+  async beginAttach(containerId: string, ports: PortMapping[], opts: AttachOptions = {}): Promise<PendingAttachment> {
     if (!containerIdPattern.test(containerId)) throw invalid(`container id "${containerId}" is not valid`);
     validatePorts(ports);
+    if (opts.ip && !this.opts.addressing) throw invalid('user specified IP address is supported only when connecting to networks with user configured subnets');
     await this.ensureReady();
     while (this.teardowns.size > 0) await Promise.allSettled([...this.teardowns]);
     if (this.reservations.has(containerId) || (await this.records.read(containerId))) {
@@ -252,10 +371,12 @@ export class BridgeNetwork {
     }
     const { held, resolved } = await this.reservePorts(ports);
     this.reservations.set(containerId, held);
+    const shared = opts.netnsPath !== undefined;
     const rec: AttachmentRecord = {
       containerId,
-      netnsPath: join(this.netnsDir, containerId),
-      ifName: IF_NAME,
+      netnsPath: opts.netnsPath ?? join(this.netnsDir, containerId),
+      ifName: opts.ifName ?? IF_NAME,
+      ...(shared ? { sharedNetns: true } : {}),
       confList: this.confList(resolved.length > 0, Boolean(opts.mac)),
       runtimeConfig: {
         ...(opts.mac ? { mac: opts.mac } : {}),
@@ -276,8 +397,22 @@ export class BridgeNetwork {
       throw err;
     };
     try {
-      await this.records.write(rec);
-      await createNetns(rec.netnsPath);
+      if (this.opts.addressing) {
+        // Choice and record in one step: the record is the lease.
+        const step = this.allocating.then(async () => {
+          const ip = await this.chooseAddress(opts.ip, opts.preferredIp);
+          const mac = opts.mac ?? dockerMac(ip);
+          rec.address = ip;
+          rec.confList = this.confList(resolved.length > 0, true, { ip, defaultRoute: opts.defaultRoute ?? true });
+          rec.runtimeConfig = { ...rec.runtimeConfig, mac };
+          await this.records.write(rec);
+        });
+        this.allocating = step.catch(() => undefined);
+        await step;
+      } else {
+        await this.records.write(rec);
+      }
+      if (!shared) await createNetns(rec.netnsPath);
     } catch (err) {
       return undo(err);
     }
@@ -345,8 +480,11 @@ export class BridgeNetwork {
   private async teardownNow(rec: AttachmentRecord): Promise<void> {
     const mounted = await isNetnsMounted(rec.netnsPath);
     // A namespace file left unmounted (reboot) is not a netns to the plugins; a
-    // missing one is, by the CNI spec, "already gone" and DEL goes on.
-    if (!mounted) await removeNetns(rec.netnsPath);
+    // missing one is, by the CNI spec, "already gone" and DEL goes on. A shared
+    // one is not ours to remove: DEL then runs without a namespace (CNI allows it).
+    if (!mounted && !rec.sharedNetns) await removeNetns(rec.netnsPath);
+    const target = this.target(rec);
+    if (!mounted && rec.sharedNetns) target.netnsPath = '';
     // An ADD cut short before its result was recorded: the firewall plugin's DEL
     // cannot know the address, so find it in the namespace and drop its
     // FORWARD accepts here, while the lease still keeps the address ours (after
@@ -358,7 +496,7 @@ export class BridgeNetwork {
         return optionValue(argv, '-s') === `${ip}/32` || optionValue(argv, '-d') === `${ip}/32`;
       });
     }
-    await confListDelAll(rec.confList, this.target(rec), rec.result);
+    await confListDelAll(rec.confList, target, rec.result);
     if (!rec.complete || !mounted) {
       // With the full result and a live namespace the plugins removed their own
       // chains; without them (crash mid-ADD, reboot) bridge's ipMasq chain and
@@ -367,7 +505,7 @@ export class BridgeNetwork {
       await removeChain('nat', cniChainName(name, rec.containerId));
       await removeChain('nat', cniChainName(name, rec.containerId, 'DN-'));
     }
-    await removeNetns(rec.netnsPath);
+    if (!rec.sharedNetns) await removeNetns(rec.netnsPath);
     await this.records.remove(rec.containerId);
   }
 
@@ -423,9 +561,23 @@ export class BridgeNetwork {
     for (const id of [...this.reservations.keys()]) await this.releasePorts(id);
   }
 
+  /** The interface a container has on this network, if attached. */
+  async ifNameOf(containerId: string): Promise<string | undefined> {
+    return (await this.records.read(containerId))?.ifName;
+  }
+
   /** Containers attached according to the records on disk. */
   attachedIds(): Promise<string[]> {
     return this.records.ids();
+  }
+
+  /**
+   * destroy() for a network removed for good: an attach racing with the
+   * removal fails instead of making the bridge and rules again.
+   */
+  async retire(): Promise<void> {
+    this.retired = true;
+    await this.destroy();
   }
 
   /**
@@ -461,6 +613,7 @@ export class BridgeNetwork {
       });
     }
     await removeNetworkRules(this.bridgeName);
+    if (this.opts.isolationChain) await removeIsolationMember(this.opts.isolationChain, this.bridgeName);
     await removeChain('filter', this.adminChain);
     if (await this.bridgeExists()) await runTool('ip', ['link', 'del', 'dev', this.bridgeName]);
     await rm(join(this.ipamDir, this.networkName), { recursive: true, force: true });

@@ -23,6 +23,9 @@ export const CREATE_FLAGS = flags(
   ['string:hostname,h', 'Container host name'],
   ['string:network:network', 'Connect a container to a network ("bridge", "host", "none" or "container:<name|id>")'],
   ['string:net:network', 'Connect a container to a network (same as --network)'],
+  ['string:ip', 'IPv4 address (e.g., 172.30.100.104)'],
+  ['string:mac-address', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)'],
+  ['list:network-alias', 'Add network-scoped alias for the container'],
   ['string:restart', 'Restart policy to apply when a container exits (default "no")'],
   ['string:memory,m:bytes', 'Memory limit'],
   ['string:memory-swap:bytes', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"],
@@ -67,6 +70,14 @@ export interface CreateRequest {
   name?: string;
   platform?: string;
   image: string;
+}
+
+/** --network-alias and --ip go to the --network's endpoint, as the docker CLI sends them. */
+function endpointsConfig(network: string | undefined, aliases: string[], ip: string | undefined): Record<string, unknown> | undefined {
+  if (!aliases.length && !ip) return undefined;
+  const net = network ?? 'default';
+  if (aliases.length && (net === 'default' || net === 'bridge')) throw new UsageError('network-scoped aliases are only supported for user-defined networks');
+  return { EndpointsConfig: { [net]: { Aliases: aliases.length ? aliases : undefined, IPAMConfig: ip ? { IPv4Address: ip } : undefined } } };
 }
 
 /** "KEY=VAL" stays; a bare "KEY" takes the local value or is dropped (docker's rule). */
@@ -329,6 +340,8 @@ export async function buildCreateRequest(o: Opts, detach: boolean): Promise<Crea
     AttachStdout: attachStdout,
     AttachStderr: attachStderr,
     HostConfig: hostConfig,
+    MacAddress: o.str('mac-address'),
+    NetworkingConfig: endpointsConfig(network, o.list('network-alias'), o.str('ip')),
   };
   return { body, name: o.str('name'), platform: o.str('platform'), image: image! };
 }
