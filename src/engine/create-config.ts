@@ -11,6 +11,7 @@ import { zeroTime } from './container-record.js';
 import { mergeImageDefaults, type ImageDefaults } from './image-merge.js';
 import { hostModesOf } from './host-modes.js';
 import { validateLogConfig } from './log-config.js';
+import { validateExtraHosts } from './extra-hosts.js';
 
 export interface ImageInfo {
   id: string;
@@ -190,6 +191,8 @@ export function buildRecord(opts: {
     // Docker accepts but ignores published ports in host mode; in none mode there is nothing to publish to.
     if (networkMode === 'none') throw invalid('conflicting options: port publishing and the container type network mode');
   }
+
+  validateExtraHosts(net.extraHosts);
 
   const hc: HostConfig = {
     Binds: s.mounts?.binds ?? null,

@@ -17,6 +17,7 @@ import { populateVolume } from './mounts.js';
 import { linkEnv, linkHostsLines, linkedPeers } from './links.js';
 import { processEnv } from './image-merge.js';
 import { beginNetworking, emitConnects, releaseNetworking } from './container-networking.js';
+import { hostGatewayIp } from './host-gateway.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -93,6 +94,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
     ip: '',
     hostNetwork,
     extraHosts: c.HostConfig.ExtraHosts,
+    hostGatewayIp: hostGatewayIp(engine.network.subnet),
     linkLines: linkHostsLines(peers),
     dns: { servers: c.HostConfig.Dns, search: c.HostConfig.DnsSearch, options: c.HostConfig.DnsOptions },
   });
