@@ -4,7 +4,9 @@
 // networks; connect and disconnect while running add and take away names; the
 // default bridge keeps the host's resolvers; other names go to the container's
 // --dns (a fake upstream this test runs on the default bridge's gateway, so no
-// query ever leaves the machine), except from an --internal network; names
+// query ever leaves the machine), except from an --internal network; a
+// docker-compose service name gives all its replicas, rotated; a legacy
+// --link is a name for the linking container only; names
 // still resolve after the daemon is killed with -9 or stopped with SIGTERM and
 // started again; network rm leaves nothing listening on the gateway's port 53.
 import { test, before, after } from 'node:test';
@@ -12,7 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as dnsPacket from 'dns-packet';
@@ -194,6 +196,61 @@ test('names the network does not know go to the container\'s --dns; from an --in
   assert.equal(upstreamSeen.length, before, 'nothing reached the upstream from the internal network');
   await ok('rm', '-f', i1, i2);
   await ok('network', 'rm', internal);
+});
+
+/** The addresses in the order the server gave them. */
+async function resolveInOrder(ctr: string, name: string): Promise<string[]> {
+  const r = await docker('exec', ctr, 'nslookup', '-type=a', name);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  return [...r.stdout.split(/\nName:/).slice(1).join('\n').matchAll(/Address:\s*(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]!);
+}
+
+test('docker-compose 1.29.2: a service name gives every replica, rotated per query', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dns-compose-'));
+  const project = `dnsp${sfx}`;
+  await writeFile(join(dir, 'docker-compose.yml'), [
+    'version: "3.7"',
+    'services:',
+    '  web:',
+    '    image: busybox',
+    '    command: sleep 600',
+    `    dns: [${upstreamIp}]`,
+    '  client:',
+    '    image: busybox',
+    '    command: sleep 600',
+    `    dns: [${upstreamIp}]`,
+    'networks:',
+    '  default:',
+    '    ipam:',
+    '      config:',
+    `        - subnet: ${sub(8)}`,
+    '',
+  ].join('\n'));
+  const compose = (...args: string[]): Promise<CommandResult> => runCommand('docker-compose', ['-p', project, '-f', join(dir, 'docker-compose.yml'), ...args], { env, guardMs: 180_000 });
+  try {
+    const up = await compose('up', '-d', '--scale', 'web=2');
+    assert.equal(up.code, 0, up.stderr);
+    const net = `${project}_default`;
+    const replicas = [await ipOn(`${project}_web_1`, net), await ipOn(`${project}_web_2`, net)].sort();
+    const first = await resolveInOrder(`${project}_client_1`, 'web');
+    const second = await resolveInOrder(`${project}_client_1`, 'web');
+    assert.deepEqual([...first].sort(), replicas);
+    assert.deepEqual([...second].sort(), replicas);
+    assert.notDeepEqual(first, second, 'the order rotates from one query to the next');
+    assert.deepEqual(await resolve(`${project}_client_1`, `${project}_web_2`), [await ipOn(`${project}_web_2`, net)]);
+  } finally {
+    const down = await compose('down');
+    await rm(dir, { recursive: true, force: true });
+    assert.equal(down.code, 0, down.stderr);
+  }
+});
+
+test('a legacy --link on a user network is a name only the linking container resolves', async () => {
+  const l = `l-${sfx}`;
+  await ok('run', '-d', '--name', l, '--network', net1, '--link', `${a}:linked-a`, '--dns', upstreamIp, 'busybox', 'sleep', '600');
+  assert.deepEqual(await resolve(l, 'linked-a'), [await ipOn(a, net1)]);
+  assert.deepEqual(await resolve(b, 'linked-a'), []);
+  await ok('rm', '-f', l);
 });
 
 test('docker-py: containers run on a network with aliases resolve each other', async () => {
