@@ -4,6 +4,7 @@
 // links on the network), and a container's resolv.conf and 127.0.0.11 redirect
 // kept in step with the user networks it is on. The default bridge has none,
 // as in Docker: its containers keep the host's resolvers.
+import { readFile } from 'node:fs/promises';
 import {
   EmbeddedDnsServers,
   HOST_RESOLV_CONF,
@@ -18,7 +19,6 @@ import {
 import type { ContainerRecord } from './container-record.js';
 import type { Engine } from './engine.js';
 import { containerResolvConf, rewriteResolvConf } from './etc-files.js';
-import { readFile } from 'node:fs/promises';
 
 export interface DnsClient extends EmbeddedDnsClient {
   containerId: string;
@@ -95,29 +95,41 @@ export async function startNetworkDns(engine: Engine, networkId: string): Promis
 }
 
 /**
- * A running container's DNS after its user networks changed (start, connect,
- * disconnect): the server of the first user network it is on runs, its
- * resolv.conf names 127.0.0.11 and 127.0.0.11 reaches that server; on no user
- * network the redirect goes, and a container on the default bridge gets the
- * bridge's resolv.conf back.
+ * 127.0.0.11 in the container's namespace reaches the server of the first
+ * user network it is on (that server started if need be); on none, the
+ * redirect goes. At start this runs before the container's process does.
  */
-export async function syncContainerDns(engine: Engine, c: ContainerRecord, netnsPath = c.NetworkSettings.SandboxKey): Promise<void> {
-  if (!netnsPath) return;
+export async function pointDnsRedirect(engine: Engine, c: ContainerRecord, netnsPath: string): Promise<void> {
   const first = liveNetworks(engine, c)[0];
-  const resolvConf = c.ResolvConfPath;
-  const want = { hostNetwork: false, embeddedDns: Boolean(first), dns: dnsSettings(c) };
-  // In place (runc bind-mounted this inode), and only when it changes, so a reader never sees it half-written for nothing.
-  if (resolvConf && (first || c.HostConfig.NetworkMode === 'bridge')) {
-    const [now, text] = await Promise.all([readFile(resolvConf, 'utf8').catch(() => ''), containerResolvConf(want)]);
-    if (now !== text) await rewriteResolvConf(resolvConf, want);
-  }
   if (!first) {
-    // The bridge plugin names the default bridge's interface eth0.
-    await removeDnsRedirect(netnsPath, 'eth0').catch(() => undefined);
+    // Its route_localnet went with the interface; the bridge plugin names the default bridge's eth0.
+    await removeDnsRedirect(netnsPath, 'eth0');
     return;
   }
   const ifName = (await engine.networks.bridgeOf(first.id).ifNameOf(c.Id)) ?? 'eth0';
   const gateway = engine.networks.gatewayOf(first.id);
   await engine.dns.ensure(first.id, gateway);
   await installDnsRedirect(netnsPath, gateway, ifName);
+}
+
+/**
+ * A running container's DNS after a connect or disconnect: resolv.conf names
+ * 127.0.0.11 while it is on a user network, and the redirect follows. On the
+ * default bridge with no user network left it gets the bridge's resolv.conf
+ * back (dockerd keeps 127.0.0.11, answered by a resolver inside the
+ * container; here the servers live on the networks' gateways, so the host's
+ * resolvers are what keeps names working).
+ */
+export async function syncContainerDns(engine: Engine, c: ContainerRecord): Promise<void> {
+  const netnsPath = c.NetworkSettings.SandboxKey;
+  if (!netnsPath) return;
+  const onUser = liveNetworks(engine, c).length > 0;
+  const resolvConf = c.ResolvConfPath;
+  if (resolvConf && (onUser || c.HostConfig.NetworkMode === 'bridge')) {
+    const want = { hostNetwork: false, embeddedDns: onUser, dns: dnsSettings(c) };
+    // In place (runc bind-mounted this inode), and only when it changes.
+    const [now, text] = await Promise.all([readFile(resolvConf, 'utf8').catch(() => ''), containerResolvConf(want)]);
+    if (now !== text) await rewriteResolvConf(resolvConf, want);
+  }
+  await pointDnsRedirect(engine, c, netnsPath);
 }

@@ -18,7 +18,7 @@ import { linkEnv, linkHostsLines, linkedPeers } from './links.js';
 import { processEnv } from './image-merge.js';
 import { beginNetworking, emitConnects, releaseNetworking } from './container-networking.js';
 import { hostGatewayIp } from './host-gateway.js';
-import { syncContainerDns, usesEmbeddedDns } from './network-dns.js';
+import { pointDnsRedirect, usesEmbeddedDns } from './network-dns.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -135,7 +135,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
         const ownIp = b?.ip ?? [...r.endpoints.values()][0]?.ip;
         if (ownIp) await appendFile(join(dir, 'hosts'), hostsLine(ownIp, hostname, c.Config.Domainname));
         // On a user network: its DNS server up and 127.0.0.11 pointed at it before the process runs.
-        if (usesEmbeddedDns(c)) await syncContainerDns(engine, c, pending.netnsPath);
+        if (usesEmbeddedDns(c)) await pointDnsRedirect(engine, c, pending.netnsPath);
         trace('network wired');
       });
       netReady.catch(() => undefined);
