@@ -69,6 +69,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     stopping = true;
     engine.shuttingDown = true;
     await api.close().catch(() => undefined);
+    await engine.dns.closeAll().catch(() => undefined);
     if (values.ephemeral) {
       for (const c of engine.containers.all()) {
         await containers.remove(c.Id, { force: true, removeVolumes: true }).catch((err) => {

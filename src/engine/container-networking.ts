@@ -18,6 +18,7 @@ import type { ContainerRecord, EndpointSettings } from './container-record.js';
 import type { EndpointSpec, NetworkSpec } from './container-spec.js';
 import type { Engine } from './engine.js';
 import { cidrContains, ipToNumber, isIpv4, parseCidr } from '../network/cidr.js';
+import { syncContainerDns } from './network-dns.js';
 
 export interface NetworkingResult {
   /** The default bridge's attachment, when the container is on it. */
@@ -297,7 +298,10 @@ export async function connectContainer(engine: Engine, c: ContainerRecord, netwo
     delete c.NetworkSettings.Networks[rec.Name];
     throw err;
   }
-  if (c.State.Running) engine.events.emit('network', 'connect', rec.Id, { container: c.Id, name: rec.Name, type: 'bridge' });
+  if (c.State.Running) {
+    await syncContainerDns(engine, c);
+    engine.events.emit('network', 'connect', rec.Id, { container: c.Id, name: rec.Name, type: 'bridge' });
+  }
 }
 
 /** POST /networks/{id}/disconnect. The caller holds the container's lock. */
@@ -318,6 +322,8 @@ export async function disconnectContainer(engine: Engine, c: ContainerRecord, ne
   delete rest[name];
   c.NetworkSettings.Networks = rest;
   await engine.containers.save(c);
+  // The endpoint is gone either way: a redirect left behind only fails lookups, so it is reported, not fatal.
+  if (wasLive) await syncContainerDns(engine, c).catch((err) => process.stderr.write(`tug: ${c.Id.slice(0, 12)} DNS after disconnect: ${String(err)}\n`));
   if (wasLive) engine.events.emit('network', 'disconnect', n.rec.Id, { container: c.Id, name, type: 'bridge' });
 }
 

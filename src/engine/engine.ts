@@ -10,6 +10,7 @@ import { Runtime } from '../runtime/runtime.js';
 import { BridgeNetwork } from '../network/bridge-network.js';
 import { isolationChainName } from '../network/isolation-rules.js';
 import { NetworkService } from './network-service.js';
+import { createEngineDns, startNetworkDns, type EngineDns } from './network-dns.js';
 import { removeCgroup } from '../runtime/cgroups/index.js';
 import { ContainerStore } from './container-store.js';
 import { VolumeStore } from './volume-store.js';
@@ -39,6 +40,8 @@ export class Engine {
   shuttingDown = false;
   /** User-defined networks (and the lookups over the built-in ones). */
   networks!: NetworkService;
+  /** The embedded DNS servers of the user-defined networks (network-dns.ts). */
+  readonly dns: EngineDns = createEngineDns(this);
 
   private constructor(
     readonly opts: EngineOptions,
@@ -67,7 +70,14 @@ export class Engine {
     // A member of the daemon's isolation chain too: user networks cannot reach it, nor it them.
     const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet, isolationChain: isolationChainName(opts.root) });
     const engine = new Engine(opts, images, runtime, network, containers, volumes);
-    engine.networks = await NetworkService.open({ root: opts.root, defaultBridge: network, events: engine.events, containers: () => containers.all() });
+    engine.networks = await NetworkService.open({
+      root: opts.root,
+      defaultBridge: network,
+      events: engine.events,
+      containers: () => containers.all(),
+      onReady: (id) => startNetworkDns(engine, id),
+      onGone: (id) => engine.dns.stop(id),
+    });
     return engine;
   }
 

@@ -66,6 +66,10 @@ export interface NetworkServiceOptions {
   events: EventBus;
   /** Every container record (endpoints live there). */
   containers: () => ContainerRecord[];
+  /** A network's bridge holds its gateway address (created, recovered): its embedded DNS server starts (network-dns.ts). */
+  onReady?: (id: string) => Promise<void>;
+  /** A network goes: its embedded DNS server stops first. */
+  onGone?: (id: string) => Promise<void>;
 }
 
 export class NetworkService {
@@ -321,6 +325,7 @@ export class NetworkService {
         this.bridges.set(id, bridge);
         try {
           await bridge.ensureReady();
+          await this.opts.onReady?.(id);
         } catch (err) {
           await this.teardown(rec).catch(() => undefined);
           throw err;
@@ -336,7 +341,12 @@ export class NetworkService {
   /** Bridge, rules and state first, the record last. */
   private async teardown(rec: NetworkRecord): Promise<void> {
     const bridge = this.bridges.get(rec.Id) ?? this.makeBridge(rec);
+<<<<<<< HEAD
     await bridge.retire();
+=======
+    await this.opts.onGone?.(rec.Id);
+    await bridge.destroy();
+>>>>>>> dns-wire
     await rm(join(this.stateRoot, 'nets', rec.Id), { recursive: true, force: true });
     this.bridges.delete(rec.Id);
     await this.store.remove(rec.Id);
@@ -374,6 +384,7 @@ export class NetworkService {
       const bridge = this.bridgeOf(rec.Id);
       const liveHere = [...live].filter((id) => this.opts.containers().some((c) => c.Id === id && Object.values(c.NetworkSettings.Networks ?? {}).some((ep) => ep.NetworkID === rec.Id)));
       await bridge.recover(liveHere).catch((err) => process.stderr.write(`tug: network ${rec.Name} recovery: ${String(err)}\n`));
+      await this.opts.onReady?.(rec.Id).catch((err) => process.stderr.write(`tug: network ${rec.Name} embedded DNS: ${String(err)}\n`));
     }
     const dir = join(this.stateRoot, 'sandboxes');
     for (const id of await readdir(dir).catch(() => [] as string[])) {

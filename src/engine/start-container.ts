@@ -16,8 +16,9 @@ import { resolveGroupAdd } from './group-add.js';
 import { populateVolume } from './mounts.js';
 import { linkEnv, linkHostsLines, linkedPeers } from './links.js';
 import { processEnv } from './image-merge.js';
-import { hostGatewayIp } from './host-gateway.js';
 import { beginNetworking, emitConnects, releaseNetworking } from './container-networking.js';
+import { hostGatewayIp } from './host-gateway.js';
+import { pointDnsRedirect, usesEmbeddedDns } from './network-dns.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -97,6 +98,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
     hostGatewayIp: hostGatewayIp(engine.network.subnet),
     linkLines: linkHostsLines(peers),
     dns: { servers: c.HostConfig.Dns, search: c.HostConfig.DnsSearch, options: c.HostConfig.DnsOptions },
+    embeddedDns: usesEmbeddedDns(c),
   });
   etcWritten.catch(() => undefined); // awaited below; must not count as unhandled meanwhile
   try {
@@ -132,6 +134,8 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
         await etcWritten;
         const ownIp = b?.ip ?? [...r.endpoints.values()][0]?.ip;
         if (ownIp) await appendFile(join(dir, 'hosts'), hostsLine(ownIp, hostname, c.Config.Domainname));
+        // On a user network: its DNS server up and 127.0.0.11 pointed at it before the process runs.
+        if (usesEmbeddedDns(c)) await pointDnsRedirect(engine, c, pending.netnsPath);
         trace('network wired');
       });
       netReady.catch(() => undefined);

@@ -265,7 +265,11 @@ export class BridgeNetwork {
 
   /** The bridge with its gateway address, up, as the bridge plugin would make it on first ADD. */
   private async makeBridge(gateway: string): Promise<void> {
-    await runTool('ip', ['link', 'add', 'name', this.bridgeName, 'type', 'bridge']);
+    // A MAC of its own: without one the bridge takes its lowest port's, so it
+    // changes as containers come and go and their ARP entries for the gateway
+    // (the embedded DNS server's address) go stale (Docker sets one too).
+    const mac = `02:${createHash('sha256').update(this.bridgeName).digest('hex').slice(0, 10).match(/../g)!.join(':')}`;
+    await runTool('ip', ['link', 'add', 'name', this.bridgeName, 'address', mac, 'type', 'bridge']);
     try {
       await runTool('ip', ['addr', 'add', `${gateway}/${this.cidr.prefixLen}`, 'dev', this.bridgeName]);
       await runTool('ip', ['link', 'set', 'dev', this.bridgeName, 'up']);
