@@ -341,12 +341,8 @@ export class NetworkService {
   /** Bridge, rules and state first, the record last. */
   private async teardown(rec: NetworkRecord): Promise<void> {
     const bridge = this.bridges.get(rec.Id) ?? this.makeBridge(rec);
-<<<<<<< HEAD
-    await bridge.retire();
-=======
     await this.opts.onGone?.(rec.Id);
-    await bridge.destroy();
->>>>>>> dns-wire
+    await bridge.retire();
     await rm(join(this.stateRoot, 'nets', rec.Id), { recursive: true, force: true });
     this.bridges.delete(rec.Id);
     await this.store.remove(rec.Id);
