@@ -143,8 +143,9 @@ async function convergeService(
     for (const c of keep) {
       if (outdated(c)) {
         const id = await recreate(rt, project, svc, c, { image, imageId, containerOf, timeout: opts.timeout }, made);
-        if (!opts.noStart) await start(rt, svc, id, c.name);
-        out.push({ id, name: c.name, service: svc.name, fresh: true });
+        const name = containerName(project.name, svc, c.number);
+        if (!opts.noStart) await start(rt, svc, id, name);
+        out.push({ id, name, service: svc.name, fresh: true });
       } else if (!opts.noStart && c.state !== 'running') {
         await start(rt, svc, c.id, c.name);
         out.push({ id: c.id, name: c.name, service: svc.name, fresh: true });
@@ -206,7 +207,7 @@ async function recreate(
     try {
       id = await createServiceContainer(rt, project, {
         service: svc,
-        name: old.name,
+        name: containerName(project.name, svc, old.number),
         number: old.number,
         oneoff: false,
         image: c.image,
