@@ -25,6 +25,8 @@ export interface ComposeProject {
   configs: Record<string, FileObjectConfig>;
   /** The variables interpolation used (.env, --env-file, the process environment). */
   environment: Record<string, string>;
+  /** Warnings the loader met (unset variables, obsolete `version`), each once, for the CLI to print. */
+  warnings?: string[];
 }
 
 export interface ServiceConfig {
@@ -84,6 +86,32 @@ export interface ServiceConfig {
   links: string[];
   external_links: string[];
   mac_address?: string;
+  /** Engine keys passed through as the engine's HostConfig takes them. */
+  platform?: string;
+  /** `scale` (deploy.replicas is kept in deploy; the runtime takes deploy.replicas ?? scale ?? 1). */
+  scale?: number;
+  mem_reservation?: number;
+  memswap_limit?: number;
+  mem_swappiness?: number;
+  cpu_shares?: number;
+  cpu_quota?: number;
+  cpu_period?: number;
+  cpuset?: string;
+  pids_limit?: number;
+  oom_score_adj?: number;
+  oom_kill_disable?: boolean;
+  /** 'host:container[:permissions]' lines. */
+  devices?: string[];
+  group_add?: string[];
+  volumes_from?: string[];
+  userns_mode?: string;
+  uts?: string;
+  cgroup_parent?: string;
+  runtime?: string;
+  storage_opt?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** false: `up` does not attach to this service's logs. */
+  attach?: boolean;
   /** Labels-free keys the runtime does not act on are refused by the loader, so nothing is silently ignored. */
 }
 
@@ -99,6 +127,13 @@ export interface BuildConfig {
   network?: string;
   extra_hosts: string[];
   shm_size?: number;
+  dockerfile_inline?: string;
+  no_cache?: boolean;
+  pull?: boolean;
+  privileged?: boolean;
+  /** Extra tags for the built image (the first tag is the service's image, or <project>-<service>). */
+  tags?: string[];
+  platforms?: string[];
 }
 
 export interface PortConfig {
@@ -116,8 +151,8 @@ export interface ServiceVolumeConfig {
   source?: string;
   target: string;
   read_only: boolean;
-  bind?: { create_host_path: boolean; propagation?: string };
-  volume?: { nocopy: boolean };
+  bind?: { create_host_path: boolean; propagation?: string; selinux?: 'z' | 'Z' };
+  volume?: { nocopy: boolean; subpath?: string };
   tmpfs?: { size?: number; mode?: number };
 }
 
@@ -209,4 +244,8 @@ export interface LoadOptions {
   /** The process environment (wins over .env, as in Compose). */
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Services named on the command line: enabled whatever their profiles, with what they depend on. */
+  services?: string[];
+  /** Read by a file named '-' (compose's `-f -`); the CLI passes process.stdin's text. */
+  stdin?: string;
 }

@@ -1,0 +1,6 @@
+// The Compose loader's public face: what src/compose/project and the CLI import.
+
+export { loadProject } from './load-project.js';
+export { dependencyOrder, stopOrder } from './dependency-order.js';
+export { parseDuration, formatDuration, parseSize } from './units.js';
+export type * from './project-types.js';
