@@ -50,7 +50,7 @@ export async function composeRun(c: ComposeCtx, argv: string[]): Promise<number>
   );
   requireArgs(o, 'compose run', 1);
   const [service, ...command] = o.args as [string, ...string[]];
-  const project = await c.project();
+  const project = await c.project([o.args[0]!]);
   servicesArg(project, [service]);
   const detach = o.bool('detach');
   const tty = !o.bool('no-TTY') && !detach && Boolean(process.stdin.isTTY);

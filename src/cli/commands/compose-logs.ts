@@ -52,9 +52,11 @@ export class LogPrinter {
     return this.o.color && color ? `\x1b[${color}m${s}\x1b[0m` : s;
   }
 
-  /** A line of compose's own (`web-1 exited with code 0`). */
+  /** A line of compose's own, the name unpadded and without the bar (`web-1 exited with code 0`). */
   note(name: string, text: string): void {
-    this.o.out(`${this.prefix(name)}${text}\n`);
+    const s = shortName(this.o.project, name);
+    const color = this.colors.get(name);
+    this.o.out(`${this.o.color && color ? `\x1b[${color}m${s}\x1b[0m` : s} ${text}\n`);
   }
 
   /** Copies one container's log stream until it ends. */

@@ -9,7 +9,7 @@ import { projectContainers } from '../../compose/project/project-state.js';
 import { up, type UpContainer, type UpOptions } from '../../compose/project/up.js';
 import { flags, parse, UsageError, type Opts } from '../args.js';
 import { servicesArg, type ComposeCtx } from './compose.js';
-import { followAll, LogPrinter } from './compose-logs.js';
+import { followAll, LogPrinter, shortName } from './compose-logs.js';
 
 const CONVERGE_FLAGS = [
   'bool:build',
@@ -70,7 +70,7 @@ function convergeOptions(o: Opts, services: string[]): UpOptions {
 
 export async function composeUp(c: ComposeCtx, argv: string[]): Promise<number> {
   const o = parse(argv, UP_FLAGS);
-  const project = await c.project();
+  const project = await c.project(o.args);
   const services = servicesArg(project, o.args);
   const abort = o.bool('abort-on-container-exit') || o.has('exit-code-from');
   const detach = o.bool('detach') || o.bool('wait');
@@ -98,7 +98,7 @@ async function attached(
   const project = await c.project();
   const printer = new LogPrinter({ project: project.name, color: o.color, prefix: o.prefix, out: c.ctx.out, err: c.ctx.err });
   printer.add(containers.map((x) => x.name));
-  c.ctx.out(`Attaching to ${containers.map((x) => x.name.replace(`${project.name}-`, '')).join(', ')}\n`);
+  c.ctx.out(`Attaching to ${containers.map((x) => shortName(project.name, x.name)).sort().join(', ')}\n`);
   let exitCode = 0;
   let stopping: Promise<void> | undefined;
   const stopAll = (): Promise<void> =>
@@ -144,7 +144,7 @@ async function attached(
 
 export async function composeCreate(c: ComposeCtx, argv: string[]): Promise<number> {
   const o = parse(argv, flags(...CONVERGE_FLAGS, 'bool:yes,y'));
-  const project = await c.project();
+  const project = await c.project(o.args);
   const rt = c.runtime();
   try {
     await up(rt, project, { ...convergeOptions(o, servicesArg(project, o.args)), noStart: true });

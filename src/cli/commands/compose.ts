@@ -5,7 +5,8 @@
 import type { ComposeProject, LoadOptions } from '../../compose/model/project-types.js';
 import { EngineClient } from '../../compose/project/engine-client.js';
 import type { Runtime } from '../../compose/project/runtime.js';
-import { isKind } from '../../errdefs.js';
+import { messageOf } from '../../errdefs.js';
+import { loadProject } from '../../compose/model/load-project.js';
 import { authKeyOf } from '../../image/registry-client/hosts.js';
 import { flags, parseArgs, UsageError } from '../args.js';
 import type { Command, Ctx } from '../context.js';
@@ -27,8 +28,8 @@ const GLOBAL_FLAGS = flags(
 
 export interface ComposeCtx {
   ctx: Ctx;
-  /** The project as the files say it (loaded on first use). */
-  project(): Promise<ComposeProject>;
+  /** The project as the files say it (loaded on first use); `services` named on the command line are enabled whatever their profiles. */
+  project(services?: string[]): Promise<ComposeProject>;
   /** A runtime whose progress is drawn on stderr (quiet: only warnings). */
   runtime(quiet?: boolean): Runtime & { view: ProgressView };
   engine: EngineClient;
@@ -113,7 +114,7 @@ export const compose: Command = async (ctx, argv) => {
     engine,
     ttyProgress,
     color,
-    project: () => (loaded ??= loadProject(g.lists, g.strings, name)),
+    project: (services) => (loaded ??= loadComposeProject(ctx, g.lists, g.strings, name, services)),
     runtime: (quiet = false) => {
       const view = progressView(ctx.err, ttyProgress, quiet || progress === 'quiet');
       return { engine, progress: view, view, auth: (domain) => registryAuthHeader(authKeyOf(domain)) };
@@ -126,28 +127,35 @@ compose.ownHelp = true;
 /** Commands that work from the project name alone when there is no compose file (as docker compose -p NAME down). */
 const NAME_ONLY = new Set(['down', 'ps', 'logs', 'stop', 'start', 'restart', 'kill', 'pause', 'unpause', 'rm', 'top', 'images', 'port', 'events', 'exec', 'cp']);
 
-async function loadProject(lists: Map<string, string[]>, strings: Map<string, string>, command: string): Promise<ComposeProject> {
+async function loadComposeProject(ctx: Ctx, lists: Map<string, string[]>, strings: Map<string, string>, command: string, services?: string[]): Promise<ComposeProject> {
   const env = process.env;
-  let files = lists.get('file') ?? [];
-  if (!files.length && env.COMPOSE_FILE) files = env.COMPOSE_FILE.split(env.COMPOSE_PATH_SEPARATOR || ':').filter(Boolean);
-  const profiles = [...(lists.get('profile') ?? []), ...(env.COMPOSE_PROFILES ?? '').split(',').filter(Boolean)];
+  const files = lists.get('file') ?? [];
   const opts: LoadOptions = {
     files,
     projectName: strings.get('project-name'),
     projectDirectory: strings.get('project-directory'),
     envFiles: lists.get('env-file') ?? [],
-    profiles,
+    profiles: lists.get('profile') ?? [],
     env,
     cwd: process.cwd(),
+    services,
+    stdin: files.includes('-') ? await readStdin() : undefined,
   };
-  const mod = (await import('../../compose/model/load-project.js' as string)) as { loadProject(o: LoadOptions): Promise<ComposeProject> };
   try {
-    return await mod.loadProject(opts);
+    const project = await loadProject(opts);
+    for (const w of project.warnings ?? []) ctx.err(`WARN[0000] ${w}\n`);
+    return project;
   } catch (e) {
     const name = opts.projectName ?? env.COMPOSE_PROJECT_NAME;
-    if (!files.length && name && NAME_ONLY.has(command) && isKind(e, 'not-found')) return nameOnlyProject(name);
+    if (!files.length && name && NAME_ONLY.has(command) && /no configuration file provided/.test(messageOf(e))) return nameOnlyProject(name);
     throw e;
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A project known only by name: its containers, networks and volumes are found by label. */

@@ -53,9 +53,9 @@ export function containerBody(service: ServiceConfig, ctx: BodyContext): Contain
     PortBindings: portBindings(service),
     RestartPolicy: restartPolicy(service),
     Memory: limits?.memory ?? service.mem_limit,
-    MemoryReservation: reservations?.memory,
+    MemoryReservation: reservations?.memory ?? service.mem_reservation,
     NanoCpus: cpus !== undefined ? Math.round(cpus * NS_PER_S) : undefined,
-    PidsLimit: limits?.pids,
+    PidsLimit: limits?.pids ?? service.pids_limit,
     ShmSize: service.shm_size,
     Init: service.init,
     ReadonlyRootfs: service.read_only,
@@ -75,6 +75,23 @@ export function containerBody(service: ServiceConfig, ctx: BodyContext): Contain
     IpcMode: namespaceMode(service.ipc, ctx),
     LogConfig: service.logging ? { Type: service.logging.driver ?? '', Config: service.logging.options } : undefined,
     Links: links(service, ctx.project.name),
+    MemorySwap: service.memswap_limit,
+    MemorySwappiness: service.mem_swappiness,
+    CpuShares: service.cpu_shares,
+    CpuQuota: service.cpu_quota,
+    CpuPeriod: service.cpu_period,
+    CpusetCpus: service.cpuset,
+    OomScoreAdj: service.oom_score_adj,
+    OomKillDisable: service.oom_kill_disable,
+    Devices: service.devices?.length ? service.devices.map(deviceOf) : undefined,
+    GroupAdd: service.group_add?.length ? service.group_add : undefined,
+    VolumesFrom: service.volumes_from?.length ? service.volumes_from.map((v) => volumesFromOf(v, ctx)) : undefined,
+    UsernsMode: service.userns_mode,
+    UTSMode: service.uts,
+    CgroupParent: service.cgroup_parent,
+    Runtime: service.runtime,
+    StorageOpt: service.storage_opt,
+    Annotations: service.annotations,
   };
   const body: Record<string, any> = {
     Image: ctx.image,
@@ -164,6 +181,19 @@ function links(service: ServiceConfig, project: string): string[] | undefined {
   return out.length ? out : undefined;
 }
 
+/** 'host:container[:permissions]' as the engine's Devices entry. */
+function deviceOf(spec: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const [host, inner, perms] = spec.split(':');
+  return { PathOnHost: host!, PathInContainer: inner || host!, CgroupPermissions: perms || 'rwm' };
+}
+
+/** volumes_from: 'service[:ro|rw]' names the service's first container; 'container:name[:mode]' a container. */
+function volumesFromOf(spec: string, ctx: BodyContext): string {
+  if (spec.startsWith('container:')) return spec.slice('container:'.length);
+  const [svc, mode] = spec.split(':');
+  return `${ctx.containerOf(svc!)}${mode ? `:${mode}` : ''}`;
+}
+
 function tmpfsMap(list: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const t of list) {
@@ -186,7 +216,7 @@ function volumeMounts(service: ServiceConfig, ctx: BodyContext): { mounts: Array
   for (const v of service.volumes) {
     targets.add(v.target);
     if (v.type === 'bind' && (v.bind?.create_host_path ?? true) && !v.bind?.propagation) {
-      binds.push(`${v.source}:${v.target}:${v.read_only ? 'ro' : 'rw'}`);
+      binds.push(`${v.source}:${v.target}:${v.read_only ? 'ro' : 'rw'}${v.bind?.selinux ? `,${v.bind.selinux}` : ''}`);
       continue;
     }
     const kept = v.type === 'volume' && !v.source ? ctx.inheritedVolumes?.find((i) => i.target === v.target) : undefined;
@@ -206,5 +236,6 @@ function mountOf(v: ServiceVolumeConfig, ctx: BodyContext): Record<string, unkno
     return { Type: 'bind', Source: v.source, Target: v.target, ReadOnly: v.read_only, BindOptions: v.bind?.propagation ? { Propagation: v.bind.propagation } : undefined };
   }
   const named = v.source ? (ctx.project.volumes[v.source]?.name ?? v.source) : undefined;
-  return dropUndefined({ Type: 'volume', Source: named, Target: v.target, ReadOnly: v.read_only, VolumeOptions: v.volume?.nocopy ? { NoCopy: true } : undefined });
+  const opts = dropUndefined({ NoCopy: v.volume?.nocopy || undefined, Subpath: v.volume?.subpath });
+  return dropUndefined({ Type: 'volume', Source: named, Target: v.target, ReadOnly: v.read_only, VolumeOptions: Object.keys(opts).length ? opts : undefined });
 }

@@ -3,7 +3,7 @@
 // depends on has finished (in reverse, once everything that depends on it has),
 // and independent services run at the same time. A failed service stops
 // nothing already running; the services that wait on it are not started.
-import { invalid } from '../../errdefs.js';
+import { findCycle } from '../model/dependency-order.js';
 import type { ServiceConfig } from '../model/project-types.js';
 
 export type Direction = 'up' | 'down';
@@ -29,7 +29,7 @@ export async function inDependencyOrder(
       else before.get(dep)!.push(n);
     }
   }
-  checkAcyclic(before);
+  findCycle(Object.fromEntries(names.map((n) => [n, services[n]?.depends_on ?? {}])));
   const running = new Map<string, Promise<void>>();
   const run = (n: string): Promise<void> => {
     let p = running.get(n);
@@ -42,18 +42,6 @@ export async function inDependencyOrder(
   const results = await Promise.allSettled(names.map(run));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-function checkAcyclic(before: Map<string, string[]>): void {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (n: string, path: string[]): void => {
-    if (state.get(n) === 'done') return;
-    if (state.get(n) === 'visiting') throw invalid(`dependency cycle detected: ${[...path.slice(path.indexOf(n)), n].join(' -> ')}`);
-    state.set(n, 'visiting');
-    for (const d of before.get(n) ?? []) visit(d, [...path, n]);
-    state.set(n, 'done');
-  };
-  for (const n of before.keys()) visit(n, []);
 }
 
 /** The services `names` need: themselves and everything they depend on, transitively. */

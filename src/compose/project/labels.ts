@@ -29,10 +29,10 @@ export function projectFilter(project: string): string[] {
 /**
  * The service's config hash: sha256 of its normalised config with the keys
  * that do not change a container left out (as compose's ServiceHash does:
- * build, pull policy, replicas, dependencies and profiles), keys sorted.
+ * build, pull policy, replicas and scale, dependencies, profiles, attach), keys sorted.
  */
 export function configHash(service: ServiceConfig): string {
-  const { build: _b, pull_policy: _p, depends_on: _d, profiles: _pr, deploy, ...rest } = service;
+  const { build: _b, pull_policy: _p, depends_on: _d, profiles: _pr, scale: _s, attach: _a, deploy, ...rest } = service;
   const kept: Record<string, unknown> = { ...rest };
   if (deploy) {
     const { replicas: _r, ...d } = deploy;

@@ -4,8 +4,9 @@
 // pull_policy says), pushed on `compose push`. Failures name the service
 // and say what was missing, in one line.
 import { spawn } from 'node:child_process';
-import { stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { invalid, notFound, TugError, messageOf } from '../../errdefs.js';
 import { familiarName, familiarRepository, parseReference } from '../../oci/reference.js';
@@ -102,7 +103,12 @@ export async function buildService(engine: EngineClient, project: ComposeProject
   } catch {
     throw invalid(`service "${svc.name}": build context "${b.context}" not found`);
   }
-  const dfPath = isAbsolute(b.dockerfile) ? b.dockerfile : resolve(b.context, b.dockerfile);
+  let inlineDir: string | undefined;
+  if (b.dockerfile_inline !== undefined) {
+    inlineDir = await mkdtemp(join(tmpdir(), 'tug-compose-'));
+    await writeFile(join(inlineDir, 'Dockerfile'), b.dockerfile_inline);
+  }
+  const dfPath = inlineDir ? join(inlineDir, 'Dockerfile') : isAbsolute(b.dockerfile) ? b.dockerfile : resolve(b.context, b.dockerfile);
   const rel = relative(b.context, dfPath);
   const outside = rel.startsWith('..') || isAbsolute(rel);
   try {
@@ -116,7 +122,7 @@ export async function buildService(engine: EngineClient, project: ComposeProject
   try {
     const res = await engine.build(
       {
-        t: image,
+        t: [image, ...(b.tags ?? [])],
         dockerfile: outside ? '.tug-compose-dockerfile' : rel,
         buildargs: JSON.stringify(args),
         labels: JSON.stringify(b.labels),
@@ -125,8 +131,8 @@ export async function buildService(engine: EngineClient, project: ComposeProject
         networkmode: b.network,
         extrahosts: b.extra_hosts.length ? b.extra_hosts.join(',') : undefined,
         shmsize: b.shm_size,
-        nocache: extra.noCache || undefined,
-        pull: extra.pull || undefined,
+        nocache: extra.noCache || b.no_cache || undefined,
+        pull: extra.pull || b.pull || undefined,
         rm: 1,
       },
       tarContext(b.context, outside ? { dir: dirname(dfPath), name: basename(dfPath), as: '.tug-compose-dockerfile' } : undefined),
@@ -137,6 +143,8 @@ export async function buildService(engine: EngineClient, project: ComposeProject
     });
   } catch (e) {
     error ??= messageOf(e);
+  } finally {
+    if (inlineDir) await rm(inlineDir, { recursive: true, force: true });
   }
   if (error) {
     progress.event({ kind: 'Service', name: svc.name, status: 'Error', done: true, error: true });

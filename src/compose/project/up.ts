@@ -122,7 +122,7 @@ async function convergeService(
   live: Map<string, Array<{ id: string; name: string }>>,
 ): Promise<UpContainer[]> {
   const hash = configHash(svc);
-  const desired = opts.scale?.[svc.name] ?? svc.deploy?.replicas ?? 1;
+  const desired = opts.scale?.[svc.name] ?? svc.deploy?.replicas ?? svc.scale ?? 1;
   const outdated = (c: ProjectContainer): boolean =>
     !opts.noRecreate && (opts.forceRecreate === true || c.summary.Labels[CONFIG_HASH] !== hash || (imageId !== undefined && c.summary.ImageID !== imageId));
   // Up-to-date containers are kept before outdated ones, lower numbers before higher.
