@@ -23,7 +23,7 @@ export async function down(rt: Runtime, project: ComposeProject, opts: DownOptio
   const all = await projectContainers(rt.engine, project.name, { oneoff: true });
   const orphans = orphansOf(project, all);
   const services = { ...project.disabled_services, ...project.services };
-  const known = all.filter((c) => services[c.service]);
+  const known = all.filter((c) => !orphans.includes(c));
   const names = [...new Set(known.map((c) => c.service))];
   await inDependencyOrder(services, names, 'down', (s) =>
     removeContainers(rt, known.filter((c) => c.service === s), { stop: true, timeout: opts.timeout }),

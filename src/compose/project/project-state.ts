@@ -42,7 +42,12 @@ export async function serviceContainers(engine: EngineClient, project: ComposePr
   return services.length ? all.filter((c) => services.includes(c.service)) : all;
 }
 
-/** Containers whose service the project no longer has (neither enabled nor left out by a profile). */
+/**
+ * Containers whose service the project no longer has (neither enabled nor left
+ * out by a profile). A project known only by its name (no files: `-p NAME down`)
+ * has no orphans: every container with its label is its own.
+ */
 export function orphansOf(project: ComposeProject, containers: ProjectContainer[]): ProjectContainer[] {
+  if (!project.config_files.length) return [];
   return containers.filter((c) => !c.oneoff && !project.services[c.service] && !project.disabled_services[c.service]);
 }
