@@ -12,7 +12,7 @@ import type { Model } from './load-project.js';
 import type { BuildConfig, ComposeProject, DependsOnConfig, ServiceConfig } from './project-types.js';
 import { normalizeNetwork } from './resources.js';
 import type { PartialService } from './service-normalize.js';
-import { errorAt } from './yaml-source.js';
+import { errorAtAny } from './yaml-source.js';
 
 export interface FinalizeOptions {
   name: string;
@@ -59,7 +59,7 @@ const dep = (): DependsOnConfig => ({ condition: 'service_started', restart: fal
 
 async function serviceOf(name: string, p: PartialService, opts: FinalizeOptions): Promise<ServiceConfig> {
   const {
-    env_file: _ef, extends: _ex, origin: _o, baseDir, reset: _r, override: _ov, build, environment: _env, ...rest
+    env_file: _ef, extends: _ex, origin: _o, sources: _src, baseDir, reset: _r, override: _ov, refPaths: _rp, build, environment: _env, ...rest
   } = p;
   const s: ServiceConfig = {
     name,
@@ -89,7 +89,7 @@ async function serviceOf(name: string, p: PartialService, opts: FinalizeOptions)
   if (build) s.build = buildOf(build, baseDir ?? opts.projectDir, opts.env);
   const where = `services.${name}`;
   if (s.network_mode !== undefined && p.networks !== undefined && Object.keys(p.networks).length > 0) {
-    throw errorAt(p.origin, `${where}.network_mode`, `service "${name}" declares mutually exclusive network_mode and networks`);
+    throw errorAtAny(p.sources ?? [], `${where}.network_mode`, `service "${name}" declares mutually exclusive network_mode and networks`);
   }
   if (s.network_mode === undefined && p.networks === undefined) s.networks = { default: { aliases: [] } };
   // What a service shares with another service makes it depend on it, as in Compose.
@@ -98,8 +98,11 @@ async function serviceOf(name: string, p: PartialService, opts: FinalizeOptions)
   if (s.network_mode?.startsWith('service:')) implicit.push(s.network_mode.slice(8));
   for (const v of s.volumes_from ?? []) if (!v.startsWith('container:')) implicit.push(v.split(':')[0]!);
   for (const d of implicit) s.depends_on[d] ??= dep();
+  if (s.scale !== undefined && s.deploy?.replicas !== undefined && s.scale !== s.deploy.replicas) {
+    throw errorAtAny(p.sources ?? [], `${where}.scale`, `services.${name}: scale (${s.scale}) and deploy.replicas (${s.deploy.replicas}) differ; set one`);
+  }
   if (!s.image && !s.build) {
-    throw errorAt(p.origin, where, `service "${name}" has neither an image nor a build context specified`);
+    throw errorAtAny(p.sources ?? [], where, `service "${name}" has neither an image nor a build context specified`);
   }
   return s;
 }
@@ -136,8 +139,9 @@ export async function finalizeProject(model: Model, opts: FinalizeOptions): Prom
   const disabled: Record<string, ServiceConfig> = {};
   for (const [n, s] of Object.entries(all)) (enabled.has(n) ? services : disabled)[n] = s;
 
+  const pathOf = (name: string, key: string): string => model.services[name]!.refPaths?.[key] ?? `services.${name}.${key}`;
   for (const [name, s] of Object.entries(services)) {
-    const origin = model.services[name]!.origin;
+    const origin = model.services[name]!.sources ?? [];
     for (const [d, cfg] of Object.entries(s.depends_on)) {
       if (services[d]) continue;
       if (!cfg.required) {
@@ -145,10 +149,10 @@ export async function finalizeProject(model: Model, opts: FinalizeOptions): Prom
         continue;
       }
       if (disabled[d]) {
-        throw errorAt(origin, `services.${name}.depends_on.${d}`,
+        throw errorAtAny(origin, pathOf(name, `depends_on.${d}`),
           `service "${d}" was pulled in as a dependency of service "${name}" but is not enabled by the active profiles. You may fix this by adding a common profile to "${d}" and "${name}"`);
       }
-      throw errorAt(origin, `services.${name}.depends_on.${d}`, `service "${name}" depends on undefined service "${d}"`);
+      throw errorAtAny(origin, pathOf(name, `depends_on.${d}`), `service "${name}" depends on undefined service "${d}"`);
     }
   }
   const deps: Record<string, Record<string, DependsOnConfig>> = {};
@@ -156,20 +160,20 @@ export async function finalizeProject(model: Model, opts: FinalizeOptions): Prom
   findCycle(deps);
 
   for (const [name, s] of Object.entries(services)) {
-    const origin = model.services[name]!.origin;
+    const origin = model.services[name]!.sources ?? [];
     const at = `services.${name}`;
     for (const n of Object.keys(s.networks)) {
-      if (!model.networks[n]) throw errorAt(origin, `${at}.networks.${n}`, `service "${name}" refers to undefined network ${n}`);
+      if (!model.networks[n]) throw errorAtAny(origin, pathOf(name, `networks.${n}`), `service "${name}" refers to undefined network ${n}`);
     }
     s.volumes.forEach((v, i) => {
       if (v.type === 'volume' && v.source !== undefined && !model.volumes[v.source]) {
-        throw errorAt(origin, `${at}.volumes[${i}]`, `service "${name}" refers to undefined volume ${v.source}`);
+        throw errorAtAny(origin, `${at}.volumes[${i}]`, `service "${name}" refers to undefined volume ${v.source}`);
       }
     });
     for (const kind of ['secrets', 'configs'] as const) {
       s[kind].forEach((r, i) => {
         if (!model[kind][r.source]) {
-          throw errorAt(origin, `${at}.${kind}[${i}]`, `service "${name}" refers to undefined ${kind === 'secrets' ? 'secret' : 'config'} ${r.source}`);
+          throw errorAtAny(origin, `${at}.${kind}[${i}]`, `service "${name}" refers to undefined ${kind === 'secrets' ? 'secret' : 'config'} ${r.source}`);
         }
       });
     }

@@ -109,8 +109,9 @@ async function buildModel(sources: SourceFile[], baseDir: string, env: Record<st
     for (const inc of includesOf(src)) {
       const sub = await loadInclude(inc, src, env, ctx);
       included.push(sub);
-      for (const k of Object.keys(sub.services)) includedFrom.set(`services.${k}`, inc.paths[0]!);
-      for (const kind of KINDS) for (const k of Object.keys(sub[kind])) includedFrom.set(`${kind}.${k}`, inc.paths[0]!);
+      const shown = displayName(inc.paths[0]!, ctx.opts.cwd);
+      for (const k of Object.keys(sub.services)) includedFrom.set(`services.${k}`, shown);
+      for (const kind of KINDS) for (const k of Object.keys(sub[kind])) includedFrom.set(`${kind}.${k}`, shown);
     }
     const services = src.data.services;
     if (isObj(services)) {
@@ -221,6 +222,7 @@ async function applyExtends(model: Model, env: Record<string, string>, ctx: Load
     const { extends: _dropBase, ...inherited } = base;
     const merged = mergeService(inherited, own);
     merged.origin = svc.origin;
+    merged.sources = svc.sources;
     merged.baseDir = svc.baseDir;
     services[name] = merged;
     if (services === model.services) done.add(name);

@@ -40,7 +40,7 @@ function appendUnique<T>(a: T[], b: T[], key: (x: T) => string = (x) => JSON.str
   return [...out.values()];
 }
 
-const REPLACED = new Set(['command', 'entrypoint', 'extends', 'origin', 'baseDir', 'reset', 'override', 'networks_mode']);
+const REPLACED = new Set(['command', 'entrypoint', 'extends', 'origin', 'baseDir', 'reset', 'override']);
 const BY_TARGET = (x: { target: string }): string => x.target;
 
 /** `b` over `a` (b is the later file, or the extending service). */
@@ -63,6 +63,8 @@ export function mergeService(a: PartialService, b: PartialService): PartialServi
 
 function mergeKey(k: string, av: unknown, bv: unknown): unknown {
   switch (k) {
+    case 'sources':
+      return [...(av as unknown[]), ...(bv as unknown[]).filter((x) => !(av as unknown[]).includes(x))];
     case 'ports':
       return appendUnique(av as never[], bv as never[], portKey);
     case 'volumes':
@@ -88,6 +90,7 @@ function mergeKey(k: string, av: unknown, bv: unknown): unknown {
     }
     case 'networks':
     case 'depends_on':
+    case 'refPaths':
     case 'ulimits':
       return { ...(av as Rec), ...(bv as Rec) };
     default:

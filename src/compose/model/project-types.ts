@@ -38,7 +38,11 @@ export interface ServiceConfig {
   /** Exec form only: the loader splits a string command with shell-words rules. null: `command: []` clears the image's. */
   command?: string[] | null;
   entrypoint?: string[] | null;
-  /** Merged from env_file (in order) then environment; a value of null means "take it from the host environment, else unset". */
+  /**
+   * Merged from env_file (in order) then environment. A name given without a value already took the
+   * host's (process environment, then .env) in the loader; null is left only when the host has none
+   * either, and means "unset in the container".
+   */
   environment: Record<string, string | null>;
   ports: PortConfig[];
   expose: string[];

@@ -10,7 +10,7 @@
 import { errorAt, Override, RESET, type SourceFile, sourceError } from './yaml-source.js';
 
 type Schema =
-  | 'str' | 'int' | 'num' | 'bool' | 'dur' | 'size' | 'scalar' | 'any'
+  | 'str' | 'int' | 'num' | 'bool' | 'dur' | 'size' | 'scalar' | 'null' | 'any'
   | { obj: Record<string, Schema>; extra?: Schema }
   | { list: Schema }
   | { oneOf: Schema[]; desc: string };
@@ -125,7 +125,7 @@ const serviceSchema: Schema = obj({
   cap_add: strList,
   cap_drop: strList,
   cgroup_parent: 'str',
-  command: oneOf('string or list', 'str', strList, 'any'),
+  command: oneOf('string or list', 'str', strList, 'null'),
   configs: fileRefs,
   container_name: 'str',
   cpu_shares: 'int',
@@ -140,7 +140,7 @@ const serviceSchema: Schema = obj({
   dns_opt: strList,
   dns_search: strOrList,
   domainname: 'str',
-  entrypoint: oneOf('string or list', 'str', strList, 'any'),
+  entrypoint: oneOf('string or list', 'str', strList, 'null'),
   env_file: oneOf('string or list', 'str', list(oneOf('string or mapping', 'str', obj({ path: 'str', required: 'bool', format: 'str' })))),
   environment: listOrDict,
   expose: list(oneOf('string or number', 'str', 'int')),
@@ -165,7 +165,7 @@ const serviceSchema: Schema = obj({
   networks: oneOf(
     'list or mapping',
     strList,
-    obj({}, oneOf('mapping or null', obj({ aliases: strList, ipv4_address: 'str', ipv6_address: 'str', link_local_ips: strList, priority: 'num', mac_address: 'str', driver_opts: dictStr, gw_priority: 'num', interface_name: 'str' }), 'any')),
+    obj({}, oneOf('mapping or null', obj({ aliases: strList, ipv4_address: 'str', ipv6_address: 'str', link_local_ips: strList, priority: 'num', mac_address: 'str', driver_opts: dictStr, gw_priority: 'num', interface_name: 'str' }), 'null')),
   ),
   oom_kill_disable: 'bool',
   oom_score_adj: 'int',
@@ -220,13 +220,13 @@ const networkSchema: Schema = oneOf(
     attachable: 'bool',
     labels: listOrDict,
   }),
-  'any',
+  'null',
 );
 
 const volumeSchema: Schema = oneOf(
   'mapping or null',
   obj({ name: 'str', driver: 'str', driver_opts: obj({}, 'scalar'), external: externalSchema, labels: listOrDict }),
-  'any',
+  'null',
 );
 
 const fileObjectSchema: Schema = obj({
@@ -249,13 +249,16 @@ const topSchema: Schema = obj({
   version: 'any',
   name: 'str',
   include: includeSchema,
-  services: oneOf('mapping', obj({}, oneOf('mapping', serviceSchema, 'any'))),
-  networks: obj({}, networkSchema),
-  volumes: obj({}, volumeSchema),
-  secrets: obj({}, fileObjectSchema),
-  configs: obj({}, fileObjectSchema),
+  services: oneOf('mapping', obj({}, oneOf('mapping', serviceSchema, 'null')), 'null'),
+  networks: oneOf('mapping', obj({}, networkSchema), 'null'),
+  volumes: oneOf('mapping', obj({}, volumeSchema), 'null'),
+  secrets: oneOf('mapping', obj({}, fileObjectSchema), 'null'),
+  configs: oneOf('mapping', obj({}, fileObjectSchema), 'null'),
   models: UNSUPPORTED,
 });
+
+// Service names become parts of container names, DNS names and labels.
+const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -268,6 +271,9 @@ export function validateFile(src: SourceFile): void {
   const services = src.data.services;
   if (isPlainObject(services)) {
     for (const [name, svc] of Object.entries(services)) {
+      if (!SERVICE_NAME.test(name)) {
+        throw errorAt(src, `services.${name}`, `services: invalid service name "${name}": use letters, digits, "_", "." and "-", starting with a letter or digit`);
+      }
       if (svc !== null && !isPlainObject(svc)) throw errorAt(src, `services.${name}`, `services.${name} must be a mapping`);
       if (!isPlainObject(svc)) continue;
       for (const k of Object.keys(svc)) {
@@ -290,6 +296,9 @@ function check(s: Schema, v: unknown, at: string, src: SourceFile): void {
     switch (s) {
       case 'any':
         return;
+      case 'null':
+        if (v === null) return;
+        return fail('null');
       case 'str':
         if (typeof v === 'string' || typeof v === 'number') return;
         return fail('string');

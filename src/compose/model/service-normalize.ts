@@ -22,11 +22,15 @@ export interface PartialService extends Partial<Omit<ServiceConfig, 'name' | 'bu
   extends?: { service: string; file?: string };
   /** Where the service came from, for error lines after the merge. */
   origin?: SourceFile;
+  /** Every file that set part of it (merged -f files), oldest first. */
+  sources?: SourceFile[];
   /** The directory its relative paths resolved against (extends of the same file reuses it). */
   baseDir?: string;
   /** Keys an override file tagged `!reset` (removed by the merge) or `!override` (replaced, not merged). */
   reset?: string[];
   override?: string[];
+  /** List-form entries' paths ('depends_on.db' → 'services.web.depends_on[0]') so errors find their line. */
+  refPaths?: Record<string, string>;
 }
 
 type Raw = Record<string, unknown>;
@@ -214,7 +218,7 @@ const CONDITIONS = new Set(['service_started', 'service_healthy', 'service_compl
 
 /** Normalises one service mapping; `ctx.at` is its path (services.web). */
 export function normalizeService(tagged: Raw, ctx: Ctx): PartialService {
-  const s: PartialService = { origin: ctx.src, baseDir: ctx.baseDir };
+  const s: PartialService = { origin: ctx.src, sources: ctx.src ? [ctx.src] : [], baseDir: ctx.baseDir };
   const raw: Raw = {};
   for (const [k, v] of Object.entries(tagged)) {
     if (v === RESET) (s.reset ??= []).push(k);
@@ -281,7 +285,12 @@ export function normalizeService(tagged: Raw, ctx: Ctx): PartialService {
   }
   if (has('networks')) {
     const nets: Record<string, ServiceNetworkConfig> = {};
-    if (Array.isArray(raw.networks)) for (const n of raw.networks) nets[str(n)] = { aliases: [] };
+    if (Array.isArray(raw.networks)) {
+      raw.networks.forEach((n, i) => {
+        nets[str(n)] = { aliases: [] };
+        (s.refPaths ??= {})[`networks.${str(n)}`] = `${ctx.at}.networks[${i}]`;
+      });
+    }
     else {
       for (const [n, cfg] of Object.entries(raw.networks as Raw)) {
         const c: Raw = isObj(cfg) ? cfg : {};
@@ -300,7 +309,10 @@ export function normalizeService(tagged: Raw, ctx: Ctx): PartialService {
   if (has('depends_on')) {
     const deps: Record<string, DependsOnConfig> = {};
     if (Array.isArray(raw.depends_on)) {
-      for (const d of raw.depends_on) deps[str(d)] = { condition: 'service_started', restart: false, required: true };
+      raw.depends_on.forEach((d, i) => {
+        deps[str(d)] = { condition: 'service_started', restart: false, required: true };
+        (s.refPaths ??= {})[`depends_on.${str(d)}`] = `${ctx.at}.depends_on[${i}]`;
+      });
     } else {
       for (const [d, cfg] of Object.entries(raw.depends_on as Raw)) {
         const c: Raw = isObj(cfg) ? cfg : {};
@@ -353,7 +365,8 @@ export function normalizeService(tagged: Raw, ctx: Ctx): PartialService {
     const e: Raw = isObj(raw.extends) ? raw.extends : { service: raw.extends };
     if (e.service === undefined) throw ctx.fail('extends', 'extends needs a service');
     s.extends = { service: str(e.service) };
-    if (e.file !== undefined) s.extends.file = path.resolve(ctx.baseDir, str(e.file));
+    // The file is named relative to the file that names it (not the project directory).
+    if (e.file !== undefined) s.extends.file = path.resolve(ctx.src ? path.dirname(ctx.src.path) : ctx.baseDir, str(e.file));
   }
   return s;
 }

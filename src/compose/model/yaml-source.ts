@@ -150,3 +150,9 @@ export function errorAt(src: SourceFile | undefined, at: string, msg: string): E
 export function sourceError(src: SourceFile | undefined, at: string, msg: string): Error {
   return errorAt(src, at, `${at ? `${at}: ` : ''}${msg}`);
 }
+
+/** errorAt over several files that each set part of one service: the latest that has the exact path, else the first. */
+export function errorAtAny(srcs: SourceFile[], at: string, msg: string): Error {
+  const exact = [...srcs].reverse().find((s) => s.lines.has(at));
+  return errorAt(exact ?? srcs[0], at, msg);
+}
