@@ -78,7 +78,8 @@ export async function composeUp(c: ComposeCtx, argv: string[]): Promise<number> 
   const timeout = o.int('timeout');
   const opts: UpOptions = { ...convergeOptions(o, services), noDeps: o.bool('no-deps'), noStart: o.bool('no-start'), wait: o.bool('wait'), timeout };
   const rt = c.runtime();
-  const since = Math.floor(Date.now() / 1000);
+  // Logs from this moment on: a container up restarted shows its new output only, as compose's attach does.
+  const since = (Date.now() / 1000).toFixed(3);
   let result: UpContainer[];
   try {
     result = await up(rt, project, opts);
@@ -93,7 +94,7 @@ export async function composeUp(c: ComposeCtx, argv: string[]): Promise<number> 
 async function attached(
   c: ComposeCtx,
   containers: UpContainer[],
-  o: { since: number; abort: boolean; exitCodeFrom?: string; timeout?: number; color: boolean; prefix: boolean; timestamps: boolean },
+  o: { since: string; abort: boolean; exitCodeFrom?: string; timeout?: number; color: boolean; prefix: boolean; timestamps: boolean },
 ): Promise<number> {
   const project = await c.project();
   const printer = new LogPrinter({ project: project.name, color: o.color, prefix: o.prefix, out: c.ctx.out, err: c.ctx.err });
@@ -122,7 +123,7 @@ async function attached(
   await followAll(
     c.engine,
     printer,
-    containers.map((x) => ({ id: x.id, name: x.name, query: { follow: 1, tail: 'all', timestamps: o.timestamps || undefined, since: x.fresh ? undefined : o.since } })),
+    containers.map((x) => ({ id: x.id, name: x.name, query: { follow: 1, tail: 'all', timestamps: o.timestamps || undefined, since: o.since } })),
     (t) => {
       void (async () => {
         const info = await c.engine.inspectContainer(t.id).catch(() => undefined);

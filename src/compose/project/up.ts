@@ -42,7 +42,7 @@ export interface UpContainer {
   id: string;
   name: string;
   service: string;
-  /** It was created or started by this run (attached mode shows its whole log). */
+  /** It was created or (re)started by this run. */
   fresh: boolean;
 }
 
