@@ -4,6 +4,7 @@
 // create), and the inline files copied in. A container half-made (created,
 // then a connect or copy failed) is removed again before the error is
 // thrown, so nothing of it is left behind.
+import { kindOf, messageOf, TugError } from '../../errdefs.js';
 import type { ComposeProject, ServiceConfig, ServiceNetworkConfig } from '../model/project-types.js';
 import { containerBody } from './container-body.js';
 import { copyInlineFiles } from './inline-files.js';
@@ -35,7 +36,11 @@ export async function createServiceContainer(rt: Runtime, project: ComposeProjec
   const id = await rt.engine.createContainer(c.name, body);
   try {
     for (const [net, endpoint] of extra) await rt.engine.connectNetwork(net, id, endpoint);
-    await copyInlineFiles(rt.engine, id, files);
+    try {
+      await copyInlineFiles(rt.engine, id, files);
+    } catch (e) {
+      throw new TugError(kindOf(e), `service "${svc.name}": cannot write its inline secrets/configs (${files.map((f) => f.target).join(', ')}) into ${c.name}: ${messageOf(e)}`);
+    }
   } catch (e) {
     await rt.engine.removeContainer(id, { force: true }).catch(() => undefined);
     throw e;
