@@ -97,6 +97,17 @@ configs:
   // One pid namespace: side sees main's processes.
   const ps = await t.compose(dir, ['exec', '-T', 'side', 'ps', '-o', 'pid,args']);
   assert.equal(ps.stdout.split('\n').filter((l) => l.includes('while true')).length >= 2, true, ps.stdout);
+
+  // Recreating main leaves side pointing at a container that is gone: the next up recreates side.
+  const again = await t.compose(dir, ['up', '-d', '--force-recreate', 'main']);
+  assert.equal(again.code, 0, again.stderr);
+  const newMain = await t.inspect(`${p}-main-1`, '{{.Id}}');
+  assert.notEqual(newMain, mainId);
+  const follow = await t.compose(dir, ['up', '-d']);
+  assert.equal(follow.code, 0, follow.stderr);
+  assert.ok(follow.stderr.includes(` Container ${p}-side-1  Recreated`), follow.stderr);
+  assert.ok(follow.stderr.includes(` Container ${p}-main-1  Running`), follow.stderr);
+  assert.equal(await t.inspect(`${p}-side-1`, '{{.HostConfig.NetworkMode}}'), `container:${newMain}`);
   assert.equal((await t.compose(dir, ['down', '-t', '1'])).code, 0);
 });
 

@@ -26,7 +26,8 @@ export async function down(rt: Runtime, project: ComposeProject, opts: DownOptio
   const known = all.filter((c) => !orphans.includes(c));
   const names = [...new Set(known.map((c) => c.service))];
   await inDependencyOrder(services, names, 'down', (s) =>
-    removeContainers(rt, known.filter((c) => c.service === s), { stop: true, timeout: opts.timeout }),
+    // With -v, their anonymous volumes go too, as with compose.
+    removeContainers(rt, known.filter((c) => c.service === s), { stop: true, timeout: opts.timeout, volumes: opts.volumes }),
   );
   if (opts.removeOrphans) await removeContainers(rt, orphans, { stop: true, timeout: opts.timeout });
   else if (orphans.filter((o) => !o.oneoff).length) {

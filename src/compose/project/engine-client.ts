@@ -29,6 +29,7 @@ export interface ContainerSummary {
   Status: string;
   Labels: Record<string, string>;
   Ports?: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
+  HostConfig?: { NetworkMode?: string };
 }
 
 /** The fields of GET /containers/{id}/json Compose reads. */

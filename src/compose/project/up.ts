@@ -124,7 +124,15 @@ async function convergeService(
   const hash = configHash(svc);
   const desired = opts.scale?.[svc.name] ?? svc.deploy?.replicas ?? svc.scale ?? 1;
   const outdated = (c: ProjectContainer): boolean =>
-    !opts.noRecreate && (opts.forceRecreate === true || c.summary.Labels[CONFIG_HASH] !== hash || (imageId !== undefined && c.summary.ImageID !== imageId));
+    !opts.noRecreate &&
+    (opts.forceRecreate === true || c.summary.Labels[CONFIG_HASH] !== hash || (imageId !== undefined && c.summary.ImageID !== imageId) || sharesStaleNetwork(c));
+  // network_mode service:X names X's container by id: once X is recreated, this one must follow.
+  const sharesStaleNetwork = (c: ProjectContainer): boolean => {
+    const m = svc.network_mode;
+    if (!m?.startsWith('service:')) return false;
+    const current = live.get(m.slice('service:'.length))?.[0]?.id;
+    return current !== undefined && c.summary.HostConfig?.NetworkMode !== undefined && c.summary.HostConfig.NetworkMode !== `container:${current}`;
+  };
   // Up-to-date containers are kept before outdated ones, lower numbers before higher.
   const ordered = [...mine].sort((a, b) => Number(outdated(a)) - Number(outdated(b)) || a.number - b.number);
   const keep = ordered.slice(0, desired).sort((a, b) => a.number - b.number);
