@@ -76,6 +76,32 @@ test('up recreates only services whose config changed', async () => {
   assert.equal((await t.compose(dir, ['down', '-t', '1'])).code, 0);
 });
 
+test('recreating keeps the anonymous volume of the replaced container', async () => {
+  const file = (mode: string): string => `
+services:
+  cache:
+    image: busybox
+    command: ["sh", "-c", "${LOOP}"]
+    network_mode: bridge
+    environment:
+      MODE: ${mode}
+    volumes:
+      - /cache
+`;
+  const dir = await t.project('anon', { 'compose.yaml': file('a') });
+  const p = projectName(dir);
+  assert.equal((await t.compose(dir, ['up', '-d'])).code, 0);
+  assert.equal((await t.compose(dir, ['exec', '-T', 'cache', 'sh', '-c', 'echo kept > /cache/f'])).code, 0);
+  const volume = await t.inspect(`${p}-cache-1`, '{{range .Mounts}}{{.Name}}{{end}}');
+  await writeFile(join(dir, 'compose.yaml'), file('b'));
+  const up = await t.compose(dir, ['up', '-d']);
+  assert.ok(up.stderr.includes(` Container ${p}-cache-1  Recreated`), up.stderr);
+  assert.equal(await t.inspect(`${p}-cache-1`, '{{range .Mounts}}{{.Name}}{{end}}'), volume);
+  assert.equal((await t.compose(dir, ['exec', '-T', 'cache', 'cat', '/cache/f'])).stdout, 'kept\n');
+  assert.equal((await t.compose(dir, ['down', '-v', '-t', '1'])).code, 0);
+  assert.equal((await t.tug(dir, ['volume', 'ls', '-q'])).stdout.includes(volume), false, 'down -v removes the anonymous volume');
+});
+
 test('scale up and down by container number (--scale and deploy.replicas)', async () => {
   const dir = await t.project('scale', { 'compose.yaml': app('x', 2) });
   const p = projectName(dir);

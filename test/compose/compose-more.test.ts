@@ -56,6 +56,10 @@ services:
   assert.ok(up.stderr.includes(' Service app  Built'), up.stderr);
   assert.equal((await t.compose(dir, ['logs', '--no-log-prefix'])).stdout, 'built\n');
   assert.equal(await t.inspect(`${p}-app-1`, '{{.Config.Image}}'), `${p}-app`);
+  const again = await t.compose(dir, ['up', '-d']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(!again.stderr.includes('Building'), 'an image that exists is not built again without --build');
+  assert.ok(again.stderr.includes(` Container ${p}-app-1  Running`), again.stderr);
 
   const build = await t.compose(dir, ['build']);
   assert.equal(build.code, 0, build.stderr);
