@@ -163,6 +163,14 @@ volumes:
   assert.ok(up.stderr.indexOf(`Container ${p}-db-1  Healthy`) < up.stderr.indexOf(`Container ${p}-web-1  Creating`), up.stderr);
   const logs = await t.compose(dir, ['logs', '--no-log-prefix', 'web']);
   assert.equal(logs.stdout, 'db-was-ready\ndone\n');
+
+  // start waits for the same conditions.
+  assert.equal((await t.compose(dir, ['stop', '-t', '1'])).code, 0);
+  const start = await t.compose(dir, ['start']);
+  assert.equal(start.code, 0, start.stderr);
+  assert.ok(start.stderr.indexOf(`Container ${p}-db-1  Healthy`) >= 0, start.stderr);
+  assert.ok(start.stderr.indexOf(`Container ${p}-db-1  Healthy`) < start.stderr.indexOf(`Container ${p}-web-1  Starting`), start.stderr);
+  assert.ok(start.stderr.indexOf(`Container ${p}-init-1  Exited`) < start.stderr.indexOf(`Container ${p}-web-1  Starting`), start.stderr);
   assert.equal((await t.compose(dir, ['down', '-v', '-t', '1'])).code, 0);
 });
 
@@ -190,6 +198,26 @@ services:
   const names = Object.keys(await ids(dir));
   assert.deepEqual(names, [`${p}-init-1`], 'web was never created');
   assert.equal((await t.compose(dir, ['down'])).code, 0);
+});
+
+test('up --wait fails with one line when a container never becomes healthy', async () => {
+  const dir = await t.project('sick', {
+    'compose.yaml': `
+services:
+  sick:
+    image: busybox
+    command: ["sh", "-c", "${LOOP}"]
+    network_mode: bridge
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 1s
+      retries: 1000
+`,
+  });
+  const up = await t.compose(dir, ['up', '-d', '--wait', '--wait-timeout', '2']);
+  assert.equal(up.code, 1);
+  assert.match(up.stderr, /^application not healthy after 2s$/m);
+  assert.equal((await t.compose(dir, ['down', '-t', '1'])).code, 0);
 });
 
 test('--remove-orphans removes the containers of a service dropped from the file', async () => {

@@ -76,7 +76,7 @@ export async function composeUp(c: ComposeCtx, argv: string[]): Promise<number> 
   const detach = o.bool('detach') || o.bool('wait');
   if (detach && abort) throw new UsageError('--abort-on-container-exit and --detach are incompatible');
   const timeout = o.int('timeout');
-  const opts: UpOptions = { ...convergeOptions(o, services), noDeps: o.bool('no-deps'), noStart: o.bool('no-start'), wait: o.bool('wait'), timeout };
+  const opts: UpOptions = { ...convergeOptions(o, services), noDeps: o.bool('no-deps'), noStart: o.bool('no-start'), wait: o.bool('wait'), waitTimeout: o.int('wait-timeout'), timeout };
   const rt = c.runtime();
   // Logs from this moment on: a container up restarted shows its new output only, as compose's attach does.
   const since = (Date.now() / 1000).toFixed(3);
@@ -87,12 +87,17 @@ export async function composeUp(c: ComposeCtx, argv: string[]): Promise<number> 
     rt.view.finish();
   }
   if (detach || opts.noStart) return 0;
-  return attached(c, result, { since, abort, exitCodeFrom: o.str('exit-code-from'), timeout, color: c.color && !o.bool('no-color'), prefix: !o.bool('no-log-prefix'), timestamps: o.bool('timestamps') });
+  // Which logs to follow: --attach, else all but --no-attach and services with `attach: false`.
+  const only = o.list('attach');
+  const skip = new Set(o.list('no-attach'));
+  const shown = result.filter((x) => (only.length ? only.includes(x.service) : !skip.has(x.service) && project.services[x.service]?.attach !== false));
+  return attached(c, result, shown, { since, abort, exitCodeFrom: o.str('exit-code-from'), timeout, color: c.color && !o.bool('no-color'), prefix: !o.bool('no-log-prefix'), timestamps: o.bool('timestamps') });
 }
 
 /** Follows the containers' logs until they end; Ctrl-C (or the first exit with --abort-on-container-exit) stops the project. */
 async function attached(
   c: ComposeCtx,
+  all: UpContainer[],
   containers: UpContainer[],
   o: { since: string; abort: boolean; exitCodeFrom?: string; timeout?: number; color: boolean; prefix: boolean; timestamps: boolean },
 ): Promise<number> {
@@ -105,7 +110,7 @@ async function attached(
   const stopAll = (): Promise<void> =>
     (stopping ??= (async () => {
       const rt = c.runtime();
-      const list = (await projectContainers(c.engine, project.name)).filter((x) => containers.some((y) => y.id === x.id));
+      const list = (await projectContainers(c.engine, project.name)).filter((x) => all.some((y) => y.id === x.id));
       await applyVerb(rt, project, list, 'stop', { timeout: o.timeout });
       rt.view.finish();
     })());
@@ -114,7 +119,7 @@ async function attached(
     interrupts++;
     if (interrupts > 1) {
       // A second Ctrl-C kills instead of waiting for the stop timeout.
-      for (const x of containers) void c.engine.killContainer(x.id).catch(() => undefined);
+      for (const x of all) void c.engine.killContainer(x.id).catch(() => undefined);
       return;
     }
     c.ctx.err('Gracefully stopping... (press Ctrl+C again to force)\n');

@@ -4,6 +4,7 @@
 // compose does; the containers of one service are handled together.
 import { isKind } from '../../errdefs.js';
 import type { ComposeProject } from '../model/project-types.js';
+import { waitForCondition } from './dependency-wait.js';
 import { inDependencyOrder } from './graph.js';
 import type { ProjectContainer } from './project-state.js';
 import { step } from './progress.js';
@@ -49,6 +50,12 @@ export async function applyVerb(rt: Runtime, project: ComposeProject, containers
   const unknown = [...byService.keys()].filter((s) => !project.services[s]);
   const direction = verb === 'stop' || verb === 'kill' || verb === 'pause' ? 'down' : 'up';
   const run = async (service: string): Promise<void> => {
+    // start waits for depends_on conditions (healthy, completed) as up does.
+    if (verb === 'start') {
+      for (const [dep, cond] of Object.entries(project.services[service]?.depends_on ?? {})) {
+        if (byService.has(dep)) await waitForCondition(rt, dep, cond, byService.get(dep)!.map((c) => ({ id: c.id, name: c.name })));
+      }
+    }
     await Promise.all(
       (byService.get(service) ?? []).map((c) => {
         if (!applies(verb, c.state)) return undefined;

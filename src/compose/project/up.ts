@@ -6,7 +6,7 @@
 // container number, the highest numbers removed first. A service that fails
 // loses only the containers this run made for it; what already ran keeps
 // running, and a network this run made that nothing uses is removed again.
-import { invalid, messageOf, TugError } from '../../errdefs.js';
+import { invalid, messageOf, TugError, unavailable } from '../../errdefs.js';
 import type { ComposeProject, ServiceConfig } from '../model/project-types.js';
 import { createServiceContainer } from './create-container.js';
 import { waitForCondition, waitRunningOrHealthy } from './dependency-wait.js';
@@ -32,6 +32,8 @@ export interface UpOptions {
   noStart?: boolean;
   /** --wait: return once every container runs (and is healthy, when it has a healthcheck). */
   wait?: boolean;
+  /** --wait-timeout in seconds: --wait fails after this long. */
+  waitTimeout?: number;
   images?: ImageOptions;
   /** Seconds to wait when stopping a container to recreate or remove it. */
   timeout?: number;
@@ -93,9 +95,19 @@ export async function up(rt: Runtime, project: ComposeProject, opts: UpOptions):
     throw e;
   }
   if (opts.wait && !opts.noStart) {
-    await Promise.all(
-      result.map((c) => step(rt.progress, 'Container', c.name, 'Waiting', 'Healthy', () => waitRunningOrHealthy(rt, c))),
-    );
+    const all = Promise.all(result.map((c) => step(rt.progress, 'Container', c.name, 'Waiting', 'Healthy', () => waitRunningOrHealthy(rt, c))));
+    if (opts.waitTimeout === undefined) await all;
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(unavailable(`application not healthy after ${opts.waitTimeout}s`)), opts.waitTimeout! * 1000);
+      });
+      try {
+        await Promise.race([all, expired]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
   }
   return result;
 }
