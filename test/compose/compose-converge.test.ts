@@ -76,6 +76,41 @@ test('up recreates only services whose config changed', async () => {
   assert.equal((await t.compose(dir, ['down', '-t', '1'])).code, 0);
 });
 
+test('depends_on restart: true restarts the dependent when its dependency is recreated', async () => {
+  const file = (mode: string): string => `
+services:
+  api:
+    image: busybox
+    command: ["sh", "-c", "${LOOP}"]
+    network_mode: bridge
+    environment:
+      MODE: ${mode}
+  web:
+    image: busybox
+    command: ["sh", "-c", "${LOOP}"]
+    network_mode: bridge
+    depends_on:
+      api:
+        condition: service_started
+        restart: true
+`;
+  const dir = await t.project('rdep', { 'compose.yaml': file('a') });
+  const p = projectName(dir);
+  assert.equal((await t.compose(dir, ['up', '-d'])).code, 0);
+  const webId = await t.inspect(`${p}-web-1`, '{{.Id}}');
+  const started = await t.inspect(`${p}-web-1`, '{{.State.StartedAt}}');
+  await writeFile(join(dir, 'compose.yaml'), file('b'));
+  const up = await t.compose(dir, ['up', '-d', '-t', '1']);
+  assert.equal(up.code, 0, up.stderr);
+  assert.ok(up.stderr.includes(` Container ${p}-api-1  Recreated`), up.stderr);
+  assert.ok(up.stderr.includes(` Container ${p}-web-1  Restarted`), up.stderr);
+  assert.equal(await t.inspect(`${p}-web-1`, '{{.Id}}'), webId, 'restarted, not recreated');
+  assert.notEqual(await t.inspect(`${p}-web-1`, '{{.State.StartedAt}}'), started);
+  const quiet = await t.compose(dir, ['up', '-d']);
+  assert.ok(quiet.stderr.includes(` Container ${p}-web-1  Running`), 'no restart when nothing was recreated');
+  assert.equal((await t.compose(dir, ['down', '-t', '1'])).code, 0);
+});
+
 test('recreating keeps the anonymous volume of the replaced container', async () => {
   const file = (mode: string): string => `
 services:

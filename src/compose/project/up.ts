@@ -46,6 +46,8 @@ export interface UpContainer {
   service: string;
   /** It was created or (re)started by this run. */
   fresh: boolean;
+  /** It replaced an older container of the same number (recreate). */
+  replaced?: boolean;
 }
 
 /** The services `up` works on: the named ones and, unless --no-deps, what they depend on. */
@@ -72,6 +74,7 @@ export async function up(rt: Runtime, project: ComposeProject, opts: UpOptions):
   const result: UpContainer[] = [];
   // Service → its containers' ids, filled as services converge (network_mode service:X reads it).
   const live = new Map<string, Array<{ id: string; name: string }>>();
+  const replaced = new Set<string>(); // services with a container recreated by this run
   for (const c of existing) if (!c.oneoff) live.set(c.service, [...(live.get(c.service) ?? []), { id: c.id, name: c.name }]);
   try {
     createdNetworks.push(...(await ensureNetworks(rt.engine, project, networksUsed(project, targets), rt.progress)));
@@ -86,7 +89,10 @@ export async function up(rt: Runtime, project: ComposeProject, opts: UpOptions):
         }
       }
       const mine = existing.filter((c) => c.service === name && !c.oneoff);
-      const conv = await convergeService(rt, project, svc, mine, imageIds.get(name), opts, live);
+      // depends_on restart: true — a dependency replaced in this run restarts this service.
+      const depReplaced = Object.entries(svc.depends_on).some(([dep, cond]) => cond.restart && replaced.has(dep));
+      const conv = await convergeService(rt, project, svc, mine, imageIds.get(name), { ...opts, restartRunning: depReplaced }, live);
+      if (conv.some((c) => c.replaced)) replaced.add(name);
       live.set(name, conv.map((c) => ({ id: c.id, name: c.name })));
       result.push(...conv);
     });
@@ -130,7 +136,7 @@ async function convergeService(
   svc: ServiceConfig,
   mine: ProjectContainer[],
   imageId: string | undefined,
-  opts: UpOptions,
+  opts: UpOptions & { restartRunning?: boolean },
   live: Map<string, Array<{ id: string; name: string }>>,
 ): Promise<UpContainer[]> {
   const hash = configHash(svc);
@@ -165,7 +171,10 @@ async function convergeService(
         const id = await recreate(rt, project, svc, c, { image, imageId, containerOf, timeout: opts.timeout }, made);
         const name = containerName(project.name, svc, c.number);
         if (!opts.noStart) await start(rt, svc, id, name);
-        out.push({ id, name, service: svc.name, fresh: true });
+        out.push({ id, name, service: svc.name, fresh: true, replaced: true });
+      } else if (!opts.noStart && c.state === 'running' && opts.restartRunning) {
+        await step(rt.progress, 'Container', c.name, 'Restarting', 'Restarted', () => rt.engine.restartContainer(c.id, opts.timeout));
+        out.push({ id: c.id, name: c.name, service: svc.name, fresh: true });
       } else if (!opts.noStart && c.state !== 'running') {
         await start(rt, svc, c.id, c.name);
         out.push({ id: c.id, name: c.name, service: svc.name, fresh: true });
