@@ -36,7 +36,8 @@ export function configHash(service: ServiceConfig): string {
   const kept: Record<string, unknown> = { ...rest };
   if (deploy) {
     const { replicas: _r, ...d } = deploy;
-    kept.deploy = d;
+    // A deploy section holding only replicas is no deploy section at all.
+    if (Object.values(d).some((v) => v !== undefined)) kept.deploy = d;
   }
   return createHash('sha256').update(stableJson(kept)).digest('hex');
 }
