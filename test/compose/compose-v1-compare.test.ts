@@ -16,6 +16,8 @@ interface V1 {
   networks: Record<string, string>;
   volumes: Record<string, string>;
   ports: Record<string, Array<{ target: number; published: string; host_ip: string; protocol: string }>>;
+  environment: Record<string, Record<string, string | null>>;
+  image: Record<string, string | null>;
 }
 
 async function v1(dir: string, projectName = ''): Promise<V1> {
@@ -62,6 +64,8 @@ const COMPOSE = [
 async function compare(dir: string, projectName?: string): Promise<void> {
   const theirs = await v1(dir, projectName);
   const ours = await load(dir, { projectName, env: {} });
+  for (const [svc, env] of Object.entries(theirs.environment)) assert.deepEqual(ours.services[svc]!.environment, env, `environment of ${svc}`);
+  for (const [svc, image] of Object.entries(theirs.image)) assert.equal(ours.services[svc]!.image, image ?? undefined, `image of ${svc}`);
   assert.equal(ours.name, theirs.name);
   // docker-compose 1.29.2 always lists the default network and makes it only when a service uses it;
   // tug lists it only then.
@@ -94,6 +98,33 @@ test('a compose.override.yml is merged as docker-compose 1.29.2 merges it (ports
     await fixture({
       'docker-compose.yml': COMPOSE,
       'docker-compose.override.yml': 'services:\n  other:\n    ports: ["7001:71"]\n    networks: [extra]\nnetworks:\n  extra:\n',
+    }),
+  );
+});
+
+test('interpolation, .env, env_file and environment resolve as docker-compose 1.29.2 resolves them', async () => {
+  await compare(
+    await fixture({
+      'docker-compose.yml': [
+        'services:',
+        '  web:',
+        '    image: "busybox:${TAG:-latest}"',
+        '    env_file: [common.env, web.env]',
+        '    environment:',
+        '      - FROM_DOTENV=${DOTENV_ONLY}',
+        '      - DEFAULTED=${NOPE-dflt}',
+        '      - ESCAPED=$$HOME',
+        '      - OVERRIDE=environment-wins',
+        '  db:',
+        '    image: "postgres:${PGTAG}"',
+        '    environment:',
+        '      PASSWORD: "${PW:?need PW}"',
+        '      EMPTY: ""',
+        '',
+      ].join('\n'),
+      '.env': 'TAG=1.36\nDOTENV_ONLY=dot\nPGTAG=16\nPW=secret\n',
+      'common.env': '# shared\nOVERRIDE=common\nSHARED=common\nQUOTED="a b"\n',
+      'web.env': 'SHARED=web\n',
     }),
   );
 });

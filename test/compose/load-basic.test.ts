@@ -102,3 +102,43 @@ test('x- extension keys are ignored at the top level and inside services', async
   assert.equal(p.services.web!.image, 'busybox');
   assert.equal('x-note' in p.services.web!, false);
 });
+
+test('COMPOSE_FILE (from the environment or .env) names the files when -f is absent', async () => {
+  const dir = await fixture({
+    'base.yml': 'services:\n  web:\n    image: busybox\n',
+    'extra.yml': 'services:\n  web:\n    image: alpine\n',
+    '.env': 'COMPOSE_FILE=base.yml:extra.yml\n',
+  });
+  const p = await load(dir);
+  assert.deepEqual(p.config_files, [path.join(dir, 'base.yml'), path.join(dir, 'extra.yml')]);
+  assert.equal(p.services.web!.image, 'alpine');
+  const q = await load(dir, { env: { COMPOSE_FILE: 'base.yml' } });
+  assert.equal(q.services.web!.image, 'busybox');
+});
+
+test('${COMPOSE_PROJECT_NAME} interpolates to the project name', async () => {
+  const dir = await fixture({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    labels: ["p=${COMPOSE_PROJECT_NAME}"]\n' });
+  assert.deepEqual((await load(dir, { projectName: 'given' })).services.web!.labels, { p: 'given' });
+});
+
+test('an include cycle is refused, naming the files', async () => {
+  const dir = await fixture({
+    'compose.yaml': 'include: [a.yaml]\nservices:\n  web:\n    image: x\n',
+    'a.yaml': 'include: [b.yaml]\nservices: {}\n',
+    'b.yaml': 'include: [a.yaml]\nservices: {}\n',
+  });
+  assert.equal(await loadError(dir), 'include cycle: compose.yaml -> a.yaml -> b.yaml -> a.yaml');
+});
+
+test('errors in a file read from stdin say stdin', async () => {
+  const dir = await fixture({});
+  assert.equal(
+    await loadError(dir, { files: ['-'], stdin: 'services:\n  web:\n    imag: x\n' }),
+    'stdin:3: services.web: additional property "imag" is not allowed',
+  );
+});
+
+test('a YAML error in stdin says stdin', async () => {
+  const dir = await fixture({});
+  assert.match(await loadError(dir, { files: ['-'], stdin: 'services:\n  web: [\n' }), /^stdin:\d+: yaml: /);
+});

@@ -200,3 +200,13 @@ test('extends: file in an override file in another directory is relative to that
   const p = await load(dir, { files: ['compose.yaml', 'envs/dev.yaml'] });
   assert.deepEqual(p.services.web!.labels, { from: 'base' });
 });
+
+test('!reset on one entry of a mapping removes that entry only', async () => {
+  const dir = await fixture({
+    'compose.yaml': 'services:\n  web:\n    image: busybox\n    environment: {A: "1", B: "2"}\n    labels: {x: "1", y: "2"}\n',
+    'o.yaml': 'services:\n  web:\n    environment:\n      A: !reset null\n    labels:\n      y: !reset\n',
+  });
+  const p = await load(dir, { files: ['compose.yaml', 'o.yaml'] });
+  assert.deepEqual(p.services.web!.environment, { B: '2' });
+  assert.deepEqual(p.services.web!.labels, { x: '1' });
+});

@@ -357,3 +357,11 @@ test('a bad duration or restart policy names the file, line and key', async () =
   const r = await fixture({ 'compose.yaml': 'services:\n  s:\n    image: busybox\n    restart: sometimes\n' });
   assert.equal(await loadError(r), 'compose.yaml:4: services.s.restart: "sometimes" is not a restart policy: use no, always, unless-stopped or on-failure[:N]');
 });
+
+test('env_file format raw takes values as written', async () => {
+  const dir = await fixture({
+    'compose.yaml': 'services:\n  s:\n    image: busybox\n    env_file:\n      - path: raw.env\n        format: raw\n',
+    'raw.env': '# c\nA="quoted" # kept\nB=${NOT_EXPANDED}\n',
+  });
+  assert.deepEqual((await load(dir)).services.s!.environment, { A: '"quoted" # kept', B: '${NOT_EXPANDED}' });
+});

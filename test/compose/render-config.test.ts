@@ -154,3 +154,12 @@ test('what renderConfig prints loads back to the same project', async () => {
   assert.equal(again.name, 'round');
   assert.equal(renderConfig(again), text);
 });
+
+test('renderConfig as JSON is the same document', async () => {
+  const dir = await fixture({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    ports: ["80"]\n' });
+  const p = await load(dir);
+  const doc = JSON.parse(renderConfig(p, 'json')) as Record<string, any>;
+  assert.equal(doc.name, 'proj');
+  assert.deepEqual(doc.services.web, { image: 'busybox', networks: { default: null }, ports: [{ mode: 'ingress', target: 80, protocol: 'tcp' }] });
+  assert.deepEqual(doc.networks, { default: { name: 'proj_default' } });
+});

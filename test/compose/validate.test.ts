@@ -110,12 +110,15 @@ test('dependencyOrder starts dependencies first; stopOrder is the reverse; impli
       '    volumes_from: [db]',
       '  solo:',
       '    image: x',
+      '  side:',
+      '    image: x',
+      '    ipc: service:solo',
       '',
     ].join('\n'),
   });
   const p = await load(dir);
   const order = dependencyOrder(p);
-  assert.deepEqual(order, ['db', 'api', 'cache', 'solo', 'web']);
+  assert.deepEqual(order, ['db', 'api', 'cache', 'solo', 'side', 'web']);
   assert.deepEqual(stopOrder(p), [...order].reverse());
   assert.deepEqual(p.services.api!.depends_on, { db: { condition: 'service_started', restart: false, required: true } });
 });
@@ -153,4 +156,11 @@ test('empty sections and empty entries are accepted where compose accepts them',
   assert.equal(p.services.web!.command, undefined);
   assert.deepEqual(p.services.web!.networks, { front: { aliases: [] } });
   assert.equal(await err('services:\n  web:\n    image: x\n    command: {a: 1}\n'), 'compose.yaml:4: services.web.command must be a string or list');
+});
+
+test('develop (compose watch) is dropped with a warning, not refused', async () => {
+  const dir = await fixture({ 'compose.yaml': 'services:\n  web:\n    image: x\n    develop:\n      watch:\n        - action: sync\n          path: .\n          target: /app\n' });
+  const p = await load(dir);
+  assert.equal('develop' in p.services.web!, false);
+  assert.deepEqual(p.warnings, ['compose.yaml: services.web.develop is ignored: tug compose has no watch mode']);
 });

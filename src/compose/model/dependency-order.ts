@@ -1,6 +1,6 @@
 // Start order of a project's services: every service after the services it
 // depends on (depends_on, which the loader already extended with links,
-// network_mode service:X and volumes_from). Stop order is the reverse. A cycle
+// network_mode, ipc and pid service:X, and volumes_from). Stop order is the reverse. A cycle
 // is refused with its path ("web -> api -> web").
 
 import { invalid } from '../../errdefs.js';

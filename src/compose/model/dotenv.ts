@@ -1,7 +1,8 @@
 // Reads .env and env_file files as Compose does: KEY=VALUE lines, `export `
 // prefixes, # comments, single quotes literal, double quotes with escapes and
 // ${VAR} interpolation (against earlier lines, then the given lookup), values
-// over several lines inside quotes. Errors name the file and line.
+// over several lines inside quotes. Errors name the file and line. env_file's
+// `format: raw` takes lines as written.
 
 import { readFile } from 'node:fs/promises';
 import { invalid } from '../../errdefs.js';
@@ -78,7 +79,19 @@ function interp(s: string, lookup: Lookup, display: string, line: number): strin
   }
 }
 
-export async function readDotenv(file: string, display: string, lookup?: Lookup): Promise<Record<string, string>> {
+/** env_file's `format: raw`: every KEY=VALUE line as written, no quotes, comments or interpolation beyond blank and # lines. */
+export function parseRawEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.replace(/\r\n?/g, '\n').split('\n')) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) out[line.trim()] = '';
+    else out[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function readDotenv(file: string, display: string, lookup?: Lookup, raw = false): Promise<Record<string, string>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -88,5 +101,5 @@ export async function readDotenv(file: string, display: string, lookup?: Lookup)
     if (code === 'EISDIR') throw invalid(`env file ${file} is a directory`);
     throw err;
   }
-  return parseDotenv(text, display, lookup);
+  return raw ? parseRawEnv(text) : parseDotenv(text, display, lookup);
 }

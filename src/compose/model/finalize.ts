@@ -12,7 +12,7 @@ import type { Model } from './load-project.js';
 import type { BuildConfig, ComposeProject, DependsOnConfig, ServiceConfig } from './project-types.js';
 import { normalizeNetwork } from './resources.js';
 import type { PartialService } from './service-normalize.js';
-import { errorAtAny } from './yaml-source.js';
+import { errorAtAny, RESET } from './yaml-source.js';
 
 export interface FinalizeOptions {
   name: string;
@@ -28,7 +28,7 @@ async function environmentOf(p: PartialService, env: Record<string, string>): Pr
   for (const f of p.env_file ?? []) {
     let vars: Record<string, string>;
     try {
-      vars = await readDotenv(f.path, f.path, (n) => env[n]);
+      vars = await readDotenv(f.path, f.path, (n) => env[n], f.raw === true);
     } catch (err) {
       if (!f.required && /not found/.test((err as Error).message)) continue;
       throw err;
@@ -36,23 +36,28 @@ async function environmentOf(p: PartialService, env: Record<string, string>): Pr
     Object.assign(out, vars);
   }
   Object.assign(out, p.environment ?? {});
+  for (const [k, v] of Object.entries(out)) if ((v as unknown) === RESET) delete out[k];
   // A name without a value takes the host's (process or .env), else stays unset.
   for (const [k, v] of Object.entries(out)) if (v === null && env[k] !== undefined) out[k] = env[k]!;
   return out;
 }
 
 function buildOf(b: Partial<BuildConfig>, baseDir: string, env: Record<string, string>): BuildConfig {
-  const args = { ...(b.args ?? {}) };
+  const args = withoutResets(b.args ?? {});
   for (const [k, v] of Object.entries(args)) if (v === null && env[k] !== undefined) args[k] = env[k]!;
   return {
     ...b,
     context: b.context ?? baseDir,
     dockerfile: b.dockerfile ?? 'Dockerfile',
     args,
-    labels: b.labels ?? {},
+    labels: withoutResets(b.labels ?? {}),
     cache_from: b.cache_from ?? [],
     extra_hosts: b.extra_hosts ?? [],
   };
+}
+
+function withoutResets<T>(m: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(m).filter(([, v]) => (v as unknown) !== RESET));
 }
 
 const dep = (): DependsOnConfig => ({ condition: 'service_started', restart: false, required: true });
@@ -70,13 +75,13 @@ async function serviceOf(name: string, p: PartialService, opts: FinalizeOptions)
     volumes: p.volumes ?? [],
     networks: p.networks ?? {},
     depends_on: { ...(p.depends_on ?? {}) },
-    labels: p.labels ?? {},
+    labels: withoutResets(p.labels ?? {}),
     tmpfs: p.tmpfs ?? [],
     cap_add: p.cap_add ?? [],
     cap_drop: p.cap_drop ?? [],
     security_opt: p.security_opt ?? [],
     ulimits: p.ulimits ?? {},
-    sysctls: p.sysctls ?? {},
+    sysctls: withoutResets(p.sysctls ?? {}),
     extra_hosts: p.extra_hosts ?? [],
     dns: p.dns ?? [],
     dns_search: p.dns_search ?? [],
@@ -87,6 +92,8 @@ async function serviceOf(name: string, p: PartialService, opts: FinalizeOptions)
     external_links: p.external_links ?? [],
   };
   if (build) s.build = buildOf(build, baseDir ?? opts.projectDir, opts.env);
+  if (s.annotations) s.annotations = withoutResets(s.annotations);
+  if (s.storage_opt) s.storage_opt = withoutResets(s.storage_opt);
   const where = `services.${name}`;
   if (s.network_mode !== undefined && p.networks !== undefined && Object.keys(p.networks).length > 0) {
     throw errorAtAny(p.sources ?? [], `${where}.network_mode`, `service "${name}" declares mutually exclusive network_mode and networks`);
@@ -95,7 +102,7 @@ async function serviceOf(name: string, p: PartialService, opts: FinalizeOptions)
   // What a service shares with another service makes it depend on it, as in Compose.
   const implicit: string[] = [];
   for (const l of s.links) implicit.push(l.split(':')[0]!);
-  if (s.network_mode?.startsWith('service:')) implicit.push(s.network_mode.slice(8));
+  for (const mode of [s.network_mode, s.ipc, s.pid]) if (mode?.startsWith('service:')) implicit.push(mode.slice(8));
   for (const v of s.volumes_from ?? []) if (!v.startsWith('container:')) implicit.push(v.split(':')[0]!);
   for (const d of implicit) s.depends_on[d] ??= dep();
   if (s.scale !== undefined && s.deploy?.replicas !== undefined && s.scale !== s.deploy.replicas) {

@@ -80,14 +80,20 @@ async function readSource(file: string, opts: LoadOptions): Promise<string> {
 /** Reads, parses, interpolates and shape-checks one file. */
 export async function loadSource(file: string, env: Record<string, string>, ctx: LoadCtx): Promise<SourceFile> {
   const text = await readSource(file, ctx.opts);
-  const src = parseComposeYaml(text, file === '-' ? path.join(ctx.opts.cwd, '-') : file, ctx.opts.cwd);
-  if (file === '-') src.display = 'stdin';
+  const src = file === '-' ? parseComposeYaml(text, path.join(ctx.opts.cwd, '-'), ctx.opts.cwd, 'stdin') : parseComposeYaml(text, file, ctx.opts.cwd);
   const lookup: Lookup = (n) => env[n];
   const warn = (n: string): void => {
     ctx.warnings.add(`The "${n}" variable is not set. Defaulting to a blank string.`);
   };
   src.data = interpolateTree(src.data, '', lookup, warn, (at, msg) => errorAt(src, at, `${at}: ${msg}`)) as Record<string, unknown>;
   validateFile(src);
+  if (isObj(src.data.services)) {
+    for (const [name, svc] of Object.entries(src.data.services)) {
+      if (isObj(svc) && svc.develop !== undefined) {
+        ctx.warnings.add(`${src.display}: services.${name}.develop is ignored: tug compose has no watch mode`);
+      }
+    }
+  }
   if (src.data.version !== undefined) {
     ctx.warnings.add(`${src.display}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
   }

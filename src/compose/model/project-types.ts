@@ -243,7 +243,7 @@ export interface LoadOptions {
   projectDirectory?: string;
   /** --env-file paths; empty means <project dir>/.env if it exists. */
   envFiles: string[];
-  /** --profile values plus COMPOSE_PROFILES. */
+  /** --profile values; when empty the loader takes COMPOSE_PROFILES (process environment, then .env), comma-separated. '*' enables all. */
   profiles: string[];
   /** The process environment (wins over .env, as in Compose). */
   env: Record<string, string | undefined>;

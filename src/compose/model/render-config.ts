@@ -146,8 +146,8 @@ function fileObject(f: FileObjectConfig): Obj {
 
 const mapValues = <T>(m: Record<string, T>, f: (v: T) => Obj): Obj => sorted(Object.fromEntries(Object.entries(m).map(([k, v]) => [k, f(v)])));
 
-/** The YAML `tug compose config` prints (enabled services only, as compose). */
-export function renderConfig(project: ComposeProject): string {
+/** What `tug compose config` prints (enabled services only, as compose): YAML, or the same document as JSON (--format json). */
+export function renderConfig(project: ComposeProject, format: 'yaml' | 'json' = 'yaml'): string {
   const doc = clean({
     name: project.name,
     services: mapValues(project.services, service),
@@ -156,5 +156,6 @@ export function renderConfig(project: ComposeProject): string {
     secrets: mapValues(project.secrets, fileObject),
     configs: mapValues(project.configs, fileObject),
   });
+  if (format === 'json') return `${JSON.stringify(doc, null, 2)}\n`;
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }

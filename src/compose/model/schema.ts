@@ -29,7 +29,7 @@ const UNSUPPORTED: Schema = 'any';
 const UNSUPPORTED_KEYS = new Set([
   'blkio_config', 'credential_spec', 'gpus', 'post_start', 'pre_stop', 'models', 'provider', 'isolation',
   'cpu_count', 'cpu_percent', 'cpu_rt_period', 'cpu_rt_runtime', 'device_cgroup_rules', 'label_file',
-  'use_api_socket', 'develop', 'cgroup', 'pull_refresh_after', 'lifecycle_hooks',
+  'use_api_socket', 'cgroup', 'pull_refresh_after', 'lifecycle_hooks',
 ]);
 
 const buildSchema: Schema = oneOf(
@@ -135,6 +135,8 @@ const serviceSchema: Schema = obj({
   cpuset: 'str',
   depends_on: oneOf('list or mapping', strList, obj({}, obj({ condition: 'str', restart: 'bool', required: 'bool' }))),
   deploy: deploySchema,
+  // `develop` drives only `compose watch`; the loader drops it with a warning.
+  develop: obj({ watch: list('any') }),
   devices: list(oneOf('string or mapping', 'str', obj({ source: 'str', target: 'str', permissions: 'str' }))),
   dns: strOrList,
   dns_opt: strList,

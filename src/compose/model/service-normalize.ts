@@ -18,7 +18,8 @@ import { Override, RESET, type SourceFile, sourceError } from './yaml-source.js'
 /** A service as one file (or an extends chain) states it: only the keys it sets. */
 export interface PartialService extends Partial<Omit<ServiceConfig, 'name' | 'build'>> {
   build?: Partial<BuildConfig>;
-  env_file?: Array<{ path: string; required: boolean }>;
+  /** raw: KEY=VALUE lines taken literally (format: raw), no quotes or interpolation. */
+  env_file?: Array<{ path: string; required: boolean; raw?: boolean }>;
   extends?: { service: string; file?: string };
   /** Where the service came from, for error lines after the merge. */
   origin?: SourceFile;
@@ -36,7 +37,7 @@ export interface PartialService extends Partial<Omit<ServiceConfig, 'name' | 'bu
 type Raw = Record<string, unknown>;
 
 export const isObj = (v: unknown): v is Raw => v !== null && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+const str = (v: unknown): string => (v === null || v === undefined || typeof v === 'symbol' ? '' : String(v));
 const bool = (v: unknown): boolean => v === true || (typeof v === 'string' && v.toLowerCase() === 'true');
 const num = (v: unknown): number => Number(v);
 
@@ -71,7 +72,10 @@ export function listOrDict(v: unknown, sep = '='): Record<string, string | null>
       else out[s.slice(0, i)] = s.slice(i + 1);
     }
   } else if (isObj(v)) {
-    for (const [k, val] of Object.entries(v)) out[k] = val === null || val === undefined ? null : String(val);
+    for (const [k, val] of Object.entries(v)) {
+      // An entry tagged !reset stays a marker the merge deletes the key for (finalize drops any left).
+      out[k] = val === RESET ? (RESET as never) : val === null || val === undefined ? null : String(val);
+    }
   }
   return out;
 }
@@ -79,7 +83,7 @@ export function listOrDict(v: unknown, sep = '='): Record<string, string | null>
 /** Labels, sysctls and the like: null values become ''. */
 export function stringMap(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(listOrDict(v))) out[k] = val ?? '';
+  for (const [k, val] of Object.entries(listOrDict(v))) out[k] = (val as unknown) === RESET ? val! : val ?? '';
   return out;
 }
 
@@ -269,7 +273,12 @@ export function normalizeService(tagged: Raw, ctx: Ctx): PartialService {
       if (r.format !== undefined && str(r.format) !== 'raw' && str(r.format) !== '') {
         throw ctx.fail('env_file', `format "${str(r.format)}" is not supported`);
       }
-      return { path: resolveHostPath(str(r.path), ctx.baseDir), required: r.required === undefined ? true : bool(r.required) };
+      const entry: { path: string; required: boolean; raw?: boolean } = {
+        path: resolveHostPath(str(r.path), ctx.baseDir),
+        required: r.required === undefined ? true : bool(r.required),
+      };
+      if (str(r.format) === 'raw') entry.raw = true;
+      return entry;
     });
   }
   if (has('ports')) {

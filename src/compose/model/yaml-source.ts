@@ -40,8 +40,7 @@ export function displayName(file: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-export function parseComposeYaml(text: string, file: string, cwd: string): SourceFile {
-  const display = displayName(file, cwd);
+export function parseComposeYaml(text: string, file: string, cwd: string, display = displayName(file, cwd)): SourceFile {
   const lc = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter: lc,

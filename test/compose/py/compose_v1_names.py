@@ -1,6 +1,6 @@
 # What Debian's docker-compose 1.29.2 makes of a project directory, through
 # its own Python modules and without a daemon: the project name, the engine
-# names of its networks and volumes, and each service's ports. The loader's
+# names of its networks and volumes, each service's ports, environment and image. The loader's
 # tests compare tug's model with it where the two specs agree.
 # usage: compose_v1_names.py DIR [PROJECT_NAME]
 import json, os, sys
@@ -22,5 +22,7 @@ def port(p):
 out = {"name": name,
        "networks": {k: n.full_name for k, n in nets.items()},
        "volumes": {k: v.full_name for k, v in vols.volumes.items()},
-       "ports": {s["name"]: [port(x) for x in s.get("ports", [])] for s in cfg.services}}
+       "ports": {s["name"]: [port(x) for x in s.get("ports", [])] for s in cfg.services},
+       "environment": {s["name"]: s.get("environment", {}) for s in cfg.services},
+       "image": {s["name"]: s.get("image") for s in cfg.services}}
 print(json.dumps(out))
