@@ -1,7 +1,6 @@
 // compose ps / ls / top / images / port / events / config / version: views of
 // a project, drawn as docker compose v2 draws them.
 import { writeFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { renderConfig } from '../../compose/model/render-config.js';
 import { COMPOSE_VERSION, CONFIG_FILES, configHash, PROJECT, SERVICE, WORKING_DIR } from '../../compose/project/labels.js';
 import { serviceContainers } from '../../compose/project/project-state.js';
@@ -202,8 +201,7 @@ export async function composeConfig(c: ComposeCtx, argv: string[]): Promise<numb
   if (o.bool('quiet')) return 0;
   const format = o.str('format') ?? 'yaml';
   if (format !== 'yaml' && format !== 'json') throw new UsageError(`unsupported format "${format}": use yaml or json`);
-  const yaml = renderConfig(project);
-  const text = format === 'json' ? JSON.stringify(parseYaml(yaml), null, 2) : yaml;
+  const text = renderConfig(project, format);
   const out = text.endsWith('\n') ? text : `${text}\n`;
   const file = o.str('output');
   if (file) await writeFile(file, out);
