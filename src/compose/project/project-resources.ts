@@ -38,42 +38,50 @@ export function networkConfig(project: ComposeProject, key: string): NetworkConf
 /** Makes the networks that do not exist yet; returns the names it created. */
 export async function ensureNetworks(engine: EngineClient, project: ComposeProject, keys: string[], progress: Progress): Promise<string[]> {
   const created: string[] = [];
-  for (const key of keys) {
-    const net = networkConfig(project, key);
-    const found = await engine.inspectNetwork(net.name);
-    if (net.external) {
-      if (!found) throw notFound(`network ${net.name} declared as external, but could not be found`);
-      continue;
-    }
-    if (found) {
-      const labels = found.Labels ?? {};
-      if (labels[PROJECT] !== project.name || labels[NETWORK] !== key) {
-        progress.warn(`a network with name ${net.name} exists but was not created for project "${project.name}".\nSet \`external: true\` to use an existing network`);
-      }
-      continue;
-    }
-    await step(progress, 'Network', net.name, 'Creating', 'Created', () =>
-      engine.createNetwork({
-        Name: net.name,
-        CheckDuplicate: true,
-        Driver: net.driver ?? 'bridge',
-        Options: net.driver_opts,
-        Internal: net.internal,
-        Attachable: net.attachable,
-        EnableIPv6: net.enable_ipv6,
-        IPAM: net.ipam
-          ? {
-              Driver: net.ipam.driver ?? 'default',
-              Options: net.ipam.options,
-              Config: net.ipam.config.map((c) => ({ Subnet: c.subnet, IPRange: c.ip_range, Gateway: c.gateway, AuxiliaryAddresses: c.aux_addresses })),
-            }
-          : undefined,
-        Labels: networkLabels(project.name, key, net.labels),
-      }),
-    );
-    created.push(net.name);
+  // One at a time, as compose does: each takes the next free subnet from the engine's pools.
+  try {
+    for (const key of keys) await ensureNetwork(engine, project, key, progress, created);
+  } catch (e) {
+    await removeUnusedNetworks(engine, created);
+    throw e;
   }
   return created;
+}
+
+async function ensureNetwork(engine: EngineClient, project: ComposeProject, key: string, progress: Progress, created: string[]): Promise<void> {
+  const net = networkConfig(project, key);
+  const found = await engine.inspectNetwork(net.name);
+  if (net.external) {
+    if (!found) throw notFound(`network ${net.name} declared as external, but could not be found`);
+    return;
+  }
+  if (found) {
+    const labels = found.Labels ?? {};
+    if (labels[PROJECT] !== project.name || labels[NETWORK] !== key) {
+      progress.warn(`a network with name ${net.name} exists but was not created for project "${project.name}".\nSet \`external: true\` to use an existing network`);
+    }
+    return;
+  }
+  await step(progress, 'Network', net.name, 'Creating', 'Created', () =>
+    engine.createNetwork({
+      Name: net.name,
+      CheckDuplicate: true,
+      Driver: net.driver ?? 'bridge',
+      Options: net.driver_opts,
+      Internal: net.internal,
+      Attachable: net.attachable,
+      EnableIPv6: net.enable_ipv6,
+      IPAM: net.ipam
+        ? {
+            Driver: net.ipam.driver ?? 'default',
+            Options: net.ipam.options,
+            Config: net.ipam.config.map((c) => ({ Subnet: c.subnet, IPRange: c.ip_range, Gateway: c.gateway, AuxiliaryAddresses: c.aux_addresses })),
+          }
+        : undefined,
+      Labels: networkLabels(project.name, key, net.labels),
+    }),
+  );
+  created.push(net.name);
 }
 
 /** The volume keys the services mount by name. */

@@ -50,7 +50,8 @@ export async function ensureImages(
     if (mustBuild) {
       await buildService(engine, project, svc, progress);
       found = await engine.inspectImage(image);
-    } else if (!svc.build || found) {
+    } else if (!svc.build || svc.image) {
+      // An image compose names after the project (<project>-<service>) exists only here: never pulled.
       if (policy === 'always' || (!found && policy !== 'never')) {
         await pullService(engine, svc, image, progress, auth);
         found = await engine.inspectImage(image);
