@@ -67,6 +67,13 @@ test('up -d, ps, logs, exec, run, stop/start/restart, down -v', async () => {
   assert.match(logs.stdout, /^db-1 +\| db ready$/m);
   assert.match(logs.stdout, /^web-1 +\| web ready$/m);
   assert.equal((await t.compose(dir, ['logs', '--no-log-prefix', 'web'])).stdout, 'web ready\n');
+  // Colours on request (a terminal gets them by default), one per container.
+  const colored = (await t.compose(dir, ['--ansi', 'always', 'logs', 'db', 'web'])).stdout;
+  const colors = [...colored.matchAll(/\x1b\[(\d+)m(db|web)-1 +\| \x1b\[0m/g)].map((m) => `${m[2]}:${m[1]}`);
+  assert.equal(new Set(colors).size, 2, colored);
+  assert.notEqual(colors[0]!.split(':')[1], colors[1]!.split(':')[1]);
+  await t.compose(dir, ['exec', '-T', 'web', 'sh', '-c', 'echo second > /proc/1/fd/1']);
+  assert.equal((await t.compose(dir, ['logs', '--no-log-prefix', '--tail', '1', 'web'])).stdout, 'second\n');
 
   const exec = await t.compose(dir, ['exec', '-T', 'web', 'sh', '-c', 'echo $GREETING; exit 5']);
   assert.equal(exec.stdout, 'hello\n');
