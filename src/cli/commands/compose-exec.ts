@@ -95,7 +95,8 @@ export async function composeRun(c: ComposeCtx, argv: string[]): Promise<number>
   try {
     return await start(c.ctx, ['--attach', '--interactive', made.id]);
   } finally {
-    if (o.bool('rm')) await c.engine.removeContainer(made.id, { force: true }).catch(() => undefined);
+    // --rm takes the container's anonymous volumes with it, as compose does.
+    if (o.bool('rm')) await c.engine.removeContainer(made.id, { force: true, volumes: true }).catch(() => undefined);
   }
 }
 
