@@ -179,3 +179,21 @@ services:
   assert.equal(await t.inspect(`${p}-long-1`, '{{.State.Status}}'), 'exited');
   assert.equal((await t.compose(dir, ['down'])).code, 0);
 });
+
+test('attached up follows a container its restart policy brings back', async () => {
+  const dir = await t.project('flaky', {
+    'compose.yaml': `
+services:
+  flaky:
+    image: busybox
+    command: ["sh", "-c", "echo attempt; exit 1"]
+    network_mode: bridge
+    restart: on-failure:2
+`,
+  });
+  const up = await t.compose(dir, ['up']);
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal(up.stdout.match(/^flaky-1 +\| attempt$/gm)?.length, 3, up.stdout);
+  assert.match(up.stdout, /^flaky-1 exited with code 1$/m);
+  assert.equal((await t.compose(dir, ['down'])).code, 0);
+});

@@ -81,15 +81,34 @@ export class LogPrinter {
   }
 }
 
+/** What a caller learns as each followed container's stream ends. */
+export interface FollowHooks {
+  /** The stream ended: answer true to follow the container again (its restart policy runs it again). */
+  again(t: LogTarget): Promise<boolean>;
+  /** The container is over: all its output is printed. */
+  done(t: LogTarget): Promise<void>;
+}
+
 /** Opens and follows the logs of each target; resolves when all streams end. */
-export async function followAll(engine: EngineClient, printer: LogPrinter, targets: Array<LogTarget & { query: Query }>, onEnd?: (t: LogTarget) => void): Promise<void> {
+export async function followAll(engine: EngineClient, printer: LogPrinter, targets: Array<LogTarget & { query: Query }>, hooks?: FollowHooks): Promise<void> {
   printer.add(targets.map((t) => t.name));
   await Promise.all(
     targets.map(async (t) => {
       const info = await engine.inspectContainer(t.id);
-      const res = await engine.logs(t.id, t.query);
-      await printer.follow(t, res, Boolean(info.Config.Tty));
-      onEnd?.(t);
+      const tty = Boolean(info.Config.Tty);
+      let query = t.query;
+      for (;;) {
+        const res = await engine.logs(t.id, query);
+        await printer.follow(t, res, tty);
+        // The stream ends when the container does: a restart's output comes after this moment.
+        const ended = (Date.now() / 1000).toFixed(3);
+        query = { ...query, tail: 'all', since: ended };
+        if (!hooks || !(await hooks.again(t))) break;
+      }
+      if (!hooks) return;
+      // A run that started and ended while no stream was open still gets printed.
+      await printer.follow(t, await engine.logs(t.id, { ...query, follow: undefined }), tty);
+      await hooks.done(t);
     }),
   );
 }

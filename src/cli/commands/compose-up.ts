@@ -129,8 +129,15 @@ async function attached(
     c.engine,
     printer,
     containers.map((x) => ({ id: x.id, name: x.name, query: { follow: 1, tail: 'all', timestamps: o.timestamps || undefined, since: o.since } })),
-    (t) => {
-      void (async () => {
+    {
+      // A restart policy brings it back: compose follows it again, unless the project is stopping.
+      again: async (t) => {
+        const info = await c.engine.inspectContainer(t.id).catch(() => undefined);
+        if (!info || stopping) return false;
+        if (info.State.Status === 'restarting') await new Promise((r) => setTimeout(r, 200));
+        return info.State.Running || info.State.Status === 'restarting';
+      },
+      done: async (t) => {
         const info = await c.engine.inspectContainer(t.id).catch(() => undefined);
         if (!info || info.State.Running) return;
         const code = info.State.ExitCode;
@@ -141,7 +148,7 @@ async function attached(
           c.ctx.err('Aborting on container exit...\n');
           void stopAll();
         }
-      })();
+      },
     },
   );
   if (stopping) await stopping;

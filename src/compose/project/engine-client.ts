@@ -37,7 +37,7 @@ export interface ContainerInspect {
   Id: string;
   Name: string;
   Image: string;
-  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string } };
+  State: { Status: string; Running: boolean; Restarting?: boolean; ExitCode: number; Health?: { Status: string } };
   Config: { Labels: Record<string, string> | null; Tty?: boolean; OpenStdin?: boolean };
   HostConfig: { NetworkMode?: string };
   Mounts?: Array<{ Type: string; Name?: string; Destination: string }>;
