@@ -24,6 +24,7 @@ const GLOBAL_FLAGS = flags(
   'string:parallel',
   'bool:compatibility',
   'bool:verbose',
+  'bool:help,h',
 );
 
 export interface ComposeCtx {
@@ -97,12 +98,19 @@ Commands:
 export const compose: Command = async (ctx, argv) => {
   const g = parseArgs(argv, GLOBAL_FLAGS, { interspersed: false });
   const [name, ...rest] = g.args;
-  if (!name || name === '--help' || name === 'help') {
+  if (!name || g.bools.get('help') || name === 'help') {
     ctx.out(USAGE);
     return 0;
   }
   const loader = SUBCOMMANDS[name];
   if (!loader) throw new UsageError(`unknown docker command: "compose ${name}"\nSee 'tug compose --help'`);
+  // --help among the flags, not in a command given to exec/run (`exec web ls --help`).
+  const firstWord = rest.findIndex((a) => !a.startsWith('-'));
+  const flagsPart = firstWord < 0 ? rest : rest.slice(0, firstWord);
+  if (flagsPart.includes('--help') || flagsPart.includes('-h')) {
+    ctx.out(`Usage:  tug compose ${name} [OPTIONS] [SERVICE...]\n\nSee the docker compose ${name} reference: tug accepts the same flags.\n`);
+    return 0;
+  }
   const progress = g.strings.get('progress') ?? 'auto';
   const ansi = g.strings.get('ansi') ?? 'auto';
   const ttyProgress = progress === 'tty' || (progress === 'auto' && ansi !== 'never' && Boolean(process.stderr.isTTY));
