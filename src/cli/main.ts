@@ -61,6 +61,7 @@ const commands: Record<string, Loader> = {
   info: cmd(systemMod, 'info'),
   version: cmd(systemMod, 'version'),
   build: cmd(() => import('./commands/build.js'), 'build'),
+  compose: cmd(() => import('./commands/compose.js'), 'compose'),
 };
 
 /** Management commands: `tug container ls`, `tug image rm`, `tug volume create`… */
@@ -136,6 +137,7 @@ Options:
   -H, --host string   Daemon socket to connect to (default $TUG_HOST or unix:///run/tug/tug.sock)
 
 Management Commands:
+  compose     Define and run multi-container applications
   container   Manage containers
   image       Manage images
   system      Manage tug
