@@ -94,6 +94,9 @@ export interface HostConfig {
   Isolation?: string;
   VolumeDriver?: string;
   MemorySwappiness?: number | null;
+  OomScoreAdj?: number;
+  /** '' or 'host'. */
+  UsernsMode?: string;
   CpuRealtimePeriod?: number;
   CpuRealtimeRuntime?: number;
   DeviceCgroupRules?: string[] | null;

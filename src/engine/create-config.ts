@@ -228,8 +228,9 @@ export function buildRecord(opts: {
     Dns: net.dns ?? [],
     DnsSearch: net.dnsSearch ?? [],
     DnsOptions: net.dnsOptions ?? [],
-    // '' (private), 'shareable' or 'container:<ref>': a pod's containers share the sandbox's IPC namespace.
-    IpcMode: s.namespaces?.ipc ?? '',
+    // 'private', 'shareable', 'host' or 'container:<ref>': a pod's containers share the sandbox's IPC namespace.
+    // dockerd 20.10 fills its default IPC mode in at create: 'private'.
+    IpcMode: s.namespaces?.ipc || 'private',
     // '' (private), 'host' or 'container:<ref>'.
     PidMode: s.namespaces?.pid ?? '',
     ...hostModesOf(s),
