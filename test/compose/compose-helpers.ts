@@ -10,21 +10,23 @@ import { tugBin, type TestDaemon } from '../helpers/tug-daemon.js';
 export const dockerCompose = '/usr/bin/docker-compose';
 
 export type ComposeRunner = (args: string[], opts?: { guardMs?: number }) => Promise<CommandResult>;
+/** Makes a runner for one project directory and name, with extra environment (published ports). */
+export type ComposeRunnerFactory = (d: TestDaemon, dir: string, project: string, env?: NodeJS.ProcessEnv) => ComposeRunner;
 
 /** docker-compose with DOCKER_HOST pointed at the daemon, in `dir`, as project `project`. */
-export function dockerComposeIn(d: TestDaemon, dir: string, project: string): ComposeRunner {
+export function dockerComposeIn(d: TestDaemon, dir: string, project: string, env: NodeJS.ProcessEnv = {}): ComposeRunner {
   return (args, opts) =>
     runCommand(dockerCompose, ['--ansi', 'never', '--project-directory', dir, '-f', join(dir, 'compose.yaml'), '-p', project, ...args], {
-      env: { ...d.env, COMPOSE_INTERACTIVE_NO_CLI: '1' },
+      env: { ...d.env, COMPOSE_INTERACTIVE_NO_CLI: '1', ...env },
       guardMs: opts?.guardMs ?? 300_000,
     });
 }
 
 /** bin/tug compose against the same daemon, with the same project flags. */
-export function tugComposeIn(d: TestDaemon, dir: string, project: string): ComposeRunner {
+export function tugComposeIn(d: TestDaemon, dir: string, project: string, env: NodeJS.ProcessEnv = {}): ComposeRunner {
   return (args, opts) =>
     runCommand(process.execPath, [tugBin, 'compose', '--project-directory', dir, '-f', join(dir, 'compose.yaml'), '-p', project, ...args], {
-      env: d.env,
+      env: { ...d.env, ...env },
       guardMs: opts?.guardMs ?? 300_000,
     });
 }
