@@ -1,7 +1,7 @@
 // Debian's docker-compose 1.29.2 against a tug daemon, every service on the
 // default bridge (network_mode: bridge, legacy links): up -d, ps, logs, exec,
 // up again after a config change (the recreate path, which reads image
-// inspect's ContainerConfig and the old container's Mounts), stop/start, down -v.
+// inspect's ContainerConfig and the old container's Mounts; a built image's VOLUME is kept), stop/start, down -v.
 // Also what 1.29.2 and its users read back from inspect, as dockerd 20.10
 // reports it: HostConfig.Links after start, IpcMode "private", OomScoreAdj
 // (applied to the process too), UsernsMode, LogConfig, MemorySwappiness.
@@ -47,6 +47,12 @@ const composeFile = (x: string): string => `services:
       a:
         condition: service_healthy
     links: [a]
+  c:
+    build: ./c
+    network_mode: bridge
+    stop_grace_period: 1s
+    environment:
+      X: "${x}"
 volumes:
   data:
 `;
@@ -81,7 +87,11 @@ after(async () => {
 });
 
 async function writeCompose(x: string): Promise<void> {
-  await writeFiles(dir, { 'compose.yaml': composeFile(x).replace('PORT', String(port)) });
+  await writeFiles(dir, {
+    'compose.yaml': composeFile(x).replace('PORT', String(port)),
+    // An image VOLUME no compose volume names: compose finds it in image inspect's ContainerConfig.
+    'c/Dockerfile': 'FROM busybox\nVOLUME /keep\nCMD ["sleep", "1000"]\n',
+  });
 }
 
 test('up -d starts a before b (service_healthy), publishes b, and ps/logs show both', async () => {
@@ -90,6 +100,7 @@ test('up -d starts a before b (service_healthy), publishes b, and ps/logs show b
   assert.match(up, /Creating volume "dcbridge_data"/);
   assert.match(up, /Creating dcbridge_a_1 \.\.\. done/);
   assert.match(up, /Creating dcbridge_b_1 \.\.\. done/);
+  assert.match(up, /Creating dcbridge_c_1 \.\.\. done/);
   const a = await inspect('dcbridge_a_1');
   assert.equal(a.State.Health.Status, 'healthy', 'b started only after a was healthy');
   const reply = await httpUntil(port, (r) => r.status === 200);
@@ -121,11 +132,16 @@ test('inspect shows HostConfig as dockerd 20.10 does, and oom_score_adj reaches 
   assert.deepEqual([...b.HostConfig.Links].sort(), ['/dcbridge_a_1:/dcbridge_b_1/a', '/dcbridge_a_1:/dcbridge_b_1/a_1', '/dcbridge_a_1:/dcbridge_b_1/dcbridge_a_1']);
   const image = (JSON.parse(await docker(['image', 'inspect', a.Image])) as Array<Record<string, any>>)[0]!;
   assert.ok(image.ContainerConfig && 'Volumes' in image.ContainerConfig, 'image inspect has ContainerConfig with Volumes');
+  // A built image records its last step's container config, VOLUMEs included (as the classic builder).
+  const built = (JSON.parse(await docker(['image', 'inspect', `${project}_c`])) as Array<Record<string, any>>)[0]!;
+  assert.deepEqual(built.ContainerConfig.Volumes, { '/keep': {} });
 });
 
-test('up after a config change recreates a and keeps its named and anonymous volumes', async () => {
+test('up after a config change recreates a and c and keeps their named, anonymous and image volumes', async () => {
   const before = await inspect('dcbridge_a_1');
   await ok(['exec', '-T', 'a', 'sh', '-c', 'echo named > /data/f; echo anon > /anon/f']);
+  await ok(['exec', '-T', 'c', 'sh', '-c', 'echo image-volume > /keep/f']);
+  const cBefore = await inspect('dcbridge_c_1');
   await writeCompose('2');
   const up = await ok(['up', '-d']);
   assert.match(up, /Recreating dcbridge_a_1 \.\.\. done/);
@@ -134,6 +150,10 @@ test('up after a config change recreates a and keeps its named and anonymous vol
   assert.equal((await ok(['exec', '-T', 'a', 'sh', '-c', 'echo $X; cat /data/f /anon/f'])).trim(), '2\nnamed\nanon');
   const anon = (m: Array<Record<string, any>>): string => m.find((x) => x.Destination === '/anon')!.Name as string;
   assert.equal(anon(after.Mounts), anon(before.Mounts), 'the anonymous volume was carried over');
+  assert.match(up, /Recreating dcbridge_c_1 \.\.\. done/);
+  const cAfter = await inspect('dcbridge_c_1');
+  assert.notEqual(cAfter.Id, cBefore.Id);
+  assert.equal((await ok(['exec', '-T', 'c', 'cat', '/keep/f'])).trim(), 'image-volume', "the image's VOLUME was carried over");
   // Nothing changed for b: compose leaves it alone.
   assert.match(up, /dcbridge_b_1 is up-to-date/);
 });
