@@ -42,6 +42,7 @@ export interface ContainerConfig {
   Volumes: Record<string, object> | null;
   WorkingDir: string;
   Entrypoint: string[] | null;
+  OnBuild?: null;
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;

@@ -261,6 +261,8 @@ export function buildRecord(opts: {
     Volumes: Object.keys(merged.Volumes).length ? merged.Volumes : null,
     WorkingDir: merged.WorkingDir,
     Entrypoint: merged.Entrypoint,
+    // A container never has ONBUILD triggers; dockerd shows the field as null.
+    OnBuild: null,
     Labels: merged.Labels,
     StopSignal: merged.StopSignal,
     StopTimeout: s.stopTimeout,
