@@ -33,6 +33,16 @@ function historyOf(base: OciImageConfig, layers: number): OciHistory[] {
   return h;
 }
 
+/**
+ * The step's container config, as the classic builder records it (the config the
+ * step ran with, from the parent image), instead of the parent's, which `...base`
+ * would carry over. docker-compose 1.29.2 reads its Volumes to carry an image's
+ * anonymous volumes over to the new container when it recreates a service.
+ */
+function containerConfigOf(parent: ImageRecord | null, step: StepCommit): OciContainerConfig {
+  return { ...step.config, Cmd: ['/bin/sh', '-c', step.createdBy], Image: parent?.id ?? '' };
+}
+
 /** A step that changes only the config (ENV, CMD, LABEL…): same layers, one more empty_layer history entry. */
 export async function commitConfig(store: ImageStore, parent: ImageRecord | null, step: StepCommit): Promise<ImageRecord> {
   const base = parent?.config ?? scratchConfig();
@@ -41,6 +51,7 @@ export async function commitConfig(store: ImageStore, parent: ImageRecord | null
     ...base,
     created,
     config: step.config,
+    container_config: containerConfigOf(parent, step),
     rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids] },
     history: [...historyOf(base, parent?.layers.length ?? 0), { created, created_by: step.createdBy, empty_layer: true }],
   };
@@ -66,6 +77,7 @@ export async function commitLayer(store: ImageStore, parent: ImageRecord | null,
       ...base,
       created,
       config: step.config,
+      container_config: containerConfigOf(parent, step),
       rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, diff.diffId] },
       history: [...historyOf(base, parent?.layers.length ?? 0), { created, created_by: step.createdBy }],
     };

@@ -62,6 +62,7 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
       // docker-py spells these CPURealtime*; Go's decoder matches field names case-insensitively.
       cpuRealtimePeriod: num(hc.CpuRealtimePeriod ?? hc.CPURealtimePeriod, 'CpuRealtimePeriod'),
       cpuRealtimeRuntime: num(hc.CpuRealtimeRuntime ?? hc.CPURealtimeRuntime, 'CpuRealtimeRuntime'),
+      oomScoreAdj: num(hc.OomScoreAdj, 'OomScoreAdj'),
     },
     security: {
       privileged: Boolean(hc.Privileged),
@@ -90,6 +91,7 @@ export function containerSpecFromBody(body: unknown, name?: string): ContainerSp
       pid: hc.PidMode as string | undefined,
       uts: stringOf(hc.UTSMode, 'HostConfig.UTSMode'),
       cgroupns: stringOf(hc.CgroupnsMode, 'HostConfig.CgroupnsMode'),
+      userns: stringOf(hc.UsernsMode, 'HostConfig.UsernsMode'),
     },
     isolation: stringOf(hc.Isolation, 'HostConfig.Isolation'),
     volumeDriver: stringOf(hc.VolumeDriver, 'HostConfig.VolumeDriver'),

@@ -6,6 +6,7 @@ import { matchLabel } from '../engine/container-filters.js';
 import { boolParam, filtersParam, sendJson } from './body.js';
 import type { Router } from './router.js';
 import { createFromImage } from './routes-registry.js';
+import { containerConfigView, goTime } from './image-config-view.js';
 
 export function imageSummary(img: ImageRecord): Record<string, unknown> {
   return {
@@ -29,14 +30,14 @@ export function imageInspect(img: ImageRecord): Record<string, unknown> {
     RepoTags: img.repoTags,
     RepoDigests: img.repoDigests,
     Parent: img.parent ?? '',
+    Comment: cfg.history?.[cfg.history.length - 1]?.comment ?? '',
+    Created: goTime(img.created),
     // Written by commit (commit-image.ts), as dockerd's image config carries them.
     Container: typeof cfg.container === 'string' ? cfg.container : '',
-    ContainerConfig: cfg.container_config ?? {},
-    Comment: cfg.history?.[cfg.history.length - 1]?.comment ?? '',
-    Created: img.created,
+    ContainerConfig: containerConfigView(cfg.container_config as Record<string, unknown> | undefined),
     DockerVersion: '',
     Author: cfg.author ?? '',
-    Config: cfg.config ?? {},
+    Config: containerConfigView(cfg.config),
     Architecture: cfg.architecture,
     Os: cfg.os,
     Size: img.size,

@@ -42,6 +42,7 @@ export interface ContainerConfig {
   Volumes: Record<string, object> | null;
   WorkingDir: string;
   Entrypoint: string[] | null;
+  OnBuild?: null;
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
@@ -94,6 +95,9 @@ export interface HostConfig {
   Isolation?: string;
   VolumeDriver?: string;
   MemorySwappiness?: number | null;
+  OomScoreAdj?: number;
+  /** '' or 'host'. */
+  UsernsMode?: string;
   CpuRealtimePeriod?: number;
   CpuRealtimeRuntime?: number;
   DeviceCgroupRules?: string[] | null;

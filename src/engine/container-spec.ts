@@ -116,6 +116,8 @@ export interface ResourcesSpec {
   /** Microseconds (cgroup v1 cpu.rt_period_us / cpu.rt_runtime_us). */
   cpuRealtimePeriod?: number;
   cpuRealtimeRuntime?: number;
+  /** -1000..1000, the process's /proc/self/oom_score_adj. */
+  oomScoreAdj?: number;
 }
 
 export interface SecuritySpec {
@@ -176,6 +178,8 @@ export interface NamespacesSpec {
   uts?: string;
   /** '' (the engine's default: private on cgroup v2, host on v1), 'private' or 'host'. */
   cgroupns?: string;
+  /** '' or 'host': tug has no user-namespace remapping, so both mean the host's user namespace, as on a dockerd without userns-remap. */
+  userns?: string;
 }
 
 export interface RestartPolicySpec {

@@ -3,6 +3,7 @@
 import type { ContainerRecord } from './container-record.js';
 import { zeroTime } from './container-record.js';
 import { humanDuration } from '../util/human-duration.js';
+import { hostConfigView } from './host-config-view.js';
 
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   const st = c.State;
@@ -143,10 +144,7 @@ export function inspectView(c: ContainerRecord, execIds: string[], apiVersion = 
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: execIds.length ? execIds : null,
-    // LogConfig as given at create (log-config.ts). Whatever its driver, the log
-    // is conmon's k8s-file, which behaves as json-file does (kept on disk,
-    // readable with follow/since/tail).
-    HostConfig: { ...c.HostConfig, LogConfig: c.HostConfig.LogConfig ?? { Type: 'json-file', Config: {} }, Runtime: 'runc' },
+    HostConfig: hostConfigView(c.HostConfig),
     GraphDriver: { Name: 'overlay2', Data: null },
     Mounts: c.Mounts.map(mountView),
     Config: c.Config,

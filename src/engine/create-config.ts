@@ -233,8 +233,9 @@ export function buildRecord(opts: {
     Dns: net.dns ?? [],
     DnsSearch: net.dnsSearch ?? [],
     DnsOptions: net.dnsOptions ?? [],
-    // '' (private), 'shareable' or 'container:<ref>': a pod's containers share the sandbox's IPC namespace.
-    IpcMode: s.namespaces?.ipc ?? '',
+    // 'private', 'shareable', 'host' or 'container:<ref>': a pod's containers share the sandbox's IPC namespace.
+    // dockerd 20.10 fills its default IPC mode in at create: 'private'.
+    IpcMode: s.namespaces?.ipc || 'private',
     // '' (private), 'host' or 'container:<ref>'.
     PidMode: s.namespaces?.pid ?? '',
     ...hostModesOf(s),
@@ -265,6 +266,8 @@ export function buildRecord(opts: {
     Volumes: Object.keys(merged.Volumes).length ? merged.Volumes : null,
     WorkingDir: merged.WorkingDir,
     Entrypoint: merged.Entrypoint,
+    // A container never has ONBUILD triggers; dockerd shows the field as null.
+    OnBuild: null,
     Labels: merged.Labels,
     StopSignal: merged.StopSignal,
     StopTimeout: s.stopTimeout,

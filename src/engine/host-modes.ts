@@ -1,6 +1,6 @@
 // The HostConfig settings that pick a namespace or a kernel knob rather than
-// a resource amount: UTS and cgroup namespace modes, isolation, memory
-// swappiness, CPU real-time budgets and device cgroup rules. Each is checked
+// a resource amount: UTS, user and cgroup namespace modes, isolation, memory
+// swappiness, the OOM score adjustment, CPU real-time budgets and device cgroup rules. Each is checked
 // at create (Docker's words), so a bad value leaves no container behind, and
 // stored as inspect shows it on dockerd.
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { deviceRuleToOci } from '../runtime/spec/devices.js';
 import type { HostConfig } from './container-record.js';
 import type { ContainerSpec } from './container-spec.js';
 
-type HostModes = Pick<HostConfig, 'UTSMode' | 'CgroupnsMode' | 'Isolation' | 'VolumeDriver' | 'MemorySwappiness' | 'CpuRealtimePeriod' | 'CpuRealtimeRuntime' | 'DeviceCgroupRules'>;
+type HostModes = Pick<HostConfig, 'UTSMode' | 'CgroupnsMode' | 'Isolation' | 'VolumeDriver' | 'MemorySwappiness' | 'OomScoreAdj' | 'UsernsMode' | 'CpuRealtimePeriod' | 'CpuRealtimeRuntime' | 'DeviceCgroupRules'>;
 
 /** Without CONFIG_RT_GROUP_SCHED the cpu controller has no rt files (and v2 has no real-time budget at all). */
 const hasRealtimeCgroup = (): boolean => !isCgroupV2() && existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us');
@@ -21,6 +21,9 @@ export function hostModesOf(s: ContainerSpec): HostModes {
   // dockerd fills the daemon's default in at create: private on cgroup v2, host on v1.
   const cgroupns = s.namespaces?.cgroupns || (isCgroupV2() ? 'private' : 'host');
   if (cgroupns !== 'private' && cgroupns !== 'host') throw invalid(`invalid cgroup namespace mode: ${cgroupns}`);
+  // Without userns-remap (tug has none) dockerd takes '' and 'host' and nothing else.
+  const userns = s.namespaces?.userns ?? '';
+  if (userns !== '' && userns !== 'host') throw invalid(`invalid user namespace mode: ${userns} (only "host" is supported: no user namespace remapping)`);
   const isolation = s.isolation ?? '';
   if (isolation !== '' && isolation !== 'default') throw invalid(`Invalid isolation: "${isolation}" - linux only supports 'default'`);
 
@@ -28,6 +31,10 @@ export function hostModesOf(s: ContainerSpec): HostModes {
   const swappiness = res.memorySwappiness ?? null;
   if (swappiness !== null && swappiness !== -1 && (!Number.isInteger(swappiness) || swappiness < 0 || swappiness > 100)) {
     throw invalid(`Invalid value: ${swappiness}, valid memory swappiness range is 0-100`);
+  }
+  const oomScoreAdj = res.oomScoreAdj ?? 0;
+  if (!Number.isInteger(oomScoreAdj) || oomScoreAdj < -1000 || oomScoreAdj > 1000) {
+    throw invalid(`Invalid value ${oomScoreAdj}, range for oom score adj is [-1000, 1000]`);
   }
   const rtPeriod = res.cpuRealtimePeriod ?? 0;
   const rtRuntime = res.cpuRealtimeRuntime ?? 0;
@@ -45,6 +52,8 @@ export function hostModesOf(s: ContainerSpec): HostModes {
     Isolation: isolation,
     VolumeDriver: s.volumeDriver ?? '',
     MemorySwappiness: swappiness === -1 ? null : swappiness,
+    OomScoreAdj: oomScoreAdj,
+    UsernsMode: userns,
     CpuRealtimePeriod: rtPeriod,
     CpuRealtimeRuntime: rtRuntime,
     DeviceCgroupRules: rules,

@@ -185,6 +185,7 @@ export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord):
       init: Boolean(c.HostConfig.Init),
       sysctls: c.HostConfig.Sysctls,
       ulimits: c.HostConfig.Ulimits ?? undefined,
+      oomScoreAdj: c.HostConfig.OomScoreAdj || undefined,
       shmSize: c.HostConfig.ShmSize || undefined,
       devices: c.HostConfig.Devices ?? undefined,
       hostPid: c.HostConfig.PidMode === 'host',

@@ -68,7 +68,10 @@ export async function writeLayerDiff(upper: string, outPath: string, workDir: st
 
 /** Directories under `upper` that overlayfs marked opaque (trusted.overlay.opaque=y). */
 async function opaqueDirs(upper: string): Promise<string[]> {
-  const { stdout } = await runTool('getfattr', ['-R', '--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', upper]);
+  // -h -P: never through a symlink. The upper dir is the container's; a link
+  // there points into its own tree (dangling from the host's view, as Debian's
+  // /usr/share/doc/<pkg> -> <other pkg> links are) or anywhere on the host.
+  const { stdout } = await runTool('getfattr', ['-R', '-P', '-h', '--absolute-names', '-d', '-m', '^trusted\\.overlay\\.opaque$', upper]);
   const out: string[] = [];
   let current: string | undefined;
   for (const line of stdout.split('\n')) {
