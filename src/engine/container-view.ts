@@ -67,8 +67,9 @@ function mountView(m: ContainerRecord['Mounts'][number]): Record<string, unknown
 /**
  * NetworkSettings.Networks: the mode's built-in network (from the top-level
  * fields) when the container is on one, then its user-defined networks.
- * `view` 'inspect' adds the short id to Aliases (as dockerd 20.10 does) and,
- * from API 1.44, DNSNames; the list shows Aliases as null, as dockerd's does.
+ * `view` 'inspect' adds the short id to Aliases before API 1.45 (as dockerd
+ * 20.10 does; from 1.45 Aliases are exactly those asked for) and, from API
+ * 1.44, DNSNames; the list shows Aliases as null, as dockerd's does.
  */
 function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', apiVersion = '', networkIds?: BuiltinNetworkIds): Record<string, unknown> {
   const mode = c.HostConfig.NetworkMode;
@@ -95,7 +96,9 @@ function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', ap
   const shortId = c.Id.slice(0, 12);
   const dnsNames = apiAtLeast(apiVersion, 1, 44);
   for (const [name, ep] of Object.entries(user)) {
-    const aliases = view === 'list' ? null : [...(ep.Aliases ?? []), ...((ep.Aliases ?? []).includes(shortId) ? [] : [shortId])];
+    // API 1.45 made Aliases exactly what was asked for; the short id lives in DNSNames since 1.44.
+    const asked = ep.Aliases?.length ? ep.Aliases : null;
+    const aliases = view === 'list' ? null : apiAtLeast(apiVersion, 1, 45) ? asked : [...(ep.Aliases ?? []), ...((ep.Aliases ?? []).includes(shortId) ? [] : [shortId])];
     out[name] = {
       IPAMConfig: ep.IPAMConfig,
       Links: ep.Links,

@@ -42,11 +42,16 @@ test('networks: create/get/list/prune, NetworkSettings.Networks, connect/disconn
   assert.equal(r.ep.IPPrefixLen, 24);
   assert.equal(r.ep.Gateway, `${base}.1`);
   assert.deepEqual(r.ep.IPAMConfig, { IPv4Address: `${base}.5` });
-  assert.deepEqual(r.ep.Aliases, ['svc', r.ep.short]);
+  // The SDK's own API version decides whether Aliases carry the short id (before 1.45).
+  const short = Number(String(r.api).split('.')[1]) < 45 ? [r.ep.short] : [];
+  assert.deepEqual(r.ep.Aliases, ['svc', ...short]);
   assert.equal(r.ep.mac, '02:42:' + [...base.split('.'), '5'].map((o: string) => Number(o).toString(16).padStart(2, '0')).join(':'));
   assert.equal(r.members.length, 1);
+  assert.deepEqual(r['aliases_1.44'], ['svc', r.ep.short]);
+  assert.deepEqual(r['aliases_1.45'], ['svc']);
+  assert.deepEqual(r['dnsnames_1.45'], [`pyc-${suffix}`, 'svc', r.ep.short]);
   assert.deepEqual(r.connected, [`pyn-${suffix}`, `pyo-${suffix}`]);
-  assert.deepEqual(r.second_aliases, ['second', r.ep.short]);
+  assert.deepEqual(r.second_aliases, ['second', ...short]);
   assert.equal(r.second_ip_set, true);
   assert.equal(r.eth1, 0, 'connect wires eth1 in the running container');
   assert.equal(r.connect_again[0], 403);

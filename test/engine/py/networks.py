@@ -12,7 +12,7 @@ suffix, subnet = sys.argv[1], sys.argv[2]
 base = subnet.rsplit('.', 1)[0]
 client = docker.from_env(timeout=60)
 api = client.api
-out = {}
+out = {'api': client.api.api_version}
 made_c = []
 made_n = []
 
@@ -53,6 +53,12 @@ try:
     out['ep']['mac'] = ep['MacAddress']
     net.reload()
     out['members'] = [x.id for x in net.containers]
+    # Aliases by API version: the short id up to 1.44, exactly what was asked for from 1.45 (DNSNames has it).
+    for v in ('1.44', '1.45'):
+        low = docker.APIClient(version=v, **docker.utils.kwargs_from_env())
+        e = low.inspect_container(c['Id'])['NetworkSettings']['Networks'][f'pyn-{suffix}']
+        out[f'aliases_{v}'] = e['Aliases']
+        out[f'dnsnames_{v}'] = e.get('DNSNames')
 
     other.connect(ctr, aliases=['second'])
     ctr.reload()
