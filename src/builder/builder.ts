@@ -389,9 +389,12 @@ class Build {
   private async runInstruction(st: StageState, ins: Instruction, shell: string[], stages: Stage[]): Promise<void> {
     const flags = ins.flags;
     for (const k of flags.keys()) if (!['mount', 'network', 'security'].includes(k)) throw invalid(`RUN does not take the flag --${k}`);
-    const network = flags.get('network')?.[0] ?? this.req.networkMode ?? 'bridge';
+    // RUN --network takes only default, none or host (as BuildKit); the build's own networkmode may also
+    // name a user-defined network, whose names the step then resolves (as the classic builder).
+    const flagNet = flags.get('network')?.[0];
+    if (flagNet !== undefined && !['default', 'bridge', 'none', 'host'].includes(flagNet)) throw invalid(`RUN --network=${flagNet}: use default, none or host`);
+    const network = flagNet ?? this.req.networkMode ?? 'bridge';
     const netMode = network === 'default' ? 'bridge' : network;
-    if (!['bridge', 'none', 'host'].includes(netMode)) throw invalid(`RUN --network=${network}: use default, none or host`);
     const mounts = (flags.get('mount') ?? []).map((m) => parseMountFlag(m, this.where(ins)));
     let argv: string[];
     if (ins.json) argv = ins.json;
@@ -441,7 +444,7 @@ class Build {
       env: env2,
       workdir: st.config.WorkingDir || '/',
       user: st.config.User ?? '',
-      network: netMode as 'bridge' | 'none' | 'host',
+      network: netMode,
       extraHosts: this.req.extraHosts,
       mounts: runMounts,
       onStart: (id) => this.report.stream(` ---> Running in ${short(id)}\n`),

@@ -21,7 +21,8 @@ export interface RunStepInput {
   env: string[];
   workdir: string;
   user: string;
-  network: 'bridge' | 'none' | 'host';
+  /** 'bridge', 'none', 'host', or a user-defined network's name or id (the build's networkmode, as the classic builder takes it). */
+  network: string;
   extraHosts?: string[];
   mounts: RunMount[];
   onOutput(chunk: Buffer, from: 'stdout' | 'stderr'): void;

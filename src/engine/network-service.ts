@@ -161,11 +161,13 @@ export class NetworkService {
     return n.rec;
   }
 
-  /** Running containers with an endpoint on the network, with it. */
+  /** Containers with a live endpoint on the network (configured, not yet released), with it. */
   activeEndpoints(id: string): Array<{ c: ContainerRecord; name: string; ep: NonNullable<ContainerRecord['NetworkSettings']['Networks']>[string] }> {
     const out = [];
     for (const c of this.opts.containers()) {
-      if (!c.State.Running) continue;
+      // An endpoint is live from the moment its attachment is configured (EndpointID set) until it is
+      // released, not only while State.Running: the process runs before start marks the record running,
+      // and its first DNS query must find it (else the embedded DNS answers REFUSED).
       for (const [name, ep] of Object.entries(c.NetworkSettings.Networks ?? {})) {
         if (ep.NetworkID === id && ep.EndpointID) out.push({ c, name, ep });
       }

@@ -134,6 +134,16 @@ test('containers on a user network resolve each other by name, alias and short i
   assert.match(r.stdout, new RegExp(`name = ${a}\\.${net1}`));
 });
 
+test('a container\'s first query, sent the moment its process starts, is answered (not REFUSED)', async () => {
+  // The process runs before start marks the record running; the server must know the client already.
+  const ipA = await ipOn(a, net1);
+  for (let i = 0; i < 6; i++) {
+    const r = await docker('run', '--rm', '--network', net1, '--dns', upstreamIp, 'busybox', 'nslookup', 'only-a', '127.0.0.11');
+    assert.doesNotMatch(r.stdout + r.stderr, /REFUSED/, `run ${i}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`Address: ${ipA.replace(/\./g, '\\.')}`), `run ${i}`);
+  }
+});
+
 test('nslookup of an alias two containers share returns both', async () => {
   const want = [await ipOn(a, net1), await ipOn(b, net1)].sort();
   assert.deepEqual(await resolve(other, 'shared'), [], 'not from another network');
