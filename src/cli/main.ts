@@ -59,7 +59,7 @@ const commands: Record<string, Loader> = {
   login: cmd(() => import('./commands/registry-commands.js'), 'login'),
   logout: cmd(() => import('./commands/registry-commands.js'), 'logout'),
   info: cmd(systemMod, 'info'),
-  version: cmd(systemMod, 'version'),
+  version: cmd(() => import('./commands/version.js'), 'version'),
   build: cmd(() => import('./commands/build.js'), 'build'),
   compose: cmd(() => import('./commands/compose.js'), 'compose'),
 };
