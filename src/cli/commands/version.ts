@@ -9,7 +9,7 @@ import { clientVersion } from '../version-info.js';
 export async function version(ctx: Ctx, argv: string[]): Promise<number> {
   const o = parse(argv, flags('string:format,f'));
   const client = {
-    Version: await clientVersion(),
+    Version: clientVersion(),
     ApiVersion: CLIENT_API_VERSION,
     DefaultAPIVersion: CLIENT_API_VERSION,
     NodeVersion: process.version,
