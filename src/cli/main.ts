@@ -59,7 +59,7 @@ const commands: Record<string, Loader> = {
   login: cmd(() => import('./commands/registry-commands.js'), 'login'),
   logout: cmd(() => import('./commands/registry-commands.js'), 'logout'),
   info: cmd(systemMod, 'info'),
-  version: cmd(systemMod, 'version'),
+  version: cmd(() => import('./commands/version.js'), 'version'),
   build: cmd(() => import('./commands/build.js'), 'build'),
   compose: cmd(() => import('./commands/compose.js'), 'compose'),
 };
@@ -170,7 +170,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (name === '-v' || name === '--version') {
     const { clientVersion } = await import('./version-info.js');
-    process.stdout.write(`tug version ${await clientVersion()}\n`);
+    process.stdout.write(`tug version ${clientVersion()}\n`);
     return;
   }
   const service = services[name];
@@ -212,12 +212,12 @@ export async function main(argv: string[]): Promise<void> {
 
 async function runCommand(loader: Loader, host: string, args: string[], shown: string): Promise<number> {
   // Loaded here, not at the top, so `tug --version` and `--help` never pay for node:http.
-  const [{ UsageError }, { ApiClient, DaemonError }, { CliError }] = await Promise.all([
+  const [{ UsageError }, { ApiClient, DaemonError }, { CliError }, command] = await Promise.all([
     import('./args.js'),
     import('./client.js'),
     import('./context.js'),
+    loader(),
   ]);
-  const command = await loader();
   if (args[0] === '--help' && !command.ownHelp) {
     process.stdout.write(`Usage:  tug ${shown} [OPTIONS]\n\nSee the docker ${shown} reference: tug accepts the same flags.\n`);
     return 0;

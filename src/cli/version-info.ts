@@ -1,9 +1,11 @@
 // The client's own version, read from package.json so there is one source of truth.
-import { readFile } from 'node:fs/promises';
+// Read synchronously: one small file, and an async read costs a thread-pool round trip
+// per open/stat/read/close on the start path of every `tug version`.
+import { readFileSync } from 'node:fs';
 
-export async function clientVersion(): Promise<string> {
+export function clientVersion(): string {
   try {
-    const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
     return pkg.version ?? 'dev';
   } catch {
     return 'dev';

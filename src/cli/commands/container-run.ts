@@ -7,7 +7,7 @@ import { DaemonError } from '../client.js';
 import { CliError, type Ctx } from '../context.js';
 import { renderHelp, type CommandHelp } from '../help.js';
 import { familiarName, parseReference, type ImageReference } from '../../oci/reference.js';
-import { pullImage, type PullOptions } from './image-pull.js';
+import type { PullOptions } from './image-pull.js';
 import { parseDetachKeys } from '../stdio.js';
 import { openSession } from './attach-session.js';
 import { buildCreateRequest, CREATE_FLAGS } from './container-config.js';
@@ -91,6 +91,14 @@ async function createContainer(ctx: Ctx, cmd: 'run' | 'create', argv: string[]):
   } finally {
     await cid?.close();
   }
+}
+
+/**
+ * Loaded only when a pull happens: the pull path brings registry auth, the progress
+ * renderer and node:crypto, which a run of a present image never needs.
+ */
+async function pullImage(ctx: Ctx, ref: ImageReference, opts: PullOptions): Promise<void> {
+  await (await import('./image-pull.js')).pullImage(ctx, ref, opts);
 }
 
 /** An image id ('<64 hex>') or a bare digest, which docker's ParseAnyReference keeps from pulling. */

@@ -1,53 +1,11 @@
-// version, info, system df, system prune and the container/image prune commands.
+// info, system df, system prune and the container/image prune commands (version is in version.ts).
 import { flags, parse } from '../args.js';
-import { CLIENT_API_VERSION, DaemonError } from '../client.js';
+import { DaemonError } from '../client.js';
 import { confirm, type Ctx } from '../context.js';
 import { compileTemplate } from '../render/template.js';
 import { renderRows } from '../render/rows.js';
 import { bytesSize, humanSize } from '../render/units.js';
-import { clientVersion } from '../version-info.js';
 import { filtersParam } from './filters.js';
-
-export async function version(ctx: Ctx, argv: string[]): Promise<number> {
-  const o = parse(argv, flags('string:format,f'));
-  const client = {
-    Version: await clientVersion(),
-    ApiVersion: CLIENT_API_VERSION,
-    DefaultAPIVersion: CLIENT_API_VERSION,
-    NodeVersion: process.version,
-    Os: process.platform,
-    Arch: process.arch === 'x64' ? 'amd64' : process.arch,
-  };
-  let server: any;
-  let serverErr: unknown;
-  try {
-    server = await ctx.client.serverVersion();
-  } catch (e) {
-    serverErr = e;
-  }
-  const f = o.str('format');
-  if (f) {
-    ctx.out(`${compileTemplate(f === 'json' ? '{{json .}}' : f).execute({ Client: client, Server: server ?? null })}\n`);
-  } else {
-    ctx.out(
-      `Client:\n Version:           ${client.Version}\n API version:       ${await ctx.client.apiVersion().catch(() => CLIENT_API_VERSION)}\n` +
-        ` Node version:      ${client.NodeVersion}\n OS/Arch:           ${client.Os}/${client.Arch}\n`,
-    );
-    if (server) {
-      ctx.out(
-        `\nServer:\n Engine:\n  Version:          ${server.Version}\n  API version:      ${server.ApiVersion} (minimum version ${server.MinAPIVersion ?? '?'})\n` +
-          `  Go version:       ${server.GoVersion ?? ''}\n  Git commit:       ${server.GitCommit ?? ''}\n  Built:            ${server.BuildTime ?? ''}\n` +
-          `  OS/Arch:          ${server.Os}/${server.Arch}\n  Experimental:     ${Boolean(server.Experimental)}\n`,
-      );
-      for (const comp of server.Components ?? []) {
-        if (comp.Name === 'Engine') continue;
-        ctx.out(` ${comp.Name}:\n  Version:          ${comp.Version}\n`);
-      }
-    }
-  }
-  if (serverErr) throw serverErr;
-  return 0;
-}
 
 export async function info(ctx: Ctx, argv: string[]): Promise<number> {
   const o = parse(argv, flags('string:format,f'));
