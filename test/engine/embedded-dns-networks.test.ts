@@ -144,6 +144,14 @@ test('a container\'s first query, sent the moment its process starts, is answere
   }
 });
 
+test('docker build --network <user network>: a RUN step resolves the network\'s names (the classic builder\'s networkmode)', async () => {
+  const ipA = await ipOn(a, net1);
+  const dockerfile = `FROM busybox\nRUN ping -c1 -W2 only-a && nslookup only-a 127.0.0.11 | grep -q 'Address: ${ipA}'\n`;
+  const r = await runCommand('docker', ['build', '--no-cache', '--network', net1, '-t', `dnsbuild-${sfx}`, '-'], { env, input: dockerfile, guardMs: 120_000 });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  await ok('rmi', `dnsbuild-${sfx}`);
+});
+
 test('nslookup of an alias two containers share returns both', async () => {
   const want = [await ipOn(a, net1), await ipOn(b, net1)].sort();
   assert.deepEqual(await resolve(other, 'shared'), [], 'not from another network');
