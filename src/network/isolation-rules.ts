@@ -26,6 +26,10 @@ export async function addIsolationMember(chain: string, bridgeName: string): Pro
 export async function removeIsolationMember(chain: string, bridgeName: string): Promise<void> {
   if (!(await chainExists('filter', chain))) return;
   await deleteRulesWhere('filter', (argv) => argv[1] === chain && optionValue(argv, '-o') === bridgeName && jumpTarget(argv) === 'DROP');
+  // The last member gone, the chain goes too (else every daemon that ever ran leaves an empty chain behind).
+  // A bare -X is atomic: the kernel refuses it while the chain holds a rule or is jumped to, so a member
+  // another network adds meanwhile is never flushed away.
+  await runTool('iptables', ['-w', '-t', 'filter', '-X', chain], { allowFailure: true });
 }
 
 /** The chain and every jump into it (a stopping ephemeral daemon, or the last network gone). */

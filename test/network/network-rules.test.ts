@@ -65,3 +65,22 @@ test('attaches add no per-container iptables rule; detaching them leaves only th
     await t.cleanup();
   }
 });
+
+test('the isolation chain goes with its last member, and not before', async () => {
+  const { addIsolationMember, removeIsolationMember } = await import('../../src/network/isolation-rules.js');
+  const chain = `TUG-ISO-t${suffix()}`.slice(0, 28);
+  const [b1, b2] = [`tugi${suffix()}`, `tugj${suffix()}`];
+  const exists = async (): Promise<boolean> => (await runTool('iptables', ['-w', '-t', 'filter', '-S', chain], { allowFailure: true })).code === 0;
+  try {
+    await addIsolationMember(chain, b1);
+    await addIsolationMember(chain, b2);
+    await removeIsolationMember(chain, b1);
+    assert.ok(await exists(), 'a member is left: the chain stays');
+    assert.deepEqual(await rulesNaming([chain]), [`filter -A ${chain} -o ${b2} -j DROP`, `filter -N ${chain}`]);
+    await removeIsolationMember(chain, b2);
+    assert.equal(await exists(), false, 'the last member gone, the chain is gone');
+  } finally {
+    await runTool('iptables', ['-w', '-t', 'filter', '-F', chain], { allowFailure: true });
+    await runTool('iptables', ['-w', '-t', 'filter', '-X', chain], { allowFailure: true });
+  }
+});
