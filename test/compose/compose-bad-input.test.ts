@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
+import { LOOP, projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
 
 let t: ComposeEnv;
 before(async () => {
@@ -14,8 +14,6 @@ before(async () => {
 after(async () => {
   await t?.cleanup();
 });
-
-const LOOP = `trap 'exit 0' TERM; while true; do sleep 0.2; done`;
 
 /** The lines that are not progress (" Container x  Started") or warnings. */
 function errorLines(stderr: string): string[] {

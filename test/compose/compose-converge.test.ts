@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
+import { LOOP, projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
 
 let t: ComposeEnv;
 before(async () => {
@@ -17,8 +17,6 @@ before(async () => {
 after(async () => {
   await t?.cleanup();
 });
-
-const LOOP = `trap 'exit 0' TERM; while true; do sleep 0.2; done`;
 
 function app(webEnv: string, replicas = 1): string {
   return `

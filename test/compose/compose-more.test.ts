@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tugBin } from '../helpers/tug-daemon.js';
-import { projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
+import { LOOP, projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
 
 let t: ComposeEnv;
 before(async () => {
@@ -18,8 +18,6 @@ before(async () => {
 after(async () => {
   await t?.cleanup();
 });
-
-const LOOP = `trap 'exit 0' TERM; while true; do sleep 0.2; done`;
 
 /** bin/tug compose in the background; resolves `seen` once stdout matches. */
 function background(dir: string, args: string[], waitFor: RegExp): { seen: Promise<void>; exited: Promise<{ code: number | null; stdout: string; stderr: string }>; signal(s: NodeJS.Signals): void } {

@@ -6,7 +6,7 @@
 // networks, and an external network is used but never made or removed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
+import { LOOP, projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
 
 let t: ComposeEnv;
 before(async () => {
@@ -15,8 +15,6 @@ before(async () => {
 after(async () => {
   await t?.cleanup();
 });
-
-const LOOP = `trap 'exit 0' TERM; while true; do sleep 0.2; done`;
 
 async function networks(dir: string, p: string): Promise<string[]> {
   const r = await t.tug(dir, ['network', 'ls', '--format', '{{.Name}}']);

@@ -6,7 +6,7 @@
 // `service:X`, --wait on a healthcheck, and run's --service-ports.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
+import { LOOP, projectName, setupCompose, type ComposeEnv } from './runtime-helpers.js';
 
 let t: ComposeEnv;
 before(async () => {
@@ -15,8 +15,6 @@ before(async () => {
 after(async () => {
   await t?.cleanup();
 });
-
-const LOOP = `trap 'exit 0' TERM; while true; do sleep 0.2; done`;
 
 test('service keys reach the container', async () => {
   const dir = await t.project('keys', {

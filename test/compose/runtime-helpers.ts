@@ -80,3 +80,6 @@ export async function setupCompose(): Promise<ComposeEnv> {
 export function projectName(dir: string): string {
   return dir.split('/').pop()!;
 }
+
+/** A busybox service command that runs until stopped and exits 0 on SIGTERM (fast stop). */
+export const LOOP = `trap 'exit 0' TERM; while true; do sleep 0.2; done`;

@@ -1,14 +1,16 @@
 // tug build, tug builder prune, tug image bootstrap: clients of POST /build,
 // POST /build/prune and POST /tug/images/bootstrap. The context goes up as a
 // tar made by GNU tar; the daemon applies .dockerignore.
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
 import { flags, parse, requireArgs, UsageError } from '../args.js';
 import { eachJsonLine } from '../client.js';
 import { CliError, type Ctx } from '../context.js';
+import { tarContext, type OutsideDockerfile } from '../../util/context-tar.js';
+
+const contextError = (message: string): Error => new CliError(message, 1);
 
 const BUILD_FLAGS = flags(
   'list:tag,t', 'string:file,f', 'list:build-arg', 'string:target', 'bool:no-cache', 'bool:quiet,q', 'string:progress',
@@ -54,21 +56,6 @@ async function readSecrets(list: string[]): Promise<Record<string, string>> {
   return out;
 }
 
-/** A tar stream of the context dir, plus the Dockerfile when it lives outside the context. */
-function tarContext(dir: string, dockerfile?: { dir: string; name: string; as: string }): Readable {
-  const args = ['-c', '-f', '-', '-C', dir, '.'];
-  if (dockerfile) args.push('-C', dockerfile.dir, `--transform=s|^${dockerfile.name.replace(/[.|]/g, '\\$&')}$|${dockerfile.as}|`, dockerfile.name);
-  const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = new PassThrough();
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  child.stdout.pipe(out, { end: false });
-  child.on('close', (code) => {
-    if (code !== 0) out.destroy(new CliError(`cannot read the build context ${dir}: ${err.trim()}`, 1));
-    else out.end();
-  });
-  return out;
-}
 
 async function isTarStream(head: Buffer): Promise<boolean> {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
@@ -100,7 +87,7 @@ export async function build(ctx: Ctx, argv: string[]): Promise<number> {
       const tmp = await mkdtemp(join(tmpdir(), 'tug-build-'));
       cleanup = () => rm(tmp, { recursive: true, force: true });
       await writeFile(join(tmp, 'Dockerfile'), data);
-      body = tarContext(tmp);
+      body = tarContext(tmp, undefined, contextError);
     }
     if (o.str('file')) dockerfileQuery = o.str('file');
   } else {
@@ -111,7 +98,7 @@ export async function build(ctx: Ctx, argv: string[]): Promise<number> {
       throw new CliError(`unable to prepare context: path "${contextArg}" not found`, 1);
     }
     const file = o.str('file');
-    let extra: { dir: string; name: string; as: string } | undefined;
+    let extra: OutsideDockerfile | undefined;
     if (file && file !== '-') {
       const abs = isAbsolute(file) ? file : resolve(file);
       const rel = relative(dir, abs);
@@ -120,7 +107,7 @@ export async function build(ctx: Ctx, argv: string[]): Promise<number> {
         dockerfileQuery = '.tug-dockerfile';
       } else dockerfileQuery = rel;
     }
-    body = tarContext(dir, extra);
+    body = tarContext(dir, extra, contextError);
   }
   const query = {
     t: o.list('tag'),

@@ -3,13 +3,13 @@
 // missing and a build is given), pulled when missing (or always, as its
 // pull_policy says), pushed on `compose push`. Failures name the service
 // and say what was missing, in one line.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
 import { invalid, notFound, TugError, messageOf } from '../../errdefs.js';
 import { familiarName, familiarRepository, parseReference } from '../../oci/reference.js';
+import { tarContext } from '../../util/context-tar.js';
 import type { ComposeProject, ServiceConfig } from '../model/project-types.js';
 import type { EngineClient } from './engine-client.js';
 import type { Progress } from './progress.js';
@@ -136,7 +136,7 @@ export async function buildService(engine: EngineClient, project: ComposeProject
         pull: extra.pull || b.pull || undefined,
         rm: 1,
       },
-      tarContext(b.context, outside ? { dir: dirname(dfPath), name: basename(dfPath), as: '.tug-compose-dockerfile' } : undefined),
+      tarContext(b.context, outside ? { dir: dirname(dfPath), name: basename(dfPath), as: '.tug-compose-dockerfile' } : undefined, invalid),
     );
     await readProgress(res, (m) => {
       if (m.error || m.errorDetail) error ??= m.errorDetail?.message ?? m.error;
@@ -152,22 +152,6 @@ export async function buildService(engine: EngineClient, project: ComposeProject
     throw invalid(`failed to build service "${svc.name}": ${error}`);
   }
   progress.event({ kind: 'Service', name: svc.name, status: 'Built', done: true });
-}
-
-/** The context directory as a tar (GNU tar), plus a Dockerfile that lives outside it under another name. */
-function tarContext(dir: string, dockerfile?: { dir: string; name: string; as: string }): Readable {
-  const args = ['-c', '-f', '-', '-C', dir, '.'];
-  if (dockerfile) args.push('-C', dockerfile.dir, `--transform=s|^${dockerfile.name.replace(/[.|]/g, '\\$&')}$|${dockerfile.as}|`, dockerfile.name);
-  const child = spawn('tar', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = new PassThrough();
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  child.stdout.pipe(out, { end: false });
-  child.on('close', (code) => {
-    if (code !== 0) out.destroy(invalid(`cannot read the build context ${dir}: ${err.trim()}`));
-    else out.end();
-  });
-  return out;
 }
 
 /** Reads a JSON-lines progress stream; an error message in it rejects. */
