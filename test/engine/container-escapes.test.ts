@@ -198,8 +198,10 @@ test('export and commit of a container full of links to host paths carry none of
 
 test('a rejected archive leaves nothing half-extracted', async () => {
   const c = name('esc-reject');
-  assert.equal((await docker(['run', '-d', '--name', c, 'busybox', 'sh', '-c', 'mkdir -p /dest/a && sleep 600'])).code, 0);
+  assert.equal((await docker(['run', '-d', '--name', c, 'busybox', 'sleep', '600'])).code, 0);
   try {
+    // Made by exec, not by the container's command: `run -d` returns before that command has run (a 404 otherwise).
+    assert.equal((await docker(['exec', c, 'mkdir', '-p', '/dest/a'])).code, 0);
     const climbing = await api('PUT', `/containers/${c}/archive?path=/dest/a`, await tarOf([['good.txt', 'good'], ['newdir/file', 'x'], ['../../../escape', 'bad']]));
     assert.equal(climbing.status, 400, climbing.body.toString());
     assert.match(climbing.body.toString(), /outside the destination/);
