@@ -358,7 +358,7 @@ export const cronJobType = defineType({
     nameColumn,
     col('Schedule', (o) => o.spec?.schedule ?? ''),
     col('Timezone', (o) => o.spec?.timeZone ?? '<none>'),
-    col('Suspend', (o) => String(o.spec?.suspend ?? false)),
+    col('Suspend', (o) => (o.spec?.suspend ? 'True' : 'False')),
     col('Active', (o) => (o.status?.active ?? []).length, 0, 'integer'),
     col('Last Schedule', (o, now) => (o.status?.lastScheduleTime ? humanDuration(now - Date.parse(o.status.lastScheduleTime)) : '<none>')),
     ageColumn,
