@@ -1,0 +1,111 @@
+// The Job controller's reconcile(key) and the CronJob schedule arithmetic
+// without a server (the fake client of the controller tests records each
+// write): Indexed pods, the failure back-off, podFailurePolicy Ignore, the
+// backoffLimit ending, and the most recent unmet schedule time with
+// startingDeadlineSeconds and the too-many-missed count.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SharedInformers, refs } from '../../src/kube/client/shared-informers.js';
+import { JobController } from '../../src/controllers/job-controller.js';
+import { mostRecentScheduleTime } from '../../src/controllers/cronjob-controller.js';
+import { parseSchedule } from '../../src/kube/api/cron-schedule.js';
+import type { KubeObject } from '../../src/kube/client/kube-client.js';
+import { FakeClient } from '../cluster-controllers/fake-client.js';
+
+const owner = { apiVersion: 'batch/v1', kind: 'Job', name: 'j', uid: 'job-uid', controller: true, blockOwnerDeletion: true };
+const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString().replace(/\.\d+Z$/, 'Z');
+
+function job(spec: Record<string, unknown>, status: Record<string, unknown> = {}): KubeObject {
+  return {
+    metadata: { name: 'j', namespace: 'default', uid: 'job-uid', resourceVersion: '10', creationTimestamp: iso(60_000) },
+    spec: { parallelism: 1, completions: 1, backoffLimit: 6, completionMode: 'NonIndexed', ...spec, template: { metadata: { labels: { 'batch.kubernetes.io/controller-uid': 'job-uid' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+    status: { startTime: iso(30_000), ...status },
+  };
+}
+
+function pod(name: string, phase: string, o: { index?: number; exitCode?: number; finishedMsAgo?: number } = {}): KubeObject {
+  const ann: Record<string, string> = o.index === undefined ? {} : { 'batch.kubernetes.io/job-completion-index': String(o.index) };
+  const terminated = o.exitCode === undefined ? undefined : { exitCode: o.exitCode, finishedAt: iso(o.finishedMsAgo ?? 1000) };
+  return {
+    metadata: { name, namespace: 'default', uid: `uid-${name}`, resourceVersion: '5', annotations: ann, creationTimestamp: iso(20_000), ownerReferences: [owner] },
+    spec: { containers: [{ name: 'c', image: 'busybox' }] },
+    status: { phase, containerStatuses: terminated ? [{ name: 'c', restartCount: 0, state: { terminated } }] : [] },
+  };
+}
+
+async function reconcileOnce(j: KubeObject, pods: KubeObject[]): Promise<FakeClient> {
+  const client = new FakeClient().seed(refs.jobs, j).seed(refs.pods, ...pods);
+  const informers = new SharedInformers(client);
+  const controller = new JobController(informers, client);
+  await informers.start();
+  try {
+    await controller.reconcile('default/j');
+  } finally {
+    controller.stop();
+    informers.stop();
+  }
+  // Events are best effort and beside the point here.
+  client.actions.splice(0, client.actions.length, ...client.actions.filter((a) => a.resource !== 'events'));
+  return client;
+}
+
+test('Indexed: pods for the lowest missing indexes, each with its index, hostname and JOB_COMPLETION_INDEX; completedIndexes written', async () => {
+  const c = await reconcileOnce(job({ completionMode: 'Indexed', completions: 4, parallelism: 2 }), [pod('j-0-a', 'Succeeded', { index: 0, exitCode: 0 }), pod('j-2-a', 'Running', { index: 2 })]);
+  assert.deepEqual(c.summary(), ['create pods default/j-1-00001', 'patch batch/jobs default/j status']);
+  const body = c.actions[0].body;
+  assert.equal(body.metadata.generateName, 'j-1-');
+  assert.equal(body.metadata.annotations['batch.kubernetes.io/job-completion-index'], '1');
+  assert.equal(body.metadata.labels['batch.kubernetes.io/job-completion-index'], '1');
+  assert.equal(body.spec.hostname, 'j-1');
+  assert.deepEqual(body.spec.containers[0].env, [{ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }]);
+  assert.deepEqual(body.metadata.ownerReferences, [owner]);
+  const status = c.actions[1].body.status;
+  assert.equal(status.completedIndexes, '0');
+  assert.equal(status.succeeded, 1);
+  assert.equal(status.active, 1);
+  assert.equal(c.actions[1].body.metadata.resourceVersion, '10');
+});
+
+test('back-off: no new pod until 10 s after the first failure, then one', async () => {
+  const waiting = await reconcileOnce(job({}), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 3000 })]);
+  assert.deepEqual(waiting.summary(), ['patch batch/jobs default/j status']);
+  assert.equal(waiting.actions[0].body.status.failed, 1);
+  const ready = await reconcileOnce(job({}, { failed: 1 }), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 11_000 })]);
+  assert.deepEqual(ready.summary(), ['create pods default/j-00001', 'patch batch/jobs default/j status']);
+  // Two failures: 20 s.
+  const second = await reconcileOnce(job({}, { failed: 2 }), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 40_000 }), pod('f2', 'Failed', { exitCode: 1, finishedMsAgo: 15_000 })]);
+  assert.deepEqual(second.summary(), ['patch batch/jobs default/j status']);
+});
+
+test('podFailurePolicy Ignore: the failure neither counts nor delays the next pod', async () => {
+  const policy = { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [42] } }] };
+  const c = await reconcileOnce(job({ podFailurePolicy: policy, backoffLimit: 0 }), [pod('f1', 'Failed', { exitCode: 42, finishedMsAgo: 1000 })]);
+  assert.deepEqual(c.summary(), ['create pods default/j-00001', 'patch batch/jobs default/j status']);
+  assert.equal(c.actions[1].body.status.failed, undefined);
+});
+
+test('backoffLimit exceeded with nothing running: FailureTarget and Failed in one write, no completionTime', async () => {
+  const c = await reconcileOnce(job({ backoffLimit: 1 }), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 30_000 }), pod('f2', 'Failed', { exitCode: 1, finishedMsAgo: 1000 })]);
+  assert.deepEqual(c.summary(), ['patch batch/jobs default/j status']);
+  const st = c.actions[0].body.status;
+  assert.deepEqual(st.conditions.map((x: any) => [x.type, x.status, x.reason]), [['FailureTarget', 'True', 'BackoffLimitExceeded'], ['Failed', 'True', 'BackoffLimitExceeded']]);
+  assert.equal(st.failed, 2);
+  assert.equal(st.completionTime, undefined);
+});
+
+test('CronJob: the most recent unmet time, bounded by startingDeadlineSeconds, and the missed count', () => {
+  const sched = parseSchedule('*/1 * * * *');
+  const created = Date.parse('2026-12-06T03:00:30Z');
+  const cj = (status: Record<string, unknown> = {}, spec: Record<string, unknown> = {}): KubeObject => ({ metadata: { name: 'c', creationTimestamp: new Date(created).toISOString() }, spec, status });
+  assert.deepEqual(mostRecentScheduleTime(cj(), sched, 'UTC', Date.parse('2026-12-06T03:00:59Z'), true), { missed: 0 });
+  assert.deepEqual(mostRecentScheduleTime(cj(), sched, 'UTC', Date.parse('2026-12-06T03:01:05Z'), true), { time: Date.parse('2026-12-06T03:01:00Z'), missed: 1 });
+  const late = mostRecentScheduleTime(cj(), sched, 'UTC', Date.parse('2026-12-06T05:00:05Z'), true);
+  assert.equal(late.time, Date.parse('2026-12-06T05:00:00Z'));
+  assert.ok(late.missed > 100, `missed ${late.missed}`);
+  // With a 5-minute starting deadline only the last five minutes count.
+  const bounded = mostRecentScheduleTime(cj({}, { startingDeadlineSeconds: 300 }), sched, 'UTC', Date.parse('2026-12-06T05:00:05Z'), true);
+  assert.equal(bounded.time, Date.parse('2026-12-06T05:00:00Z'));
+  assert.ok(bounded.missed <= 6);
+  // Already scheduled for 05:00: nothing unmet until 05:01.
+  assert.deepEqual(mostRecentScheduleTime(cj({ lastScheduleTime: '2026-12-06T05:00:00Z' }), sched, 'UTC', Date.parse('2026-12-06T05:00:30Z'), true), { missed: 0 });
+});
