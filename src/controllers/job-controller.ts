@@ -5,8 +5,14 @@
 // times), the deadline — so a restart or a missed event changes nothing.
 // Outcomes follow Kubernetes 1.31+: FailureTarget / SuccessCriteriaMet first
 // (active pods are deleted), then Failed / Complete once no pod is left running.
-// Counts are kept monotonic in status (a deleted finished pod does not
-// un-count); pods carry no job-tracking finalizer.
+// Counting is crash-safe as Kubernetes' job tracking: every pod carries the
+// batch.kubernetes.io/job-tracking finalizer; a finished pod's uid is first
+// written to status.uncountedTerminatedPods, then its finalizer removed, then
+// it moves into status.succeeded/failed. So a pod is counted once, even if it
+// is deleted right after finishing or the controller dies between the steps.
+// Pods the controller deletes itself (suspend, excess, the Job ending) lose the
+// finalizer first and count as nothing; pods deleted by anyone else count as
+// failed. Pods of a Job that is gone or being deleted are released.
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
@@ -62,17 +68,35 @@ export function jobFinishTime(job: KubeObject): number | undefined {
   return c ? Date.parse(c.lastTransitionTime ?? '') || undefined : undefined;
 }
 
+export const trackingFinalizer = 'batch.kubernetes.io/job-tracking';
+const orphanPrefix = 'orphan:';
+const hasTracking = (p: KubeObject): boolean => ((p.metadata.finalizers as string[] | undefined) ?? []).includes(trackingFinalizer);
+
+/** A JSON merge patch turning a into b (nested objects diffed, removed keys null). */
+function mergeDiff(a: unknown, b: unknown): unknown {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObj(a) || !isObj(b)) return b === undefined ? null : b;
+  const out: Record<string, unknown> = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (JSON.stringify(a[k] ?? null) === JSON.stringify(b[k] ?? null)) continue;
+    out[k] = b[k] === undefined ? null : mergeDiff(a[k], b[k]);
+  }
+  return out;
+}
+
 export class JobController {
   readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly expectations = new Map<string, Expectations>();
   private readonly events: ObjectEvents;
+  /** Pods whose finalizer this controller removed but the informer still shows (finalizer expectations): not counted again. */
+  private readonly releasing = new Set<string>();
 
   constructor(
     private readonly informers: SharedInformers,
     private readonly client: KubeApi,
   ) {
     this.events = new ObjectEvents(client, 'job-controller');
-    informers.for(refs.jobs).addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.expectations.delete(keyOf(o)) });
+    informers.for(refs.jobs).addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.jobGone(o) });
     informers.for(refs.pods).addHandlers({ onAdd: (p) => this.podEvent(p, 'add'), onUpdate: (p) => this.podEvent(p, 'update'), onDelete: (p) => this.podEvent(p, 'delete') });
   }
 
@@ -86,10 +110,19 @@ export class JobController {
     this.queue.shutdown();
   }
 
+  private jobGone(job: KubeObject): void {
+    this.expectations.delete(keyOf(job));
+    for (const p of this.informers.for(refs.pods).list()) {
+      if (hasTracking(p) && controllerOf(p)?.uid === job.metadata.uid) this.queue.add(orphanPrefix + keyOf(p));
+    }
+  }
+
   private podEvent(p: KubeObject, kind: 'add' | 'update' | 'delete'): void {
     const ref = controllerOf(p);
     if (ref?.kind !== 'Job') return;
     const key = `${p.metadata.namespace}/${ref.name}`;
+    if (kind === 'delete' || !hasTracking(p)) this.releasing.delete(p.metadata.uid!);
+    if (kind !== 'delete' && hasTracking(p) && this.informers.for(refs.jobs).get(key)?.metadata.uid !== ref.uid) this.queue.add(orphanPrefix + keyOf(p));
     const e = this.expectations.get(key);
     if (e) {
       if (kind === 'add') e.adds.delete(p.metadata.name!);
@@ -108,14 +141,44 @@ export class JobController {
     return false;
   }
 
+  /** A pod still holding the tracking finalizer whose Job is gone (asked of the API, not only the informer): released. */
+  private async releaseOrphan(podKey: string): Promise<void> {
+    const p = this.informers.for(refs.pods).get(podKey);
+    const ref = p && controllerOf(p);
+    if (!p || !ref || !hasTracking(p)) return;
+    const ns = p.metadata.namespace!;
+    if (this.informers.for(refs.jobs).get(`${ns}/${ref.name}`)?.metadata.uid === ref.uid) return this.queue.add(`${ns}/${ref.name}`);
+    const job = await this.client.getOrNull<KubeObject>(inNs(refs.jobs, ns), ref.name);
+    if (job?.metadata.uid === ref.uid && !job.metadata.deletionTimestamp) return;
+    await this.release([p]);
+  }
+
+  /** Removes the tracking finalizer (guarded by each pod's resourceVersion); a pod already gone is fine. */
+  private async release(pods: KubeObject[]): Promise<void> {
+    await Promise.all(
+      pods.filter(hasTracking).map((p) => {
+        const rest = (p.metadata.finalizers as string[]).filter((f) => f !== trackingFinalizer);
+        this.releasing.add(p.metadata.uid!);
+        return this.client.patch(inNs(refs.pods, p.metadata.namespace), p.metadata.name!, { metadata: { finalizers: rest.length ? rest : null, resourceVersion: p.metadata.resourceVersion } }).catch((err) => {
+          this.releasing.delete(p.metadata.uid!);
+          if (!isKind(err, 'not-found')) throw err;
+        });
+      }),
+    );
+  }
+
   async reconcile(key: string): Promise<void> {
+    if (key.startsWith(orphanPrefix)) return this.releaseOrphan(key.slice(orphanPrefix.length));
     const job = this.informers.for(refs.jobs).get(key);
-    if (!job || job.metadata.deletionTimestamp || isJobFinished(job)) return;
+    if (!job) return;
     const ns = job.metadata.namespace!;
-    const spec = job.spec ?? {};
-    const prev = job.status ?? {};
-    const now = Date.now();
     const pods = this.informers.for(refs.pods).list().filter((p) => p.metadata.namespace === ns && controllerOf(p)?.uid === job.metadata.uid);
+    // A Job being deleted or finished counts nothing more: its pods are let go.
+    if (job.metadata.deletionTimestamp || isJobFinished(job)) return this.release(pods);
+    const spec = job.spec ?? {};
+    let prev = job.status ?? {};
+    let resourceVersion = job.metadata.resourceVersion;
+    const now = Date.now();
     const running = (p: KubeObject) => !isSucceeded(p) && !isFailed(p);
     const active = pods.filter((p) => running(p) && !p.metadata.deletionTimestamp);
     const terminating = pods.filter((p) => running(p) && p.metadata.deletionTimestamp);
@@ -131,18 +194,40 @@ export class JobController {
       if (m?.action === 'FailJob') failure ??= { reason: 'PodFailurePolicy', message: m.message };
       counted.push(p);
     }
-    const failed = Math.max(prev.failed ?? 0, counted.length);
     const succeededPods = pods.filter(isSucceeded);
-    let succeeded: number;
-    let done = new Set<number>();
-    if (indexed) {
-      done = parseIndexes(prev.completedIndexes, completions ?? 0);
-      for (const p of succeededPods) {
-        const i = completionIndex(p, completions ?? 0);
-        if (i !== undefined) done.add(i);
+    const done = indexed ? parseIndexes(prev.completedIndexes, completions ?? 0) : new Set<number>();
+    for (const p of indexed ? succeededPods : []) {
+      const i = completionIndex(p, completions ?? 0);
+      if (i !== undefined) done.add(i);
+    }
+
+    // Tracking: finished (or deleted) pods that still hold the finalizer go to uncountedTerminatedPods first.
+    const uncounted = { succeeded: [...(prev.uncountedTerminatedPods?.succeeded ?? [])] as string[], failed: [...(prev.uncountedTerminatedPods?.failed ?? [])] as string[] };
+    const known = new Set([...uncounted.succeeded, ...uncounted.failed]);
+    const toRelease: KubeObject[] = [];
+    for (const p of pods) {
+      if (!hasTracking(p) || this.releasing.has(p.metadata.uid!)) continue;
+      const uid = p.metadata.uid!;
+      if (known.has(uid)) toRelease.push(p);
+      else if (isSucceeded(p)) {
+        uncounted.succeeded.push(uid);
+        toRelease.push(p);
+      } else if (isFailed(p) || p.metadata.deletionTimestamp) {
+        const m = isFailed(p) && spec.podFailurePolicy ? matchPodFailurePolicy(spec.podFailurePolicy, p) : undefined;
+        if (m?.action !== 'Ignore') uncounted.failed.push(uid);
+        toRelease.push(p);
       }
-      succeeded = done.size;
-    } else succeeded = Math.max(prev.succeeded ?? 0, succeededPods.length);
+    }
+    const pending = { ...prev, uncountedTerminatedPods: uncounted, ...(indexed ? { completedIndexes: formatIndexes(done) || undefined } : {}) };
+    if (uncounted.succeeded.length + uncounted.failed.length > known.size || (indexed && pending.completedIndexes !== prev.completedIndexes)) {
+      const wrote = await this.client.patch<KubeObject>(inNs(refs.jobs, ns), job.metadata.name!, { metadata: { resourceVersion }, status: mergeDiff(prev, pending) }, { subresource: 'status' });
+      prev = wrote.status ?? pending;
+      resourceVersion = wrote.metadata.resourceVersion;
+    }
+    await this.release(toRelease);
+    // Every uncounted pod has let go of its finalizer (now or before a crash): it counts.
+    const failed = (job.status?.failed ?? 0) + uncounted.failed.length;
+    const succeeded = indexed ? done.size : (job.status?.succeeded ?? 0) + uncounted.succeeded.length;
 
     const conds: Condition[] = structuredClone(prev.conditions ?? []);
     const suspended = spec.suspend === true;
@@ -216,10 +301,10 @@ export class JobController {
       terminating: terminating.length,
       succeeded: succeeded || undefined,
       failed: failed || undefined,
-      uncountedTerminatedPods: prev.uncountedTerminatedPods ?? {},
+      uncountedTerminatedPods: {},
     };
     if (indexed) status.completedIndexes = formatIndexes(done) || undefined;
-    await this.writeStatus(job, prev, status);
+    await this.writeStatus(job, resourceVersion, prev, status);
     if (wakeAfter !== undefined && !isJobFinished({ ...job, status })) this.queue.addAfter(key, wakeAfter + 50);
   }
 
@@ -269,6 +354,7 @@ export class JobController {
     metadata.generateName = index === undefined ? `${name}-` : `${name}-${index}-`;
     metadata.namespace = job.metadata.namespace;
     metadata.ownerReferences = [ownerRefOf(job, 'Job', 'batch/v1')];
+    metadata.finalizers = [...new Set([...(metadata.finalizers ?? []), trackingFinalizer])];
     const spec = tpl.spec ?? {};
     if (index !== undefined) {
       metadata.labels = { ...(metadata.labels ?? {}), [jobLabels.completionIndex]: String(index) };
@@ -314,6 +400,8 @@ export class JobController {
     await Promise.all(
       pods.map(async (p) => {
         try {
+          // Deleted by the controller, so not a failure: the finalizer goes first.
+          await this.release([p]);
           await this.client.delete(podRef, p.metadata.name!, { uid: p.metadata.uid });
           this.events.record(job, 'Job', 'batch/v1', 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
         } catch (err) {
@@ -324,13 +412,9 @@ export class JobController {
     );
   }
 
-  private async writeStatus(job: KubeObject, prev: Record<string, unknown>, next: Record<string, unknown>): Promise<void> {
-    const patch: Record<string, unknown> = {};
-    for (const k of new Set([...Object.keys(prev), ...Object.keys(next)])) {
-      const v = next[k] === undefined ? null : next[k];
-      if (JSON.stringify(prev[k] ?? null) !== JSON.stringify(v)) patch[k] = v;
-    }
+  private async writeStatus(job: KubeObject, resourceVersion: string | undefined, prev: Record<string, unknown>, next: Record<string, unknown>): Promise<void> {
+    const patch = mergeDiff(prev, next) as Record<string, unknown>;
     if (!Object.keys(patch).length) return;
-    await this.client.patch(inNs(refs.jobs, job.metadata.namespace), job.metadata.name!, { metadata: { resourceVersion: job.metadata.resourceVersion }, status: patch }, { subresource: 'status' });
+    await this.client.patch(inNs(refs.jobs, job.metadata.namespace), job.metadata.name!, { metadata: { resourceVersion }, status: patch }, { subresource: 'status' });
   }
 }

@@ -1,7 +1,8 @@
 // The Job controller's reconcile(key) and the CronJob schedule arithmetic
 // without a server (the fake client of the controller tests records each
-// write): Indexed pods, the failure back-off, podFailurePolicy Ignore, the
-// backoffLimit ending, and the most recent unmet schedule time with
+// write): finished pods counted through uncountedTerminatedPods and the
+// job-tracking finalizer, Indexed pods, the failure back-off, podFailurePolicy
+// Ignore, the backoffLimit ending, and the most recent unmet schedule time with
 // startingDeadlineSeconds and the too-many-missed count.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,11 +24,12 @@ function job(spec: Record<string, unknown>, status: Record<string, unknown> = {}
   };
 }
 
-function pod(name: string, phase: string, o: { index?: number; exitCode?: number; finishedMsAgo?: number } = {}): KubeObject {
+/** A pod of the Job; tracked (the default) means it still holds the job-tracking finalizer, i.e. is not counted yet. */
+function pod(name: string, phase: string, o: { index?: number; exitCode?: number; finishedMsAgo?: number; tracked?: boolean } = {}): KubeObject {
   const ann: Record<string, string> = o.index === undefined ? {} : { 'batch.kubernetes.io/job-completion-index': String(o.index) };
   const terminated = o.exitCode === undefined ? undefined : { exitCode: o.exitCode, finishedAt: iso(o.finishedMsAgo ?? 1000) };
   return {
-    metadata: { name, namespace: 'default', uid: `uid-${name}`, resourceVersion: '5', annotations: ann, creationTimestamp: iso(20_000), ownerReferences: [owner] },
+    metadata: { name, namespace: 'default', uid: `uid-${name}`, resourceVersion: '5', annotations: ann, creationTimestamp: iso(20_000), ownerReferences: [owner], ...(o.tracked === false ? {} : { finalizers: ['batch.kubernetes.io/job-tracking'] }) },
     spec: { containers: [{ name: 'c', image: 'busybox' }] },
     status: { phase, containerStatuses: terminated ? [{ name: 'c', restartCount: 0, state: { terminated } }] : [] },
   };
@@ -51,43 +53,51 @@ async function reconcileOnce(j: KubeObject, pods: KubeObject[]): Promise<FakeCli
 
 test('Indexed: pods for the lowest missing indexes, each with its index, hostname and JOB_COMPLETION_INDEX; completedIndexes written', async () => {
   const c = await reconcileOnce(job({ completionMode: 'Indexed', completions: 4, parallelism: 2 }), [pod('j-0-a', 'Succeeded', { index: 0, exitCode: 0 }), pod('j-2-a', 'Running', { index: 2 })]);
-  assert.deepEqual(c.summary(), ['create pods default/j-1-00001', 'patch batch/jobs default/j status']);
-  const body = c.actions[0].body;
+  // The finished pod is recorded as uncounted, let go of its finalizer, then counted.
+  assert.deepEqual(c.summary(), ['patch batch/jobs default/j status', 'patch pods default/j-0-a', 'create pods default/j-1-00001', 'patch batch/jobs default/j status']);
+  assert.deepEqual(c.actions[0].body.status.uncountedTerminatedPods, { succeeded: ['uid-j-0-a'], failed: [] });
+  assert.equal(c.actions[0].body.status.completedIndexes, '0');
+  assert.deepEqual(c.actions[1].body, { metadata: { finalizers: null, resourceVersion: '5' } });
+  const body = c.actions[2].body;
   assert.equal(body.metadata.generateName, 'j-1-');
   assert.equal(body.metadata.annotations['batch.kubernetes.io/job-completion-index'], '1');
   assert.equal(body.metadata.labels['batch.kubernetes.io/job-completion-index'], '1');
   assert.equal(body.spec.hostname, 'j-1');
   assert.deepEqual(body.spec.containers[0].env, [{ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } }]);
   assert.deepEqual(body.metadata.ownerReferences, [owner]);
-  const status = c.actions[1].body.status;
-  assert.equal(status.completedIndexes, '0');
+  assert.deepEqual(body.metadata.finalizers, ['batch.kubernetes.io/job-tracking']);
+  const status = c.actions[3].body.status;
   assert.equal(status.succeeded, 1);
   assert.equal(status.active, 1);
-  assert.equal(c.actions[1].body.metadata.resourceVersion, '10');
+  assert.deepEqual(status.uncountedTerminatedPods, { succeeded: null, failed: null });
+  assert.equal(c.actions[0].body.metadata.resourceVersion, '10');
 });
 
 test('back-off: no new pod until 10 s after the first failure, then one', async () => {
   const waiting = await reconcileOnce(job({}), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 3000 })]);
-  assert.deepEqual(waiting.summary(), ['patch batch/jobs default/j status']);
-  assert.equal(waiting.actions[0].body.status.failed, 1);
-  const ready = await reconcileOnce(job({}, { failed: 1 }), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 11_000 })]);
+  assert.deepEqual(waiting.summary(), ['patch batch/jobs default/j status', 'patch pods default/f1', 'patch batch/jobs default/j status']);
+  assert.equal(waiting.actions[2].body.status.failed, 1);
+  // Counted before (no finalizer left): not counted again.
+  const ready = await reconcileOnce(job({}, { failed: 1 }), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 11_000, tracked: false })]);
   assert.deepEqual(ready.summary(), ['create pods default/j-00001', 'patch batch/jobs default/j status']);
+  assert.equal(ready.actions[1].body.status.failed, undefined);
   // Two failures: 20 s.
-  const second = await reconcileOnce(job({}, { failed: 2 }), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 40_000 }), pod('f2', 'Failed', { exitCode: 1, finishedMsAgo: 15_000 })]);
+  const second = await reconcileOnce(job({}, { failed: 2 }), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 40_000, tracked: false }), pod('f2', 'Failed', { exitCode: 1, finishedMsAgo: 15_000, tracked: false })]);
   assert.deepEqual(second.summary(), ['patch batch/jobs default/j status']);
 });
 
 test('podFailurePolicy Ignore: the failure neither counts nor delays the next pod', async () => {
   const policy = { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [42] } }] };
   const c = await reconcileOnce(job({ podFailurePolicy: policy, backoffLimit: 0 }), [pod('f1', 'Failed', { exitCode: 42, finishedMsAgo: 1000 })]);
-  assert.deepEqual(c.summary(), ['create pods default/j-00001', 'patch batch/jobs default/j status']);
-  assert.equal(c.actions[1].body.status.failed, undefined);
+  assert.deepEqual(c.summary(), ['patch pods default/f1', 'create pods default/j-00001', 'patch batch/jobs default/j status']);
+  assert.equal(c.actions[2].body.status.failed, undefined);
 });
 
 test('backoffLimit exceeded with nothing running: FailureTarget and Failed in one write, no completionTime', async () => {
   const c = await reconcileOnce(job({ backoffLimit: 1 }), [pod('f1', 'Failed', { exitCode: 1, finishedMsAgo: 30_000 }), pod('f2', 'Failed', { exitCode: 1, finishedMsAgo: 1000 })]);
-  assert.deepEqual(c.summary(), ['patch batch/jobs default/j status']);
-  const st = c.actions[0].body.status;
+  assert.deepEqual(c.summary(), ['patch batch/jobs default/j status', 'patch pods default/f1', 'patch pods default/f2', 'patch batch/jobs default/j status']);
+  assert.deepEqual(c.actions[0].body.status.uncountedTerminatedPods.failed, ['uid-f1', 'uid-f2']);
+  const st = c.actions[3].body.status;
   assert.deepEqual(st.conditions.map((x: any) => [x.type, x.status, x.reason]), [['FailureTarget', 'True', 'BackoffLimitExceeded'], ['Failed', 'True', 'BackoffLimitExceeded']]);
   assert.equal(st.failed, 2);
   assert.equal(st.completionTime, undefined);

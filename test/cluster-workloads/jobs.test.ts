@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
+import { runTool } from '../../src/util/exec-file.js';
 import { leftovers } from '../cluster-agent/agent-cluster.js';
 import { startE2eCluster, hex, type E2eCluster } from '../cluster-e2e/e2e-cluster.js';
 
@@ -50,6 +51,9 @@ before(async () => {
 after(async () => {
   if (!c) return;
   await c.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=120s'], { allowFailure: true });
+  // Finished pods leave the API at once; the node removes their containers just after. The node's
+  // network is torn down at stop only once its engine is empty, so wait for that first.
+  await c.until('node engine empty', async () => (await runTool('docker', ['-H', `unix://${c!.engineSocket}`, 'ps', '-aq'])).stdout.trim() === '');
   const { dataDir, net } = c;
   const out = c.output();
   await c.stop();
@@ -84,6 +88,9 @@ test('completions 5, parallelism 2: never more than 2 at once, Complete with 5 s
   const pods = await getJson('pods', '-l', 'batch.kubernetes.io/job-name=five');
   assert.equal(pods.items.length, 5);
   assert.ok(pods.items.every((p: any) => p.status.phase === 'Succeeded' && p.metadata.labels['job-name'] === 'five'));
+  // Counted, so the job-tracking finalizer is gone from every pod.
+  assert.ok(pods.items.every((p: any) => !(p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking')));
+  assert.deepEqual(j.status.uncountedTerminatedPods, {});
   const table = (await kubectl(['get', 'job', 'five'])).stdout;
   assert.match(table, /^NAME\s+STATUS\s+COMPLETIONS\s+DURATION\s+AGE/);
   assert.match(table, /five\s+Complete\s+5\/5\s+\d+s/);
@@ -152,6 +159,15 @@ test('suspend: no pods while suspended (condition Suspended), resume runs it to 
   await kubectl(['patch', 'job', 'paused', '--type=merge', '-p', '{"spec":{"suspend":true}}']);
   await c!.until('paused pods deleted', async () => (await getJson('pods', '-l', 'job-name=paused')).items.length === 0);
   assert.ok(condition(await getJson('job/paused'), 'Suspended'));
+});
+
+test('kubectl delete job with a running pod leaves nothing behind (the tracking finalizer is released)', async () => {
+  await apply(job('gone', { parallelism: 2, completions: 4 }, 'sleep 300'));
+  await c!.until('gone running', async () => (await getJson('job/gone')).status?.active === 2);
+  const running = (await getJson('pods', '-l', 'job-name=gone')).items;
+  assert.ok(running.every((p: any) => p.metadata.finalizers.includes('batch.kubernetes.io/job-tracking')));
+  await kubectl(['delete', 'job', 'gone', '--wait=true', '--timeout=120s']);
+  await c!.until('gone pods deleted', async () => (await getJson('pods', '-l', 'job-name=gone')).items.length === 0);
 });
 
 test('ttlSecondsAfterFinished deletes the finished Job and its pods', async () => {
