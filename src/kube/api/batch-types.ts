@@ -33,9 +33,9 @@ function jobStatus(o: KObject): string {
   if (done('Complete')) return 'Complete';
   if (done('Failed')) return 'Failed';
   if (o.metadata?.deletionTimestamp) return 'Terminating';
-  if (done('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
-  if (done('FailureTarget')) return 'FailureTarget';
   if (done('Suspended')) return 'Suspended';
+  if (done('FailureTarget')) return 'FailureTarget';
+  if (done('SuccessCriteriaMet')) return 'SuccessCriteriaMet';
   return 'Running';
 }
 
