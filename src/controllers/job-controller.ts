@@ -119,6 +119,8 @@ export class JobController {
 
   private podEvent(p: KubeObject, kind: 'add' | 'update' | 'delete'): void {
     const ref = controllerOf(p);
+    // Orphaned by `--cascade=orphan` (ownerReference removed): nobody will count it, so it is let go.
+    if (!ref && kind !== 'delete' && hasTracking(p)) this.queue.add(orphanPrefix + keyOf(p));
     if (ref?.kind !== 'Job') return;
     const key = `${p.metadata.namespace}/${ref.name}`;
     if (kind === 'delete' || !hasTracking(p)) this.releasing.delete(p.metadata.uid!);
@@ -144,8 +146,10 @@ export class JobController {
   /** A pod still holding the tracking finalizer whose Job is gone (asked of the API, not only the informer): released. */
   private async releaseOrphan(podKey: string): Promise<void> {
     const p = this.informers.for(refs.pods).get(podKey);
-    const ref = p && controllerOf(p);
-    if (!p || !ref || !hasTracking(p)) return;
+    if (!p || !hasTracking(p)) return;
+    const ref = controllerOf(p);
+    if (!ref) return this.release([p]);
+    if (ref.kind !== 'Job') return;
     const ns = p.metadata.namespace!;
     if (this.informers.for(refs.jobs).get(`${ns}/${ref.name}`)?.metadata.uid === ref.uid) return this.queue.add(`${ns}/${ref.name}`);
     const job = await this.client.getOrNull<KubeObject>(inNs(refs.jobs, ns), ref.name);

@@ -161,13 +161,22 @@ test('suspend: no pods while suspended (condition Suspended), resume runs it to 
   assert.ok(condition(await getJson('job/paused'), 'Suspended'));
 });
 
-test('kubectl delete job with a running pod leaves nothing behind (the tracking finalizer is released)', async () => {
+test('kubectl delete job with running pods leaves nothing behind, --cascade=orphan leaves a free pod (the tracking finalizer is released)', async () => {
   await apply(job('gone', { parallelism: 2, completions: 4 }, 'sleep 300'));
   await c!.until('gone running', async () => (await getJson('job/gone')).status?.active === 2);
   const running = (await getJson('pods', '-l', 'job-name=gone')).items;
   assert.ok(running.every((p: any) => p.metadata.finalizers.includes('batch.kubernetes.io/job-tracking')));
   await kubectl(['delete', 'job', 'gone', '--wait=true', '--timeout=120s']);
   await c!.until('gone pods deleted', async () => (await getJson('pods', '-l', 'job-name=gone')).items.length === 0);
+  // --cascade=orphan: the pod stays, without owner and without the finalizer, and can be deleted.
+  await apply(job('orph', {}, 'sleep 300'));
+  await c!.until('orph running', async () => (await getJson('job/orph')).status?.active === 1);
+  await kubectl(['delete', 'job', 'orph', '--cascade=orphan']);
+  const [left] = await c!.until('orph pod released', async () => {
+    const items = (await getJson('pods', '-l', 'job-name=orph')).items;
+    return items.length === 1 && !items[0].metadata.ownerReferences && !(items[0].metadata.finalizers ?? []).length && items;
+  });
+  await kubectl(['delete', 'pod', left.metadata.name, '--wait=true', '--timeout=60s']);
 });
 
 test('ttlSecondsAfterFinished deletes the finished Job and its pods', async () => {
