@@ -2,13 +2,14 @@
 // without a server (the fake client of the controller tests records each
 // write): finished pods counted through uncountedTerminatedPods and the
 // job-tracking finalizer, Indexed pods, the failure back-off, podFailurePolicy
-// Ignore, the backoffLimit ending, and the most recent unmet schedule time with
-// startingDeadlineSeconds and the too-many-missed count.
+// Ignore, the backoffLimit ending, the most recent unmet schedule time with
+// startingDeadlineSeconds and the too-many-missed count, and the CronJob's
+// concurrencyPolicy (Forbid, Replace, Allow).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SharedInformers, refs } from '../../src/kube/client/shared-informers.js';
 import { JobController } from '../../src/controllers/job-controller.js';
-import { mostRecentScheduleTime } from '../../src/controllers/cronjob-controller.js';
+import { CronJobController, mostRecentScheduleTime } from '../../src/controllers/cronjob-controller.js';
 import { parseSchedule } from '../../src/kube/api/cron-schedule.js';
 import type { KubeObject } from '../../src/kube/client/kube-client.js';
 import { FakeClient } from '../cluster-controllers/fake-client.js';
@@ -118,4 +119,61 @@ test('CronJob: the most recent unmet time, bounded by startingDeadlineSeconds, a
   assert.ok(bounded.missed <= 6);
   // Already scheduled for 05:00: nothing unmet until 05:01.
   assert.deepEqual(mostRecentScheduleTime(cj({ lastScheduleTime: '2026-12-06T05:00:00Z' }), sched, 'UTC', Date.parse('2026-12-06T05:00:30Z'), true), { missed: 0 });
+});
+
+function cronJob(policy: string, lastSchedule: string): KubeObject {
+  return {
+    metadata: { name: 'cj', namespace: 'default', uid: 'cj-uid', resourceVersion: '7', creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { schedule: '*/1 * * * *', timeZone: 'UTC', concurrencyPolicy: policy, suspend: false, successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 1, jobTemplate: { metadata: { labels: { a: 'b' } }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } } },
+    status: { lastScheduleTime: lastSchedule, active: [{ kind: 'Job', namespace: 'default', name: 'cj-1', uid: 'running-uid', apiVersion: 'batch/v1' }] },
+  };
+}
+
+const runningJob: KubeObject = {
+  metadata: { name: 'cj-1', namespace: 'default', uid: 'running-uid', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'cj', uid: 'cj-uid', controller: true }] },
+  spec: {},
+  status: { active: 1 },
+};
+
+/** One reconcile with the last run two minutes back (so this minute's time is due); returns that minute too. */
+async function cronReconcile(policy: string): Promise<{ client: FakeClient; due: number }> {
+  for (;;) {
+    const due = Math.floor(Date.now() / 60_000);
+    const client = await cronReconcileAt(policy, due);
+    // Run again if the clock crossed a minute meanwhile, so the expected name is certain.
+    if (Math.floor(Date.now() / 60_000) === due) return { client, due };
+  }
+}
+
+async function cronReconcileAt(policy: string, due: number): Promise<FakeClient> {
+  const last = new Date((due - 2) * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const client = new FakeClient().seed(refs.cronjobs, cronJob(policy, last)).seed(refs.jobs, runningJob);
+  const informers = new SharedInformers(client);
+  const controller = new CronJobController(informers, client);
+  await informers.start();
+  try {
+    await controller.reconcile('default/cj');
+  } finally {
+    controller.stop();
+    informers.stop();
+  }
+  client.actions.splice(0, client.actions.length, ...client.actions.filter((a) => a.resource !== 'events'));
+  return client;
+}
+
+test('CronJob concurrencyPolicy: Forbid waits for the running Job, Replace deletes it first, Allow runs beside it', async () => {
+  const { client: forbid } = await cronReconcile('Forbid');
+  assert.deepEqual(forbid.summary(), []);
+  const { client: replace, due } = await cronReconcile('Replace');
+  assert.deepEqual(replace.summary(), ['delete batch/jobs default/cj-1', `create batch/jobs default/cj-${due}`, 'patch batch/cronjobs default/cj status']);
+  assert.deepEqual(replace.actions[0].options, { uid: 'running-uid', propagationPolicy: 'Background' });
+  const created = replace.actions[1].body;
+  assert.equal(created.metadata.annotations['batch.kubernetes.io/cronjob-scheduled-timestamp'], new Date(due * 60_000).toISOString().replace(/\.\d+Z$/, 'Z'));
+  assert.deepEqual(created.metadata.labels, { a: 'b' });
+  assert.equal(created.metadata.ownerReferences[0].uid, 'cj-uid');
+  const st = replace.actions[2].body.status;
+  assert.deepEqual(st.active.map((r: any) => r.name), [`cj-${due}`]);
+  const { client: allow, due: allowDue } = await cronReconcile('Allow');
+  assert.deepEqual(allow.summary(), [`create batch/jobs default/cj-${allowDue}`, 'patch batch/cronjobs default/cj status']);
+  assert.deepEqual(allow.actions[1].body.status.active.map((r: any) => r.name), ['cj-1', `cj-${allowDue}`]);
 });
