@@ -12,7 +12,7 @@
 // is deleted right after finishing or the controller dies between the steps.
 // Pods the controller deletes itself (suspend, excess, the Job ending) lose the
 // finalizer first and count as nothing; pods deleted by anyone else count as
-// failed. Pods of a Job that is gone or being deleted are released.
+// failed. Pods of a Job that is gone or being deleted are released (see job-tracking.ts).
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
@@ -22,6 +22,7 @@ import { refs, inNs, type SharedInformers } from '../kube/client/shared-informer
 import { controllerOf, isPodReady, nowIso } from './pod-state.js';
 import { deletionOrder, ownerRefOf } from './replicaset-controller.js';
 import { ObjectEvents } from './object-events.js';
+import { TrackingFinalizers, hasTracking, mergeDiff, trackingFinalizer } from './job-tracking.js';
 import { backoffRemaining, completionIndex, finishTime, formatIndexes, isFailed, isSucceeded, matchPodFailurePolicy, parseIndexes, restarts } from './job-pods.js';
 
 const burst = 500;
@@ -68,34 +69,20 @@ export function jobFinishTime(job: KubeObject): number | undefined {
   return c ? Date.parse(c.lastTransitionTime ?? '') || undefined : undefined;
 }
 
-export const trackingFinalizer = 'batch.kubernetes.io/job-tracking';
 const orphanPrefix = 'orphan:';
-const hasTracking = (p: KubeObject): boolean => ((p.metadata.finalizers as string[] | undefined) ?? []).includes(trackingFinalizer);
-
-/** A JSON merge patch turning a into b (nested objects diffed, removed keys null). */
-function mergeDiff(a: unknown, b: unknown): unknown {
-  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  if (!isObj(a) || !isObj(b)) return b === undefined ? null : b;
-  const out: Record<string, unknown> = {};
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (JSON.stringify(a[k] ?? null) === JSON.stringify(b[k] ?? null)) continue;
-    out[k] = b[k] === undefined ? null : mergeDiff(a[k], b[k]);
-  }
-  return out;
-}
 
 export class JobController {
   readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly expectations = new Map<string, Expectations>();
   private readonly events: ObjectEvents;
-  /** Pods whose finalizer this controller removed but the informer still shows (finalizer expectations): not counted again. */
-  private readonly releasing = new Set<string>();
+  private readonly tracking: TrackingFinalizers;
 
   constructor(
     private readonly informers: SharedInformers,
     private readonly client: KubeApi,
   ) {
     this.events = new ObjectEvents(client, 'job-controller');
+    this.tracking = new TrackingFinalizers(client);
     informers.for(refs.jobs).addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.jobGone(o) });
     informers.for(refs.pods).addHandlers({ onAdd: (p) => this.podEvent(p, 'add'), onUpdate: (p) => this.podEvent(p, 'update'), onDelete: (p) => this.podEvent(p, 'delete') });
   }
@@ -118,12 +105,12 @@ export class JobController {
   }
 
   private podEvent(p: KubeObject, kind: 'add' | 'update' | 'delete'): void {
+    this.tracking.observe(p, kind === 'delete');
     const ref = controllerOf(p);
     // Orphaned by `--cascade=orphan` (ownerReference removed): nobody will count it, so it is let go.
     if (!ref && kind !== 'delete' && hasTracking(p)) this.queue.add(orphanPrefix + keyOf(p));
     if (ref?.kind !== 'Job') return;
     const key = `${p.metadata.namespace}/${ref.name}`;
-    if (kind === 'delete' || !hasTracking(p)) this.releasing.delete(p.metadata.uid!);
     if (kind !== 'delete' && hasTracking(p) && this.informers.for(refs.jobs).get(key)?.metadata.uid !== ref.uid) this.queue.add(orphanPrefix + keyOf(p));
     const e = this.expectations.get(key);
     if (e) {
@@ -148,27 +135,13 @@ export class JobController {
     const p = this.informers.for(refs.pods).get(podKey);
     if (!p || !hasTracking(p)) return;
     const ref = controllerOf(p);
-    if (!ref) return this.release([p]);
+    if (!ref) return this.tracking.release([p]);
     if (ref.kind !== 'Job') return;
     const ns = p.metadata.namespace!;
     if (this.informers.for(refs.jobs).get(`${ns}/${ref.name}`)?.metadata.uid === ref.uid) return this.queue.add(`${ns}/${ref.name}`);
     const job = await this.client.getOrNull<KubeObject>(inNs(refs.jobs, ns), ref.name);
     if (job?.metadata.uid === ref.uid && !job.metadata.deletionTimestamp) return;
-    await this.release([p]);
-  }
-
-  /** Removes the tracking finalizer (guarded by each pod's resourceVersion); a pod already gone is fine. */
-  private async release(pods: KubeObject[]): Promise<void> {
-    await Promise.all(
-      pods.filter(hasTracking).map((p) => {
-        const rest = (p.metadata.finalizers as string[]).filter((f) => f !== trackingFinalizer);
-        this.releasing.add(p.metadata.uid!);
-        return this.client.patch(inNs(refs.pods, p.metadata.namespace), p.metadata.name!, { metadata: { finalizers: rest.length ? rest : null, resourceVersion: p.metadata.resourceVersion } }).catch((err) => {
-          this.releasing.delete(p.metadata.uid!);
-          if (!isKind(err, 'not-found')) throw err;
-        });
-      }),
-    );
+    await this.tracking.release([p]);
   }
 
   async reconcile(key: string): Promise<void> {
@@ -178,7 +151,7 @@ export class JobController {
     const ns = job.metadata.namespace!;
     const pods = this.informers.for(refs.pods).list().filter((p) => p.metadata.namespace === ns && controllerOf(p)?.uid === job.metadata.uid);
     // A Job being deleted or finished counts nothing more: its pods are let go.
-    if (job.metadata.deletionTimestamp || isJobFinished(job)) return this.release(pods);
+    if (job.metadata.deletionTimestamp || isJobFinished(job)) return this.tracking.release(pods);
     const spec = job.spec ?? {};
     let prev = job.status ?? {};
     let resourceVersion = job.metadata.resourceVersion;
@@ -210,7 +183,7 @@ export class JobController {
     const known = new Set([...uncounted.succeeded, ...uncounted.failed]);
     const toRelease: KubeObject[] = [];
     for (const p of pods) {
-      if (!hasTracking(p) || this.releasing.has(p.metadata.uid!)) continue;
+      if (!this.tracking.holds(p)) continue;
       const uid = p.metadata.uid!;
       if (known.has(uid)) toRelease.push(p);
       else if (isSucceeded(p)) {
@@ -228,7 +201,7 @@ export class JobController {
       prev = wrote.status ?? pending;
       resourceVersion = wrote.metadata.resourceVersion;
     }
-    await this.release(toRelease);
+    await this.tracking.release(toRelease);
     // Every uncounted pod has let go of its finalizer (now or before a crash): it counts.
     const failed = (job.status?.failed ?? 0) + uncounted.failed.length;
     const succeeded = indexed ? done.size : (job.status?.succeeded ?? 0) + uncounted.succeeded.length;
@@ -405,7 +378,7 @@ export class JobController {
       pods.map(async (p) => {
         try {
           // Deleted by the controller, so not a failure: the finalizer goes first.
-          await this.release([p]);
+          await this.tracking.release([p]);
           await this.client.delete(podRef, p.metadata.name!, { uid: p.metadata.uid });
           this.events.record(job, 'Job', 'batch/v1', 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
         } catch (err) {
