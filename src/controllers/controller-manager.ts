@@ -14,6 +14,9 @@ import { ReplicaSetController, replicationControllerKind } from './replicaset-co
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { RootCaPublisher } from './root-ca-controller.js';
+import { JobController } from './job-controller.js';
+import { CronJobController } from './cronjob-controller.js';
+import { TtlAfterFinishedController } from './ttl-after-finished-controller.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -42,14 +45,17 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
   const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  const batchControllers = [new JobController(informers, client), new CronJobController(informers, client), new TtlAfterFinishedController(informers, client)];
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();
+  for (const c of batchControllers) c.run();
   return {
     scheduler,
     stop() {
       scheduler.stop();
       for (const c of controllers) c.stop();
+      for (const c of batchControllers) c.stop();
       informers.stop();
       client.close();
     },

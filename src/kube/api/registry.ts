@@ -4,6 +4,7 @@ import type { ResourceType } from './resource-type.js';
 import { podType } from './core-pod.js';
 import * as core from './core-types.js';
 import * as workloads from './workload-types.js';
+import * as batch from './batch-types.js';
 import * as misc from './misc-types.js';
 import * as net from './network-policy-types.js';
 import { crdType } from './crd-type.js';
@@ -28,8 +29,8 @@ export const builtinTypes: readonly ResourceType[] = [
   workloads.statefulSetType,
   workloads.daemonSetType,
   workloads.controllerRevisionType,
-  workloads.jobType,
-  workloads.cronJobType,
+  batch.jobType,
+  batch.cronJobType,
   workloads.hpaType,
   workloads.hpaV1Type,
   misc.leaseType,
