@@ -4,6 +4,7 @@ import { kindSchema, required, nameColumn, ageColumn, col, selectorString, label
 import { podTemplateSpec, defaultPodSpec, validatePodSpec } from './core-pod.js';
 import { defineType, ratio } from './define-type.js';
 import type { FieldError, KObject } from './resource-type.js';
+import { labelSelectorMatches } from './selectors.js';
 
 const gv = (group: string, version: string, kind: string) => ({ group, version, kind });
 const schemaOf = (pkg: string, g: string, v: string, kind: string, description: string, fields: Parameters<typeof kindSchema>[3]) => ({
@@ -26,19 +27,20 @@ function defaultTemplate(o: KObject): void {
   }
 }
 
-function validateSelectorAndTemplate(o: KObject, needSelector = true): FieldError[] {
+/** A label map as Go's %#v prints it in a field error: map[string]string{"a":"b", "c":"d"} (keys sorted). */
+export function goStringMap(m: Record<string, unknown>): string {
+  return `map[string]string{${Object.keys(m).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(m[k]))}`).join(', ')}}`;
+}
+
+function validateSelectorAndTemplate(o: KObject, needSelector = true, kind = 'deployment'): FieldError[] {
   const errs: FieldError[] = [];
   const sel = o.spec?.selector;
   if (needSelector) errs.push(...required(sel, 'spec.selector'));
-  if (sel && !sel.matchLabels && !sel.matchExpressions) errs.push({ field: 'spec.selector', type: 'FieldValueInvalid', message: 'Invalid value: empty selector is invalid for deployment' });
+  if (sel && !sel.matchLabels && !sel.matchExpressions) errs.push({ field: 'spec.selector', type: 'FieldValueInvalid', message: `Invalid value: empty selector is invalid for ${kind}` });
   const labels = o.spec?.template?.metadata?.labels ?? {};
-  if (sel?.matchLabels) {
-    for (const [k, v] of Object.entries(sel.matchLabels)) {
-      if (labels[k] !== v) {
-        errs.push({ field: 'spec.template.metadata.labels', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\`` });
-        break;
-      }
-    }
+  // The whole selector (matchExpressions too) must select the template's labels.
+  if (sel && (sel.matchLabels || sel.matchExpressions) && !labelSelectorMatches(sel, labels)) {
+    errs.push({ field: 'spec.template.metadata.labels', type: 'FieldValueInvalid', message: `Invalid value: ${goStringMap(labels)}: \`selector\` does not match template \`labels\`` });
   }
   errs.push(...validatePodSpec(o.spec?.template?.spec, 'spec.template.spec'));
   return errs;
@@ -241,7 +243,7 @@ export const statefulSetType = defineType({
     s.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
     defaultTemplate(o);
   },
-  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(o, true, 'statefulset'), ...immutableSelector(o, old)],
   columns: [nameColumn, col('Ready', (o) => ratio(o.status?.readyReplicas, o.spec?.replicas)), ageColumn, col('Containers', containerNames, 1), col('Images', images, 1)],
 });
 
@@ -266,7 +268,7 @@ export const daemonSetType = defineType({
     // DaemonSetStatus's four counters are not omitempty in Kubernetes: a new DaemonSet reads back with them at 0.
     if (o.status) for (const k of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady']) o.status[k] ??= 0;
   },
-  validate: (o, old) => [...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateSelectorAndTemplate(o, true, 'daemonset'), ...immutableSelector(o, old)],
   columns: [
     nameColumn,
     col('Desired', (o) => o.status?.desiredNumberScheduled ?? 0, 0, 'integer'),
