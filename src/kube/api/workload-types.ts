@@ -205,6 +205,16 @@ export const replicationControllerType = defineType({
   ],
 });
 
+/** The pod template as the StatefulSet's pods get it: each volumeClaimTemplate is a volume the containers may mount. */
+function withClaimVolumes(o: KObject): KObject {
+  const spec = o.spec?.template?.spec;
+  const claims = ((o.spec?.volumeClaimTemplates ?? []) as KObject[]).map((c) => c?.metadata?.name).filter((n): n is string => typeof n === 'string' && n !== '');
+  if (!spec || typeof spec !== 'object' || !claims.length) return o;
+  const own = ((spec.volumes ?? []) as { name?: string }[]).filter((v) => !claims.includes(v?.name ?? ''));
+  const volumes = [...claims.map((name) => ({ name, persistentVolumeClaim: { claimName: name } })), ...own];
+  return { ...o, spec: { ...o.spec, template: { ...o.spec.template, spec: { ...spec, volumes } } } };
+}
+
 export const statefulSetType = defineType({
   group: 'apps',
   version: 'v1',
@@ -243,7 +253,7 @@ export const statefulSetType = defineType({
     s.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
     defaultTemplate(o);
   },
-  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(o, true, 'statefulset'), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(withClaimVolumes(o), true, 'statefulset'), ...immutableSelector(o, old)],
   columns: [nameColumn, col('Ready', (o) => ratio(o.status?.readyReplicas, o.spec?.replicas)), ageColumn, col('Containers', containerNames, 1), col('Images', images, 1)],
 });
 
