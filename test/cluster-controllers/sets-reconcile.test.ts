@@ -110,6 +110,13 @@ test('StatefulSet RollingUpdate replaces the highest outdated ordinal above the 
   assert.deepEqual(o.client.summary(), ['patch apps/statefulsets default/web status']);
 });
 
+test('StatefulSet RollingUpdate with maxUnavailable 2 replaces two pods at once, highest ordinals first', async () => {
+  const oldRev = revisionFor(statefulSet(), 'StatefulSet', 1);
+  const sts = statefulSet({ updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0, maxUnavailable: 2 } } }, 'v2', { currentRevision: oldRev.metadata.name });
+  const { client } = await run((c) => c.seed(statefulSetsRef, sts).seed(controllerRevisionsRef, oldRev, revisionFor(sts, 'StatefulSet', 2)).seed(refs.pods, ...[0, 1, 2].map((i) => stsPod(i, oldRev.metadata.name!))), (i, c) => new StatefulSetController(i, c), 'default/web');
+  assert.deepEqual(client.summary(), ['delete pods default/web-2', 'delete pods default/web-1', 'patch apps/statefulsets default/web status']);
+});
+
 test('StatefulSet rollback: a template equal to an old revision renumbers that revision instead of making a new one', async () => {
   const v1 = statefulSet();
   const rev1 = revisionFor(v1, 'StatefulSet', 1);

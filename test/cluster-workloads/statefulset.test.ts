@@ -220,4 +220,7 @@ test('a selector that does not select the template labels is refused with 422, a
   assert.match(r.stderr, /The StatefulSet "bad" is invalid: spec\.template\.metadata\.labels: Invalid value: map\[string\]string\{"app":"bad"\}: `selector` does not match template `labels`/);
   const get = await kns(['get', 'sts', 'bad'], { allowFailure: true });
   assert.match(get.stderr, /NotFound|not found/);
+  const policy = statefulSet('bad', { podManagementPolicy: 'Sometimes' });
+  const r2 = await kns(['apply', '-f', '-'], { input: stringify(policy), allowFailure: true });
+  assert.match(r2.stderr, /spec\.podManagementPolicy: Unsupported value: "Sometimes": supported values: "OrderedReady", "Parallel"/);
 });

@@ -215,6 +215,36 @@ function withClaimVolumes(o: KObject): KObject {
   return { ...o, spec: { ...o.spec, template: { ...o.spec.template, spec: { ...spec, volumes } } } };
 }
 
+const notSupported = (field: string, v: unknown, supported: string[]): FieldError => ({ field, type: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(v)}: supported values: ${supported.map((x) => `"${x}"`).join(', ')}` });
+const nonNegative = (field: string, v: unknown): FieldError[] => (typeof v === 'number' && v < 0 ? [{ field, type: 'FieldValueInvalid', message: `Invalid value: ${v}: must be greater than or equal to 0` }] : []);
+
+/** What Kubernetes' ValidateStatefulSetSpec and ValidateDaemonSetSpec share: pods that always restart. */
+function alwaysRestarts(o: KObject): FieldError[] {
+  const rp = o.spec?.template?.spec?.restartPolicy;
+  return rp !== undefined && rp !== 'Always' ? [notSupported('spec.template.spec.restartPolicy', rp, ['Always'])] : [];
+}
+
+function validateStatefulSetSpec(o: KObject): FieldError[] {
+  const s = o.spec ?? {};
+  const errs: FieldError[] = [...alwaysRestarts(o), ...nonNegative('spec.minReadySeconds', s.minReadySeconds)];
+  if (s.podManagementPolicy !== undefined && !['OrderedReady', 'Parallel'].includes(s.podManagementPolicy)) errs.push(notSupported('spec.podManagementPolicy', s.podManagementPolicy, ['OrderedReady', 'Parallel']));
+  const st = s.updateStrategy ?? {};
+  if (st.type !== undefined && !['OnDelete', 'RollingUpdate'].includes(st.type)) errs.push(notSupported('spec.updateStrategy.type', st.type, ['OnDelete', 'RollingUpdate']));
+  errs.push(...nonNegative('spec.updateStrategy.rollingUpdate.partition', st.rollingUpdate?.partition));
+  for (const k of ['whenDeleted', 'whenScaled']) {
+    const v = s.persistentVolumeClaimRetentionPolicy?.[k];
+    if (v !== undefined && !['Retain', 'Delete'].includes(v)) errs.push(notSupported(`spec.persistentVolumeClaimRetentionPolicy.${k}`, v, ['Retain', 'Delete']));
+  }
+  return errs;
+}
+
+function validateDaemonSetSpec(o: KObject): FieldError[] {
+  const st = o.spec?.updateStrategy ?? {};
+  const errs: FieldError[] = [...alwaysRestarts(o), ...nonNegative('spec.minReadySeconds', o.spec?.minReadySeconds)];
+  if (st.type !== undefined && !['OnDelete', 'RollingUpdate'].includes(st.type)) errs.push(notSupported('spec.updateStrategy.type', st.type, ['OnDelete', 'RollingUpdate']));
+  return errs;
+}
+
 export const statefulSetType = defineType({
   group: 'apps',
   version: 'v1',
@@ -248,12 +278,18 @@ export const statefulSetType = defineType({
     const s = (o.spec ??= {});
     s.replicas ??= 1;
     s.podManagementPolicy ??= 'OrderedReady';
-    s.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+    // As SetDefaults_StatefulSet: a RollingUpdate strategy gets partition 0 (kubectl rollout status reads it).
+    s.updateStrategy ??= {};
+    s.updateStrategy.type ??= 'RollingUpdate';
+    if (s.updateStrategy.type === 'RollingUpdate') {
+      s.updateStrategy.rollingUpdate ??= {};
+      s.updateStrategy.rollingUpdate.partition ??= 0;
+    }
     s.revisionHistoryLimit ??= 10;
     s.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
     defaultTemplate(o);
   },
-  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(withClaimVolumes(o), true, 'statefulset'), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(withClaimVolumes(o), true, 'statefulset'), ...validateStatefulSetSpec(o), ...immutableSelector(o, old)],
   columns: [nameColumn, col('Ready', (o) => ratio(o.status?.readyReplicas, o.spec?.replicas)), ageColumn, col('Containers', containerNames, 1), col('Images', images, 1)],
 });
 
@@ -272,13 +308,19 @@ export const daemonSetType = defineType({
   }),
   defaults(o) {
     const s = (o.spec ??= {});
-    s.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+    s.updateStrategy ??= {};
+    s.updateStrategy.type ??= 'RollingUpdate';
+    if (s.updateStrategy.type === 'RollingUpdate') {
+      s.updateStrategy.rollingUpdate ??= {};
+      s.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
+      s.updateStrategy.rollingUpdate.maxSurge ??= 0;
+    }
     s.revisionHistoryLimit ??= 10;
     defaultTemplate(o);
     // DaemonSetStatus's four counters are not omitempty in Kubernetes: a new DaemonSet reads back with them at 0.
     if (o.status) for (const k of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady']) o.status[k] ??= 0;
   },
-  validate: (o, old) => [...validateSelectorAndTemplate(o, true, 'daemonset'), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateSelectorAndTemplate(o, true, 'daemonset'), ...validateDaemonSetSpec(o), ...immutableSelector(o, old)],
   columns: [
     nameColumn,
     col('Desired', (o) => o.status?.desiredNumberScheduled ?? 0, 0, 'integer'),
