@@ -17,6 +17,7 @@ import { inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { canonicalJson } from './template-hash.js';
 import { controllerOf } from './pod-state.js';
 import { ownerRefOf } from './replicaset-controller.js';
+import { claimObjects, ownersSelecting } from './claim-objects.js';
 
 export const revisionHashLabel = 'controller-revision-hash';
 export const controllerRevisionsRef: ResourceRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
@@ -76,13 +77,14 @@ export class ControllerHistory {
     private readonly owner: OwnerKind,
   ) {}
 
-  /** The owner's revisions, oldest revision number first. */
-  list(o: KubeObject): KubeObject[] {
-    return this.informers
+  /** The owner's revisions (orphans its selector selects adopted), oldest revision number first. */
+  async claim(o: KubeObject): Promise<KubeObject[]> {
+    const inNamespace = this.informers
       .for(controllerRevisionsRef)
       .list()
-      .filter((r) => r.metadata.namespace === o.metadata.namespace && controllerOf(r)?.uid === o.metadata.uid && !r.metadata.deletionTimestamp)
-      .sort((a, b) => revisionOf(a) - revisionOf(b) || (a.metadata.name! < b.metadata.name! ? -1 : 1));
+      .filter((r) => r.metadata.namespace === o.metadata.namespace && !r.metadata.deletionTimestamp);
+    const owned = await claimObjects(this.client, inNs(controllerRevisionsRef, o.metadata.namespace), inNamespace, o, { kind: this.owner.kind });
+    return owned.sort((a, b) => revisionOf(a) - revisionOf(b) || (a.metadata.name! < b.metadata.name! ? -1 : 1));
   }
 
   /**
@@ -90,7 +92,7 @@ export class ControllerHistory {
    * the newest) if need be, and the list with it in place.
    */
   async sync(o: KubeObject): Promise<{ update: KubeObject; revisions: KubeObject[] }> {
-    const revisions = this.list(o);
+    const revisions = await this.claim(o);
     const ref = inNs(controllerRevisionsRef, o.metadata.namespace);
     const next = revisions.length ? revisionOf(revisions[revisions.length - 1]!) + 1 : 1;
     const equal = revisions.filter((r) => sameTemplate(r, o.spec?.template));
@@ -147,11 +149,12 @@ export class ControllerHistory {
     }
   }
 
-  /** Calls enqueue(ns/name of the owner) whenever one of its revisions changes. */
+  /** Calls enqueue(ns/name of the owner) whenever one of its revisions (or an orphan it would adopt) changes. */
   watch(enqueue: (ownerKey: string) => void): void {
     const ev = (r: KubeObject): void => {
       const c = controllerOf(r);
       if (c?.kind === this.owner.kind) enqueue(`${r.metadata.namespace}/${c.name}`);
+      else if (!c) for (const k of ownersSelecting(this.informers, this.owner.ref, r)) enqueue(k);
     };
     this.informers.for(controllerRevisionsRef).addHandlers({ onAdd: ev, onUpdate: ev, onDelete: ev });
   }

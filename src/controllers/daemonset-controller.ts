@@ -21,6 +21,7 @@ import { controllerOf, isPodAvailable, isPodReady, podReadySince } from './pod-s
 import { ownerRefOf } from './replicaset-controller.js';
 import { resolveIntOrPercent } from './deployment-controller.js';
 import { ControllerHistory, revisionHashLabel } from './controller-history.js';
+import { claimObjects, ownersSelecting } from './claim-objects.js';
 import { daemonTolerations, nodeShouldRunDaemon, pinnedAffinity, targetNode } from './daemon-pod.js';
 
 export const daemonSetsRef: ResourceRef = { group: 'apps', version: 'v1', resource: 'daemonsets' };
@@ -47,6 +48,7 @@ export class DaemonSetController {
     informers.for(daemonSetsRef).addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.expectations.delete(keyOf(o)) });
     const podEvent = (p: KubeObject): void => {
       const c = controllerOf(p);
+      if (!c) for (const k of ownersSelecting(informers, daemonSetsRef, p)) this.queue.add(k);
       if (c?.kind !== 'DaemonSet') return;
       const k = `${p.metadata.namespace}/${c.name}`;
       this.expectations.get(k)?.adds.delete(p.metadata.name!);
@@ -88,10 +90,13 @@ export class DaemonSetController {
     const { update, revisions } = await this.history.sync(ds);
     const hash = update.metadata.labels?.[revisionHashLabel] ?? '';
     const nodes = this.informers.for(refs.nodes).list();
-    const owned = this.informers
-      .for(refs.pods)
-      .list()
-      .filter((p) => p.metadata.namespace === ns && controllerOf(p)?.uid === ds.metadata.uid);
+    const owned = await claimObjects(
+      this.client,
+      inNs(refs.pods, ns),
+      this.informers.for(refs.pods).list().filter((p) => p.metadata.namespace === ns),
+      ds,
+      { kind: 'DaemonSet' },
+    );
     const byNode = new Map<string, KubeObject[]>();
     for (const p of owned) {
       const n = targetNode(p) ?? '';

@@ -24,6 +24,7 @@ import { controllerOf, isPodAvailable, isPodReady, podReadySince, type OwnerRef 
 import { ownerRefOf } from './replicaset-controller.js';
 import { resolveIntOrPercent } from './deployment-controller.js';
 import { ControllerHistory, revisionHashLabel, revisionTemplate } from './controller-history.js';
+import { claimObjects, ownersSelecting } from './claim-objects.js';
 
 export const statefulSetsRef: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets' };
 const claimsRef: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
@@ -58,6 +59,7 @@ export class StatefulSetController {
     const podEvent = (p: KubeObject): void => {
       const c = controllerOf(p);
       if (c?.kind === 'StatefulSet') this.queue.add(`${p.metadata.namespace}/${c.name}`);
+      else if (!c) for (const k of ownersSelecting(informers, statefulSetsRef, p)) this.queue.add(k);
     };
     informers.for(refs.pods).addHandlers({ onAdd: podEvent, onUpdate: podEvent, onDelete: podEvent });
     informers.for(claimsRef);
@@ -81,10 +83,13 @@ export class StatefulSetController {
     const ns = set.metadata.namespace!;
     const { update, revisions } = await this.history.sync(set);
     const current = revisions.find((r) => r.metadata.name === set.status?.currentRevision) ?? update;
-    const pods = this.informers
-      .for(refs.pods)
-      .list()
-      .filter((p) => p.metadata.namespace === ns && controllerOf(p)?.uid === set.metadata.uid);
+    const pods = await claimObjects(
+      this.client,
+      inNs(refs.pods, ns),
+      this.informers.for(refs.pods).list().filter((p) => p.metadata.namespace === ns),
+      set,
+      { kind: 'StatefulSet', adoptable: (p) => ordinalOf(name, p.metadata.name!) >= 0 },
+    );
     const start = Number(set.spec?.ordinals?.start ?? 0) || 0;
     const replicas: number = set.spec?.replicas ?? 1;
     const inRange = (ord: number): boolean => ord >= start && ord < start + replicas;

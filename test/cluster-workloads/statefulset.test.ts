@@ -181,6 +181,26 @@ test('scale down removes pods in reverse ordinal order, one at a time', async ()
   assert.equal(sts.status.replicas, 1);
 });
 
+test('after kubectl delete --cascade=orphan, a re-created StatefulSet adopts the pods and revisions as they are', async () => {
+  const before = await podsOf('web');
+  const oldSet = await json(['get', 'sts', 'web']);
+  await kns(['delete', 'sts', 'web', '--cascade=orphan', '--wait=true']);
+  const orphans = await podsOf('web');
+  assert.deepEqual(orphans.map((p) => [p.metadata.uid, p.metadata.ownerReferences ?? []]), before.map((p) => [p.metadata.uid, []]));
+  const again = statefulSet('web', { replicas: 1 });
+  await kns(['apply', '-f', '-'], { input: stringify(again) });
+  const set = await c!.until('the new StatefulSet owns web-0 and reports it ready', async () => {
+    const s = await json(['get', 'sts', 'web']);
+    return s.metadata.uid !== oldSet.metadata.uid && s.status?.readyReplicas === 1 ? s : undefined;
+  });
+  const adopted = await podsOf('web');
+  assert.deepEqual(adopted.map((p) => [p.metadata.name, p.metadata.uid]), before.map((p) => [p.metadata.name, p.metadata.uid]), 'the same pod, not a new one');
+  assert.equal(adopted[0].metadata.ownerReferences[0].uid, set.metadata.uid);
+  const revisions = (await json(['get', 'controllerrevisions', '-l', 'app=web'])).items;
+  assert.ok(revisions.length > 0 && revisions.every((r: any) => r.metadata.ownerReferences?.[0]?.uid === set.metadata.uid), 'revisions adopted');
+  assert.ok(revisions.some((r: any) => r.metadata.name === set.status.updateRevision));
+});
+
 test('Parallel pod management starts all pods without waiting for readiness', async () => {
   await kns(['apply', '-f', '-'], { input: [headless('par'), statefulSet('par', { podManagementPolicy: 'Parallel' }, 4)].map((o) => stringify(o)).join('---\n') });
   await kns(['rollout', 'status', 'sts/par', '--timeout=120s']);
