@@ -62,7 +62,8 @@ export class StatefulSetController {
       else if (!c) for (const k of ownersSelecting(informers, statefulSetsRef, p)) this.queue.add(k);
     };
     informers.for(refs.pods).addHandlers({ onAdd: podEvent, onUpdate: podEvent, onDelete: podEvent });
-    informers.for(claimsRef);
+    // A stale claim being collected holds its pod back: its deletion is worth a look.
+    informers.for(claimsRef).addHandlers({ onDelete: (pvc) => ownersSelecting(informers, statefulSetsRef, pvc).forEach((k) => this.queue.add(k)) });
     this.history.watch((k) => this.queue.add(k));
   }
 
@@ -185,7 +186,8 @@ export class StatefulSetController {
     const tpl = revisionTemplate(revision);
     const name = `${set.metadata.name}-${ord}`;
     const ns = set.metadata.namespace!;
-    await this.createClaims(set, ord);
+    // A claim still owned by an earlier pod of this name is about to be collected (whenScaled: Delete): wait for it to go.
+    if (!(await this.createClaims(set, ord))) return;
     const claimVolumes = ((set.spec?.volumeClaimTemplates ?? []) as KubeObject[]).map((ct) => ({ name: ct.metadata?.name, persistentVolumeClaim: { claimName: claimName(ct.metadata?.name ?? '', set.metadata.name!, ord) } }));
     const claimNames = new Set(claimVolumes.map((v) => v.name));
     const spec = { ...(tpl.spec ?? {}), hostname: name };
@@ -211,12 +213,22 @@ export class StatefulSetController {
     });
   }
 
-  /** One PVC per claim template for this ordinal, made before the pod (an existing one is kept as it is). */
-  private async createClaims(set: KubeObject, ord: number): Promise<void> {
+  /**
+   * One PVC per claim template for this ordinal, made before the pod (an
+   * existing one is kept as it is). False when a claim is stale: owned by a
+   * pod of this name that is gone (Kubernetes' PodClaimIsStale).
+   */
+  private async createClaims(set: KubeObject, ord: number): Promise<boolean> {
     const ns = set.metadata.namespace!;
+    const podName = `${set.metadata.name}-${ord}`;
+    let fresh = true;
     for (const ct of (set.spec?.volumeClaimTemplates ?? []) as KubeObject[]) {
       const name = claimName(ct.metadata?.name ?? '', set.metadata.name!, ord);
-      if (this.informers.for(claimsRef).get(`${ns}/${name}`)) continue;
+      const existing = this.informers.for(claimsRef).get(`${ns}/${name}`);
+      if (existing) {
+        if (((existing.metadata.ownerReferences as OwnerRef[] | undefined) ?? []).some((r) => r.kind === 'Pod' && r.name === podName)) fresh = false;
+        continue;
+      }
       const policy = retentionPolicy(set);
       const body = {
         apiVersion: 'v1',
@@ -234,6 +246,7 @@ export class StatefulSetController {
         if (!isKind(err, 'already-exists')) throw err;
       });
     }
+    return fresh;
   }
 
   /**

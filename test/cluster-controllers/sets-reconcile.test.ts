@@ -117,6 +117,18 @@ test('StatefulSet RollingUpdate with maxUnavailable 2 replaces two pods at once,
   assert.deepEqual(client.summary(), ['delete pods default/web-2', 'delete pods default/web-1', 'patch apps/statefulsets default/web status']);
 });
 
+test('StatefulSet: an orphan pod named for the set is adopted; a claim still owned by a gone pod of that name holds the pod back', async () => {
+  const sts = statefulSet({ replicas: 2, volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: {} }] });
+  const rev = revisionFor(sts, 'StatefulSet', 1);
+  const orphan = stsPod(0, rev.metadata.name!);
+  orphan.metadata.ownerReferences = undefined;
+  const stale = { metadata: { name: 'data-web-1', namespace: 'default', uid: 'pvc-1', resourceVersion: '3', ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'web-1', uid: 'gone', controller: true }] }, spec: {} };
+  const fresh = { metadata: { name: 'data-web-0', namespace: 'default', uid: 'pvc-0', resourceVersion: '3' }, spec: {} };
+  const { client } = await run((c) => c.seed(statefulSetsRef, sts).seed(controllerRevisionsRef, rev).seed(claimsRef, fresh, stale).seed(refs.pods, orphan), (i, c) => new StatefulSetController(i, c), 'default/web');
+  assert.deepEqual(client.summary(), ['patch pods default/web-0', 'patch apps/statefulsets default/web status']);
+  assert.deepEqual(client.actions[0].body.metadata.ownerReferences, [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'web', uid: 'sts-uid', controller: true, blockOwnerDeletion: true }]);
+});
+
 test('StatefulSet rollback: a template equal to an old revision renumbers that revision instead of making a new one', async () => {
   const v1 = statefulSet();
   const rev1 = revisionFor(v1, 'StatefulSet', 1);
