@@ -31,7 +31,10 @@ const isFinished = (p: KubeObject): boolean => p.status?.phase === 'Failed' || p
 const created = (p: KubeObject): number => Date.parse(p.metadata.creationTimestamp ?? '') || 0;
 
 interface Expectations {
+  /** Names of pods created and not yet seen by the informer. */
   adds: Set<string>;
+  /** Uids of pods deleted and not yet seen deleting. */
+  dels: Set<string>;
   at: number;
 }
 
@@ -46,15 +49,17 @@ export class DaemonSetController {
   ) {
     this.history = new ControllerHistory(informers, client, { kind: 'DaemonSet', ref: daemonSetsRef });
     informers.for(daemonSetsRef).addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.expectations.delete(keyOf(o)) });
-    const podEvent = (p: KubeObject): void => {
+    const podEvent = (p: KubeObject, deleted = false): void => {
       const c = controllerOf(p);
       if (!c) for (const k of ownersSelecting(informers, daemonSetsRef, p)) this.queue.add(k);
       if (c?.kind !== 'DaemonSet') return;
       const k = `${p.metadata.namespace}/${c.name}`;
-      this.expectations.get(k)?.adds.delete(p.metadata.name!);
+      const e = this.expectations.get(k);
+      e?.adds.delete(p.metadata.name!);
+      if (deleted || p.metadata.deletionTimestamp) e?.dels.delete(p.metadata.uid!);
       this.queue.add(k);
     };
-    informers.for(refs.pods).addHandlers({ onAdd: podEvent, onUpdate: podEvent, onDelete: podEvent });
+    informers.for(refs.pods).addHandlers({ onAdd: (p) => podEvent(p), onUpdate: (p) => podEvent(p), onDelete: (p) => podEvent(p, true) });
     // Any node change (a new node, labels, taints) may change where daemons belong.
     const nodeEvent = (): void => {
       for (const ds of informers.for(daemonSetsRef).list()) this.queue.add(keyOf(ds));
@@ -76,7 +81,7 @@ export class DaemonSetController {
   private satisfied(key: string): boolean {
     const e = this.expectations.get(key);
     if (!e) return true;
-    if (!e.adds.size || Date.now() - e.at > 30_000) {
+    if ((!e.adds.size && !e.dels.size) || Date.now() - e.at > 30_000) {
       this.expectations.delete(key);
       return true;
     }
@@ -200,18 +205,21 @@ export class DaemonSetController {
     const ns = ds.metadata.namespace!;
     const podRef = inNs(refs.pods, ns);
     const seen = new Set<string>();
+    const e: Expectations = { adds: new Set(), dels: new Set(), at: Date.now() };
+    if (toDelete.length || toCreate.length) this.expectations.set(key, e);
     await Promise.all(
       toDelete
         .filter((p) => !seen.has(p.metadata.uid!) && seen.add(p.metadata.uid!))
-        .map((p) =>
-          this.client.delete(podRef, p.metadata.name!, { uid: p.metadata.uid }).catch((err) => {
+        .map((p) => {
+          // Expected before the call: the informer may report the deletion before the call returns.
+          e.dels.add(p.metadata.uid!);
+          return this.client.delete(podRef, p.metadata.name!, { uid: p.metadata.uid }).catch((err) => {
+            e.dels.delete(p.metadata.uid!);
             if (!isKind(err, 'not-found') && !isKind(err, 'conflict')) throw err;
-          }),
-        ),
+          });
+        }),
     );
     if (!toCreate.length) return;
-    const e: Expectations = { adds: new Set(), at: Date.now() };
-    this.expectations.set(key, e);
     const tpl = ds.spec?.template ?? {};
     const results = await Promise.allSettled(
       toCreate.map(async (nodeName) => {
