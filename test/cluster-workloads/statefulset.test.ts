@@ -1,7 +1,8 @@
 // StatefulSets through kubectl on a real single-node cluster: ordered start
 // (web-0 Ready before web-1 exists), stable identity (hostname, subdomain,
-// labels) and DNS names through the headless Service, a deleted pod coming
-// back under its name, a partitioned rolling update with rollout
+// labels, the FQDN in /etc/hosts) and DNS names through the headless
+// Service, a deleted pod coming back under its name, adoption after an
+// orphaning delete, a partitioned rolling update with rollout
 // status/history/undo, reverse-order scale-down, Parallel pod management, the
 // PVCs of volumeClaimTemplates (names, labels, ownerReferences; binding is the
 // storage slice's), and the selector/template 422.
@@ -80,6 +81,9 @@ test('OrderedReady: web-0, web-1, web-2 start in order, each after the one befor
     assert.equal(p.metadata.labels['controller-revision-hash'], sts.status.updateRevision);
     assert.deepEqual(p.metadata.ownerReferences.map((r: any) => [r.kind, r.name, r.controller]), [['StatefulSet', 'web', true]]);
     assert.equal((await kns(['exec', p.metadata.name, '--', 'hostname'])).stdout.trim(), `web-${i}`);
+    // The kubelet's hosts file: the pod's address under its FQDN and hostname.
+    const hosts = (await kns(['exec', p.metadata.name, '--', 'cat', '/etc/hosts'])).stdout;
+    assert.ok(hosts.split('\n').includes(`${p.status.podIP}\tweb-${i}.web.${ns}.svc.cluster.local\tweb-${i}`), hosts);
   }
   assert.equal(sts.status.replicas, 3);
   assert.equal(sts.status.readyReplicas, 3);
