@@ -138,6 +138,15 @@ test('StatefulSet rollback: a template equal to an old revision renumbers that r
   assert.equal(client.actions[0].body.revision, 3);
 });
 
+test('StatefulSet history is trimmed to revisionHistoryLimit, never dropping a revision a pod still runs', async () => {
+  const versions = ['v1', 'v2', 'v3', 'v4'].map((v, i) => revisionFor(statefulSet({}, v), 'StatefulSet', i + 1));
+  const sts = statefulSet({ replicas: 1, revisionHistoryLimit: 1 }, 'v4', { currentRevision: versions[3]!.metadata.name });
+  const pod = stsPod(0, versions[1]!.metadata.name!);
+  const { client } = await run((c) => c.seed(statefulSetsRef, sts).seed(controllerRevisionsRef, ...versions).seed(refs.pods, pod), (i, c) => new StatefulSetController(i, c), 'default/web');
+  // v2 runs in web-0 and v4 is current: of v1 and v3 only the newest (v3) stays.
+  assert.deepEqual(client.summary().filter((a) => a.includes('controllerrevisions')), [`delete apps/controllerrevisions default/${versions[0]!.metadata.name}`]);
+});
+
 function daemonSet(spec: Record<string, unknown> = {}, v = 'v1'): KubeObject {
   return { metadata: { name: 'agent', namespace: 'default', uid: 'ds-uid', generation: 1, resourceVersion: '10' }, spec: { selector: { matchLabels: labels }, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } }, template: template(v), ...spec }, status: {} };
 }
