@@ -22,10 +22,12 @@ import { ownerRefOf } from './replicaset-controller.js';
 import { resolveIntOrPercent } from './deployment-controller.js';
 import { ControllerHistory, revisionHashLabel } from './controller-history.js';
 import { claimObjects, ownersSelecting } from './claim-objects.js';
+import { recordEvent } from './owner-events.js';
 import { daemonTolerations, nodeShouldRunDaemon, pinnedAffinity, targetNode } from './daemon-pod.js';
 
 export const daemonSetsRef: ResourceRef = { group: 'apps', version: 'v1', resource: 'daemonsets' };
 const generationLabel = 'pod-template-generation';
+const component = 'daemonset-controller';
 
 const isFinished = (p: KubeObject): boolean => p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded';
 const created = (p: KubeObject): number => Date.parse(p.metadata.creationTimestamp ?? '') || 0;
@@ -213,10 +215,13 @@ export class DaemonSetController {
         .map((p) => {
           // Expected before the call: the informer may report the deletion before the call returns.
           e.dels.add(p.metadata.uid!);
-          return this.client.delete(podRef, p.metadata.name!, { uid: p.metadata.uid }).catch((err) => {
-            e.dels.delete(p.metadata.uid!);
-            if (!isKind(err, 'not-found') && !isKind(err, 'conflict')) throw err;
-          });
+          return this.client.delete(podRef, p.metadata.name!, { uid: p.metadata.uid }).then(
+            () => recordEvent(this.client, component, ds, 'DaemonSet', 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`),
+            (err) => {
+              e.dels.delete(p.metadata.uid!);
+              if (!isKind(err, 'not-found') && !isKind(err, 'conflict')) throw err;
+            },
+          );
         }),
     );
     if (!toCreate.length) return;
@@ -237,8 +242,12 @@ export class DaemonSetController {
           spec,
         };
         delete (body.metadata as Record<string, unknown>).name;
-        const p = await this.client.create<KubeObject>(podRef, body);
+        const p = await this.client.create<KubeObject>(podRef, body).catch((err) => {
+          recordEvent(this.client, component, ds, 'DaemonSet', 'Warning', 'FailedCreate', `Error creating: ${messageOf(err)}`);
+          throw err;
+        });
         if (!this.informers.for(refs.pods).get(keyOf(p))) e.adds.add(p.metadata.name!);
+        recordEvent(this.client, component, ds, 'DaemonSet', 'Normal', 'SuccessfulCreate', `Created pod: ${p.metadata.name}`);
       }),
     );
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;

@@ -25,9 +25,12 @@ import { ownerRefOf } from './replicaset-controller.js';
 import { resolveIntOrPercent } from './deployment-controller.js';
 import { ControllerHistory, revisionHashLabel, revisionTemplate } from './controller-history.js';
 import { claimObjects, ownersSelecting } from './claim-objects.js';
+import { recordEvent } from './owner-events.js';
 
 export const statefulSetsRef: ResourceRef = { group: 'apps', version: 'v1', resource: 'statefulsets' };
 const claimsRef: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims' };
+
+const component = 'statefulset-controller';
 
 export const podNameLabel = 'statefulset.kubernetes.io/pod-name';
 export const podIndexLabel = 'apps.kubernetes.io/pod-index';
@@ -118,7 +121,7 @@ export class StatefulSetController {
         blocked = monotonic;
       } else if (isFinished(p)) {
         // A failed (or finished) pod is replaced under the same name.
-        await this.deletePod(p);
+        await this.deletePod(set, p);
         blocked = monotonic;
       } else if (isTerminating(p) || !isRunningAndReady(p) || !isPodAvailable(p, minReady, now)) {
         blocked = monotonic;
@@ -138,7 +141,7 @@ export class StatefulSetController {
         // OrderedReady: only while every other pod is healthy (the target itself may be the unhealthy one).
         if (monotonic && unhealthy.some((u) => u !== p)) break;
         await this.syncClaimOwners(set, p, ordinalOf(name, p.metadata.name!), true);
-        await this.deletePod(p);
+        await this.deletePod(set, p);
         if (monotonic) break;
       }
       blocked = monotonic && condemned.length > 0;
@@ -155,9 +158,9 @@ export class StatefulSetController {
       for (let ord = start + replicas - 1; ord >= start + partition; ord--) {
         const p = byOrdinal.get(ord);
         if (!p || isTerminating(p) || revisionOfPod(p) === update.metadata.name) continue;
-        if (unavailable(p)) await this.deletePod(p);
+        if (unavailable(p)) await this.deletePod(set, p);
         else if (budget > 0) {
-          await this.deletePod(p);
+          await this.deletePod(set, p);
           budget--;
         } else break;
       }
@@ -207,10 +210,15 @@ export class StatefulSetController {
       spec,
     };
     delete (body.metadata as Record<string, unknown>).generateName;
-    await this.client.create(inNs(refs.pods, ns), body).catch((err) => {
+    try {
+      await this.client.create(inNs(refs.pods, ns), body);
+      recordEvent(this.client, component, set, 'StatefulSet', 'Normal', 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} successful`);
+    } catch (err) {
       // Still there (terminating, or not yet in the cache): the next reconcile sees it.
-      if (!isKind(err, 'already-exists')) throw err;
-    });
+      if (isKind(err, 'already-exists')) return;
+      recordEvent(this.client, component, set, 'StatefulSet', 'Warning', 'FailedCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} failed error: ${messageOf(err)}`);
+      throw err;
+    }
   }
 
   /**
@@ -242,9 +250,14 @@ export class StatefulSetController {
         },
         spec: ct.spec ?? {},
       };
-      await this.client.create(inNs(claimsRef, ns), body).catch((err) => {
-        if (!isKind(err, 'already-exists')) throw err;
-      });
+      try {
+        await this.client.create(inNs(claimsRef, ns), body);
+        recordEvent(this.client, component, set, 'StatefulSet', 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${podName} in StatefulSet ${set.metadata.name} success`);
+      } catch (err) {
+        if (isKind(err, 'already-exists')) continue;
+        recordEvent(this.client, component, set, 'StatefulSet', 'Warning', 'FailedCreate', `create Claim ${name} for Pod ${podName} in StatefulSet ${set.metadata.name} failed error: ${messageOf(err)}`);
+        throw err;
+      }
     }
     return fresh;
   }
@@ -277,10 +290,13 @@ export class StatefulSetController {
     }
   }
 
-  private async deletePod(p: KubeObject): Promise<void> {
-    await this.client.delete(inNs(refs.pods, p.metadata.namespace), p.metadata.name!, { uid: p.metadata.uid }).catch((err) => {
+  private async deletePod(set: KubeObject, p: KubeObject): Promise<void> {
+    try {
+      await this.client.delete(inNs(refs.pods, p.metadata.namespace), p.metadata.name!, { uid: p.metadata.uid });
+      recordEvent(this.client, component, set, 'StatefulSet', 'Normal', 'SuccessfulDelete', `delete Pod ${p.metadata.name} in StatefulSet ${set.metadata.name} successful`);
+    } catch (err) {
       if (!isKind(err, 'not-found') && !isKind(err, 'conflict')) throw err;
-    });
+    }
   }
 
   private async writeStatus(set: KubeObject, pods: KubeObject[], current: KubeObject, update: KubeObject, minReady: number, now: number): Promise<void> {

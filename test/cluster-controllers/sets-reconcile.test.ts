@@ -44,7 +44,7 @@ function stsPod(ord: number, rev: string, o: { ready?: boolean; owner?: string }
   };
 }
 
-async function run<C>(seed: (c: FakeClient) => void, make: (i: SharedInformers, c: FakeClient) => C, key: string): Promise<{ client: FakeClient; controller: C }> {
+async function run<C>(seed: (c: FakeClient) => void, make: (i: SharedInformers, c: FakeClient) => C, key: string): Promise<{ client: FakeClient; controller: C; events: FakeClient['actions'] }> {
   const client = new FakeClient();
   seed(client);
   const informers = new SharedInformers(client);
@@ -55,7 +55,10 @@ async function run<C>(seed: (c: FakeClient) => void, make: (i: SharedInformers, 
   } finally {
     informers.stop();
   }
-  return { client, controller };
+  // Events are asserted on their own; the other writes are the decisions compared here.
+  const events = client.actions.filter((a) => a.resource === 'events');
+  client.actions.splice(0, client.actions.length, ...client.actions.filter((a) => a.resource !== 'events'));
+  return { client, controller, events };
 }
 
 test('ControllerRevision data is the template patch kubectl applies: keys sorted, $patch replace', () => {
@@ -71,7 +74,8 @@ test('ControllerRevision data is the template patch kubectl applies: keys sorted
 
 test('StatefulSet OrderedReady: the first pass makes revision 1 and web-0 only, with its identity', async () => {
   const sts = statefulSet();
-  const { client } = await run((c) => c.seed(statefulSetsRef, sts), (i, c) => new StatefulSetController(i, c), 'default/web');
+  const { client, events } = await run((c) => c.seed(statefulSetsRef, sts), (i, c) => new StatefulSetController(i, c), 'default/web');
+  assert.deepEqual(events.map((e) => [e.body.reason, e.body.message, e.body.involvedObject.kind]), [['SuccessfulCreate', 'create Pod web-0 in StatefulSet web successful', 'StatefulSet']]);
   assert.deepEqual(client.summary(), [`create apps/controllerrevisions default/${revisionFor(sts, 'StatefulSet', 1).metadata.name}`, 'create pods default/web-0', 'patch apps/statefulsets default/web status']);
   const pod = client.actions[1].body;
   assert.equal(pod.spec.hostname, 'web-0');
@@ -177,7 +181,8 @@ test('DaemonSet: a pod for each eligible node, none on a tainted one, a NoExecut
   const hash = rev.metadata.labels!['controller-revision-hash']!;
   const nodes = [nodeObject('n1'), nodeObject('n2', { taints: [{ key: 'dedicated', effect: 'NoSchedule' }] }), nodeObject('n3', { taints: [{ key: 'gone', effect: 'NoExecute' }] })];
   const { client } = await run((c) => c.seed(daemonSetsRef, ds).seed(controllerRevisionsRef, rev).seed(refs.nodes, ...nodes).seed(refs.pods, dsPod('agent-old', 'n3', hash)), (i, c) => new DaemonSetController(i, c), 'default/agent');
-  assert.deepEqual(client.summary(), ['delete pods default/agent-old', 'create pods default/agent-00001', 'patch apps/daemonsets default/agent status']);
+  // (The generated name's serial depends on the Events written meanwhile.)
+  assert.deepEqual(client.summary().map((a) => a.replace(/agent-\d+$/, 'agent-<generated>')), ['delete pods default/agent-old', 'create pods default/agent-<generated>', 'patch apps/daemonsets default/agent status']);
   const pod = client.actions[1].body;
   assert.deepEqual(pod.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution, { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }] });
   assert.equal(pod.metadata.labels['controller-revision-hash'], hash);

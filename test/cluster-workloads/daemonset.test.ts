@@ -86,6 +86,8 @@ test('one pod per node, the node that joins later included, pinned by matchField
     [2, 2, 2, 2, 2, 0],
   );
   assert.equal(ds.status.observedGeneration, ds.metadata.generation);
+  const described = (await kns(['describe', 'ds', 'every'])).stdout;
+  for (const p of pods) assert.match(described, new RegExp(`SuccessfulCreate\\s+.*Created pod: ${p.metadata.name}`));
 });
 
 test('a nodeSelector leaves out the node without the label, and a node given the label gets a pod', async () => {

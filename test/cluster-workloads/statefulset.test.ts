@@ -92,6 +92,8 @@ test('OrderedReady: web-0, web-1, web-2 start in order, each after the one befor
   assert.equal(sts.status.updatedReplicas, 3);
   assert.equal(sts.status.currentRevision, sts.status.updateRevision);
   assert.equal(sts.status.observedGeneration, sts.metadata.generation);
+  const described = (await kns(['describe', 'sts', 'web'])).stdout;
+  assert.match(described, /SuccessfulCreate\s+.*create Pod web-2 in StatefulSet web successful/);
   const rev = await json(['get', 'controllerrevision', sts.status.updateRevision]);
   assert.equal(rev.revision, 1);
   assert.equal(rev.data.spec.template.$patch, 'replace');
