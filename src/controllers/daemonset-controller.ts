@@ -28,6 +28,7 @@ import { daemonTolerations, nodeShouldRunDaemon, pinnedAffinity, targetNode } fr
 export const daemonSetsRef: ResourceRef = { group: 'apps', version: 'v1', resource: 'daemonsets' };
 const generationLabel = 'pod-template-generation';
 const component = 'daemonset-controller';
+const maxBackoffMs = 15 * 60_000;
 
 const isFinished = (p: KubeObject): boolean => p.status?.phase === 'Failed' || p.status?.phase === 'Succeeded';
 const created = (p: KubeObject): number => Date.parse(p.metadata.creationTimestamp ?? '') || 0;
@@ -44,13 +45,15 @@ export class DaemonSetController {
   readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly history: ControllerHistory;
   private readonly expectations = new Map<string, Expectations>();
+  /** Per DaemonSet and node: when a failed pod may next be replaced, and the delay after that. */
+  private readonly backoff = new Map<string, { next: number; delay: number }>();
 
   constructor(
     private readonly informers: SharedInformers,
     private readonly client: KubeApi,
   ) {
     this.history = new ControllerHistory(informers, client, { kind: 'DaemonSet', ref: daemonSetsRef });
-    informers.for(daemonSetsRef).addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.expectations.delete(keyOf(o)) });
+    informers.for(daemonSetsRef).addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.forget(keyOf(o)) });
     const podEvent = (p: KubeObject, deleted = false): void => {
       const c = controllerOf(p);
       if (!c) for (const k of ownersSelecting(informers, daemonSetsRef, p)) this.queue.add(k);
@@ -78,6 +81,25 @@ export class DaemonSetController {
 
   stop(): void {
     this.queue.shutdown();
+  }
+
+  private forget(key: string): void {
+    this.expectations.delete(key);
+    for (const k of this.backoff.keys()) if (k.startsWith(`${key}/`)) this.backoff.delete(k);
+  }
+
+  /**
+   * 0 when a failed pod on this node may be replaced now (and the next
+   * replacement then waits twice as long), else the ms left to wait.
+   */
+  private failedBackoff(nodeKey: string): number {
+    const now = Date.now();
+    const b = this.backoff.get(nodeKey);
+    // A node quiet for twice the longest delay starts over.
+    if (b && now < b.next) return b.next - now;
+    const delay = b && now - b.next < 2 * maxBackoffMs ? Math.min(b.delay * 2, maxBackoffMs) : 1000;
+    this.backoff.set(nodeKey, { next: now + delay, delay });
+    return 0;
   }
 
   private satisfied(key: string): boolean {
@@ -129,8 +151,18 @@ export class DaemonSetController {
       for (const [nodeName, e] of eligible) {
         if (!e.shouldContinueRunning) continue;
         const pods = (byNode.get(nodeName) ?? []).filter((p) => !p.metadata.deletionTimestamp);
-        // A failed daemon pod is replaced.
-        toDelete.push(...pods.filter(isFinished));
+        // A failed daemon pod is replaced, with a back-off per node (1 s doubling to 15 min, as Kubernetes') so a pod that always fails does not spin.
+        const failed = pods.filter(isFinished);
+        if (failed.length) {
+          const wait = this.failedBackoff(`${key}/${nodeName}`);
+          if (wait > 0) {
+            // Neither kill nor replace until the back-off ends.
+            this.queue.addAfter(key, wait);
+            continue;
+          }
+          toDelete.push(...failed);
+          for (const p of failed) recordEvent(this.client, component, ds, 'DaemonSet', 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${ns}/${p.metadata.name} on node ${nodeName}, will try to kill it`);
+        }
         const live = pods.filter((p) => !isFinished(p));
         if (!live.length) {
           if (e.shouldRun && !(byNode.get(nodeName) ?? []).some((p) => p.metadata.deletionTimestamp && !isFinished(p))) toCreate.push(nodeName);

@@ -202,3 +202,28 @@ test('DaemonSet updates: RollingUpdate deletes one old pod (maxUnavailable 1), O
   const o = await run((c) => c.seed(daemonSetsRef, onDelete).seed(controllerRevisionsRef, rev1, revisionFor(onDelete, 'DaemonSet', 2)).seed(refs.nodes, nodeObject('n1'), nodeObject('n2')).seed(refs.pods, ...pods), (i, c) => new DaemonSetController(i, c), 'default/agent');
   assert.deepEqual(o.client.summary(), ['patch apps/daemonsets default/agent status']);
 });
+
+test('DaemonSet: a failed daemon pod is replaced, the next failure on that node only after a back-off', async () => {
+  const ds = daemonSet();
+  const rev = revisionFor(ds, 'DaemonSet', 1);
+  const hash = rev.metadata.labels!['controller-revision-hash']!;
+  const failed = (name: string): KubeObject => ({ ...dsPod(name, 'n1', hash), status: { phase: 'Failed' } });
+  const client = new FakeClient().seed(daemonSetsRef, ds).seed(controllerRevisionsRef, rev).seed(refs.nodes, nodeObject('n1')).seed(refs.pods, failed('a-1'));
+  const informers = new SharedInformers(client);
+  const controller = new DaemonSetController(informers, client);
+  await informers.start();
+  try {
+    await controller.reconcile('default/agent');
+    const first = client.summary().filter((a) => !a.includes(' events '));
+    assert.deepEqual(first.map((a) => a.replace(/agent-\d+$/, 'agent-<generated>')), ['delete pods default/a-1', 'create pods default/agent-<generated>', 'patch apps/daemonsets default/agent status']);
+    assert.ok(client.actions.some((a) => a.resource === 'events' && a.body.reason === 'FailedDaemonPod'));
+    // The same node fails again at once (the informer still shows a failed pod): no second delete yet.
+    client.actions.length = 0;
+    (controller as unknown as { expectations: Map<string, unknown> }).expectations.clear();
+    await controller.reconcile('default/agent');
+    assert.deepEqual(client.summary().filter((a) => a.startsWith('delete') || a.startsWith('create pods')), []);
+  } finally {
+    informers.stop();
+    controller.stop();
+  }
+});
