@@ -17,6 +17,8 @@ import { RootCaPublisher } from './root-ca-controller.js';
 import { JobController } from './job-controller.js';
 import { CronJobController } from './cronjob-controller.js';
 import { TtlAfterFinishedController } from './ttl-after-finished-controller.js';
+import { StatefulSetController } from './statefulset-controller.js';
+import { DaemonSetController } from './daemonset-controller.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -44,7 +46,7 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   const informers = new SharedInformers(client);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
-  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig)), new StatefulSetController(informers, client), new DaemonSetController(informers, client)];
   const batchControllers = [new JobController(informers, client), new CronJobController(informers, client), new TtlAfterFinishedController(informers, client)];
   await informers.start();
   scheduler.start();

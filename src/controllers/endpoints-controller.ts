@@ -102,6 +102,9 @@ export class EndpointsController {
       const terminating = Boolean(p.metadata.deletionTimestamp);
       const ready = isPodReady(p);
       const addr: Record<string, unknown> = { ip: p.status.podIP, targetRef: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid } };
+      // A pod with hostname and subdomain = this Service gets a DNS name <hostname>.<svc>.<ns>.svc (StatefulSet pods).
+      const hostname = p.spec?.hostname && p.spec?.subdomain === svc.metadata.name ? String(p.spec.hostname) : undefined;
+      if (hostname) addr.hostname = hostname;
       if (p.spec?.nodeName) addr.nodeName = p.spec.nodeName;
       if (!terminating || publishNotReady) {
         const sk = canonicalJson(ports);
@@ -116,6 +119,7 @@ export class EndpointsController {
         conditions: { ready: (ready && !terminating) || publishNotReady, serving: ready, terminating },
         targetRef: { kind: 'Pod', namespace: ns, name: p.metadata.name, uid: p.metadata.uid },
       };
+      if (hostname) ep.hostname = hostname;
       if (p.spec?.nodeName) ep.nodeName = p.spec.nodeName;
       sliceEndpoints.push(ep);
     }

@@ -4,6 +4,7 @@ import { kindSchema, required, nameColumn, ageColumn, col, selectorString, label
 import { podTemplateSpec, defaultPodSpec, validatePodSpec } from './core-pod.js';
 import { defineType, ratio } from './define-type.js';
 import type { FieldError, KObject } from './resource-type.js';
+import { labelSelectorMatches } from './selectors.js';
 
 const gv = (group: string, version: string, kind: string) => ({ group, version, kind });
 const schemaOf = (pkg: string, g: string, v: string, kind: string, description: string, fields: Parameters<typeof kindSchema>[3]) => ({
@@ -26,19 +27,20 @@ function defaultTemplate(o: KObject): void {
   }
 }
 
-function validateSelectorAndTemplate(o: KObject, needSelector = true): FieldError[] {
+/** A label map as Go's %#v prints it in a field error: map[string]string{"a":"b", "c":"d"} (keys sorted). */
+export function goStringMap(m: Record<string, unknown>): string {
+  return `map[string]string{${Object.keys(m).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(m[k]))}`).join(', ')}}`;
+}
+
+function validateSelectorAndTemplate(o: KObject, needSelector = true, kind = 'deployment'): FieldError[] {
   const errs: FieldError[] = [];
   const sel = o.spec?.selector;
   if (needSelector) errs.push(...required(sel, 'spec.selector'));
-  if (sel && !sel.matchLabels && !sel.matchExpressions) errs.push({ field: 'spec.selector', type: 'FieldValueInvalid', message: 'Invalid value: empty selector is invalid for deployment' });
+  if (sel && !sel.matchLabels && !sel.matchExpressions) errs.push({ field: 'spec.selector', type: 'FieldValueInvalid', message: `Invalid value: empty selector is invalid for ${kind}` });
   const labels = o.spec?.template?.metadata?.labels ?? {};
-  if (sel?.matchLabels) {
-    for (const [k, v] of Object.entries(sel.matchLabels)) {
-      if (labels[k] !== v) {
-        errs.push({ field: 'spec.template.metadata.labels', type: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\`` });
-        break;
-      }
-    }
+  // The whole selector (matchExpressions too) must select the template's labels.
+  if (sel && (sel.matchLabels || sel.matchExpressions) && !labelSelectorMatches(sel, labels)) {
+    errs.push({ field: 'spec.template.metadata.labels', type: 'FieldValueInvalid', message: `Invalid value: ${goStringMap(labels)}: \`selector\` does not match template \`labels\`` });
   }
   errs.push(...validatePodSpec(o.spec?.template?.spec, 'spec.template.spec'));
   return errs;
@@ -203,6 +205,46 @@ export const replicationControllerType = defineType({
   ],
 });
 
+/** The pod template as the StatefulSet's pods get it: each volumeClaimTemplate is a volume the containers may mount. */
+function withClaimVolumes(o: KObject): KObject {
+  const spec = o.spec?.template?.spec;
+  const claims = ((o.spec?.volumeClaimTemplates ?? []) as KObject[]).map((c) => c?.metadata?.name).filter((n): n is string => typeof n === 'string' && n !== '');
+  if (!spec || typeof spec !== 'object' || !claims.length) return o;
+  const own = ((spec.volumes ?? []) as { name?: string }[]).filter((v) => !claims.includes(v?.name ?? ''));
+  const volumes = [...claims.map((name) => ({ name, persistentVolumeClaim: { claimName: name } })), ...own];
+  return { ...o, spec: { ...o.spec, template: { ...o.spec.template, spec: { ...spec, volumes } } } };
+}
+
+const notSupported = (field: string, v: unknown, supported: string[]): FieldError => ({ field, type: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(v)}: supported values: ${supported.map((x) => `"${x}"`).join(', ')}` });
+const nonNegative = (field: string, v: unknown): FieldError[] => (typeof v === 'number' && v < 0 ? [{ field, type: 'FieldValueInvalid', message: `Invalid value: ${v}: must be greater than or equal to 0` }] : []);
+
+/** What Kubernetes' ValidateStatefulSetSpec and ValidateDaemonSetSpec share: pods that always restart. */
+function alwaysRestarts(o: KObject): FieldError[] {
+  const rp = o.spec?.template?.spec?.restartPolicy;
+  return rp !== undefined && rp !== 'Always' ? [notSupported('spec.template.spec.restartPolicy', rp, ['Always'])] : [];
+}
+
+function validateStatefulSetSpec(o: KObject): FieldError[] {
+  const s = o.spec ?? {};
+  const errs: FieldError[] = [...alwaysRestarts(o), ...nonNegative('spec.minReadySeconds', s.minReadySeconds)];
+  if (s.podManagementPolicy !== undefined && !['OrderedReady', 'Parallel'].includes(s.podManagementPolicy)) errs.push(notSupported('spec.podManagementPolicy', s.podManagementPolicy, ['OrderedReady', 'Parallel']));
+  const st = s.updateStrategy ?? {};
+  if (st.type !== undefined && !['OnDelete', 'RollingUpdate'].includes(st.type)) errs.push(notSupported('spec.updateStrategy.type', st.type, ['OnDelete', 'RollingUpdate']));
+  errs.push(...nonNegative('spec.updateStrategy.rollingUpdate.partition', st.rollingUpdate?.partition));
+  for (const k of ['whenDeleted', 'whenScaled']) {
+    const v = s.persistentVolumeClaimRetentionPolicy?.[k];
+    if (v !== undefined && !['Retain', 'Delete'].includes(v)) errs.push(notSupported(`spec.persistentVolumeClaimRetentionPolicy.${k}`, v, ['Retain', 'Delete']));
+  }
+  return errs;
+}
+
+function validateDaemonSetSpec(o: KObject): FieldError[] {
+  const st = o.spec?.updateStrategy ?? {};
+  const errs: FieldError[] = [...alwaysRestarts(o), ...nonNegative('spec.minReadySeconds', o.spec?.minReadySeconds)];
+  if (st.type !== undefined && !['OnDelete', 'RollingUpdate'].includes(st.type)) errs.push(notSupported('spec.updateStrategy.type', st.type, ['OnDelete', 'RollingUpdate']));
+  return errs;
+}
+
 export const statefulSetType = defineType({
   group: 'apps',
   version: 'v1',
@@ -236,12 +278,18 @@ export const statefulSetType = defineType({
     const s = (o.spec ??= {});
     s.replicas ??= 1;
     s.podManagementPolicy ??= 'OrderedReady';
-    s.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+    // As SetDefaults_StatefulSet: a RollingUpdate strategy gets partition 0 (kubectl rollout status reads it).
+    s.updateStrategy ??= {};
+    s.updateStrategy.type ??= 'RollingUpdate';
+    if (s.updateStrategy.type === 'RollingUpdate') {
+      s.updateStrategy.rollingUpdate ??= {};
+      s.updateStrategy.rollingUpdate.partition ??= 0;
+    }
     s.revisionHistoryLimit ??= 10;
     s.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
     defaultTemplate(o);
   },
-  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateReplicas(o), ...validateSelectorAndTemplate(withClaimVolumes(o), true, 'statefulset'), ...validateStatefulSetSpec(o), ...immutableSelector(o, old)],
   columns: [nameColumn, col('Ready', (o) => ratio(o.status?.readyReplicas, o.spec?.replicas)), ageColumn, col('Containers', containerNames, 1), col('Images', images, 1)],
 });
 
@@ -260,13 +308,19 @@ export const daemonSetType = defineType({
   }),
   defaults(o) {
     const s = (o.spec ??= {});
-    s.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+    s.updateStrategy ??= {};
+    s.updateStrategy.type ??= 'RollingUpdate';
+    if (s.updateStrategy.type === 'RollingUpdate') {
+      s.updateStrategy.rollingUpdate ??= {};
+      s.updateStrategy.rollingUpdate.maxUnavailable ??= 1;
+      s.updateStrategy.rollingUpdate.maxSurge ??= 0;
+    }
     s.revisionHistoryLimit ??= 10;
     defaultTemplate(o);
     // DaemonSetStatus's four counters are not omitempty in Kubernetes: a new DaemonSet reads back with them at 0.
     if (o.status) for (const k of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady']) o.status[k] ??= 0;
   },
-  validate: (o, old) => [...validateSelectorAndTemplate(o), ...immutableSelector(o, old)],
+  validate: (o, old) => [...validateSelectorAndTemplate(o, true, 'daemonset'), ...validateDaemonSetSpec(o), ...immutableSelector(o, old)],
   columns: [
     nameColumn,
     col('Desired', (o) => o.status?.desiredNumberScheduled ?? 0, 0, 'integer'),

@@ -46,6 +46,8 @@ export interface ContainerConfigInput {
   env: string[];
   /** The pod's resolver settings (the agent's PodDns). */
   dns: PodDnsConfig;
+  /** The pod's own /etc/hosts entries ("names:ip", see pod-hosts.ts). */
+  hosts?: string[];
   volumes: Map<string, string>;
   /** The image's configured user, for runAsNonRoot. */
   imageUser: string;
@@ -113,7 +115,7 @@ export function podContainerSpec(i: ContainerConfigInput): ContainerSpec {
     tty: Boolean(c.tty),
     openStdin: Boolean(c.stdin),
     stdinOnce: Boolean(c.stdinOnce),
-    network: { mode: `container:${i.sandboxId}`, dns: dns.Dns, dnsSearch: dns.DnsSearch, dnsOptions: dns.DnsOptions },
+    network: { mode: `container:${i.sandboxId}`, dns: dns.Dns, dnsSearch: dns.DnsSearch, dnsOptions: dns.DnsOptions, ...(i.hosts?.length ? { extraHosts: i.hosts } : {}) },
     namespaces: { ipc: `container:${i.sandboxId}` },
     mounts: { binds },
     resources: {

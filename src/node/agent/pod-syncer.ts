@@ -2,6 +2,7 @@
 // (or its absence) and the engine's containers for it, take one step towards
 // the wanted state and write the status. Safe to repeat and safe after a
 // crash: everything it needs is read back from the engine's labelled containers.
+import { podHostsEntries } from '../dns/pod-hosts.js';
 import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
 import type { ContainerService } from '../../engine/container-service.js';
@@ -235,7 +236,7 @@ export class PodSyncer {
     let spec;
     try {
       const env = await containerEnv(pod, c, sources, facts, this.o.serviceEnv);
-      spec = podContainerSpec({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), volumes, imageUser: image.user });
+      spec = podContainerSpec({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), hosts: podHostsEntries(pod, cs.sandbox!.NetworkSettings.IPAddress, this.o.podDns.domain), volumes, imageUser: image.user });
     } catch (err) {
       state.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: messageOf(err) });
       return;

@@ -25,6 +25,11 @@ export class PodDns {
     this.clusterDns = ip ? { ip, domain } : undefined;
   }
 
+  /** The cluster domain pods' names live in. */
+  get domain(): string {
+    return this.clusterDns?.domain ?? DEFAULT_CLUSTER_DOMAIN;
+  }
+
   /** `spec` is any pod spec: the DNS fields are read if present. */
   hostConfig(pod: { metadata: { namespace?: string }; spec?: object }): PodDnsConfig {
     const clusterDns = this.clusterDns;
