@@ -14,6 +14,8 @@ import { ReplicaSetController, replicationControllerKind } from './replicaset-co
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { RootCaPublisher } from './root-ca-controller.js';
+import { PersistentVolumeController } from './volume/pv-controller.js';
+import { LocalPathProvisioner } from './volume/local-path-provisioner.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -41,7 +43,8 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   const informers = new SharedInformers(client);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
-  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  const controllers: Array<{ run(): void; stop(): void }> = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  controllers.push(new PersistentVolumeController(informers, client), new LocalPathProvisioner(informers, client));
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();

@@ -27,7 +27,7 @@ export function tolerates(tols: Toleration[], t: Taint): boolean {
 }
 
 /** One nodeSelectorTerm: all matchExpressions (labels) and matchFields (metadata.name) hold. */
-function termMatches(term: any, node: NodeInfo): boolean {
+function termMatches(term: any, node: NodeLabels): boolean {
   const exprs: any[] = term?.matchExpressions ?? [];
   const fields: any[] = term?.matchFields ?? [];
   if (!exprs.length && !fields.length) return false; // an empty term matches nothing, as in Kubernetes
@@ -56,7 +56,10 @@ function requirementHolds(e: { operator: string; values?: string[] }, v: string 
   }
 }
 
-export function matchesNodeSelectorTerms(terms: any[], node: NodeInfo): boolean {
+/** What a node selector term looks at: the node's labels and (matchFields) its name. */
+export type NodeLabels = Pick<NodeInfo, 'name' | 'labels'>;
+
+export function matchesNodeSelectorTerms(terms: any[], node: NodeLabels): boolean {
   return terms.some((t) => termMatches(t, node));
 }
 

@@ -3,6 +3,7 @@ import { define, obj, str, int, bool, arr, strMap, loose, keyedList, intOrStr } 
 import { kindSchema, required, nameColumn, ageColumn, col, mapString, humanDuration } from './meta.js';
 import { defineType } from './define-type.js';
 import type { FieldError, KObject } from './resource-type.js';
+import { validateClaimSpec } from './storage.js';
 
 const core = (kind: string) => ({ group: '', version: 'v1', kind });
 const schemaOf = (kind: string, description: string, fields: Parameters<typeof kindSchema>[3]) => ({
@@ -370,7 +371,7 @@ export const persistentVolumeClaimType = defineType({
     o.status ??= {};
     o.status.phase ??= 'Pending';
   },
-  validate: (o) => required(o.spec?.accessModes, 'spec.accessModes'),
+  validate: (o) => validateClaimSpec(o),
   columns: [
     nameColumn,
     col('Status', (o) => o.status?.phase ?? ''),
