@@ -78,6 +78,8 @@ export interface PodContext {
   tolerations: Toleration[];
   /** Set when the pod or some assigned pod uses inter-pod (anti-)affinity or spread constraints. */
   topology?: TopologyContext;
+  /** The pod's PersistentVolumeClaims, and the filter that checks their volumes against a node (volume-binding.ts). */
+  volumes?: { filter(n: NodeInfo): FilterResult };
 }
 
 export interface TopologyContext {
@@ -158,7 +160,7 @@ export function runFilters(c: PodContext, n: NodeInfo): string[] {
   if (r) return [r];
   const res = resourceFilter(c, n);
   if (res.length) return res;
-  const p = interPodFilter(c, n) ?? spreadFilter(c, n);
+  const p = c.volumes?.filter(n) ?? interPodFilter(c, n) ?? spreadFilter(c, n);
   return p ? [p] : [];
 }
 
