@@ -325,7 +325,8 @@ export const eventType = defineType({
   },
 });
 
-const accessModes = (o: KObject) => (o.spec?.accessModes ?? []).map((m: string) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',');
+const accessModes = (o: KObject) => abbreviatedModes(o.spec?.accessModes);
+const abbreviatedModes = (modes: string[] | undefined) => (modes ?? []).map((m: string) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',');
 
 export const persistentVolumeType = defineType({
   ...core('PersistentVolume'),
@@ -377,7 +378,7 @@ export const persistentVolumeClaimType = defineType({
     col('Status', (o) => o.status?.phase ?? ''),
     col('Volume', (o) => o.spec?.volumeName ?? ''),
     col('Capacity', (o) => o.status?.capacity?.storage ?? ''),
-    col('Access Modes', (o) => (o.status?.accessModes ?? []).join(',')),
+    col('Access Modes', (o) => abbreviatedModes(o.status?.accessModes)),
     col('StorageClass', (o) => o.spec?.storageClassName ?? ''),
     col('VolumeAttributesClass', (o) => o.spec?.volumeAttributesClassName ?? '<unset>'),
     ageColumn,

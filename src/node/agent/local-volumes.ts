@@ -5,7 +5,8 @@
 // write), and when such a volume is deleted it removes the directory and then
 // the tug.io/local-path-cleanup finalizer, which lets the PV object go.
 // Only paths directly inside this agent's own local-path directory are ever
-// made or removed, whatever a PV says. Level-triggered: PV informer -> queue
+// made or removed, whatever a PV says; a Retain volume's directory is kept
+// when its PV object is deleted. Level-triggered: PV informer -> queue
 // -> reconcile(name); a directory removed while the agent was down is removed
 // on the informer's first list after the restart.
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
@@ -53,7 +54,8 @@ export class LocalVolumes {
 
   async start(): Promise<void> {
     await mkdir(this.root, { recursive: true, mode: 0o711 });
-    await this.informer.start();
+    // Pods do not wait for this list: a pod's own volume is made by ensure() when it is mounted.
+    void this.informer.start().catch((err) => this.log(`persistent volumes: ${messageOf(err)}`));
     this.workers = this.queue.run((name) => this.reconcile(name), 1, (name, err) => this.log(`persistent volume ${name}: ${messageOf(err)}`));
   }
 
@@ -87,8 +89,11 @@ export class LocalVolumes {
     const finalizers = (pv.metadata.finalizers as string[] | undefined) ?? [];
     // Not while a claim still holds it (pv-protection goes when the PV is no longer Bound).
     if (!finalizers.includes(LOCAL_PATH_CLEANUP) || finalizers.includes(PV_PROTECTION)) return;
-    await rm(dir, { recursive: true, force: true });
-    this.log(`removed local-path volume ${name} (${dir})`);
+    // Retain: the administrator deleted the PV object and keeps the data.
+    if ((pv.spec?.persistentVolumeReclaimPolicy ?? 'Delete') === 'Delete') {
+      await rm(dir, { recursive: true, force: true });
+      this.log(`removed local-path volume ${name} (${dir})`);
+    }
     try {
       await this.client.patch(pvsRef, name, { metadata: { resourceVersion: pv.metadata.resourceVersion, finalizers: finalizers.filter((f) => f !== LOCAL_PATH_CLEANUP) } });
     } catch (err) {
