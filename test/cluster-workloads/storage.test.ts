@@ -205,6 +205,10 @@ test('a claim naming a StorageClass that does not exist stays Pending with Provi
   const bad = await cl.kubectl(['apply', '-n', ns, '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'sizeless' }, spec: { accessModes: ['ReadWriteOnce'] } }), allowFailure: true });
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /spec\.resources\[storage\]: Required value/);
+  // A claim's spec is fixed once made (bar its size).
+  const changed = await cl.kubectl(['patch', 'pvc', '-n', ns, 'nowhere', '--type=merge', '-p', '{"spec":{"accessModes":["ReadWriteMany"]}}'], { allowFailure: true });
+  assert.notEqual(changed.code, 0);
+  assert.match(changed.stderr, /spec: Forbidden: spec is immutable after creation except resources\.requests and volumeAttributesClassName for bound claims/);
   await cl.kubectl(['delete', 'pod', '-n', ns, 'stuck', '--wait=true']);
   await cl.kubectl(['delete', 'pvc', '-n', ns, 'nowhere', '--wait=true']);
 });

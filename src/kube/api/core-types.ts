@@ -372,7 +372,7 @@ export const persistentVolumeClaimType = defineType({
     o.status ??= {};
     o.status.phase ??= 'Pending';
   },
-  validate: (o) => validateClaimSpec(o),
+  validate: (o, old) => validateClaimSpec(o, old),
   columns: [
     nameColumn,
     col('Status', (o) => o.status?.phase ?? ''),

@@ -78,9 +78,12 @@ export function volumeHostnames(pv: KObject): string[] {
 
 const accessModeNames = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
 
-/** The checks Kubernetes' validation makes of a claim's spec (ValidatePersistentVolumeClaimSpec), in its words. */
-export function validateClaimSpec(o: KObject): Array<{ field: string; type: string; message: string }> {
+/** The checks Kubernetes' validation makes of a claim's spec (ValidatePersistentVolumeClaimSpec, and ...Update), in its words. */
+export function validateClaimSpec(o: KObject, old?: KObject): Array<{ field: string; type: string; message: string }> {
   const errs: Array<{ field: string; type: string; message: string }> = [];
+  if (old && !sameClaimSpec(o, old)) {
+    errs.push({ field: 'spec', type: 'FieldValueForbidden', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' });
+  }
   const modes: unknown = o.spec?.accessModes;
   if (!Array.isArray(modes) || !modes.length) errs.push({ field: 'spec.accessModes', type: 'FieldValueRequired', message: 'Required value: at least 1 access mode is required' });
   else {
@@ -96,4 +99,34 @@ export function validateClaimSpec(o: KObject): Array<{ field: string; type: stri
   const mode = o.spec?.volumeMode;
   if (mode !== undefined && mode !== 'Filesystem' && mode !== 'Block') errs.push({ field: 'spec.volumeMode', type: 'FieldValueNotSupported', message: `Unsupported value: "${String(mode)}": supported values: "Block", "Filesystem"` });
   return errs;
+}
+
+/**
+ * A claim's spec may change after creation only in resources.requests and
+ * volumeAttributesClassName; volumeName may be set once (by the binder) and
+ * storageClassName once when it was unset.
+ */
+function sameClaimSpec(o: KObject, old: KObject): boolean {
+  const comparable = (spec: Record<string, unknown> | undefined): string => {
+    const s: Record<string, unknown> = { volumeMode: 'Filesystem', ...(spec ?? {}) };
+    delete s.resources;
+    delete s.volumeAttributesClassName;
+    if (!old.spec?.volumeName) delete s.volumeName;
+    if (old.spec?.storageClassName === undefined || old.spec?.storageClassName === null) delete s.storageClassName;
+    return canonical(s);
+  };
+  return comparable(o.spec) === comparable(old.spec);
+}
+
+/** JSON with object keys sorted, so key order does not count as a change. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
