@@ -9,7 +9,7 @@
 // the pod is bound only when all its claims are Bound, as Kubernetes does.
 import type { KubeApi, KubeObject } from '../../kube/client/kube-client.js';
 import { inNs, type SharedInformers } from '../../kube/client/shared-informers.js';
-import { BOUND_BY_CONTROLLER, LOCAL_PATH_PROVISIONER, NODE_LOCAL_PATH_DIR, SELECTED_NODE, claimClass, podClaimNames } from '../../kube/api/storage.js';
+import { BOUND_BY_CONTROLLER, LOCAL_PATH_PROVISIONER, NODE_LOCAL_PATH_DIR, NO_PROVISIONER, SELECTED_NODE, claimClass, podClaimNames } from '../../kube/api/storage.js';
 import { findBestMatch, volumeFitsNode } from '../volume/binding-match.js';
 import { storageRefs } from '../volume/storage-refs.js';
 import type { NodeInfo } from './node-info.js';
@@ -79,7 +79,7 @@ export class VolumeBinding {
 
   private canProvision(pvc: KubeObject, n: NodeInfo): boolean {
     const sc = this.informers.for(storageRefs.classes).get(claimClass(pvc) ?? '');
-    if (!sc) return false;
+    if (!sc || sc.provisioner === NO_PROVISIONER) return false;
     // tug's own provisioner makes volumes only on tug agents (they say where).
     if (sc.provisioner === LOCAL_PATH_PROVISIONER) return Boolean(n.node.metadata.annotations?.[NODE_LOCAL_PATH_DIR]);
     return true;

@@ -20,6 +20,7 @@ import {
   BIND_COMPLETED,
   BOUND_BY_CONTROLLER,
   LOCAL_PATH_PROVISIONER,
+  NO_PROVISIONER,
   PROVISIONED_BY,
   PV_PROTECTION,
   PVC_PROTECTION,
@@ -115,10 +116,12 @@ export class PersistentVolumeController {
       this.events.emit('PersistentVolumeClaim', pvc, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${cls}" not found`);
       return;
     }
-    if (delay && !pvc.metadata.annotations?.[SELECTED_NODE]) {
+    if ((delay && !pvc.metadata.annotations?.[SELECTED_NODE]) || (delay && sc.provisioner === NO_PROVISIONER)) {
       this.events.emit('PersistentVolumeClaim', pvc, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
       return;
     }
+    // Static volumes only: the claim waits for an administrator to make one.
+    if (sc.provisioner === NO_PROVISIONER) return;
     // Dynamic provisioning: name the provisioner on the claim; the provisioner
     // (tug's own for local-path, or an external one) makes a volume pre-bound to it.
     const annotations = pvc.metadata.annotations ?? {};

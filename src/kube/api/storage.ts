@@ -14,6 +14,8 @@ import { parseQuantity } from './quantity.js';
  */
 export const LOCAL_PATH_PROVISIONER = 'tug.io/local-path';
 export const DEFAULT_STORAGE_CLASS = 'local-path';
+/** A class of static volumes only (local volumes made by an administrator): nothing provisions for it. */
+export const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 
 export const IS_DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
 export const BETA_IS_DEFAULT_CLASS = 'storageclass.beta.kubernetes.io/is-default-class';
