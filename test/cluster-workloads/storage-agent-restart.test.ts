@@ -71,6 +71,14 @@ test('local-path data survives agent kill -9, agent restart and the pod, on the 
   assert.equal(second.spec.nodeName, nodeName, 'scheduled to the node of its volume');
   assert.equal(await exec('second', 'cat', '/data/f'), 'one\nSIGKILL\nSIGTERM\n');
 
+  // A pod put on the other node by hand (no scheduler) is not given a volume pinned to this one.
+  await cl.kubectl(['apply', '-n', ns, '-f', '-'], { input: stringify({ ...podOf('elsewhere', 'cat /data/f'), spec: { ...podOf('elsewhere', 'cat /data/f').spec, nodeName: cl.nodeName } }) });
+  await cl.until('FailedMount on the other node', async () => {
+    const ev = (await cl.kubectl(['get', 'events', '-n', ns, '--field-selector', 'involvedObject.name=elsewhere', '-o', 'jsonpath={.items[*].message}'])).stdout;
+    return ev.includes(`MountVolume.SetUp failed for volume "data" : PersistentVolume "${pv.metadata.name}" is pinned to node ${nodeName} (its nodeAffinity), not to ${cl.nodeName}`);
+  });
+  assert.equal((await get('pod', 'elsewhere')).status.containerStatuses?.[0]?.state?.waiting?.reason, 'ContainerCreating');
+
   // Deleting the namespace deletes the claim; reclaim Delete: the agent removes the directory, then the PV goes.
   await cl.kubectl(['delete', 'namespace', ns, '--wait=true', '--timeout=120s']);
   await cl.until('PV gone', async () => !(await get('pv', pv.metadata.name, false)));

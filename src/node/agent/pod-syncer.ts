@@ -111,7 +111,7 @@ export class PodSyncer {
     const sources = new PodSources(this.o.client, pod.metadata.namespace ?? 'default');
     let volumes: HostVolumes;
     try {
-      volumes = await prepareVolumes(this.o.dataDir, pod, { sources, facts, localVolumes: this.o.localVolumes, owned: state.owned });
+      volumes = await prepareVolumes(this.o.dataDir, pod, { sources, facts, localVolumes: this.o.localVolumes, nodeName: this.o.nodeName, owned: state.owned });
       state.lastMountError = undefined;
     } catch (err) {
       if (err instanceof MountError) {

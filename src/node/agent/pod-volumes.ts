@@ -19,6 +19,7 @@ import type { HostVolumes } from './volume-mounts.js';
 import { checkHostPath } from './host-path.js';
 import { applyFsGroup } from './volume-ownership.js';
 import type { LocalVolumes } from './local-volumes.js';
+import { volumeHostnames } from '../../kube/api/storage.js';
 
 export function podDir(dataDir: string, uid: string): string {
   return join(dataDir, 'pods', uid);
@@ -28,6 +29,8 @@ export interface VolumeContext {
   sources: PodSources;
   facts: PodRuntimeFacts;
   localVolumes?: LocalVolumes;
+  /** This node: a volume pinned (kubernetes.io/hostname) to other nodes is not mounted here. */
+  nodeName?: string;
   /** Volumes whose ownership was already set for this pod (fsGroupChangePolicy Always: once per pod start). */
   owned: Set<string>;
 }
@@ -82,6 +85,8 @@ async function claimPath(pod: Pod, v: PodVolume, ctx: VolumeContext): Promise<{ 
   const pv = await ctx.sources.volume(claim.spec.volumeName);
   if (!pv) throw new MountError(v.name, `persistentvolume "${claim.spec.volumeName}" not found`);
   if (pv.spec?.claimRef?.uid && pv.spec.claimRef.uid !== claim.metadata.uid) throw new MountError(v.name, `PersistentVolume "${pv.metadata.name}" is not bound to claim ${ns}/${claimName}`);
+  const hosts = volumeHostnames(pv);
+  if (ctx.nodeName && hosts.length && !hosts.includes(ctx.nodeName)) throw new MountError(v.name, `PersistentVolume "${pv.metadata.name}" is pinned to node ${hosts.join(', ')} (its nodeAffinity), not to ${ctx.nodeName}`);
   const own = await ctx.localVolumes?.ensure(pv);
   if (own) return { path: own, local: true };
   if (pv.spec?.hostPath) {
