@@ -205,6 +205,12 @@ test('a claim naming a StorageClass that does not exist stays Pending with Provi
   const bad = await cl.kubectl(['apply', '-n', ns, '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'sizeless' }, spec: { accessModes: ['ReadWriteOnce'] } }), allowFailure: true });
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /spec\.resources\[storage\]: Required value/);
+  const badPv = await cl.kubectl(['apply', '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `bad-${hex(3)}` }, spec: { accessModes: ['ReadWriteOnce'], hostPath: { path: '/srv' } } }), allowFailure: true });
+  assert.notEqual(badPv.code, 0);
+  assert.match(badPv.stderr, /spec\.capacity: Required value/);
+  const badSc = await cl.kubectl(['apply', '-f', '-'], { input: stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: `bad-${hex(3)}` }, provisioner: 'tug.io/local-path', volumeBindingMode: 'Later' }), allowFailure: true });
+  assert.notEqual(badSc.code, 0);
+  assert.match(badSc.stderr, /volumeBindingMode: Unsupported value: "Later": supported values: "Immediate", "WaitForFirstConsumer"/);
   // A claim's spec is fixed once made (bar its size).
   const changed = await cl.kubectl(['patch', 'pvc', '-n', ns, 'nowhere', '--type=merge', '-p', '{"spec":{"accessModes":["ReadWriteMany"]}}'], { allowFailure: true });
   assert.notEqual(changed.code, 0);

@@ -3,7 +3,7 @@ import { define, obj, str, int, bool, arr, strMap, loose, keyedList, intOrStr } 
 import { kindSchema, required, nameColumn, ageColumn, col, mapString, humanDuration } from './meta.js';
 import { defineType } from './define-type.js';
 import type { FieldError, KObject } from './resource-type.js';
-import { validateClaimSpec } from './storage.js';
+import { validateClaimSpec, validateVolumeSpec } from './storage.js';
 
 const core = (kind: string) => ({ group: '', version: 'v1', kind });
 const schemaOf = (kind: string, description: string, fields: Parameters<typeof kindSchema>[3]) => ({
@@ -343,6 +343,7 @@ export const persistentVolumeType = defineType({
     o.status ??= {};
     o.status.phase ??= 'Pending';
   },
+  validate: (o, old) => validateVolumeSpec(o, old),
   columns: [
     nameColumn,
     col('Capacity', (o) => o.spec?.capacity?.storage ?? ''),

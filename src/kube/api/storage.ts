@@ -132,3 +132,50 @@ function canonical(v: unknown): string {
   }
   return JSON.stringify(v);
 }
+
+type FieldErr = { field: string; type: string; message: string };
+const volumeSources = ['hostPath', 'local', 'nfs', 'csi', 'iscsi', 'fc', 'rbd', 'cephfs', 'glusterfs', 'awsElasticBlockStore', 'gcePersistentDisk', 'azureDisk', 'azureFile', 'cinder', 'flexVolume', 'flocker', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'scaleIO', 'storageos', 'vsphereVolume'];
+
+/** ValidatePersistentVolume's checks, in Kubernetes' words. */
+export function validateVolumeSpec(o: KObject, old?: KObject): FieldErr[] {
+  const errs: FieldErr[] = [];
+  const spec = o.spec ?? {};
+  if (!Array.isArray(spec.accessModes) || !spec.accessModes.length) errs.push({ field: 'spec.accessModes', type: 'FieldValueRequired', message: 'Required value' });
+  else for (const m of spec.accessModes) if (!accessModeNames.includes(m)) errs.push({ field: 'spec.accessModes', type: 'FieldValueNotSupported', message: `Unsupported value: "${String(m)}": supported values: "${accessModeNames.join('", "')}"` });
+  const storage = spec.capacity?.storage;
+  if (storage === undefined || storage === null || storage === '') errs.push({ field: 'spec.capacity', type: 'FieldValueRequired', message: 'Required value' });
+  else if (parseQuantity(storage) === undefined) errs.push({ field: 'spec.capacity[storage]', type: 'FieldValueInvalid', message: `Invalid value: "${String(storage)}": must be a quantity` });
+  const sources = volumeSources.filter((k) => spec[k] !== undefined && spec[k] !== null);
+  if (!sources.length) errs.push({ field: 'spec', type: 'FieldValueRequired', message: 'Required value: must specify a volume type' });
+  else if (sources.length > 1) errs.push({ field: `spec.${sources[1]}`, type: 'FieldValueForbidden', message: 'Forbidden: may not specify more than 1 volume type' });
+  if (spec.hostPath && !String(spec.hostPath.path ?? '').startsWith('/')) errs.push({ field: 'spec.hostPath.path', type: 'FieldValueInvalid', message: `Invalid value: "${String(spec.hostPath.path ?? '')}": must be an absolute path` });
+  if (spec.local) {
+    if (!String(spec.local.path ?? '').startsWith('/')) errs.push({ field: 'spec.local.path', type: 'FieldValueInvalid', message: `Invalid value: "${String(spec.local.path ?? '')}": must be an absolute path` });
+    if (!spec.nodeAffinity) errs.push({ field: 'spec.nodeAffinity', type: 'FieldValueRequired', message: 'Required value: Local volume requires node affinity' });
+  }
+  const policy = spec.persistentVolumeReclaimPolicy;
+  if (policy !== undefined && !['Delete', 'Retain', 'Recycle'].includes(policy)) errs.push({ field: 'spec.persistentVolumeReclaimPolicy', type: 'FieldValueNotSupported', message: `Unsupported value: "${String(policy)}": supported values: "Delete", "Recycle", "Retain"` });
+  if (old) {
+    for (const k of new Set([...volumeSources.filter((s) => old.spec?.[s] !== undefined), ...sources])) {
+      if (canonical(old.spec?.[k]) !== canonical(spec[k])) errs.push({ field: 'spec.persistentvolumesource', type: 'FieldValueForbidden', message: 'Forbidden: spec.persistentvolumesource is immutable after creation' });
+    }
+  }
+  // One message per kind of change is enough.
+  return errs.filter((e, i) => errs.findIndex((x) => x.message === e.message && x.field === e.field) === i);
+}
+
+/** ValidateStorageClass(Update)'s checks. */
+export function validateStorageClass(o: KObject, old?: KObject): FieldErr[] {
+  const errs: FieldErr[] = [];
+  if (o.reclaimPolicy !== undefined && !['Delete', 'Retain'].includes(o.reclaimPolicy)) errs.push({ field: 'reclaimPolicy', type: 'FieldValueNotSupported', message: `Unsupported value: "${String(o.reclaimPolicy)}": supported values: "Delete", "Retain"` });
+  if (o.volumeBindingMode !== undefined && !['Immediate', 'WaitForFirstConsumer'].includes(o.volumeBindingMode)) {
+    errs.push({ field: 'volumeBindingMode', type: 'FieldValueNotSupported', message: `Unsupported value: "${String(o.volumeBindingMode)}": supported values: "Immediate", "WaitForFirstConsumer"` });
+  }
+  if (old) {
+    if (o.provisioner !== old.provisioner) errs.push({ field: 'provisioner', type: 'FieldValueForbidden', message: 'Forbidden: updates to provisioner are forbidden.' });
+    if (canonical(o.parameters ?? {}) !== canonical(old.parameters ?? {})) errs.push({ field: 'parameters', type: 'FieldValueForbidden', message: 'Forbidden: updates to parameters are forbidden.' });
+    if (o.reclaimPolicy !== old.reclaimPolicy) errs.push({ field: 'reclaimPolicy', type: 'FieldValueForbidden', message: 'Forbidden: updates to reclaimPolicy are forbidden.' });
+    if (o.volumeBindingMode !== old.volumeBindingMode) errs.push({ field: 'volumeBindingMode', type: 'FieldValueInvalid', message: 'Invalid value: "' + String(o.volumeBindingMode) + '": field is immutable' });
+  }
+  return errs;
+}
