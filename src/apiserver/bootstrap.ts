@@ -1,5 +1,6 @@
 // What a fresh cluster starts with: the four default namespaces, the
-// bootstrap RBAC roles/bindings, and the `kubernetes` Service, whose Endpoints
+// bootstrap RBAC roles/bindings, the default StorageClass `local-path`, and
+// the `kubernetes` Service, whose Endpoints
 // and EndpointSlices name every live API server (kubernetes-endpoints.ts, from
 // the servers' identity Leases), so pods reach the API at the Service's
 // ClusterIP:443. Idempotent.
@@ -9,6 +10,7 @@ import { isKind } from '../errdefs.js';
 import type { ObjectStore } from './object-store.js';
 import { KUBELET_CLIENT_USER } from './pod-proxy.js';
 import { startApiserverIdentity, type ApiserverIdentity } from './kubernetes-endpoints.js';
+import { DEFAULT_STORAGE_CLASS, IS_DEFAULT_CLASS, LOCAL_PATH_PROVISIONER } from '../kube/api/storage.js';
 
 const rbac = 'rbac.authorization.k8s.io';
 const readVerbs = ['get', 'list', 'watch'];
@@ -133,6 +135,23 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
       {
         metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
         spec: { type: 'ClusterIP', clusterIP: kubernetesServiceIp, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: apiPort }] },
+      },
+      { fieldManager: 'tug-apiserver' },
+    ),
+  );
+  // The default StorageClass, as k3s ships one: tug's own local-path provisioner
+  // (controllers/volume/local-path-provisioner.ts), a directory per volume on
+  // the node the first pod using the claim is scheduled to.
+  const scType = reg.lookup('storage.k8s.io', 'v1', 'storageclasses')!;
+  await ensure(
+    objects.create(
+      scType,
+      undefined,
+      {
+        metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { [IS_DEFAULT_CLASS]: 'true' } },
+        provisioner: LOCAL_PATH_PROVISIONER,
+        reclaimPolicy: 'Delete',
+        volumeBindingMode: 'WaitForFirstConsumer',
       },
       { fieldManager: 'tug-apiserver' },
     ),

@@ -19,6 +19,8 @@ import { CronJobController } from './cronjob-controller.js';
 import { TtlAfterFinishedController } from './ttl-after-finished-controller.js';
 import { StatefulSetController } from './statefulset-controller.js';
 import { DaemonSetController } from './daemonset-controller.js';
+import { PersistentVolumeController } from './volume/pv-controller.js';
+import { LocalPathProvisioner } from './volume/local-path-provisioner.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -46,18 +48,18 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   const informers = new SharedInformers(client);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
-  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig)), new StatefulSetController(informers, client), new DaemonSetController(informers, client)];
-  const batchControllers = [new JobController(informers, client), new CronJobController(informers, client), new TtlAfterFinishedController(informers, client)];
+  const controllers: Array<{ run(): void; stop(): void }> = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  controllers.push(new StatefulSetController(informers, client), new DaemonSetController(informers, client));
+  controllers.push(new JobController(informers, client), new CronJobController(informers, client), new TtlAfterFinishedController(informers, client));
+  controllers.push(new PersistentVolumeController(informers, client), new LocalPathProvisioner(informers, client));
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();
-  for (const c of batchControllers) c.run();
   return {
     scheduler,
     stop() {
       scheduler.stop();
       for (const c of controllers) c.stop();
-      for (const c of batchControllers) c.stop();
       informers.stop();
       client.close();
     },

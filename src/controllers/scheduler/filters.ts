@@ -27,7 +27,7 @@ export function tolerates(tols: Toleration[], t: Taint): boolean {
 }
 
 /** One nodeSelectorTerm: all matchExpressions (labels) and matchFields (metadata.name) hold. */
-function termMatches(term: any, node: NodeInfo): boolean {
+function termMatches(term: any, node: NodeLabels): boolean {
   const exprs: any[] = term?.matchExpressions ?? [];
   const fields: any[] = term?.matchFields ?? [];
   if (!exprs.length && !fields.length) return false; // an empty term matches nothing, as in Kubernetes
@@ -56,7 +56,10 @@ function requirementHolds(e: { operator: string; values?: string[] }, v: string 
   }
 }
 
-export function matchesNodeSelectorTerms(terms: any[], node: NodeInfo): boolean {
+/** What a node selector term looks at: the node's labels and (matchFields) its name. */
+export type NodeLabels = Pick<NodeInfo, 'name' | 'labels'>;
+
+export function matchesNodeSelectorTerms(terms: any[], node: NodeLabels): boolean {
   return terms.some((t) => termMatches(t, node));
 }
 
@@ -75,6 +78,8 @@ export interface PodContext {
   tolerations: Toleration[];
   /** Set when the pod or some assigned pod uses inter-pod (anti-)affinity or spread constraints. */
   topology?: TopologyContext;
+  /** The pod's PersistentVolumeClaims, and the filter that checks their volumes against a node (volume-binding.ts). */
+  volumes?: { filter(n: NodeInfo): FilterResult };
 }
 
 export interface TopologyContext {
@@ -155,7 +160,7 @@ export function runFilters(c: PodContext, n: NodeInfo): string[] {
   if (r) return [r];
   const res = resourceFilter(c, n);
   if (res.length) return res;
-  const p = interPodFilter(c, n) ?? spreadFilter(c, n);
+  const p = c.volumes?.filter(n) ?? interPodFilter(c, n) ?? spreadFilter(c, n);
   return p ? [p] : [];
 }
 

@@ -15,6 +15,7 @@ import { NodeInfo, podRequests } from './node-info.js';
 import { runFilters, type PodContext } from './filters.js';
 import { buildTopology, hasRequiredAntiAffinity, needsTopology } from './topology.js';
 import { pickNode, setScoringNodes } from './scoring.js';
+import { VolumeBinding, type PodVolumes } from './volume-binding.js';
 
 export const schedulerName = 'default-scheduler';
 const maxBindsInFlight = 64;
@@ -53,11 +54,15 @@ export class Scheduler {
   /** Held: pods queue up but none is scheduled until release() (scheduler_perf-style measurement). */
   private held = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly volumeBinding: VolumeBinding;
 
   constructor(
     private readonly informers: SharedInformers,
     private readonly client: KubeClient,
   ) {
+    this.volumeBinding = new VolumeBinding(informers, client);
+    // A claim bound, a volume made or a class added can make a waiting pod fit.
+    this.volumeBinding.watch(() => this.wakeWaiting());
     informers.for(refs.nodes).addHandlers({
       onAdd: (n) => this.onNode(n, true),
       onUpdate: (n, old) => this.onNode(n, n.metadata.resourceVersion !== old.metadata.resourceVersion && nodeChangedForScheduling(n, old)),
@@ -229,6 +234,10 @@ export class Scheduler {
     if (!pod || pod.spec?.nodeName || pod.metadata.deletionTimestamp || this.assumed.has(key)) return;
     const nodes = this.currentNodes();
     const c: PodContext = { pod, key, requests: podRequests(pod), tolerations: pod.spec?.tolerations ?? [] };
+    const vb = this.volumeBinding.preFilter(pod);
+    if (vb.error) return this.unschedulable(pod, key, nodes.length ? `0/${nodes.length} nodes are available: ${vb.error}.` : failureMessage(0, new Map()));
+    const volumes = vb.volumes;
+    if (volumes) c.volumes = { filter: (n) => this.volumeBinding.filter(volumes, n) };
     if (needsTopology(pod, this.antiAffinityPods > 0)) c.topology = buildTopology(pod, nodes);
     // As kube-scheduler's percentageOfNodesToScore: in a big cluster stop after
     // enough feasible nodes, starting where the last pod stopped so all nodes get used.
@@ -249,16 +258,19 @@ export class Scheduler {
     const chosen = pickNode(c, feasible);
     this.assumed.add(key);
     this.assign(key, pod, chosen.name);
-    this.bind(pod, key, chosen.name);
+    this.bind(pod, key, chosen, volumes);
   }
 
-  private bind(pod: KubeObject, key: string, nodeName: string): void {
+  private bind(pod: KubeObject, key: string, node: NodeInfo, volumes?: PodVolumes): void {
     this.binds++;
+    const nodeName = node.name;
     const ns = pod.metadata.namespace!;
     const name = pod.metadata.name!;
     const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: ns, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } };
-    this.client
-      .create({ group: '', version: 'v1', resource: `pods/${encodeURIComponent(name)}/binding`, namespace: ns }, binding)
+    const stillWanted = (): boolean => !this.stopped && this.assumed.has(key) && this.informers.for(refs.pods).get(key)?.metadata.uid === pod.metadata.uid;
+    // PreBind: claims waiting for their first consumer get this node, and the pod waits until they are Bound.
+    (volumes?.delayed.length ? this.volumeBinding.preBind(pod, volumes, node, stillWanted) : Promise.resolve())
+      .then(() => this.client.create({ group: '', version: 'v1', resource: `pods/${encodeURIComponent(name)}/binding`, namespace: ns }, binding))
       .then(async () => {
         const had = (pod.status?.conditions ?? []).some((x: { type: string; status: string }) => x.type === 'PodScheduled' && x.status === 'False');
         if (had) await this.setScheduledCondition(pod, { type: 'PodScheduled', status: 'True', lastTransitionTime: nowIso() }).catch(() => undefined);

@@ -3,6 +3,7 @@ import { define, obj, str, int, bool, arr, strMap, loose, keyedList, intOrStr } 
 import { kindSchema, required, nameColumn, ageColumn, col, mapString, humanDuration } from './meta.js';
 import { defineType } from './define-type.js';
 import type { FieldError, KObject } from './resource-type.js';
+import { validateClaimSpec, validateVolumeSpec } from './storage.js';
 
 const core = (kind: string) => ({ group: '', version: 'v1', kind });
 const schemaOf = (kind: string, description: string, fields: Parameters<typeof kindSchema>[3]) => ({
@@ -324,7 +325,8 @@ export const eventType = defineType({
   },
 });
 
-const accessModes = (o: KObject) => (o.spec?.accessModes ?? []).map((m: string) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',');
+const accessModes = (o: KObject) => abbreviatedModes(o.spec?.accessModes);
+const abbreviatedModes = (modes: string[] | undefined) => (modes ?? []).map((m: string) => ({ ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' })[m] ?? m).join(',');
 
 export const persistentVolumeType = defineType({
   ...core('PersistentVolume'),
@@ -341,6 +343,7 @@ export const persistentVolumeType = defineType({
     o.status ??= {};
     o.status.phase ??= 'Pending';
   },
+  validate: (o, old) => validateVolumeSpec(o, old),
   columns: [
     nameColumn,
     col('Capacity', (o) => o.spec?.capacity?.storage ?? ''),
@@ -370,13 +373,13 @@ export const persistentVolumeClaimType = defineType({
     o.status ??= {};
     o.status.phase ??= 'Pending';
   },
-  validate: (o) => required(o.spec?.accessModes, 'spec.accessModes'),
+  validate: (o, old) => validateClaimSpec(o, old),
   columns: [
     nameColumn,
     col('Status', (o) => o.status?.phase ?? ''),
     col('Volume', (o) => o.spec?.volumeName ?? ''),
     col('Capacity', (o) => o.status?.capacity?.storage ?? ''),
-    col('Access Modes', (o) => (o.status?.accessModes ?? []).join(',')),
+    col('Access Modes', (o) => abbreviatedModes(o.status?.accessModes)),
     col('StorageClass', (o) => o.spec?.storageClassName ?? ''),
     col('VolumeAttributesClass', (o) => o.spec?.volumeAttributesClassName ?? '<unset>'),
     ageColumn,

@@ -1,5 +1,6 @@
 // coordination, discovery, rbac and storage kinds.
 import { str, int, bool, arr, strMap, loose, obj, type Schema } from './schema.js';
+import { validateStorageClass } from './storage.js';
 import { kindSchema, required, nameColumn, ageColumn, col } from './meta.js';
 import { defineType } from './define-type.js';
 import type { FieldError, KObject } from './resource-type.js';
@@ -136,7 +137,7 @@ export const storageClassType = defineType({
     o.reclaimPolicy ??= 'Delete';
     o.volumeBindingMode ??= 'Immediate';
   },
-  validate: (o) => required(o.provisioner, 'provisioner'),
+  validate: (o, old) => [...required(o.provisioner, 'provisioner'), ...validateStorageClass(o, old)],
   columns: [
     { ...nameColumn, cell: (o) => (o.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? `${o.metadata?.name} (default)` : (o.metadata?.name ?? '')) },
     col('Provisioner', (o) => o.provisioner ?? ''),

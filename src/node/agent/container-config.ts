@@ -49,6 +49,8 @@ export interface ContainerConfigInput {
   /** The pod's own /etc/hosts entries ("names:ip", see pod-hosts.ts). */
   hosts?: string[];
   volumes: Map<string, string>;
+  /** The bind mounts, when worked out already (subPath resolution is async: volume-mounts.ts). */
+  binds?: string[];
   /** The image's configured user, for runAsNonRoot. */
   imageUser: string;
 }
@@ -81,8 +83,8 @@ export function seccompSecurityOpt(profile: SecurityContext['seccompProfile'], w
 export function podContainerSpec(i: ContainerConfigInput): ContainerSpec {
   const { pod, container: c } = i;
   const sc = { ...(pod.spec.securityContext ?? {}), ...(c.securityContext ?? {}) };
-  const binds: string[] = [];
-  for (const m of c.volumeMounts ?? []) {
+  const binds: string[] = i.binds ? [...i.binds] : [];
+  for (const m of i.binds ? [] : (c.volumeMounts ?? [])) {
     const src = i.volumes.get(m.name);
     if (!src) throw invalid(`container "${c.name}": volumeMount "${m.name}" names no volume of the pod`);
     binds.push(`${m.subPath ? join(src, m.subPath) : src}:${m.mountPath}:${m.readOnly ? 'ro' : 'rw'}`);
@@ -130,6 +132,8 @@ export function podContainerSpec(i: ContainerConfigInput): ContainerSpec {
       capAdd: sc.capabilities?.add ?? null,
       capDrop: sc.capabilities?.drop ?? null,
       securityOpt: seccompSecurityOpt(sc.seccompProfile, `container "${c.name}"`),
+      // fsGroup and supplementalGroups join the process's groups, as the kubelet adds them.
+      groupAdd: groupsOf(pod),
     },
   };
   // command replaces the image's ENTRYPOINT, args its CMD (Kubernetes' rules); both expand $(VAR) from the container's env.
@@ -140,4 +144,10 @@ export function podContainerSpec(i: ContainerConfigInput): ContainerSpec {
     spec.cmd = args ?? [];
   } else if (args) spec.cmd = args;
   return spec;
+}
+
+function groupsOf(pod: Pod): string[] | null {
+  const psc = pod.spec.securityContext;
+  const groups = [...(psc?.fsGroup !== undefined ? [psc.fsGroup] : []), ...(psc?.supplementalGroups ?? [])].map(String);
+  return groups.length ? [...new Set(groups)] : null;
 }

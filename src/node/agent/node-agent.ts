@@ -16,6 +16,8 @@ import { nodeObject, nodeStatus, type NodeFacts } from './node-status.js';
 import type { Pod } from './pod-types.js';
 import type { ServiceEnv } from './service-env.js';
 import type { PodDns } from '../dns/pod-dns.js';
+import { LocalVolumes } from './local-volumes.js';
+import { NODE_LOCAL_PATH_DIR } from '../../kube/api/storage.js';
 
 const HEARTBEAT_MS = 10_000;
 /** Pods synced at once. */
@@ -42,6 +44,7 @@ export class NodeAgent {
   private readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
   private readonly informer: Informer<Pod>;
   private readonly syncer: PodSyncer;
+  private readonly localVolumes: LocalVolumes;
   private heartbeat?: NodeJS.Timeout;
   private unsubscribe?: () => void;
   private workers?: Promise<void[]>;
@@ -51,6 +54,7 @@ export class NodeAgent {
   constructor(private readonly o: NodeAgentOptions) {
     this.log = o.log ?? ((m) => process.stderr.write(`tug agent: ${m}\n`));
     this.execs = o.containers.execs;
+    this.localVolumes = new LocalVolumes(o.client, o.dataDir, o.facts.name, this.log);
     this.informer = new Informer<Pod>(o.client, { group: '', version: 'v1', resource: 'pods' }, { fieldSelector: `spec.nodeName=${o.facts.name}`, resyncMs: HEARTBEAT_MS });
     this.syncer = new PodSyncer({
       engine: o.engine,
@@ -64,6 +68,7 @@ export class NodeAgent {
       nodeMemory: o.facts.memoryBytes,
       serviceEnv: o.serviceEnv,
       podDns: o.podDns,
+      localVolumes: this.localVolumes,
       requeue: (key, delayMs) => (delayMs ? this.queue.addAfter(key, delayMs) : this.queue.add(key)),
       log: this.log,
     });
@@ -85,6 +90,7 @@ export class NodeAgent {
       const a = ev.Actor.Attributes;
       if (a[L.podUid]) this.queue.add(`${a[L.podNamespace]}/${a[L.podName]}`);
     });
+    await this.localVolumes.start();
     await this.informer.start();
     // Adopt or clean up: every pod with containers here gets a sync (orphans are torn down).
     for (const key of podUidsInEngine(this.o.engine).values()) this.queue.add(key);
@@ -102,6 +108,9 @@ export class NodeAgent {
 
   private async register(): Promise<void> {
     const node = nodeObject(this.o.facts);
+    const meta = node.metadata as { annotations?: Record<string, string> };
+    // Where this agent's local-path volumes live: the provisioner puts each new volume's directory there.
+    meta.annotations = { ...meta.annotations, [NODE_LOCAL_PATH_DIR]: this.localVolumes.root };
     try {
       await this.o.client.create(nodesRef, node);
     } catch (err) {
@@ -134,6 +143,7 @@ export class NodeAgent {
     this.informer.stop();
     this.queue.shutdown();
     await this.workers?.catch(() => undefined);
+    await this.localVolumes.stop();
     this.syncer.stopAll();
   }
 }

@@ -3,7 +3,7 @@
 // and ServiceAccount tokens for projected volumes, requested through
 // TokenRequest and reused until 80% of their life has passed (as the kubelet
 // refreshes them), so a sync does not mint a token each time.
-import type { KubeClient } from '../../kube/client/kube-client.js';
+import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
 import { invalid } from '../../errdefs.js';
 import type { Pod, ServiceAccountTokenProjection } from './pod-types.js';
 
@@ -53,6 +53,15 @@ export class PodSources {
     const expiresAt = Date.parse(res.status.expirationTimestamp) || now + seconds * 1000;
     issuedTokens.set(key, { token: res.status.token, refreshAt: now + (expiresAt - now) * 0.8, expiresAt });
     return Buffer.from(res.status.token);
+  }
+
+  /** A PersistentVolumeClaim of the pod's namespace (null when missing); read fresh each sync, binding changes it. */
+  claim(name: string): Promise<KubeObject | null> {
+    return this.client.getOrNull({ group: '', version: 'v1', resource: 'persistentvolumeclaims', namespace: this.namespace }, name);
+  }
+
+  volume(name: string): Promise<KubeObject | null> {
+    return this.client.getOrNull({ group: '', version: 'v1', resource: 'persistentvolumes' }, name);
   }
 
   /** One key; missing (and not optional) is the CreateContainerConfigError a kubelet reports. */

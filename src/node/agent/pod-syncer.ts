@@ -13,6 +13,9 @@ import type { Pod, PodContainer } from './pod-types.js';
 import { podContainers, type PodContainers } from './pod-runtime.js';
 import { PodSources } from './pod-sources.js';
 import { prepareVolumes, removePodDir } from './pod-volumes.js';
+import { MountError } from './mount-error.js';
+import { containerBinds, type HostVolumes } from './volume-mounts.js';
+import type { LocalVolumes } from './local-volumes.js';
 import { podContainerSpec, containerEnv, seccompSecurityOpt } from './container-config.js';
 import { podLabels } from './labels.js';
 import { ensureImage } from './pod-images.js';
@@ -47,6 +50,8 @@ export interface PodSyncerOptions {
   /** The service variables and cluster DNS of this agent's pods (set by its node services). */
   serviceEnv: ServiceEnv;
   podDns: PodDns;
+  /** This node's local-path volumes (their directories are made before a pod mounts one). */
+  localVolumes?: LocalVolumes;
   /** Asks for the pod key to be synced again (now, or after delayMs). */
   requeue: (key: string, delayMs?: number) => void;
   log: (msg: string) => void;
@@ -58,6 +63,10 @@ interface PodState {
   /** Back-off per container name: current delay (the next restart waits this long after the exit). */
   backoff: Map<string, number>;
   lastStatus?: string;
+  /** Volumes already given the pod's fsGroup. */
+  owned: Set<string>;
+  /** The last FailedMount message, so one Event is written per new reason. */
+  lastMountError?: string;
 }
 
 const podsRef = (ns: string) => ({ group: '', version: 'v1', resource: 'pods', namespace: ns });
@@ -101,10 +110,21 @@ export class PodSyncer {
     }
     const facts: PodRuntimeFacts = { podIP: cs.sandbox.NetworkSettings.IPAddress, hostIP: this.o.hostIP, nodeCpu: this.o.nodeCpu, nodeMemory: this.o.nodeMemory };
     const sources = new PodSources(this.o.client, pod.metadata.namespace ?? 'default');
-    let volumes: Map<string, string>;
+    let volumes: HostVolumes;
     try {
-      volumes = await prepareVolumes(this.o.dataDir, pod, sources, facts);
+      volumes = await prepareVolumes(this.o.dataDir, pod, { sources, facts, localVolumes: this.o.localVolumes, nodeName: this.o.nodeName, owned: state.owned });
+      state.lastMountError = undefined;
     } catch (err) {
+      if (err instanceof MountError) {
+        // As the kubelet: the containers wait in ContainerCreating, the reason is a FailedMount Event.
+        for (const c of [...(pod.spec.initContainers ?? []).map((x) => `init/${x.name}`), ...pod.spec.containers.map((x) => `app/${x.name}`)]) state.waiting.set(c, { reason: 'ContainerCreating' });
+        if (state.lastMountError !== err.message) {
+          state.lastMountError = err.message;
+          await this.podEvent(pod, 'Warning', 'FailedMount', err.message).catch(() => undefined);
+        }
+        await this.writeStatus(key, pod, cs, false);
+        return this.o.requeue(key, 2000);
+      }
       for (const c of pod.spec.containers) state.waiting.set(`app/${c.name}`, { reason: 'CreateContainerConfigError', message: messageOf(err) });
       await this.writeStatus(key, pod, cs, false);
       return this.o.requeue(key, 5000);
@@ -121,7 +141,7 @@ export class PodSyncer {
   private stateOf(uid: string): PodState {
     let s = this.pods.get(uid);
     if (!s) {
-      s = { startTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), waiting: new Map(), backoff: new Map() };
+      s = { startTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), waiting: new Map(), backoff: new Map(), owned: new Set() };
       this.pods.set(uid, s);
     }
     return s;
@@ -169,7 +189,7 @@ export class PodSyncer {
     await this.o.containers.start(Id);
   }
 
-  private async runInitContainers(key: string, pod: Pod, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: Map<string, string>): Promise<boolean> {
+  private async runInitContainers(key: string, pod: Pod, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: HostVolumes): Promise<boolean> {
     const policy = pod.spec.restartPolicy ?? 'Always';
     for (const ic of pod.spec.initContainers ?? []) {
       const attempts = cs.init.get(ic.name) ?? [];
@@ -184,7 +204,7 @@ export class PodSyncer {
     return true;
   }
 
-  private async ensureApp(key: string, pod: Pod, c: PodContainer, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: Map<string, string>): Promise<void> {
+  private async ensureApp(key: string, pod: Pod, c: PodContainer, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: HostVolumes): Promise<void> {
     const attempts = cs.app.get(c.name) ?? [];
     const cur = attempts[attempts.length - 1];
     if (cur?.State.Running) return;
@@ -222,7 +242,7 @@ export class PodSyncer {
     return false;
   }
 
-  private async startNew(pod: Pod, c: PodContainer, role: 'init' | 'app', attempt: number, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: Map<string, string>, attempts: ContainerRecord[]): Promise<void> {
+  private async startNew(pod: Pod, c: PodContainer, role: 'init' | 'app', attempt: number, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: HostVolumes, attempts: ContainerRecord[]): Promise<void> {
     const wkey = `${role}/${c.name}`;
     let image;
     try {
@@ -236,7 +256,8 @@ export class PodSyncer {
     let spec;
     try {
       const env = await containerEnv(pod, c, sources, facts, this.o.serviceEnv);
-      spec = podContainerSpec({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), hosts: podHostsEntries(pod, cs.sandbox!.NetworkSettings.IPAddress, this.o.podDns.domain), volumes, imageUser: image.user });
+      const binds = await containerBinds(c, volumes, env);
+      spec = podContainerSpec({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), hosts: podHostsEntries(pod, cs.sandbox!.NetworkSettings.IPAddress, this.o.podDns.domain), volumes: volumes.paths, binds, imageUser: image.user });
     } catch (err) {
       state.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: messageOf(err) });
       return;
@@ -343,6 +364,27 @@ export class PodSyncer {
     }
     await removePodDir(this.o.dataDir, uid);
     this.pods.delete(uid);
+  }
+
+  /** An Event about the pod from this node's agent (source component kubelet, as kubectl describe shows it). */
+  private podEvent(pod: Pod, type: string, reason: string, message: string): Promise<unknown> {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const ns = pod.metadata.namespace ?? 'default';
+    return this.o.client.create({ group: '', version: 'v1', resource: 'events', namespace: ns }, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${pod.metadata.name}.`, namespace: ns },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: ns, name: pod.metadata.name, uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
+      reason,
+      message,
+      type,
+      source: { component: 'kubelet', host: this.o.nodeName },
+      reportingComponent: 'kubelet',
+      reportingInstance: this.o.nodeName,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
   }
 
   stopAll(): void {

@@ -37,7 +37,7 @@ export interface PodContainer {
   env?: EnvVar[];
   envFrom?: Array<{ prefix?: string; configMapRef?: { name: string; optional?: boolean }; secretRef?: { name: string; optional?: boolean } }>;
   ports?: Array<{ name?: string; containerPort: number; protocol?: string }>;
-  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string }>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string; subPathExpr?: string }>;
   resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
   securityContext?: SecurityContext;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
@@ -58,12 +58,17 @@ export interface SecurityContext {
   privileged?: boolean;
   capabilities?: { add?: string[]; drop?: string[] };
   seccompProfile?: { type: 'RuntimeDefault' | 'Unconfined' | 'Localhost'; localhostProfile?: string };
+  /** Pod level only: the group volumes are owned by, added to every container's groups. */
+  fsGroup?: number;
+  fsGroupChangePolicy?: 'OnRootMismatch' | 'Always';
+  supplementalGroups?: number[];
 }
 
 export interface PodVolume {
   name: string;
   emptyDir?: { medium?: string; sizeLimit?: string };
   hostPath?: { path: string; type?: string };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
   configMap?: { name: string; items?: Array<{ key: string; path: string }>; optional?: boolean; defaultMode?: number };
   secret?: { secretName: string; items?: Array<{ key: string; path: string }>; optional?: boolean; defaultMode?: number };
   downwardAPI?: { items: DownwardItem[] };
