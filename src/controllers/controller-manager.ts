@@ -14,6 +14,7 @@ import { ReplicaSetController, replicationControllerKind } from './replicaset-co
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { RootCaPublisher } from './root-ca-controller.js';
+import { HorizontalPodAutoscalerController, type HpaControllerOptions } from './hpa/hpa-controller.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -34,6 +35,8 @@ export interface ControllerOptions {
    * scheduler_perf measures scheduling this way, with the pods created first.
    */
   holdScheduler?: boolean;
+  /** The HorizontalPodAutoscaler controller's sync period and downscale stabilization. */
+  hpa?: HpaControllerOptions;
 }
 
 export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
@@ -41,7 +44,7 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   const informers = new SharedInformers(client);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
-  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig)), new HorizontalPodAutoscalerController(informers, client, opts.hpa)];
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();
@@ -65,6 +68,7 @@ export interface ControlPlane {
 export interface WithControllersOptions {
   /** Hold the scheduler until the process receives this signal (see ControllerOptions). */
   holdSchedulerUntil?: NodeJS.Signals;
+  hpa?: HpaControllerOptions;
 }
 
 /**
@@ -79,7 +83,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
   let worker: Worker;
   try {
     worker = new Worker(new URL('./controllers-worker.js', import.meta.url), {
-      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal) } satisfies WorkerInput,
+      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), hpa: opts.hpa } satisfies WorkerInput,
       ...workerFlags(process.execArgv),
     });
   } catch (err) {
@@ -118,6 +122,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
 export interface WorkerInput {
   kubeconfig: string;
   holdScheduler: boolean;
+  hpa?: HpaControllerOptions;
 }
 export type WorkerCommand = 'release' | 'stop';
 export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };
