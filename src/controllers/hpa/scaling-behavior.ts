@@ -12,42 +12,8 @@
 // controller process, as in Kubernetes: a restart forgets it, which only
 // makes the next decisions less stabilized. Time is passed in for tests.
 
-export interface ScalingPolicy {
-  type: 'Pods' | 'Percent';
-  value: number;
-  periodSeconds: number;
-}
-
-export interface ScalingRules {
-  stabilizationWindowSeconds?: number;
-  selectPolicy?: 'Max' | 'Min' | 'Disabled';
-  policies?: ScalingPolicy[];
-}
-
-export interface Behavior {
-  scaleUp?: ScalingRules;
-  scaleDown?: ScalingRules;
-}
-
-/** The API's defaults for a given behavior (SetDefaults_HorizontalPodAutoscalerBehavior). */
-export function defaultScaleUp(r: ScalingRules | undefined): ScalingRules {
-  return {
-    stabilizationWindowSeconds: r?.stabilizationWindowSeconds ?? 0,
-    selectPolicy: r?.selectPolicy ?? 'Max',
-    policies: r?.policies ?? [
-      { type: 'Pods', value: 4, periodSeconds: 15 },
-      { type: 'Percent', value: 100, periodSeconds: 15 },
-    ],
-  };
-}
-
-export function defaultScaleDown(r: ScalingRules | undefined): ScalingRules {
-  return {
-    ...(r?.stabilizationWindowSeconds !== undefined ? { stabilizationWindowSeconds: r.stabilizationWindowSeconds } : {}),
-    selectPolicy: r?.selectPolicy ?? 'Max',
-    policies: r?.policies ?? [{ type: 'Percent', value: 100, periodSeconds: 15 }],
-  };
-}
+import type { ScalingRules } from '../../kube/api/hpa-behavior.js';
+export { defaultScaleDown, defaultScaleUp, type Behavior, type ScalingRules } from '../../kube/api/hpa-behavior.js';
 
 export interface Condition {
   reason: string;
