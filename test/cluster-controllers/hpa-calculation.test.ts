@@ -14,7 +14,6 @@ import { resourceMetricsText } from '../../src/node/agent/resource-metrics.js';
 import { parsePrometheusText } from '../../src/apiserver/metrics/prometheus-text.js';
 import { pointsOf } from '../../src/apiserver/metrics/metrics-scraper.js';
 import { goDuration, memoryQuantity } from '../../src/apiserver/metrics/metrics-api.js';
-import type { CgroupStats } from '../../src/runtime/cgroups/index.js';
 
 const NOW = 1_800_000_000_000;
 const LONG_AGO = NOW - 3_600_000;
@@ -183,8 +182,8 @@ test('metrics pipeline: /proc and cgroup readings, the agent\'s Prometheus text,
   assert.equal(nodeCpuNs('cpu  100 5 50 9000 40 3 2 0 0 0\ncpu0 1 2 3'), 160 * 1e7);
   const mem = nodeMemory('MemTotal: 1000 kB\nMemFree: 400 kB\nInactive(file): 100 kB\n');
   assert.deepEqual(mem, { totalBytes: 1_024_000, usageBytes: 614_400, workingSetBytes: 512_000, availableBytes: 512_000 });
-  const v1 = { memory_stats: { usage: 10_000, stats: { total_inactive_file: 3000 } } } as unknown as CgroupStats;
-  const v2 = { memory_stats: { usage: 10_000, stats: { inactive_file: 4000 } } } as unknown as CgroupStats;
+  const v1 = { cpuNs: 0, memoryUsage: 10_000, memoryStats: { total_inactive_file: 3000 } };
+  const v2 = { cpuNs: 0, memoryUsage: 10_000, memoryStats: { inactive_file: 4000 } };
   assert.deepEqual([workingSet(v1), workingSet(v2)], [7000, 6000]);
 
   const snap = (at: number, cpuNs: number) => ({

@@ -4,7 +4,10 @@
 // CPU counters of two scrapes into a rate, as metrics-server does. A node
 // whose scrape fails drops out until a scrape succeeds again (metrics-server
 // replaces its whole store with each round). Nothing is stored: the latest
-// round lives in memory and metrics-api.ts serves it.
+// round lives in memory and metrics-api.ts serves it. While nobody has read
+// metrics for a minute (no HPA, no kubectl top), rounds slow to one every
+// 10 s, so idle clusters on a shared machine do not pay for a per-second
+// scrape; the first read after that wakes the fast pace at once.
 import { request } from 'node:http';
 import { messageOf } from '../../errdefs.js';
 import type { ObjectStore } from '../object-store.js';
@@ -13,6 +16,9 @@ import { parsePrometheusText, type Sample } from './prometheus-text.js';
 /** metrics-server's default is 60 s (minimum 10 s); tug reacts faster, see `tug server --metric-resolution`. */
 export const DEFAULT_METRIC_RESOLUTION_MS = 1000;
 const SCRAPE_TIMEOUT_MS = 5000;
+/** The pace while nobody reads metrics, and how long a read keeps the fast pace. */
+const IDLE_RESOLUTION_MS = 10_000;
+const DEMAND_HOLD_MS = 60_000;
 
 interface Point {
   /** Sample time, ms since the epoch. */
@@ -105,6 +111,7 @@ export class MetricsScraper {
   private nodeUsage = new Map<string, Usage>();
   private podUsage = new Map<string, PodUsage>();
   private readonly failures = new Map<string, string>();
+  private lastDemand = 0;
   readonly resolutionMs: number;
 
   constructor(private readonly o: ScraperOptions) {
@@ -112,18 +119,31 @@ export class MetricsScraper {
   }
 
   start(): void {
-    const tick = (): void => {
-      if (this.stopped) return;
-      this.running = this.scrapeAll()
-        .catch((err) => this.o.log?.(`metrics: ${messageOf(err)}`))
-        .finally(() => {
-          if (!this.stopped) {
-            this.timer = setTimeout(tick, this.resolutionMs);
-            this.timer.unref();
-          }
-        });
-    };
-    tick();
+    this.tick();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.timer = undefined;
+    this.running = this.scrapeAll()
+      .catch((err) => this.o.log?.(`metrics: ${messageOf(err)}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.stopped) return;
+        const busy = Date.now() - this.lastDemand < DEMAND_HOLD_MS;
+        this.timer = setTimeout(() => this.tick(), busy ? this.resolutionMs : Math.max(this.resolutionMs, IDLE_RESOLUTION_MS));
+        this.timer.unref();
+      });
+  }
+
+  /** Someone read metrics: keep (or get back to) the fast pace. */
+  demand(): void {
+    const idle = Date.now() - this.lastDemand >= DEMAND_HOLD_MS;
+    this.lastDemand = Date.now();
+    if (idle && this.timer && !this.running) {
+      clearTimeout(this.timer);
+      this.tick();
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,8 @@
 // What the node and its pods use right now, read as the kubelet's cAdvisor
 // reads it: the node from /proc (all CPUs' busy time; memory in use minus the
 // inactive page cache), each pod container from its own cgroup through the
-// engine's cgroup reader (the one behind `docker stats`, cgroup v1 or v2).
+// engine's cgroup reader (the one behind `docker stats`, cgroup v1 or v2; its
+// CPU-and-memory-only variant, since this runs every scrape).
 // Working set = usage - inactive_file, as Kubernetes computes it, so page
 // cache the kernel could drop does not count. CPU is cumulative (core-
 // nanoseconds); a rate (usageNanoCores) needs two readings, which UsageTracker
@@ -9,7 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
-import { readCgroupStats, type CgroupStats } from '../../runtime/cgroups/index.js';
+import { readCgroupUsage, type CgroupUsage } from '../../runtime/cgroups/index.js';
 import { L } from './labels.js';
 
 export interface Usage {
@@ -68,16 +69,14 @@ export function nodeMemory(meminfo: string): { usageBytes: number; workingSetByt
 }
 
 /** usage - inactive_file (v2), usage - total_inactive_file (v1), never below 0. */
-export function workingSet(s: CgroupStats): number {
-  const usage = s.memory_stats.usage ?? 0;
-  const st = s.memory_stats.stats ?? {};
+export function workingSet(s: CgroupUsage): number {
+  const st = s.memoryStats;
   const inactive = st.total_inactive_file ?? st.inactive_file ?? 0;
-  return Math.max(0, usage - inactive);
+  return Math.max(0, s.memoryUsage - inactive);
 }
 
-function rss(s: CgroupStats): number | undefined {
-  const st = s.memory_stats.stats ?? {};
-  return st.total_rss ?? st.anon;
+function rss(s: CgroupUsage): number | undefined {
+  return s.memoryStats.total_rss ?? s.memoryStats.anon;
 }
 
 interface Reading {
@@ -124,13 +123,13 @@ export class UsageTracker {
     const pods: PodUsage[] = [];
     await Promise.all(
       [...byPod].map(async ([uid, containers]) => {
-        const read = await Promise.all(containers.map(async (c) => ({ c, s: await readCgroupStats(c.Tug.cgroupsPath).catch(() => undefined) })));
+        const read = await Promise.all(containers.map(async (c) => ({ c, s: await readCgroupUsage(c.Tug.cgroupsPath).catch(() => undefined) })));
         const labels = containers[0]!.Config.Labels;
         const pod: PodUsage = { namespace: labels[L.podNamespace]!, name: labels[L.podName]!, uid, startTime: '', containers: [], cpuNs: 0, workingSetBytes: 0, usageBytes: 0, rssBytes: 0 };
         for (const { c, s } of read) {
           if (!s) continue;
-          const cpuNs = s.cpu_stats.cpu_usage.total_usage;
-          const u = { cpuNs, workingSetBytes: workingSet(s), usageBytes: s.memory_stats.usage ?? 0, rssBytes: rss(s) };
+          const cpuNs = s.cpuNs;
+          const u = { cpuNs, workingSetBytes: workingSet(s), usageBytes: s.memoryUsage, rssBytes: rss(s) };
           // The sandbox counts toward the pod (its cgroup is part of the pod's), not as a container of its own.
           pod.cpuNs += u.cpuNs;
           pod.workingSetBytes += u.workingSetBytes;
