@@ -14,6 +14,7 @@ import { resourceMetricsText } from '../../src/node/agent/resource-metrics.js';
 import { parsePrometheusText } from '../../src/apiserver/metrics/prometheus-text.js';
 import { pointsOf } from '../../src/apiserver/metrics/metrics-scraper.js';
 import { goDuration, memoryQuantity } from '../../src/apiserver/metrics/metrics-api.js';
+import { parseServerArgs } from '../../src/cluster/main.js';
 
 const NOW = 1_800_000_000_000;
 const LONG_AGO = NOW - 3_600_000;
@@ -199,4 +200,15 @@ test('metrics pipeline: /proc and cgroup readings, the agent\'s Prometheus text,
   // 0.5 core-seconds over 2 s: a quarter core.
   assert.equal(((c2.cpuSeconds - c1.cpuSeconds) / (c2.at - c1.at)) * 1e12, 250_000_000);
   assert.equal(second.node!.cpuSeconds, 6);
+});
+
+test('tug server takes the metric resolution, the HPA sync period and the downscale window as durations, and names a bad one', () => {
+  const a = parseServerArgs(['--data-dir', '/x', '--metric-resolution', '500ms', '--horizontal-pod-autoscaler-sync-period', '2s', '--horizontal-pod-autoscaler-downscale-stabilization', '5m']);
+  assert.ok(a !== 'help');
+  assert.deepEqual([a.metricResolutionMs, a.hpaSyncPeriodMs, a.hpaDownscaleStabilizationMs], [500, 2000, 300_000]);
+  const d = parseServerArgs(['--data-dir', '/x']);
+  assert.ok(d !== 'help');
+  assert.deepEqual([d.metricResolutionMs, d.hpaSyncPeriodMs, d.hpaDownscaleStabilizationMs], [undefined, undefined, undefined]);
+  assert.throws(() => parseServerArgs(['--data-dir', '/x', '--horizontal-pod-autoscaler-sync-period', 'soon']), /--horizontal-pod-autoscaler-sync-period "soon" is not a duration/);
+  assert.throws(() => parseServerArgs(['--data-dir', '/x', '--metric-resolution', '10ms']), /--metric-resolution "10ms" is not a duration of at least 100ms/);
 });
