@@ -15,6 +15,7 @@ import { parsePrometheusText } from '../../src/apiserver/metrics/prometheus-text
 import { pointsOf } from '../../src/apiserver/metrics/metrics-scraper.js';
 import { goDuration, memoryQuantity } from '../../src/apiserver/metrics/metrics-api.js';
 import { parseServerArgs } from '../../src/cluster/main.js';
+import { validateHpa } from '../../src/kube/api/hpa-validation.js';
 
 const NOW = 1_800_000_000_000;
 const LONG_AGO = NOW - 3_600_000;
@@ -211,4 +212,22 @@ test('tug server takes the metric resolution, the HPA sync period and the downsc
   assert.deepEqual([d.metricResolutionMs, d.hpaSyncPeriodMs, d.hpaDownscaleStabilizationMs], [undefined, undefined, undefined]);
   assert.throws(() => parseServerArgs(['--data-dir', '/x', '--horizontal-pod-autoscaler-sync-period', 'soon']), /--horizontal-pod-autoscaler-sync-period "soon" is not a duration/);
   assert.throws(() => parseServerArgs(['--data-dir', '/x', '--metric-resolution', '10ms']), /--metric-resolution "10ms" is not a duration of at least 100ms/);
+});
+
+test('HPA validation: Kubernetes\' field paths and messages for replicas, metrics and behavior', () => {
+  const base = { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 1, maxReplicas: 3 };
+  const errs = (spec: object) => validateHpa({ spec: { ...base, ...spec } }).map((e) => `${e.field}: ${e.message}`);
+  assert.deepEqual(errs({}), []);
+  assert.deepEqual(errs({ minReplicas: 0 }), ['spec.minReplicas: Invalid value: 0: must be greater than or equal to 1']);
+  assert.deepEqual(errs({ minReplicas: 4 }), ['spec.maxReplicas: Invalid value: 3: must be greater than or equal to `minReplicas`']);
+  assert.deepEqual(errs({ metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 0 } } }] }), ['spec.metrics[0].resource.target.averageUtilization: Invalid value: 0: must be greater than 0']);
+  assert.deepEqual(errs({ metrics: [{ type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue' } } }] }), ['spec.metrics[0].resource.target.averageUtilization: Required value: must set either a target raw value or a target utilization']);
+  assert.deepEqual(errs({ metrics: [{ type: 'Cpu' }] }), ['spec.metrics[0].type: Unsupported value: "Cpu": supported values: "ContainerResource", "External", "Object", "Pods", "Resource"']);
+  assert.deepEqual(errs({ metrics: [{ type: 'Resource' }] }), ['spec.metrics[0].resource: Required value: must populate information for the given metric source']);
+  assert.deepEqual(errs({ behavior: { scaleDown: { stabilizationWindowSeconds: 4000, policies: [{ type: 'Pods', value: 0, periodSeconds: 2000 }] } } }), [
+    'spec.behavior.scaleDown.stabilizationWindowSeconds: Invalid value: 4000: must be less than or equal to 3600',
+    'spec.behavior.scaleDown.policies[0].periodSeconds: Invalid value: 2000: must be less than or equal to 1800',
+    'spec.behavior.scaleDown.policies[0].value: Invalid value: 0: must be greater than zero',
+  ]);
+  assert.deepEqual(errs({ behavior: { scaleUp: { selectPolicy: 'Fastest' } } }), ['spec.behavior.scaleUp.selectPolicy: Unsupported value: "Fastest": supported values: "Disabled", "Max", "Min"']);
 });

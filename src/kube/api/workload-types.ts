@@ -6,6 +6,7 @@ import { defineType, ratio } from './define-type.js';
 import type { FieldError, KObject } from './resource-type.js';
 import { hpaTargets, hpaV1ToV2, hpaV2ToV1 } from './hpa-conversion.js';
 import { defaultScaleDown, defaultScaleUp } from './hpa-behavior.js';
+import { validateHpa } from './hpa-validation.js';
 
 const gv = (group: string, version: string, kind: string) => ({ group, version, kind });
 const schemaOf = (pkg: string, g: string, v: string, kind: string, description: string, fields: Parameters<typeof kindSchema>[3]) => ({
@@ -470,11 +471,7 @@ export const hpaType = defineType({
     if (!o.spec.metrics?.length) o.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
     if (o.spec.behavior) o.spec.behavior = { scaleUp: defaultScaleUp(o.spec.behavior.scaleUp), scaleDown: defaultScaleDown(o.spec.behavior.scaleDown) };
   },
-  validate(o) {
-    const errs = [...required(o.spec?.scaleTargetRef?.name, 'spec.scaleTargetRef.name'), ...required(o.spec?.maxReplicas, 'spec.maxReplicas')];
-    if ((o.spec?.maxReplicas ?? 1) < (o.spec?.minReplicas ?? 1)) errs.push({ field: 'spec.maxReplicas', type: 'FieldValueInvalid', message: `Invalid value: ${o.spec.maxReplicas}: must be greater than or equal to \`minReplicas\`` });
-    return errs;
-  },
+  validate: (o) => validateHpa(o),
   columns: [
     nameColumn,
     col('Reference', (o) => `${o.spec?.scaleTargetRef?.kind ?? ''}/${o.spec?.scaleTargetRef?.name ?? ''}`),
@@ -512,7 +509,8 @@ export const hpaV1Type = defineType({
     o.spec ??= {};
     o.spec.minReplicas ??= 1;
   },
-  validate: (o) => hpaType.validate!(o),
+  // Validated as the v2 object it is stored as (Kubernetes validates the internal form, whichever version came in).
+  validate: (o) => validateHpa(hpaV1ToV2(o)),
   columns: [
     nameColumn,
     col('Reference', (o) => `${o.spec?.scaleTargetRef?.kind ?? ''}/${o.spec?.scaleTargetRef?.name ?? ''}`),
