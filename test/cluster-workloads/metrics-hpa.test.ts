@@ -197,7 +197,7 @@ test('an invalid HPA is refused with the field and Kubernetes\' message, through
   const hpa = (apiVersion: string, spec: object) => stringify({ apiVersion, kind: 'HorizontalPodAutoscaler', metadata: { name: 'bad' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'x' }, maxReplicas: 2, ...spec } });
   const v2 = await c!.kubectl(['-n', ns, 'apply', '-f', '-'], { input: hpa('autoscaling/v2', { metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 0 } } }] }), allowFailure: true });
   assert.notEqual(v2.code, 0);
-  assert.match(v2.stderr, /HorizontalPodAutoscaler.autoscaling "bad" is invalid: spec.metrics\[0\].resource.target.averageUtilization: Invalid value: 0: must be greater than 0/);
+  assert.match(v2.stderr, /The HorizontalPodAutoscaler "bad" is invalid: spec.metrics\[0\].resource.target.averageUtilization: Invalid value: 0: must be greater than 0/);
   const v1 = await c!.kubectl(['-n', ns, 'apply', '-f', '-'], { input: hpa('autoscaling/v1', { minReplicas: 3 }), allowFailure: true });
   assert.match(v1.stderr, /spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`/);
   assert.equal((await c!.kubectl(['-n', ns, 'get', 'hpa', 'bad'], { allowFailure: true })).code, 1);
