@@ -203,6 +203,24 @@ test('an invalid HPA is refused with the field and Kubernetes\' message, through
   assert.equal((await c!.kubectl(['-n', ns, 'get', 'hpa', 'bad'], { allowFailure: true })).code, 1);
 });
 
+test('ReplicaSets and StatefulSets are scaled through their scale subresource too', async () => {
+  const tpl = { metadata: { labels: { app: 'sized' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'busybox', command: ['sleep', '3600'], resources: { requests: { cpu: '10m' } } }] } };
+  await k(['apply', '-f', '-'], stringify({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'rs' }, spec: { replicas: 1, selector: { matchLabels: { app: 'sized' } }, template: tpl } }));
+  await k(['apply', '-f', '-'], stringify({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'sts' }, spec: { replicas: 1, serviceName: 'sts', selector: { matchLabels: { app: 'sized-sts' } }, template: { ...tpl, metadata: { labels: { app: 'sized-sts' } } } } }));
+  for (const [kind, name] of [['ReplicaSet', 'rs'], ['StatefulSet', 'sts']]) {
+    // minReplicas 2 above the current 1: the HPA raises it through /scale whatever the metrics say.
+    await k(['apply', '-f', '-'], stringify({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: `hpa-${name}` }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind, name }, minReplicas: 2, maxReplicas: 3 } }));
+    await c!.until(`${kind} scaled to minReplicas`, async () => (await json(['get', kind.toLowerCase(), name])).spec.replicas === 2);
+    const hpa = await c!.until(`HPA on ${kind} status`, async () => {
+      const h = await json(['get', 'hpa', `hpa-${name}`]);
+      return h.status?.lastScaleTime && h;
+    });
+    assert.equal(hpa.status.conditions.find((x: any) => x.type === 'AbleToScale').status, 'True');
+  }
+  const events = (await json(['get', 'events', '--field-selector', 'involvedObject.name=hpa-sts,reason=SuccessfulRescale'])).items;
+  assert.ok(events.some((e: any) => e.message === 'New size: 2; reason: Current number of replicas below Spec.MinReplicas'), JSON.stringify(events.map((e: any) => e.message)));
+});
+
 test('a target without a scale subresource: AbleToScale False, FailedGetScale', async () => {
   await k(['create', 'configmap', 'cfg']);
   await k(['apply', '-f', '-'], stringify({
