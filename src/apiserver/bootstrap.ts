@@ -127,6 +127,16 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     await ensure(objects.create(saType, ns, { metadata: { name: 'default' } }, { fieldManager: 'tug-apiserver' }));
   }
+  // The metrics API is served locally (metrics/metrics-api.ts); kubectl top and the HPA look for its registration.
+  const apiServiceType = reg.lookup('apiregistration.k8s.io', 'v1', 'apiservices')!;
+  await ensure(
+    objects.create(
+      apiServiceType,
+      undefined,
+      { metadata: { name: 'v1beta1.metrics.k8s.io', labels: { 'kube-aggregator.kubernetes.io/automanaged': 'onstart' } }, spec: { group: 'metrics.k8s.io', version: 'v1beta1', groupPriorityMinimum: 100, versionPriority: 100 }, status: {} },
+      { fieldManager: 'tug-apiserver' },
+    ),
+  );
   const svcType = reg.lookup('', 'v1', 'services')!;
   await ensure(
     objects.create(

@@ -25,6 +25,7 @@ import { StorageAdmission } from './storage-admission.js';
 import { CustomResources } from './custom-resources.js';
 import { kubeletClientIdentity } from './pod-proxy.js';
 import type { ApiserverIdentity } from './kubernetes-endpoints.js';
+import { MetricsScraper } from './metrics/metrics-scraper.js';
 
 export interface ClusterServerOptions {
   dataDir: string;
@@ -35,6 +36,8 @@ export interface ClusterServerOptions {
   serviceCidr?: string;
   /** This server's identity Lease duration: how soon the kubernetes Endpoints drop it once it stops renewing. */
   identityLeaseDurationSeconds?: number;
+  /** How often node agents' resource metrics are scraped for metrics.k8s.io (metrics-server's --metric-resolution). */
+  metricResolutionMs?: number;
 }
 
 export interface ClusterServer {
@@ -63,6 +66,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
   let controllers: ServerControllers | undefined;
   let customResources: CustomResources | undefined;
   let identity: ApiserverIdentity | undefined;
+  let metrics: MetricsScraper | undefined;
   try {
     // Servers sharing an etcd must share the CA, SA key and admin token (HA).
     const pki = storeOpts.kind === 'etcd' ? await ensureSharedPki(store, opts.dataDir, bind) : await ensurePki(opts.dataDir, bind);
@@ -96,7 +100,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
     const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
     // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (kube/client/ca-pin.ts).
-    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token });
+    metrics = new MetricsScraper({ objects, kubeletClientToken: kubeletClient.token, resolutionMs: opts.metricResolutionMs, log: (m) => process.stderr.write(`tug server: ${m}\n`) });
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token, metrics });
     const url = await api.start();
     const port = Number(new URL(url).port);
     const advertise = await apiAdvertiseAddress(bind);
@@ -109,6 +114,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const running = controllers;
     const crds = customResources;
     const lease = identity;
+    const scraper = metrics;
+    scraper.start();
     return {
       url,
       port,
@@ -119,6 +126,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       objects,
       expireEvents: () => collector.expireEvents(),
       async close() {
+        await scraper.stop();
         running.stop();
         crds.stop();
         await lease.stop();
@@ -127,6 +135,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       },
     };
   } catch (err) {
+    await metrics?.stop();
     controllers?.stop();
     customResources?.stop();
     await identity?.stop();

@@ -2,8 +2,9 @@
 // aggregated apidiscovery.k8s.io/v2 form that kubectl 1.30+ asks for first.
 import { TypeRegistry } from '../kube/api/registry.js';
 import type { ResourceType } from '../kube/api/resource-type.js';
+import { metricsResources } from './metrics/metrics-api.js';
 
-/** Resources that exist only as create-only virtual endpoints (not stored). */
+/** Resources that are served but not stored: create-only reviews, and the read-only metrics API (metrics/metrics-api.ts). */
 export interface VirtualResource {
   group: string;
   version: string;
@@ -19,6 +20,7 @@ export const virtualResources: VirtualResource[] = [
   { group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', namespaced: false, verbs: ['create'] },
   { group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false, verbs: ['create'] },
   { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenReview', plural: 'tokenreviews', namespaced: false, verbs: ['create'] },
+  ...metricsResources,
 ];
 
 function subresourcesOf(t: ResourceType): { name: string; kind: string; group: string; version: string; verbs: string[] }[] {

@@ -22,6 +22,8 @@ import { evictPod } from './eviction.js';
 import { podProxySubresources, proxyPodSubresource, podProxyUpgrade } from './pod-proxy.js';
 import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAccountTokens } from './service-account-tokens.js';
 import { queryBool } from '../kube/api/query-params.js';
+import { METRICS_GROUP, serveMetrics } from './metrics/metrics-api.js';
+import type { MetricsScraper } from './metrics/metrics-scraper.js';
 
 export interface ApiServerConfig {
   objects: ObjectStore;
@@ -33,6 +35,8 @@ export interface ApiServerConfig {
   port: number;
   /** Bearer token the pod proxy presents to node agents (user kube-apiserver-kubelet-client). */
   kubeletClientToken?: string;
+  /** Serves metrics.k8s.io from the node agents' resource metrics (metrics/). */
+  metrics?: MetricsScraper;
 }
 
 export const serverVersion = {
@@ -186,6 +190,11 @@ export class ApiServer {
     const t = reg.lookup(rp.group, rp.version, rp.plural);
     if (!t) {
       const v = discovery.virtualResources.find((x) => x.group === rp.group && x.version === rp.version && x.plural === rp.plural);
+      if (v && v.group === METRICS_GROUP && this.cfg.metrics) {
+        const watch = rp.legacyWatch || queryBool(q, 'watch');
+        await this.authorize(user, { verb: verbOf(method, rp, watch), group: v.group, resource: v.plural, subresource: rp.subresource, namespace: rp.namespace, name: rp.name });
+        return sendJson(res, 200, await serveMetrics(this.cfg.objects, this.cfg.metrics, { method, plural: rp.plural, namespace: rp.namespace, name: rp.name, subresource: rp.subresource, watch, query: q, accept: req.headers.accept }));
+      }
       if (v && method === 'POST' && !rp.name) return sendJson(res, 201, await handleVirtual(v.kind, await readBody(req), user, this.cfg.authz, this.cfg.authn));
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }

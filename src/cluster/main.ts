@@ -30,6 +30,13 @@ Options:
   --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
   --pod-cidr CIDR         pod address range of the embedded agent (default 10.89.0.0/16)
   --scheduler-hold        the scheduler binds no pod until the process gets SIGUSR2
+  --metric-resolution D   how often node agents' resource metrics are scraped for
+                          metrics.k8s.io / kubectl top (default 1s; metrics-server: 60s)
+  --horizontal-pod-autoscaler-sync-period D
+                          how often each HorizontalPodAutoscaler is reconciled
+                          (default 1s; Kubernetes: 15s)
+  --horizontal-pod-autoscaler-downscale-stabilization D
+                          scale-down window of HPAs without spec.behavior (default 5m)
                           (benchmarks: create pods first, then time scheduling alone)
   -h, --help              show this help
 `;
@@ -46,6 +53,18 @@ export interface ParsedServerArgs {
   podCidr: string;
   identityLeaseDurationSeconds?: number;
   schedulerHold: boolean;
+  metricResolutionMs?: number;
+  hpaSyncPeriodMs?: number;
+  hpaDownscaleStabilizationMs?: number;
+}
+
+/** A duration flag: "500ms", "2s", "5m", or plain seconds. */
+function durationFlag(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
+  if (!(ms >= min)) throw invalid(`tug server: --${flag} "${v}" is not a duration of at least ${min}ms (e.g. 1s, 500ms, 5m)`);
+  return ms;
 }
 
 export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
@@ -67,6 +86,9 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
         'identity-lease-duration-seconds': { type: 'string' },
         'scheduler-hold': { type: 'boolean', default: false },
+        'metric-resolution': { type: 'string' },
+        'horizontal-pod-autoscaler-sync-period': { type: 'string' },
+        'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -88,7 +110,10 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   const lease = values['identity-lease-duration-seconds'];
   const identityLeaseDurationSeconds = lease === undefined ? undefined : Number(lease);
   if (identityLeaseDurationSeconds !== undefined && !(Number.isInteger(identityLeaseDurationSeconds) && identityLeaseDurationSeconds > 0)) throw invalid(`tug server: --identity-lease-duration-seconds "${lease}" is not a positive whole number`);
-  return { identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
+  const metricResolutionMs = durationFlag('metric-resolution', values['metric-resolution'], 100);
+  const hpaSyncPeriodMs = durationFlag('horizontal-pod-autoscaler-sync-period', values['horizontal-pod-autoscaler-sync-period'], 100);
+  const hpaDownscaleStabilizationMs = durationFlag('horizontal-pod-autoscaler-downscale-stabilization', values['horizontal-pod-autoscaler-downscale-stabilization'], 0);
+  return { metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -106,8 +131,9 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await (await import('../controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds }), {
+    server = await (await import('../controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds, metricResolutionMs: args.metricResolutionMs }), {
       holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined,
+      hpa: { syncPeriodMs: args.hpaSyncPeriodMs, downscaleStabilizationMs: args.hpaDownscaleStabilizationMs },
     });
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);

@@ -21,6 +21,7 @@ import { StatefulSetController } from './statefulset-controller.js';
 import { DaemonSetController } from './daemonset-controller.js';
 import { PersistentVolumeController } from './volume/pv-controller.js';
 import { LocalPathProvisioner } from './volume/local-path-provisioner.js';
+import { HorizontalPodAutoscalerController, type HpaControllerOptions } from './hpa/hpa-controller.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -41,6 +42,8 @@ export interface ControllerOptions {
    * scheduler_perf measures scheduling this way, with the pods created first.
    */
   holdScheduler?: boolean;
+  /** The HorizontalPodAutoscaler controller's sync period and downscale stabilization. */
+  hpa?: HpaControllerOptions;
 }
 
 export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
@@ -52,6 +55,7 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   controllers.push(new StatefulSetController(informers, client), new DaemonSetController(informers, client));
   controllers.push(new JobController(informers, client), new CronJobController(informers, client), new TtlAfterFinishedController(informers, client));
   controllers.push(new PersistentVolumeController(informers, client), new LocalPathProvisioner(informers, client));
+  controllers.push(new HorizontalPodAutoscalerController(informers, client, opts.hpa));
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();
@@ -75,6 +79,7 @@ export interface ControlPlane {
 export interface WithControllersOptions {
   /** Hold the scheduler until the process receives this signal (see ControllerOptions). */
   holdSchedulerUntil?: NodeJS.Signals;
+  hpa?: HpaControllerOptions;
 }
 
 /**
@@ -89,7 +94,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
   let worker: Worker;
   try {
     worker = new Worker(new URL('./controllers-worker.js', import.meta.url), {
-      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal) } satisfies WorkerInput,
+      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), hpa: opts.hpa } satisfies WorkerInput,
       ...workerFlags(process.execArgv),
     });
   } catch (err) {
@@ -128,6 +133,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
 export interface WorkerInput {
   kubeconfig: string;
   holdScheduler: boolean;
+  hpa?: HpaControllerOptions;
 }
 export type WorkerCommand = 'release' | 'stop';
 export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };

@@ -304,7 +304,7 @@ test('kubectl autoscale writes autoscaling/v1; the same object reads as autoscal
   const v2 = JSON.parse((await srv.http('GET', `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/web`)).body);
   assert.equal(v2.apiVersion, 'autoscaling/v2');
   assert.deepEqual(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }]);
-  assert.match((await srv.kubectl(['-n', ns, 'get', 'hpa'])).stdout, /^web\s+Deployment\/web\s+\S+\s+2\s+5\s+0\s+/m);
+  assert.match((await srv.kubectl(['-n', ns, 'get', 'hpa'])).stdout, /^web\s+Deployment\/web\s+cpu: \S+\/80%\s+2\s+5\s+\d+\s+/m);
   for (const sys of ['default', 'kube-system']) {
     const r = await srv.kubectl(['delete', 'namespace', sys], { allowFailure: true });
     assert.match(r.stderr, new RegExp(`namespaces "${sys}" is forbidden: this namespace may not be deleted`));

@@ -5,6 +5,9 @@ import { podTemplateSpec, defaultPodSpec, validatePodSpec } from './core-pod.js'
 import { defineType, ratio } from './define-type.js';
 import type { FieldError, KObject } from './resource-type.js';
 import { labelSelectorMatches } from './selectors.js';
+import { hpaTargets, hpaV1ToV2, hpaV2ToV1 } from './hpa-conversion.js';
+import { defaultScaleDown, defaultScaleUp } from './hpa-behavior.js';
+import { validateHpa } from './hpa-validation.js';
 
 const gv = (group: string, version: string, kind: string) => ({ group, version, kind });
 const schemaOf = (pkg: string, g: string, v: string, kind: string, description: string, fields: Parameters<typeof kindSchema>[3]) => ({
@@ -371,16 +374,15 @@ export const hpaType = defineType({
   defaults(o) {
     o.spec ??= {};
     o.spec.minReplicas ??= 1;
+    // SetDefaults_HorizontalPodAutoscaler: no metrics means 80% CPU; a behavior gets its missing rules and policies.
+    if (!o.spec.metrics?.length) o.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+    if (o.spec.behavior) o.spec.behavior = { scaleUp: defaultScaleUp(o.spec.behavior.scaleUp), scaleDown: defaultScaleDown(o.spec.behavior.scaleDown) };
   },
-  validate(o) {
-    const errs = [...required(o.spec?.scaleTargetRef?.name, 'spec.scaleTargetRef.name'), ...required(o.spec?.maxReplicas, 'spec.maxReplicas')];
-    if ((o.spec?.maxReplicas ?? 1) < (o.spec?.minReplicas ?? 1)) errs.push({ field: 'spec.maxReplicas', type: 'FieldValueInvalid', message: `Invalid value: ${o.spec.maxReplicas}: must be greater than or equal to \`minReplicas\`` });
-    return errs;
-  },
+  validate: (o) => validateHpa(o),
   columns: [
     nameColumn,
     col('Reference', (o) => `${o.spec?.scaleTargetRef?.kind ?? ''}/${o.spec?.scaleTargetRef?.name ?? ''}`),
-    col('Targets', (o) => ((o.spec?.metrics ?? []).length ? '<unknown>' : '<none>')),
+    col('Targets', hpaTargets),
     col('MinPods', (o) => o.spec?.minReplicas ?? 1, 0, 'integer'),
     col('MaxPods', (o) => o.spec?.maxReplicas ?? 0, 0, 'integer'),
     col('Replicas', (o) => o.status?.currentReplicas ?? 0, 0, 'integer'),
@@ -414,7 +416,8 @@ export const hpaV1Type = defineType({
     o.spec ??= {};
     o.spec.minReplicas ??= 1;
   },
-  validate: (o) => hpaType.validate!(o),
+  // Validated as the v2 object it is stored as (Kubernetes validates the internal form, whichever version came in).
+  validate: (o) => validateHpa(hpaV1ToV2(o)),
   columns: [
     nameColumn,
     col('Reference', (o) => `${o.spec?.scaleTargetRef?.kind ?? ''}/${o.spec?.scaleTargetRef?.name ?? ''}`),
@@ -425,35 +428,7 @@ export const hpaV1Type = defineType({
     ageColumn,
   ],
   storageResource: 'horizontalpodautoscalers',
-  fromStorage(v2) {
-    const { metrics, behavior: _b, ...spec } = v2.spec ?? {};
-    const cpu = (metrics ?? []).find((m: any) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization');
-    const out: KObject = { ...v2, spec: { ...spec, ...(cpu ? { targetCPUUtilizationPercentage: cpu.resource.target.averageUtilization } : {}) } };
-    const st = v2.status ?? {};
-    const cur = (st.currentMetrics ?? []).find((m: any) => m.type === 'Resource' && m.resource?.name === 'cpu');
-    out.status = {
-      ...(st.observedGeneration !== undefined ? { observedGeneration: st.observedGeneration } : {}),
-      ...(st.lastScaleTime ? { lastScaleTime: st.lastScaleTime } : {}),
-      currentReplicas: st.currentReplicas ?? 0,
-      desiredReplicas: st.desiredReplicas ?? 0,
-      ...(cur?.resource?.current?.averageUtilization !== undefined ? { currentCPUUtilizationPercentage: cur.resource.current.averageUtilization } : {}),
-    };
-    return out;
-  },
-  toStorage(v1) {
-    const { targetCPUUtilizationPercentage: pct, ...spec } = v1.spec ?? {};
-    const metrics = pct !== undefined ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: pct } } }] : undefined;
-    const st = v1.status ?? {};
-    return {
-      ...v1,
-      apiVersion: 'autoscaling/v2',
-      spec: { ...spec, ...(metrics ? { metrics } : {}) },
-      status: {
-        ...(st.observedGeneration !== undefined ? { observedGeneration: st.observedGeneration } : {}),
-        ...(st.lastScaleTime ? { lastScaleTime: st.lastScaleTime } : {}),
-        currentReplicas: st.currentReplicas ?? 0,
-        desiredReplicas: st.desiredReplicas ?? 0,
-      },
-    };
-  },
+  // Everything v1 cannot say rides in annotations, as Kubernetes converts it (hpa-conversion.ts).
+  fromStorage: hpaV2ToV1,
+  toStorage: hpaV1ToV2,
 });

@@ -115,6 +115,11 @@ export class KubeClient {
     return p;
   }
 
+  /** A JSON request to any API path: discovery documents (/apis/GROUP/VERSION) and subresources such as scale. */
+  async request<T = KubeObject>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
+    return this.json<T>(method, path, body);
+  }
+
   async get<T = KubeObject>(ref: ResourceRef, name: string): Promise<T> {
     return this.json<T>('GET', KubeClient.path(ref, name));
   }

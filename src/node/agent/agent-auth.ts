@@ -1,7 +1,8 @@
 // Who may use a node agent's streaming endpoint, decided as the kubelet does
 // with webhook authentication and authorization: the caller's bearer token
 // is checked with a TokenReview and the user it names with a
-// SubjectAccessReview for `nodes/proxy` on this node, both through the API
+// SubjectAccessReview for `nodes/proxy` on this node (`nodes/stats` for
+// /stats/*, `nodes/metrics` for /metrics/*, as the kubelet maps its paths), both through the API
 // server. Answers are cached briefly (by a hash of the token; decisions per
 // user and verb) so a busy `kubectl logs -f` loop does not cost two API
 // round trips per request, while a revoked token or role stops working soon.
@@ -49,6 +50,14 @@ function verbOf(method: string | undefined): string {
   }
 }
 
+/** The kubelet's path -> nodes subresource mapping: stats and metrics have their own, everything else is proxy. */
+export function subresourceOf(url: string | undefined): string {
+  const path = new URL(url ?? '/', 'http://x').pathname;
+  if (path === '/stats' || path.startsWith('/stats/')) return 'stats';
+  if (path === '/metrics' || path.startsWith('/metrics/')) return 'metrics';
+  return 'proxy';
+}
+
 function remember<T>(cache: Map<string, Reviewed<T>>, key: string, value: T, ttlMs: number): void {
   if (cache.size >= MAX_ENTRIES) cache.delete(cache.keys().next().value!);
   cache.set(key, { value, expires: Date.now() + ttlMs });
@@ -68,6 +77,10 @@ export class AgentAuth {
 
   constructor(private readonly o: AgentAuthOptions) {}
 
+  get nodeName(): string {
+    return this.o.nodeName;
+  }
+
   /** Resolves when the request may proceed; throws unauthorized (401) or forbidden (403). */
   async check(req: IncomingMessage): Promise<void> {
     const auth = req.headers.authorization;
@@ -75,8 +88,9 @@ export class AgentAuth {
     const user = await this.authenticate(auth.slice(7).trim());
     if (!user) throw new TugError('unauthorized', 'Unauthorized');
     const verb = verbOf(req.method);
-    if (!(await this.authorize(user, verb))) {
-      throw new TugError('forbidden', `Forbidden (user=${user.username}, verb=${verb}, resource=nodes, subresource(s)=[proxy])`);
+    const subresource = subresourceOf(req.url);
+    if (!(await this.authorize(user, verb, subresource))) {
+      throw new TugError('forbidden', `Forbidden (user=${user.username}, verb=${verb}, resource=nodes, subresource(s)=[${subresource}])`);
     }
   }
 
@@ -94,8 +108,8 @@ export class AgentAuth {
     return user;
   }
 
-  private async authorize(user: ReviewedUser, verb: string): Promise<boolean> {
-    const key = JSON.stringify([user.username, user.uid, [...user.groups].sort(), verb]);
+  private async authorize(user: ReviewedUser, verb: string, subresource: string): Promise<boolean> {
+    const key = JSON.stringify([user.username, user.uid, [...user.groups].sort(), verb, subresource]);
     const cached = recall(this.decisions, key);
     if (cached !== undefined) return cached;
     const review = await this.o.client.create<{ status?: { allowed?: boolean } }>(
@@ -103,7 +117,7 @@ export class AgentAuth {
       {
         apiVersion: 'authorization.k8s.io/v1',
         kind: 'SubjectAccessReview',
-        spec: { user: user.username, uid: user.uid, groups: user.groups, resourceAttributes: { verb, group: '', version: 'v1', resource: 'nodes', subresource: 'proxy', name: this.o.nodeName } },
+        spec: { user: user.username, uid: user.uid, groups: user.groups, resourceAttributes: { verb, group: '', version: 'v1', resource: 'nodes', subresource, name: this.o.nodeName } },
       },
     );
     const allowed = review.status?.allowed === true;

@@ -4,12 +4,15 @@
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   (websocket)
 //   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty            (websocket)
 //   GET /portForward/{ns}/{pod}      (SPDY/3.1 upgrade or websocket tunnel: port-forward.ts)
+//   GET /stats/summary               (the kubelet's Summary: stats-summary.ts)
+//   GET /metrics/resource            (the kubelet's resource metrics: resource-metrics.ts)
 // Loopback only, and every request must carry a bearer token that the API
 // server vouches for (TokenReview) of a user allowed nodes/proxy on this node
 // (SubjectAccessReview): agent-auth.ts. The API server's own proxy presents
 // its kubelet-client credential.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { uptime } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Engine } from '../../engine/engine.js';
@@ -21,6 +24,9 @@ import { serveStream, channelProtocols } from './stream-channels.js';
 import { createPortForwarder } from './port-forward.js';
 import type { AgentAuth } from './agent-auth.js';
 import { queryBool } from '../../kube/api/query-params.js';
+import { UsageTracker } from './resource-usage.js';
+import { statsSummary } from './stats-summary.js';
+import { resourceMetricsText } from './resource-metrics.js';
 
 export interface AgentServer {
   port: number;
@@ -47,6 +53,8 @@ export async function startAgentServer(containers: ContainerService, auth: Agent
   const { engine } = containers;
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => channelProtocols.find((p) => protocols.has(p)) ?? false });
   const portForwarder = createPortForwarder(engine);
+  const usage = new UsageTracker(engine);
+  const bootTime = new Date(Date.now() - uptime() * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
       if (!res.headersSent) res.writeHead(statusOf(err), { 'content-type': 'text/plain' });
@@ -63,6 +71,16 @@ export async function startAgentServer(containers: ContainerService, auth: Agent
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await auth.check(req);
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/stats/summary') {
+      const body = JSON.stringify(statsSummary(auth.nodeName, bootTime, await usage.snapshot()));
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      return void res.end(body);
+    }
+    if (url.pathname === '/metrics/resource') {
+      const body = resourceMetricsText(await usage.snapshot());
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      return void res.end(body);
+    }
     const t = target(url.pathname);
     if (t.kind !== 'containerLogs') throw notFound(`no handler for ${url.pathname}`);
     const q = url.searchParams;

@@ -183,6 +183,28 @@ export async function statsFromV1Dirs(dirs: V1Dirs): Promise<CgroupStats> {
   };
 }
 
+/** CPU and memory only: what the kubelet's resource metrics need, in a third of the file reads. */
+export interface CgroupUsage {
+  /** Cumulative CPU time, ns. */
+  cpuNs: number;
+  memoryUsage: number;
+  /** memory.stat */
+  memoryStats: Record<string, number>;
+}
+
+export async function readCgroupUsage(cgroupsPath: string): Promise<CgroupUsage> {
+  if (isCgroupV2()) {
+    const dir = await controllerDir('', cgroupsPath);
+    const [cur, stat, cpu] = await Promise.all([read(dir, 'memory.current'), read(dir, 'memory.stat'), read(dir, 'cpu.stat')]);
+    if (cur === undefined && cpu === undefined) throw notFound(`cgroup ${cgroupsPath} does not exist`);
+    return { cpuNs: (keyValues(cpu).usage_usec ?? 0) * 1000, memoryUsage: num(cur) ?? 0, memoryStats: keyValues(stat) };
+  }
+  const [memDir, acctDir] = await Promise.all([controllerDir('memory', cgroupsPath), controllerDir('cpuacct', cgroupsPath)]);
+  const [usage, stat, acct] = await Promise.all([read(memDir, 'memory.usage_in_bytes'), read(memDir, 'memory.stat'), read(acctDir, 'cpuacct.usage')]);
+  if (usage === undefined && acct === undefined) throw notFound(`cgroup ${cgroupsPath} does not exist`);
+  return { cpuNs: num(acct) ?? 0, memoryUsage: num(usage) ?? 0, memoryStats: keyValues(stat) };
+}
+
 export async function readCgroupStats(cgroupsPath: string): Promise<CgroupStats> {
   if (!(await cgroupExists(cgroupsPath))) throw notFound(`cgroup ${cgroupsPath} does not exist`);
   if (isCgroupV2()) return statsFromV2Dir((await controllerDir('', cgroupsPath))!);
