@@ -21,6 +21,7 @@ import { ServiceAccountTokens } from './service-account-tokens.js';
 import { ResourceQuotas } from './resource-quota.js';
 import { LimitRanger } from './limit-range.js';
 import { ServiceAccountAdmission } from './service-account-admission.js';
+import { defaultTolerationSeconds } from './default-toleration-seconds.js';
 import { CustomResources } from './custom-resources.js';
 import { kubeletClientIdentity } from './pod-proxy.js';
 import type { ApiserverIdentity } from './kubernetes-endpoints.js';
@@ -34,6 +35,9 @@ export interface ClusterServerOptions {
   serviceCidr?: string;
   /** This server's identity Lease duration: how soon the kubernetes Endpoints drop it once it stops renewing. */
   identityLeaseDurationSeconds?: number;
+  /** DefaultTolerationSeconds admission: --default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds. */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
 }
 
 export interface ClusterServer {
@@ -77,12 +81,14 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const quotas = new ResourceQuotas(objects);
     const limits = new LimitRanger(objects);
     const serviceAccounts = new ServiceAccountAdmission(objects);
+    const tolerations = defaultTolerationSeconds({ notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds });
     // LimitRange defaults first, then the ServiceAccount, then the quota check, as in
     // Kubernetes. The two lists are independent reads (a round trip each on etcd): they go out together.
     objects.registerAdmission(async (t, o) => {
       const [ranges, namespaceQuotas] = await Promise.all([limits.rangesFor(t, o), quotas.quotasFor(t, o)]);
       limits.apply(o, ranges);
       await serviceAccounts.admit(t, o);
+      await tolerations(t, o);
       await quotas.check(t, o, namespaceQuotas);
     });
     customResources = new CustomResources(objects);

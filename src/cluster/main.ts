@@ -7,6 +7,10 @@ import { parseArgs } from 'node:util';
 import { invalid, messageOf } from '../errdefs.js';
 import { startClusterServer } from '../apiserver/cluster-server.js';
 import { KubeClient } from '../kube/client/kube-client.js';
+import { DEFAULT_TOLERATION_SECONDS } from '../apiserver/default-toleration-seconds.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS } from '../node/agent/node-heartbeat.js';
+import { parseDurationMs, positiveInt } from '../util/duration-flag.js';
+import { claimNodeResources } from '../node/host-claims.js';
 import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from '../node/run-agent.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
@@ -29,6 +33,17 @@ Options:
   --node-name N           Node name of the embedded agent (default: host name)
   --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
   --pod-cidr CIDR         pod address range of the embedded agent (default 10.89.0.0/16)
+  --node-monitor-grace-period D
+                          how long a node may stay silent (no Lease renewal, no
+                          status) before it is unreachable (default 2s; "1500ms", "40s")
+  --default-not-ready-toleration-seconds N
+  --default-unreachable-toleration-seconds N
+                          tolerationSeconds given to pods that lack these
+                          tolerations: how long after its node went down a pod is
+                          evicted (default ${DEFAULT_TOLERATION_SECONDS}; Kubernetes: 300)
+  --node-lease-duration-seconds N
+                          the embedded agent's node Lease (renewed every quarter
+                          of it; default ${DEFAULT_NODE_LEASE_DURATION_SECONDS})
   --scheduler-hold        the scheduler binds no pod until the process gets SIGUSR2
                           (benchmarks: create pods first, then time scheduling alone)
   -h, --help              show this help
@@ -46,6 +61,10 @@ export interface ParsedServerArgs {
   podCidr: string;
   identityLeaseDurationSeconds?: number;
   schedulerHold: boolean;
+  nodeMonitorGracePeriodMs?: number;
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+  nodeLeaseDurationSeconds?: number;
 }
 
 export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
@@ -67,6 +86,10 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
         'identity-lease-duration-seconds': { type: 'string' },
         'scheduler-hold': { type: 'boolean', default: false },
+        'node-monitor-grace-period': { type: 'string' },
+        'default-not-ready-toleration-seconds': { type: 'string' },
+        'default-unreachable-toleration-seconds': { type: 'string' },
+        'node-lease-duration-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -88,7 +111,14 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   const lease = values['identity-lease-duration-seconds'];
   const identityLeaseDurationSeconds = lease === undefined ? undefined : Number(lease);
   if (identityLeaseDurationSeconds !== undefined && !(Number.isInteger(identityLeaseDurationSeconds) && identityLeaseDurationSeconds > 0)) throw invalid(`tug server: --identity-lease-duration-seconds "${lease}" is not a positive whole number`);
-  return { identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
+  const grace = values['node-monitor-grace-period'];
+  const lifecycle = {
+    nodeMonitorGracePeriodMs: grace === undefined ? undefined : parseDurationMs(grace, 'tug server: --node-monitor-grace-period'),
+    defaultNotReadyTolerationSeconds: positiveInt(values['default-not-ready-toleration-seconds'], 'tug server: --default-not-ready-toleration-seconds', true),
+    defaultUnreachableTolerationSeconds: positiveInt(values['default-unreachable-toleration-seconds'], 'tug server: --default-unreachable-toleration-seconds', true),
+    nodeLeaseDurationSeconds: positiveInt(values['node-lease-duration-seconds'], 'tug server: --node-lease-duration-seconds'),
+  };
+  return { ...lifecycle, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -105,12 +135,26 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     return;
   }
   let server;
+  // The embedded agent's bridge and pod range (and the DNS address on it) must not be another tug node's on this machine.
+  let claims: { release(): Promise<void> } | undefined;
   try {
-    server = await (await import('../controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds }), {
-      holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined,
-    });
+    if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr, command: 'tug server' });
+    server = await (await import('../controllers/controller-manager.js')).withControllers(
+      await startClusterServer({
+        dataDir: args.dataDir,
+        port: args.port,
+        bind: args.bind,
+        store: args.store,
+        serviceCidr: args.serviceCidr,
+        identityLeaseDurationSeconds: args.identityLeaseDurationSeconds,
+        defaultNotReadyTolerationSeconds: args.defaultNotReadyTolerationSeconds,
+        defaultUnreachableTolerationSeconds: args.defaultUnreachableTolerationSeconds,
+      }),
+      { holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined, nodeMonitorGracePeriodMs: args.nodeMonitorGracePeriodMs },
+    );
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
+    await claims?.release();
     process.exitCode = 1;
     return;
   }
@@ -121,7 +165,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   if (!args.noAgent) {
     try {
       const client = await KubeClient.fromKubeconfig(server.kubeconfig);
-      agent = await withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
+      agent = await withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, leaseDurationSeconds: args.nodeLeaseDurationSeconds }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);
@@ -134,6 +178,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   });
   await agent?.close().catch((err) => process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`));
   await server.close();
+  await claims?.release();
 }
 
 export async function runAgentCommand(argv: string[]): Promise<void> {

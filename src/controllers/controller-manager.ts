@@ -14,6 +14,9 @@ import { ReplicaSetController, replicationControllerKind } from './replicaset-co
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { RootCaPublisher } from './root-ca-controller.js';
+import { NodeLifecycleController } from './node-lifecycle-controller.js';
+import { PodGarbageCollector } from './pod-gc-controller.js';
+import { DisruptionController } from './disruption-controller.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -34,6 +37,8 @@ export interface ControllerOptions {
    * scheduler_perf measures scheduling this way, with the pods created first.
    */
   holdScheduler?: boolean;
+  /** How long a node may go without a heartbeat before it is unreachable (default: node-lifecycle-controller.ts). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
@@ -41,7 +46,8 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   const informers = new SharedInformers(client);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
-  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  const controllers: { run(): void; stop(): void }[] = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  controllers.push(new NodeLifecycleController(informers, client, { gracePeriodMs: opts.nodeMonitorGracePeriodMs }), new PodGarbageCollector(informers, client), new DisruptionController(informers, client));
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();
@@ -65,6 +71,7 @@ export interface ControlPlane {
 export interface WithControllersOptions {
   /** Hold the scheduler until the process receives this signal (see ControllerOptions). */
   holdSchedulerUntil?: NodeJS.Signals;
+  nodeMonitorGracePeriodMs?: number;
 }
 
 /**
@@ -79,7 +86,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
   let worker: Worker;
   try {
     worker = new Worker(new URL('./controllers-worker.js', import.meta.url), {
-      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal) } satisfies WorkerInput,
+      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs } satisfies WorkerInput,
       ...workerFlags(process.execArgv),
     });
   } catch (err) {
@@ -118,6 +125,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
 export interface WorkerInput {
   kubeconfig: string;
   holdScheduler: boolean;
+  nodeMonitorGracePeriodMs?: number;
 }
 export type WorkerCommand = 'release' | 'stop';
 export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };

@@ -16,6 +16,8 @@ export const refs = {
   replicationcontrollers: { group: '', version: 'v1', resource: 'replicationcontrollers' },
   deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
   endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
+  poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
 } satisfies Record<string, ResourceRef>;
 
 /** The same collection inside one namespace (for writes). */
