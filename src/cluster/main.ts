@@ -179,6 +179,8 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   await agent?.close().catch((err) => process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`));
   await server.close();
   await claims?.release();
+  // The embedded agent's pods keep running, and its engine still waits on each one's exit: that must not hold the process open.
+  process.exit();
 }
 
 export async function runAgentCommand(argv: string[]): Promise<void> {

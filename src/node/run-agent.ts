@@ -264,4 +264,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   });
   await running.close();
   await claims?.release();
+  // Pods keep running across an agent restart, and the engine still waits on each
+  // one's exit (a watch and a poll): those must not hold the process open.
+  process.exit();
 }
