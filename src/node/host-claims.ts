@@ -16,7 +16,8 @@ import { writeJsonAtomic } from '../util/atomic-file.js';
 import { processAlive } from '../util/process-alive.js';
 import { bridgeGatewayIp } from './dns/kube-dns-service.js';
 
-const claimsDir = '/run/tug-locks/node-claims';
+// Not the lock's own directory (withHostLock removes that when it ends).
+const claimsDir = '/run/tug-locks/node-claims.d';
 
 export interface NodeClaim {
   pid: number;
