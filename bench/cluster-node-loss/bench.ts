@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 import { startAgentCluster, suffix } from '../../test/cluster-agent/agent-cluster.js';
-import { deployOnto, killMachine, readyStatus, nodeJson } from '../../test/cluster-nodes/node-tools.js';
+import { deleteWorkloads, deployOnto, killMachine, readyStatus, nodeJson } from '../../test/cluster-nodes/node-tools.js';
 
 const { values } = parseArgs({ options: { pods: { type: 'string', default: '30' }, trials: { type: 'string', default: '5' }, 'server-args': { type: 'string', default: '' } } });
 const podCount = Number(values.pods);
@@ -22,6 +22,10 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
 
+// Ctrl-C ends the run after cleaning up (a killed run would leave pods, rules and bridges behind).
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => (stopping = true));
+
 const c = await startAgentCluster({ serverArgs: values['server-args'].split(' ').filter(Boolean) });
 const client = await KubeClient.fromKubeconfig(join(c.dataDir, 'kubeconfig'));
 const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };
@@ -29,7 +33,7 @@ const epRef = { group: '', version: 'v1', resource: 'endpoints', namespace: 'def
 const toEndpoints: number[] = [];
 const toReady: number[] = [];
 try {
-  for (let t = 0; t < trials; t++) {
+  for (let t = 0; t < trials && !stopping; t++) {
     const nodeName = `bench-loss-${suffix()}`;
     const agent = await c.startAgent(nodeName);
     const app = `loss-${suffix()}`;
@@ -55,7 +59,7 @@ try {
         const fresh = pods.filter((p) => !deadUids.has(p.metadata.uid!) && !p.metadata.deletionTimestamp);
         if (fresh.length === podCount && fresh.every((p) => (p.status?.conditions ?? []).some((x: any) => x.type === 'Ready' && x.status === 'True'))) readyAt = Date.now();
       }
-      if (Date.now() - t0 > 600_000) throw new Error('trial did not finish in 10 minutes');
+      if (Date.now() - t0 > 600_000 || stopping) throw new Error(stopping ? 'interrupted' : 'trial did not finish in 10 minutes');
       await new Promise((r) => setTimeout(r, 50));
     }
     toEndpoints.push(epAt - t0);
@@ -69,12 +73,13 @@ try {
     await back.stop();
     await c.kubectl(['delete', 'node', nodeName]);
   }
-  console.log(
-    `[machine loss, ${podCount} pods, ${trials} trials] loss -> endpoints without the dead pods: p50 ${(pct(toEndpoints, 50) / 1000).toFixed(2)} s, p99 ${(pct(toEndpoints, 99) / 1000).toFixed(2)} s; ` +
+  if (toEndpoints.length) console.log(
+    `[machine loss, ${podCount} pods, ${toEndpoints.length} trials] loss -> endpoints without the dead pods: p50 ${(pct(toEndpoints, 50) / 1000).toFixed(2)} s, p99 ${(pct(toEndpoints, 99) / 1000).toFixed(2)} s; ` +
       `loss -> all replacements Ready: p50 ${(pct(toReady, 50) / 1000).toFixed(2)} s, p99 ${(pct(toReady, 99) / 1000).toFixed(2)} s ` +
       `(Kubernetes' defaults: 40 s grace + 300 s toleration, about 5.7 min)`,
   );
 } finally {
+  await deleteWorkloads(c);
   client.close();
   await c.stop();
 }

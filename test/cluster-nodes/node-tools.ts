@@ -5,7 +5,6 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
-import { runTool } from '../../src/util/exec-file.js';
 import type { AgentCluster, AgentProc } from '../cluster-agent/agent-cluster.js';
 
 export interface PodView {
@@ -82,16 +81,21 @@ export async function killMachine(agent: AgentProc): Promise<void> {
   agent.proc.child.kill('SIGKILL');
   await exited;
   // Every container monitor (conmon) of the node's engine names the data dir on its command line: these PIDs are the
-  // test's own. Each names its container and runc root, so the container goes first, then its monitor.
+  // test's own. Each names its container's pidfile (-p): the container's init goes first, then its monitor. Signals
+  // only (no runc per container): a dead machine takes no time to die.
+  const victims: number[] = [];
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
     if (!argv.some((a) => a.includes(agent.dataDir))) continue;
-    const id = argv[argv.indexOf('-c') + 1];
-    const rootAt = argv.findIndex((a, i) => a === '--root' && argv[i - 1] === '--runtime-arg');
-    if (id && rootAt > 0) await runTool('runc', ['--root', argv[rootAt + 2]!, 'kill', id, 'KILL'], { allowFailure: true });
+    const pidfile = argv[argv.indexOf('-p') + 1];
+    const init = pidfile && argv.indexOf('-p') > 0 ? Number((await readFile(pidfile, 'utf8').catch(() => '')).trim()) : 0;
+    if (init > 0) victims.push(init);
+    victims.push(Number(pid));
+  }
+  for (const pid of victims) {
     try {
-      process.kill(Number(pid), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // gone already
     }
