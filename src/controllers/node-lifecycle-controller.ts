@@ -180,7 +180,8 @@ export class NodeLifecycleController {
 
   private async reconcileTaints(node: KubeObject): Promise<KubeObject> {
     const wanted = wantedConditionTaints(readyCondition(node)?.status, Boolean(node.spec?.unschedulable));
-    const taints = reconcileTaints((node.spec?.taints ?? []) as NodeTaint[], wanted, nowIso());
+    // timeAdded with milliseconds: tolerationSeconds of a few seconds must not end up to a second early.
+    const taints = reconcileTaints((node.spec?.taints ?? []) as NodeTaint[], wanted, new Date().toISOString());
     if (!taints) return node;
     return this.client.patch<KubeObject>(refs.nodes, node.metadata.name!, { metadata: { resourceVersion: node.metadata.resourceVersion }, spec: { taints: taints.length ? taints : null } }, { patchType: 'merge' });
   }
