@@ -22,6 +22,7 @@ import { ResourceQuotas } from './resource-quota.js';
 import { LimitRanger } from './limit-range.js';
 import { ServiceAccountAdmission } from './service-account-admission.js';
 import { StorageAdmission } from './storage-admission.js';
+import { defaultTolerationSeconds } from './default-toleration-seconds.js';
 import { CustomResources } from './custom-resources.js';
 import { kubeletClientIdentity } from './pod-proxy.js';
 import type { ApiserverIdentity } from './kubernetes-endpoints.js';
@@ -38,6 +39,9 @@ export interface ClusterServerOptions {
   identityLeaseDurationSeconds?: number;
   /** How often node agents' resource metrics are scraped for metrics.k8s.io (metrics-server's --metric-resolution). */
   metricResolutionMs?: number;
+  /** DefaultTolerationSeconds admission: --default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds. */
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
 }
 
 export interface ClusterServer {
@@ -83,6 +87,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const limits = new LimitRanger(objects);
     const serviceAccounts = new ServiceAccountAdmission(objects);
     const storage = new StorageAdmission(objects);
+    const tolerations = defaultTolerationSeconds({ notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds });
     // LimitRange defaults first, then the ServiceAccount, then the quota check, as in
     // Kubernetes. The two lists are independent reads (a round trip each on etcd): they go out together.
     objects.registerAdmission(async (t, o) => {
@@ -90,6 +95,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       limits.apply(o, ranges);
       await serviceAccounts.admit(t, o);
       await storage.admit(t, o);
+      await tolerations(t, o);
       await quotas.check(t, o, namespaceQuotas);
     });
     customResources = new CustomResources(objects);

@@ -7,6 +7,10 @@ import { parseArgs } from 'node:util';
 import { invalid, messageOf } from '../errdefs.js';
 import { startClusterServer } from '../apiserver/cluster-server.js';
 import { KubeClient } from '../kube/client/kube-client.js';
+import { DEFAULT_TOLERATION_SECONDS } from '../apiserver/default-toleration-seconds.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS } from '../node/agent/node-heartbeat.js';
+import { parseDurationMs, positiveInt } from '../util/duration-flag.js';
+import { claimNodeResources } from '../node/host-claims.js';
 import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from '../node/run-agent.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
@@ -29,6 +33,17 @@ Options:
   --node-name N           Node name of the embedded agent (default: host name)
   --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
   --pod-cidr CIDR         pod address range of the embedded agent (default 10.89.0.0/16)
+  --node-monitor-grace-period D
+                          how long a node may stay silent (no Lease renewal, no
+                          status) before it is unreachable (default 2s; "1500ms", "40s")
+  --default-not-ready-toleration-seconds N
+  --default-unreachable-toleration-seconds N
+                          tolerationSeconds given to pods that lack these
+                          tolerations: how long after its node went down a pod is
+                          evicted (default ${DEFAULT_TOLERATION_SECONDS}; Kubernetes: 300)
+  --node-lease-duration-seconds N
+                          the embedded agent's node Lease (renewed every quarter
+                          of it; default ${DEFAULT_NODE_LEASE_DURATION_SECONDS})
   --scheduler-hold        the scheduler binds no pod until the process gets SIGUSR2
   --metric-resolution D   how often node agents' resource metrics are scraped for
                           metrics.k8s.io / kubectl top (default 1s; metrics-server: 60s)
@@ -56,14 +71,16 @@ export interface ParsedServerArgs {
   metricResolutionMs?: number;
   hpaSyncPeriodMs?: number;
   hpaDownscaleStabilizationMs?: number;
+  nodeMonitorGracePeriodMs?: number;
+  defaultNotReadyTolerationSeconds?: number;
+  defaultUnreachableTolerationSeconds?: number;
+  nodeLeaseDurationSeconds?: number;
 }
 
-/** A duration flag: "500ms", "2s", "5m", or plain seconds. */
+/** A duration flag of `tug server` ("500ms", "2s", "5m", or plain seconds) of at least min ms. */
 function durationFlag(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'] : NaN;
-  if (!(ms >= min)) throw invalid(`tug server: --${flag} "${v}" is not a duration of at least ${min}ms (e.g. 1s, 500ms, 5m)`);
+  const ms = parseDurationMs(v, `tug server: --${flag}`, min);
   return ms;
 }
 
@@ -89,6 +106,10 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'metric-resolution': { type: 'string' },
         'horizontal-pod-autoscaler-sync-period': { type: 'string' },
         'horizontal-pod-autoscaler-downscale-stabilization': { type: 'string' },
+        'node-monitor-grace-period': { type: 'string' },
+        'default-not-ready-toleration-seconds': { type: 'string' },
+        'default-unreachable-toleration-seconds': { type: 'string' },
+        'node-lease-duration-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -113,7 +134,14 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   const metricResolutionMs = durationFlag('metric-resolution', values['metric-resolution'], 100);
   const hpaSyncPeriodMs = durationFlag('horizontal-pod-autoscaler-sync-period', values['horizontal-pod-autoscaler-sync-period'], 100);
   const hpaDownscaleStabilizationMs = durationFlag('horizontal-pod-autoscaler-downscale-stabilization', values['horizontal-pod-autoscaler-downscale-stabilization'], 0);
-  return { metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
+  const grace = values['node-monitor-grace-period'];
+  const lifecycle = {
+    nodeMonitorGracePeriodMs: grace === undefined ? undefined : parseDurationMs(grace, 'tug server: --node-monitor-grace-period'),
+    defaultNotReadyTolerationSeconds: positiveInt(values['default-not-ready-toleration-seconds'], 'tug server: --default-not-ready-toleration-seconds', true),
+    defaultUnreachableTolerationSeconds: positiveInt(values['default-unreachable-toleration-seconds'], 'tug server: --default-unreachable-toleration-seconds', true),
+    nodeLeaseDurationSeconds: positiveInt(values['node-lease-duration-seconds'], 'tug server: --node-lease-duration-seconds'),
+  };
+  return { ...lifecycle, metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -130,13 +158,27 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     return;
   }
   let server;
+  // The embedded agent's bridge and pod range (and the DNS address on it) must not be another tug node's on this machine.
+  let claims: { release(): Promise<void> } | undefined;
   try {
-    server = await (await import('../controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds, metricResolutionMs: args.metricResolutionMs }), {
-      holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined,
-      hpa: { syncPeriodMs: args.hpaSyncPeriodMs, downscaleStabilizationMs: args.hpaDownscaleStabilizationMs },
-    });
+    if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr, command: 'tug server' });
+    server = await (await import('../controllers/controller-manager.js')).withControllers(
+      await startClusterServer({
+        dataDir: args.dataDir,
+        port: args.port,
+        bind: args.bind,
+        store: args.store,
+        serviceCidr: args.serviceCidr,
+        identityLeaseDurationSeconds: args.identityLeaseDurationSeconds,
+        defaultNotReadyTolerationSeconds: args.defaultNotReadyTolerationSeconds,
+        defaultUnreachableTolerationSeconds: args.defaultUnreachableTolerationSeconds,
+        metricResolutionMs: args.metricResolutionMs,
+      }),
+      { holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined, nodeMonitorGracePeriodMs: args.nodeMonitorGracePeriodMs, hpa: { syncPeriodMs: args.hpaSyncPeriodMs, downscaleStabilizationMs: args.hpaDownscaleStabilizationMs } },
+    );
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
+    await claims?.release();
     process.exitCode = 1;
     return;
   }
@@ -147,7 +189,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   if (!args.noAgent) {
     try {
       const client = await KubeClient.fromKubeconfig(server.kubeconfig);
-      agent = await withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
+      agent = await withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, leaseDurationSeconds: args.nodeLeaseDurationSeconds }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);
@@ -160,6 +202,9 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   });
   await agent?.close().catch((err) => process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`));
   await server.close();
+  await claims?.release();
+  // The embedded agent's pods keep running, and its engine still waits on each one's exit: that must not hold the process open.
+  process.exit();
 }
 
 export async function runAgentCommand(argv: string[]): Promise<void> {

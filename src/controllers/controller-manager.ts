@@ -22,6 +22,9 @@ import { DaemonSetController } from './daemonset-controller.js';
 import { PersistentVolumeController } from './volume/pv-controller.js';
 import { LocalPathProvisioner } from './volume/local-path-provisioner.js';
 import { HorizontalPodAutoscalerController, type HpaControllerOptions } from './hpa/hpa-controller.js';
+import { NodeLifecycleController } from './node-lifecycle-controller.js';
+import { PodGarbageCollector } from './pod-gc-controller.js';
+import { DisruptionController } from './disruption-controller.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -44,6 +47,8 @@ export interface ControllerOptions {
   holdScheduler?: boolean;
   /** The HorizontalPodAutoscaler controller's sync period and downscale stabilization. */
   hpa?: HpaControllerOptions;
+  /** How long a node may go without a heartbeat before it is unreachable (default: node-lifecycle-controller.ts). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
@@ -56,6 +61,7 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   controllers.push(new JobController(informers, client), new CronJobController(informers, client), new TtlAfterFinishedController(informers, client));
   controllers.push(new PersistentVolumeController(informers, client), new LocalPathProvisioner(informers, client));
   controllers.push(new HorizontalPodAutoscalerController(informers, client, opts.hpa));
+  controllers.push(new NodeLifecycleController(informers, client, { gracePeriodMs: opts.nodeMonitorGracePeriodMs }), new PodGarbageCollector(informers, client), new DisruptionController(informers, client));
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();
@@ -80,6 +86,7 @@ export interface WithControllersOptions {
   /** Hold the scheduler until the process receives this signal (see ControllerOptions). */
   holdSchedulerUntil?: NodeJS.Signals;
   hpa?: HpaControllerOptions;
+  nodeMonitorGracePeriodMs?: number;
 }
 
 /**
@@ -94,7 +101,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
   let worker: Worker;
   try {
     worker = new Worker(new URL('./controllers-worker.js', import.meta.url), {
-      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), hpa: opts.hpa } satisfies WorkerInput,
+      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), hpa: opts.hpa, nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs } satisfies WorkerInput,
       ...workerFlags(process.execArgv),
     });
   } catch (err) {
@@ -134,6 +141,7 @@ export interface WorkerInput {
   kubeconfig: string;
   holdScheduler: boolean;
   hpa?: HpaControllerOptions;
+  nodeMonitorGracePeriodMs?: number;
 }
 export type WorkerCommand = 'release' | 'stop';
 export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };

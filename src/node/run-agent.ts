@@ -24,6 +24,8 @@ import { AgentAuth } from './agent/agent-auth.js';
 import { PodDns } from './dns/pod-dns.js';
 import { ServiceEnv } from './agent/service-env.js';
 import type { NodeServices, NodeServicesOptions } from './node-services.js';
+import { claimNodeResources, type HeldClaim } from './host-claims.js';
+import { positiveInt } from '../util/duration-flag.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
 export const DEFAULT_POD_CIDR = '10.89.0.0/16';
@@ -36,6 +38,8 @@ export interface AgentOptions {
   nodeName?: string;
   bridgeName?: string;
   podCidr?: string;
+  /** The node Lease's duration in seconds (default 2: renewed every 500 ms). */
+  leaseDurationSeconds?: number;
   log?: (msg: string) => void;
 }
 
@@ -69,7 +73,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   try {
     // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
     server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }));
-    agent = new NodeAgent({ client: o.client, engine, containers, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), serviceEnv, podDns, log: o.log });
+    agent = new NodeAgent({ client: o.client, engine, containers, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), serviceEnv, podDns, leaseDurationSeconds: o.leaseDurationSeconds, log: o.log });
     await agent.start();
   } catch (err) {
     await agent?.stop();
@@ -129,6 +133,9 @@ Options:
   --node-bridge NAME    bridge for pods (default ${DEFAULT_NODE_BRIDGE})
   --pod-cidr CIDR       pod address range (default ${DEFAULT_POD_CIDR})
   --service-cidr CIDR   Service cluster IP range, as given to the server (default ${DEFAULT_SERVICE_CIDR})
+  --node-lease-duration-seconds N
+                        the node Lease's duration, renewed every quarter of it (default 2);
+                        the server's --node-monitor-grace-period is at least this long for this node
   -h, --help            show this help
 `;
 
@@ -200,6 +207,7 @@ async function useServerClusterDns(client: KubeClient, podDns: PodDns): Promise<
 export async function runAgentCommand(argv: string[]): Promise<void> {
   let values;
   let trust: ServerTrust;
+  let leaseDurationSeconds: number | undefined;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -215,6 +223,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
         'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
         'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
+        'node-lease-duration-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -225,21 +234,26 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     }
     if (!values.kubeconfig && !(values.server && values.token)) throw invalid('--server and --token (or --kubeconfig) are required');
     trust = serverTrust(values);
+    leaseDurationSeconds = positiveInt(values['node-lease-duration-seconds'], '--node-lease-duration-seconds');
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n\n${agentHelp}`);
     process.exitCode = 2;
     return;
   }
   let running: RunningAgent;
+  let claims: HeldClaim | undefined;
   try {
+    // This machine's bridge and pod range must not be another tug node's.
+    claims = await claimNodeResources({ command: 'tug agent', dataDir: values['data-dir']!, bridge: values['node-bridge']!, podCidr: values['pod-cidr']! });
     const client = values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await tokenClient(values.server!, values.token!, trust);
     const bridge = values['node-bridge']!;
     const podCidr = values['pod-cidr']!;
     // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.
-    running = await withNodeServices(await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr }), { client, bridge, podCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
+    running = await withNodeServices(await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr, leaseDurationSeconds }), { client, bridge, podCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
     await useServerClusterDns(client, running.podDns);
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n`);
+    await claims?.release();
     process.exitCode = 1;
     return;
   }
@@ -249,4 +263,8 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     process.once('SIGINT', resolve);
   });
   await running.close();
+  await claims?.release();
+  // Pods keep running across an agent restart, and the engine still waits on each
+  // one's exit (a watch and a poll): those must not hold the process open.
+  process.exit();
 }

@@ -129,8 +129,8 @@ export interface AgentCluster {
   stop(): Promise<void>;
 }
 
-export async function startAgentCluster(opts: { serviceCidr?: string } = {}): Promise<AgentCluster> {
-  const svc = opts.serviceCidr ? ['--service-cidr', opts.serviceCidr] : [];
+export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs?: string[] } = {}): Promise<AgentCluster> {
+  const svc = [...(opts.serviceCidr ? ['--service-cidr', opts.serviceCidr] : []), ...(opts.serverArgs ?? [])];
   const dataDir = await mkdtemp(join(tmpdir(), 'tug-agent-test-'));
   const net = uniqueNodeNet();
   const nodeName = `node-${suffix()}`;

@@ -57,7 +57,9 @@ const podJson = (name: string, nodeName: string) =>
 
 for (const how of ['SIGTERM', 'SIGKILL'] as const) {
   test(`an agent stopped with ${how} cleans up pods deleted, evicted or rebound meanwhile and adopts the rest`, async () => {
-    c ??= await startAgentCluster();
+    // The agent stays down while the test deletes, rebinds and evicts: longer than tug's
+    // default toleration of a dead node, so pods left on it would be evicted meanwhile.
+    c ??= await startAgentCluster({ serverArgs: ['--default-unreachable-toleration-seconds', '300'] });
     const cl = c;
     const nodeName = `restart-${suffix()}`;
     let agent = await cl.startAgent(nodeName);

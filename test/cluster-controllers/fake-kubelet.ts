@@ -8,6 +8,7 @@ import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.j
 
 const podsRef = { group: '', version: 'v1', resource: 'pods' };
 const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
+const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
 
 export function nodeObject(name: string, opts: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: unknown[]; unschedulable?: boolean } = {}): KubeObject {
   const res = { cpu: opts.cpu ?? '4', memory: opts.memory ?? '8Gi', pods: opts.pods ?? '110' };
@@ -43,7 +44,14 @@ export class FakeKubelet {
 
   async addNode(node: KubeObject): Promise<void> {
     this.nodes.add(node.metadata.name!);
-    await this.client.create(nodesRef, node);
+    const created = await this.client.create<KubeObject>(nodesRef, node);
+    // A Lease renewed "for an hour": the node lifecycle controller leaves these nodes Ready for the whole test.
+    await this.client.create(leasesRef, {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: created.metadata.name, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: created.metadata.name, uid: created.metadata.uid }] },
+      spec: { holderIdentity: created.metadata.name, leaseDurationSeconds: 3600, renewTime: new Date().toISOString().replace('Z', '000Z').replace(/(\.\d{6})\d*Z$/, '$1Z') },
+    });
   }
 
   private async sync(p: KubeObject): Promise<void> {

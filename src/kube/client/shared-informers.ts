@@ -18,6 +18,8 @@ export const refs = {
   endpointslices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
   jobs: { group: 'batch', version: 'v1', resource: 'jobs' },
   cronjobs: { group: 'batch', version: 'v1', resource: 'cronjobs' },
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
+  poddisruptionbudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
 } satisfies Record<string, ResourceRef>;
 
 /** The same collection inside one namespace (for writes). */

@@ -6,24 +6,25 @@ import type { Engine } from '../../engine/engine.js';
 import type { ContainerService } from '../../engine/container-service.js';
 import type { ExecService } from '../../engine/exec-service.js';
 import { messageOf, TugError } from '../../errdefs.js';
-import type { KubeClient } from '../../kube/client/kube-client.js';
+import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
+import { claimNodeName, ownNodePassword } from './node-identity.js';
 import { Informer } from '../../kube/client/informer.js';
 import { WorkQueue } from '../../kube/client/work-queue.js';
 import { PodSyncer } from './pod-syncer.js';
 import { podUidsInEngine } from './pod-runtime.js';
 import { L } from './labels.js';
 import { nodeObject, nodeStatus, type NodeFacts } from './node-status.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS, NodeHeartbeat, nodesRef } from './node-heartbeat.js';
 import type { Pod } from './pod-types.js';
 import type { ServiceEnv } from './service-env.js';
 import type { PodDns } from '../dns/pod-dns.js';
 import { LocalVolumes } from './local-volumes.js';
 import { NODE_LOCAL_PATH_DIR } from '../../kube/api/storage.js';
 
-const HEARTBEAT_MS = 10_000;
+/** The pod informer's resync: every pod is looked at again this often. */
+const RESYNC_MS = 10_000;
 /** Pods synced at once. */
 const POD_WORKERS = Number(process.env.TUG_POD_WORKERS) || 4;
-const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
-const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
 
 export interface NodeAgentOptions {
   client: KubeClient;
@@ -36,6 +37,8 @@ export interface NodeAgentOptions {
   /** This agent's pods' service variables and cluster DNS, which its node services fill in. */
   serviceEnv: ServiceEnv;
   podDns: PodDns;
+  /** The node Lease's duration (renewed every quarter of it); the node lifecycle controller's grace period should match. */
+  leaseDurationSeconds?: number;
   log?: (msg: string) => void;
 }
 
@@ -45,7 +48,7 @@ export class NodeAgent {
   private readonly informer: Informer<Pod>;
   private readonly syncer: PodSyncer;
   private readonly localVolumes: LocalVolumes;
-  private heartbeat?: NodeJS.Timeout;
+  private heartbeat?: NodeHeartbeat;
   private unsubscribe?: () => void;
   private workers?: Promise<void[]>;
   private readonly bootTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -55,7 +58,7 @@ export class NodeAgent {
     this.log = o.log ?? ((m) => process.stderr.write(`tug agent: ${m}\n`));
     this.execs = o.containers.execs;
     this.localVolumes = new LocalVolumes(o.client, o.dataDir, o.facts.name, this.log);
-    this.informer = new Informer<Pod>(o.client, { group: '', version: 'v1', resource: 'pods' }, { fieldSelector: `spec.nodeName=${o.facts.name}`, resyncMs: HEARTBEAT_MS });
+    this.informer = new Informer<Pod>(o.client, { group: '', version: 'v1', resource: 'pods' }, { fieldSelector: `spec.nodeName=${o.facts.name}`, resyncMs: RESYNC_MS });
     this.syncer = new PodSyncer({
       engine: o.engine,
       containers: o.containers,
@@ -80,9 +83,18 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     await this.register();
-    await this.beat();
-    this.heartbeat = setInterval(() => void this.beat().catch((err) => this.log(`heartbeat: ${messageOf(err)}`)), HEARTBEAT_MS);
-    this.heartbeat.unref();
+    let lastError = '';
+    this.heartbeat = new NodeHeartbeat({
+      client: this.o.client,
+      nodeName: this.o.facts.name,
+      leaseDurationSeconds: this.o.leaseDurationSeconds ?? DEFAULT_NODE_LEASE_DURATION_SECONDS,
+      status: () => nodeStatus(this.o.facts, this.bootTime),
+      // Renewals run twice a second: the same failure is said once, not every time.
+      log: (m) => {
+        if (m !== lastError) this.log((lastError = m));
+      },
+    });
+    await this.heartbeat.start();
     const enqueue = (p: Pod) => this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
     this.informer.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
     this.unsubscribe = this.o.engine.events.subscribe((ev) => {
@@ -107,38 +119,25 @@ export class NodeAgent {
   }
 
   private async register(): Promise<void> {
-    const node = nodeObject(this.o.facts);
-    const meta = node.metadata as { annotations?: Record<string, string> };
+    // Another machine's node of this name refuses us before anything is written.
+    await claimNodeName(this.o.client, this.o.facts.name, this.o.dataDir);
+    const body = nodeObject(this.o.facts);
+    const meta = body.metadata as { annotations?: Record<string, string> };
     // Where this agent's local-path volumes live: the provisioner puts each new volume's directory there.
     meta.annotations = { ...meta.annotations, [NODE_LOCAL_PATH_DIR]: this.localVolumes.root };
+    let node: KubeObject;
     try {
-      await this.o.client.create(nodesRef, node);
+      node = await this.o.client.create<KubeObject>(nodesRef, body);
     } catch (err) {
       if (!(err instanceof TugError && (err.kind === 'already-exists' || err.kind === 'conflict'))) throw err;
-      await this.o.client.patch(nodesRef, this.o.facts.name, { metadata: node.metadata, spec: node.spec });
+      node = await this.o.client.patch<KubeObject>(nodesRef, this.o.facts.name, { metadata: body.metadata, spec: body.spec });
     }
-  }
-
-  /** Renews the node's Lease and posts node status (Ready with a fresh heartbeat time). */
-  private async beat(): Promise<void> {
-    const now = new Date().toISOString().replace('Z', '000Z').replace(/(\.\d{6})\d*Z$/, '$1Z');
-    const name = this.o.facts.name;
-    const lease = await this.o.client.getOrNull(leasesRef, name);
-    if (!lease) {
-      await this.o.client
-        .create(leasesRef, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now } })
-        .catch((err) => {
-          if (!(err instanceof TugError && err.kind === 'already-exists')) throw err;
-        });
-    } else {
-      await this.o.client.patch(leasesRef, name, { spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now } });
-    }
-    await this.o.client.patch(nodesRef, name, { status: nodeStatus(this.o.facts, this.bootTime) }, { subresource: 'status' });
+    await ownNodePassword(this.o.client, node);
   }
 
   /** Stops syncing; pods keep running (as with a kubelet restart) and are adopted by the next start. */
   async stop(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat?.stop();
     this.unsubscribe?.();
     this.informer.stop();
     this.queue.shutdown();

@@ -69,6 +69,8 @@ interface PodState {
   lastMountError?: string;
 }
 
+const readyOf = (status: unknown): string | undefined => ((status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready')?.status;
+
 const podsRef = (ns: string) => ({ group: '', version: 'v1', resource: 'pods', namespace: ns });
 
 export class PodSyncer {
@@ -313,7 +315,9 @@ export class PodSyncer {
     const state = this.stateOf(pod.metadata.uid!);
     const status = computePodStatus({ pod, containers: cs, hostIP: this.o.hostIP, probes: (id) => this.probers.get(id)?.results, waiting: state.waiting, initDone, startTime: pod.status?.startTime ?? state.startTime });
     const text = JSON.stringify(status);
-    if (text === state.lastStatus) return;
+    // Unchanged since our last write, unless someone else changed it since (the node
+    // lifecycle controller marks pods not Ready while this node was unreachable).
+    if (text === state.lastStatus && readyOf(pod.status) === readyOf(status)) return;
     const [ns, name] = key.split('/');
     try {
       await this.o.client.patch(podsRef(ns), name, { metadata: { uid: pod.metadata.uid }, status }, { subresource: 'status', patchType: 'merge' });

@@ -1,0 +1,71 @@
+// What a tug node takes of its machine, claimed so that a second tug cluster
+// (or a second node) started on the same machine with the same defaults is
+// refused at start, naming the owner and the flag to change, instead of
+// sharing the first one's bridge and failing on its DNS address (the cluster
+// DNS listens on the bridge gateway, the pod range's first address). Claims
+// live next to the engines' network lock (/run/tug-locks): one JSON file per
+// running node, written under that host-wide lock; a claim whose process died
+// (kill -9) is stale and taken over, and a restart of the same node (same data
+// dir) is always accepted.
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { invalid } from '../errdefs.js';
+import { withHostLock } from '../network/host-lock.js';
+import { cidrsOverlap, parseCidr } from '../network/cidr.js';
+import { writeJsonAtomic } from '../util/atomic-file.js';
+import { processAlive } from '../util/process-alive.js';
+import { bridgeGatewayIp } from './dns/kube-dns-service.js';
+
+// Not the lock's own directory (withHostLock removes that when it ends).
+const claimsDir = '/run/tug-locks/node-claims.d';
+
+export interface NodeClaim {
+  pid: number;
+  /** `tug server` or `tug agent`: who to name in a refusal. */
+  command: string;
+  dataDir: string;
+  bridge: string;
+  podCidr: string;
+}
+
+export interface HeldClaim {
+  release(): Promise<void>;
+}
+
+function owner(c: NodeClaim): string {
+  return `${c.command}, pid ${c.pid}, data dir ${c.dataDir}`;
+}
+
+/** The first conflict between a new claim and the live ones, as the message to refuse with. */
+export function conflictOf(mine: Omit<NodeClaim, 'pid'>, others: NodeClaim[]): string | undefined {
+  for (const c of others) {
+    if (resolve(c.dataDir) === resolve(mine.dataDir)) continue;
+    if (c.bridge === mine.bridge) {
+      return `the pod bridge ${mine.bridge} is already used by another tug node on this machine (${owner(c)}): give this one another --node-bridge (and its own --pod-cidr), or stop the other one`;
+    }
+    if (cidrsOverlap(parseCidr(c.podCidr), parseCidr(mine.podCidr))) {
+      return `the pod range ${mine.podCidr} (and the cluster DNS address ${bridgeGatewayIp(mine.podCidr)} on it) overlaps ${c.podCidr} of another tug node on this machine (${owner(c)}): give this one another --pod-cidr, or stop the other one`;
+    }
+  }
+  return undefined;
+}
+
+/** Claims the bridge and pod range for this process, or throws an invalid error naming the other owner and the flag to change. */
+export async function claimNodeResources(mine: Omit<NodeClaim, 'pid'>): Promise<HeldClaim> {
+  parseCidr(mine.podCidr);
+  const file = join(claimsDir, `${process.pid}.json`);
+  await withHostLock('node-claims', async () => {
+    await mkdir(claimsDir, { recursive: true, mode: 0o700 });
+    const live: NodeClaim[] = [];
+    for (const name of await readdir(claimsDir)) {
+      const path = join(claimsDir, name);
+      const c = JSON.parse(await readFile(path, 'utf8').catch(() => 'null')) as NodeClaim | null;
+      if (!c || !processAlive(c.pid) || c.pid === process.pid) await rm(path, { force: true });
+      else live.push(c);
+    }
+    const conflict = conflictOf(mine, live);
+    if (conflict) throw invalid(conflict);
+    await writeJsonAtomic(file, { ...mine, dataDir: resolve(mine.dataDir), pid: process.pid } satisfies NodeClaim);
+  });
+  return { release: () => rm(file, { force: true }) };
+}
