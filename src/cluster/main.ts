@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { invalid, messageOf } from '../errdefs.js';
 import { startClusterServer } from '../apiserver/cluster-server.js';
 import { KubeClient } from '../kube/client/kube-client.js';
-import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from '../node/run-agent.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, validateClusterNetwork, type ClusterNetwork, type NetworkBackend } from '../controllers/node-ipam-controller.js';
+import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, type RunningAgent } from '../node/run-agent.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
 
@@ -28,7 +29,15 @@ Options:
   --no-agent              do not start the embedded node agent
   --node-name N           Node name of the embedded agent (default: host name)
   --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
-  --pod-cidr CIDR         pod address range of the embedded agent (default 10.89.0.0/16)
+  --cluster-cidr CIDR     the pods' range of the whole cluster (default ${DEFAULT_CLUSTER_CIDR}); the node
+                          IPAM gives each Node a /--node-cidr-mask-size of it as spec.podCIDR
+  --node-cidr-mask-size N size of each node's range (default ${DEFAULT_NODE_CIDR_MASK_SIZE})
+  --network-backend vxlan|host-gw|none
+                          how nodes reach each other's pods (default vxlan: a VXLAN overlay
+                          over any IP network; host-gw: plain routes, nodes on one L2 segment;
+                          none: no routes between nodes)
+  --pod-cidr CIDR         pod range of the embedded agent (default: one from the node IPAM)
+  --node-ip IP            the embedded agent's node address (default: the default route's)
   --scheduler-hold        the scheduler binds no pod until the process gets SIGUSR2
                           (benchmarks: create pods first, then time scheduling alone)
   -h, --help              show this help
@@ -43,7 +52,9 @@ export interface ParsedServerArgs {
   noAgent: boolean;
   nodeName?: string;
   nodeBridge: string;
-  podCidr: string;
+  podCidr?: string;
+  nodeIp?: string;
+  clusterNetwork: ClusterNetwork;
   identityLeaseDurationSeconds?: number;
   schedulerHold: boolean;
 }
@@ -64,7 +75,11 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'no-agent': { type: 'boolean', default: false },
         'node-name': { type: 'string' },
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
-        'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
+        'pod-cidr': { type: 'string' },
+        'node-ip': { type: 'string' },
+        'cluster-cidr': { type: 'string', default: DEFAULT_CLUSTER_CIDR },
+        'node-cidr-mask-size': { type: 'string', default: String(DEFAULT_NODE_CIDR_MASK_SIZE) },
+        'network-backend': { type: 'string', default: 'vxlan' },
         'identity-lease-duration-seconds': { type: 'string' },
         'scheduler-hold': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -88,7 +103,13 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   const lease = values['identity-lease-duration-seconds'];
   const identityLeaseDurationSeconds = lease === undefined ? undefined : Number(lease);
   if (identityLeaseDurationSeconds !== undefined && !(Number.isInteger(identityLeaseDurationSeconds) && identityLeaseDurationSeconds > 0)) throw invalid(`tug server: --identity-lease-duration-seconds "${lease}" is not a positive whole number`);
-  return { identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
+  let clusterNetwork: ClusterNetwork;
+  try {
+    clusterNetwork = validateClusterNetwork({ clusterCidr: values['cluster-cidr']!, nodeCidrMaskSize: Number(values['node-cidr-mask-size']), backend: values['network-backend'] as NetworkBackend });
+  } catch (err) {
+    throw invalid(`tug server: ${messageOf(err)}`);
+  }
+  return { clusterNetwork, nodeIp: values['node-ip'], identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -108,6 +129,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   try {
     server = await (await import('../controllers/controller-manager.js')).withControllers(await startClusterServer({ dataDir: args.dataDir, port: args.port, bind: args.bind, store: args.store, serviceCidr: args.serviceCidr, identityLeaseDurationSeconds: args.identityLeaseDurationSeconds }), {
       holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined,
+      clusterNetwork: args.clusterNetwork,
     });
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
@@ -121,7 +143,8 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   if (!args.noAgent) {
     try {
       const client = await KubeClient.fromKubeconfig(server.kubeconfig);
-      agent = await withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
+      const started = await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, nodeIp: args.nodeIp });
+      agent = await withNodeServices(started, { client, bridge: args.nodeBridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: args.serviceCidr });
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);

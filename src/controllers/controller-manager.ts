@@ -14,6 +14,7 @@ import { ReplicaSetController, replicationControllerKind } from './replicaset-co
 import { DeploymentController } from './deployment-controller.js';
 import { EndpointsController } from './endpoints-controller.js';
 import { RootCaPublisher } from './root-ca-controller.js';
+import { NodeIpamController, DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, type ClusterNetwork } from './node-ipam-controller.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -34,6 +35,8 @@ export interface ControllerOptions {
    * scheduler_perf measures scheduling this way, with the pods created first.
    */
   holdScheduler?: boolean;
+  /** The pod network the node IPAM controller hands ranges from (default 10.42.0.0/16, /24 per node, vxlan). */
+  clusterNetwork?: ClusterNetwork;
 }
 
 export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
@@ -41,7 +44,7 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   const informers = new SharedInformers(client);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
-  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
+  const controllers = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig)), new NodeIpamController(informers, client, opts.clusterNetwork ?? { clusterCidr: DEFAULT_CLUSTER_CIDR, nodeCidrMaskSize: DEFAULT_NODE_CIDR_MASK_SIZE, backend: 'vxlan' })];
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();
@@ -65,6 +68,7 @@ export interface ControlPlane {
 export interface WithControllersOptions {
   /** Hold the scheduler until the process receives this signal (see ControllerOptions). */
   holdSchedulerUntil?: NodeJS.Signals;
+  clusterNetwork?: ClusterNetwork;
 }
 
 /**
@@ -79,7 +83,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
   let worker: Worker;
   try {
     worker = new Worker(new URL('./controllers-worker.js', import.meta.url), {
-      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal) } satisfies WorkerInput,
+      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), clusterNetwork: opts.clusterNetwork } satisfies WorkerInput,
       ...workerFlags(process.execArgv),
     });
   } catch (err) {
@@ -118,6 +122,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
 export interface WorkerInput {
   kubeconfig: string;
   holdScheduler: boolean;
+  clusterNetwork?: ClusterNetwork;
 }
 export type WorkerCommand = 'release' | 'stop';
 export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };
