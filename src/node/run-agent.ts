@@ -26,7 +26,7 @@ import { bridgeGatewayIp, ensureKubeDnsService } from './dns/kube-dns-service.js
 import { ServiceEnv } from './agent/service-env.js';
 import type { NodeServices, NodeServicesOptions } from './node-services.js';
 import { detectNodeAddress, type NodeAddress } from './network/node-address.js';
-import { awaitPodCidr, readClusterNetwork, registerNode } from './network/pod-cidr.js';
+import { awaitPodCidr, cidrWithin, readClusterNetwork, registerNode } from './network/pod-cidr.js';
 import { PodNetwork, podMtu, podNetworkAnnotations } from './network/pod-network.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
@@ -71,7 +71,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // The Node first, so the node IPAM can give it a range; the bridge is built from that range.
   await registerNode(o.client, nodeName, {}, o.podCidr);
   const podCidr = o.podCidr ?? (await awaitPodCidr(o.client, nodeName));
-  const net = await readClusterNetwork(o.client);
+  // A range picked by hand outside the cluster's makes a node on its own: no routes, NAT as before.
+  const published = await readClusterNetwork(o.client, o.podCidr ? 1 : 25);
+  const net = published && cidrWithin(podCidr, published.clusterCidr) ? published : undefined;
   const backend = net && net.backend !== 'none' ? net.backend : undefined;
   if (backend) await registerNode(o.client, nodeName, podNetworkAnnotations(nodeName, backend, address.ip));
   const engine = await Engine.open({

@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import { isKind, TugError } from '../../errdefs.js';
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
-import { parseCidr, formatCidr } from '../../network/cidr.js';
+import { cidrsOverlap, parseCidr, formatCidr } from '../../network/cidr.js';
 
 const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
 const configMaps = { group: '', version: 'v1', resource: 'configmaps', namespace: 'kube-system' };
@@ -19,12 +19,23 @@ export interface ClusterNetworkView {
 }
 
 /** The server's cluster network, or undefined (a server without node IPAM, or not yet published). */
-export async function readClusterNetwork(client: KubeClient): Promise<ClusterNetworkView | undefined> {
-  const cm = await client.getOrNull<KubeObject>(configMaps, 'tug-network').catch(() => null);
-  const d = cm?.['data'] as Record<string, string> | undefined;
+export async function readClusterNetwork(client: KubeClient, tries = 1): Promise<ClusterNetworkView | undefined> {
+  let d: Record<string, string> | undefined;
+  for (let i = 0; i < tries && !d?.clusterCIDR; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 200));
+    const cm = await client.getOrNull<KubeObject>(configMaps, 'tug-network').catch(() => null);
+    d = cm?.['data'] as Record<string, string> | undefined;
+  }
   if (!d?.clusterCIDR) return undefined;
   const backend = d.backend === 'host-gw' || d.backend === 'none' ? d.backend : 'vxlan';
   return { clusterCidr: formatCidr(parseCidr(d.clusterCIDR)), backend };
+}
+
+/** Whether `inner` lies wholly inside `outer`. */
+export function cidrWithin(inner: string, outer: string): boolean {
+  const i = parseCidr(inner);
+  const o = parseCidr(outer);
+  return i.prefixLen >= o.prefixLen && cidrsOverlap(i, o);
 }
 
 /** Creates the Node if it is missing (with `annotations`, and `podCidr` when given), else merges them in. */

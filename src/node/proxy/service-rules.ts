@@ -150,7 +150,8 @@ export function buildRules(c: ChainNames, input: RuleInput): RuleSet {
       services.push(`${comment} -d ${clusterIP}/32 -p ${proto} -m ${proto} --dport ${p.port} -j ${svcChain}`);
       if (nodePort && svc.spec?.externalTrafficPolicy === 'Local') {
         // Local: only this node's endpoints, no masquerade (the pod sees the client's address);
-        // none here means the packet is dropped, so a load balancer's health check moves on (kube-proxy's XLB chain).
+        // none here means the packet is dropped, so a load balancer moves on (kube-proxy's XLB chain).
+        // Pods' own traffic to a NodePort still goes to any endpoint.
         const xlb = hashName(c.xlbPrefix, `${ns}/${name}:${portName}/${proto}`);
         const localSeps = seps.filter((s) => isLocal(s.ip));
         const x: string[] = [`${comment} -s ${cluster} -j ${svcChain}`];
@@ -158,7 +159,8 @@ export function buildRules(c: ChainNames, input: RuleInput): RuleSet {
           const left = localSeps.length - i;
           x.push(left > 1 ? `${comment} -m statistic --mode random --probability ${(1 / left).toFixed(10)} -j ${s.chain}` : `${comment} -j ${s.chain}`);
         });
-        if (!localSeps.length) x.push(`${comment} -j DROP`);
+        // No endpoint here: nothing is DNATed, and the filter chain drops the packet (DROP is not allowed in nat).
+        if (!localSeps.length) reject.push(`${comment} ! -s ${cluster} -m addrtype --dst-type LOCAL -p ${proto} -m ${proto} --dport ${nodePort} -j DROP`);
         nat.set(xlb, x);
         nodePorts.push(`${comment} -p ${proto} -m ${proto} --dport ${nodePort} -j ${xlb}`);
       } else if (nodePort) {
