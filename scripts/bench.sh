@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks, each side by side with the tool people would use instead.
-# Usage: bash scripts/bench.sh [engine|build|registry|cluster-storage|cluster-api|scheduler|pods|compose|cli-start|all]   (as root)
+# Usage: bash scripts/bench.sh [engine|build|registry|cluster-storage|cluster-api|scheduler|pods|compose|cli-start|network|all]   (as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -21,8 +21,9 @@ case "$what" in
   pods) bash bench/cluster-pods/run.sh ;;
   compose) bash bench/compose/run.sh ;;
   cli-start) bash bench/cli-start/run.sh ;;
+  network) node dist/bench/cluster-network/bench.js ;;
   all) run_engine; bash bench/builder/run.sh; bash bench/registry/run.sh; bash bench/cluster-storage/run.sh; bash bench/cluster-api/run.sh
        bash bench/cluster-scheduler/run.sh; bash bench/cluster-pods/run.sh; bash bench/compose/run.sh
-       bash bench/cli-start/run.sh ;;
-  *) echo "unknown benchmark: $what (engine|build|registry|cluster-storage|cluster-api|scheduler|pods|compose|cli-start|all)" >&2; exit 2 ;;
+       bash bench/cli-start/run.sh; node dist/bench/cluster-network/bench.js ;;
+  *) echo "unknown benchmark: $what (engine|build|registry|cluster-storage|cluster-api|scheduler|pods|compose|cli-start|network|all)" >&2; exit 2 ;;
 esac
