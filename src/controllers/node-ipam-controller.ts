@@ -29,8 +29,8 @@ export interface ClusterNetwork {
 
 /** Checks a cluster network as given on the command line; the error names the flag. */
 export function validateClusterNetwork(n: ClusterNetwork): ClusterNetwork {
+  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(n.clusterCidr)) throw invalid(`--cluster-cidr "${n.clusterCidr}" is not an IPv4 CIDR (want a.b.c.d/len)`);
   const c = parseCidr(n.clusterCidr);
-  if (!/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(n.clusterCidr)) throw invalid(`--cluster-cidr "${n.clusterCidr}" is not an IPv4 CIDR`);
   if (!Number.isInteger(n.nodeCidrMaskSize) || n.nodeCidrMaskSize < c.prefixLen || n.nodeCidrMaskSize > 30) {
     throw invalid(`--node-cidr-mask-size ${n.nodeCidrMaskSize} must lie between the cluster CIDR's prefix (/${c.prefixLen}) and 30`);
   }
