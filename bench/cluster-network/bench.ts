@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   try {
     const [a, b] = c.nodes;
     const objs = [
-      pod('server', a!.name, `dd if=/dev/zero of=/tmp/blob bs=1M count=${mib} 2>/dev/null && mkdir -p /www && mv /tmp/blob /www/blob && touch /ready && exec httpd -f -p 8080 -h /www`),
+      pod('server', a!.name, `dd if=/dev/zero of=/tmp/blob bs=1M count=${mib} 2>/dev/null && mkdir -p /www && mv /tmp/blob /www/blob && echo ok > /www/index.html && touch /ready && exec httpd -f -p 8080 -h /www`),
       pod('same-node', a!.name, 'exec sleep 3600'),
       pod('cross-node', b!.name, 'exec sleep 3600'),
     ];
@@ -63,6 +63,8 @@ async function main(): Promise<void> {
     const ip = JSON.parse((await c.kubectl(['get', 'pod', 'server', '-o', 'json'])).stdout).status.podIP as string;
     const rows: string[] = [];
     for (const client of ['same-node', 'cross-node']) {
+      // The route to the other node appears once both Nodes are published: wait for a first answer.
+      await c.until(`${client} reaches the server`, async () => (await c.kubectl(['exec', client, '--', 'timeout', '5', 'wget', '-q', '-O', '/dev/null', `http://${ip}:8080/`], { allowFailure: true })).code === 0 || undefined, 60);
       await throughput(c, client, ip); // warm-up: page cache, ARP, conntrack
       const t: number[] = [];
       for (let i = 0; i < trials; i++) t.push(await throughput(c, client, ip));

@@ -10,6 +10,7 @@
 // network, as the single-host tests run them) need no route: their bridges
 // are local. Pod-to-pod traffic is forwarded without NAT (its own FORWARD
 // accept; the engine's masquerade skips the cluster range).
+import { networkInterfaces } from 'node:os';
 import { messageOf } from '../../errdefs.js';
 import { Informer } from '../../kube/client/informer.js';
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
@@ -29,6 +30,8 @@ export const NODE_ANNOTATIONS = {
 /** Routes this module owns carry this protocol number, so stale ones are found and only ours removed. */
 const ROUTE_PROTO = '157';
 const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
+/** How often the host is checked against the wanted state even when no peer changed. */
+const FULL_SYNC_MS = 30_000;
 
 export interface PodNetworkOptions {
   client: KubeClient;
@@ -72,6 +75,8 @@ export class PodNetwork {
   private stopped = false;
   /** Syncs done (tests). */
   syncCount = 0;
+  private lastKey = '';
+  private lastFull = 0;
 
   constructor(private readonly o: PodNetworkOptions) {
     this.informer = new Informer(o.client, nodesRef, { resyncMs: 30_000 });
@@ -113,14 +118,14 @@ export class PodNetwork {
     while (this.timer || this.running || this.dirty) await (this.running ?? new Promise((r) => setTimeout(r, 20)));
   }
 
-  private async localAddresses(): Promise<Set<string>> {
-    const entries = JSON.parse((await runTool('ip', ['-j', '-4', 'addr', 'show'])).stdout) as Array<{ addr_info?: Array<{ local: string }> }>;
-    return new Set(entries.flatMap((e) => (e.addr_info ?? []).map((a) => a.local)));
+  /** This host's addresses, read in-process (getifaddrs): cheap enough for every sync. */
+  private localAddresses(): Set<string> {
+    return new Set(Object.values(networkInterfaces()).flatMap((as) => (as ?? []).map((a) => a.address)));
   }
 
   /** The other nodes this one must route to. */
-  private async peers(): Promise<Peer[]> {
-    const local = await this.localAddresses();
+  private peers(): Peer[] {
+    const local = this.localAddresses();
     const out: Peer[] = [];
     for (const n of this.informer.list()) {
       const name = n.metadata.name!;
@@ -139,7 +144,11 @@ export class PodNetwork {
   private async sync(): Promise<void> {
     this.dirty = false;
     try {
-      const peers = await this.peers();
+      const peers = this.peers();
+      // Node heartbeats change nothing that matters here: skip the host unless the peers changed,
+      // or a full pass (repairing what someone else removed) is due.
+      const key = JSON.stringify(peers);
+      if (key === this.lastKey && Date.now() - this.lastFull < FULL_SYNC_MS) return;
       if (this.o.backend === 'vxlan') {
         const vx: VxlanPeer[] = peers.filter((p) => p.mac).map((p) => ({ podCidr: p.podCidr, mac: p.mac!, publicIp: p.ip }));
         // The device exists only where there is someone to talk to (a lone node, or nodes sharing one host, need none).
@@ -149,6 +158,8 @@ export class PodNetwork {
         await this.syncHostGw(peers);
       }
       this.syncCount++;
+      this.lastKey = key;
+      this.lastFull = Date.now();
     } catch (err) {
       this.o.log?.(`pod network: sync failed: ${messageOf(err)}`);
       // Retry soon: a route that failed (the underlay briefly down) must not wait for the next resync.
