@@ -76,9 +76,17 @@ up() {
     sleep 0.2
   done
   kubectl get nodes -o wide
-  kubectl apply -f examples/web.yaml
-  # One replica per node.
-  kubectl patch deployment web --type merge -p '{"spec":{"replicas":3,"template":{"spec":{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"kubernetes.io/hostname","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":"web"}}}]}}}}'
+  # The example app with one replica per node: three replicas, spread over the nodes' host names.
+  node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    import { parseAllDocuments, stringify } from "yaml";
+    const docs = parseAllDocuments(readFileSync("examples/web.yaml", "utf8")).map((d) => d.toJS());
+    for (const d of docs) if (d.kind === "Deployment") {
+      d.spec.replicas = 3;
+      d.spec.template.spec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: d.spec.selector.matchLabels } }];
+    }
+    process.stdout.write(docs.map((d) => stringify(d)).join("---\n"));
+  ' | kubectl apply -f -
   kubectl rollout status deployment/web --timeout=180s
   kubectl get pods -o wide
   for i in $(seq 1 "$nodes"); do
