@@ -240,6 +240,17 @@ test('kubectl logs and exec reach pods on every node at the node address', async
   }
 });
 
+test('an agent restart keeps the node its podCIDR and its pods reachable across nodes', async () => {
+  const [a, b] = [c.nodes[0]!, c.nodes[1]!];
+  const range = JSON.parse((await c.kubectl(['get', 'node', b.name, '-o', 'json'])).stdout).spec.podCIDR;
+  const from = webOn.get(a.name)!.name;
+  const target = webOn.get(b.name)!;
+  await c.restartAgent(b);
+  assert.equal(JSON.parse((await c.kubectl(['get', 'node', b.name, '-o', 'json'])).stdout).spec.podCIDR, range);
+  assert.match((await c.inNode(b, ['ip', 'route', 'show', 'dev', 'tug.vxlan'])).stdout, /onlink/, 'routes to the other nodes kept');
+  assert.equal(await c.until('the pod on the restarted node answers', async () => fetchInPod(from, `http://${target.ip}:8080/`), 40), target.name);
+});
+
 test("a node whose link goes down is unreachable, and reachable again when it comes back", async () => {
   const [a, dead] = [c.nodes[0]!, c.nodes[2]!];
   const from = webOn.get(a.name)!.name;

@@ -53,6 +53,8 @@ export interface MultiNodeCluster {
   /** Polls fn every 250 ms until truthy (bounded by count). */
   until<T>(what: string, fn: () => Promise<T | undefined | false>, tries?: number): Promise<T>;
   setLink(node: TestNode, up: boolean): Promise<void>;
+  /** Stops a node's agent (SIGTERM: its pods keep running, as over a kubelet restart) and starts it again on the same data dir. */
+  restartAgent(node: TestNode): Promise<void>;
   serverOutput(): string;
   stop(): Promise<void>;
 }
@@ -114,6 +116,7 @@ export async function startMultiNodeCluster(o: MultiNodeOptions = {}): Promise<M
   const forwardRule = ['FORWARD', '-i', bridge, '-o', bridge, '-m', 'comment', '--comment', `tug multinode test ${tag}`, '-j', 'ACCEPT'];
   const nodes: TestNode[] = [];
   const agents = new Map<string, Started>();
+  const agentArgs = new Map<string, string[]>();
   let server: Started | undefined;
   const kubectlEnv = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
   const kubectl = (args: string[], opts: { input?: string; allowFailure?: boolean } = {}) => runTool('kubectl', args, { env: kubectlEnv, input: opts.input, allowFailure: opts.allowFailure });
@@ -177,6 +180,7 @@ export async function startMultiNodeCluster(o: MultiNodeOptions = {}): Promise<M
     for (const n of nodes) {
       // nsenter, not `ip netns exec`: that one also remounts /sys for the namespace, which hides the cgroup mounts runc needs.
       const args = [`--net=/var/run/netns/${n.netns}`, process.execPath, tugBin, 'agent', '--server', url, '--token', flag('--token'), '--discovery-token-ca-cert-hash', flag('--discovery-token-ca-cert-hash'), '--data-dir', n.dataDir, '--node-name', n.name, '--node-bridge', `tmnp${tag}`, '--service-cidr', serviceCidr];
+      agentArgs.set(n.netns, args);
       agents.set(n.netns, startProcess('nsenter', args));
     }
     await Promise.all(nodes.map((n) => waitFor(agents.get(n.netns)!, /registered/, `agent ${n.name}`)));
@@ -194,6 +198,12 @@ export async function startMultiNodeCluster(o: MultiNodeOptions = {}): Promise<M
       until,
       async setLink(n, up) {
         await runTool('ip', ['link', 'set', n.hostVeth, up ? 'up' : 'down']);
+      },
+      async restartAgent(n) {
+        await stopProcess(agents.get(n.netns)!);
+        const p = startProcess('nsenter', agentArgs.get(n.netns)!);
+        agents.set(n.netns, p);
+        await waitFor(p, /registered/, `agent ${n.name} (restarted)`);
       },
       serverOutput: () => server?.out() ?? '',
       stop,
