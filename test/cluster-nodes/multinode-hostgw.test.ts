@@ -1,7 +1,7 @@
 // Two namespace-nodes on the host-gw backend (plain routes via the other
 // node's address, no tunnel), and the node IPAM controller's bookkeeping seen
 // through kubectl: a new Node gets the lowest free range, a deleted Node's
-// range is handed out again.
+// range is handed out again; routes follow Nodes as they come and go.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
@@ -55,7 +55,14 @@ test('node IPAM: a new Node gets the lowest free range, a deleted Node gives its
   await c.kubectl(['apply', '-f', '-'], { input: node('fake-b') });
   const bRange = await c.until('fake-b range', () => podCidrOf('fake-b'));
   assert.notEqual(bRange, expected);
+  // A Node that publishes an address gets a route on every node; deleting the Node takes the route away.
+  const [a] = c.nodes;
+  const peerIp = c.hostIp.replace(/\.1$/, '.99');
+  await c.kubectl(['annotate', 'node', 'fake-a', `network.tug.io/public-ip=${peerIp}`, 'network.tug.io/backend-type=host-gw']);
+  const route = new RegExp(`${expected.replace(/\./g, '\\.')} via ${peerIp.replace(/\./g, '\\.')}`);
+  await c.until('route to fake-a', async () => route.test((await c.inNode(a!, ['ip', 'route'])).stdout), 40);
   await c.kubectl(['delete', 'node', 'fake-a']);
+  await c.until('route to fake-a removed', async () => !route.test((await c.inNode(a!, ['ip', 'route'])).stdout), 40);
   await c.kubectl(['apply', '-f', '-'], { input: node('fake-c') });
   assert.equal(await c.until('fake-c range', () => podCidrOf('fake-c')), expected, "fake-a's range is free again");
   // The cluster's network as agents read it.
