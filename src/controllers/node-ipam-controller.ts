@@ -54,6 +54,8 @@ export class NodeIpamController {
   private readonly cluster: Cidr;
   /** node name → range patched but maybe not yet in the cache. */
   private readonly pending = new Map<string, string>();
+  /** Nodes already told that the cluster CIDR is full. */
+  private readonly reportedFull = new Set<string>();
 
   constructor(
     private readonly informers: SharedInformers,
@@ -84,6 +86,7 @@ export class NodeIpamController {
     const node = this.informers.for(refs.nodes).get(key);
     if (!node || node.metadata.deletionTimestamp) {
       this.pending.delete(key);
+      this.reportedFull.delete(key);
       return;
     }
     if (node.spec?.podCIDR) {
@@ -92,7 +95,13 @@ export class NodeIpamController {
     }
     const mine = this.pending.get(key);
     const range = mine ?? this.allocate(key);
-    if (!range) throw invalid(`no free /${this.net.nodeCidrMaskSize} left in cluster CIDR ${this.net.clusterCidr} for node ${key}`);
+    if (!range) {
+      // Said once per Node (the resync re-queues every Node each 30 s); a range freed later is picked up then.
+      if (this.reportedFull.has(key)) return;
+      this.reportedFull.add(key);
+      throw invalid(`no free /${this.net.nodeCidrMaskSize} left in cluster CIDR ${this.net.clusterCidr} for node ${key}`);
+    }
+    this.reportedFull.delete(key);
     this.pending.set(key, range);
     await this.client.patch(refs.nodes, key, { spec: { podCIDR: range, podCIDRs: [range] } });
   }
