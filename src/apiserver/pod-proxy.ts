@@ -1,11 +1,12 @@
 // pods/log, pods/exec and pods/attach: the API server finds the pod's node and
-// relays the request to that node's agent (node.status.daemonEndpoints, on
-// loopback), as kube-apiserver relays to the kubelet. Plain requests (logs)
+// relays the request to that node's agent (node.status.daemonEndpoints, at
+// the node's InternalIP), as kube-apiserver relays to the kubelet. Plain requests (logs)
 // are streamed through; upgrades (kubectl's websocket exec/attach) become a
 // byte pipe after the API server has authenticated and authorized them.
 // Agents authenticate every caller (TokenReview) and authorize it for
 // nodes/proxy (SubjectAccessReview), so the proxy presents its own credential,
 // as kube-apiserver does with its kubelet client identity.
+import { nodeAgentEndpoint } from './node-endpoint.js';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { connect } from 'node:net';
@@ -42,6 +43,8 @@ interface ProxyConfig {
 const bearer = (cfg: ProxyConfig): Record<string, string> => (cfg.kubeletClientToken ? { authorization: `Bearer ${cfg.kubeletClientToken}` } : {});
 
 interface AgentTarget {
+  /** The node's InternalIP: agents listen on their node's address. */
+  host: string;
   port: number;
   path: string;
 }
@@ -52,10 +55,11 @@ async function agentTarget(objects: ObjectStore, ns: string, name: string, sub: 
   const nodeName = pod.spec?.nodeName as string | undefined;
   if (!nodeName) throw invalid(`pod ${name} does not have a host assigned`);
   const node = await objects.getOrNull(reg.lookup('', 'v1', 'nodes')!, undefined, nodeName);
-  const port = Number(node?.status?.daemonEndpoints?.kubeletEndpoint?.Port);
-  if (!port) throw new TugError('unavailable', `node ${nodeName} has no agent endpoint`);
+  const endpoint = nodeAgentEndpoint(node);
+  if (!endpoint) throw new TugError('unavailable', `node ${nodeName} has no agent endpoint`);
+  const { host, port } = endpoint;
   // Port-forward targets the pod (its IP), not a container: /portForward/{ns}/{pod}, with the ports a websocket client asks for.
-  if (sub === 'portforward') return { port, path: `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${url.search}` };
+  if (sub === 'portforward') return { host, port, path: `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${url.search}` };
   const q = new URLSearchParams(url.searchParams);
   let container = q.get('container');
   q.delete('container');
@@ -67,14 +71,14 @@ async function agentTarget(objects: ObjectStore, ns: string, name: string, sub: 
   const all = [...containers, ...((pod.spec?.initContainers ?? []) as Array<{ name: string }>)];
   if (!all.some((c) => c.name === container)) throw invalid(`container ${container} is not valid for pod ${name}`);
   const qs = q.toString();
-  return { port, path: `/${agentPathKind[sub]}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container!)}${qs ? `?${qs}` : ''}` };
+  return { host, port, path: `/${agentPathKind[sub]}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container!)}${qs ? `?${qs}` : ''}` };
 }
 
 /** GET pods/log (and any non-upgrade request for the other subresources). */
 export async function proxyPodSubresource(cfg: ProxyConfig, req: IncomingMessage, res: ServerResponse, ns: string, name: string, sub: string, url: URL): Promise<void> {
   const t = await agentTarget(cfg.objects, ns, name, sub, url);
   await new Promise<void>((resolve, reject) => {
-    const up = request({ host: '127.0.0.1', port: t.port, path: t.path, method: 'GET', headers: bearer(cfg) }, (ur) => {
+    const up = request({ host: t.host, port: t.port, path: t.path, method: 'GET', headers: bearer(cfg) }, (ur) => {
       if ((ur.statusCode ?? 500) >= 400) {
         const chunks: Buffer[] = [];
         ur.on('data', (c: Buffer) => chunks.push(c));
@@ -116,12 +120,12 @@ export function podProxyUpgrade(cfg: ProxyConfig & { authn: Authenticator; authz
       const d = await cfg.authz.authorize(user, { verb: 'create', group: '', resource: 'pods', subresource: sub, namespace: ns, name });
       if (!d.allowed) throw new TugError('forbidden', `pods "${name}" is forbidden: User "${user.name}" cannot create resource "pods/${sub}" in API group "" in the namespace "${ns}"`);
       const t = await agentTarget(cfg.objects, ns, name, sub, url);
-      const up = connect(t.port, '127.0.0.1');
+      const up = connect(t.port, t.host);
       await new Promise<void>((resolve, reject) => {
         up.once('connect', resolve);
         up.once('error', reject);
       });
-      const headers: string[] = [`GET ${t.path} HTTP/1.1`, `Host: 127.0.0.1:${t.port}`];
+      const headers: string[] = [`GET ${t.path} HTTP/1.1`, `Host: ${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         const k = req.rawHeaders[i].toLowerCase();
         if (k === 'host' || k === 'authorization') continue;

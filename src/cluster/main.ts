@@ -11,7 +11,8 @@ import { DEFAULT_TOLERATION_SECONDS } from '../apiserver/default-toleration-seco
 import { DEFAULT_NODE_LEASE_DURATION_SECONDS } from '../node/agent/node-heartbeat.js';
 import { parseDurationMs, positiveInt } from '../util/duration-flag.js';
 import { claimNodeResources } from '../node/host-claims.js';
-import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, DEFAULT_POD_CIDR, type RunningAgent } from '../node/run-agent.js';
+import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, validateClusterNetwork, type ClusterNetwork, type NetworkBackend } from '../controllers/node-ipam-controller.js';
+import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, type RunningAgent } from '../node/run-agent.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
 
@@ -32,7 +33,15 @@ Options:
   --no-agent              do not start the embedded node agent
   --node-name N           Node name of the embedded agent (default: host name)
   --node-bridge NAME      bridge of the embedded agent's pods (default tugpod0)
-  --pod-cidr CIDR         pod address range of the embedded agent (default 10.89.0.0/16)
+  --cluster-cidr CIDR     the pods' range of the whole cluster (default ${DEFAULT_CLUSTER_CIDR}); the node
+                          IPAM gives each Node a /--node-cidr-mask-size of it as spec.podCIDR
+  --node-cidr-mask-size N size of each node's range (default ${DEFAULT_NODE_CIDR_MASK_SIZE})
+  --network-backend vxlan|host-gw|none
+                          how nodes reach each other's pods (default vxlan: a VXLAN overlay
+                          over any IP network; host-gw: plain routes, nodes on one L2 segment;
+                          none: no routes between nodes)
+  --pod-cidr CIDR         pod range of the embedded agent (default: one from the node IPAM)
+  --node-ip IP            the embedded agent's node address (default: the default route's)
   --node-monitor-grace-period D
                           how long a node may stay silent (no Lease renewal, no
                           status) before it is unreachable (default 2s; "1500ms", "40s")
@@ -65,7 +74,9 @@ export interface ParsedServerArgs {
   noAgent: boolean;
   nodeName?: string;
   nodeBridge: string;
-  podCidr: string;
+  podCidr?: string;
+  nodeIp?: string;
+  clusterNetwork: ClusterNetwork;
   identityLeaseDurationSeconds?: number;
   schedulerHold: boolean;
   metricResolutionMs?: number;
@@ -100,7 +111,11 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'no-agent': { type: 'boolean', default: false },
         'node-name': { type: 'string' },
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
-        'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
+        'pod-cidr': { type: 'string' },
+        'node-ip': { type: 'string' },
+        'cluster-cidr': { type: 'string', default: DEFAULT_CLUSTER_CIDR },
+        'node-cidr-mask-size': { type: 'string', default: String(DEFAULT_NODE_CIDR_MASK_SIZE) },
+        'network-backend': { type: 'string', default: 'vxlan' },
         'identity-lease-duration-seconds': { type: 'string' },
         'scheduler-hold': { type: 'boolean', default: false },
         'metric-resolution': { type: 'string' },
@@ -141,7 +156,13 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
     defaultUnreachableTolerationSeconds: positiveInt(values['default-unreachable-toleration-seconds'], 'tug server: --default-unreachable-toleration-seconds', true),
     nodeLeaseDurationSeconds: positiveInt(values['node-lease-duration-seconds'], 'tug server: --node-lease-duration-seconds'),
   };
-  return { ...lifecycle, metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr']!, schedulerHold: values['scheduler-hold']! };
+  let clusterNetwork: ClusterNetwork;
+  try {
+    clusterNetwork = validateClusterNetwork({ clusterCidr: values['cluster-cidr']!, nodeCidrMaskSize: Number(values['node-cidr-mask-size']), backend: values['network-backend'] as NetworkBackend });
+  } catch (err) {
+    throw invalid(`tug server: ${messageOf(err)}`);
+  }
+  return { ...lifecycle, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -161,7 +182,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   // The embedded agent's bridge and pod range (and the DNS address on it) must not be another tug node's on this machine.
   let claims: { release(): Promise<void> } | undefined;
   try {
-    if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr, command: 'tug server' });
+    if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr ?? args.clusterNetwork.clusterCidr, rangeFlag: args.podCidr ? '--pod-cidr' : '--cluster-cidr', command: 'tug server' });
     server = await (await import('../controllers/controller-manager.js')).withControllers(
       await startClusterServer({
         dataDir: args.dataDir,
@@ -174,7 +195,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
         defaultUnreachableTolerationSeconds: args.defaultUnreachableTolerationSeconds,
         metricResolutionMs: args.metricResolutionMs,
       }),
-      { holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined, nodeMonitorGracePeriodMs: args.nodeMonitorGracePeriodMs, hpa: { syncPeriodMs: args.hpaSyncPeriodMs, downscaleStabilizationMs: args.hpaDownscaleStabilizationMs } },
+      { holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined, nodeMonitorGracePeriodMs: args.nodeMonitorGracePeriodMs, hpa: { syncPeriodMs: args.hpaSyncPeriodMs, downscaleStabilizationMs: args.hpaDownscaleStabilizationMs }, clusterNetwork: args.clusterNetwork },
     );
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
@@ -189,7 +210,8 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   if (!args.noAgent) {
     try {
       const client = await KubeClient.fromKubeconfig(server.kubeconfig);
-      agent = await withNodeServices(await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, leaseDurationSeconds: args.nodeLeaseDurationSeconds }), { client, bridge: args.nodeBridge, podCidr: args.podCidr, serviceCidr: args.serviceCidr });
+      const started = await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, nodeIp: args.nodeIp, leaseDurationSeconds: args.nodeLeaseDurationSeconds });
+      agent = await withNodeServices(started, { client, bridge: args.nodeBridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: args.serviceCidr });
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);

@@ -25,6 +25,7 @@ import { HorizontalPodAutoscalerController, type HpaControllerOptions } from './
 import { NodeLifecycleController } from './node-lifecycle-controller.js';
 import { PodGarbageCollector } from './pod-gc-controller.js';
 import { DisruptionController } from './disruption-controller.js';
+import { NodeIpamController, DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, type ClusterNetwork } from './node-ipam-controller.js';
 
 export interface RunningControllers {
   scheduler: Scheduler;
@@ -49,6 +50,8 @@ export interface ControllerOptions {
   hpa?: HpaControllerOptions;
   /** How long a node may go without a heartbeat before it is unreachable (default: node-lifecycle-controller.ts). */
   nodeMonitorGracePeriodMs?: number;
+  /** The pod network the node IPAM controller hands ranges from (default 10.42.0.0/16, /24 per node, vxlan). */
+  clusterNetwork?: ClusterNetwork;
 }
 
 export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
@@ -62,6 +65,7 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   controllers.push(new PersistentVolumeController(informers, client), new LocalPathProvisioner(informers, client));
   controllers.push(new HorizontalPodAutoscalerController(informers, client, opts.hpa));
   controllers.push(new NodeLifecycleController(informers, client, { gracePeriodMs: opts.nodeMonitorGracePeriodMs }), new PodGarbageCollector(informers, client), new DisruptionController(informers, client));
+  controllers.push(new NodeIpamController(informers, client, opts.clusterNetwork ?? { clusterCidr: DEFAULT_CLUSTER_CIDR, nodeCidrMaskSize: DEFAULT_NODE_CIDR_MASK_SIZE, backend: 'vxlan' }));
   await informers.start();
   scheduler.start();
   for (const c of controllers) c.run();
@@ -87,6 +91,7 @@ export interface WithControllersOptions {
   holdSchedulerUntil?: NodeJS.Signals;
   hpa?: HpaControllerOptions;
   nodeMonitorGracePeriodMs?: number;
+  clusterNetwork?: ClusterNetwork;
 }
 
 /**
@@ -101,7 +106,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
   let worker: Worker;
   try {
     worker = new Worker(new URL('./controllers-worker.js', import.meta.url), {
-      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), hpa: opts.hpa, nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs } satisfies WorkerInput,
+      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), hpa: opts.hpa, nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, clusterNetwork: opts.clusterNetwork } satisfies WorkerInput,
       ...workerFlags(process.execArgv),
     });
   } catch (err) {
@@ -142,6 +147,7 @@ export interface WorkerInput {
   holdScheduler: boolean;
   hpa?: HpaControllerOptions;
   nodeMonitorGracePeriodMs?: number;
+  clusterNetwork?: ClusterNetwork;
 }
 export type WorkerCommand = 'release' | 'stop';
 export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };

@@ -9,7 +9,7 @@ const port = parentPort!;
 const input = workerData as WorkerInput;
 const post = (m: WorkerMessage): void => port.postMessage(m);
 try {
-  const running = await startControllers(input.kubeconfig, { holdScheduler: input.holdScheduler, hpa: input.hpa, nodeMonitorGracePeriodMs: input.nodeMonitorGracePeriodMs });
+  const running = await startControllers(input.kubeconfig, { holdScheduler: input.holdScheduler, hpa: input.hpa, nodeMonitorGracePeriodMs: input.nodeMonitorGracePeriodMs, clusterNetwork: input.clusterNetwork });
   port.on('message', (cmd: WorkerCommand) => {
     if (cmd === 'release') running.scheduler.release();
     if (cmd === 'stop') {

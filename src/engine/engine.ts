@@ -29,6 +29,10 @@ export interface EngineOptions {
   subnet: string;
   /** Test daemons: on shutdown remove every container and the network. */
   ephemeral?: boolean;
+  /** The default bridge's MTU (a cluster node whose pods' traffic is tunnelled). */
+  mtu?: number;
+  /** Destinations the default bridge reaches without NAT (a cluster node: the cluster's pod range). */
+  noMasqueradeTo?: string[];
 }
 
 export class Engine {
@@ -68,7 +72,7 @@ export class Engine {
     await ensureDir(stateDir, RUNTIME_STATE_MODE);
     const runtime = new Runtime({ stateDir, runcPath: runcPath() });
     // A member of the daemon's isolation chain too: user networks cannot reach it, nor it them.
-    const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet, isolationChain: isolationChainName(opts.root) });
+    const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet, isolationChain: isolationChainName(opts.root), mtu: opts.mtu, noMasqueradeTo: opts.noMasqueradeTo });
     const engine = new Engine(opts, images, runtime, network, containers, volumes);
     engine.networks = await NetworkService.open({
       root: opts.root,

@@ -54,6 +54,10 @@ export interface BridgeNetworkOptions {
   icc?: boolean;
   /** The daemon's isolation chain: this bridge becomes a member. */
   isolationChain?: string;
+  /** MTU of the bridge and the containers' interfaces (below the link's when pods' traffic is tunnelled). */
+  mtu?: number;
+  /** Destinations reached without NAT (the cluster's pod range on a node of a cluster). */
+  noMasqueradeTo?: string[];
 }
 
 export interface StaticAddressing {
@@ -214,6 +218,7 @@ export class BridgeNetwork {
           ipMasq: false,
           // Lets a container reach its own published port through the host.
           hairpinMode: true,
+          ...(this.opts.mtu ? { mtu: this.opts.mtu } : {}),
           ipam: fixed && this.opts.addressing
             ? {
                 type: 'static',
@@ -255,7 +260,7 @@ export class BridgeNetwork {
         if (this.opts.addressing) await this.makeBridge(this.opts.addressing.gateway);
       }
       if (this.opts.isolationChain) await addIsolationMember(this.opts.isolationChain, this.bridgeName);
-      await installNetworkRules(this.bridgeName, this.subnet, { internal: this.opts.internal, icc: this.opts.icc, isolationChain: this.opts.isolationChain });
+      await installNetworkRules(this.bridgeName, this.subnet, { internal: this.opts.internal, icc: this.opts.icc, isolationChain: this.opts.isolationChain, noMasqueradeTo: this.opts.noMasqueradeTo });
     })().catch((err: unknown) => {
       this.ready = undefined;
       throw err;

@@ -38,6 +38,8 @@ export interface NetworkRuleOptions {
   icc?: boolean;
   /** The daemon's isolation chain (isolation-rules.ts), entered by traffic leaving the bridge. */
   isolationChain?: string;
+  /** Destinations reached without NAT besides the subnet: the cluster's pod range, so a pod on another node sees the real source. */
+  noMasqueradeTo?: string[];
 }
 
 /** The jumps into the network's chains, as argv after the -A/-C/-I/-D verb. */
@@ -65,6 +67,7 @@ export async function installNetworkRules(bridgeName: string, subnet: string, op
           '*nat',
           `:${names.masq} - [0:0]`,
           `-A ${names.masq} -d ${subnet} -j RETURN`,
+          ...(opts.noMasqueradeTo ?? []).map((d) => `-A ${names.masq} -d ${d} -j RETURN`),
           `-A ${names.masq} -d 224.0.0.0/4 -j RETURN`,
           `-A ${names.masq} -j MASQUERADE`,
           'COMMIT',

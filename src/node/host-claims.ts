@@ -25,7 +25,10 @@ export interface NodeClaim {
   command: string;
   dataDir: string;
   bridge: string;
-  podCidr: string;
+  /** The node's pod range, when known at start (an agent without --pod-cidr learns it from the node IPAM later). */
+  podCidr?: string;
+  /** The flag that sets podCidr, named in a refusal (default --pod-cidr; a server's is --cluster-cidr). */
+  rangeFlag?: string;
 }
 
 export interface HeldClaim {
@@ -43,8 +46,8 @@ export function conflictOf(mine: Omit<NodeClaim, 'pid'>, others: NodeClaim[]): s
     if (c.bridge === mine.bridge) {
       return `the pod bridge ${mine.bridge} is already used by another tug node on this machine (${owner(c)}): give this one another --node-bridge (and its own --pod-cidr), or stop the other one`;
     }
-    if (cidrsOverlap(parseCidr(c.podCidr), parseCidr(mine.podCidr))) {
-      return `the pod range ${mine.podCidr} (and the cluster DNS address ${bridgeGatewayIp(mine.podCidr)} on it) overlaps ${c.podCidr} of another tug node on this machine (${owner(c)}): give this one another --pod-cidr, or stop the other one`;
+    if (c.podCidr && mine.podCidr && cidrsOverlap(parseCidr(c.podCidr), parseCidr(mine.podCidr))) {
+      return `the pod range ${mine.podCidr} (and the cluster DNS address ${bridgeGatewayIp(mine.podCidr)} on it) overlaps ${c.podCidr} of another tug node on this machine (${owner(c)}): give this one another ${mine.rangeFlag ?? '--pod-cidr'}, or stop the other one`;
     }
   }
   return undefined;
@@ -52,7 +55,7 @@ export function conflictOf(mine: Omit<NodeClaim, 'pid'>, others: NodeClaim[]): s
 
 /** Claims the bridge and pod range for this process, or throws an invalid error naming the other owner and the flag to change. */
 export async function claimNodeResources(mine: Omit<NodeClaim, 'pid'>): Promise<HeldClaim> {
-  parseCidr(mine.podCidr);
+  if (mine.podCidr) parseCidr(mine.podCidr);
   const file = join(claimsDir, `${process.pid}.json`);
   await withHostLock('node-claims', async () => {
     await mkdir(claimsDir, { recursive: true, mode: 0o700 });

@@ -21,6 +21,8 @@ export interface NodeServicesOptions {
   client: KubeClient;
   bridge: string;
   podCidr: string;
+  /** The cluster's pod range, when nodes route to each other's pods. */
+  clusterCidr?: string;
   serviceCidr: string;
   clusterDomain?: string;
   /** Port of the DNS server on the bridge gateway (53; tests may pick another). */
@@ -66,9 +68,11 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
   await Promise.all([informers.services.start(), informers.endpoints.start(), informers.endpointSlices.start()]);
   // Pods started from now on get service variables from this cache (no API request per pod).
   o.serviceEnv.setLister(informers.services);
-  const proxy = new ServiceProxy({ informers, bridge: o.bridge, podCidr: o.podCidr, serviceCidr: o.serviceCidr, log: o.log });
-  proxy.start();
   const gateway = bridgeGatewayIp(o.podCidr);
+  // With a cluster network every node answers its own pods' DNS (see ServiceProxyOptions.localDnsIp), unless a test picked another port.
+  const localDnsIp = o.clusterCidr && (o.dnsPort ?? 53) === 53 ? gateway : undefined;
+  const proxy = new ServiceProxy({ informers, bridge: o.bridge, podCidr: o.podCidr, clusterCidr: o.clusterCidr, serviceCidr: o.serviceCidr, localDnsIp, log: o.log });
+  proxy.start();
   let clusterDnsIp: string | undefined;
   if (o.manageKubeDnsService) {
     clusterDnsIp = await ensureKubeDnsService(o.client, o.serviceCidr, gateway).catch((err) => {

@@ -22,13 +22,16 @@ import { machineFacts } from './agent/node-status.js';
 import { startAgentServer, type AgentServer } from './agent/agent-server.js';
 import { AgentAuth } from './agent/agent-auth.js';
 import { PodDns } from './dns/pod-dns.js';
+import { bridgeGatewayIp, ensureKubeDnsService } from './dns/kube-dns-service.js';
 import { ServiceEnv } from './agent/service-env.js';
 import type { NodeServices, NodeServicesOptions } from './node-services.js';
 import { claimNodeResources, type HeldClaim } from './host-claims.js';
 import { positiveInt } from '../util/duration-flag.js';
+import { detectNodeAddress, type NodeAddress } from './network/node-address.js';
+import { awaitPodCidr, cidrWithin, readClusterNetwork, registerNode } from './network/pod-cidr.js';
+import { PodNetwork, podMtu, podNetworkAnnotations } from './network/pod-network.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
-export const DEFAULT_POD_CIDR = '10.89.0.0/16';
 /** The server's default --service-cidr; a standalone agent must use the same range. */
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
 
@@ -37,9 +40,12 @@ export interface AgentOptions {
   dataDir: string;
   nodeName?: string;
   bridgeName?: string;
+  /** An explicit pod range; without one the agent waits for the one the server's node IPAM hands its Node. */
   podCidr?: string;
   /** The node Lease's duration in seconds (default 2: renewed every 500 ms). */
   leaseDurationSeconds?: number;
+  /** The node's address (default: the source address of the route to the API server). */
+  nodeIp?: string;
   log?: (msg: string) => void;
 }
 
@@ -47,6 +53,12 @@ export interface RunningAgent {
   agent: NodeAgent;
   engine: Engine;
   nodeName: string;
+  /** This node's pod range (given, or from the node IPAM). */
+  podCidr: string;
+  /** The cluster's pod range when the server publishes one (what crosses nodes without NAT). */
+  clusterCidr?: string;
+  /** The node's InternalIP and the interface that carries it. */
+  address: NodeAddress;
   /** What this agent's pods get from the node services: Service variables and cluster DNS. */
   serviceEnv: ServiceEnv;
   podDns: PodDns;
@@ -59,8 +71,23 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // 0700: the node's engine, its socket and the pods' secret volumes live here.
   await ensureDir(o.dataDir, 0o700);
   const nodeName = o.nodeName || hostname().toLowerCase();
-  const podCidr = o.podCidr ?? DEFAULT_POD_CIDR;
-  const engine = await Engine.open({ root: join(o.dataDir, 'engine'), bridgeName: o.bridgeName ?? DEFAULT_NODE_BRIDGE, subnet: podCidr });
+  const address = await detectNodeAddress(o.client.server, o.nodeIp);
+  // The Node first, so the node IPAM can give it a range; the bridge is built from that range.
+  await registerNode(o.client, nodeName, {}, o.podCidr);
+  const podCidr = o.podCidr ?? (await awaitPodCidr(o.client, nodeName));
+  // A range picked by hand outside the cluster's makes a node on its own: no routes, NAT as before.
+  const published = await readClusterNetwork(o.client, o.podCidr ? 1 : 25);
+  const net = published && cidrWithin(podCidr, published.clusterCidr) ? published : undefined;
+  const backend = net && net.backend !== 'none' ? net.backend : undefined;
+  if (backend) await registerNode(o.client, nodeName, podNetworkAnnotations(nodeName, backend, address.ip));
+  const engine = await Engine.open({
+    root: join(o.dataDir, 'engine'),
+    bridgeName: o.bridgeName ?? DEFAULT_NODE_BRIDGE,
+    subnet: podCidr,
+    mtu: backend ? podMtu(backend, address.mtu) : undefined,
+    noMasqueradeTo: net ? [net.clusterCidr] : undefined,
+  });
+  const podNetwork = backend && net ? new PodNetwork({ client: o.client, nodeName, address, podCidr, clusterCidr: net.clusterCidr, backend, bridge: o.bridgeName ?? DEFAULT_NODE_BRIDGE, log: o.log ?? ((m) => process.stderr.write(`tug agent: ${m}\n`)) }) : undefined;
   const containers = new ContainerService(engine);
   await containers.recover();
   const socket = join(o.dataDir, 'engine.sock');
@@ -71,11 +98,14 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const serviceEnv = new ServiceEnv();
   const podDns = new PodDns();
   try {
+    await podNetwork?.start();
     // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
-    server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }));
-    agent = new NodeAgent({ client: o.client, engine, containers, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port), serviceEnv, podDns, leaseDurationSeconds: o.leaseDurationSeconds, log: o.log });
+    // It listens on the node's address: the API server reaches it there from any machine.
+    server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }), address.ip);
+    agent = new NodeAgent({ client: o.client, engine, containers, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port, address.ip), serviceEnv, podDns, leaseDurationSeconds: o.leaseDurationSeconds, log: o.log });
     await agent.start();
   } catch (err) {
+    await podNetwork?.stop(false);
     await agent?.stop();
     await server?.close();
     await api.close();
@@ -87,6 +117,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     agent: a,
     engine,
     nodeName,
+    podCidr,
+    clusterCidr: net?.clusterCidr,
+    address,
     serviceEnv,
     podDns,
     async close() {
@@ -94,6 +127,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await s.close();
       await api.close();
       await rm(socket, { force: true });
+      // Routes to other nodes stay while pods here may still use them (an agent restart).
+      await podNetwork?.stop(engine.containers.all().length === 0).catch((err) => o.log?.(`pod network: ${messageOf(err)}`));
       if (engine.containers.all().length === 0) {
         await engine.network.destroy().catch((err) => o.log?.(`network: ${messageOf(err)}`));
         await engine.releaseHostState().catch(() => undefined);
@@ -131,7 +166,11 @@ Options:
   --data-dir DIR        agent state (default /var/lib/tug-agent)
   --node-name N         Node name (default: the host name)
   --node-bridge NAME    bridge for pods (default ${DEFAULT_NODE_BRIDGE})
-  --pod-cidr CIDR       pod address range (default ${DEFAULT_POD_CIDR})
+  --pod-cidr CIDR       this node's pod range (default: the one the server's node IPAM
+                        gives the Node from its --cluster-cidr)
+  --node-ip IP          the node's address: its InternalIP, where its streaming endpoint
+                        listens and other nodes send its pods' traffic (default: the
+                        source address of the route to the server)
   --service-cidr CIDR   Service cluster IP range, as given to the server (default ${DEFAULT_SERVICE_CIDR})
   --node-lease-duration-seconds N
                         the node Lease's duration, renewed every quarter of it (default 2);
@@ -197,9 +236,18 @@ export async function withNodeServices(agent: RunningAgent, o: Omit<NodeServices
   };
 }
 
-/** Pods here resolve through the kube-dns Service the server made (if it exists yet). */
-async function useServerClusterDns(client: KubeClient, podDns: PodDns): Promise<void> {
-  const svc = await client.getOrNull<{ spec?: { clusterIP?: string } }>({ group: '', version: 'v1', resource: 'services', namespace: 'kube-system' }, 'kube-dns').catch(() => null);
+/**
+ * Pods here resolve through the kube-dns Service; an agent makes it when the
+ * server has none (a server without its own node). Every node answers its own
+ * pods behind that address (node-services.ts), so its Endpoints matter little.
+ */
+async function useClusterDns(client: KubeClient, podDns: PodDns, serviceCidr: string, podCidr: string): Promise<void> {
+  const ref = { group: '', version: 'v1', resource: 'services', namespace: 'kube-system' };
+  let svc = await client.getOrNull<{ spec?: { clusterIP?: string } }>(ref, 'kube-dns').catch(() => null);
+  if (!svc) {
+    await ensureKubeDnsService(client, serviceCidr, bridgeGatewayIp(podCidr)).catch(() => undefined);
+    svc = await client.getOrNull<{ spec?: { clusterIP?: string } }>(ref, 'kube-dns').catch(() => null);
+  }
   const ip = svc?.spec?.clusterIP;
   if (ip && ip !== 'None') podDns.setClusterDns(ip);
 }
@@ -221,7 +269,8 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
         'data-dir': { type: 'string', default: '/var/lib/tug-agent' },
         'node-name': { type: 'string' },
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
-        'pod-cidr': { type: 'string', default: DEFAULT_POD_CIDR },
+        'pod-cidr': { type: 'string' },
+        'node-ip': { type: 'string' },
         'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
         'node-lease-duration-seconds': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -244,13 +293,13 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   let claims: HeldClaim | undefined;
   try {
     // This machine's bridge and pod range must not be another tug node's.
-    claims = await claimNodeResources({ command: 'tug agent', dataDir: values['data-dir']!, bridge: values['node-bridge']!, podCidr: values['pod-cidr']! });
+    claims = await claimNodeResources({ command: 'tug agent', dataDir: values['data-dir']!, bridge: values['node-bridge']!, podCidr: values['pod-cidr'] });
     const client = values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await tokenClient(values.server!, values.token!, trust);
     const bridge = values['node-bridge']!;
-    const podCidr = values['pod-cidr']!;
+    const started = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr: values['pod-cidr'], nodeIp: values['node-ip'], leaseDurationSeconds });
     // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.
-    running = await withNodeServices(await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr, leaseDurationSeconds }), { client, bridge, podCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
-    await useServerClusterDns(client, running.podDns);
+    running = await withNodeServices(started, { client, bridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
+    await useClusterDns(client, running.podDns, values['service-cidr']!, started.podCidr);
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n`);
     await claims?.release();

@@ -18,7 +18,8 @@ let second: AgentProc | undefined;
 const ns = `auth-${suffix()}`;
 const secondNode = `auth-second-${suffix()}`;
 /** node name → its agent's streaming port */
-const agentPorts = new Map<string, number>();
+/** Each node's streaming endpoint: its InternalIP (agents listen on the node's address) and port. */
+const agentPorts = new Map<string, { host: string; port: number }>();
 const podOn = new Map<string, string>();
 
 const podJson = (name: string, nodeName: string) =>
@@ -35,11 +36,11 @@ interface Answer {
 }
 
 /** One request straight to an agent (not through the API server); `upgrade` asks for a websocket as kubectl exec does. */
-function agentRequest(port: number, path: string, token?: string, upgrade = false): Promise<Answer> {
+function agentRequest(at: { host: string; port: number }, path: string, token?: string, upgrade = false): Promise<Answer> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   if (upgrade) Object.assign(headers, { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'v4.channel.k8s.io' });
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+    const req = request({ host: at.host, port: at.port, path, headers }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -83,7 +84,7 @@ before(async () => {
     podOn.set(node, pod);
     await c.kubectl(['apply', '-f', '-'], { input: podJson(pod, node) });
     const n = JSON.parse((await c.kubectl(['get', 'node', node, '-o', 'json'])).stdout);
-    agentPorts.set(node, n.status.daemonEndpoints.kubeletEndpoint.Port);
+    agentPorts.set(node, { host: n.status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address, port: n.status.daemonEndpoints.kubeletEndpoint.Port });
   }
   for (const pod of podOn.values()) {
     await c.until(`${pod} Running`, async () => JSON.parse((await c.kubectl(['-n', ns, 'get', 'pod', pod, '-o', 'json'])).stdout).status?.phase === 'Running');

@@ -1,6 +1,7 @@
 // The rule set as a pure function: kube-proxy's random split, REJECT without
 // ready endpoints, no rules for headless Services, NodePorts, affinity, chain
-// names within iptables' 28 characters, and stale chains flushed and deleted.
+// names within iptables' 28 characters, stale chains flushed and deleted, and
+// externalTrafficPolicy Local.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRules, chainNames, restoreText } from '../../src/node/proxy/service-rules.js';
@@ -58,4 +59,31 @@ test('backends from EndpointSlices (ready/terminating conditions) and from Endpo
   assert.deepEqual(slices[0].addresses.map((a) => [a.ip, a.ready]), [['10.1.0.2', true], ['10.1.0.3', false], ['10.1.0.4', true]]);
   const eps = backendsFromEndpoints({ metadata: {}, subsets: [{ addresses: [{ ip: '10.1.0.2' }], notReadyAddresses: [{ ip: '10.1.0.9' }], ports: [{ port: 53, protocol: 'UDP', name: 'dns' }] }] });
   assert.deepEqual(eps, [{ name: 'dns', protocol: 'UDP', port: 53, addresses: [{ ip: '10.1.0.2', ready: true, hostname: undefined }, { ip: '10.1.0.9', ready: false, hostname: undefined }] }]);
+});
+
+test('externalTrafficPolicy Local: the NodePort goes to local endpoints only, unmasqueraded; none here drops; cluster CIDR decides masquerade', () => {
+  // Two endpoints on this node (10.42.1.0/24), one on another node.
+  const spread: BackendPort[] = [{ name: 'http', protocol: 'TCP', port: 8080, addresses: ['10.42.1.2', '10.42.1.3', '10.42.2.2'].map((ip) => ({ ip, ready: true })) }];
+  const local = svc('web', { clusterIP: '10.96.0.60', type: 'NodePort', externalTrafficPolicy: 'Local' });
+  const r = buildRules(c, { services: [local], backends: new Map([['ns/web', spread]]), podCidr: '10.42.1.0/24', clusterCidr: '10.42.0.0/16' });
+  const nodePorts = r.nat.get(c.nodePorts)!;
+  assert.equal(nodePorts.length, 1);
+  assert.ok(!nodePorts.some((l) => l.includes(c.markMasq)), 'no masquerade: the pod sees the client');
+  const xlb = nodePorts[0]!.split(' -j ')[1]!;
+  assert.ok(xlb.startsWith(c.xlbPrefix) && xlb.length <= 28);
+  const x = r.nat.get(xlb)!;
+  assert.match(x[0]!, /-s 10\.42\.0\.0\/16 -j TUG-SVC-/, 'pods of the cluster go to any endpoint');
+  const seps = x.slice(1).map((l) => l.split(' -j ')[1]!);
+  assert.equal(seps.length, 2);
+  const targets = seps.flatMap((s) => r.nat.get(s)!.filter((l) => l.includes('DNAT')).map((l) => l.split('--to-destination ')[1]));
+  assert.deepEqual(targets.sort(), ['10.42.1.2:8080', '10.42.1.3:8080']);
+  // The ClusterIP masquerades only sources from outside the cluster range.
+  const svcChain = x[0]!.split(' -j ')[1]!;
+  assert.match(r.nat.get(svcChain)![0]!, /! -s 10\.42\.0\.0\/16 -d 10\.96\.0\.60\/32/);
+  // On a node without an endpoint: nothing is DNATed from outside, and the filter chain drops the NodePort.
+  const other = buildRules(c, { services: [local], backends: new Map([['ns/web', spread]]), podCidr: '10.42.3.0/24', clusterCidr: '10.42.0.0/16' });
+  const otherXlb = other.nat.get(other.nat.get(c.nodePorts)![0]!.split(' -j ')[1]!)!;
+  assert.equal(otherXlb.length, 1);
+  assert.ok(other.filter.get(c.reject)!.some((l) => l.includes('--dport 30080 -j DROP') && l.includes('! -s 10.42.0.0/16')));
+  assert.ok(![...other.nat.values()].flat().some((l) => / -j DROP/.test(l)), 'no DROP in nat (iptables refuses it)');
 });

@@ -8,6 +8,7 @@
 // metrics for a minute (no HPA, no kubectl top), rounds slow to one every
 // 10 s, so idle clusters on a shared machine do not pay for a per-second
 // scrape; the first read after that wakes the fast pace at once.
+import { nodeAgentEndpoint, type NodeEndpoint } from '../node-endpoint.js';
 import { request } from 'node:http';
 import { messageOf } from '../../errdefs.js';
 import type { ObjectStore } from '../object-store.js';
@@ -170,11 +171,11 @@ export class MetricsScraper {
     await Promise.all(
       nodes.map(async (n) => {
         const name = n.metadata!.name!;
-        const port = Number(n.status?.daemonEndpoints?.kubeletEndpoint?.Port);
-        if (!port) return;
+        const endpoint = nodeAgentEndpoint(n);
+        if (!endpoint) return;
         let cur: NodePoints;
         try {
-          cur = pointsOf(parsePrometheusText(await this.fetch(port)), Date.now());
+          cur = pointsOf(parsePrometheusText(await this.fetch(endpoint)), Date.now());
           this.failures.delete(name);
         } catch (err) {
           const msg = messageOf(err);
@@ -211,10 +212,10 @@ export class MetricsScraper {
     this.podUsage = podUsage;
   }
 
-  private fetch(port: number): Promise<string> {
+  private fetch({ host, port }: NodeEndpoint): Promise<string> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = this.o.kubeletClientToken ? { authorization: `Bearer ${this.o.kubeletClientToken}` } : {};
-      const req = request({ host: '127.0.0.1', port, path: '/metrics/resource', method: 'GET', headers, timeout: SCRAPE_TIMEOUT_MS }, (res) => {
+      const req = request({ host, port, path: '/metrics/resource', method: 'GET', headers, timeout: SCRAPE_TIMEOUT_MS }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

@@ -1,12 +1,12 @@
-// The agent's streaming endpoint (the kubelet's :10250 role), on loopback:
-// the API server proxies pods/log, pods/exec and pods/attach here.
+// The agent's streaming endpoint (the kubelet's :10250 role), on the node's
+// address (its InternalIP, 127.0.0.1 only on a machine without a network): the API server proxies pods/log, pods/exec and pods/attach here.
 //   GET /containerLogs/{ns}/{pod}/{container}?follow&previous&tailLines&timestamps&sinceSeconds
 //   GET /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty   (websocket)
 //   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty            (websocket)
 //   GET /portForward/{ns}/{pod}      (SPDY/3.1 upgrade or websocket tunnel: port-forward.ts)
 //   GET /stats/summary               (the kubelet's Summary: stats-summary.ts)
 //   GET /metrics/resource            (the kubelet's resource metrics: resource-metrics.ts)
-// Loopback only, and every request must carry a bearer token that the API
+// Every request must carry a bearer token that the API
 // server vouches for (TokenReview) of a user allowed nodes/proxy on this node
 // (SubjectAccessReview): agent-auth.ts. The API server's own proxy presents
 // its kubelet-client credential.
@@ -49,7 +49,7 @@ function statusOf(err: unknown): number {
 
 const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' };
 
-export async function startAgentServer(containers: ContainerService, auth: AgentAuth): Promise<AgentServer> {
+export async function startAgentServer(containers: ContainerService, auth: AgentAuth, host = '127.0.0.1'): Promise<AgentServer> {
   const { engine } = containers;
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => channelProtocols.find((p) => protocols.has(p)) ?? false });
   const portForwarder = createPortForwarder(engine);
@@ -139,7 +139,7 @@ export async function startAgentServer(containers: ContainerService, auth: Agent
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

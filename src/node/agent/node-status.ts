@@ -11,8 +11,8 @@ export interface NodeFacts {
   agentPort: number;
 }
 
-export function machineFacts(name: string, podCidr: string, agentPort: number): NodeFacts {
-  return { name, hostIP: primaryIPv4(), cpu: cpus().length, memoryBytes: totalmem(), podCidr, agentPort };
+export function machineFacts(name: string, podCidr: string, agentPort: number, hostIP = primaryIPv4()): NodeFacts {
+  return { name, hostIP, cpu: cpus().length, memoryBytes: totalmem(), podCidr, agentPort };
 }
 
 /** The first non-loopback IPv4 address (the node's InternalIP), else 127.0.0.1. */

@@ -9,7 +9,7 @@ import { hookRules, restoreText, type ChainNames, type RuleSet } from './service
 const WAIT = ['-w', '10'];
 
 function ours(c: ChainNames, chain: string): boolean {
-  return chain.endsWith(`-${c.tag}`) || chain.startsWith(c.svcPrefix) || chain.startsWith(c.sepPrefix);
+  return chain.endsWith(`-${c.tag}`) || chain.startsWith(c.svcPrefix) || chain.startsWith(c.sepPrefix) || chain.startsWith(c.xlbPrefix);
 }
 
 export class IptablesProgrammer {

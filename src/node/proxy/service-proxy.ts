@@ -20,7 +20,14 @@ export interface ServiceProxyOptions {
   informers: ServiceInformers;
   bridge: string;
   podCidr: string;
+  /** The cluster's pod range (default: this node's). */
+  clusterCidr?: string;
   serviceCidr: string;
+  /**
+   * This node's own DNS server: the kube-system/kube-dns Service leads there on
+   * this node (node-local DNS), whatever its Endpoints say, so every node answers its pods itself.
+   */
+  localDnsIp?: string;
   minSyncMs?: number;
   /** Full re-sync period, repairing rules someone else removed. */
   resyncMs?: number;
@@ -43,6 +50,16 @@ export function backendsByService(inf: ServiceInformers): Map<string, BackendPor
     out.set(key, sl?.length ? backendsFromSlices(sl) : backendsFromEndpoints(inf.endpoints.get(key)));
   }
   return out;
+}
+
+const KUBE_DNS = 'kube-system/kube-dns';
+
+/** kube-dns's ports (as kube-dns-service.ts makes them), served by this node's DNS server. */
+function localDnsBackends(ip: string): BackendPort[] {
+  return [
+    { name: 'dns', protocol: 'UDP', port: 53, addresses: [{ ip, ready: true }] },
+    { name: 'dns-tcp', protocol: 'TCP', port: 53, addresses: [{ ip, ready: true }] },
+  ];
 }
 
 export class ServiceProxy {
@@ -110,7 +127,9 @@ export class ServiceProxy {
     this.dirty = false;
     this.lastSync = Date.now();
     try {
-      const rules = buildRules(this.chains, { services: this.o.informers.services.list(), backends: backendsByService(this.o.informers), podCidr: this.o.podCidr });
+      const backends = backendsByService(this.o.informers);
+      if (this.o.localDnsIp && backends.has(KUBE_DNS)) backends.set(KUBE_DNS, localDnsBackends(this.o.localDnsIp));
+      const rules = buildRules(this.chains, { services: this.o.informers.services.list(), backends, podCidr: this.o.podCidr, clusterCidr: this.o.clusterCidr });
       await this.programmer.apply(rules);
       this.syncCount++;
     } catch (err) {

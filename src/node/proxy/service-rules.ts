@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../kube/client/kube-client.js';
 import { backendsForPort, type BackendPort } from './service-endpoints.js';
+import { cidrContains, ipToNumber, parseCidr } from '../../network/cidr.js';
 
 export const MASQ_MARK = '0x4000';
 
@@ -22,6 +23,8 @@ export interface ChainNames {
   reject: string;
   svcPrefix: string;
   sepPrefix: string;
+  /** nat: a NodePort of an externalTrafficPolicy: Local Service (local endpoints only). */
+  xlbPrefix: string;
 }
 
 export function chainNames(bridge: string): ChainNames {
@@ -36,6 +39,7 @@ export function chainNames(bridge: string): ChainNames {
     reject: `TUG-REJECT-${tag}`,
     svcPrefix: `TUG-SVC-${tag}-`,
     sepPrefix: `TUG-SEP-${tag}-`,
+    xlbPrefix: `TUG-XLB-${tag}-`,
   };
 }
 
@@ -69,7 +73,10 @@ export interface RuleInput {
   services: KubeObject[];
   /** Backends by "namespace/name". */
   backends: Map<string, BackendPort[]>;
+  /** This node's pod range: endpoints in it are local (externalTrafficPolicy: Local). */
   podCidr: string;
+  /** The cluster's pod range (traffic from outside it is masqueraded); this node's range when not given. */
+  clusterCidr?: string;
 }
 
 export interface RuleSet {
@@ -94,6 +101,9 @@ export function buildRules(c: ChainNames, input: RuleInput): RuleSet {
     `-s ${input.podCidr} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
     `-d ${input.podCidr} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
   ]);
+  const cluster = input.clusterCidr ?? input.podCidr;
+  const local = parseCidr(input.podCidr);
+  const isLocal = (ip: string): boolean => cidrContains(local, ipToNumber(ip));
   const sorted = [...input.services].sort((a, b) => `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`));
   for (const svc of sorted) {
     const ns = svc.metadata.namespace ?? 'default';
@@ -126,7 +136,7 @@ export function buildRules(c: ChainNames, input: RuleInput): RuleSet {
       const svcChain = hashName(c.svcPrefix, `${ns}/${name}:${portName}/${proto}`);
       const rules: string[] = [];
       // Traffic from outside the pod range is masqueraded, so replies come back through this node.
-      rules.push(`${comment} ! -s ${input.podCidr} -d ${clusterIP}/32 -p ${proto} --dport ${p.port} -j ${c.markMasq}`);
+      rules.push(`${comment} ! -s ${cluster} -d ${clusterIP}/32 -p ${proto} --dport ${p.port} -j ${c.markMasq}`);
       const seps = ready.map((r) => ({ ...r, chain: hashName(c.sepPrefix, `${ns}/${name}:${portName}/${proto}@${r.ip}:${r.port}`) }));
       if (affinity) for (const s of seps) rules.push(`${comment} -m recent --name ${s.chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${affinitySeconds} --reap -j ${s.chain}`);
       seps.forEach((s, i) => {
@@ -138,7 +148,22 @@ export function buildRules(c: ChainNames, input: RuleInput): RuleSet {
       });
       nat.set(svcChain, rules);
       services.push(`${comment} -d ${clusterIP}/32 -p ${proto} -m ${proto} --dport ${p.port} -j ${svcChain}`);
-      if (nodePort) {
+      if (nodePort && svc.spec?.externalTrafficPolicy === 'Local') {
+        // Local: only this node's endpoints, no masquerade (the pod sees the client's address);
+        // none here means the packet is dropped, so a load balancer moves on (kube-proxy's XLB chain).
+        // Pods' own traffic to a NodePort still goes to any endpoint.
+        const xlb = hashName(c.xlbPrefix, `${ns}/${name}:${portName}/${proto}`);
+        const localSeps = seps.filter((s) => isLocal(s.ip));
+        const x: string[] = [`${comment} -s ${cluster} -j ${svcChain}`];
+        localSeps.forEach((s, i) => {
+          const left = localSeps.length - i;
+          x.push(left > 1 ? `${comment} -m statistic --mode random --probability ${(1 / left).toFixed(10)} -j ${s.chain}` : `${comment} -j ${s.chain}`);
+        });
+        // No endpoint here: nothing is DNATed, and the filter chain drops the packet (DROP is not allowed in nat).
+        if (!localSeps.length) reject.push(`${comment} ! -s ${cluster} -m addrtype --dst-type LOCAL -p ${proto} -m ${proto} --dport ${nodePort} -j DROP`);
+        nat.set(xlb, x);
+        nodePorts.push(`${comment} -p ${proto} -m ${proto} --dport ${nodePort} -j ${xlb}`);
+      } else if (nodePort) {
         nodePorts.push(`${comment} -p ${proto} -m ${proto} --dport ${nodePort} -j ${c.markMasq}`);
         nodePorts.push(`${comment} -p ${proto} -m ${proto} --dport ${nodePort} -j ${svcChain}`);
       }
