@@ -6,8 +6,9 @@
 // live next to the engines' network lock (/run/tug-locks): one JSON file per
 // running node, written under that host-wide lock; a claim whose process died
 // (kill -9) is stale and taken over, and a restart of the same node (same data
-// dir) is always accepted.
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+// dir) is always accepted. "Machine" means network namespace: nodes that each
+// have their own (the one-machine multi-node topology) share no bridge or route.
+import { mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { invalid } from '../errdefs.js';
 import { withHostLock } from '../network/host-lock.js';
@@ -27,6 +28,8 @@ export interface NodeClaim {
   bridge: string;
   /** The node's pod range, when known at start (an agent without --pod-cidr learns it from the node IPAM later). */
   podCidr?: string;
+  /** The network namespace the node's bridge lives in (/proc/self/ns/net): nodes in different ones (one machine's netns-nodes) share no bridge or route. */
+  netns?: string;
   /** The flag that sets podCidr, named in a refusal (default --pod-cidr; a server's is --cluster-cidr). */
   rangeFlag?: string;
 }
@@ -43,6 +46,7 @@ function owner(c: NodeClaim): string {
 export function conflictOf(mine: Omit<NodeClaim, 'pid'>, others: NodeClaim[]): string | undefined {
   for (const c of others) {
     if (resolve(c.dataDir) === resolve(mine.dataDir)) continue;
+    if (c.netns && mine.netns && c.netns !== mine.netns) continue;
     if (c.bridge === mine.bridge) {
       return `the pod bridge ${mine.bridge} is already used by another tug node on this machine (${owner(c)}): give this one another --node-bridge (and its own --pod-cidr), or stop the other one`;
     }
@@ -54,7 +58,7 @@ export function conflictOf(mine: Omit<NodeClaim, 'pid'>, others: NodeClaim[]): s
 }
 
 /** Claims the bridge and pod range for this process, or throws an invalid error naming the other owner and the flag to change. */
-export async function claimNodeResources(mine: Omit<NodeClaim, 'pid'>): Promise<HeldClaim> {
+export async function claimNodeResources(mine: Omit<NodeClaim, 'pid' | 'netns'>): Promise<HeldClaim> {
   if (mine.podCidr) parseCidr(mine.podCidr);
   const file = join(claimsDir, `${process.pid}.json`);
   await withHostLock('node-claims', async () => {
@@ -66,9 +70,10 @@ export async function claimNodeResources(mine: Omit<NodeClaim, 'pid'>): Promise<
       if (!c || !processAlive(c.pid) || c.pid === process.pid) await rm(path, { force: true });
       else live.push(c);
     }
-    const conflict = conflictOf(mine, live);
+    const netns = await readlink('/proc/self/ns/net').catch(() => undefined);
+    const conflict = conflictOf({ ...mine, netns }, live);
     if (conflict) throw invalid(conflict);
-    await writeJsonAtomic(file, { ...mine, dataDir: resolve(mine.dataDir), pid: process.pid } satisfies NodeClaim);
+    await writeJsonAtomic(file, { ...mine, netns, dataDir: resolve(mine.dataDir), pid: process.pid } satisfies NodeClaim);
   });
   return { release: () => rm(file, { force: true }) };
 }

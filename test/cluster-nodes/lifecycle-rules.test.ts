@@ -55,6 +55,12 @@ test('host claims: another node with the same bridge or an overlapping pod range
   assert.match(conflictOf({ command: 'tug agent', dataDir: '/tmp/b', bridge: 'tugpod1', podCidr: '10.89.3.0/24' }, [other])!, /pod range 10\.89\.3\.0\/24 \(and the cluster DNS address 10\.89\.3\.1 on it\) overlaps 10\.89\.0\.0\/16 .*--pod-cidr/);
   assert.equal(conflictOf({ command: 'tug server', dataDir: '/var/lib/tug/', bridge: 'tugpod0', podCidr: '10.89.0.0/16' }, [other]), undefined);
   assert.equal(conflictOf({ command: 'tug agent', dataDir: '/tmp/b', bridge: 'tugpod1', podCidr: '10.90.0.0/16' }, [other]), undefined);
+  // Nodes in network namespaces of their own (one machine's netns-nodes) share no bridge or route; the same netns still clashes.
+  const inNs = { ...other, netns: 'net:[4026532001]' };
+  assert.equal(conflictOf({ command: 'tug agent', dataDir: '/tmp/b', bridge: 'tugpod0', podCidr: '10.89.0.0/24', netns: 'net:[4026532002]' }, [inNs]), undefined);
+  assert.match(conflictOf({ command: 'tug agent', dataDir: '/tmp/b', bridge: 'tugpod0', netns: 'net:[4026532001]' }, [inNs])!, /pod bridge tugpod0/);
+  // An agent that learns its range from the node IPAM later claims its bridge alone.
+  assert.equal(conflictOf({ command: 'tug agent', dataDir: '/tmp/b', bridge: 'tugpod1' }, [other]), undefined);
 });
 
 test('duration and seconds flags', () => {

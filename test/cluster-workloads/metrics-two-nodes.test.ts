@@ -28,10 +28,10 @@ after(async () => {
 
 const rows = (out: string): string[][] => out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
 
-/** GET on an agent's endpoint with a bearer token. */
-function agentGet(port: number, path: string, token: string): Promise<{ status: number; body: string }> {
+/** GET on an agent's endpoint (its node's InternalIP and port) with a bearer token. */
+function agentGet({ host, port }: { host: string; port: number }, path: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { authorization: `Bearer ${token}` } }, (res) => {
+    const req = request({ host, port, path, headers: { authorization: `Bearer ${token}` } }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -68,7 +68,9 @@ test('kubectl top nodes and pods cover the second node; its agent serves /stats/
   assert.deepEqual(pm.containers.map((x: { name: string }) => x.name), ['c']);
   assert.deepEqual(pm.metadata.labels, { app: 'second' });
 
-  const port = JSON.parse((await c.kubectl(['get', 'node', second, '-o', 'json'])).stdout).status.daemonEndpoints.kubeletEndpoint.Port;
+  const node = JSON.parse((await c.kubectl(['get', 'node', second, '-o', 'json'])).stdout);
+  // Agents listen on their node's address.
+  const port = { host: node.status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address as string, port: node.status.daemonEndpoints.kubeletEndpoint.Port as number };
   // A ServiceAccount allowed nodes/stats and nodes/metrics (as metrics-server's role is) reads both.
   await c.kubectl(['create', 'serviceaccount', 'scraper']);
   await c.kubectl(['create', 'clusterrole', 'node-stats-reader', '--verb=get', '--resource=nodes/stats,nodes/metrics']);

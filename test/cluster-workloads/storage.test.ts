@@ -283,3 +283,54 @@ test('hostPath DirectoryOrCreate, subPath, subPathExpr, readOnly and fsGroup; a 
   assert.equal((await getJson('pod', 'wrong-type')).status.containerStatuses?.[0]?.state?.waiting?.reason, 'ContainerCreating');
   await cl.kubectl(['delete', 'pod', '-n', ns, 'mounts', 'escape', 'wrong-type', '--wait=true']);
 });
+
+// The tutorial's StatefulSet: each ordinal gets its own claim from
+// volumeClaimTemplates, bound to a local-path volume; a deleted pod comes back
+// under its name on the same claim and finds what it wrote.
+test('a StatefulSet keeps each ordinal its own volume, and a deleted pod comes back to its data', async () => {
+  const labels = { app: 'stsdata' };
+  await apply(
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'stsdata' }, spec: { clusterIP: 'None', selector: labels, ports: [{ port: 80 }] } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'stsdata' },
+      spec: {
+        serviceName: 'stsdata',
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            terminationGracePeriodSeconds: 0,
+            containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', '[ -f /data/first ] || echo "$HOSTNAME" > /data/first; date +%s%N >> /data/starts; sleep 3600'], volumeMounts: [{ name: 'www', mountPath: '/data' }] }],
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: 'www' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '32Mi' } } } }],
+      },
+    },
+  );
+  const ready = async (n: number) => {
+    const s = await getJson('statefulset', 'stsdata');
+    return s?.status?.readyReplicas === n ? s : undefined;
+  };
+  await c!.until('stsdata with 2 ready pods', () => ready(2));
+  const read = async (p: string, file: string) => (await c!.kubectl(['exec', '-n', ns, p, '--', 'cat', `/data/${file}`])).stdout.trim();
+  const claims = await Promise.all(['www-stsdata-0', 'www-stsdata-1'].map((n) => getJson('pvc', n)));
+  for (const cl of claims) assert.equal(cl?.status?.phase, 'Bound', `claim ${cl?.metadata?.name} is Bound`);
+  assert.notEqual(claims[0].spec.volumeName, claims[1].spec.volumeName, 'each ordinal has its own volume');
+  assert.equal(await read('stsdata-0', 'first'), 'stsdata-0');
+  assert.equal(await read('stsdata-1', 'first'), 'stsdata-1');
+  const uid = (await getJson('pod', 'stsdata-1')).metadata.uid;
+  await c!.kubectl(['delete', 'pod', '-n', ns, 'stsdata-1', '--wait=true']);
+  await c!.until('stsdata-1 back and Ready', async () => {
+    const p = await getJson('pod', 'stsdata-1');
+    return p && p.metadata.uid !== uid && p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True') ? p : undefined;
+  });
+  assert.equal(await read('stsdata-1', 'first'), 'stsdata-1', 'the new stsdata-1 reads what the old one wrote');
+  assert.equal((await read('stsdata-1', 'starts')).split('\n').length, 2, 'two starts recorded on the one volume');
+  assert.equal((await getJson('pvc', 'www-stsdata-1')).spec.volumeName, claims[1].spec.volumeName, 'same claim, same volume');
+  await c!.kubectl(['delete', 'statefulset', '-n', ns, 'stsdata', '--wait=true']);
+  // Retention policy Retain (the default): the claims outlive the StatefulSet.
+  assert.ok(await getJson('pvc', 'www-stsdata-0'), 'claims are retained after the StatefulSet is deleted');
+});
