@@ -1,6 +1,8 @@
 // Pod garbage collector (kube-controller-manager's podgc, the parts a node's
-// life needs): pods bound to a node that no longer exists are deleted at once
-// (no agent is left to finish them), and terminating pods on an unreachable
+// life needs): pods bound to a node that no longer exists are deleted (no
+// agent is left to finish them) once the node has been missing for a short
+// quarantine (Kubernetes waits 40 s; a pod created for a node that registers a
+// moment later, or one a user binds by hand, must be seen first), and terminating pods on an unreachable
 // node are force-deleted once their grace period has run out (the agent that
 // would confirm the kill is not answering; if the node comes back, its agent
 // removes the containers of pods it no longer finds).
@@ -11,7 +13,12 @@ import { isKind, messageOf } from '../errdefs.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { TAINT_UNREACHABLE } from './node-taints.js';
 
+/** How long a node must stay missing before its pods are collected (kube-controller-manager's podgc: 40 s). */
+export const ORPHAN_QUARANTINE_MS = 5_000;
+
 export class PodGarbageCollector {
+  /** When each missing node was first found missing. */
+  private readonly missingSince = new Map<string, number>();
   readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 10_000 });
 
   constructor(
@@ -46,9 +53,17 @@ export class PodGarbageCollector {
     const node = this.informers.for(refs.nodes).get(nodeName);
     if (!node) {
       // The cache may lag behind a node just registered: ask the API before deleting.
-      if (await this.client.getOrNull(refs.nodes, nodeName)) return;
+      if (await this.client.getOrNull(refs.nodes, nodeName)) {
+        this.missingSince.delete(nodeName);
+        return;
+      }
+      const since = this.missingSince.get(nodeName) ?? Date.now();
+      this.missingSince.set(nodeName, since);
+      const left = since + ORPHAN_QUARANTINE_MS - Date.now();
+      if (left > 0) return this.queue.addAfter(key, left + 50);
       return this.forceDelete(pod, `its node ${nodeName} no longer exists`);
     }
+    this.missingSince.delete(nodeName);
     if (!pod.metadata.deletionTimestamp) return;
     const unreachable = ((node.spec?.taints ?? []) as { key: string; effect: string }[]).some((t) => t.key === TAINT_UNREACHABLE && t.effect === 'NoExecute');
     if (!unreachable) return;
