@@ -139,6 +139,13 @@ export async function startMultiNodeCluster(o: MultiNodeOptions = {}): Promise<M
         if (left.code === 0 && !left.stdout.trim()) break;
         await new Promise((r) => setTimeout(r, 250));
       }
+      // Pods gone from the API is not containers gone from the nodes: pods of a node that was
+      // unreachable are force-deleted while its agent still runs them; it removes them once it hears.
+      for (let i = 0; i < 240; i++) {
+        const running = await Promise.all(nodes.map((n) => runTool('docker', ['-H', `unix://${join(n.dataDir, 'engine.sock')}`, 'ps', '-aq'], { allowFailure: true })));
+        if (running.every((r) => r.code !== 0 || !r.stdout.trim())) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
     await Promise.all([...agents.values()].map(stopProcess));
     if (server) await stopProcess(server);
