@@ -6,6 +6,7 @@
 // A Job's name is the CronJob's plus the scheduled time in minutes, so the
 // name is the lock: a crash between creating the Job and writing status never
 // makes a second one.
+import { runReconcileLoop } from './reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
@@ -81,9 +82,7 @@ export class CronJobController {
   }
 
   run(workers = 2): void {
-    void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`cronjob-controller: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, 'cronjob-controller', (k) => this.reconcile(k), workers);
   }
 
   stop(): void {

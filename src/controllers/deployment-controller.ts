@@ -4,10 +4,11 @@
 // ReplicaSets trimmed to revisionHistoryLimit, pause/resume, and the status
 // kubectl rollout status reads (observedGeneration, replicas counts, the
 // Available and Progressing conditions with ProgressDeadlineExceeded).
+import { runReconcileLoop } from './reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
-import { isKind, messageOf } from '../errdefs.js';
+import { isKind } from '../errdefs.js';
 import { labelSelectorMatches } from '../kube/api/selectors.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { controllerOf, nowIso, ownerRefs } from './pod-state.js';
@@ -59,9 +60,7 @@ export class DeploymentController {
   }
 
   run(workers = 2): void {
-    void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`deployment-controller: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, 'deployment-controller', (k) => this.reconcile(k), workers);
   }
 
   stop(): void {

@@ -5,10 +5,10 @@
 // expectedPods come from minAvailable / maxUnavailable, as an int or a percent
 // of the pods' controllers' scale (Deployment, ReplicaSet, ReplicationController,
 // StatefulSet), as kube-controller-manager's disruption controller does.
+import { runReconcileLoop } from './reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
-import { isKind, messageOf } from '../errdefs.js';
 import { labelSelectorMatches } from '../kube/api/selectors.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { controllerOf, isPodReady, nowIso } from './pod-state.js';
@@ -58,9 +58,7 @@ export class DisruptionController {
   }
 
   run(workers = 1): void {
-    void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`disruption-controller: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, 'disruption-controller', (k) => this.reconcile(k), workers);
   }
 
   stop(): void {

@@ -3,10 +3,11 @@
 // notReadyAddresses, with the Service's ports resolved against each pod
 // (targetPort by number or by container port name). One EndpointSlice per
 // Service carries the same endpoints with ready/serving/terminating conditions.
+import { runReconcileLoop } from './reconcile-loop.js';
 import type { KubeClient, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
-import { isKind, messageOf } from '../errdefs.js';
+import { isKind } from '../errdefs.js';
 import { labelSelectorMatches } from '../kube/api/selectors.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { isPodReady, ownerRefs } from './pod-state.js';
@@ -62,9 +63,7 @@ export class EndpointsController {
   }
 
   run(workers = 2): void {
-    void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`endpoints-controller: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, 'endpoints-controller', (k) => this.reconcile(k), workers);
   }
 
   stop(): void {

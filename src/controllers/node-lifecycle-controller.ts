@@ -9,10 +9,11 @@
 // endpoints controller drops them at once. Pods on a node with NoExecute taints
 // are deleted when their tolerations run out (at once without one). A node that
 // posts Ready again loses the taints.
+import { runReconcileLoop } from './reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
-import { isKind, messageOf } from '../errdefs.js';
+import { isKind } from '../errdefs.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { nowIso } from './pod-state.js';
 import { evictionTime, reconcileTaints, wantedConditionTaints, type NodeTaint } from './node-taints.js';
@@ -67,9 +68,7 @@ export class NodeLifecycleController {
   }
 
   run(workers = 2): void {
-    void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`node-lifecycle-controller: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, 'node-lifecycle-controller', (k) => this.reconcile(k), workers);
   }
 
   stop(): void {

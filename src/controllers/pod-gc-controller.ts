@@ -6,10 +6,11 @@
 // node are force-deleted once their grace period has run out (the agent that
 // would confirm the kill is not answering; if the node comes back, its agent
 // removes the containers of pods it no longer finds).
+import { runReconcileLoop } from './reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
-import { isKind, messageOf } from '../errdefs.js';
+import { isKind } from '../errdefs.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { TAINT_UNREACHABLE } from './node-taints.js';
 
@@ -37,9 +38,7 @@ export class PodGarbageCollector {
   }
 
   run(workers = 1): void {
-    void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`pod-gc: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, 'pod-gc', (k) => this.reconcile(k), workers);
   }
 
   stop(): void {

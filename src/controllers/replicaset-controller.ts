@@ -7,10 +7,11 @@
 // The same controller runs ReplicationControllers (v1), as Kubernetes'
 // replication manager wraps its ReplicaSet controller: only the owner kind and
 // the selector's shape (a plain label map) differ.
+import { runReconcileLoop } from './reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
-import { isKind, messageOf } from '../errdefs.js';
+import { isKind } from '../errdefs.js';
 import { labelSelectorMatches } from '../kube/api/selectors.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { controllerOf, isPodActive, isPodAvailable, isPodReady, ownerRefs, podReadySince } from './pod-state.js';
@@ -60,9 +61,7 @@ export class ReplicaSetController {
   }
 
   run(workers = 2): void {
-    void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`${this.k.kind.toLowerCase()}-controller: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, `${this.k.kind.toLowerCase()}-controller`, (k) => this.reconcile(k), workers);
   }
 
   stop(): void {

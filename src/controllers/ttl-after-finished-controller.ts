@@ -3,10 +3,11 @@
 // its pods go first, as Kubernetes' ttlafterfinished controller. The expiry
 // is computed from the Job's own condition each time, so nothing is lost on a
 // restart; the uid precondition keeps a re-created Job of the same name safe.
+import { runReconcileLoop } from './reconcile-loop.js';
 import type { KubeApi } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';
-import { isKind, messageOf } from '../errdefs.js';
+import { isKind } from '../errdefs.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { jobFinishTime } from './job-controller.js';
 
@@ -24,9 +25,7 @@ export class TtlAfterFinishedController {
   }
 
   run(): void {
-    void this.queue.run((k) => this.reconcile(k), 1, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`ttl-after-finished-controller: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, 'ttl-after-finished-controller', (k) => this.reconcile(k), 1);
   }
 
   stop(): void {

@@ -11,9 +11,10 @@
 // policy: Retain keeps it; Delete removes a local-path volume (its node's
 // agent removes the directory, then the finalizer); anything else goes
 // Failed, as Kubernetes' binder does without a deleter plugin.
+import { runReconcileLoop } from '../reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../../kube/client/kube-client.js';
 import { WorkQueue } from '../../kube/client/work-queue.js';
-import { isKind, messageOf } from '../../errdefs.js';
+import { isKind } from '../../errdefs.js';
 import { refs, inNs, type SharedInformers } from '../../kube/client/shared-informers.js';
 import {
   BETA_STORAGE_PROVISIONER,
@@ -78,9 +79,7 @@ export class PersistentVolumeController {
   }
 
   run(workers = 2): void {
-    void this.queue.run((k) => this.reconcile(k), workers, (k, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) process.stderr.write(`${PV_CONTROLLER}: ${k}: ${messageOf(err)}\n`);
-    });
+    runReconcileLoop(this.queue, PV_CONTROLLER, (k) => this.reconcile(k), workers);
   }
 
   stop(): void {
