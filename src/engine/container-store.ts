@@ -23,6 +23,13 @@ async function tighten(dir: string): Promise<void> {
 
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
+  /**
+   * New records whose first write is still under way. Their names are claimed
+   * (byName sees them, so two creates cannot take one name) but nobody lists,
+   * inspects or acts on them yet: a container shown by `docker ps` must still be
+   * there after a kill -9 of the daemon.
+   */
+  private readonly unsaved = new Set<string>();
 
   private constructor(private readonly dir: string) {}
 
@@ -49,17 +56,21 @@ export class ContainerStore {
   }
 
   all(): ContainerRecord[] {
-    return [...this.byId.values()];
+    return [...this.visible()];
+  }
+
+  private *visible(): Iterable<ContainerRecord> {
+    for (const c of this.byId.values()) if (!this.unsaved.has(c.Id)) yield c;
   }
 
   /** By full id, unique id prefix, or name (with or without the leading '/'). */
   find(ref: string): ContainerRecord | undefined {
     if (!ref) return undefined;
     const exact = this.byId.get(ref);
-    if (exact) return exact;
+    if (exact && !this.unsaved.has(exact.Id)) return exact;
     const name = ref.startsWith('/') ? ref : `/${ref}`;
-    for (const c of this.byId.values()) if (c.Name === name) return c;
-    const matches = [...this.byId.values()].filter((c) => c.Id.startsWith(ref));
+    for (const c of this.visible()) if (c.Name === name) return c;
+    const matches = [...this.visible()].filter((c) => c.Id.startsWith(ref));
     if (matches.length > 1) throw invalid(`multiple IDs found with provided prefix: ${ref}`);
     return matches[0];
   }
@@ -70,6 +81,7 @@ export class ContainerStore {
     return c;
   }
 
+  /** Name claims, unsaved records included. */
   byName(name: string): ContainerRecord | undefined {
     for (const c of this.byId.values()) if (c.Name === name) return c;
     return undefined;
@@ -78,8 +90,22 @@ export class ContainerStore {
   async save(rec: ContainerRecord): Promise<void> {
     const isNew = !this.byId.has(rec.Id);
     this.byId.set(rec.Id, rec);
-    if (isNew) await ensureDir(join(this.dir, rec.Id), CONTAINERS_DIR_MODE);
-    await writeJsonAtomic(join(this.dir, rec.Id, 'container.json'), rec, 0o600);
+    if (!isNew) {
+      await writeJsonAtomic(join(this.dir, rec.Id, 'container.json'), rec, 0o600);
+      return;
+    }
+    this.unsaved.add(rec.Id);
+    try {
+      await ensureDir(join(this.dir, rec.Id), CONTAINERS_DIR_MODE);
+      await writeJsonAtomic(join(this.dir, rec.Id, 'container.json'), rec, 0o600);
+    } catch (err) {
+      // Nothing half-made: the claim on the name goes with the failed write.
+      this.byId.delete(rec.Id);
+      await rm(join(this.dir, rec.Id), { recursive: true, force: true });
+      throw err;
+    } finally {
+      this.unsaved.delete(rec.Id);
+    }
   }
 
   async remove(id: string): Promise<void> {
