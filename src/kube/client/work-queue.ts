@@ -14,7 +14,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private waiters: Array<(key: string | undefined) => void> = [];
   private shutDown = false;
 
@@ -41,14 +41,18 @@ export class WorkQueue {
   addAfter(key: string, delayMs: number): void {
     if (this.shutDown) return;
     if (delayMs <= 0) return this.add(key);
-    const t = setTimeout(() => {
+    const due = Date.now() + delayMs;
+    const old = this.timers.get(key);
+    // client-go's delaying queue keeps the earliest ready time: a later retry
+    // must not push back a resync another event asked for sooner.
+    if (old && old.due <= due) return;
+    if (old) clearTimeout(old.timer);
+    const timer = setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, delayMs);
-    t.unref();
-    const old = this.timers.get(key);
-    if (old) clearTimeout(old);
-    this.timers.set(key, t);
+    timer.unref();
+    this.timers.set(key, { timer, due });
   }
 
   /** Retries key with back-off; call after a failed reconcile. */
@@ -87,7 +91,7 @@ export class WorkQueue {
 
   shutdown(): void {
     this.shutDown = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const w of this.waiters) w(undefined);
     this.waiters = [];
