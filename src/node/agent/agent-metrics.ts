@@ -53,7 +53,16 @@ export class AgentMetrics {
 
   /** A pod this agent runs was looked at; the first call per uid starts its clock. */
   seen(uid: string): void {
-    if (!this.firstSeen.has(uid)) this.firstSeen.set(uid, performance.now());
+    if (this.firstSeen.has(uid)) return;
+    // A pod deleted before any container was made is never forgotten through its containers: bound the map.
+    if (this.firstSeen.size >= 10_000) this.firstSeen.delete(this.firstSeen.keys().next().value!);
+    this.firstSeen.set(uid, performance.now());
+  }
+
+  /** Whether the pod's start is still to be observed (so the caller checks its containers only then). */
+  starting(uid: string): boolean {
+    const t = this.firstSeen.get(uid);
+    return t !== undefined && !Number.isNaN(t);
   }
 
   /** The pod's containers all run: its start duration is observed (once per uid). */

@@ -126,7 +126,7 @@ export class NodeAgent {
     const uid = pod.metadata.uid!;
     if (metrics && !pod.metadata.deletionTimestamp) metrics.seen(uid);
     await this.syncer.sync(key, pod);
-    if (metrics && this.allRunning(uid, pod.spec.containers.length)) metrics.running(uid);
+    if (metrics?.starting(uid) && this.allRunning(uid, pod.spec.containers.length)) metrics.running(uid);
   }
 
   /** Every container the pod spec lists runs (kubelet_pod_start_duration_seconds ends here). */
