@@ -10,7 +10,7 @@ need_pkgs=()
 check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$1"); }
 for p in runc conmon busybox-static containernetworking-plugins iptables iproute2 \
          attr tar skopeo etcd-server etcd-client \
-         docker-registry docker-compose socat curl g++ gcc libc6-dev make python3 tini mmdebstrap openssl; do
+         docker-registry docker-compose socat curl g++ gcc libc6-dev make python3 tini mmdebstrap openssl prometheus; do
   check "$p"
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -49,6 +49,8 @@ const clusterRoles = [
     ],
   },
   { name: 'system:discovery', rules: [{ nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/version', '/version/', '/openapi', '/openapi/*'], verbs: ['get'] }] },
+  // Prometheus and other scrapers: Kubernetes binds it to the system:monitoring group.
+  { name: 'system:monitoring', rules: [{ nonResourceURLs: ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/metrics', '/metrics/slis'], verbs: ['get'] }] },
   // What a node agent's streaming endpoint (the kubelet API) lets a caller do; the API server's proxy identity is bound to it.
   {
     name: 'system:kubelet-api-admin',
@@ -66,6 +68,7 @@ const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 
   { name: 'cluster-admin', role: 'cluster-admin', subject: { kind: 'Group', name: 'system:masters' } },
   { name: 'system:discovery', role: 'system:discovery', subject: { kind: 'Group', name: 'system:authenticated' } },
   { name: 'system:basic-user', role: 'system:basic-user', subject: { kind: 'Group', name: 'system:authenticated' } },
+  { name: 'system:monitoring', role: 'system:monitoring', subject: { kind: 'Group', name: 'system:monitoring' } },
   { name: 'system:kube-apiserver-kubelet-client', role: 'system:kubelet-api-admin', subject: { kind: 'User', name: KUBELET_CLIENT_USER } },
 ];
 

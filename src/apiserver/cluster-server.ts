@@ -27,6 +27,9 @@ import { CustomResources } from './custom-resources.js';
 import { kubeletClientIdentity } from './pod-proxy.js';
 import type { ApiserverIdentity } from './kubernetes-endpoints.js';
 import { MetricsScraper } from './metrics/metrics-scraper.js';
+import { apiserverRegistry, instrumentStore } from './request-metrics.js';
+import { processMetrics, type MetricsSource } from '../util/metrics-registry.js';
+import { workQueueRegistry } from '../kube/client/work-queue-metrics.js';
 
 export interface ClusterServerOptions {
   dataDir: string;
@@ -55,6 +58,8 @@ export interface ClusterServer {
   objects: ObjectStore;
   /** Runs the Event TTL sweep now (it also runs every 5 minutes); returns how many Events expired. */
   expireEvents(): Promise<number>;
+  /** Adds series to GET /metrics (withControllers adds the scheduler's and controllers'). */
+  addMetricsSource(source: MetricsSource): void;
   close(): Promise<void>;
 }
 
@@ -74,7 +79,8 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
   try {
     // Servers sharing an etcd must share the CA, SA key and admin token (HA).
     const pki = storeOpts.kind === 'etcd' ? await ensureSharedPki(store, opts.dataDir, bind) : await ensurePki(opts.dataDir, bind);
-    const objects = new ObjectStore(store, new TypeRegistry());
+    // Every storage call is timed into etcd_request_duration_seconds (request-metrics.ts).
+    const objects = new ObjectStore(instrumentStore(store), new TypeRegistry());
     objects.registerHooks('Service', serviceHooks(objects, { serviceCidr }));
     objects.registerHooks('Namespace', {
       beforeCreate: async (o) => {
@@ -107,7 +113,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
     // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (kube/client/ca-pin.ts).
     metrics = new MetricsScraper({ objects, kubeletClientToken: kubeletClient.token, resolutionMs: opts.metricResolutionMs, log: (m) => process.stderr.write(`tug server: ${m}\n`) });
-    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token, metrics });
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token, metrics, prometheus: [processMetrics(), apiserverRegistry, workQueueRegistry] });
     const url = await api.start();
     const port = Number(new URL(url).port);
     const advertise = await apiAdvertiseAddress(bind);
@@ -131,6 +137,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       joinCommand,
       objects,
       expireEvents: () => collector.expireEvents(),
+      addMetricsSource: (source) => server.addMetricsSource(source),
       async close() {
         await scraper.stop();
         running.stop();

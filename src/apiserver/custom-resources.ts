@@ -174,7 +174,7 @@ export class CustomResources {
   private readonly served = new Map<string, ResourceType[]>();
   /** What each served CRD's types were built from: a resync or a status write does not redefine them. */
   private readonly servedFrom = new Map<string, string>();
-  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'crd_finalizer', baseDelayMs: 500, maxDelayMs: 30_000 });
   private readonly crds: Informer;
 
   constructor(private readonly objects: ObjectStore) {

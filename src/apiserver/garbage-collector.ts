@@ -37,7 +37,7 @@ export const gcKeys = {
 };
 
 export class GarbageCollector {
-  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'garbage_collector_attempt_to_delete', baseDelayMs: 500, maxDelayMs: 30_000 });
   /** uid → object, for every object the monitors hold. */
   private readonly nodes = new Map<string, Node>();
   /** owner uid → uids of the objects that name it. */

@@ -19,7 +19,7 @@ export interface QuotaUsage {
 }
 
 export class ResourceQuotaController {
-  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'resourcequota_primary', baseDelayMs: 500, maxDelayMs: 30_000 });
   private readonly quotas: Informer;
 
   constructor(

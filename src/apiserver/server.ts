@@ -24,6 +24,8 @@ import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAcc
 import { queryBool } from '../kube/api/query-params.js';
 import { METRICS_GROUP, serveMetrics } from './metrics/metrics-api.js';
 import type { MetricsScraper } from './metrics/metrics-scraper.js';
+import { metricVerb, newRequestInfo, recordRequest, trackLongRunning, type RequestInfo } from './request-metrics.js';
+import { sendMetrics, type MetricsSource } from '../util/metrics-registry.js';
 
 export interface ApiServerConfig {
   objects: ObjectStore;
@@ -37,6 +39,8 @@ export interface ApiServerConfig {
   kubeletClientToken?: string;
   /** Serves metrics.k8s.io from the node agents' resource metrics (metrics/). */
   metrics?: MetricsScraper;
+  /** What GET /metrics (Prometheus) merges: this server's registries and any added later (addMetricsSource). */
+  prometheus?: MetricsSource[];
 }
 
 export const serverVersion = {
@@ -94,9 +98,16 @@ export class ApiServer {
     });
   }
 
+  /** Adds a source to GET /metrics (the controllers' worker thread adds its scheduler and work-queue series). */
+  addMetricsSource(source: MetricsSource): void {
+    (this.cfg.prometheus ??= []).push(source);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://x');
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    const info = newRequestInfo(req.method ?? 'GET');
+    recordRequest(res, info);
     let user: UserInfo | null;
     try {
       user = await this.cfg.authn.authenticate(req);
@@ -112,7 +123,12 @@ export class ApiServer {
     if ((segs[0] === 'api' && segs.length >= 3) || (segs[0] === 'apis' && segs.length >= 4)) {
       const rp = parseResourcePath(this.cfg.objects.registry, segs[0] === 'api', segs.slice(1));
       if (!rp) throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
-      return this.resource(req, res, url, rp, user);
+      return this.resource(req, res, url, rp, user, info);
+    }
+    if (path === '/metrics') {
+      // kube-apiserver: a non-resource URL, allowed by the system:monitoring ClusterRole (or cluster-admin).
+      await this.authorize(user, { verb: 'get', group: '', resource: '', path });
+      return sendMetrics(res, this.cfg.prometheus ?? [], req.method === 'HEAD');
     }
     return this.nonResource(req, res, path, url);
   }
@@ -183,11 +199,19 @@ export class ApiServer {
 
   // ---- resources ----
 
-  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, rp: ResourcePath, user: UserInfo): Promise<void> {
+  private async resource(req: IncomingMessage, res: ServerResponse, url: URL, rp: ResourcePath, user: UserInfo, info: RequestInfo): Promise<void> {
     const reg = this.cfg.objects.registry;
     const q = url.searchParams;
     const method = req.method ?? 'GET';
     const t = reg.lookup(rp.group, rp.version, rp.plural);
+    const watching = rp.legacyWatch || queryBool(q, 'watch');
+    info.verb = metricVerb(verbOf(method, rp, watching), method, (req.headers['content-type'] ?? '').startsWith('application/apply-patch'));
+    info.group = rp.group;
+    info.version = rp.version;
+    info.resource = rp.plural;
+    info.subresource = rp.subresource ?? '';
+    info.scope = rp.name || method === 'POST' ? 'resource' : rp.namespace ? 'namespace' : 'cluster'; // kube-apiserver's CleanScope
+    info.dryRun = q.getAll('dryRun').includes('All');
     if (!t) {
       const v = discovery.virtualResources.find((x) => x.group === rp.group && x.version === rp.version && x.plural === rp.plural);
       if (v && v.group === METRICS_GROUP && this.cfg.metrics) {
@@ -205,7 +229,11 @@ export class ApiServer {
 
     const ns = t.namespaced ? rp.namespace : undefined;
     const sub = rp.subresource;
-    if (sub && t.kind === 'Pod' && podProxySubresources.has(sub)) return proxyPodSubresource(this.cfg, req, res, ns!, rp.name!, sub, url);
+    if (sub && t.kind === 'Pod' && podProxySubresources.has(sub)) {
+      // logs, exec, attach, portforward: kube-apiserver counts these as long-running CONNECT (logs stays GET).
+      info.longRunning = true;
+      return proxyPodSubresource(this.cfg, req, res, ns!, rp.name!, sub, url);
+    }
     if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace') && !(sub === 'token' && t.kind === 'ServiceAccount') && !(sub === 'eviction' && t.kind === 'Pod')) {
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }
@@ -219,7 +247,12 @@ export class ApiServer {
     const objs = this.cfg.objects;
     const render = (o: KObject) => (table ? toTable(t, [o], include) : o);
 
-    if (method === 'GET' && isWatch) return this.watch(req, res, t, ns, q, table, include);
+    if (method === 'GET' && isWatch) {
+      info.longRunning = true;
+      const untrack = trackLongRunning(info);
+      res.once('close', untrack);
+      return this.watch(req, res, t, ns, q, table, include);
+    }
     if (method === 'GET' && !rp.name) {
       const list = await objs.list(t, ns, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined, limit: Number(q.get('limit') ?? 0) || undefined, continue: q.get('continue') ?? undefined });
       const listMeta: Record<string, unknown> = { resourceVersion: list.resourceVersion };

@@ -12,7 +12,7 @@ import { refOf } from './type-monitors.js';
 import { DEFAULT_SERVICE_ACCOUNT } from './service-account-admission.js';
 
 export class DefaultServiceAccounts {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'serviceaccount', baseDelayMs: 200, maxDelayMs: 30_000 });
 
   constructor(
     private readonly client: KubeApi,

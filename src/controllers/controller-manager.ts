@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { messageOf } from '../errdefs.js';
+import type { MetricFamilies, MetricsSource } from '../util/metrics-registry.js';
 import { parse as parseYaml } from 'yaml';
 import { KubeClient } from '../kube/client/kube-client.js';
 import { SharedInformers } from '../kube/client/shared-informers.js';
@@ -84,6 +85,8 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
 export interface ControlPlane {
   kubeconfig: string;
   close(): Promise<void>;
+  /** Where the scheduler's and controllers' Prometheus series go (the API server's /metrics), when the server has one. */
+  addMetricsSource?(source: MetricsSource): void;
 }
 
 export interface WithControllersOptions {
@@ -116,7 +119,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   try {
     await new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve() : reject(new Error(m.message))));
+      worker.once('message', (m: WorkerMessage) => (m.type === 'ready' ? resolve() : reject(new Error(m.type === 'error' ? m.message : 'unexpected message while starting'))));
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`controllers exited with code ${code} while starting`)));
     });
@@ -126,6 +129,10 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
     throw err;
   }
   worker.on('error', (err) => process.stderr.write(`tug server: scheduler/controllers: ${messageOf(err)}\n`));
+  // The worker's series join the API server's /metrics (one scrape target, as
+  // Prometheus sees kube-apiserver; kube-controller-manager would be a second
+  // one on :10257): each scrape asks the worker for its registries' JSON.
+  server.addMetricsSource?.(workerMetrics(worker));
   const release = (): void => worker.postMessage('release' satisfies WorkerCommand);
   if (signal) process.on(signal, release);
   const close = server.close.bind(server);
@@ -149,8 +156,43 @@ export interface WorkerInput {
   nodeMonitorGracePeriodMs?: number;
   clusterNetwork?: ClusterNetwork;
 }
-export type WorkerCommand = 'release' | 'stop';
-export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string };
+export type WorkerCommand = 'release' | 'stop' | { type: 'metrics'; id: number };
+export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'metrics'; id: number; families: MetricFamilies; error?: string };
+
+/** A metrics source that asks the worker for its families; a worker that does not answer in 5 s fails the scrape. */
+function workerMetrics(worker: Worker): () => Promise<MetricFamilies> {
+  let next = 0;
+  const pending = new Map<number, { resolve: (f: MetricFamilies) => void; reject: (e: Error) => void }>();
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type !== 'metrics') return;
+    const p = pending.get(m.id);
+    pending.delete(m.id);
+    if (m.error) p?.reject(new Error(`scheduler/controllers: ${m.error}`));
+    else p?.resolve(m.families);
+  });
+  let exited = false;
+  worker.once('exit', () => {
+    exited = true;
+    for (const p of pending.values()) p.resolve([]);
+    pending.clear();
+  });
+  return () =>
+    new Promise<MetricFamilies>((resolve, reject) => {
+      if (exited) return resolve([]);
+      const id = ++next;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error('scheduler/controllers did not answer within 5 s'));
+      }, 5000);
+      timer.unref();
+      const done = <T>(f: (v: T) => void) => (v: T) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      pending.set(id, { resolve: done(resolve), reject: done(reject) });
+      worker.postMessage({ type: 'metrics', id } satisfies WorkerCommand);
+    });
+}
 
 /**
  * What of the server's node flags a worker can take: profiling flags as they

@@ -65,7 +65,7 @@ export function mostRecentScheduleTime(cj: KubeObject, sched: Schedule, tz: stri
 }
 
 export class CronJobController {
-  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'cronjob', baseDelayMs: 500, maxDelayMs: 30_000 });
   private readonly events: ObjectEvents;
 
   constructor(

@@ -43,7 +43,7 @@ interface Expectations {
 }
 
 export class DaemonSetController {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'daemonset', baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly history: ControllerHistory;
   private readonly expectations = new Map<string, Expectations>();
   /** Per DaemonSet and node: when a failed pod may next be replaced, and the delay after that. */

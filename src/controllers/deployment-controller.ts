@@ -44,7 +44,7 @@ const specReplicas = (rs: KubeObject): number => rs.spec?.replicas ?? 0;
 const sum = (xs: KubeObject[], f: (rs: KubeObject) => number): number => xs.reduce((s, x) => s + f(x), 0);
 
 export class DeploymentController {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'deployment', baseDelayMs: 200, maxDelayMs: 30_000 });
 
   constructor(
     private readonly informers: SharedInformers,

@@ -35,7 +35,7 @@ export function scaled(v: number | string, total: number): number {
 const isPercent = (v: unknown): boolean => typeof v === 'string' && v.endsWith('%');
 
 export class DisruptionController {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'disruption', baseDelayMs: 200, maxDelayMs: 30_000 });
 
   constructor(
     private readonly informers: SharedInformers,

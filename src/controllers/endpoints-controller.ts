@@ -42,7 +42,7 @@ function portsFor(svc: KubeObject, pod: KubeObject): Port[] {
 }
 
 export class EndpointsController {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'endpoint', baseDelayMs: 200, maxDelayMs: 30_000 });
 
   constructor(
     private readonly informers: SharedInformers,

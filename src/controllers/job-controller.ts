@@ -73,7 +73,7 @@ export function jobFinishTime(job: KubeObject): number | undefined {
 const orphanPrefix = 'orphan:';
 
 export class JobController {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'job', baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly expectations = new Map<string, Expectations>();
   private readonly events: ObjectEvents;
   private readonly tracking: TrackingFinalizers;

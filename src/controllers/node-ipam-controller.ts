@@ -50,7 +50,7 @@ export function firstFreeRange(cluster: Cidr, maskSize: number, taken: Cidr[]): 
 }
 
 export class NodeIpamController {
-  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'node_ipam_controller', baseDelayMs: 500, maxDelayMs: 30_000 });
   private readonly cluster: Cidr;
   /** node name → range patched but maybe not yet in the cache. */
   private readonly pending = new Map<string, string>();

@@ -37,7 +37,7 @@ interface Heartbeat {
 }
 
 export class NodeLifecycleController {
-  readonly queue = new WorkQueue({ baseDelayMs: 100, maxDelayMs: 5_000 });
+  readonly queue = new WorkQueue({ name: 'node_lifecycle_controller', baseDelayMs: 100, maxDelayMs: 5_000 });
   private readonly heartbeats = new Map<string, Heartbeat>();
   /** One pending check per node, at the moment its heartbeat would be too old. */
   private readonly checks = new Map<string, { at: number; timer: NodeJS.Timeout }>();

@@ -20,7 +20,7 @@ export const ORPHAN_QUARANTINE_MS = 5_000;
 export class PodGarbageCollector {
   /** When each missing node was first found missing. */
   private readonly missingSince = new Map<string, number>();
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 10_000 });
+  readonly queue = new WorkQueue({ name: 'pod_garbage_collector', baseDelayMs: 200, maxDelayMs: 10_000 });
 
   constructor(
     private readonly informers: SharedInformers,

@@ -43,7 +43,7 @@ interface Expectations {
 }
 
 export class ReplicaSetController {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue: WorkQueue;
   private readonly expectations = new Map<string, Expectations>();
 
   constructor(
@@ -51,6 +51,8 @@ export class ReplicaSetController {
     private readonly client: KubeApi,
     private readonly k: ReplicaOwnerKind = replicaSetKind,
   ) {
+    // kube-controller-manager's queue names: "replicaset", and "replicationmanager" for ReplicationControllers.
+    this.queue = new WorkQueue({ name: k.kind === 'ReplicaSet' ? 'replicaset' : 'replicationmanager', baseDelayMs: 200, maxDelayMs: 30_000 });
     const rss = informers.for(k.ref);
     rss.addHandlers({ onAdd: (o) => this.queue.add(keyOf(o)), onUpdate: (o) => this.queue.add(keyOf(o)), onDelete: (o) => this.expectations.delete(keyOf(o)) });
     informers.for(refs.pods).addHandlers({

@@ -9,7 +9,7 @@ import { refs, inNs, type SharedInformers } from '../kube/client/shared-informer
 export const rootCaName = 'kube-root-ca.crt';
 
 export class RootCaPublisher {
-  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'root_ca_cert_publisher', baseDelayMs: 500, maxDelayMs: 30_000 });
 
   constructor(
     private readonly informers: SharedInformers,

@@ -50,7 +50,7 @@ export function ordinalOf(setName: string, podName: string): number {
 export const claimName = (templateName: string, setName: string, ordinal: number): string => `${templateName}-${setName}-${ordinal}`;
 
 export class StatefulSetController {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'statefulset', baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly history: ControllerHistory;
 
   constructor(

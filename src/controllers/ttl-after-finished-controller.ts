@@ -12,7 +12,7 @@ import { refs, inNs, type SharedInformers } from '../kube/client/shared-informer
 import { jobFinishTime } from './job-controller.js';
 
 export class TtlAfterFinishedController {
-  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'ttl_jobs_to_delete', baseDelayMs: 500, maxDelayMs: 30_000 });
 
   constructor(
     private readonly informers: SharedInformers,

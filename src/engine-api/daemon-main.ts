@@ -8,6 +8,9 @@ import { ContainerService } from '../engine/container-service.js';
 import { serveDockerApi } from './server.js';
 import { preflight } from '../engine/preflight.js';
 import { setInsecureRegistries } from '../image/registry-client/hosts.js';
+import { engineRegistry, watchEngine } from '../engine/engine-metrics.js';
+import { processMetrics } from '../util/metrics-registry.js';
+import { parseHostPort, serveMetrics, type MetricsListener } from '../util/metrics-listener.js';
 
 const usage = `Usage: tug daemon [OPTIONS]
 
@@ -22,6 +25,8 @@ Options:
   --ephemeral       on shutdown remove every container and the network (tests)
   --insecure-registry HOST:PORT  registry reached over plain HTTP or unverified TLS (repeatable;
                     loopback registries always are)
+  --metrics-addr HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (off by default,
+                    as dockerd's; unauthenticated, so keep it on loopback, e.g. 127.0.0.1:9323)
 `;
 
 export async function runDaemon(argv: string[]): Promise<void> {
@@ -36,6 +41,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
         subnet: { type: 'string', default: '10.88.0.0/16' },
         ephemeral: { type: 'boolean', default: false },
         'insecure-registry': { type: 'string', multiple: true, default: [] },
+        'metrics-addr': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -51,6 +57,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
   }
   try {
     setInsecureRegistries(values['insecure-registry'] ?? []);
+    if (values['metrics-addr'] !== undefined) parseHostPort(values['metrics-addr'], '--metrics-addr');
     await preflight();
   } catch (err) {
     process.stderr.write(`tug daemon: ${messageOf(err)}\n`);
@@ -61,6 +68,12 @@ export async function runDaemon(argv: string[]): Promise<void> {
   const containers = new ContainerService(engine);
   await containers.recover();
   const api = await serveDockerApi(containers, values.socket!);
+  let metrics: MetricsListener | undefined;
+  if (values['metrics-addr'] !== undefined) {
+    watchEngine(engine);
+    metrics = await serveMetrics(values['metrics-addr'], '--metrics-addr', [processMetrics(), engineRegistry]);
+    process.stderr.write(`tug daemon: metrics on ${metrics.url}\n`);
+  }
   engine.events.emit('daemon', 'start', engine.root);
 
   let stopping = false;
@@ -69,6 +82,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     stopping = true;
     engine.shuttingDown = true;
     await api.close().catch(() => undefined);
+    await metrics?.close();
     await engine.dns.closeAll().catch(() => undefined);
     if (values.ephemeral) {
       for (const c of engine.containers.all()) {

@@ -28,6 +28,7 @@ import {
   type RegistryAuth,
 } from '../image/registry-client/index.js';
 import type { Engine } from './engine.js';
+import { recordImageAction } from './engine-metrics.js';
 
 /** Layers moved at once, as dockerd's default max-concurrent-downloads/uploads (3 and 5; 3 for both here). */
 const LAYER_CONCURRENCY = 3;
@@ -52,7 +53,10 @@ export function partialDownloadsDir(engine: Engine): string {
 }
 
 export async function pullImage(engine: Engine, ref: string, opts: PullOptions = {}): Promise<ImageRecord> {
-  return withoutLoginPrompt(() => pullImageInner(engine, ref, opts));
+  const began = performance.now();
+  const image = await withoutLoginPrompt(() => pullImageInner(engine, ref, opts));
+  recordImageAction('pull', began);
+  return image;
 }
 
 /**

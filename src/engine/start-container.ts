@@ -19,6 +19,7 @@ import { processEnv } from './image-merge.js';
 import { beginNetworking, emitConnects, releaseNetworking } from './container-networking.js';
 import { hostGatewayIp } from './host-gateway.js';
 import { pointDnsRedirect, usesEmbeddedDns } from './network-dns.js';
+import { recordContainerAction } from './engine-metrics.js';
 
 export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   const out: PortMapping[] = [];
@@ -56,6 +57,13 @@ function startFailureCode(msg: string): number {
 }
 
 export async function startContainerUnlocked(lc: Lifecycle, c: ContainerRecord): Promise<void> {
+  const began = performance.now();
+  await startContainer(lc, c);
+  // dockerd times successful starts only.
+  recordContainerAction('start', began);
+}
+
+async function startContainer(lc: Lifecycle, c: ContainerRecord): Promise<void> {
   const { engine } = lc;
   const id = c.Id;
   const dir = engine.containerDir(id);

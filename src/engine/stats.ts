@@ -22,7 +22,8 @@ const noCpu = (): Record<string, unknown> => ({
 });
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-async function networkStats(pid: number): Promise<Record<string, Record<string, number>> | undefined> {
+/** Per-interface counters of a process's network namespace (/proc/PID/net/dev), loopback left out. */
+export async function networkStats(pid: number): Promise<Record<string, Record<string, number>> | undefined> {
   if (!pid) return undefined;
   let text: string;
   try {

@@ -20,6 +20,7 @@ import { caCertHash, discoverPinnedCa, parseCaCertHash } from '../kube/client/ca
 import { NodeAgent } from './agent/node-agent.js';
 import { machineFacts } from './agent/node-status.js';
 import { startAgentServer, type AgentServer } from './agent/agent-server.js';
+import { AgentMetrics } from './agent/agent-metrics.js';
 import { AgentAuth } from './agent/agent-auth.js';
 import { PodDns } from './dns/pod-dns.js';
 import { bridgeGatewayIp, ensureKubeDnsService } from './dns/kube-dns-service.js';
@@ -101,8 +102,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     await podNetwork?.start();
     // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
     // It listens on the node's address: the API server reaches it there from any machine.
-    server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }), address.ip);
-    agent = new NodeAgent({ client: o.client, engine, containers, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port, address.ip), serviceEnv, podDns, leaseDurationSeconds: o.leaseDurationSeconds, log: o.log });
+    const metrics = new AgentMetrics(engine);
+    server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }), metrics, address.ip);
+    agent = new NodeAgent({ client: o.client, engine, containers, metrics, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port, address.ip), serviceEnv, podDns, leaseDurationSeconds: o.leaseDurationSeconds, log: o.log });
     await agent.start();
   } catch (err) {
     await podNetwork?.stop(false);

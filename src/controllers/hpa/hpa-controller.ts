@@ -80,7 +80,7 @@ export class HorizontalPodAutoscalerController {
     this.history = new ScalingHistory(opts.downscaleStabilizationMs ?? DEFAULT_DOWNSCALE_STABILIZATION_MS);
     this.events = new HpaEvents(client);
     this.targets = new ScaleTargets(client);
-    this.queue = new WorkQueue({ baseDelayMs: this.syncPeriodMs, maxDelayMs: Math.max(this.syncPeriodMs, 30_000) });
+    this.queue = new WorkQueue({ name: 'horizontalpodautoscaler', baseDelayMs: this.syncPeriodMs, maxDelayMs: Math.max(this.syncPeriodMs, 30_000) });
     informers.for(hpaRef).addHandlers({
       onAdd: (o) => this.queue.add(keyOf(o)),
       // Our own status writes come back as updates: only a spec change is worth an early pass.

@@ -16,6 +16,7 @@ import { runFilters, type PodContext } from './filters.js';
 import { buildTopology, hasRequiredAntiAffinity, needsTopology } from './topology.js';
 import { pickNode, setScoringNodes } from './scoring.js';
 import { VolumeBinding, type PodVolumes } from './volume-binding.js';
+import { recordAttempt, reportPending } from './scheduler-metrics.js';
 
 export const schedulerName = 'default-scheduler';
 const maxBindsInFlight = 64;
@@ -82,6 +83,7 @@ export class Scheduler {
   }
 
   start(): void {
+    reportPending(() => ({ active: this.active.size, backoff: this.waiting.size }));
     // Unschedulable pods are retried at least this often even if nothing changes.
     const t = setInterval(() => this.wakeWaiting(), 30_000);
     t.unref();
@@ -232,10 +234,14 @@ export class Scheduler {
   private scheduleOne(key: string): void {
     const pod = this.informers.for(refs.pods).get(key);
     if (!pod || pod.spec?.nodeName || pod.metadata.deletionTimestamp || this.assumed.has(key)) return;
+    const start = performance.now();
     const nodes = this.currentNodes();
     const c: PodContext = { pod, key, requests: podRequests(pod), tolerations: pod.spec?.tolerations ?? [] };
     const vb = this.volumeBinding.preFilter(pod);
-    if (vb.error) return this.unschedulable(pod, key, nodes.length ? `0/${nodes.length} nodes are available: ${vb.error}.` : failureMessage(0, new Map()));
+    if (vb.error) {
+      recordAttempt('unschedulable', start);
+      return this.unschedulable(pod, key, nodes.length ? `0/${nodes.length} nodes are available: ${vb.error}.` : failureMessage(0, new Map()));
+    }
     const volumes = vb.volumes;
     if (volumes) c.volumes = { filter: (n) => this.volumeBinding.filter(volumes, n) };
     if (needsTopology(pod, this.antiAffinityPods > 0)) c.topology = buildTopology(pod, nodes);
@@ -253,15 +259,18 @@ export class Scheduler {
       else for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
     }
     if (nodes.length) this.nextStart = (this.nextStart + i) % nodes.length;
-    if (!feasible.length) return this.unschedulable(pod, key, failureMessage(nodes.length, reasons));
+    if (!feasible.length) {
+      recordAttempt('unschedulable', start);
+      return this.unschedulable(pod, key, failureMessage(nodes.length, reasons));
+    }
     setScoringNodes(nodes);
     const chosen = pickNode(c, feasible);
     this.assumed.add(key);
     this.assign(key, pod, chosen.name);
-    this.bind(pod, key, chosen, volumes);
+    this.bind(pod, key, chosen, start, volumes);
   }
 
-  private bind(pod: KubeObject, key: string, node: NodeInfo, volumes?: PodVolumes): void {
+  private bind(pod: KubeObject, key: string, node: NodeInfo, start: number, volumes?: PodVolumes): void {
     this.binds++;
     const nodeName = node.name;
     const ns = pod.metadata.namespace!;
@@ -272,10 +281,12 @@ export class Scheduler {
     (volumes?.delayed.length ? this.volumeBinding.preBind(pod, volumes, node, stillWanted) : Promise.resolve())
       .then(() => this.client.create({ group: '', version: 'v1', resource: `pods/${encodeURIComponent(name)}/binding`, namespace: ns }, binding))
       .then(async () => {
+        recordAttempt('scheduled', start);
         const had = (pod.status?.conditions ?? []).some((x: { type: string; status: string }) => x.type === 'PodScheduled' && x.status === 'False');
         if (had) await this.setScheduledCondition(pod, { type: 'PodScheduled', status: 'True', lastTransitionTime: nowIso() }).catch(() => undefined);
       })
       .catch((err) => {
+        recordAttempt('error', start);
         // Forget the assumption; the pod's next update (or the back-off) brings it back.
         if (this.assumed.delete(key)) {
           const node = this.podNode.get(key);

@@ -21,7 +21,7 @@ import { VolumeEvents } from './volume-events.js';
 const supportedModes = new Set(['ReadWriteOnce', 'ReadWriteOncePod']);
 
 export class LocalPathProvisioner {
-  readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'local_path_provisioner', baseDelayMs: 500, maxDelayMs: 30_000 });
   private readonly events: VolumeEvents;
 
   constructor(

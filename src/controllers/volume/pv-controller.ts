@@ -40,7 +40,7 @@ export const PV_CONTROLLER = 'persistentvolume-controller';
 const claimKey = (ns: string | undefined, name: string) => `claim:${ns}/${name}`;
 
 export class PersistentVolumeController {
-  readonly queue = new WorkQueue({ baseDelayMs: 200, maxDelayMs: 30_000 });
+  readonly queue = new WorkQueue({ name: 'volumes', baseDelayMs: 200, maxDelayMs: 30_000 });
   private readonly events: VolumeEvents;
 
   constructor(

@@ -1,8 +1,13 @@
 // A rate-limited work queue with per-key dedup, as client-go's workqueue: a key
 // added while queued is not queued twice; a key being processed is re-queued
 // once it is done (never processed by two workers at once); failures retry
-// with per-key exponential back-off.
+// with per-key exponential back-off. A named queue reports client-go's
+// workqueue_* series (work-queue-metrics.ts).
+import { queueMetrics, type QueueMetrics } from './work-queue-metrics.js';
+
 export interface WorkQueueOptions {
+  /** The queue's name in workqueue_* metrics (client-go's: "replicaset", "deployment", ...); unnamed queues record none. */
+  name?: string;
   /** First retry delay after a failure (doubles per failure). */
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -17,8 +22,13 @@ export class WorkQueue {
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private waiters: Array<(key: string | undefined) => void> = [];
   private shutDown = false;
+  private readonly metrics?: QueueMetrics;
+  /** performance.now() when a key entered the queue (then when its work started), for the duration histograms. */
+  private readonly since = new Map<string, number>();
 
-  constructor(private readonly opts: WorkQueueOptions = {}) {}
+  constructor(private readonly opts: WorkQueueOptions = {}) {
+    if (opts.name) this.metrics = queueMetrics(opts.name);
+  }
 
   add(key: string): void {
     if (this.shutDown) return;
@@ -30,11 +40,20 @@ export class WorkQueue {
     const w = this.waiters.shift();
     if (w) {
       this.processing.add(key);
+      if (this.metrics) {
+        this.metrics.added(this.queue.length);
+        this.metrics.taken(this.queue.length, 0);
+        this.since.set(key, performance.now());
+      }
       w(key);
       return;
     }
     this.queued.add(key);
     this.queue.push(key);
+    if (this.metrics) {
+      this.metrics.added(this.queue.length);
+      this.since.set(key, performance.now());
+    }
   }
 
   /** Adds key after delayMs (a later call for the same key replaces an earlier pending one only if sooner). */
@@ -59,6 +78,7 @@ export class WorkQueue {
   addRateLimited(key: string): void {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
+    this.metrics?.retried();
     const base = this.opts.baseDelayMs ?? 200;
     this.addAfter(key, Math.min(base * 2 ** (n - 1), this.opts.maxDelayMs ?? 60_000));
   }
@@ -75,6 +95,11 @@ export class WorkQueue {
     if (key !== undefined) {
       this.queued.delete(key);
       this.processing.add(key);
+      if (this.metrics) {
+        const now = performance.now();
+        this.metrics.taken(this.queue.length, now - (this.since.get(key) ?? now));
+        this.since.set(key, now);
+      }
       return Promise.resolve(key);
     }
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -82,6 +107,11 @@ export class WorkQueue {
 
   done(key: string): void {
     this.processing.delete(key);
+    if (this.metrics) {
+      const started = this.since.get(key);
+      if (started !== undefined) this.metrics.done(performance.now() - started);
+      this.since.delete(key);
+    }
     if (this.dirty.delete(key)) this.add(key);
   }
 

@@ -6,6 +6,8 @@
 //   GET /portForward/{ns}/{pod}      (SPDY/3.1 upgrade or websocket tunnel: port-forward.ts)
 //   GET /stats/summary               (the kubelet's Summary: stats-summary.ts)
 //   GET /metrics/resource            (the kubelet's resource metrics: resource-metrics.ts)
+//   GET /metrics                     (the agent's own Prometheus series: agent-metrics.ts, plus process_*)
+//   GET /metrics/cadvisor            (per-container CPU, memory, network under cAdvisor's names: cadvisor-metrics.ts)
 // Every request must carry a bearer token that the API
 // server vouches for (TokenReview) of a user allowed nodes/proxy on this node
 // (SubjectAccessReview): agent-auth.ts. The API server's own proxy presents
@@ -27,6 +29,9 @@ import { queryBool } from '../../kube/api/query-params.js';
 import { UsageTracker } from './resource-usage.js';
 import { statsSummary } from './stats-summary.js';
 import { resourceMetricsText } from './resource-metrics.js';
+import { cadvisorMetricsText } from './cadvisor-metrics.js';
+import type { AgentMetrics } from './agent-metrics.js';
+import { METRICS_CONTENT_TYPE, processMetrics, sendMetrics } from '../../util/metrics-registry.js';
 
 export interface AgentServer {
   port: number;
@@ -49,7 +54,7 @@ function statusOf(err: unknown): number {
 
 const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' };
 
-export async function startAgentServer(containers: ContainerService, auth: AgentAuth, host = '127.0.0.1'): Promise<AgentServer> {
+export async function startAgentServer(containers: ContainerService, auth: AgentAuth, metrics: AgentMetrics, host = '127.0.0.1'): Promise<AgentServer> {
   const { engine } = containers;
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => channelProtocols.find((p) => protocols.has(p)) ?? false });
   const portForwarder = createPortForwarder(engine);
@@ -78,9 +83,15 @@ export async function startAgentServer(containers: ContainerService, auth: Agent
     }
     if (url.pathname === '/metrics/resource') {
       const body = resourceMetricsText(await usage.snapshot());
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
       return void res.end(body);
     }
+    if (url.pathname === '/metrics/cadvisor') {
+      const body = await cadvisorMetricsText(await usage.snapshot());
+      res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+      return void res.end(body);
+    }
+    if (url.pathname === '/metrics') return sendMetrics(res, [processMetrics(), metrics.registry]);
     const t = target(url.pathname);
     if (t.kind !== 'containerLogs') throw notFound(`no handler for ${url.pathname}`);
     const q = url.searchParams;

@@ -20,6 +20,7 @@ import type { ServiceEnv } from './service-env.js';
 import type { PodDns } from '../dns/pod-dns.js';
 import { LocalVolumes } from './local-volumes.js';
 import { NODE_LOCAL_PATH_DIR } from '../../kube/api/storage.js';
+import type { AgentMetrics } from './agent-metrics.js';
 
 /** The pod informer's resync: every pod is looked at again this often. */
 const RESYNC_MS = 10_000;
@@ -31,6 +32,8 @@ export interface NodeAgentOptions {
   engine: Engine;
   /** The engine's door: pods are made, run and exec'd into through it. */
   containers: ContainerService;
+  /** Where pod start durations are recorded (GET /metrics of the agent server). */
+  metrics?: AgentMetrics;
   /** The agent's own state (pod volumes). */
   dataDir: string;
   facts: NodeFacts;
@@ -113,9 +116,27 @@ export class NodeAgent {
     const pod = this.informer.get(key);
     // Containers of an older pod of the same name (deleted and made again), or of a pod gone from the API.
     for (const [uid, k] of podUidsInEngine(this.o.engine)) {
-      if (k === key && uid !== pod?.metadata.uid) await this.syncer.sync(key, undefined, uid);
+      if (k === key && uid !== pod?.metadata.uid) {
+        await this.syncer.sync(key, undefined, uid);
+        this.o.metrics?.forget(uid);
+      }
     }
-    if (pod) await this.syncer.sync(key, pod);
+    if (!pod) return;
+    const metrics = this.o.metrics;
+    const uid = pod.metadata.uid!;
+    if (metrics && !pod.metadata.deletionTimestamp) metrics.seen(uid);
+    await this.syncer.sync(key, pod);
+    if (metrics?.starting(uid) && this.allRunning(uid, pod.spec.containers.length)) metrics.running(uid);
+  }
+
+  /** Every container the pod spec lists runs (kubelet_pod_start_duration_seconds ends here). */
+  private allRunning(uid: string, wanted: number): boolean {
+    const running = new Set<string>();
+    for (const c of this.o.engine.containers.all()) {
+      const l = c.Config.Labels;
+      if (l?.[L.podUid] === uid && l[L.role] !== 'sandbox' && c.State.Running) running.add(l[L.container]!);
+    }
+    return running.size >= wanted && wanted > 0;
   }
 
   private async register(): Promise<void> {

@@ -26,6 +26,8 @@ export interface Usage {
 export interface ContainerUsage extends Usage {
   name: string;
   startTime: string;
+  /** The engine's record (cAdvisor labels its series with its id, name and image). */
+  record?: ContainerRecord;
 }
 
 export interface PodUsage extends Usage {
@@ -34,6 +36,8 @@ export interface PodUsage extends Usage {
   uid: string;
   startTime: string;
   containers: ContainerUsage[];
+  /** The pod's sandbox (it holds the network namespace the pod's network series are read from). */
+  sandbox?: ContainerRecord;
 }
 
 export interface NodeUsage extends Usage {
@@ -137,9 +141,10 @@ export class UsageTracker {
           pod.rssBytes! += u.rssBytes ?? 0;
           if (c.Config.Labels[L.role] === 'sandbox') {
             pod.startTime = c.State.StartedAt;
+            pod.sandbox = c;
             continue;
           }
-          pod.containers.push({ name: c.Config.Labels[L.container]!, startTime: c.State.StartedAt, ...u, nanoCores: rate(c.Id, cpuNs) });
+          pod.containers.push({ name: c.Config.Labels[L.container]!, startTime: c.State.StartedAt, ...u, nanoCores: rate(c.Id, cpuNs), record: c });
         }
         if (!pod.containers.length) return;
         pod.startTime ||= pod.containers[0]!.startTime;

@@ -15,6 +15,8 @@ import { acquireWriteLock, type WriteLock } from '../lock.js';
 import { invalid, messageOf } from '../../errdefs.js';
 import * as h from './handlers.js';
 import { readSmallBody, send, sendError, sendJson } from './respond.js';
+import { RegistryMetrics } from './registry-metrics.js';
+import { processMetrics, sendMetrics } from '../../util/metrics-registry.js';
 
 export interface TokenOptions {
   /** Realm URL clients get tokens from; defaults to this server's /token when issuing itself. */
@@ -61,7 +63,8 @@ export interface RunningRegistry {
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-type Route = { needs: Need[]; name?: string; writesBlob?: boolean; run: (ctx: h.Ctx) => Promise<void> };
+/** handler: Distribution's route name, the label of the registry_http_* series. */
+type Route = { needs: Need[]; handler: string; name?: string; writesBlob?: boolean; run: (ctx: h.Ctx) => Promise<void> };
 
 function actionsFor(method: string): string[] {
   if (method === 'GET' || method === 'HEAD') return ['pull'];
@@ -72,23 +75,24 @@ function actionsFor(method: string): string[] {
 /** Map method + path to a handler and the access it needs; undefined = no such endpoint. */
 function route(method: string, path: string): Route | 'method' | undefined {
   if (path === '/v2/' || path === '/v2') {
-    return method === 'GET' || method === 'HEAD' ? { needs: [], run: async (c) => sendJson(c.res, 200, {}) } : 'method';
+    return method === 'GET' || method === 'HEAD' ? { needs: [], handler: 'base', run: async (c) => sendJson(c.res, 200, {}) } : 'method';
   }
   if (path === '/v2/_catalog') {
-    return method === 'GET' ? { needs: [{ type: 'registry', name: 'catalog', actions: ['*'] }], run: h.catalog } : 'method';
+    return method === 'GET' ? { needs: [{ type: 'registry', name: 'catalog', actions: ['*'] }], handler: 'catalog', run: h.catalog } : 'method';
   }
-  const table: [RegExp, Record<string, (c: h.Ctx, name: string, ref: string) => Promise<void>>][] = [
-    [/^\/v2\/(.+)\/tags\/list$/, { GET: (c, n) => h.listTags(c, n) }],
-    [/^\/v2\/(.+)\/manifests\/([^/]+)$/, { GET: h.getManifest, HEAD: h.getManifest, PUT: h.putManifest, DELETE: h.deleteManifest }],
-    [/^\/v2\/(.+)\/blobs\/uploads\/?$/, { POST: (c, n) => h.startUpload(c, n) }],
+  const table: [RegExp, string, Record<string, (c: h.Ctx, name: string, ref: string) => Promise<void>>][] = [
+    [/^\/v2\/(.+)\/tags\/list$/, 'tags', { GET: (c, n) => h.listTags(c, n) }],
+    [/^\/v2\/(.+)\/manifests\/([^/]+)$/, 'manifest', { GET: h.getManifest, HEAD: h.getManifest, PUT: h.putManifest, DELETE: h.deleteManifest }],
+    [/^\/v2\/(.+)\/blobs\/uploads\/?$/, 'blob_upload', { POST: (c, n) => h.startUpload(c, n) }],
     [
       /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/,
+      'blob_upload_chunk',
       { GET: h.uploadStatus, PATCH: h.patchUpload, PUT: h.finishUpload, DELETE: h.cancelUpload },
     ],
-    [/^\/v2\/(.+)\/blobs\/([^/]+)$/, { GET: h.getBlob, HEAD: h.getBlob, DELETE: h.deleteBlob }],
-    [/^\/v2\/(.+)\/referrers\/([^/]+)$/, { GET: h.referrers }],
+    [/^\/v2\/(.+)\/blobs\/([^/]+)$/, 'blob', { GET: h.getBlob, HEAD: h.getBlob, DELETE: h.deleteBlob }],
+    [/^\/v2\/(.+)\/referrers\/([^/]+)$/, 'referrers', { GET: h.referrers }],
   ];
-  for (const [re, methods] of table) {
+  for (const [re, handler, methods] of table) {
     const m = re.exec(path);
     if (!m) continue;
     const fn = methods[method];
@@ -96,7 +100,7 @@ function route(method: string, path: string): Route | 'method' | undefined {
     const name = checkName(m[1]);
     const ref = m[2] ?? '';
     const writesBlob = (method === 'PATCH' || method === 'PUT' || method === 'POST') && re.source.includes('uploads');
-    return { name, writesBlob, needs: [{ type: 'repository', name, actions: actionsFor(method) }], run: (c) => fn(c, name, ref) };
+    return { name, handler, writesBlob, needs: [{ type: 'repository', name, actions: actionsFor(method) }], run: (c) => fn(c, name, ref) };
   }
   return undefined;
 }
@@ -135,14 +139,20 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
   const ttl = opts.uploadTtlMs ?? 24 * 3600_000;
   const maxUploads = opts.maxConcurrentUploads ?? 128;
   let uploadsInFlight = 0;
+  const metrics = new RegistryMetrics();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
     if (opts.onResponse) res.once('finish', () => opts.onResponse!(req.method ?? '', req.url ?? '', res.statusCode));
     const method = req.method ?? 'GET';
     const u = new URL(req.url ?? '/', 'http://registry');
+    // Prometheus metrics, unauthenticated as on Distribution's debug listener; no route of the API lives outside /v2/.
+    if (u.pathname === '/metrics' && (method === 'GET' || method === 'HEAD')) return sendMetrics(res, [processMetrics(), metrics.registry], method === 'HEAD');
+    let handler = '';
+    metrics.track(req, res, () => handler);
     try {
       if (issuer && u.pathname === '/token' && (method === 'GET' || method === 'POST')) {
+        handler = 'token';
         const r =
           method === 'POST'
             ? await issueToken(issuer, undefined, new URLSearchParams((await readSmallBody(req, 64 * 1024, () => regError('SIZE_INVALID', 'token request too large'))).toString('utf8')))
@@ -152,6 +162,7 @@ export async function startRegistryServer(opts: RegistryServerOptions): Promise<
         return sendJson(res, r.status, { errors: [{ code: 'UNAUTHORIZED', message: r.message }] }, headers);
       }
       const r = route(method, u.pathname);
+      if (typeof r === 'object') handler = r.handler;
       if (r === undefined) throw regError('UNSUPPORTED', `no such endpoint ${method} ${u.pathname.slice(0, 200)}`, undefined, 404);
       if (r === 'method') throw regError('UNSUPPORTED', `method ${method} not allowed on ${u.pathname.slice(0, 200)}`);
       const denial = await auth.check(req.headers.authorization, r.needs, req.headers.host);
