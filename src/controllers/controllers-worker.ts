@@ -1,15 +1,24 @@
 // The worker thread withControllers() starts: the scheduler and controllers,
-// talking to the API server over HTTPS like any other client. Commands from the
+// talking to the API server over HTTPS like any other client. With leader
+// election each of the two runs only while this server holds its Lease
+// (kube-system/kube-scheduler, kube-system/kube-controller-manager), so with
+// several servers on one store exactly one of each acts. Commands from the
 // server thread: 'release' (a held scheduler starts binding), 'stop'.
 import { parentPort, workerData } from 'node:worker_threads';
 import { messageOf } from '../errdefs.js';
-import { startControllers, type WorkerCommand, type WorkerInput, type WorkerMessage } from './controller-manager.js';
+import { KubeClient } from '../kube/client/kube-client.js';
+import { defaultIdentity } from '../kube/client/leader-election.js';
+import { LeaderElected } from './leader-elected.js';
+import { startControllerLoops, startControllers, startScheduling, type WorkerCommand, type WorkerInput, type WorkerMessage } from './controller-manager.js';
 
 const port = parentPort!;
 const input = workerData as WorkerInput;
 const post = (m: WorkerMessage): void => port.postMessage(m);
-try {
-  const running = await startControllers(input.kubeconfig, { holdScheduler: input.holdScheduler, hpa: input.hpa, nodeMonitorGracePeriodMs: input.nodeMonitorGracePeriodMs, clusterNetwork: input.clusterNetwork });
+const log = (m: string): void => void process.stderr.write(`tug server: ${m}\n`);
+const opts = { hpa: input.hpa, nodeMonitorGracePeriodMs: input.nodeMonitorGracePeriodMs, clusterNetwork: input.clusterNetwork };
+
+async function unconditional(): Promise<void> {
+  const running = await startControllers(input.kubeconfig, { ...opts, holdScheduler: input.holdScheduler });
   port.on('message', (cmd: WorkerCommand) => {
     if (cmd === 'release') running.scheduler.release();
     if (cmd === 'stop') {
@@ -18,6 +27,35 @@ try {
       port.close();
     }
   });
+}
+
+async function elected(le: NonNullable<WorkerInput['leaderElection']>): Promise<void> {
+  const client = await KubeClient.fromKubeconfig(input.kubeconfig);
+  const identity = le.identity ?? defaultIdentity();
+  let held = input.holdScheduler;
+  const timings = { leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs };
+  const scheduling = new LeaderElected({ ...timings, client, identity, lease: 'kube-scheduler', log, start: () => startScheduling(input.kubeconfig, { holdScheduler: held }) });
+  const controllers = new LeaderElected({ ...timings, client, identity, lease: 'kube-controller-manager', log, start: () => startControllerLoops(input.kubeconfig, opts) });
+  log(`leader election identity ${identity}`);
+  scheduling.run();
+  controllers.run();
+  port.on('message', (cmd: WorkerCommand) => {
+    if (cmd === 'release') {
+      held = false;
+      scheduling.current?.scheduler.release();
+    }
+    if (cmd === 'stop') {
+      // Stop work and release both Leases, so another server takes over at once.
+      void Promise.all([scheduling.stop(), controllers.stop()]).finally(() => {
+        client.close();
+        port.close();
+      });
+    }
+  });
+}
+
+try {
+  await (input.leaderElection ? elected(input.leaderElection) : unconditional());
   post({ type: 'ready' });
 } catch (err) {
   post({ type: 'error', message: messageOf(err) });
