@@ -95,7 +95,8 @@ export class LeaderElector {
   private watchdog?: NodeJS.Timeout;
   /** Bumped when a term ends: answers to requests of an earlier term are ignored. */
   private term = 0;
-  private busy = false;
+  /** Counts acquire/renew rounds: only the newest one's answer counts. */
+  private round = 0;
   private lastLeader = '';
 
   constructor(private readonly o: LeaderElectorOptions) {
@@ -135,18 +136,24 @@ export class LeaderElector {
   }
 
   private async tick(): Promise<void> {
-    if (this.stopped || this.busy) return;
-    this.busy = true;
+    if (this.stopped) return;
     const term = this.term;
+    const round = ++this.round;
     const sentAt = this.now();
     let outcome: Outcome = 'retry';
+    // A round that hangs (a server gone silent) is given up after the renew deadline, so the
+    // campaign goes on; if its answer comes later it is ignored (round no longer current).
+    let timer: NodeJS.Timeout | undefined;
+    const givenUp = new Promise<Outcome>((resolve) => (timer = setTimeout(() => resolve('retry'), this.t.renewDeadlineMs)));
     try {
-      outcome = await this.tryAcquireOrRenew(sentAt);
+      outcome = await Promise.race([this.tryAcquireOrRenew(sentAt, round), givenUp]);
     } catch (err) {
       this.o.log?.(`lease ${this.o.namespace}/${this.o.name}: ${messageOf(err)}`);
     } finally {
-      this.busy = false;
+      clearTimeout(timer);
     }
+    // Ends this round: a late answer to it must not write.
+    this.round++;
     if (this.stopped) return;
     if (term !== this.term) {
       // The watchdog ended that term while the request was out: whatever it answered, start over as a candidate.
@@ -196,10 +203,11 @@ export class LeaderElector {
   }
 
   /** One round of client-go's tryAcquireOrRenew. */
-  private async tryAcquireOrRenew(sentAt: number): Promise<Outcome> {
+  private async tryAcquireOrRenew(sentAt: number, round: number): Promise<Outcome> {
     const now = new Date();
     const durationSeconds = Math.max(1, Math.ceil(this.t.leaseDurationMs / 1000));
     const current = await this.o.client.getOrNull<Lease>(this.ref, this.o.name);
+    if (round !== this.round) return 'retry';
     if (!current) {
       const fresh = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.name, namespace: this.o.namespace }, spec: { holderIdentity: this.identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 } };
       try {
