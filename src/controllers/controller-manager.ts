@@ -2,7 +2,8 @@
 // control plane (as kube-scheduler and kube-controller-manager do), sharing
 // one set of informers. `tug server` wraps its ClusterServer with
 // withControllers() (which runs them in a worker thread, see controllers-worker.ts)
-// so closing the server stops them too.
+// so closing the server stops them too. With several servers each part runs
+// only while its server holds the part's Lease (controllers-worker.ts).
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { messageOf } from '../errdefs.js';
