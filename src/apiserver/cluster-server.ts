@@ -38,6 +38,8 @@ export interface ClusterServerOptions {
   bind?: string;
   store?: { kind: 'sqlite' } | { kind: 'etcd'; endpoints: string[]; prefix?: string };
   serviceCidr?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  nodePortRange?: [number, number];
   /** This server's identity Lease duration: how soon the kubernetes Endpoints drop it once it stops renewing. */
   identityLeaseDurationSeconds?: number;
   /** How often node agents' resource metrics are scraped for metrics.k8s.io (metrics-server's --metric-resolution). */
@@ -81,7 +83,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const pki = storeOpts.kind === 'etcd' ? await ensureSharedPki(store, opts.dataDir, bind) : await ensurePki(opts.dataDir, bind);
     // Every storage call is timed into etcd_request_duration_seconds (request-metrics.ts).
     const objects = new ObjectStore(instrumentStore(store), new TypeRegistry());
-    objects.registerHooks('Service', serviceHooks(objects, { serviceCidr }));
+    objects.registerHooks('Service', serviceHooks(objects, { serviceCidr, nodePortRange: opts.nodePortRange }));
     objects.registerHooks('Namespace', {
       beforeCreate: async (o) => {
         o.spec ??= {};

@@ -25,9 +25,21 @@ export function parseCidr(cidr: string): { base: number; size: number } {
   return { base, size };
 }
 
+/** Kubernetes' --service-node-port-range default. */
+export const DEFAULT_NODE_PORT_RANGE: [number, number] = [30000, 32767];
+
+/** --service-node-port-range: "LOW-HIGH" (Kubernetes also takes "LOW+SIZE"; so does tug). */
+export function parseNodePortRange(v: string): [number, number] {
+  const m = /^(\d+)\s*([-+])\s*(\d+)$/.exec(v.trim());
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? (m[2] === '-' ? Number(m[3]) : lo + Number(m[3]) - 1) : NaN;
+  if (!(lo >= 1 && hi <= 65535 && lo <= hi)) throw invalid(`--service-node-port-range "${v}" is not a port range such as 30000-32767`);
+  return [lo, hi];
+}
+
 export function serviceHooks(objects: ObjectStore, opts: ServiceAllocatorOptions): TypeHooks {
   const { base, size } = parseCidr(opts.serviceCidr);
-  const [portLo, portHi] = opts.nodePortRange ?? [30000, 32767];
+  const [portLo, portHi] = opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE;
   let lock: Promise<unknown> = Promise.resolve();
   // Allocated but maybe not yet written: held briefly so a concurrent create cannot take them.
   const reservedIps = new Set<string>();

@@ -11,6 +11,8 @@ import { DEFAULT_TOLERATION_SECONDS } from '../apiserver/default-toleration-seco
 import { DEFAULT_NODE_LEASE_DURATION_SECONDS } from '../node/agent/node-heartbeat.js';
 import { parseDurationMs, positiveInt } from '../util/duration-flag.js';
 import { claimNodeResources } from '../node/host-claims.js';
+import { DEFAULT_NODE_PORT_RANGE, parseNodePortRange } from '../apiserver/service-allocator.js';
+import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS, validateTimings, type LeaderElectionTimings } from '../kube/client/leader-election.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, validateClusterNetwork, type ClusterNetwork, type NetworkBackend } from '../controllers/node-ipam-controller.js';
 import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, type RunningAgent } from '../node/run-agent.js';
 
@@ -27,6 +29,22 @@ Options:
   --etcd-endpoints URLS   comma-separated etcd client URLs (with --store etcd)
   --etcd-prefix PREFIX    key prefix in etcd, so several clusters can share one
   --service-cidr CIDR     range for Service cluster IPs (default 10.96.0.0/12)
+  --service-node-port-range LOW-HIGH
+                          ports NodePort Services get (default 30000-32767); with the
+                          embedded agent they are claimed on this machine, so a second
+                          cluster here must use another range
+  --leader-elect[=false]  the scheduler and the controllers act only while this server
+                          holds their Lease in kube-system (default true; turn off only
+                          with a single server)
+  --leader-elect-lease-duration D
+                          how long standby servers wait after the leader's last renewal
+                          before taking over (default 4s; Kubernetes: 15s)
+  --leader-elect-renew-deadline D
+                          how long the leader keeps acting without a successful
+                          renewal; less than the lease duration (default 3s; Kubernetes: 10s)
+  --leader-elect-retry-period D
+                          how often candidates try to acquire and the leader renews
+                          (default 500ms; Kubernetes: 2s)
   --identity-lease-duration-seconds N
                           how long after its last renewal a stopped server leaves
                           the kubernetes Endpoints (default 15)
@@ -86,6 +104,9 @@ export interface ParsedServerArgs {
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
   nodeLeaseDurationSeconds?: number;
+  nodePortRange: [number, number];
+  /** Absent with --leader-elect=false. */
+  leaderElection?: LeaderElectionTimings;
 }
 
 /** A duration flag of `tug server` ("500ms", "2s", "5m", or plain seconds) of at least min ms. */
@@ -95,11 +116,25 @@ function durationFlag(flag: string, v: string | undefined, min: number): number 
   return ms;
 }
 
+/** Kubernetes' boolean flag syntax, --leader-elect or --leader-elect=true|false, which parseArgs does not read: taken out first. */
+function takeBoolFlag(argv: string[], flag: string, dflt: boolean): { rest: string[]; value: boolean } {
+  let value = dflt;
+  const rest = argv.filter((a) => {
+    const m = new RegExp(`^--${flag}(?:=(.*))?$`).exec(a);
+    if (!m) return true;
+    if (m[1] !== undefined && m[1] !== 'true' && m[1] !== 'false') throw invalid(`tug server: --${flag}="${m[1]}": say true or false`);
+    value = m[1] !== 'false';
+    return false;
+  });
+  return { rest, value };
+}
+
 export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   let values;
+  const leaderElect = takeBoolFlag(argv, 'leader-elect', true);
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: leaderElect.rest,
       options: {
         'data-dir': { type: 'string' },
         port: { type: 'string', default: '6443' },
@@ -108,6 +143,10 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'etcd-endpoints': { type: 'string' },
         'etcd-prefix': { type: 'string' },
         'service-cidr': { type: 'string', default: '10.96.0.0/12' },
+        'service-node-port-range': { type: 'string', default: `${DEFAULT_NODE_PORT_RANGE[0]}-${DEFAULT_NODE_PORT_RANGE[1]}` },
+        'leader-elect-lease-duration': { type: 'string' },
+        'leader-elect-renew-deadline': { type: 'string' },
+        'leader-elect-retry-period': { type: 'string' },
         'no-agent': { type: 'boolean', default: false },
         'node-name': { type: 'string' },
         'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
@@ -156,13 +195,23 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
     defaultUnreachableTolerationSeconds: positiveInt(values['default-unreachable-toleration-seconds'], 'tug server: --default-unreachable-toleration-seconds', true),
     nodeLeaseDurationSeconds: positiveInt(values['node-lease-duration-seconds'], 'tug server: --node-lease-duration-seconds'),
   };
+  const nodePortRange = parseNodePortRange(values['service-node-port-range']!);
+  let leaderElection: LeaderElectionTimings | undefined;
+  if (leaderElect.value) {
+    const timing = (flag: string, dflt: number): number => durationFlag(flag, values[flag as 'leader-elect-lease-duration'], 1) ?? dflt;
+    try {
+      leaderElection = validateTimings({ leaseDurationMs: timing('leader-elect-lease-duration', DEFAULT_LEASE_DURATION_MS), renewDeadlineMs: timing('leader-elect-renew-deadline', DEFAULT_RENEW_DEADLINE_MS), retryPeriodMs: timing('leader-elect-retry-period', DEFAULT_RETRY_PERIOD_MS) });
+    } catch (err) {
+      throw invalid(`tug server: ${messageOf(err)}`);
+    }
+  }
   let clusterNetwork: ClusterNetwork;
   try {
     clusterNetwork = validateClusterNetwork({ clusterCidr: values['cluster-cidr']!, nodeCidrMaskSize: Number(values['node-cidr-mask-size']), backend: values['network-backend'] as NetworkBackend });
   } catch (err) {
     throw invalid(`tug server: ${messageOf(err)}`);
   }
-  return { ...lifecycle, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
+  return { ...lifecycle, nodePortRange, leaderElection, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -182,7 +231,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   // The embedded agent's bridge and pod range (and the DNS address on it) must not be another tug node's on this machine.
   let claims: { release(): Promise<void> } | undefined;
   try {
-    if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr ?? args.clusterNetwork.clusterCidr, rangeFlag: args.podCidr ? '--pod-cidr' : '--cluster-cidr', command: 'tug server' });
+    if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr ?? args.clusterNetwork.clusterCidr, rangeFlag: args.podCidr ? '--pod-cidr' : '--cluster-cidr', nodePortRange: args.nodePortRange, command: 'tug server' });
     server = await (await import('../controllers/controller-manager.js')).withControllers(
       await startClusterServer({
         dataDir: args.dataDir,
@@ -190,12 +239,13 @@ export async function runServerCommand(argv: string[]): Promise<void> {
         bind: args.bind,
         store: args.store,
         serviceCidr: args.serviceCidr,
+        nodePortRange: args.nodePortRange,
         identityLeaseDurationSeconds: args.identityLeaseDurationSeconds,
         defaultNotReadyTolerationSeconds: args.defaultNotReadyTolerationSeconds,
         defaultUnreachableTolerationSeconds: args.defaultUnreachableTolerationSeconds,
         metricResolutionMs: args.metricResolutionMs,
       }),
-      { holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined, nodeMonitorGracePeriodMs: args.nodeMonitorGracePeriodMs, hpa: { syncPeriodMs: args.hpaSyncPeriodMs, downscaleStabilizationMs: args.hpaDownscaleStabilizationMs }, clusterNetwork: args.clusterNetwork },
+      { holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined, nodeMonitorGracePeriodMs: args.nodeMonitorGracePeriodMs, hpa: { syncPeriodMs: args.hpaSyncPeriodMs, downscaleStabilizationMs: args.hpaDownscaleStabilizationMs }, clusterNetwork: args.clusterNetwork, leaderElection: args.leaderElection },
     );
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);

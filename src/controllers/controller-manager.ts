@@ -2,7 +2,8 @@
 // control plane (as kube-scheduler and kube-controller-manager do), sharing
 // one set of informers. `tug server` wraps its ClusterServer with
 // withControllers() (which runs them in a worker thread, see controllers-worker.ts)
-// so closing the server stops them too.
+// so closing the server stops them too. With several servers each part runs
+// only while its server holds the part's Lease (controllers-worker.ts).
 import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { messageOf } from '../errdefs.js';
@@ -10,6 +11,7 @@ import type { MetricFamilies, MetricsSource } from '../util/metrics-registry.js'
 import { parse as parseYaml } from 'yaml';
 import { KubeClient } from '../kube/client/kube-client.js';
 import { SharedInformers } from '../kube/client/shared-informers.js';
+import type { LeaderElectionTimings } from '../kube/client/leader-election.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { ReplicaSetController, replicationControllerKind } from './replicaset-controller.js';
 import { DeploymentController } from './deployment-controller.js';
@@ -55,11 +57,32 @@ export interface ControllerOptions {
   clusterNetwork?: ClusterNetwork;
 }
 
-export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
+/** The scheduler on its own client and informers: what holds the kube-scheduler Lease. */
+export async function startScheduling(kubeconfig: string, opts: { holdScheduler?: boolean } = {}): Promise<RunningControllers> {
   const client = await KubeClient.fromKubeconfig(kubeconfig);
   const informers = new SharedInformers(client);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
+  const stop = (): void => {
+    scheduler.stop();
+    informers.stop();
+    // Destroys the sockets too: a request still in flight is cut off, not finished by an ex-leader.
+    client.close();
+  };
+  try {
+    await informers.start();
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  scheduler.start();
+  return { scheduler, stop };
+}
+
+/** The controllers on their own client and informers: what holds the kube-controller-manager Lease. */
+export async function startControllerLoops(kubeconfig: string, opts: ControllerOptions = {}): Promise<{ stop(): void }> {
+  const client = await KubeClient.fromKubeconfig(kubeconfig);
+  const informers = new SharedInformers(client);
   const controllers: Array<{ run(): void; stop(): void }> = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
   controllers.push(new StatefulSetController(informers, client), new DaemonSetController(informers, client));
   controllers.push(new JobController(informers, client), new CronJobController(informers, client), new TtlAfterFinishedController(informers, client));
@@ -67,18 +90,37 @@ export async function startControllers(kubeconfig: string, opts: ControllerOptio
   controllers.push(new HorizontalPodAutoscalerController(informers, client, opts.hpa));
   controllers.push(new NodeLifecycleController(informers, client, { gracePeriodMs: opts.nodeMonitorGracePeriodMs }), new PodGarbageCollector(informers, client), new DisruptionController(informers, client));
   controllers.push(new NodeIpamController(informers, client, opts.clusterNetwork ?? { clusterCidr: DEFAULT_CLUSTER_CIDR, nodeCidrMaskSize: DEFAULT_NODE_CIDR_MASK_SIZE, backend: 'vxlan' }));
-  await informers.start();
-  scheduler.start();
-  for (const c of controllers) c.run();
-  return {
-    scheduler,
-    stop() {
-      scheduler.stop();
-      for (const c of controllers) c.stop();
-      informers.stop();
-      client.close();
-    },
+  const stop = (): void => {
+    for (const c of controllers) c.stop();
+    informers.stop();
+    client.close();
   };
+  try {
+    await informers.start();
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  for (const c of controllers) c.run();
+  return { stop };
+}
+
+/** Scheduler and controllers together, without leader election (one server, or --leader-elect=false). */
+export async function startControllers(kubeconfig: string, opts: ControllerOptions = {}): Promise<RunningControllers> {
+  const scheduling = await startScheduling(kubeconfig, opts);
+  try {
+    const loops = await startControllerLoops(kubeconfig, opts);
+    return {
+      scheduler: scheduling.scheduler,
+      stop() {
+        scheduling.stop();
+        loops.stop();
+      },
+    };
+  } catch (err) {
+    scheduling.stop();
+    throw err;
+  }
 }
 
 /** What withControllers() needs of a server (a ClusterServer is one): its admin kubeconfig, and close(). */
@@ -95,6 +137,13 @@ export interface WithControllersOptions {
   hpa?: HpaControllerOptions;
   nodeMonitorGracePeriodMs?: number;
   clusterNetwork?: ClusterNetwork;
+  /** Leader election for the scheduler and the controllers (absent: they run here unconditionally). */
+  leaderElection?: LeaderElectionConfig;
+}
+
+/** --leader-elect and its durations; identity names this server in the Leases. */
+export interface LeaderElectionConfig extends Partial<LeaderElectionTimings> {
+  identity?: string;
 }
 
 /**
@@ -109,7 +158,7 @@ export async function withControllers<S extends ControlPlane>(server: S, opts: W
   let worker: Worker;
   try {
     worker = new Worker(new URL('./controllers-worker.js', import.meta.url), {
-      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), hpa: opts.hpa, nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, clusterNetwork: opts.clusterNetwork } satisfies WorkerInput,
+      workerData: { kubeconfig: server.kubeconfig, holdScheduler: Boolean(signal), hpa: opts.hpa, nodeMonitorGracePeriodMs: opts.nodeMonitorGracePeriodMs, clusterNetwork: opts.clusterNetwork, leaderElection: opts.leaderElection } satisfies WorkerInput,
       ...workerFlags(process.execArgv),
     });
   } catch (err) {
@@ -155,6 +204,7 @@ export interface WorkerInput {
   hpa?: HpaControllerOptions;
   nodeMonitorGracePeriodMs?: number;
   clusterNetwork?: ClusterNetwork;
+  leaderElection?: LeaderElectionConfig;
 }
 export type WorkerCommand = 'release' | 'stop' | { type: 'metrics'; id: number };
 export type WorkerMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'metrics'; id: number; families: MetricFamilies; error?: string };

@@ -1,10 +1,16 @@
 // The worker thread withControllers() starts: the scheduler and controllers,
-// talking to the API server over HTTPS like any other client. Commands from the
+// talking to the API server over HTTPS like any other client. With leader
+// election each of the two runs only while this server holds its Lease
+// (kube-system/kube-scheduler, kube-system/kube-controller-manager), so with
+// several servers on one store exactly one of each acts. Commands from the
 // server thread: 'release' (a held scheduler starts binding), 'stop', and
 // { type: 'metrics' } (answered with this thread's scheduler and work-queue series).
 import { parentPort, workerData } from 'node:worker_threads';
 import { messageOf } from '../errdefs.js';
-import { startControllers, type WorkerCommand, type WorkerInput, type WorkerMessage } from './controller-manager.js';
+import { KubeClient } from '../kube/client/kube-client.js';
+import { defaultIdentity } from '../kube/client/leader-election.js';
+import { LeaderElected } from './leader-elected.js';
+import { startControllerLoops, startControllers, startScheduling, type WorkerCommand, type WorkerInput, type WorkerMessage } from './controller-manager.js';
 import { workQueueRegistry } from '../kube/client/work-queue-metrics.js';
 import { schedulerRegistry } from './scheduler/scheduler-metrics.js';
 import type { MetricFamilies } from '../util/metrics-registry.js';
@@ -12,16 +18,23 @@ import type { MetricFamilies } from '../util/metrics-registry.js';
 const port = parentPort!;
 const input = workerData as WorkerInput;
 const post = (m: WorkerMessage): void => port.postMessage(m);
-try {
-  const running = await startControllers(input.kubeconfig, { holdScheduler: input.holdScheduler, hpa: input.hpa, nodeMonitorGracePeriodMs: input.nodeMonitorGracePeriodMs, clusterNetwork: input.clusterNetwork });
+const log = (m: string): void => void process.stderr.write(`tug server: ${m}\n`);
+const opts = { hpa: input.hpa, nodeMonitorGracePeriodMs: input.nodeMonitorGracePeriodMs, clusterNetwork: input.clusterNetwork };
+
+/** Answers a { type: 'metrics' } command with this thread's series; false for any other command. */
+function answeredMetrics(cmd: WorkerCommand): boolean {
+  if (typeof cmd !== 'object' || cmd.type !== 'metrics') return false;
+  void Promise.all([workQueueRegistry.getMetricsAsJSON(), schedulerRegistry.getMetricsAsJSON()]).then(
+    ([queues, scheduler]) => post({ type: 'metrics', id: cmd.id, families: [...queues, ...scheduler] as MetricFamilies }),
+    (err: unknown) => post({ type: 'metrics', id: cmd.id, families: [], error: messageOf(err) }),
+  );
+  return true;
+}
+
+async function unconditional(): Promise<void> {
+  const running = await startControllers(input.kubeconfig, { ...opts, holdScheduler: input.holdScheduler });
   port.on('message', (cmd: WorkerCommand) => {
-    if (typeof cmd === 'object' && cmd.type === 'metrics') {
-      void Promise.all([workQueueRegistry.getMetricsAsJSON(), schedulerRegistry.getMetricsAsJSON()]).then(
-        ([queues, scheduler]) => post({ type: 'metrics', id: cmd.id, families: [...queues, ...scheduler] as MetricFamilies }),
-        (err: unknown) => post({ type: 'metrics', id: cmd.id, families: [], error: messageOf(err) }),
-      );
-      return;
-    }
+    if (answeredMetrics(cmd)) return;
     if (cmd === 'release') running.scheduler.release();
     if (cmd === 'stop') {
       running.stop();
@@ -29,6 +42,36 @@ try {
       port.close();
     }
   });
+}
+
+async function elected(le: NonNullable<WorkerInput['leaderElection']>): Promise<void> {
+  const client = await KubeClient.fromKubeconfig(input.kubeconfig);
+  const identity = le.identity ?? defaultIdentity();
+  let held = input.holdScheduler;
+  const timings = { leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs };
+  const scheduling = new LeaderElected({ ...timings, client, identity, lease: 'kube-scheduler', log, start: () => startScheduling(input.kubeconfig, { holdScheduler: held }) });
+  const controllers = new LeaderElected({ ...timings, client, identity, lease: 'kube-controller-manager', log, start: () => startControllerLoops(input.kubeconfig, opts) });
+  log(`leader election identity ${identity}`);
+  scheduling.run();
+  controllers.run();
+  port.on('message', (cmd: WorkerCommand) => {
+    if (answeredMetrics(cmd)) return;
+    if (cmd === 'release') {
+      held = false;
+      scheduling.current?.scheduler.release();
+    }
+    if (cmd === 'stop') {
+      // Stop work and release both Leases, so another server takes over at once.
+      void Promise.all([scheduling.stop(), controllers.stop()]).finally(() => {
+        client.close();
+        port.close();
+      });
+    }
+  });
+}
+
+try {
+  await (input.leaderElection ? elected(input.leaderElection) : unconditional());
   post({ type: 'ready' });
 } catch (err) {
   post({ type: 'error', message: messageOf(err) });

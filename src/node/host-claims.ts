@@ -6,7 +6,8 @@
 // live next to the engines' network lock (/run/tug-locks): one JSON file per
 // running node, written under that host-wide lock; a claim whose process died
 // (kill -9) is stale and taken over, and a restart of the same node (same data
-// dir) is always accepted. "Machine" means network namespace: nodes that each
+// dir) is always accepted. A server's NodePort range is claimed too: its
+// service proxy answers those ports on every address of the machine. "Machine" means network namespace: nodes that each
 // have their own (the one-machine multi-node topology) share no bridge or route.
 import { mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -32,6 +33,8 @@ export interface NodeClaim {
   netns?: string;
   /** The flag that sets podCidr, named in a refusal (default --pod-cidr; a server's is --cluster-cidr). */
   rangeFlag?: string;
+  /** The NodePorts this node's service proxy serves on every address of the machine (a server's --service-node-port-range). */
+  nodePortRange?: [number, number];
 }
 
 export interface HeldClaim {
@@ -52,6 +55,10 @@ export function conflictOf(mine: Omit<NodeClaim, 'pid'>, others: NodeClaim[]): s
     }
     if (c.podCidr && mine.podCidr && cidrsOverlap(parseCidr(c.podCidr), parseCidr(mine.podCidr))) {
       return `the pod range ${mine.podCidr} (and the cluster DNS address ${bridgeGatewayIp(mine.podCidr)} on it) overlaps ${c.podCidr} of another tug node on this machine (${owner(c)}): give this one another ${mine.rangeFlag ?? '--pod-cidr'}, or stop the other one`;
+    }
+    const [lo, hi] = mine.nodePortRange ?? [0, -1];
+    if (c.nodePortRange && lo <= c.nodePortRange[1] && c.nodePortRange[0] <= hi) {
+      return `the NodePort range ${lo}-${hi} overlaps ${c.nodePortRange[0]}-${c.nodePortRange[1]} of another tug node on this machine (${owner(c)}), whose service proxy answers on those ports on every address: give this one another --service-node-port-range, or stop the other one`;
     }
   }
   return undefined;

@@ -14,7 +14,7 @@ import { ContainerService } from '../engine/container-service.js';
 import { serveDockerApi } from '../engine-api/server.js';
 import { preflight } from '../engine/preflight.js';
 import { ensureDir } from '../util/dir-mode.js';
-import { invalid, messageOf } from '../errdefs.js';
+import { invalid, isKind, messageOf } from '../errdefs.js';
 import { KubeClient } from '../kube/client/kube-client.js';
 import { caCertHash, discoverPinnedCa, parseCaCertHash } from '../kube/client/ca-pin.js';
 import { NodeAgent } from './agent/node-agent.js';
@@ -156,7 +156,9 @@ hash, and writes the whole join command to DATA_DIR/join-command), or against
 --discovery-token-unsafe-skip-ca-verification.
 
 Options:
-  --server URL          the API server (https://HOST:PORT)
+  --server URL          an API server (https://HOST:PORT); repeat it (or give a comma-separated
+                        list) to name every server of an HA cluster: the agent uses one and
+                        moves to the next when it cannot be reached
   --token T             bearer token for the API server
   --discovery-token-ca-cert-hash sha256:HEX
                         the cluster CA's public key hash (repeatable); the CA is read
@@ -202,22 +204,35 @@ function serverTrust(v: { kubeconfig?: string; 'ca-file'?: string; 'discovery-to
 }
 
 /** The API client of a --token agent, verifying the server as `trust` says before the token is ever sent. */
-async function tokenClient(server: string, token: string, trust: ServerTrust): Promise<KubeClient> {
+async function tokenClient(servers: string[], token: string, trust: ServerTrust): Promise<KubeClient> {
+  const server = servers[0];
   const caFile = trust.kind === 'pinned' || trust.kind === 'ca-file' ? trust.caFile : undefined;
   const fileCa = caFile ? await readFile(caFile, 'utf8').catch((err: Error) => Promise.reject(invalid(`--ca-file ${caFile}: ${err.message}`))) : undefined;
   if (trust.kind === 'pinned') {
     if (fileCa) {
       const hash = caCertHash(fileCa);
       if (!trust.pins.includes(hash)) throw invalid(`--ca-file ${caFile}: its hash ${hash} does not match --discovery-token-ca-cert-hash ${trust.pins.join(', ')}`);
-      return new KubeClient({ server, token, ca: fileCa });
+      return new KubeClient({ server, servers, token, ca: fileCa });
     }
-    return new KubeClient({ server, token, ca: await discoverPinnedCa(server, trust.pins) });
+    return new KubeClient({ server, servers, token, ca: await firstAnswer(servers, (s) => discoverPinnedCa(s, trust.pins)) });
   }
   if (trust.kind === 'unverified') {
     process.stderr.write('tug agent: warning: the API server is not verified (--discovery-token-unsafe-skip-ca-verification)\n');
-    return new KubeClient({ server, token, insecureSkipTLSVerify: true });
+    return new KubeClient({ server, servers, token, insecureSkipTLSVerify: true });
   }
-  return new KubeClient({ server, token, ca: fileCa });
+  return new KubeClient({ server, servers, token, ca: fileCa });
+}
+
+/** The first server that answers (a refusal such as a CA mismatch is final, not a reason to ask the next one). */
+async function firstAnswer<T>(servers: string[], fn: (server: string) => Promise<T>): Promise<T> {
+  for (const [i, s] of servers.entries()) {
+    try {
+      return await fn(s);
+    } catch (err) {
+      if (i === servers.length - 1 || !isKind(err, 'unavailable')) throw err;
+    }
+  }
+  throw invalid('no --server given');
 }
 
 /** The agent plus its node services (service proxy and cluster DNS, which fill in its pods' Service variables and DNS); close() stops both (services first, so their rules go before the bridge). */
@@ -262,7 +277,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        server: { type: 'string' },
+        server: { type: 'string', multiple: true },
         token: { type: 'string' },
         kubeconfig: { type: 'string' },
         'ca-file': { type: 'string' },
@@ -283,7 +298,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
       process.stdout.write(agentHelp);
       return;
     }
-    if (!values.kubeconfig && !(values.server && values.token)) throw invalid('--server and --token (or --kubeconfig) are required');
+    if (!values.kubeconfig && !(values.server?.length && values.token)) throw invalid('--server and --token (or --kubeconfig) are required');
     trust = serverTrust(values);
     leaseDurationSeconds = positiveInt(values['node-lease-duration-seconds'], '--node-lease-duration-seconds');
   } catch (err) {
@@ -296,7 +311,9 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   try {
     // This machine's bridge and pod range must not be another tug node's.
     claims = await claimNodeResources({ command: 'tug agent', dataDir: values['data-dir']!, bridge: values['node-bridge']!, podCidr: values['pod-cidr'] });
-    const client = values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await tokenClient(values.server!, values.token!, trust);
+    // Several --server values (or one comma-separated): every API server of the cluster, tried in turn (kube-client.ts).
+    const servers = (values.server ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+    const client = values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await tokenClient(servers, values.token!, trust);
     const bridge = values['node-bridge']!;
     const started = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr: values['pod-cidr'], nodeIp: values['node-ip'], leaseDurationSeconds });
     // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 export interface EtcdCluster {
   /** Client URLs, one per member, in member order. */
   endpoints: string[];
+  /** kill -9 of member i (its PID), as a machine loss: the others keep quorum if a majority is left. */
+  kill(member: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -96,5 +98,12 @@ export async function startEtcd(members = 1, opts: { quotaBackendBytes?: number 
     await stop();
     throw err;
   }
-  return { endpoints: specs.map((s) => s.client), stop };
+  const kill = async (member: number): Promise<void> => {
+    const p = procs[member];
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.kill('SIGKILL');
+    await exited;
+  };
+  return { endpoints: specs.map((s) => s.client), kill, stop };
 }

@@ -29,6 +29,12 @@ export interface WatchEvent<T = KubeObject> {
 
 export interface KubeClientOptions {
   server: string;
+  /**
+   * Every API server of the cluster, server among them (k3s agents' client-side
+   * load balancer): requests go to one until it cannot be reached, then to the
+   * next. All must present certificates from the same CA.
+   */
+  servers?: string[];
   /** PEM CA bundle; without it the server certificate is checked against the system's CAs. */
   ca?: string;
   /** Do not verify the server at all (kubeconfig's insecure-skip-tls-verify; an agent's explicit opt-out). */
@@ -69,10 +75,13 @@ const kindByStatus: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthor
 
 export class KubeClient {
   private readonly agent: Agent;
-  private readonly base: URL;
+  private readonly servers: string[];
+  /** The server requests go to now (an index into servers). */
+  private current = 0;
 
   constructor(private readonly opts: KubeClientOptions) {
-    this.base = new URL(opts.server);
+    this.servers = [opts.server, ...(opts.servers ?? []).filter((s) => s !== opts.server)];
+    for (const s of this.servers) new URL(s);
     // One secure context for every connection: without it each new socket parses the CA, cert and key again.
     const secureContext = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
     this.agent = new Agent({ keepAlive: true, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify });
@@ -101,8 +110,9 @@ export class KubeClient {
     };
   }
 
+  /** The API server requests go to now. */
   get server(): string {
-    return this.opts.server;
+    return this.servers[this.current];
   }
 
   /** The path of a collection or (with name) an object, optionally a subresource. */
@@ -208,7 +218,30 @@ export class KubeClient {
     return (text ? JSON.parse(text) : {}) as T;
   }
 
-  private send(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<import('node:http').IncomingMessage> {
+  /**
+   * One request, to the current server. When that server cannot be reached the
+   * next one becomes current; the request itself goes to it too if it was never
+   * sent (connection refused, no route), since then it had no effect. A request
+   * cut off midway is not repeated (it may have been applied): its caller gets
+   * 'unavailable', as informers and heartbeats expect, and tries again.
+   */
+  private async send(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<import('node:http').IncomingMessage> {
+    for (let attempt = 1; ; attempt++) {
+      const i = this.current;
+      try {
+        return await this.sendTo(this.servers[i], method, path, body, contentType, signal);
+      } catch (err) {
+        if (signal?.aborted) throw new TugError('unavailable', 'request aborted');
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        const unreachable = notSent.has(code) || brokenOff.has(code);
+        if (unreachable && this.current === i) this.current = (i + 1) % this.servers.length;
+        if (!notSent.has(code) || attempt >= this.servers.length) throw new TugError('unavailable', `${method} ${this.servers[i]}${path}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private sendTo(server: string, method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<import('node:http').IncomingMessage> {
+    const base = new URL(server);
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
@@ -216,12 +249,17 @@ export class KubeClient {
         headers['content-type'] = contentType ?? 'application/json';
         headers['content-length'] = String(Buffer.byteLength(body));
       }
-      const req = request({ host: this.base.hostname, port: this.base.port || 443, path, method, headers, agent: this.agent, signal }, resolve);
-      req.on('error', (err) => reject(signal?.aborted ? new TugError('unavailable', 'request aborted') : new TugError('unavailable', `${method} ${this.opts.server}${path}: ${err.message}`)));
+      const req = request({ host: base.hostname, port: base.port || 443, path, method, headers, agent: this.agent, signal }, resolve);
+      req.on('error', reject);
       req.end(body);
     });
   }
 }
+
+/** Connection failures where the request never reached the server. */
+const notSent = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** Connection failures after the request may have been sent. */
+const brokenOff = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 function query(opts: Record<string, unknown>): string {
   const q = new URLSearchParams();

@@ -12,6 +12,10 @@
 // proto3 leaves out fields with default values (false, 0, empty).
 import http from 'node:http';
 import { unavailable } from '../../../errdefs.js';
+import { endpointPool, notSent, type EndpointPool } from './endpoint-pool.js';
+
+/** RPCs without effect: sent again on another member when a connection breaks. */
+const readOnly = new Set(['/v3/kv/range']);
 
 export interface EtcdKv {
   key?: string;
@@ -64,29 +68,16 @@ export const num = (s: string | undefined): number => (s ? Number(s) : 0);
 
 export class EtcdGateway {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  private next = 0;
-  private readonly endpoints: URL[];
+  private readonly pool: EndpointPool;
 
   constructor(endpoints: string[]) {
-    this.endpoints = endpoints.map((e) => new URL(e.includes('://') ? e : `http://${e}`));
+    this.pool = endpointPool(endpoints);
   }
 
-  /** One unary RPC. Tries the next endpoint when one refuses the connection (the request was never sent, so retrying is safe). */
+  /** One unary RPC, on the next member when one is unreachable (endpoint-pool.ts says when that is safe). */
   async call<T>(path: string, body: unknown): Promise<T> {
     const payload = JSON.stringify(body);
-    let lastErr: Error | null = null;
-    for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
-      const ep = this.endpoints[this.next % this.endpoints.length];
-      try {
-        return await this.post<T>(ep, path, payload);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ECONNRESET') throw unavailable(`etcd ${path}: connection to ${ep.host} reset`);
-        if (!isConnectError(err)) throw err;
-        lastErr = err as Error;
-        this.next++;
-      }
-    }
-    throw unavailable(`etcd: no endpoint reachable (${this.endpoints.map(String).join(', ')}): ${lastErr?.message}`);
+    return this.pool.tryEach((ep) => this.post<T>(ep, path, payload), { idempotent: readOnly.has(path), what: path });
   }
 
   /**
@@ -94,7 +85,7 @@ export class EtcdGateway {
    * that ended the stream (null when it was closed by close()). Returns close().
    */
   watch(createRequest: Record<string, unknown>, onMessage: (m: WatchResponse) => void, onEnd: (err: Error | null) => void): () => void {
-    const ep = this.endpoints[this.next % this.endpoints.length];
+    const ep = this.pool.current();
     let closed = false;
     let ended = false;
     const end = (err: Error | null): void => {
@@ -135,9 +126,18 @@ export class EtcdGateway {
         }
       });
       res.on('end', () => end(unavailable(`etcd watch stream from ${ep.host} ended`)));
+      res.on('aborted', () => {
+        this.pool.failed(ep);
+        end(unavailable(`etcd watch stream from ${ep.host} broke`));
+      });
       res.on('error', (err) => end(err));
     });
-    req.on('error', (err) => end(isConnectError(err) || (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? unavailable(`etcd watch: ${ep.host}: ${err.message}`) : err));
+    req.on('error', (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      // The watcher opens the stream again (etcd-store.ts): on the next member, if this one is gone.
+      if (notSent(err) || code === 'ECONNRESET') this.pool.failed(ep);
+      end(notSent(err) || code === 'ECONNRESET' ? unavailable(`etcd watch: ${ep.host}: ${err.message}`) : err);
+    });
     req.end(JSON.stringify({ create_request: createRequest }));
     return () => {
       closed = true;
@@ -190,9 +190,4 @@ function errorFromBody(status: number, text: string): Error {
   } catch {
     return new EtcdError(`etcd HTTP ${status}: ${text.slice(0, 200)}`, 2);
   }
-}
-
-function isConnectError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH';
 }
