@@ -60,6 +60,27 @@ const clusterRoles = [
   // Delegated authentication and authorization (what node agents need to check their callers).
   { name: 'system:auth-delegator', rules: [{ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] }, { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }] },
   { name: 'system:basic-user', rules: [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] }, { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] }] },
+  // A joining node's bootstrap token may ask for its client certificate and nothing else (kubeadm binds the same role).
+  { name: 'system:node-bootstrapper', rules: [{ apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch'] }] },
+  // What a node agent (group system:nodes, from its TLS-bootstrapped certificate) uses. Kubernetes narrows this
+  // further per node with its Node authorizer and NodeRestriction admission; tug does not yet (README).
+  {
+    name: 'system:node',
+    rules: [
+      { apiGroups: [''], resources: ['nodes', 'pods'], verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: [''], resources: ['nodes/status', 'pods/status'], verbs: ['patch', 'update'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: [...readVerbs, 'create', 'update'] },
+      { apiGroups: [''], resources: ['services'], verbs: [...readVerbs, 'create'] },
+      { apiGroups: [''], resources: ['configmaps', 'endpoints', 'namespaces', 'persistentvolumes', 'persistentvolumeclaims', 'serviceaccounts'], verbs: readVerbs },
+      { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: readVerbs },
+      { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch'] },
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ],
+  },
 ];
 
 const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 'Group' | 'User'; name: string } }> = [
@@ -67,6 +88,8 @@ const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 
   { name: 'system:discovery', role: 'system:discovery', subject: { kind: 'Group', name: 'system:authenticated' } },
   { name: 'system:basic-user', role: 'system:basic-user', subject: { kind: 'Group', name: 'system:authenticated' } },
   { name: 'system:kube-apiserver-kubelet-client', role: 'system:kubelet-api-admin', subject: { kind: 'User', name: KUBELET_CLIENT_USER } },
+  { name: 'kubeadm:kubelet-bootstrap', role: 'system:node-bootstrapper', subject: { kind: 'Group', name: 'system:bootstrappers' } },
+  { name: 'system:node', role: 'system:node', subject: { kind: 'Group', name: 'system:nodes' } },
 ];
 
 async function ensure(p: Promise<unknown>): Promise<void> {
