@@ -67,13 +67,11 @@ const clusterRoles = [
   {
     name: 'system:node',
     rules: [
-      { apiGroups: [''], resources: ['nodes', 'pods'], verbs: [...readVerbs, ...writeVerbs] },
-      { apiGroups: [''], resources: ['nodes/status', 'pods/status'], verbs: ['patch', 'update'] },
-      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'update'] },
-      { apiGroups: [''], resources: ['secrets'], verbs: [...readVerbs, 'create', 'update'] },
-      { apiGroups: [''], resources: ['services'], verbs: [...readVerbs, 'create'] },
-      { apiGroups: [''], resources: ['configmaps', 'endpoints', 'namespaces', 'persistentvolumes', 'persistentvolumeclaims', 'serviceaccounts'], verbs: readVerbs },
-      { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['nodes', 'pods', 'events', 'secrets', 'services', 'configmaps', 'endpoints'], verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: [''], resources: ['nodes/status', 'pods/status', 'services/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['namespaces', 'persistentvolumes', 'persistentvolumeclaims', 'serviceaccounts'], verbs: readVerbs },
+      { apiGroups: [''], resources: ['persistentvolumes', 'persistentvolumeclaims', 'persistentvolumeclaims/status'], verbs: ['patch', 'update'] },
+      { apiGroups: [''], resources: ['serviceaccounts/token', 'pods/eviction'], verbs: ['create'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: [...readVerbs, ...writeVerbs] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: readVerbs },
       { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch'] },
