@@ -103,9 +103,9 @@ test('the join command carries a bootstrap token; an agent joins with it through
   // --cluster-signing-duration 10m.
   const life = Date.parse(cert.validTo) - Date.parse(cert.validFrom);
   assert.ok(life <= 11 * 60_000 && life >= 10 * 60_000, `lifetime ${life}`);
-  // The node's Lease is renewed by the node itself.
+  // The node's Lease is held and renewed by the node itself, with its new identity.
   const lease = await json(['-n', 'kube-node-lease', 'get', 'lease', name]);
-  assert.ok(lease.metadata.managedFields.length > 0);
+  assert.equal(lease.spec.holderIdentity, name);
 });
 
 test('a restarted agent reuses its kept certificate: no new CSR, no token needed', async () => {
