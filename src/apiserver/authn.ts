@@ -1,6 +1,7 @@
 // Who is calling: a client certificate signed by the cluster CA (CN = user,
-// O = groups) or a bearer token from the static token file. Anyone else is
-// anonymous and gets 401 (health and version endpoints excepted).
+// O = groups), a bearer token from the static token file, a ServiceAccount
+// token or a bootstrap token (a kube-system Secret, kube/api/bootstrap-token.ts).
+// Anyone else is anonymous and gets 401 (health and version endpoints excepted).
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { readFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { TugError } from '../errdefs.js';
 import { ServiceAccountTokens, serviceAccountUser } from './service-account-tokens.js';
 import type { UserInfo } from './user-info.js';
+import { BOOTSTRAPPERS_GROUP, BOOTSTRAP_TOKEN_SECRET_TYPE, BOOTSTRAP_USER_PREFIX, isTokenExpired, parseBootstrapToken, tokenSecretField, type TokenSecretLike } from '../kube/api/bootstrap-token.js';
 
 export interface TokenEntry {
   token: string;
@@ -33,11 +35,33 @@ const asList = (v: string | string[] | undefined): string[] => (v === undefined 
 /** Does the ServiceAccount a token names still exist with the same uid? */
 export type ServiceAccountLookup = (namespace: string, name: string) => Promise<string | undefined>;
 
+/** The Secret kube-system/<name>, if any. */
+export type SecretLookup = (name: string) => Promise<TokenSecretLike | null>;
+
+const sameSecret = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** The user a bootstrap token names, if its Secret exists, matches, allows authentication and has not expired. */
+async function bootstrapTokenUser(raw: string, lookup: SecretLookup): Promise<UserInfo | null> {
+  const t = parseBootstrapToken(raw);
+  if (!t) return null;
+  const secret = await lookup(`bootstrap-token-${t.id}`);
+  if (!secret || secret.type !== BOOTSTRAP_TOKEN_SECRET_TYPE) return null;
+  if (tokenSecretField(secret, 'token-id') !== t.id || !sameSecret(tokenSecretField(secret, 'token-secret') ?? '', t.secret)) return null;
+  if (tokenSecretField(secret, 'usage-bootstrap-authentication') !== 'true' || isTokenExpired(secret)) return null;
+  const extra = (tokenSecretField(secret, 'auth-extra-groups') ?? '').split(',').map((g) => g.trim()).filter((g) => g.startsWith(`${BOOTSTRAPPERS_GROUP}:`));
+  return withAuthenticated({ name: `${BOOTSTRAP_USER_PREFIX}${t.id}`, groups: [BOOTSTRAPPERS_GROUP, ...extra] });
+}
+
 export class Authenticator {
   constructor(
     private tokens: TokenEntry[],
     private readonly saTokens?: ServiceAccountTokens,
     private readonly saLookup?: ServiceAccountLookup,
+    private readonly secretLookup?: SecretLookup,
   ) {}
 
   setTokens(tokens: TokenEntry[]): void {
@@ -56,6 +80,7 @@ export class Authenticator {
       const uid = await this.saLookup(claims.namespace, claims.name);
       if (uid && uid === claims.uid) return serviceAccountUser(claims);
     }
+    if (this.secretLookup) return bootstrapTokenUser(raw, this.secretLookup);
     return null;
   }
 

@@ -62,6 +62,25 @@ const clusterRoles = [
   // Delegated authentication and authorization (what node agents need to check their callers).
   { name: 'system:auth-delegator', rules: [{ apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] }, { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] }] },
   { name: 'system:basic-user', rules: [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] }, { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] }] },
+  // A joining node's bootstrap token may ask for its client certificate and nothing else (kubeadm binds the same role).
+  { name: 'system:node-bootstrapper', rules: [{ apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch'] }] },
+  // What a node agent (group system:nodes, from its TLS-bootstrapped certificate) uses. Kubernetes narrows this
+  // further per node with its Node authorizer and NodeRestriction admission; tug does not yet (README).
+  {
+    name: 'system:node',
+    rules: [
+      { apiGroups: [''], resources: ['nodes', 'pods', 'events', 'secrets', 'services', 'configmaps', 'endpoints'], verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: [''], resources: ['nodes/status', 'pods/status', 'services/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['namespaces', 'persistentvolumes', 'persistentvolumeclaims', 'serviceaccounts'], verbs: readVerbs },
+      { apiGroups: [''], resources: ['persistentvolumes', 'persistentvolumeclaims', 'persistentvolumeclaims/status'], verbs: ['patch', 'update'] },
+      { apiGroups: [''], resources: ['serviceaccounts/token', 'pods/eviction'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: [...readVerbs, ...writeVerbs] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: readVerbs },
+      { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch'] },
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ],
+  },
 ];
 
 const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 'Group' | 'User'; name: string } }> = [
@@ -70,6 +89,8 @@ const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 
   { name: 'system:basic-user', role: 'system:basic-user', subject: { kind: 'Group', name: 'system:authenticated' } },
   { name: 'system:monitoring', role: 'system:monitoring', subject: { kind: 'Group', name: 'system:monitoring' } },
   { name: 'system:kube-apiserver-kubelet-client', role: 'system:kubelet-api-admin', subject: { kind: 'User', name: KUBELET_CLIENT_USER } },
+  { name: 'kubeadm:kubelet-bootstrap', role: 'system:node-bootstrapper', subject: { kind: 'Group', name: 'system:bootstrappers' } },
+  { name: 'system:node', role: 'system:node', subject: { kind: 'Group', name: 'system:nodes' } },
 ];
 
 async function ensure(p: Promise<unknown>): Promise<void> {

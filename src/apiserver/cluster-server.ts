@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { ensureDir } from '../util/dir-mode.js';
 import { caCertHash } from '../kube/client/ca-pin.js';
-import { writeJoinCommand, type JoinCommand } from './join-command.js';
+import { joinToken, writeJoinCommand, type JoinCommand } from './join-command.js';
+import { readFile } from 'node:fs/promises';
 import type { Store } from './storage/store.js';
 import { openStore } from './storage/open-store.js';
 import { TypeRegistry } from '../kube/api/registry.js';
@@ -47,6 +48,8 @@ export interface ClusterServerOptions {
   /** DefaultTolerationSeconds admission: --default-not-ready-toleration-seconds, --default-unreachable-toleration-seconds. */
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
+  /** --cluster-signing-duration: the lifetime of certificates the CSR signer issues (default 8760h, as Kubernetes). */
+  clusterSigningDurationMs?: number;
 }
 
 export interface ClusterServer {
@@ -91,6 +94,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       },
     });
     const saType = objects.registry.lookup('', 'v1', 'serviceaccounts')!;
+    const secretType = objects.registry.lookup('', 'v1', 'secrets')!;
     const quotas = new ResourceQuotas(objects);
     const limits = new LimitRanger(objects);
     const serviceAccounts = new ServiceAccountAdmission(objects);
@@ -109,10 +113,11 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     customResources = new CustomResources(objects);
     await customResources.start();
     // GC, namespaces, quota status, default ServiceAccounts: watch-driven, so they start before anything is written.
-    controllers = await startServerControllers(objects, quotas);
+    const caKey = await readFile(join(pki.dir, 'ca.key'), 'utf8');
+    controllers = await startServerControllers(objects, quotas, { ca: { certPem: pki.caCert, keyPem: caKey }, signingDurationMs: opts.clusterSigningDurationMs });
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
     const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
-    const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid);
+    const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid, (name) => objects.getOrNull(secretType, 'kube-system', name));
     // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (kube/client/ca-pin.ts).
     metrics = new MetricsScraper({ objects, kubeletClientToken: kubeletClient.token, resolutionMs: opts.metricResolutionMs, log: (m) => process.stderr.write(`tug server: ${m}\n`) });
     api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token, metrics, prometheus: [processMetrics(), apiserverRegistry, workQueueRegistry] });
@@ -122,7 +127,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     identity = await bootstrapCluster(objects, firstServiceIp(serviceCidr), port, advertise, { identityLeaseDurationSeconds: opts.identityLeaseDurationSeconds, soleServer: storeOpts.kind === 'sqlite' });
     const kubeconfig = await writeKubeconfig(opts.dataDir, pki, `https://${bind === '0.0.0.0' ? '127.0.0.1' : bind}:${port}`);
     const hash = caCertHash(pki.caCert);
-    const joinCommand = await writeJoinCommand(opts.dataDir, `https://${isIP(advertise) === 6 ? `[${advertise}]` : advertise}:${port}`, pki.adminToken, hash);
+    const joinCommand = await writeJoinCommand(opts.dataDir, `https://${isIP(advertise) === 6 ? `[${advertise}]` : advertise}:${port}`, await joinToken(objects, opts.dataDir), hash);
     const server = api;
     const collector = controllers.gc;
     const running = controllers;

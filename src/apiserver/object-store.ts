@@ -16,7 +16,8 @@ import { recordUpdate, serverSideApply } from './managed-fields.js';
 import { notFoundError, alreadyExistsError, conflictError, invalidError, badRequest } from './status.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
-export type Subresource = 'status' | 'scale' | undefined;
+/** approval: a CertificateSigningRequest's status.conditions alone (kubectl certificate approve|deny). */
+export type Subresource = 'status' | 'scale' | 'approval' | undefined;
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -414,6 +415,10 @@ export class ObjectStore {
     if (opts.subresource === 'status') {
       next = clone(cur);
       next.status = proposed.status;
+    } else if (opts.subresource === 'approval') {
+      next = clone(cur);
+      next.status = { ...(cur.status ?? {}), conditions: proposed.status?.conditions };
+      if (next.status.conditions === undefined) delete next.status.conditions;
     } else {
       next = proposed;
       next.apiVersion = apiVersionOf(t);

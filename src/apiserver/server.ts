@@ -20,6 +20,7 @@ import { badRequest, forbiddenError, methodNotAllowed, successStatus } from './s
 import { handleVirtual } from './reviews.js';
 import { evictPod } from './eviction.js';
 import { podProxySubresources, proxyPodSubresource, podProxyUpgrade } from './pod-proxy.js';
+import { stampRequester } from './csr-requester.js';
 import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAccountTokens } from './service-account-tokens.js';
 import { queryBool } from '../kube/api/query-params.js';
 import { METRICS_GROUP, serveMetrics } from './metrics/metrics-api.js';
@@ -234,7 +235,7 @@ export class ApiServer {
       info.longRunning = true;
       return proxyPodSubresource(this.cfg, req, res, ns!, rp.name!, sub, url);
     }
-    if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace') && !(sub === 'token' && t.kind === 'ServiceAccount') && !(sub === 'eviction' && t.kind === 'Pod')) {
+    if (sub && !(sub === 'status' && t.status) && !(sub === 'scale' && t.scale) && !(sub === 'binding' && t.kind === 'Pod') && !(sub === 'finalize' && t.kind === 'Namespace') && !(sub === 'token' && t.kind === 'ServiceAccount') && !(sub === 'eviction' && t.kind === 'Pod') && !(sub === 'approval' && t.kind === 'CertificateSigningRequest')) {
       throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     }
     const accept = req.headers.accept;
@@ -280,13 +281,14 @@ export class ApiServer {
       if (sub === 'token') return sendJson(res, 201, await this.tokenRequest(t, ns!, rp.name!, body));
       if (sub === 'eviction') return sendJson(res, 201, await evictPod(objs, t, ns!, rp.name!, body));
       if (rp.name) throw methodNotAllowed('POST is not allowed on a named resource');
+      if (t.kind === 'CertificateSigningRequest') stampRequester(body, user);
       const r = await objs.create(t, ns, body, { dryRun, fieldManager: manager, fieldValidation: fv });
       return sendJson(res, 201, render(r.object), 'application/json', r.warnings);
     }
     if (method === 'PUT' && rp.name) {
       const body = await readBody(req);
       if (sub === 'scale') return sendJson(res, 200, (await objs.updateScale(t, ns, rp.name, body, { dryRun, fieldManager: manager })).object);
-      const r = await objs.update(t, ns, rp.name, body, { dryRun, fieldManager: manager, fieldValidation: fv, subresource: sub === 'status' ? 'status' : undefined });
+      const r = await objs.update(t, ns, rp.name, body, { dryRun, fieldManager: manager, fieldValidation: fv, subresource: sub === 'status' || sub === 'approval' ? sub : undefined });
       return sendJson(res, 200, render(r.object), 'application/json', r.warnings);
     }
     if (method === 'PATCH' && rp.name) {
@@ -298,7 +300,7 @@ export class ApiServer {
         fieldManager: q.get('fieldManager') ?? (type === 'apply' ? undefined : manager),
         fieldValidation: q.get('fieldValidation') ? fv : type === 'apply' ? 'Strict' : 'Warn',
         force: queryBool(q, 'force'),
-        subresource: sub === 'status' ? 'status' : sub === 'scale' ? 'scale' : undefined,
+        subresource: sub === 'status' || sub === 'scale' || sub === 'approval' ? sub : undefined,
       });
       if (sub === 'scale') return sendJson(res, 200, objs.toScale(t, r.object));
       return sendJson(res, 200, render(r.object), 'application/json', r.warnings);

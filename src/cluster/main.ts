@@ -71,6 +71,10 @@ Options:
   --node-lease-duration-seconds N
                           the embedded agent's node Lease (renewed every quarter
                           of it; default ${DEFAULT_NODE_LEASE_DURATION_SECONDS})
+  --cluster-signing-duration D
+                          lifetime of the certificates the CSR signer issues (node client
+                          and serving certificates; default 8760h, at least 10m); a
+                          request's spec.expirationSeconds may ask for less
   --scheduler-hold        the scheduler binds no pod until the process gets SIGUSR2
   --metric-resolution D   how often node agents' resource metrics are scraped for
                           metrics.k8s.io / kubectl top (default 1s; metrics-server: 60s)
@@ -107,6 +111,7 @@ export interface ParsedServerArgs {
   nodePortRange: [number, number];
   /** Absent with --leader-elect=false. */
   leaderElection?: LeaderElectionTimings;
+  clusterSigningDurationMs?: number;
 }
 
 /** A duration flag of `tug server` ("500ms", "2s", "5m", or plain seconds) of at least min ms. */
@@ -164,6 +169,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'default-not-ready-toleration-seconds': { type: 'string' },
         'default-unreachable-toleration-seconds': { type: 'string' },
         'node-lease-duration-seconds': { type: 'string' },
+        'cluster-signing-duration': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -187,6 +193,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   if (identityLeaseDurationSeconds !== undefined && !(Number.isInteger(identityLeaseDurationSeconds) && identityLeaseDurationSeconds > 0)) throw invalid(`tug server: --identity-lease-duration-seconds "${lease}" is not a positive whole number`);
   const metricResolutionMs = durationFlag('metric-resolution', values['metric-resolution'], 100);
   const hpaSyncPeriodMs = durationFlag('horizontal-pod-autoscaler-sync-period', values['horizontal-pod-autoscaler-sync-period'], 100);
+  const clusterSigningDurationMs = durationFlag('cluster-signing-duration', values['cluster-signing-duration'], 10 * 60_000);
   const hpaDownscaleStabilizationMs = durationFlag('horizontal-pod-autoscaler-downscale-stabilization', values['horizontal-pod-autoscaler-downscale-stabilization'], 0);
   const grace = values['node-monitor-grace-period'];
   const lifecycle = {
@@ -211,7 +218,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   } catch (err) {
     throw invalid(`tug server: ${messageOf(err)}`);
   }
-  return { ...lifecycle, nodePortRange, leaderElection, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
+  return { ...lifecycle, clusterSigningDurationMs, nodePortRange, leaderElection, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -244,6 +251,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
         defaultNotReadyTolerationSeconds: args.defaultNotReadyTolerationSeconds,
         defaultUnreachableTolerationSeconds: args.defaultUnreachableTolerationSeconds,
         metricResolutionMs: args.metricResolutionMs,
+        clusterSigningDurationMs: args.clusterSigningDurationMs,
       }),
       { holdSchedulerUntil: args.schedulerHold ? 'SIGUSR2' : undefined, nodeMonitorGracePeriodMs: args.nodeMonitorGracePeriodMs, hpa: { syncPeriodMs: args.hpaSyncPeriodMs, downscaleStabilizationMs: args.hpaDownscaleStabilizationMs }, clusterNetwork: args.clusterNetwork, leaderElection: args.leaderElection },
     );

@@ -18,6 +18,8 @@ import { invalid, isKind, messageOf } from '../errdefs.js';
 import { KubeClient } from '../kube/client/kube-client.js';
 import { caCertHash, discoverPinnedCa, parseCaCertHash } from '../kube/client/ca-pin.js';
 import { NodeAgent } from './agent/node-agent.js';
+import { nodeCredentials, NODE_KUBECONFIG, type ClientCertRotation } from './agent/tls-bootstrap.js';
+import { parseBootstrapToken } from '../kube/api/bootstrap-token.js';
 import { machineFacts } from './agent/node-status.js';
 import { startAgentServer, type AgentServer } from './agent/agent-server.js';
 import { AgentMetrics } from './agent/agent-metrics.js';
@@ -140,10 +142,22 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 }
 
 const agentHelp = `Usage: tug agent --server URL --token T --discovery-token-ca-cert-hash sha256:HEX [OPTIONS]
+       tug agent --server URL [--data-dir DIR] [OPTIONS]   (a node that joined before)
        tug agent --kubeconfig FILE [OPTIONS]
 
 Runs a node agent: registers this machine as a Node and runs the pods the
-scheduler binds to it, through its own engine. Its streaming endpoint (logs,
+scheduler binds to it, through its own engine.
+
+Joining (TLS bootstrapping, as the kubelet): with a bootstrap token
+(<id>.<secret>, from the server's DATA_DIR/join-command or tug token create)
+the agent makes a key, asks the cluster for a client certificate for
+system:node:<name> (a CertificateSigningRequest the cluster approves and
+signs), and keeps it in DATA_DIR/${'node.kubeconfig'}; from then on it talks as
+the node, and a restart on the same data dir reuses that certificate (the
+token is no longer needed). The certificate is renewed at 70-90% of its
+lifetime without a restart (TUG_AGENT_CERT_ROTATION_FRACTION=F renews at F
+instead, for tests). A token that is not a bootstrap token is used as a plain
+bearer token, as before. Its streaming endpoint (logs,
 exec, attach, port-forward) on 127.0.0.1 serves only callers whose bearer
 token the API server confirms (TokenReview) and who may use nodes/proxy on
 this node (SubjectAccessReview), so the agent's own credentials need the
@@ -203,24 +217,28 @@ function serverTrust(v: { kubeconfig?: string; 'ca-file'?: string; 'discovery-to
   );
 }
 
-/** The API client of a --token agent, verifying the server as `trust` says before the token is ever sent. */
-async function tokenClient(servers: string[], token: string, trust: ServerTrust): Promise<KubeClient> {
-  const server = servers[0];
+/** The CA a --token agent verifies the server with, as `trust` says (undefined: not verified), before the token is ever sent. */
+async function trustedServerCa(servers: string[], trust: ServerTrust): Promise<string | undefined> {
   const caFile = trust.kind === 'pinned' || trust.kind === 'ca-file' ? trust.caFile : undefined;
   const fileCa = caFile ? await readFile(caFile, 'utf8').catch((err: Error) => Promise.reject(invalid(`--ca-file ${caFile}: ${err.message}`))) : undefined;
   if (trust.kind === 'pinned') {
     if (fileCa) {
       const hash = caCertHash(fileCa);
       if (!trust.pins.includes(hash)) throw invalid(`--ca-file ${caFile}: its hash ${hash} does not match --discovery-token-ca-cert-hash ${trust.pins.join(', ')}`);
-      return new KubeClient({ server, servers, token, ca: fileCa });
+      return fileCa;
     }
-    return new KubeClient({ server, servers, token, ca: await firstAnswer(servers, (s) => discoverPinnedCa(s, trust.pins)) });
+    return firstAnswer(servers, (s) => discoverPinnedCa(s, trust.pins));
   }
+  return fileCa;
+}
+
+/** The API client of a --token agent, verifying the server as `trust` says before the token is ever sent. */
+async function tokenClient(servers: string[], token: string, trust: ServerTrust): Promise<KubeClient> {
   if (trust.kind === 'unverified') {
     process.stderr.write('tug agent: warning: the API server is not verified (--discovery-token-unsafe-skip-ca-verification)\n');
-    return new KubeClient({ server, servers, token, insecureSkipTLSVerify: true });
+    return new KubeClient({ server: servers[0]!, servers, token, insecureSkipTLSVerify: true });
   }
-  return new KubeClient({ server, servers, token, ca: fileCa });
+  return new KubeClient({ server: servers[0]!, servers, token, ca: await trustedServerCa(servers, trust) });
 }
 
 /** The first server that answers (a refusal such as a CA mismatch is final, not a reason to ask the next one). */
@@ -233,6 +251,34 @@ async function firstAnswer<T>(servers: string[], fn: (server: string) => Promise
     }
   }
   throw invalid('no --server given');
+}
+
+/**
+ * The agent's API client: --kubeconfig's; a node certificate (kept in the data
+ * dir, or TLS-bootstrapped with a bootstrap token: agent/tls-bootstrap.ts); or
+ * any other --token used as it is (a static token).
+ */
+async function agentClient(v: { token?: string; kubeconfig?: string; 'data-dir'?: string }, servers: string[], trust: ServerTrust, nodeName: string): Promise<{ client: KubeClient; rotation?: ClientCertRotation }> {
+  if (v.kubeconfig) return { client: await KubeClient.fromKubeconfig(v.kubeconfig) };
+  if (v.token && !parseBootstrapToken(v.token)) return { client: await tokenClient(servers, v.token, trust) };
+  if (trust.kind === 'unverified') throw invalid('TLS bootstrapping with a bootstrap token needs the server CA: give --discovery-token-ca-cert-hash or --ca-file');
+  const creds = await nodeCredentials({
+    server: servers[0]!,
+    servers,
+    dataDir: v['data-dir']!,
+    nodeName,
+    token: v.token,
+    pins: trust.kind === 'pinned' ? trust.pins : undefined,
+    bootstrapCa: async () => {
+      const ca = await trustedServerCa(servers, trust);
+      if (!ca) throw invalid('TLS bootstrapping needs the server CA: give --discovery-token-ca-cert-hash or --ca-file');
+      return ca;
+    },
+    log: (m) => process.stderr.write(`tug agent: ${m}\n`),
+  });
+  if (creds.bootstrapped) process.stdout.write(`tug agent: joined as system:node:${nodeName} (client certificate in ${join(v['data-dir']!, NODE_KUBECONFIG)})\n`);
+  else process.stdout.write(`tug agent: using the node certificate in ${join(v['data-dir']!, NODE_KUBECONFIG)}\n`);
+  return creds;
 }
 
 /** The agent plus its node services (service proxy and cluster DNS, which fill in its pods' Service variables and DNS); close() stops both (services first, so their rules go before the bridge). */
@@ -298,8 +344,9 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
       process.stdout.write(agentHelp);
       return;
     }
-    if (!values.kubeconfig && !(values.server?.length && values.token)) throw invalid('--server and --token (or --kubeconfig) are required');
-    trust = serverTrust(values);
+    if (!values.kubeconfig && !values.server?.length) throw invalid('--server (with --token to join) or --kubeconfig is required');
+    // Without a token, an agent that joined before uses its kept certificate and the CA beside it.
+    trust = values.token || values.kubeconfig || values['discovery-token-ca-cert-hash']?.length || values['ca-file'] ? serverTrust(values) : { kind: 'kubeconfig' };
     leaseDurationSeconds = positiveInt(values['node-lease-duration-seconds'], '--node-lease-duration-seconds');
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n\n${agentHelp}`);
@@ -308,12 +355,15 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   }
   let running: RunningAgent;
   let claims: HeldClaim | undefined;
+  let rotation: ClientCertRotation | undefined;
   try {
     // This machine's bridge and pod range must not be another tug node's.
     claims = await claimNodeResources({ command: 'tug agent', dataDir: values['data-dir']!, bridge: values['node-bridge']!, podCidr: values['pod-cidr'] });
     // Several --server values (or one comma-separated): every API server of the cluster, tried in turn (kube-client.ts).
     const servers = (values.server ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-    const client = values.kubeconfig ? await KubeClient.fromKubeconfig(values.kubeconfig) : await tokenClient(servers, values.token!, trust);
+    const nodeName = values['node-name'] || hostname().toLowerCase();
+    let client: KubeClient;
+    ({ client, rotation } = await agentClient(values, servers, trust, nodeName));
     const bridge = values['node-bridge']!;
     const started = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr: values['pod-cidr'], nodeIp: values['node-ip'], leaseDurationSeconds });
     // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.
@@ -325,11 +375,13 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  rotation?.start();
   process.stdout.write(`tug agent: node ${running.nodeName} registered\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  rotation?.stop();
   await running.close();
   await claims?.release();
   // Pods keep running across an agent restart, and the engine still waits on each

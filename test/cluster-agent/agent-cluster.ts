@@ -31,8 +31,8 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
-function startProc(args: string[], readyPattern: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, [tugBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startProc(args: string[], readyPattern: RegExp, env?: NodeJS.ProcessEnv): Promise<Proc> {
+  const child = spawn(process.execPath, [tugBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : undefined });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -85,13 +85,13 @@ export async function readJoinCommand(serverDataDir: string): Promise<JoinArgs> 
 }
 
 /** A `tug agent` process against any API server (own or given data dir and network), ready once it has registered. */
-export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string; trustFlags?: string[] }): Promise<AgentProc> {
+export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string; trustFlags?: string[]; env?: NodeJS.ProcessEnv }): Promise<AgentProc> {
   const dir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-agent-test-node-')));
   const n = o.net ?? uniqueNodeNet();
   const svc = o.serviceCidr ? ['--service-cidr', o.serviceCidr] : [];
   // How the agent trusts the server: the pinned CA hash unless the caller says otherwise.
   const joinFlags = ['--server', o.url, '--token', o.token, ...(o.trustFlags ?? ['--discovery-token-ca-cert-hash', o.caCertHash])];
-  const proc = await startProc(['agent', ...joinFlags, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/);
+  const proc = await startProc(['agent', ...joinFlags, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/, o.env);
   return {
     proc,
     dataDir: dir,
@@ -114,7 +114,10 @@ export interface AgentProc {
 export interface AgentCluster {
   dataDir: string;
   url: string;
+  /** The server's static admin token (DATA_DIR/tokens.csv), for API calls with a bearer token. */
   token: string;
+  /** The bootstrap token of the server's join command, with which startAgent joins nodes. */
+  joinToken: string;
   /** The CA pin `tug server` printed, for --discovery-token-ca-cert-hash. */
   caCertHash: string;
   nodeName: string;
@@ -142,13 +145,15 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
     throw err;
   }
   const url = server.output().match(/API listening on (https:\/\/\S+)/)![1]!;
-  const { token, caCertHash } = await readJoinCommand(dataDir);
+  const { token: joinToken, caCertHash } = await readJoinCommand(dataDir);
+  const token = (await readFile(join(dataDir, 'tokens.csv'), 'utf8')).split('\n').find((l) => l.split(',')[1] === 'admin')!.split(',')[0]!;
   const kubectlEnv = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
   const extra: AgentProc[] = [];
   const cluster: AgentCluster = {
     dataDir,
     url,
     token,
+    joinToken,
     caCertHash,
     nodeName,
     net,
@@ -164,7 +169,7 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
       throw new Error(`gave up waiting for ${what}`);
     },
     async startAgent(name, reuse) {
-      const handle = await startAgentProcess({ url, token, caCertHash, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr });
+      const handle = await startAgentProcess({ url, token: joinToken, caCertHash, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr });
       const dir = handle.dataDir;
       // A restarted agent replaces the handle of its stopped predecessor (same dir).
       const i = extra.findIndex((e) => e.dataDir === dir);

@@ -212,11 +212,19 @@ export const messages: Record<string, MessageDef> = {
   Preconditions: { 1: ['uid', 'string'], 2: ['resourceVersion', 'string'] },
   PriorityClass: { 1: ['metadata', 'ObjectMeta'], 2: ['value', 'int'], 3: ['globalDefault', 'bool'], 4: ['description', 'string'], 5: ['preemptionPolicy', 'string'] },
   TokenRequestSpec: { 1: ['audiences', 'string', true], 4: ['expirationSeconds', 'int'] },
+  // certificates.k8s.io/v1: kubectl certificate approve|deny PUTs the whole object to /approval.
+  CertificateSigningRequest: meta('CertificateSigningRequestSpec', 'CertificateSigningRequestStatus'),
+  CertificateSigningRequestSpec: {
+    1: ['request', 'bytes'], 2: ['usages', 'string', true], 3: ['username', 'string'], 4: ['uid', 'string'], 5: ['groups', 'string', true],
+    7: ['signerName', 'string'], 8: ['expirationSeconds', 'int'],
+  },
+  CertificateSigningRequestStatus: { 1: ['conditions', 'CertificateSigningRequestCondition', true], 2: ['certificate', 'bytes'] },
+  CertificateSigningRequestCondition: { 1: ['type', 'string'], 2: ['reason', 'string'], 3: ['message', 'string'], 4: ['lastUpdateTime', 'Time'], 5: ['lastTransitionTime', 'Time'], 6: ['status', 'string'] },
 };
 
 /** Top-level kinds we accept as protobuf request bodies. */
 export const protobufKinds = new Set([
   'Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'Service', 'Pod', 'ResourceQuota', 'Deployment', 'Job', 'CronJob',
   'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview', 'TokenRequest',
-  'PodDisruptionBudget', 'Eviction', 'PriorityClass', 'HorizontalPodAutoscaler',
+  'PodDisruptionBudget', 'Eviction', 'PriorityClass', 'HorizontalPodAutoscaler', 'CertificateSigningRequest',
 ]);

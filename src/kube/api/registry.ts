@@ -8,6 +8,7 @@ import * as batch from './batch-types.js';
 import * as misc from './misc-types.js';
 import * as net from './network-policy-types.js';
 import { crdType } from './crd-type.js';
+import { csrType } from './certificates-types.js';
 
 export const builtinTypes: readonly ResourceType[] = [
   core.namespaceType,
@@ -47,6 +48,7 @@ export const builtinTypes: readonly ResourceType[] = [
   net.priorityClassType,
   crdType,
   misc.apiServiceType,
+  csrType,
 ];
 
 export interface GroupVersion {

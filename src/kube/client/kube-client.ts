@@ -74,17 +74,33 @@ export type ListWatcher = Pick<KubeClient, 'list' | 'watch'>;
 const kindByStatus: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 410: 'gone', 413: 'too-large', 422: 'invalid', 503: 'unavailable' };
 
 export class KubeClient {
-  private readonly agent: Agent;
+  private agent: Agent;
+  /** Agents of credentials replaced by setClientCertificate: their open watches run on; closed with the client. */
+  private readonly retired: Agent[] = [];
   private readonly servers: string[];
   /** The server requests go to now (an index into servers). */
   private current = 0;
 
-  constructor(private readonly opts: KubeClientOptions) {
+  constructor(private opts: KubeClientOptions) {
     this.servers = [opts.server, ...(opts.servers ?? []).filter((s) => s !== opts.server)];
     for (const s of this.servers) new URL(s);
+    this.agent = KubeClient.agentFor(opts);
+  }
+
+  private static agentFor(opts: KubeClientOptions): Agent {
     // One secure context for every connection: without it each new socket parses the CA, cert and key again.
     const secureContext = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
-    this.agent = new Agent({ keepAlive: true, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify });
+    return new Agent({ keepAlive: true, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify });
+  }
+
+  /** A renewed client certificate (a node's rotation): new requests use it; requests already open finish on the old one. */
+  setClientCertificate(cert: string, key: string): void {
+    this.opts = { ...this.opts, cert, key };
+    const old = this.agent;
+    this.agent = KubeClient.agentFor(this.opts);
+    this.retired.push(old);
+    // Idle keep-alive sockets of the old credential go now; busy ones (watches) end on their own.
+    for (const list of Object.values(old.freeSockets)) for (const s of list ?? []) s.destroy();
   }
 
   /** Reads a kubeconfig's current context (inline *-data fields or file paths). */
@@ -209,6 +225,7 @@ export class KubeClient {
 
   close(): void {
     this.agent.destroy();
+    for (const a of this.retired.splice(0)) a.destroy();
   }
 
   private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
