@@ -4,7 +4,7 @@
 // then PATCH the rest — even after the server restarts. Bytes are hashed as they
 // are written; only on the final PUT, after fsync and a digest match, is the
 // file renamed into the content store.
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rm, stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -15,11 +15,6 @@ import { regError } from '../errors.js';
 import { Layout } from './layout.js';
 import { BlobStore } from './blobs.js';
 import { isNotFound, listDir } from './fs-helpers.js';
-
-/** Request-body chunks (64 KiB each) are written to disk in batches of this many bytes. */
-const WRITE_BATCH_BYTES = 1 << 20;
-/** Bytes written between background datasyncs of an upload. */
-const BACKGROUND_SYNC_BYTES = 32 << 20;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -148,46 +143,22 @@ export class UploadStore {
     const live = await this.liveHash(repo, uuid, offset);
     const data = join(this.dirOf(repo, uuid), 'data');
     let written = 0;
-    const fh = await open(data, 'a');
-    // Dirty pages go to disk while the upload is still arriving (one datasync at
-    // a time), so the fsync on the final PUT only has the tail left to flush.
-    let syncing: Promise<void> | undefined;
-    let unsynced = 0;
     try {
-      let batch: Buffer[] = [];
-      let batchBytes = 0;
-      // One write in flight while the next batch arrives: receiving never waits for the disk
-      // unless the disk is a whole batch behind. Appends land in order (each waits for the last).
-      let writing: Promise<unknown> = Promise.resolve();
-      const flush = async (): Promise<void> => {
-        await writing;
-        if (batchBytes === 0) return;
-        const bufs = batch;
-        batch = [];
-        unsynced += batchBytes;
-        batchBytes = 0;
-        writing = fh.writev(bufs);
-        if (unsynced >= BACKGROUND_SYNC_BYTES && !syncing) {
-          unsynced = 0;
-          syncing = writing.then(() => fh.datasync()).finally(() => (syncing = undefined));
-        }
-      };
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        live.hash.update(chunk);
-        written += chunk.length;
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH_BYTES) await flush();
-      }
-      await flush();
-      await writing;
+      await pipeline(
+        body,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            live.hash.update(chunk);
+            written += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(data, { flags: 'a', highWaterMark: 1 << 20 }),
+      );
     } catch (err) {
       // The hash may have seen bytes the file did not get; rebuild it from disk next time.
       this.live.delete(uuid);
       throw err;
-    } finally {
-      await (syncing as Promise<void> | undefined)?.catch(() => undefined);
-      await fh.close();
     }
     live.offset = offset + written;
     return live.offset;
