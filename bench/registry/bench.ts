@@ -1,6 +1,7 @@
 // Push then pull a 5-layer image of ~600 MB of random bytes with skopeo, to
 // tug's registry and to CNCF Distribution (Debian's docker-registry), side by
-// side; print MB/s and each server's peak RSS (VmHWM).
+// side; print MB/s and each server's peak RSS (VmHWM), with the load average.
+// BENCH_BEFORE=<dir of another built tug tree> adds that tree's registry to each round.
 //   node dist/bench/registry/bench.js [--mb 600] [--layers 5] [--rounds 2]
 // Rounds alternate tug and Distribution and the best round of each is shown:
 // on a shared machine other tenants' load only ever makes a round slower.
@@ -8,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFile, rm, writeFile, mkdir, stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildOciLayout, skopeo, tempDir } from '../../test/registry/helpers.js';
 
@@ -89,6 +91,7 @@ async function measure(name: string, hostPort: string, pid: number, layout: stri
 
 async function main(): Promise<void> {
   const work = await tempDir('bench');
+  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
   const children: ChildProcess[] = [];
   try {
     const layout = join(work, 'layout');
@@ -105,18 +108,23 @@ async function main(): Promise<void> {
     // Each round gets fresh servers on fresh ports and roots: skopeo's blob info
     // cache remembers where it pushed a blob and would otherwise "push" later
     // rounds by cross-repository mount.
-    const mainJs = fileURLToPath(new URL('../../src/registry/main.js', import.meta.url));
-    const script = `import(${JSON.stringify(mainJs)}).then(m => m.runRegistryCommand(process.argv.slice(1)))`;
+    const tugs: Array<[string, string]> = [['tug', fileURLToPath(new URL('../../src/registry/main.js', import.meta.url))]];
+    // BENCH_BEFORE=<another built tug tree> measures that tree's registry in the same rounds too.
+    const before = process.env.BENCH_BEFORE;
+    if (before) tugs.push(['tug (before)', join(before, 'dist/src/registry/main.js')]);
     for (let round = 0; round < rounds; round++) {
-      const tugRoot = join(work, `tug-root-${round}`);
-      const tugPort = await freePort();
-      // tug in its own process, so its RSS is its own.
-      const tug = spawn(process.execPath, ['-e', script, 'serve', '--addr', `127.0.0.1:${tugPort}`, '--root', tugRoot], { stdio: ['ignore', 'ignore', 'inherit'] });
-      children.push(tug);
-      await waitUp(`http://127.0.0.1:${tugPort}`, tug);
-      keep(await measure('tug', `127.0.0.1:${tugPort}`, tug.pid!, layout, bytes, work, round));
-      await stop(tug);
-      await rm(tugRoot, { recursive: true, force: true });
+      for (const [name, js] of tugs) {
+        const tugRoot = join(work, `tug-root-${round}`);
+        const tugPort = await freePort();
+        const script = `import(${JSON.stringify(js)}).then(m => m.runRegistryCommand(process.argv.slice(1)))`;
+        // tug in its own process, so its RSS is its own.
+        const tug = spawn(process.execPath, ['-e', script, 'serve', '--addr', `127.0.0.1:${tugPort}`, '--root', tugRoot], { stdio: ['ignore', 'ignore', 'inherit'] });
+        children.push(tug);
+        await waitUp(`http://127.0.0.1:${tugPort}`, tug);
+        keep(await measure(name, `127.0.0.1:${tugPort}`, tug.pid!, layout, bytes, work, round));
+        await stop(tug);
+        await rm(tugRoot, { recursive: true, force: true });
+      }
 
       const distRoot = join(work, `dist-root-${round}`);
       const distPort = await freePort();
@@ -149,6 +157,10 @@ async function main(): Promise<void> {
     const results = [...best.values()];
 
     const pad = (s: string, n: number) => s.padEnd(n);
+    console.log(`load average before: ${loadBefore}; after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const dist = best.get('distribution');
+    const secs = (r: Result): number => bytes / 1e6 / r.pushMBs + bytes / 1e6 / r.pullMBs;
+    if (dist) for (const r of results) if (r !== dist) console.log(`${r.name}: push+pull time ${(secs(r) / secs(dist)).toFixed(2)}x Distribution's (goal ≤ 0.8), peak RSS ${r.rssMb.toFixed(0)} MB (goal < 100)`);
     console.log(`image: ${layers} layers, ${(bytes / 1e6).toFixed(0)} MB (skopeo copy, 127.0.0.1, best of ${rounds} rounds)`);
     console.log(`${pad('registry', 14)}${pad('push MB/s', 12)}${pad('pull MB/s', 12)}peak RSS MB`);
     for (const r of results) {

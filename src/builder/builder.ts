@@ -24,11 +24,14 @@ import { applyConfigInstruction, envList } from './instruction-config.js';
 import { runStep, type RunMount } from './run-step.js';
 import { mountKey, parseMountFlag, resolveRunMount } from './run-mounts.js';
 import { pruneContext } from './dockerignore.js';
+import type { DigestLookup } from './context-digests.js';
 import { clearBuildLeftovers } from './build-leftovers.js';
 import { familiarName, parseReference } from '../oci/reference.js';
 
 export interface BuildRequest {
   contextDir: string;
+  /** Digests of context files known from the upload (see context-digests.ts); others are read. */
+  contextDigests?: DigestLookup;
   /** Dockerfile path inside the context (default 'Dockerfile'). */
   dockerfile?: string;
   tags?: string[];
@@ -490,10 +493,11 @@ class Build {
     // Sources: the context, another stage/image (from=), heredocs, or URLs (ADD).
     let matches: SourceMatch[] = [];
     let contentKey: unknown;
-    if (from) {
-      const { root, id } = await this.rootfsOf(processWord(from, vars, this.escape), stages, ins);
-      for (const src of srcWords) matches.push(...(await matchSource(root, src, `${ins.cmd} --from=${from}`, false)));
-      contentKey = [id, srcWords];
+    const fromName = from !== undefined ? processWord(from, vars, this.escape) : undefined;
+    if (fromName !== undefined) {
+      // An image's content never changes under its ID, so the ID and the source names are the key; its
+      // filesystem is mounted only when the step has to copy (a cached step mounts nothing).
+      contentKey = [(await this.stageOrImageId(fromName, stages, ins)) ?? 'scratch', srcWords];
     } else {
       for (const src of srcWords) {
         if (isAdd && /^https?:\/\//i.test(src)) matches.push(await this.download(src, destIsDir, ins.flags.get('checksum')?.[0]));
@@ -507,7 +511,7 @@ class Build {
           matches.push({ root: hdDir, rel: h.name, abs: join(hdDir, h.name), isDir: false });
         }
       }
-      contentKey = await hashSources(matches);
+      contentKey = await hashSources(matches, this.req.contextDigests);
     }
     const key = cacheKey([st.image?.id ?? 'scratch', ins.cmd, contentKey, dest, destIsDir, chown ?? '', chmod ?? '']);
     const hit = await this.cachedImage(key);
@@ -518,6 +522,10 @@ class Build {
       return;
     }
     this.executed++;
+    if (fromName !== undefined) {
+      const { root } = await this.rootfsOf(fromName, stages, ins);
+      for (const src of srcWords) matches.push(...(await matchSource(root, src, `${ins.cmd} --from=${from}`, false)));
+    }
     const img = await withScratch(this.engine, st.image, async (l) => {
       const owner = chown ? await resolveOwner(l.merged, processWord(chown, vars, this.escape)) : undefined;
       if (isAdd) {

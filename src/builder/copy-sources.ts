@@ -3,9 +3,10 @@
 // for the cache key, and copying them into a step's filesystem.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink, open } from 'node:fs/promises';
+import { lstat, readdir, readlink, open, readFile } from 'node:fs/promises';
 import { posix, join } from 'node:path';
 import { invalid } from '../errdefs.js';
+import type { DigestLookup } from './context-digests.js';
 import { inRootError, ScopedRoot } from '../rootfs/scoped-root.js';
 import { archiveCompressionOf } from '../oci/digest.js';
 import { readFileInRoot } from '../rootfs/read-file.js';
@@ -89,23 +90,49 @@ export async function matchSource(root: string, src: string, what: string, inCon
   return out;
 }
 
-/** Hash of names, types, modes, link targets and content under the matches (not mtimes: a touch is not a change). */
-export async function hashSources(matches: SourceMatch[]): Promise<string> {
+/** Files at most this big are read whole; bigger ones stream, so memory stays bounded. */
+const WHOLE_READ_MAX = 1 << 20;
+/** File digests computed at once: enough to keep the thread pool busy, few enough to bound memory. */
+const HASH_CONCURRENCY = 8;
+
+async function fileDigest(abs: string, size: number): Promise<string> {
   const h = createHash('sha256');
+  if (size <= WHOLE_READ_MAX) h.update(await readFile(abs));
+  else for await (const chunk of createReadStream(abs, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * Hash of names, types, modes, link targets and content under the matches (not
+ * mtimes: a touch is not a change). The tree is walked in order; file contents
+ * are digested several at a time, each into its own hash, and folded in order;
+ * `known` has the digests of context files taken as the context arrived.
+ */
+export async function hashSources(matches: SourceMatch[], known: DigestLookup = () => undefined): Promise<string> {
+  const parts: Array<string | Promise<string>> = [];
+  const inFlight = new Set<Promise<string>>();
   const visit = async (abs: string, rel: string): Promise<void> => {
     const st = await lstat(abs);
-    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
-    if (st.isSymbolicLink()) h.update(`L${await readlink(abs)}\0`);
+    parts.push(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
+    if (st.isSymbolicLink()) parts.push(`L${await readlink(abs)}\0`);
     else if (st.isDirectory()) {
       for (const n of (await readdir(abs)).sort()) await visit(join(abs, n), `${rel}/${n}`);
     } else if (st.isFile()) {
-      h.update(`F${st.size}\0`);
-      if (st.size > 0) {
-        for await (const chunk of createReadStream(abs)) h.update(chunk as Buffer);
+      parts.push(`F${st.size}\0`);
+      const digest = st.size > 0 ? known(abs, st) : undefined;
+      if (digest) parts.push(digest);
+      else if (st.size > 0) {
+        if (inFlight.size >= HASH_CONCURRENCY) await Promise.race(inFlight);
+        const p = fileDigest(abs, st.size);
+        inFlight.add(p);
+        void p.then(() => inFlight.delete(p), () => inFlight.delete(p));
+        parts.push(p);
       }
     }
   };
   for (const m of matches) await visit(m.abs, m.rel);
+  const h = createHash('sha256');
+  for (const part of parts) h.update(typeof part === 'string' ? part : await part);
   return h.digest('hex');
 }
 

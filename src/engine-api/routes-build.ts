@@ -79,6 +79,7 @@ export function buildRoutes(r: Router, containers: ContainerService): void {
         containers,
         {
           contextDir: ctx.dir,
+          contextDigests: ctx.digests,
           dockerfile: query.get('dockerfile') || 'Dockerfile',
           tags: query.getAll('t').filter(Boolean),
           buildArgs,
@@ -105,8 +106,9 @@ export function buildRoutes(r: Router, containers: ContainerService): void {
       if (!res.headersSent) throw err;
       line(res, errorLine(err));
     } finally {
-      await ctx.remove();
+      // The client has its answer before the context dir goes (a few hundred files to unlink).
       if (res.headersSent) res.end();
+      await ctx.remove();
     }
   });
 

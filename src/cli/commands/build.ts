@@ -1,6 +1,7 @@
 // tug build, tug builder prune, tug image bootstrap: clients of POST /build,
 // POST /build/prune and POST /tug/images/bootstrap. The context goes up as a
-// tar made by GNU tar; the daemon applies .dockerignore.
+// tar made by GNU tar, without what .dockerignore excludes (the daemon applies
+// it again for clients that send everything).
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
@@ -107,7 +108,7 @@ export async function build(ctx: Ctx, argv: string[]): Promise<number> {
         dockerfileQuery = '.tug-dockerfile';
       } else dockerfileQuery = rel;
     }
-    body = tarContext(dir, extra, contextError);
+    body = tarContext(dir, extra, contextError, extra ? undefined : dockerfileQuery);
   }
   const query = {
     t: o.list('tag'),

@@ -136,7 +136,7 @@ export async function buildService(engine: EngineClient, project: ComposeProject
         pull: extra.pull || b.pull || undefined,
         rm: 1,
       },
-      tarContext(b.context, outside ? { dir: dirname(dfPath), name: basename(dfPath), as: '.tug-compose-dockerfile' } : undefined, invalid),
+      tarContext(b.context, outside ? { dir: dirname(dfPath), name: basename(dfPath), as: '.tug-compose-dockerfile' } : undefined, invalid, outside ? undefined : rel),
     );
     await readProgress(res, (m) => {
       if (m.error || m.errorDetail) error ??= m.errorDetail?.message ?? m.error;

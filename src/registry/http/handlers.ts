@@ -1,13 +1,12 @@
 // The endpoint handlers: parse the request, call one store operation, render.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { Registry } from '../registry.js';
 import { regError } from '../errors.js';
 import { checkDigest, checkName } from '../names.js';
 import { MAX_MANIFEST_BYTES, OCI_INDEX } from '../manifest-format.js';
 import { listRepoDirs } from '../storage/uploads.js';
 import { paginate, readSmallBody, send, sendJson } from './respond.js';
+import { sendFileRange } from './send-file.js';
 
 export interface Ctx {
   reg: Registry;
@@ -138,7 +137,7 @@ export async function getBlob(ctx: Ctx, name: string, ref: string): Promise<void
     res.end();
     return;
   }
-  await pipeline(createReadStream(ctx.reg.layout.blob(digest), { start, end, highWaterMark: 1 << 20 }), res);
+  await sendFileRange(res, ctx.reg.layout.blob(digest), start, end);
 }
 
 export async function deleteBlob(ctx: Ctx, name: string, ref: string): Promise<void> {
