@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 import { Informer } from '../../src/kube/client/informer.js';
 import { runTool } from '../../src/util/exec-file.js';
@@ -29,6 +30,8 @@ const podBody = (name: string) => ({
 });
 
 const isReady = (p: Pod): boolean => Boolean(p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
     await client.create(ref, podBody('warmup'));
     await cluster.until('warm-up pod Ready', async () => readyAt.has('warmup'), 600);
 
+    const loadBefore = load();
     const t0 = performance.now();
     for (let i = 0; i < total; i += batch) {
       const names = Array.from({ length: Math.min(batch, total - i) }, (_, j) => `p-${String(i + j).padStart(4, '0')}`);
@@ -76,7 +80,7 @@ async function main(): Promise<void> {
     clearTimeout(timeout);
     const lat = [...sent.entries()].filter(([n]) => readyAt.has(n)).map(([n, t]) => readyAt.get(n)! - t).sort((a, b) => a - b);
     const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-    console.log(`pod start-up latency, create -> Ready (watch), ${total} pods in ${paced ? 'paced ' : ''}batches of ${batch}, one node, image present`);
+    console.log(`pod start-up latency, create -> Ready (watch), ${total} pods in ${paced ? 'paced ' : ''}batches of ${batch}, one node, image present (load average ${loadBefore} -> ${load()})`);
     console.log(`  create loop took ${s(createdIn)}; Ready: ${lat.length}/${total}; all Ready after ${s(Math.max(...readyAt.values()) - t0)}`);
     if (lat.length) {
       const p99 = pct(lat, 99);
