@@ -19,6 +19,8 @@ export interface E2eCluster {
   serviceCidr: string;
   /** The node engine's Docker API socket. */
   engineSocket: string;
+  /** The `tug server` process (benchmarks read its CPU time). */
+  pid: number;
   kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<RunResult>;
   /** Polls fn every 500 ms until truthy (bounded by count, not a timing threshold on success). */
   until<T>(what: string, fn: () => Promise<T | undefined | false>, tries?: number): Promise<T>;
@@ -66,6 +68,7 @@ export async function startE2eCluster(): Promise<E2eCluster> {
     net,
     serviceCidr,
     engineSocket: join(dataDir, 'engine.sock'),
+    pid: child.pid!,
     kubectl: (args, opts = {}) => runTool('kubectl', args, { env, input: opts.input, allowFailure: opts.allowFailure }),
     until,
     output: () => out,
