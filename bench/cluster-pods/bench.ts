@@ -5,7 +5,8 @@
 // the goal (p99 <= 1 s).
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 import { Informer } from '../../src/kube/client/informer.js';
 import { runTool } from '../../src/util/exec-file.js';
@@ -29,6 +30,28 @@ const podBody = (name: string) => ({
 });
 
 const isReady = (p: Pod): boolean => Boolean(p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+
+const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/**
+ * CPU seconds of the server process and its children (the spawn helper),
+ * each with what it reaped (the tools and conmon parents it spawned): the
+ * node's own cost, without the containers and conmon's monitors.
+ */
+async function serverCpu(pid: number): Promise<number> {
+  const ticks = async (p: number): Promise<number> => {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return f.length > 14 ? Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) : 0;
+  };
+  const children = new Set<number>();
+  for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    for (const c of (await readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean)) children.add(Number(c));
+  }
+  let sum = await ticks(pid);
+  for (const c of children) sum += await ticks(c);
+  return sum / 100;
+}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -61,6 +84,8 @@ async function main(): Promise<void> {
     await client.create(ref, podBody('warmup'));
     await cluster.until('warm-up pod Ready', async () => readyAt.has('warmup'), 600);
 
+    const loadBefore = load();
+    const cpu0 = await serverCpu(cluster.pid);
     const t0 = performance.now();
     for (let i = 0; i < total; i += batch) {
       const names = Array.from({ length: Math.min(batch, total - i) }, (_, j) => `p-${String(i + j).padStart(4, '0')}`);
@@ -74,10 +99,11 @@ async function main(): Promise<void> {
     const timeout = setTimeout(() => allReady(), 600_000);
     await done;
     clearTimeout(timeout);
+    const cpu = (await serverCpu(cluster.pid)) - cpu0;
     const lat = [...sent.entries()].filter(([n]) => readyAt.has(n)).map(([n, t]) => readyAt.get(n)! - t).sort((a, b) => a - b);
     const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-    console.log(`pod start-up latency, create -> Ready (watch), ${total} pods in ${paced ? 'paced ' : ''}batches of ${batch}, one node, image present`);
-    console.log(`  create loop took ${s(createdIn)}; Ready: ${lat.length}/${total}; all Ready after ${s(Math.max(...readyAt.values()) - t0)}`);
+    console.log(`pod start-up latency, create -> Ready (watch), ${total} pods in ${paced ? 'paced ' : ''}batches of ${batch}, one node, image present (load average ${loadBefore} -> ${load()})`);
+    console.log(`  create loop took ${s(createdIn)}; Ready: ${lat.length}/${total}; all Ready after ${s(Math.max(...readyAt.values()) - t0)}; server + spawn helper CPU ${cpu.toFixed(1)} s (${((cpu / total) * 1000).toFixed(0)} ms a pod)`);
     if (lat.length) {
       const p99 = pct(lat, 99);
       console.log(`  p50 ${s(pct(lat, 50))}  p90 ${s(pct(lat, 90))}  p99 ${s(p99)}  max ${s(lat[lat.length - 1])}`);

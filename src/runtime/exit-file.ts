@@ -2,9 +2,9 @@
 // writes the status (128+signal when killed) into <exitDir>/<id>. The file
 // outlives both the container and the daemon, so a restarted daemon still
 // learns the real exit code.
-import { readFile, stat, access } from 'node:fs/promises';
+import { readFile, readdir, stat, access } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export interface ExitRecord {
   exitCode: number;
@@ -44,12 +44,111 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
+interface ExitWaiter {
+  isGone: () => Promise<boolean>;
+  finish: (v: ExitRecord | null, err?: unknown) => void;
+  checking: boolean;
+  again: boolean;
+}
+
 /**
- * Resolves with the exit record once `path` appears. fs.watch on the directory
- * wakes us promptly; a slow poll covers missed events and lets `isGone()` end
- * the wait when the monitor died without writing anything; an abort ends it
- * with null too. The poll is per running container, so it is slow (3 s):
- * at 1 s, 200 containers cost 800 file reads a second on a busy node.
+ * The waits on one exit directory (conmon writes every container's exit file
+ * into the same one), shared: one fs.watch for the directory that wakes only
+ * the waits for the file that changed, and one slow poll that lists the
+ * directory once for all of them. A watch and a poll per container made each
+ * event wake every wait (N reads per exit: quadratic when a node's pods stop
+ * together) and each tick cost a failed open per running container.
+ */
+class ExitDirWatch {
+  private readonly waiters = new Map<string, Set<ExitWaiter>>();
+  private watcher?: FSWatcher;
+  private timer?: NodeJS.Timeout;
+  private ticking = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly pollMs: number,
+    private readonly onIdle: () => void,
+  ) {}
+
+  add(name: string, w: ExitWaiter): () => void {
+    let set = this.waiters.get(name);
+    if (!set) this.waiters.set(name, (set = new Set()));
+    set.add(w);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.tick(), this.pollMs);
+      try {
+        this.watcher = watch(this.dir, (_ev, changed) => {
+          if (!changed) return void this.tick(false);
+          const n = changed.toString();
+          for (const x of this.waiters.get(n) ?? []) void this.check(n, x, false);
+        });
+        this.watcher.on('error', () => undefined);
+      } catch {
+        /* dir missing or watch unsupported: the poll covers it */
+      }
+    }
+    void this.check(name, w, false);
+    return () => this.remove(name, w);
+  }
+
+  private remove(name: string, w: ExitWaiter): void {
+    const set = this.waiters.get(name);
+    set?.delete(w);
+    if (set && set.size === 0) this.waiters.delete(name);
+    if (this.waiters.size > 0) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.onIdle();
+  }
+
+  /** One listing for every wait; a wait whose file is absent asks whether its monitor is gone (pollTick). */
+  private async tick(pollTick = true): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const present = new Set(await readdir(this.dir).catch(() => [] as string[]));
+      for (const [name, set] of [...this.waiters]) {
+        for (const w of [...set]) if (present.has(name) || pollTick) void this.check(name, w, pollTick && !present.has(name));
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async check(name: string, w: ExitWaiter, askGone: boolean): Promise<void> {
+    if (w.checking) {
+      w.again = true;
+      return;
+    }
+    w.checking = true;
+    const path = join(this.dir, name);
+    try {
+      const rec = await readExitFile(path);
+      if (rec) return w.finish(rec);
+      // the monitor may have written the file just before exiting
+      if (askGone && (await w.isGone())) return w.finish(await readExitFile(path));
+    } catch (err) {
+      return w.finish(null, err);
+    } finally {
+      w.checking = false;
+    }
+    if (w.again) {
+      w.again = false;
+      void this.check(name, w, false);
+    }
+  }
+}
+
+const dirWatches = new Map<string, ExitDirWatch>();
+
+/**
+ * Resolves with the exit record once `path` appears. A watch on the directory
+ * wakes us promptly; a slow poll (3 s) covers missed events and lets `isGone()`
+ * end the wait when the monitor died without writing anything; an abort ends
+ * it with null too. Waits on the same directory share both (ExitDirWatch).
  */
 export function waitForExitFile(
   path: string,
@@ -59,52 +158,31 @@ export function waitForExitFile(
 ): Promise<ExitRecord | null> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return resolve(null);
-    let done = false;
-    let watcher: FSWatcher | undefined;
-    let checking = false;
-    let again = false;
-    const timer: NodeJS.Timeout = setInterval(() => void check(true), pollMs);
-    const finish = (v: ExitRecord | null, err?: unknown): void => {
-      if (done) return;
-      done = true;
-      watcher?.close();
-      clearInterval(timer);
-      if (err) reject(err);
-      else resolve(v);
-    };
-    const check = async (pollTick: boolean): Promise<void> => {
-      if (done) return;
-      if (checking) {
-        again = true;
-        return;
-      }
-      checking = true;
-      try {
-        const rec = await readExitFile(path);
-        if (rec) return finish(rec);
-        if (pollTick && (await isGone())) {
-          // the monitor may have written the file just before exiting
-          return finish(await readExitFile(path));
-        }
-      } catch (err) {
-        return finish(null, err);
-      } finally {
-        checking = false;
-      }
-      if (again) {
-        again = false;
-        void check(false);
-      }
-    };
-    try {
-      watcher = watch(dirname(path), (_ev, name) => {
-        if (!name || name.toString() === basename(path)) void check(false);
+    const dir = dirname(path);
+    const key = `${pollMs} ${dir}`;
+    let dw = dirWatches.get(key);
+    if (!dw) {
+      const made: ExitDirWatch = new ExitDirWatch(dir, pollMs, () => {
+        if (dirWatches.get(key) === made) dirWatches.delete(key);
       });
-      watcher.on('error', () => undefined);
-    } catch {
-      /* dir missing or watch unsupported: the poll covers it */
+      dirWatches.set(key, (dw = made));
     }
-    signal?.addEventListener('abort', () => finish(null), { once: true });
-    void check(false);
+    let done = false;
+    let remove = (): void => undefined;
+    const w: ExitWaiter = {
+      isGone,
+      checking: false,
+      again: false,
+      finish: (v, err) => {
+        if (done) return;
+        done = true;
+        remove();
+        if (err) reject(err);
+        else resolve(v);
+      },
+    };
+    remove = dw.add(basename(path), w);
+    if (done) remove();
+    signal?.addEventListener('abort', () => w.finish(null), { once: true });
   });
 }

@@ -11,7 +11,7 @@ import { alreadyExists, conflict, internal, invalid, isKind, notFound, unavailab
 import { RuntimeLayout, checkId } from './layout.js';
 import { Runc } from './runc.js';
 import { parseSignal } from './signals.js';
-import { spawnConmon } from './conmon/spawn-conmon.js';
+import { launchConmon } from './conmon/spawn-conmon.js';
 import { connectAttach } from './conmon/attach-socket.js';
 import { resizeViaCtl } from './conmon/ctl-fifo.js';
 import { exists, readExitFile, waitForExitFile } from './exit-file.js';
@@ -102,39 +102,35 @@ export class Runtime {
     }
 
     const tw = performance.now();
-    const h = spawnConmon(
-      {
-        conmonPath: this.conmonPath,
-        runcPath: this.runcPath,
-        runcRoot: this.layout.runcRoot,
-        cid: id,
-        cuuid: id,
-        bundleDir: cdir,
-        containerPidFile: this.layout.containerPidFile(id),
-        conmonPidFile: this.layout.conmonPidFile(id),
-        exitDir: this.layout.exitDir,
-        persistDir: cdir,
-        logPath: resolve(opts.logPath),
-        tty: opts.tty,
-        stdin: opts.openStdin,
-        // Docker's StdinOnce: the first attached client's EOF closes stdin for good.
-        leaveStdinOpen: opts.openStdin && !(opts.stdinOnce ?? false),
-      },
-      cdir,
-    );
     try {
-      const launched = await h.launched;
-      trace(id, `conmon launched +${(performance.now() - tw).toFixed(1)}ms`);
+      const { launched, created } = await launchConmon(
+        {
+          conmonPath: this.conmonPath,
+          runcPath: this.runcPath,
+          runcRoot: this.layout.runcRoot,
+          cid: id,
+          cuuid: id,
+          bundleDir: cdir,
+          containerPidFile: this.layout.containerPidFile(id),
+          conmonPidFile: this.layout.conmonPidFile(id),
+          exitDir: this.layout.exitDir,
+          persistDir: cdir,
+          logPath: resolve(opts.logPath),
+          tty: opts.tty,
+          stdin: opts.openStdin,
+          // Docker's StdinOnce: the first attached client's EOF closes stdin for good.
+          leaveStdinOpen: opts.openStdin && !(opts.stdinOnce ?? false),
+        },
+        cdir,
+      );
+      trace(id, `conmon launched, runc created +${(performance.now() - tw).toFixed(1)}ms`);
       if (launched.code !== 0) throw internal(`conmon failed to start: ${launched.output.trim() || `exit ${launched.code}`}`);
-      const msg = await h.sync.next().catch((err: Error) => ({ data: -1, message: err.message }));
-      trace(id, `runc created +${(performance.now() - tw).toFixed(1)}ms`);
+      const msg = created ?? { data: -1, message: '' };
       if (msg.data <= 0) throw startFailure(runcMessage(msg.message ?? '') || 'runc create failed');
       return { pid: msg.data };
     } catch (err) {
       await this.removeEverything(id, true).catch(() => undefined);
       throw err;
-    } finally {
-      h.closeAll();
     }
   }
 

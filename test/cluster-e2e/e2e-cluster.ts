@@ -19,6 +19,8 @@ export interface E2eCluster {
   serviceCidr: string;
   /** The node engine's Docker API socket. */
   engineSocket: string;
+  /** The `tug server` process (benchmarks read its CPU time). */
+  pid: number;
   kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<RunResult>;
   /** Polls fn every 500 ms until truthy (bounded by count, not a timing threshold on success). */
   until<T>(what: string, fn: () => Promise<T | undefined | false>, tries?: number): Promise<T>;
@@ -32,7 +34,9 @@ export async function startE2eCluster(): Promise<E2eCluster> {
   const third = randomInt(0, 127) * 2;
   const net = { bridge: `te2${hex(4)}`, cidr: `10.${octet}.${third}.0/24` };
   const serviceCidr = `10.${octet}.${third + 1}.0/24`;
-  const child: ChildProcess = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // TUG_SERVER_NODE_ARGS: Node flags for the server (a benchmark profiling it: "--cpu-prof --cpu-prof-dir=DIR").
+  const nodeArgs = (process.env.TUG_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -64,6 +68,7 @@ export async function startE2eCluster(): Promise<E2eCluster> {
     net,
     serviceCidr,
     engineSocket: join(dataDir, 'engine.sock'),
+    pid: child.pid!,
     kubectl: (args, opts = {}) => runTool('kubectl', args, { env, input: opts.input, allowFailure: opts.allowFailure }),
     until,
     output: () => out,

@@ -1,6 +1,6 @@
 // Tools spawned through the spawn helper behave as spawned in-process:
 // output, stdin, env, cwd, exit codes, spawn errors; and a lost helper is
-// replaced by the next request.
+// replaced by the next request; containers' conmons launched there.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,8 @@ import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installSpawnHelper, uninstallSpawnHelper } from '../../src/runtime/spawner/spawn-helper.js';
 import { runTool, spawnTool } from '../../src/util/exec-file.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { makeBundle, pathExists, randomId } from './bundle-helper.js';
 
 after(() => uninstallSpawnHelper());
 
@@ -53,4 +55,29 @@ test('a helper that dies fails what was in flight; the next request starts a new
   const r = await runTool('sh', ['-c', 'echo $PPID']);
   assert.equal(Number(r.stdout.trim()), helper.pid);
   assert.notEqual(helper.pid, first);
+});
+
+test('a container through the helper: its conmon is launched there, the pid and exit code come back, and runc\'s error too', async () => {
+  uninstallSpawnHelper();
+  const helper = installSpawnHelper()!;
+  assert.equal(helper.pid, undefined, 'no helper process before the first request');
+  const b = await makeBundle(['sh', '-c', 'exit 7']);
+  const bad = await makeBundle(['nosuch-binary']);
+  const rt = new Runtime({ stateDir: b.stateDir });
+  const id = randomId();
+  const badId = randomId();
+  try {
+    const { pid } = await rt.create(id, { bundleDir: b.bundleDir, tty: false, openStdin: false, logPath: b.logPath });
+    assert.ok(helper.pid, 'the create went through the helper');
+    assert.deepEqual(await rt.state(id), { status: 'created', pid });
+    await rt.start(id);
+    assert.equal((await rt.waitExit(id)).exitCode, 7);
+    const badRt = new Runtime({ stateDir: bad.stateDir });
+    await assert.rejects(badRt.create(badId, { bundleDir: bad.bundleDir, tty: false, openStdin: false, logPath: bad.logPath }), /nosuch-binary/);
+    assert.equal(await pathExists(badRt.layout.containerDir(badId)), false, 'a failed create leaves no monitor files');
+  } finally {
+    await rt.delete(id, { force: true });
+    await b.cleanup();
+    await bad.cleanup();
+  }
 });

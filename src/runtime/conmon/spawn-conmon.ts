@@ -5,7 +5,7 @@
 // a start pipe (fd 4) and an attach pipe (fd 5), as podman drives it.
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { PipeMessages } from './pipe-messages.js';
+import { PipeMessages, type ConmonMessage } from './pipe-messages.js';
 
 export interface ConmonArgs {
   conmonPath: string;
@@ -105,4 +105,46 @@ export function spawnConmon(a: ConmonArgs, cwd: string): ConmonHandle {
       child.unref();
     },
   };
+}
+
+/** How a container's conmon launch ended: the short-lived parent's exit, then the monitor's first report. */
+export interface ConmonLaunch {
+  launched: { code: number; output: string };
+  /** The container pid (data > 0) or runc's error; absent when the parent already failed. */
+  created?: ConmonMessage;
+}
+
+/**
+ * Launches conmon for a container (not an exec session) in this process and
+ * waits for its report that `runc create` is done; the pipes are closed after,
+ * as nothing else comes over them for a container.
+ */
+export async function launchConmonHere(a: ConmonArgs, cwd: string): Promise<ConmonLaunch> {
+  const h = spawnConmon(a, cwd);
+  try {
+    const launched = await h.launched;
+    if (launched.code !== 0) return { launched };
+    const created = await h.sync.next().catch((err: Error) => ({ data: -1, message: err.message }));
+    return { launched, created };
+  } finally {
+    h.closeAll();
+  }
+}
+
+export type ConmonLauncher = (a: ConmonArgs, cwd: string) => Promise<ConmonLaunch>;
+
+let launcher: ConmonLauncher = launchConmonHere;
+
+/**
+ * Where containers' conmons are launched from now on (undefined: this process
+ * again). The engine hands this to its spawn helper, for the reason tools go
+ * there (util/exec-file.ts useToolSpawner): a fork from the grown daemon
+ * blocks its event loop, and a pod burst launches two conmons per pod.
+ */
+export function useConmonLauncher(l: ConmonLauncher | undefined): void {
+  launcher = l ?? launchConmonHere;
+}
+
+export function launchConmon(a: ConmonArgs, cwd: string): Promise<ConmonLaunch> {
+  return launcher(a, cwd);
 }

@@ -1,8 +1,10 @@
 // The spawn helper's own process (see spawn-helper.ts): runs each requested
-// command, collects its output and exit status, and sends them back. It
-// leaves when its parent does (the IPC channel closes).
+// command, collects its output and exit status, and sends them back; launches
+// containers' conmons and relays their first report. It leaves when its parent
+// does (the IPC channel closes); conmon's monitors do not depend on it.
 import { spawn } from 'node:child_process';
-import type { SpawnReply, SpawnRequest } from './spawn-protocol.js';
+import { launchConmonHere } from '../conmon/spawn-conmon.js';
+import type { ConmonReply, ConmonRequest, HelperRequest, SpawnReply, SpawnRequest } from './spawn-protocol.js';
 
 function run(req: SpawnRequest): void {
   const reply = (r: Omit<SpawnReply, 'id'>): void => {
@@ -26,5 +28,15 @@ function run(req: SpawnRequest): void {
   child.stdin.end(req.input ?? undefined);
 }
 
-process.on('message', (req: SpawnRequest) => run(req));
+function conmon(req: ConmonRequest): void {
+  const reply = (r: Omit<ConmonReply, 'id'>): void => {
+    process.send?.({ id: req.id, ...r } satisfies ConmonReply);
+  };
+  launchConmonHere(req.args, req.cwd).then(
+    (launch) => reply({ launch }),
+    (err: Error) => reply({ error: { message: err.message } }),
+  );
+}
+
+process.on('message', (req: HelperRequest) => (req.kind === 'conmon' ? conmon(req) : run(req)));
 process.on('disconnect', () => process.exit(0));

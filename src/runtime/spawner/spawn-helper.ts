@@ -11,14 +11,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawnHere, useToolSpawner, type SpawnToolOptions, type ToolExit, type ToolSpawner } from '../../util/exec-file.js';
-import type { SpawnReply, SpawnRequest } from './spawn-protocol.js';
+import { launchConmonHere, useConmonLauncher, type ConmonArgs, type ConmonLaunch, type ConmonLauncher } from '../conmon/spawn-conmon.js';
+import type { ConmonReply, HelperReply, HelperRequest, SpawnReply } from './spawn-protocol.js';
 
 const mainPath = fileURLToPath(new URL('./spawn-helper-main.js', import.meta.url));
 
 interface Waiting {
   /** The helper the request went to: only its exit fails the request. */
   child: ChildProcess;
-  resolve: (r: ToolExit) => void;
+  resolve: (r: HelperReply) => void;
   reject: (err: Error) => void;
 }
 
@@ -28,7 +29,10 @@ export class SpawnHelper {
   private readonly waiting = new Map<number, Waiting>();
 
   /** A ToolSpawner that runs through the helper. */
-  readonly spawn: ToolSpawner = (cmd, args, opts) => this.request(cmd, args, opts);
+  readonly spawn: ToolSpawner = (cmd, args, opts) => this.tool(cmd, args, opts);
+
+  /** A ConmonLauncher that runs through the helper. */
+  readonly conmon: ConmonLauncher = (args, cwd) => this.launchConmon(args, cwd);
 
   private ensureChild(): ChildProcess {
     if (this.child && this.child.connected) return this.child;
@@ -38,7 +42,7 @@ export class SpawnHelper {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
-    child.on('message', (r: SpawnReply) => this.settle(r));
+    child.on('message', (r: HelperReply) => this.settle(r));
     child.on('exit', () => {
       if (this.child === child) this.child = undefined;
       for (const [id, w] of [...this.waiting]) {
@@ -53,11 +57,23 @@ export class SpawnHelper {
     return child;
   }
 
-  private request(cmd: string, args: string[], opts: SpawnToolOptions): Promise<ToolExit> {
+  private async tool(cmd: string, args: string[], opts: SpawnToolOptions): Promise<ToolExit> {
+    const r = (await this.request((id) => ({ id, cmd, args, env: opts.env, cwd: opts.cwd, input: opts.input, timeoutMs: opts.timeoutMs }))) as SpawnReply;
+    if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+    return { stdout: r.stdout, stderr: r.stderr, code: r.code, signal: r.signal };
+  }
+
+  private async launchConmon(args: ConmonArgs, cwd: string): Promise<ConmonLaunch> {
+    const r = (await this.request((id) => ({ id, kind: 'conmon', args, cwd }))) as ConmonReply;
+    if (!r.launch) throw new Error(`launching conmon: ${r.error?.message ?? 'no reply'}`);
+    return r.launch;
+  }
+
+  private request(make: (id: number) => HelperRequest): Promise<HelperReply> {
     const child = this.ensureChild();
     const id = this.nextId++;
-    const req: SpawnRequest = { id, cmd, args, env: opts.env, cwd: opts.cwd, input: opts.input, timeoutMs: opts.timeoutMs };
-    return new Promise<ToolExit>((resolve, reject) => {
+    const req = make(id);
+    return new Promise<HelperReply>((resolve, reject) => {
       // A reply (or the helper's exit, if it dies) is due: stay alive for it.
       child.ref();
       child.channel?.ref();
@@ -68,17 +84,12 @@ export class SpawnHelper {
     });
   }
 
-  private settle(r: SpawnReply): void {
+  private settle(r: HelperReply): void {
     const w = this.waiting.get(r.id);
     if (!w) return;
     this.waiting.delete(r.id);
     this.unrefIdle(w.child);
-    if (r.error) {
-      const err = Object.assign(new Error(r.error.message), { code: r.error.code });
-      w.reject(err);
-      return;
-    }
-    w.resolve({ stdout: r.stdout, stderr: r.stderr, code: r.code, signal: r.signal });
+    w.resolve(r);
   }
 
   private fail(id: number, err: Error): void {
@@ -109,7 +120,7 @@ export class SpawnHelper {
 let installed: SpawnHelper | undefined;
 
 /**
- * Routes this process's tool spawns through one helper (idempotent). Called
+ * Routes this process's tool spawns and containers' conmons through one helper (idempotent). Called
  * by the engine when it opens, while the process is still small.
  */
 export function installSpawnHelper(): SpawnHelper | undefined {
@@ -117,6 +128,7 @@ export function installSpawnHelper(): SpawnHelper | undefined {
   if (!installed) {
     installed = new SpawnHelper();
     useToolSpawner(installed.spawn);
+    useConmonLauncher(installed.conmon);
   }
   return installed;
 }
@@ -126,4 +138,5 @@ export function uninstallSpawnHelper(): void {
   installed?.stop();
   installed = undefined;
   useToolSpawner(spawnHere);
+  useConmonLauncher(launchConmonHere);
 }
