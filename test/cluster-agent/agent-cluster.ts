@@ -8,6 +8,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withOwnNodePorts } from '../helpers/node-port-range.js';
 import { runTool, type RunResult } from '../../src/util/exec-file.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -139,7 +140,10 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
   const nodeName = `node-${suffix()}`;
   let server: Proc;
   try {
-    server = await startProc(['server', '--data-dir', dataDir, '--port', '0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...svc], /node agent registered node/);
+    const ownRange = svc.includes('--service-node-port-range');
+    server = await withOwnNodePorts((ports) =>
+      startProc(['server', '--data-dir', dataDir, '--port', '0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...(ownRange ? [] : ports.flags), ...svc], /node agent registered node/),
+    );
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;

@@ -9,6 +9,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool, type RunResult } from '../../src/util/exec-file.js';
+import { lostNodePortDraw, withOwnNodePorts } from '../helpers/node-port-range.js';
 import { tugBin, type NodeNet } from '../cluster-agent/agent-cluster.js';
 
 export const hex = (n: number): string => randomBytes(n).toString('hex');
@@ -25,6 +26,8 @@ export interface E2eCluster {
   /** Polls fn every 500 ms until truthy (bounded by count, not a timing threshold on success). */
   until<T>(what: string, fn: () => Promise<T | undefined | false>, tries?: number): Promise<T>;
   output(): string;
+  /** The server's --service-node-port-range. */
+  nodePortRange: [number, number];
   stop(): Promise<void>;
 }
 
@@ -36,12 +39,10 @@ export async function startE2eCluster(): Promise<E2eCluster> {
   const serviceCidr = `10.${octet}.${third + 1}.0/24`;
   // TUG_SERVER_NODE_ARGS: Node flags for the server (a benchmark profiling it: "--cpu-prof --cpu-prof-dir=DIR").
   const nodeArgs = (process.env.TUG_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const env = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
+  let child!: ChildProcess;
+  let out = '';
+  let exited!: Promise<void>;
   const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, tries = 240): Promise<T> => {
     for (let i = 0; i < tries; i++) {
       const v = await fn();
@@ -57,14 +58,27 @@ export async function startE2eCluster(): Promise<E2eCluster> {
     clearTimeout(t);
     await rm(dataDir, { recursive: true, force: true });
   };
-  try {
-    await until('tug server with its node agent', async () => /node agent registered node/.test(out) || (child.exitCode !== null && Promise.reject(new Error(out))), 180);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  // NodePorts of its own (test/helpers/node-port-range.ts): drawn again if another live cluster holds them.
+  const nodePorts = await withOwnNodePorts(async (ports) => {
+    out = '';
+    child = spawn(process.execPath, [...nodeArgs, tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr, ...ports.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    const c = child;
+    exited = new Promise<void>((r) => c.once('exit', () => r()));
+    try {
+      await until('tug server with its node agent', async () => /node agent registered node/.test(out) || (c.exitCode !== null && Promise.reject(new Error(out))), 180);
+    } catch (err) {
+      // A lost draw exits before making anything: the data dir stays for the next one.
+      if (lostNodePortDraw(err)) await exited;
+      else await stop();
+      throw err;
+    }
+    return ports;
+  });
   return {
     dataDir,
+    nodePortRange: [nodePorts.low, nodePorts.high],
     net,
     serviceCidr,
     engineSocket: join(dataDir, 'engine.sock'),

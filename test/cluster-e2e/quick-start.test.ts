@@ -56,7 +56,7 @@ test('examples/web.yaml (the README quick start) rolls out and answers on its No
   assert.match(r.stdout, /successfully rolled out/);
   const svc = JSON.parse((await c!.kubectl(['-n', ns, 'get', 'service', 'web', '-o', 'json'])).stdout);
   const nodePort: number = svc.spec.ports[0].nodePort;
-  assert.ok(nodePort >= 30000 && nodePort <= 32767, `nodePort ${nodePort}`);
+  assert.ok(nodePort >= c!.nodePortRange[0] && nodePort <= c!.nodePortRange[1], `nodePort ${nodePort} in ${c!.nodePortRange.join('-')}`);
   const node = JSON.parse((await c!.kubectl(['get', 'nodes', '-o', 'json'])).stdout).items[0];
   const nodeIp: string = node.status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address;
   const pods = JSON.parse((await c!.kubectl(['-n', ns, 'get', 'pods', '-l', 'app=web', '-o', 'json'])).stdout).items.map((p: any) => p.metadata.name);

@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgentCluster, startAgentProcess, suffix, tugBin, uniqueNodeNet, type AgentCluster, type AgentProc } from '../cluster-agent/agent-cluster.js';
+import { drawNodePortRange } from '../helpers/node-port-range.js';
 import { deleteWorkloads, deployOnto, engineContainers, nodeJson, podsOf } from './node-tools.js';
 
 let c: AgentCluster;
@@ -137,7 +138,8 @@ test('a second agent with a node name already taken is refused, and registers no
 async function refusedServer(args: string[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tug-agent-test-'));
   try {
-    const child = spawn(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // NodePorts of its own, so the refusal is for the bridge or range the test names.
+    const child = spawn(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', ...drawNodePortRange().flags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     // Should it start after all, it is stopped at once (SIGTERM: it cleans up after itself).
     child.stdout.on('data', (b: Buffer) => {

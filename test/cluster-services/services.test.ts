@@ -14,6 +14,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { runTool, type RunResult } from '../../src/util/exec-file.js';
+import { withOwnNodePorts } from '../helpers/node-port-range.js';
 import { fetchInPod as fetchFromClient, httpGet } from './service-http.js';
 
 const tugBin = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'bin', 'tug');
@@ -85,12 +86,16 @@ async function stopServer(): Promise<void> {
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'tug-svc-test-'));
   env = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
-  const c = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `svc-node-${hex(3)}`, '--node-bridge', bridge, '--pod-cidr', podCidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child = c;
-  exited = new Promise((r) => c.once('exit', () => r()));
-  c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  c.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  await until('tug server', async () => /node agent registered node/.test(out) || (c.exitCode !== null && Promise.reject(new Error(out))), 180);
+  // NodePorts of its own (test/helpers/node-port-range.ts): drawn again if another live cluster holds them.
+  await withOwnNodePorts(async (ports) => {
+    out = '';
+    const c = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `svc-node-${hex(3)}`, '--node-bridge', bridge, '--pod-cidr', podCidr, '--service-cidr', serviceCidr, ...ports.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    exited = new Promise((r) => c.once('exit', () => r()));
+    c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    c.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+    await until('tug server', async () => /node agent registered node/.test(out) || (c.exitCode !== null && Promise.reject(new Error(out))), 180);
+  });
   await kubectl(['create', 'namespace', ns]);
   await kns(['apply', '-f', '-'], { input: app('web').map((o) => stringify(o)).join('---\n') });
   await until('web endpoints and client', async () => {
