@@ -127,6 +127,7 @@ const services: Record<string, (argv: string[]) => Promise<unknown>> = {
   registry: async (argv) => (await import('../registry/main.js' as string)).runRegistryCommand(argv),
   server: async (argv) => (await import('../cluster/main.js' as string)).runServerCommand(argv),
   agent: async (argv) => (await import('../cluster/main.js' as string)).runAgentCommand(argv),
+  dashboard: async (argv) => (await import('./commands/dashboard.js' as string)).runDashboardCommand(argv),
 };
 
 const USAGE = `Usage:  tug [OPTIONS] COMMAND
@@ -148,7 +149,7 @@ Commands:
   ${Object.keys(commands).sort().join(' ')}
 
 Services:
-  daemon  registry  server  agent
+  daemon  registry  server  agent  dashboard
 `;
 
 export async function main(argv: string[]): Promise<void> {

@@ -8,6 +8,8 @@ import { ContainerService } from '../engine/container-service.js';
 import { serveDockerApi } from './server.js';
 import { preflight } from '../engine/preflight.js';
 import { setInsecureRegistries } from '../image/registry-client/hosts.js';
+import { DEFAULT_DAEMON_UI_ADDR, parseUiAddr } from '../dashboard/ui-addr.js';
+import type { Dashboard } from '../dashboard/dashboard-server.js';
 
 const usage = `Usage: tug daemon [OPTIONS]
 
@@ -20,12 +22,15 @@ Options:
   --bridge NAME     bridge interface for the default network (default tug0)
   --subnet CIDR     subnet of the default network (default 10.88.0.0/16)
   --ephemeral       on shutdown remove every container and the network (tests)
+  --ui-addr HOST:PORT  where the web dashboard listens (default ${DEFAULT_DAEMON_UI_ADDR}; "off" or ""
+                    turns it off); \`tug dashboard --root DIR\` prints a login link
   --insecure-registry HOST:PORT  registry reached over plain HTTP or unverified TLS (repeatable;
                     loopback registries always are)
 `;
 
 export async function runDaemon(argv: string[]): Promise<void> {
   let values;
+  let dashboard: Dashboard | undefined;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -36,6 +41,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
         subnet: { type: 'string', default: '10.88.0.0/16' },
         ephemeral: { type: 'boolean', default: false },
         'insecure-registry': { type: 'string', multiple: true, default: [] },
+        'ui-addr': { type: 'string', default: DEFAULT_DAEMON_UI_ADDR },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -52,6 +58,9 @@ export async function runDaemon(argv: string[]): Promise<void> {
   try {
     setInsecureRegistries(values['insecure-registry'] ?? []);
     await preflight();
+    // Claimed before the engine opens: a taken address refuses the start with nothing made.
+    const uiAddr = parseUiAddr(values['ui-addr']!, 'tug daemon');
+    if (uiAddr) dashboard = await (await import('../dashboard/dashboard-server.js')).startDashboard({ addr: uiAddr, root: values.root!, command: 'tug daemon', engineSocket: values.socket! });
   } catch (err) {
     process.stderr.write(`tug daemon: ${messageOf(err)}\n`);
     process.exitCode = 1;
@@ -62,6 +71,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
   await containers.recover();
   const api = await serveDockerApi(containers, values.socket!);
   engine.events.emit('daemon', 'start', engine.root);
+  if (dashboard) process.stdout.write(`tug daemon: dashboard on ${dashboard.url} (a login link: tug dashboard --root ${values.root})\n`);
 
   let stopping = false;
   const shutdown = async (): Promise<void> => {
@@ -69,6 +79,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     stopping = true;
     engine.shuttingDown = true;
     await api.close().catch(() => undefined);
+    await dashboard?.close().catch(() => undefined);
     await engine.dns.closeAll().catch(() => undefined);
     if (values.ephemeral) {
       for (const c of engine.containers.all()) {
