@@ -41,11 +41,22 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, message);
 }
 
-export async function call<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+/** The CSRF token of the session the cookie names now: a login in another tab replaces the session (one cookie per browser) and with it the token. */
+export async function freshCsrf(): Promise<string> {
+  const s = await get<SessionInfo>('/api/session');
+  csrf = s.csrf;
+  return csrf;
+}
+
+export async function call<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json', retried = false): Promise<T> {
   const headers: Record<string, string> = {};
   if (method !== 'GET') headers['x-csrf-token'] = csrf;
   if (body !== undefined) headers['content-type'] = contentType;
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  if (res.status === 403 && method !== 'GET' && !retried && res.headers.get('x-tug-csrf') === 'refused') {
+    await freshCsrf();
+    return call<T>(method, path, body, contentType, true);
+  }
   if (res.status === 401 && path !== '/api/login') {
     location.hash = '#/login';
     throw new ApiError(401, 'not logged in');

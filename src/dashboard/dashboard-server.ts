@@ -110,7 +110,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     const s = sessions.fromRequest(req);
     if (!s) return json(res, 401, { message: 'not logged in' }, { 'set-cookie': clearedCookie });
     const changes = !(req.method === 'GET' || req.method === 'HEAD');
-    if (changes && (crossOrigin(req) || !csrfMatches(s, req.headers[CSRF_HEADER] as string | undefined))) return json(res, 403, { message: 'missing or wrong CSRF token' });
+    if (changes && (crossOrigin(req) || !csrfMatches(s, req.headers[CSRF_HEADER] as string | undefined))) return json(res, 403, { message: 'missing or wrong CSRF token' }, { 'x-tug-csrf': 'refused' });
     if (path === '/api/session') return json(res, 200, { user: s.user, engine: s.engine && !!engineSocket, kube: !!s.kubeToken && !!kube, csrf: s.csrf });
     if (path === '/api/logout' && req.method === 'POST') {
       sessions.delete(s.id);

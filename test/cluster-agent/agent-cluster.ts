@@ -136,7 +136,7 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
   const nodeName = `node-${suffix()}`;
   let server: Proc;
   try {
-    server = await startProc(['server', '--data-dir', dataDir, '--port', '0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...svc], /node agent registered node/);
+    server = await startProc(['server', '--data-dir', dataDir, '--port', '0', '--ui-addr', '127.0.0.1:0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...svc], /node agent registered node/);
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;

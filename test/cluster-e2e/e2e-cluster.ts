@@ -32,7 +32,7 @@ export async function startE2eCluster(): Promise<E2eCluster> {
   const third = randomInt(0, 127) * 2;
   const net = { bridge: `te2${hex(4)}`, cidr: `10.${octet}.${third}.0/24` };
   const serviceCidr = `10.${octet}.${third + 1}.0/24`;
-  const child: ChildProcess = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--ui-addr', '127.0.0.1:0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));

@@ -137,7 +137,7 @@ test('a second agent with a node name already taken is refused, and registers no
 async function refusedServer(args: string[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tug-agent-test-'));
   try {
-    const child = spawn(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', '--ui-addr', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     // Should it start after all, it is stopped at once (SIGTERM: it cleans up after itself).
     child.stdout.on('data', (b: Buffer) => {

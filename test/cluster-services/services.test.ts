@@ -85,7 +85,7 @@ async function stopServer(): Promise<void> {
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'tug-svc-test-'));
   env = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
-  const c = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `svc-node-${hex(3)}`, '--node-bridge', bridge, '--pod-cidr', podCidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--ui-addr', '127.0.0.1:0', '--node-name', `svc-node-${hex(3)}`, '--node-bridge', bridge, '--pod-cidr', podCidr, '--service-cidr', serviceCidr], { stdio: ['ignore', 'pipe', 'pipe'] });
   child = c;
   exited = new Promise((r) => c.once('exit', () => r()));
   c.stdout!.on('data', (b: Buffer) => (out += b.toString()));

@@ -40,7 +40,10 @@ export function ContainerDetail({ id, tab }: { id: string; tab: string }) {
   const { c, error, gone } = useInspect(id);
   const running = c?.State?.Running === true && !gone;
   const stats = useStats(c?.Id, running);
-  if (gone) return html`<section><h2>Container ${id.slice(0, 12)}</h2><div class="error gone" role="alert"><b>This container no longer exists.</b><div>It was removed${c ? ' while this page was open' : ''}. <a href="#/engine/containers">Back to containers</a></div></div></section>`;
+  if (gone) {
+    const [title, why] = c ? ['This container no longer exists.', 'It was removed while this page was open.'] : ['No such container.', `There is no container ${id} on this engine (it was removed, or never existed).`];
+    return html`<section><h2>Container ${id.slice(0, 12)}</h2><div class="error gone" role="alert" data-status="404"><b>${title}</b><div>${why} <a href="#/engine/containers">Back to containers</a></div></div></section>`;
+  }
   if (!c) return html`<section><${ErrorBox} error=${error} what=${`container ${id}`} /><p class="muted">loading…</p></section>`;
   const name = String(c.Name).replace(/^\//, '');
   const act = (verb: string) => () => call('POST', `/api/engine/containers/${c.Id}/${verb}`);

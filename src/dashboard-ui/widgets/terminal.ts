@@ -4,7 +4,7 @@
 // prefixes each frame with a channel byte.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { csrfToken } from '../api.js';
+import { freshCsrf } from '../api.js';
 
 export type Wire = 'raw' | 'k8s';
 
@@ -15,12 +15,12 @@ export function Terminal({ url, wire }: { url: string; wire: Wire }) {
     let ws: WebSocket | undefined;
     let disposed = false;
     let term: import('@xterm/xterm').Terminal | undefined;
-    void import('@xterm/xterm').then(({ Terminal: XTerm }) => {
+    void Promise.all([import('@xterm/xterm'), freshCsrf()]).then(([{ Terminal: XTerm }, csrf]) => {
       if (disposed) return;
       term = new XTerm({ cols: 100, rows: 24, convertEol: false, fontSize: 13 });
       term.open(box.current!);
       const sep = url.includes('?') ? '&' : '?';
-      ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${url}${sep}csrf=${encodeURIComponent(csrfToken())}`, wire === 'k8s' ? ['v4.channel.k8s.io'] : []);
+      ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${url}${sep}csrf=${encodeURIComponent(csrf)}`, wire === 'k8s' ? ['v4.channel.k8s.io'] : []);
       ws.binaryType = 'arraybuffer';
       const enc = new TextEncoder();
       const sendInput = (s: string): void => {
@@ -63,5 +63,5 @@ export function Terminal({ url, wire }: { url: string; wire: Wire }) {
       term?.dispose();
     };
   }, [url, wire]);
-  return html`<div class="terminal-wrap"><div class="muted terminal-status">terminal: ${status}</div><div class="terminal" ref=${box}></div></div>`;
+  return html`<div class="terminal-wrap"><div class="muted terminal-status">terminal: ${status}</div><div class="term-box" ref=${box}></div></div>`;
 }
