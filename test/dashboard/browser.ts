@@ -49,8 +49,14 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
-/** Errors other than the browser's own line for an HTTP error answer (a 401/403 the test provoked on purpose). */
-export const unexpectedErrors = (errors: string[]): string[] => errors.filter((e) => !/Failed to load resource: the server responded with a status of 40[13]/.test(e));
+/**
+ * Errors other than the browser's own line for an HTTP error answer (a 401/403
+ * the test provoked on purpose) and ERR_NETWORK_CHANGED: Chromium drops its open
+ * connections whenever the machine's interfaces change, which a pod's veth
+ * does; the page reconnects its streams (the tests then see it still update).
+ */
+export const unexpectedErrors = (errors: string[]): string[] =>
+  errors.filter((e) => !/Failed to load resource: (the server responded with a status of 40[13]|net::ERR_NETWORK_CHANGED)/.test(e));
 
 /** Waits for selector to be visible; on timeout the error carries what the page showed instead. */
 export async function see(page: Page, selector: string, timeout = 30_000): Promise<void> {

@@ -101,7 +101,7 @@ test('logs follow live and search filters them; the exec terminal runs what is t
   const logs = page.locator('pre.log-lines');
   await logs.filter({ hasText: 'tick-' }).waitFor();
   const first = (await logs.textContent())!.split('\n').length;
-  await page.waitForFunction(`document.querySelector('pre.log-lines').textContent.split('\\n').length > ${first}`);
+  await page.waitForFunction((n) => (globalThis as any).document.querySelector('pre.log-lines').textContent.split('\n').length > n, first);
   await page.fill('input[type=search]', 'tick-3');
   const filtered = (await logs.textContent())!.split('\n').filter(Boolean);
   assert.ok(filtered.length > 0 && filtered.every((l) => l.includes('tick-3')), filtered.join('|'));
@@ -115,7 +115,7 @@ test('logs follow live and search filters them; the exec terminal runs what is t
   await browser.screenshot('engine-exec');
 
   await page.goto(`${url}/#/engine/containers/${id}/overview`);
-  await page.waitForFunction(`Number(document.querySelector('figure.plot[data-title="CPU %"]')?.getAttribute('data-points') ?? 0) >= 3`);
+  await page.waitForFunction(() => Number((globalThis as any).document.querySelector('figure.plot[data-title="CPU %"]')?.dataset.points ?? 0) >= 3);
   await browser.screenshot('engine-container-plots');
   assert.deepEqual(unexpectedErrors(browser.errors), []);
 });
