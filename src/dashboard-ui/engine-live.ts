@@ -78,6 +78,51 @@ export interface Series {
 
 const WINDOW_S = 300;
 
+/** One stats sample as docker stats computes it: CPU percent (of one CPU × CPUs) and memory without the page cache. */
+function sampleOf(st: any): { cpu: number; mem: number } {
+  const cpuDelta = (st.cpu_stats?.cpu_usage?.total_usage ?? 0) - (st.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const sysDelta = (st.cpu_stats?.system_cpu_usage ?? 0) - (st.precpu_stats?.system_cpu_usage ?? 0);
+  const cpus = st.cpu_stats?.online_cpus || 1;
+  const cpu = sysDelta > 0 && cpuDelta >= 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
+  return { cpu, mem: Math.max(0, (st.memory_stats?.usage ?? 0) - (st.memory_stats?.stats?.inactive_file ?? 0)) };
+}
+
+/** The last values of many containers' stats over one connection (/api/engine-stats), for a list's sparklines. */
+export function useStatsOfMany(ids: string[]): Map<string, { cpu: number[]; mem: number[] }> {
+  const [series, setSeries] = useState(new Map<string, { cpu: number[]; mem: number[] }>());
+  const key = [...ids].sort().join(',');
+  useEffect(() => {
+    if (!key) return;
+    const m = new Map<string, { cpu: number[]; mem: number[] }>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = keepStreaming(
+      (signal) =>
+        streamJson(
+          `/api/engine-stats?${key.split(',').map((id) => `id=${id}`).join('&')}`,
+          (v: { id: string; stats: any }) => {
+            const s = m.get(v.id) ?? { cpu: [], mem: [] };
+            const x = sampleOf(v.stats);
+            s.cpu = [...s.cpu, x.cpu].slice(-40);
+            s.mem = [...s.mem, x.mem].slice(-40);
+            m.set(v.id, s);
+            // One render per burst of samples, not one per container.
+            timer ??= setTimeout(() => {
+              timer = undefined;
+              setSeries(new Map(m));
+            }, 200);
+          },
+          signal,
+        ),
+      () => undefined,
+    );
+    return () => {
+      stop();
+      if (timer) clearTimeout(timer);
+    };
+  }, [key]);
+  return series;
+}
+
 /** CPU (percent of one CPU × CPUs, as docker stats shows) and memory from a container's stats stream, the last five minutes. */
 export function useStats(id: string | undefined, running: boolean): Series {
   const [series, setSeries] = useState<Series>({ t: [], cpu: [], mem: [] });
@@ -89,11 +134,7 @@ export function useStats(id: string | undefined, running: boolean): Series {
         streamJson(
           `/api/engine/containers/${id}/stats?stream=1`,
           (st: any) => {
-            const cpuDelta = (st.cpu_stats?.cpu_usage?.total_usage ?? 0) - (st.precpu_stats?.cpu_usage?.total_usage ?? 0);
-            const sysDelta = (st.cpu_stats?.system_cpu_usage ?? 0) - (st.precpu_stats?.system_cpu_usage ?? 0);
-            const cpus = st.cpu_stats?.online_cpus || 1;
-            const cpu = sysDelta > 0 && cpuDelta >= 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
-            const mem = (st.memory_stats?.usage ?? 0) - (st.memory_stats?.stats?.inactive_file ?? 0);
+            const { cpu, mem } = sampleOf(st);
             const now = Date.now() / 1000;
             s.t.push(now);
             s.cpu.push(cpu);

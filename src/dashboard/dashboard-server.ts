@@ -10,7 +10,7 @@ import { WebSocketServer } from 'ws';
 import { invalid, messageOf } from '../errdefs.js';
 import { SessionStore, sessionCookie, clearedCookie, csrfMatches, sameEquals, CSRF_HEADER, type Session } from './sessions.js';
 import { StaticAssets } from './static-assets.js';
-import { proxyToEngine, execTerminal } from './engine-upstream.js';
+import { proxyToEngine, execTerminal, statsOfMany } from './engine-upstream.js';
 import { proxyToKube, relayKubeUpgrade, reviewToken, type KubeTarget } from './kube-upstream.js';
 import { consumeTicket, ensureLoginToken, writeDashboardUrl, removeDashboardUrl } from './dashboard-files.js';
 import { formatUrl, type UiAddr } from './ui-addr.js';
@@ -115,6 +115,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     if (path === '/api/logout' && req.method === 'POST') {
       sessions.delete(s.id);
       return json(res, 200, {}, { 'set-cookie': clearedCookie });
+    }
+    if (path === '/api/engine-stats') {
+      if (!engineSocket || !s.engine) return json(res, 403, { message: `${s.user} may not use the engine` });
+      return statsOfMany(engineSocket, url.searchParams.getAll('id'), res);
     }
     if (path.startsWith('/api/engine/')) {
       if (!engineSocket) return json(res, 404, { message: 'this daemon has no engine' });

@@ -96,3 +96,29 @@ export async function execTerminal(socketPath: string, ws: WebSocket, container:
   });
   ws.on('close', () => stream.destroy());
 }
+
+/**
+ * The stats streams of several containers as one response, each line {"id", "stats"}: a
+ * browser holds at most six HTTP/1.1 connections to one host, so a list of many running
+ * containers cannot keep a stats stream open per row.
+ */
+export function statsOfMany(socketPath: string, ids: string[], res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  const ups = ids.slice(0, 500).map((id) => {
+    const up = request({ socketPath, path: `/containers/${encodeURIComponent(id)}/stats?stream=1`, method: 'GET' }, (r) => {
+      if (r.statusCode !== 200) return void r.resume();
+      let pending = '';
+      r.setEncoding('utf8');
+      r.on('data', (chunk: string) => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        for (const l of lines) if (l.trim()) res.write(`{"id":${JSON.stringify(id)},"stats":${l}}\n`);
+      });
+    });
+    up.on('error', () => undefined);
+    up.end();
+    return up;
+  });
+  res.on('close', () => ups.forEach((u) => u.destroy()));
+}

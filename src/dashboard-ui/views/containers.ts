@@ -4,7 +4,7 @@
 // lifecycle actions.
 import { html } from 'htm/preact';
 import { call, bytes } from '../api.js';
-import { useContainers, useStats, type ContainerSummary } from '../engine-live.js';
+import { useContainers, useStatsOfMany, type ContainerSummary } from '../engine-live.js';
 import { Action, Badge, ErrorBox, Loading, toneOfState } from '../widgets/common.js';
 import { Sparkline } from '../widgets/sparkline.js';
 
@@ -23,9 +23,8 @@ function Ports({ c }: { c: ContainerSummary }) {
   })}`;
 }
 
-function Row({ c }: { c: ContainerSummary }) {
+function Row({ c, stats }: { c: ContainerSummary; stats: { cpu: number[]; mem: number[] } }) {
   const running = c.State === 'running';
-  const stats = useStats(c.Id, running);
   const name = nameOf(c);
   const h = health(c.Status);
   const act = (verb: string) => () => call('POST', `/api/engine/containers/${c.Id}/${verb}`);
@@ -46,6 +45,7 @@ function Row({ c }: { c: ContainerSummary }) {
 
 export function ContainersView() {
   const list = useContainers();
+  const stats = useStatsOfMany(list.items.filter((c) => c.State === 'running').map((c) => c.Id));
   const groups = new Map<string, ContainerSummary[]>();
   for (const c of list.items) {
     const g = c.Labels?.['com.docker.compose.project'] ?? '';
@@ -62,7 +62,7 @@ export function ContainersView() {
         ${g ? html`<h3>compose project <b>${g}</b></h3>` : groups.size > 1 ? html`<h3>other containers</h3>` : null}
         <table class="list" id=${g ? `compose-${g}` : 'containers'}>
           <thead><tr><th>name</th><th>state</th><th>image</th><th>ports</th><th>CPU</th><th>memory</th><th>status</th><th></th></tr></thead>
-          <tbody>${groups.get(g)!.map((c) => html`<${Row} key=${c.Id} c=${c} />`)}</tbody>
+          <tbody>${groups.get(g)!.map((c) => html`<${Row} key=${c.Id} c=${c} stats=${stats.get(c.Id) ?? { cpu: [], mem: [] }} />`)}</tbody>
         </table>
       </div>`,
     )}
