@@ -84,9 +84,8 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   const closed = await sample(d.pid, 20);
   await page.goto(`${url}/#/engine/containers`);
-  // Rows first, then time for the stats streams to settle. (Known limit: the browser holds at most 6
-  // HTTP/1.1 connections to the page's host, so only the first few rows' stats streams are open.)
-  await page.locator(`tr[data-container="bench-${containers - 1}"] .spark svg`).waitFor({ timeout: 120_000 });
+  // The last row's sparkline drawn (all rows share one stats stream), then time to settle.
+  await page.locator(`tr[data-container="bench-${containers - 1}"] .spark svg`).first().waitFor({ timeout: 120_000 });
   await new Promise((r) => setTimeout(r, 5000));
   const open = await sample(d.pid, 20);
 
