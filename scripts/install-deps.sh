@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # docker-compose (1.29.2, with python3-docker) is what the compose tests drive.
 need_pkgs=()
 check() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$1"); }
+# chromium: the browser the dashboard tests drive (playwright-core, never a downloaded browser).
 for p in runc conmon busybox-static containernetworking-plugins iptables iproute2 \
          attr tar skopeo etcd-server etcd-client \
-         docker-registry docker-compose socat curl g++ gcc libc6-dev make python3 tini mmdebstrap openssl prometheus; do
+         docker-registry docker-compose socat curl g++ gcc libc6-dev make python3 tini mmdebstrap openssl prometheus chromium; do
   check "$p"
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

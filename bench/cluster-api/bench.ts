@@ -112,7 +112,7 @@ try {
     etcd = await startEtcd(1, { quotaBackendBytes: 4 * 2 ** 30 });
     storeArgs = ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints[0]];
   }
-  server = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', join(dataDir, 'server'), '--port', '0', '--no-agent', ...storeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', join(dataDir, 'server'), '--port', '0', '--no-agent', '--ui-addr', 'off', ...storeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   const srv = server;
   const baseUrl = await new Promise<string>((res, rej) => {
     let out = '';

@@ -57,6 +57,8 @@ export interface ClusterServer {
   port: number;
   kubeconfig: string;
   adminToken: string;
+  /** The cluster CA certificate (PEM), to verify the API's serving certificate. */
+  caCert: string;
   /** kubeadm's sha256:<hex> of the cluster CA's public key, for `tug agent --discovery-token-ca-cert-hash`. */
   caCertHash: string;
   joinCommand: JoinCommand;
@@ -140,6 +142,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
       port,
       kubeconfig,
       adminToken: pki.adminToken,
+      caCert: pki.caCert,
       caCertHash: hash,
       joinCommand,
       objects,

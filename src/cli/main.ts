@@ -128,6 +128,7 @@ const services: Record<string, (argv: string[]) => Promise<unknown>> = {
   server: async (argv) => (await import('../cluster/main.js' as string)).runServerCommand(argv),
   agent: async (argv) => (await import('../cluster/main.js' as string)).runAgentCommand(argv),
   token: async (argv) => (await import('../cluster/token-command.js' as string)).runTokenCommand(argv),
+  dashboard: async (argv) => (await import('./commands/dashboard.js' as string)).runDashboardCommand(argv),
 };
 
 const USAGE = `Usage:  tug [OPTIONS] COMMAND
@@ -149,7 +150,7 @@ Commands:
   ${Object.keys(commands).sort().join(' ')}
 
 Services:
-  daemon  registry  server  agent  token
+  daemon  registry  server  agent  token  dashboard
 `;
 
 export async function main(argv: string[]): Promise<void> {

@@ -14,6 +14,9 @@ import { claimNodeResources } from '../node/host-claims.js';
 import { DEFAULT_NODE_PORT_RANGE, parseNodePortRange } from '../apiserver/service-allocator.js';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS, validateTimings, type LeaderElectionTimings } from '../kube/client/leader-election.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, validateClusterNetwork, type ClusterNetwork, type NetworkBackend } from '../controllers/node-ipam-controller.js';
+import { DEFAULT_SERVER_UI_ADDR, parseUiAddr, type UiAddr } from '../dashboard/ui-addr.js';
+import type { Dashboard } from '../dashboard/dashboard-server.js';
+import { join } from 'node:path';
 import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, type RunningAgent } from '../node/run-agent.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
@@ -84,6 +87,8 @@ Options:
   --horizontal-pod-autoscaler-downscale-stabilization D
                           scale-down window of HPAs without spec.behavior (default 5m)
                           (benchmarks: create pods first, then time scheduling alone)
+  --ui-addr HOST:PORT     where the web dashboard listens (default ${DEFAULT_SERVER_UI_ADDR}; "off" or ""
+                          turns it off); \`tug dashboard --data-dir DIR\` prints a login link
   -h, --help              show this help
 `;
 
@@ -112,6 +117,8 @@ export interface ParsedServerArgs {
   /** Absent with --leader-elect=false. */
   leaderElection?: LeaderElectionTimings;
   clusterSigningDurationMs?: number;
+  /** undefined: no dashboard. */
+  uiAddr?: UiAddr;
 }
 
 /** A duration flag of `tug server` ("500ms", "2s", "5m", or plain seconds) of at least min ms. */
@@ -170,6 +177,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'default-unreachable-toleration-seconds': { type: 'string' },
         'node-lease-duration-seconds': { type: 'string' },
         'cluster-signing-duration': { type: 'string' },
+        'ui-addr': { type: 'string', default: DEFAULT_SERVER_UI_ADDR },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -218,7 +226,8 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   } catch (err) {
     throw invalid(`tug server: ${messageOf(err)}`);
   }
-  return { ...lifecycle, clusterSigningDurationMs, nodePortRange, leaderElection, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
+  const uiAddr = parseUiAddr(values['ui-addr']!, 'tug server');
+  return { ...lifecycle, uiAddr, clusterSigningDurationMs, nodePortRange, leaderElection, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -237,8 +246,12 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   let server;
   // The embedded agent's bridge and pod range (and the DNS address on it) must not be another tug node's on this machine.
   let claims: { release(): Promise<void> } | undefined;
+  let dashboard: Dashboard | undefined;
   try {
     if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr ?? args.clusterNetwork.clusterCidr, rangeFlag: args.podCidr ? '--pod-cidr' : '--cluster-cidr', nodePortRange: args.nodePortRange, command: 'tug server' });
+    // Then the dashboard: a taken address refuses the start before the control plane is made
+    // (host claims write nothing into the data dir; the dashboard writes its login token there).
+    if (args.uiAddr) dashboard = await (await import('../dashboard/dashboard-server.js')).startDashboard({ addr: args.uiAddr, root: args.dataDir, command: 'tug server' });
     server = await (await import('../controllers/controller-manager.js')).withControllers(
       await startClusterServer({
         dataDir: args.dataDir,
@@ -258,11 +271,16 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   } catch (err) {
     process.stderr.write(`tug server: ${messageOf(err)}\n`);
     await claims?.release();
+    await dashboard?.close();
     process.exitCode = 1;
     return;
   }
   process.stdout.write(`tug server: API listening on ${server.url}\ntug server: kubeconfig written to ${server.kubeconfig}\n`);
   process.stdout.write(`tug server: CA certificate hash ${server.caCertHash}\ntug server: join a node with ${server.joinCommand.redacted} (the full command, token included, is in ${server.joinCommand.path})\n`);
+  if (dashboard) {
+    dashboard.setKube({ url: server.url, ca: server.caCert, adminToken: server.adminToken });
+    process.stdout.write(`tug server: dashboard on ${dashboard.url} (a login link: tug dashboard --data-dir ${args.dataDir})\n`);
+  }
   // The embedded node agent (as k3s runs one), with the admin kubeconfig just written.
   let agent: RunningAgent | undefined;
   if (!args.noAgent) {
@@ -270,6 +288,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
       const client = await KubeClient.fromKubeconfig(server.kubeconfig);
       const started = await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, nodeIp: args.nodeIp, leaseDurationSeconds: args.nodeLeaseDurationSeconds });
       agent = await withNodeServices(started, { client, bridge: args.nodeBridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: args.serviceCidr });
+      dashboard?.setEngine(join(args.dataDir, 'engine.sock'));
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);
@@ -281,6 +300,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     process.once('SIGINT', stop);
   });
   await agent?.close().catch((err) => process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`));
+  await dashboard?.close();
   await server.close();
   await claims?.release();
   // The embedded agent's pods keep running, and its engine still waits on each one's exit: that must not hold the process open.

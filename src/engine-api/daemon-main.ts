@@ -11,6 +11,8 @@ import { setInsecureRegistries } from '../image/registry-client/hosts.js';
 import { engineRegistry, watchEngine } from '../engine/engine-metrics.js';
 import { processMetrics } from '../util/metrics-registry.js';
 import { parseHostPort, serveMetrics, type MetricsListener } from '../util/metrics-listener.js';
+import { DEFAULT_DAEMON_UI_ADDR, parseUiAddr } from '../dashboard/ui-addr.js';
+import type { Dashboard } from '../dashboard/dashboard-server.js';
 
 const usage = `Usage: tug daemon [OPTIONS]
 
@@ -23,6 +25,8 @@ Options:
   --bridge NAME     bridge interface for the default network (default tug0)
   --subnet CIDR     subnet of the default network (default 10.88.0.0/16)
   --ephemeral       on shutdown remove every container and the network (tests)
+  --ui-addr HOST:PORT  where the web dashboard listens (default ${DEFAULT_DAEMON_UI_ADDR}; "off" or ""
+                    turns it off); \`tug dashboard --root DIR\` prints a login link
   --insecure-registry HOST:PORT  registry reached over plain HTTP or unverified TLS (repeatable;
                     loopback registries always are)
   --metrics-addr HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (off by default,
@@ -31,6 +35,7 @@ Options:
 
 export async function runDaemon(argv: string[]): Promise<void> {
   let values;
+  let dashboard: Dashboard | undefined;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -42,6 +47,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
         ephemeral: { type: 'boolean', default: false },
         'insecure-registry': { type: 'string', multiple: true, default: [] },
         'metrics-addr': { type: 'string' },
+        'ui-addr': { type: 'string', default: DEFAULT_DAEMON_UI_ADDR },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -59,6 +65,9 @@ export async function runDaemon(argv: string[]): Promise<void> {
     setInsecureRegistries(values['insecure-registry'] ?? []);
     if (values['metrics-addr'] !== undefined) parseHostPort(values['metrics-addr'], '--metrics-addr');
     await preflight();
+    // Claimed before the engine opens: a taken address refuses the start with nothing made.
+    const uiAddr = parseUiAddr(values['ui-addr']!, 'tug daemon');
+    if (uiAddr) dashboard = await (await import('../dashboard/dashboard-server.js')).startDashboard({ addr: uiAddr, root: values.root!, command: 'tug daemon', engineSocket: values.socket! });
   } catch (err) {
     process.stderr.write(`tug daemon: ${messageOf(err)}\n`);
     process.exitCode = 1;
@@ -75,6 +84,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     process.stderr.write(`tug daemon: metrics on ${metrics.url}\n`);
   }
   engine.events.emit('daemon', 'start', engine.root);
+  if (dashboard) process.stdout.write(`tug daemon: dashboard on ${dashboard.url} (a login link: tug dashboard --root ${values.root})\n`);
 
   let stopping = false;
   const shutdown = async (): Promise<void> => {
@@ -82,6 +92,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     stopping = true;
     engine.shuttingDown = true;
     await api.close().catch(() => undefined);
+    await dashboard?.close().catch(() => undefined);
     await metrics?.close();
     await engine.dns.closeAll().catch(() => undefined);
     if (values.ephemeral) {

@@ -142,7 +142,7 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
   try {
     const ownRange = svc.includes('--service-node-port-range');
     server = await withOwnNodePorts((ports) =>
-      startProc(['server', '--data-dir', dataDir, '--port', '0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...(ownRange ? [] : ports.flags), ...svc], /node agent registered node/),
+      startProc(['server', '--data-dir', dataDir, '--port', '0', '--ui-addr', '127.0.0.1:0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...(ownRange ? [] : ports.flags), ...svc], /node agent registered node/),
     );
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });

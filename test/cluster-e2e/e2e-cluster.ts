@@ -61,7 +61,7 @@ export async function startE2eCluster(): Promise<E2eCluster> {
   // NodePorts of its own (test/helpers/node-port-range.ts): drawn again if another live cluster holds them.
   const nodePorts = await withOwnNodePorts(async (ports) => {
     out = '';
-    child = spawn(process.execPath, [...nodeArgs, tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr, ...ports.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [...nodeArgs, tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--ui-addr', '127.0.0.1:0', '--node-name', `e2e-${hex(3)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-cidr', serviceCidr, ...ports.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
     const c = child;

@@ -29,7 +29,7 @@ after(async () => {
 async function secondServer(flags: string[]): Promise<{ code: number; stderr: string; left: string[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'tug-claims-test-'));
   try {
-    const r = await runTool(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', ...flags], { allowFailure: true, timeoutMs: 60_000 });
+    const r = await runTool(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', '--ui-addr', 'off', ...flags], { allowFailure: true, timeoutMs: 60_000 });
     return { code: r.code, stderr: r.stderr, left: await readdir(dir) };
   } finally {
     await rm(dir, { recursive: true, force: true });

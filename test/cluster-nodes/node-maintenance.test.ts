@@ -139,7 +139,7 @@ async function refusedServer(args: string[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tug-agent-test-'));
   try {
     // NodePorts of its own, so the refusal is for the bridge or range the test names.
-    const child = spawn(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', ...drawNodePortRange().flags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', '--ui-addr', 'off', ...drawNodePortRange().flags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     // Should it start after all, it is stopped at once (SIGTERM: it cleans up after itself).
     child.stdout.on('data', (b: Buffer) => {

@@ -89,7 +89,7 @@ before(async () => {
   // NodePorts of its own (test/helpers/node-port-range.ts): drawn again if another live cluster holds them.
   await withOwnNodePorts(async (ports) => {
     out = '';
-    const c = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--node-name', `svc-node-${hex(3)}`, '--node-bridge', bridge, '--pod-cidr', podCidr, '--service-cidr', serviceCidr, ...ports.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [tugBin, 'server', '--data-dir', dataDir, '--port', '0', '--ui-addr', '127.0.0.1:0', '--node-name', `svc-node-${hex(3)}`, '--node-bridge', bridge, '--pod-cidr', podCidr, '--service-cidr', serviceCidr, ...ports.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     exited = new Promise((r) => c.once('exit', () => r()));
     c.stdout!.on('data', (b: Buffer) => (out += b.toString()));

@@ -40,7 +40,7 @@ export async function startTestServer(opts: { store?: string[]; dataDir?: string
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-cluster-test-')));
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', ...(opts.store ?? storeArgs()), ...(opts.extraArgs ?? [])],
+    ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', '--ui-addr', '127.0.0.1:0', ...(opts.store ?? storeArgs()), ...(opts.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -26,7 +26,7 @@ test('TUG_RUNC pointing at a missing file: the daemon refuses to start, naming r
   try {
     const env: NodeJS.ProcessEnv = { ...process.env, TUG_RUNC: join(dir, 'no', 'runc') };
     delete env.NODE_TEST_CONTEXT; // a plain daemon, not a test-runner child
-    const r = await run(process.execPath, [tugBin, 'daemon', '--root', join(dir, 'root'), '--socket', join(dir, 'tug.sock'), '--bridge', bridge, '--subnet', '10.249.251.0/24'], env);
+    const r = await run(process.execPath, [tugBin, 'daemon', '--root', join(dir, 'root'), '--socket', join(dir, 'tug.sock'), '--bridge', bridge, '--subnet', '10.249.251.0/24', '--ui-addr', 'off'], env);
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, `one line: ${r.stderr}`);

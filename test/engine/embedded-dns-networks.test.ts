@@ -329,7 +329,7 @@ test('a daemon stopped with SIGTERM (containers live on) and started again answe
   const dir = await mkdtemp(join(tmpdir(), 'tugd-dns-'));
   const socket = join(dir, 'tug.sock');
   const bridge = `tugd${randomBytes(3).toString('hex')}`;
-  const args = ['daemon', '--root', join(dir, 'root'), '--socket', socket, '--bridge', bridge, '--subnet', sub(6)];
+  const args = ['daemon', '--root', join(dir, 'root'), '--socket', socket, '--bridge', bridge, '--subnet', sub(6), '--ui-addr', '127.0.0.1:0'];
   const launch = async (extra: string[] = []): Promise<ChildProcess> => {
     const p = spawn(process.execPath, [tugBin, ...args, ...extra], { stdio: ['ignore', 'inherit', 'inherit'] });
     await waitForPing(socket);

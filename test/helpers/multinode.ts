@@ -178,7 +178,7 @@ export async function startMultiNodeCluster(o: MultiNodeOptions = {}): Promise<M
       const dir = join(dataDir, `node-${i}`);
       nodes.push({ name: `node-${tag}-${i}`, netns, ip, hostVeth, dataDir: dir, output: () => agents.get(netns)?.out() ?? '' });
     }
-    server = startProcess(process.execPath, [tugBin, 'server', '--data-dir', join(dataDir, 'server'), '--port', '0', '--bind', hostIp, '--no-agent', '--cluster-cidr', clusterCidr, '--service-cidr', serviceCidr, '--network-backend', o.backend ?? 'vxlan']);
+    server = startProcess(process.execPath, [tugBin, 'server', '--data-dir', join(dataDir, 'server'), '--port', '0', '--bind', hostIp, '--no-agent', '--ui-addr', '127.0.0.1:0', '--cluster-cidr', clusterCidr, '--service-cidr', serviceCidr, '--network-backend', o.backend ?? 'vxlan']);
     await waitFor(server, /join a node with/, 'tug server');
     const url = server.out().match(/API listening on (https:\/\/\S+)/)![1]!;
     const words = (await runTool('cat', [join(dataDir, 'server', 'join-command')])).stdout.trim().split(/\s+/);

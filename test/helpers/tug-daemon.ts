@@ -59,7 +59,7 @@ export async function startTestDaemon(extraArgs: string[] = []): Promise<TestDae
   const socket = join(dir, 'tug.sock');
   const bridge = `tugt${randomBytes(4).toString('hex').slice(0, 7)}`;
   const subnet = randomSubnet();
-  const args = ['daemon', '--root', root, '--socket', socket, '--bridge', bridge, '--subnet', subnet, '--ephemeral', ...extraArgs];
+  const args = ['daemon', '--root', root, '--socket', socket, '--bridge', bridge, '--subnet', subnet, '--ephemeral', '--ui-addr', '127.0.0.1:0', ...extraArgs];
   let child: ChildProcess | undefined;
 
   const launch = async (): Promise<void> => {

@@ -1,0 +1,156 @@
+// Live engine state for the views: the container list kept current from the
+// Docker events stream (one list call, then a per-container refresh on each
+// event, never a reload of the whole list), and per-container resource series
+// from the stats stream.
+import { useEffect, useState } from 'preact/hooks';
+import { get, keepStreaming, streamJson, ApiError } from './api.js';
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Status: string;
+  Created: number;
+  Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
+  Labels: Record<string, string>;
+}
+
+export interface LiveList<T> {
+  items: T[];
+  error?: ApiError;
+  loaded: boolean;
+}
+
+const summaryOf = async (id: string): Promise<ContainerSummary | undefined> => {
+  const list = await get<ContainerSummary[]>(`/api/engine/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ id: [id] }))}`);
+  return list[0];
+};
+
+export function useContainers(): LiveList<ContainerSummary> {
+  const [state, setState] = useState<LiveList<ContainerSummary>>({ items: [], loaded: false });
+  useEffect(() => {
+    const byId = new Map<string, ContainerSummary>();
+    const publish = (): void => setState({ items: [...byId.values()].sort((a, b) => b.Created - a.Created), loaded: true });
+    // Events are subscribed first, then the list is read: nothing falls between the two.
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const refresh = async (id: string, gone: boolean): Promise<void> => {
+      const s = gone ? undefined : await summaryOf(id).catch(() => undefined);
+      if (s) byId.set(s.Id, s);
+      else byId.delete(id);
+      publish();
+    };
+    let listed = false;
+    const queued: { id: string; gone: boolean }[] = [];
+    const stop = keepStreaming(
+      (signal) =>
+        streamJson(
+          `/api/engine/events?since=${since}&filters=${encodeURIComponent(JSON.stringify({ type: ['container'] }))}`,
+          (e: { id?: string; Action?: string; Actor?: { ID?: string } }) => {
+            const id = e.id ?? e.Actor?.ID;
+            if (!id || e.Action?.startsWith('exec_')) return;
+            const gone = e.Action === 'destroy';
+            if (listed) void refresh(id, gone);
+            else queued.push({ id, gone });
+          },
+          signal,
+        ),
+      (e) => setState((s) => ({ ...s, error: e instanceof ApiError ? e : new ApiError(0, String(e)) })),
+    );
+    get<ContainerSummary[]>('/api/engine/containers/json?all=1')
+      .then((list) => {
+        for (const c of list) byId.set(c.Id, c);
+        listed = true;
+        publish();
+        for (const q of queued.splice(0)) void refresh(q.id, q.gone);
+      })
+      .catch((e) => setState({ items: [], loaded: true, error: e instanceof ApiError ? e : new ApiError(0, String(e)) }));
+    return stop;
+  }, []);
+  return state;
+}
+
+export interface Series {
+  t: number[];
+  cpu: number[];
+  mem: number[];
+}
+
+const WINDOW_S = 300;
+
+/** One stats sample as docker stats computes it: CPU percent (of one CPU × CPUs) and memory without the page cache. */
+function sampleOf(st: any): { cpu: number; mem: number } {
+  const cpuDelta = (st.cpu_stats?.cpu_usage?.total_usage ?? 0) - (st.precpu_stats?.cpu_usage?.total_usage ?? 0);
+  const sysDelta = (st.cpu_stats?.system_cpu_usage ?? 0) - (st.precpu_stats?.system_cpu_usage ?? 0);
+  const cpus = st.cpu_stats?.online_cpus || 1;
+  const cpu = sysDelta > 0 && cpuDelta >= 0 ? (cpuDelta / sysDelta) * cpus * 100 : 0;
+  return { cpu, mem: Math.max(0, (st.memory_stats?.usage ?? 0) - (st.memory_stats?.stats?.inactive_file ?? 0)) };
+}
+
+/** The last values of many containers' stats over one connection (/api/engine-stats), for a list's sparklines. */
+export function useStatsOfMany(ids: string[]): Map<string, { cpu: number[]; mem: number[] }> {
+  const [series, setSeries] = useState(new Map<string, { cpu: number[]; mem: number[] }>());
+  const key = [...ids].sort().join(',');
+  useEffect(() => {
+    if (!key) return;
+    const m = new Map<string, { cpu: number[]; mem: number[] }>();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = keepStreaming(
+      (signal) =>
+        streamJson(
+          `/api/engine-stats?${key.split(',').map((id) => `id=${id}`).join('&')}`,
+          (v: { id: string; stats: any }) => {
+            const s = m.get(v.id) ?? { cpu: [], mem: [] };
+            const x = sampleOf(v.stats);
+            s.cpu = [...s.cpu, x.cpu].slice(-40);
+            s.mem = [...s.mem, x.mem].slice(-40);
+            m.set(v.id, s);
+            // One render per burst of samples, not one per container.
+            timer ??= setTimeout(() => {
+              timer = undefined;
+              setSeries(new Map(m));
+            }, 200);
+          },
+          signal,
+        ),
+      () => undefined,
+    );
+    return () => {
+      stop();
+      if (timer) clearTimeout(timer);
+    };
+  }, [key]);
+  return series;
+}
+
+/** CPU (percent of one CPU × CPUs, as docker stats shows) and memory from a container's stats stream, the last five minutes. */
+export function useStats(id: string | undefined, running: boolean): Series {
+  const [series, setSeries] = useState<Series>({ t: [], cpu: [], mem: [] });
+  useEffect(() => {
+    if (!id || !running) return;
+    const s: Series = { t: [], cpu: [], mem: [] };
+    const stop = keepStreaming(
+      (signal) =>
+        streamJson(
+          `/api/engine/containers/${id}/stats?stream=1`,
+          (st: any) => {
+            const { cpu, mem } = sampleOf(st);
+            const now = Date.now() / 1000;
+            s.t.push(now);
+            s.cpu.push(cpu);
+            s.mem.push(Math.max(0, mem));
+            while (s.t.length && s.t[0]! < now - WINDOW_S) {
+              s.t.shift();
+              s.cpu.shift();
+              s.mem.shift();
+            }
+            setSeries({ t: [...s.t], cpu: [...s.cpu], mem: [...s.mem] });
+          },
+          signal,
+        ),
+      () => undefined,
+    );
+    return stop;
+  }, [id, running]);
+  return series;
+}
