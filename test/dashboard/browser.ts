@@ -31,7 +31,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    // The URL too: for a failed load it names the resource (see unexpectedErrors).
+    if (m.type() === 'error') errors.push(`${m.text()} @ ${m.location().url}`);
   });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   await mkdir(artifactDir, { recursive: true });
@@ -51,12 +52,18 @@ export async function launchBrowser(): Promise<TestBrowser> {
 
 /**
  * Errors other than the browser's own line for an HTTP error answer (a 401/403
- * the test provoked on purpose) and ERR_NETWORK_CHANGED: Chromium drops its open
- * connections whenever the machine's interfaces change, which a pod's veth
- * does; the page reconnects its streams (the tests then see it still update).
+ * the test provoked on purpose), a 404 from metrics.k8s.io (a pod or node not
+ * scraped yet is NotFound there, as with metrics-server; the page shows no data
+ * yet) and ERR_NETWORK_CHANGED: Chromium drops its open connections whenever
+ * the machine's interfaces change, which a pod's veth does; the page reconnects
+ * its streams (the tests then see it still update).
  */
 export const unexpectedErrors = (errors: string[]): string[] =>
-  errors.filter((e) => !/Failed to load resource: (the server responded with a status of 40[13]|net::ERR_NETWORK_CHANGED)/.test(e));
+  errors.filter(
+    (e) =>
+      !/Failed to load resource: (the server responded with a status of 40[13]|net::ERR_NETWORK_CHANGED)/.test(e) &&
+      !/Failed to load resource: the server responded with a status of 404 .*@ \S*\/apis\/metrics\.k8s\.io\//.test(e),
+  );
 
 /** Waits for selector to be visible; on timeout the error carries what the page showed instead. */
 export async function see(page: Page, selector: string, timeout = 30_000): Promise<void> {
