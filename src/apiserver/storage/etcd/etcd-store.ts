@@ -7,9 +7,9 @@
 // (etcd-watch-stream.ts); compaction is etcd Compact.
 //
 // Endpoints: every member given is in etcd3's pool. A call that finds its
-// member unreachable is retried on another (etcd3 retries UNAVAILABLE up to 3
-// times, each on the next member, and keeps a member that failed 3 times in a
-// row aside for 5 s); the watch stream moves to another member the same way.
+// member unreachable is retried on the next one, and a member unreachable 3
+// times in a row is set aside for 2 s (etcd-fault-policy.ts); the watch stream
+// moves to another member the same way.
 //
 // Bookmarks: a watcher reports the highest revision it has delivered (or, for a
 // watch "from now", the revision it started at), plus any progress notification
@@ -22,6 +22,7 @@ import { AutoCompactor, type AutoCompactOptions } from '../auto-compactor.js';
 import { prefixEnd } from '../key-range.js';
 import { gone, type KeyValue, type ListOptions, type ListResult, type Store, type WatchEvent } from '../store.js';
 import { WatchChannel } from '../watch-channel.js';
+import { etcdFaultHandling } from './etcd-fault-policy.js';
 import { EtcdWatchStream } from './etcd-watch-stream.js';
 
 export interface EtcdStoreOptions {
@@ -33,7 +34,7 @@ export interface EtcdStoreOptions {
 }
 
 /** A unary call that gets no answer in this long fails (unavailable) instead of hanging the request behind it. */
-const CALL_TIMEOUT_MS = 15_000;
+const CALL_TIMEOUT_MS = 60_000;
 
 export async function openEtcdStore(opts: EtcdStoreOptions): Promise<Store> {
   if (!opts.endpoints || opts.endpoints.length === 0) throw invalid('etcd store: at least one endpoint is required');
@@ -67,11 +68,13 @@ class EtcdStore implements Store {
       grpcOptions: {
         // A list without a limit returns every key of a prefix in one message; grpc-js would cap it at 4 MiB.
         'grpc.max_receive_message_length': -1,
-        // Notice a dead member (no RST, e.g. a partition) on the idle connection. etcd refuses pings more often than every 5 s.
-        'grpc.keepalive_time_ms': 10_000,
-        'grpc.keepalive_timeout_ms': 5_000,
+        // Notice a dead member that sent no RST (a partition), as kube-apiserver does (30 s / 10 s); the
+        // timeout is longer than its 10 s because a busy server's event loop can hold a ping's ack that long.
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 20_000,
       },
       defaultCallOptions: (ctx: CallContext) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_TIMEOUT_MS }),
+      faultHandling: etcdFaultHandling(opts.endpoints.length),
     });
     this.watchStream = new EtcdWatchStream(this.client, opts.endpoints.length + 2);
     this.prefix = opts.prefix ?? '';
