@@ -6,8 +6,11 @@
 //
 // Here only a member that cannot be reached counts against it (transport
 // UNAVAILABLE, not etcd's own "etcdserver: ..." answers), and a call is retried
-// on the next member only for errors that say the request did not run there:
-// the member is unreachable, has no leader, or the leader changed under it.
+// on the next member only for errors that say the request never ran: no
+// connection to the member could be made, or it has no leader. A call whose
+// connection dropped while it was in flight may have been applied: retrying a
+// create then answers AlreadyExists for the caller's own write, so it fails as
+// unavailable instead, as kube-apiserver's etcd client does.
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, noop, retry, type IPolicy } from 'cockatiel';
 import etcd3 from 'etcd3';
 
@@ -16,9 +19,9 @@ export function isUnreachable(err: Error): boolean {
   return err instanceof etcd3.GRPCUnavailableError && !/etcdserver:/.test(err.message);
 }
 
-/** The request was refused before it was applied, so running it again (on any member) is safe. */
+/** The request was refused before it was sent or applied, so running it again (on any member) is safe. */
 function notApplied(err: Error): boolean {
-  return isUnreachable(err) || /etcdserver: (no leader|leader changed|not capable)/.test(err.message);
+  return (isUnreachable(err) && /No connection established/i.test(err.message)) || /etcdserver: no leader/.test(err.message);
 }
 
 export function etcdFaultHandling(memberCount: number): { host: () => IPolicy; global: IPolicy } {

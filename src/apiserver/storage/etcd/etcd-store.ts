@@ -68,10 +68,9 @@ class EtcdStore implements Store {
       grpcOptions: {
         // A list without a limit returns every key of a prefix in one message; grpc-js would cap it at 4 MiB.
         'grpc.max_receive_message_length': -1,
-        // Notice a dead member that sent no RST (a partition), as kube-apiserver does (30 s / 10 s); the
-        // timeout is longer than its 10 s because a busy server's event loop can hold a ping's ack that long.
-        'grpc.keepalive_time_ms': 30_000,
-        'grpc.keepalive_timeout_ms': 20_000,
+        // No client keepalive: on a loaded machine the event loop held a ping's ack past a 20 s timeout,
+        // and the dropped connection failed every call in flight. A member that dies resets its connections;
+        // the 60 s call deadline bounds the rest.
       },
       defaultCallOptions: (ctx: CallContext) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_TIMEOUT_MS }),
       faultHandling: etcdFaultHandling(opts.endpoints.length),
