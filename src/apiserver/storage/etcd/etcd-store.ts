@@ -36,6 +36,9 @@ export interface EtcdStoreOptions {
 /** A unary call that gets no answer in this long fails (unavailable) instead of hanging the request behind it. */
 const CALL_TIMEOUT_MS = 60_000;
 
+/** How much etcd may send on the connection (and on one stream) before this client acknowledges it. */
+const FLOW_CONTROL_WINDOW_BYTES = 16 * 2 ** 20;
+
 export async function openEtcdStore(opts: EtcdStoreOptions): Promise<Store> {
   if (!opts.endpoints || opts.endpoints.length === 0) throw invalid('etcd store: at least one endpoint is required');
   const store = new EtcdStore(opts);
@@ -68,6 +71,12 @@ class EtcdStore implements Store {
       grpcOptions: {
         // A list without a limit returns every key of a prefix in one message; grpc-js would cap it at 4 MiB.
         'grpc.max_receive_message_length': -1,
+        // HTTP/2 flow-control window, per stream and for the connection. grpc-js keeps HTTP/2's 64 KiB
+        // default, and every call and the shared Watch stream draw on one connection window, so etcd could
+        // send only 64 KiB before waiting for a WINDOW_UPDATE from this (busy) event loop: watch events
+        // queued for seconds behind each other, and gets and list pages waited behind the watch stream.
+        // 16 MiB is the ceiling grpc-go's (kube-apiserver's) window grows to.
+        'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
         // No client keepalive: on a loaded machine the event loop held a ping's ack past a 20 s timeout,
         // and the dropped connection failed every call in flight. A member that dies resets its connections;
         // the 60 s call deadline bounds the rest.
