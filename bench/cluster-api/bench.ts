@@ -112,7 +112,8 @@ try {
     etcd = await startEtcd(1, { quotaBackendBytes: 4 * 2 ** 30 });
     storeArgs = ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints[0]];
   }
-  server = spawn(process.execPath, ['--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', join(dataDir, 'server'), '--port', '0', '--no-agent', '--ui-addr', 'off', ...storeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // TUG_BENCH_NODE_ARGS passes flags to the server's node (e.g. --cpu-prof --cpu-prof-dir=DIR to profile it).
+  server = spawn(process.execPath, [...(process.env.TUG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', join(dataDir, 'server'), '--port', '0', '--no-agent', '--ui-addr', 'off', ...storeArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   const srv = server;
   const baseUrl = await new Promise<string>((res, rej) => {
     let out = '';

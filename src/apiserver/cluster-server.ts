@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { Store } from './storage/store.js';
 import { openStore } from './storage/open-store.js';
 import { TypeRegistry } from '../kube/api/registry.js';
+import type { KObject } from '../kube/api/resource-type.js';
 import { ObjectStore } from './object-store.js';
 import { ensurePki, writeKubeconfig } from './pki.js';
 import { ensureSharedPki } from './shared-pki.js';
@@ -103,15 +104,17 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const storage = new StorageAdmission(objects);
     const tolerations = defaultTolerationSeconds({ notReadySeconds: opts.defaultNotReadyTolerationSeconds, unreachableSeconds: opts.defaultUnreachableTolerationSeconds });
     // LimitRange defaults first, then the ServiceAccount, then the quota check, as in
-    // Kubernetes. The two lists are independent reads (a round trip each on etcd): they go out together.
-    objects.registerAdmission(async (t, o) => {
-      const [ranges, namespaceQuotas] = await Promise.all([limits.rangesFor(t, o), quotas.quotasFor(t, o)]);
-      limits.apply(o, ranges);
-      await serviceAccounts.admit(t, o);
-      await storage.admit(t, o);
-      await tolerations(t, o);
-      await quotas.check(t, o, namespaceQuotas);
-    });
+    // Kubernetes. Their reads (a round trip each on etcd) go out together, with create's own.
+    objects.registerAdmission<[KObject[], KObject[], KObject | null | undefined]>(
+      async (t, o, [ranges, namespaceQuotas, sa]) => {
+        limits.apply(o, ranges);
+        await serviceAccounts.admit(t, o, sa);
+        await storage.admit(t, o);
+        await tolerations(t, o);
+        await quotas.check(t, o, namespaceQuotas);
+      },
+      (t, o) => Promise.all([limits.rangesFor(t, o), quotas.quotasFor(t, o), serviceAccounts.lookup(t, o)]),
+    );
     customResources = new CustomResources(objects);
     await customResources.start();
     // GC, namespaces, quota status, default ServiceAccounts: watch-driven, so they start before anything is written.

@@ -90,7 +90,7 @@ function checkName(kind: string, name: string): FieldError[] {
 
 export class ObjectStore {
   private readonly hooks = new Map<string, TypeHooks>();
-  private readonly admission: ((t: ResourceType, o: KObject) => Promise<void>)[] = [];
+  private readonly admission: { admit: (t: ResourceType, o: KObject, prefetched: unknown) => Promise<void>; prefetch?: (t: ResourceType, o: KObject) => Promise<unknown> }[] = [];
 
   constructor(
     readonly store: Store,
@@ -102,9 +102,14 @@ export class ObjectStore {
     this.hooks.set(kind, h);
   }
 
-  /** Admission checks run on every create after validation (quota). */
-  registerAdmission(fn: (t: ResourceType, o: KObject) => Promise<void>): void {
-    this.admission.push(fn);
+  /**
+   * Admission checks run on every create after validation (quota). `prefetch`
+   * does the check's reads; it starts together with create's own reads (the
+   * namespace and AlreadyExists checks), because on etcd every read is a round
+   * trip. It must not change `o`; what it returns is handed to `admit`.
+   */
+  registerAdmission<P>(admit: (t: ResourceType, o: KObject, prefetched: P) => Promise<void>, prefetch?: (t: ResourceType, o: KObject) => Promise<P>): void {
+    this.admission.push({ admit: admit as (t: ResourceType, o: KObject, prefetched: unknown) => Promise<void>, prefetch });
   }
 
   /** Stored form -> the object as type `t` shows it (version conversion for multi-version kinds). */
@@ -187,10 +192,12 @@ export class ObjectStore {
     else delete meta.generation;
     if (t.status && t.kind !== 'Namespace' && t.kind !== 'Node' && t.kind !== 'PersistentVolume' && t.kind !== 'PersistentVolumeClaim') o.status = {};
     t.defaults?.(o);
-    // The namespace check and the AlreadyExists check are independent reads: on
-    // etcd each is a round trip, so they go out together. The namespace error
-    // still wins, and AlreadyExists is reported before allocation hooks can
-    // complain about the existing object's IPs/ports.
+    // The namespace check, the AlreadyExists check and admission's reads are
+    // independent: on etcd each is a round trip, so they go out together. The
+    // namespace error still wins, and AlreadyExists is reported before
+    // allocation hooks can complain about the existing object's IPs/ports.
+    // A prefetch's failure is reported only if its admission runs.
+    const prefetched = this.admission.map((a) => (a.prefetch ? a.prefetch(t, o).then((value) => ({ value }), (error: unknown) => ({ error })) : undefined));
     const [, existing] = await Promise.all([
       t.namespaced ? this.checkNamespaceWritable(meta.namespace!) : undefined,
       meta.name ? this.store.get(TypeRegistry.key(t, meta.namespace, meta.name)) : null,
@@ -198,7 +205,11 @@ export class ObjectStore {
     if (existing) throw alreadyExistsError(t, meta.name!);
     await this.hooks.get(t.kind)?.beforeCreate?.(o);
     this.validate(t, o, undefined);
-    for (const admit of this.admission) await admit(t, o);
+    for (let i = 0; i < this.admission.length; i++) {
+      const read = await prefetched[i];
+      if (read && 'error' in read) throw read.error;
+      await this.admission[i].admit(t, o, read?.value);
+    }
     if (opts.fieldManager !== undefined || !meta.managedFields) recordUpdate(undefined, o, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema);
     if (opts.dryRun) return { object: o, warnings };
     let kv: KeyValue;

@@ -42,19 +42,23 @@ export class ServiceAccountAdmission {
     return this.objects.registry.lookup('', 'v1', 'serviceaccounts')!;
   }
 
-  async admit(t: ResourceType, o: KObject): Promise<void> {
-    if (t.kind !== 'Pod' || !o.metadata?.namespace) return;
-    const ns = o.metadata.namespace;
+  /** The pod's ServiceAccount as stored now (undefined: not a pod this admission looks at), for admit(); changes nothing. */
+  async lookup(t: ResourceType, o: KObject): Promise<KObject | null | undefined> {
+    if (!applies(t, o)) return undefined;
+    return this.objects.getOrNull(this.saType, o.metadata!.namespace!, serviceAccountNameOf(o));
+  }
+
+  /** `prefetched`: what lookup() returned for this pod, saving a read. */
+  async admit(t: ResourceType, o: KObject, prefetched?: KObject | null): Promise<void> {
+    if (!applies(t, o)) return;
+    const ns = o.metadata!.namespace!;
     const spec = (o.spec ??= {});
-    // Mirror pods (static pods the kubelet reports) keep their spec as written.
-    if (o.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
-    // The deprecated serviceAccount field is the v1 alias of serviceAccountName.
-    spec.serviceAccountName ||= spec.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
+    spec.serviceAccountName = serviceAccountNameOf(o);
     spec.serviceAccount = spec.serviceAccountName;
     const name: string = spec.serviceAccountName;
-    const sa = await this.serviceAccount(ns, name);
+    const sa = prefetched ?? (await this.serviceAccount(ns, name));
     if (!sa) {
-      throw new TugError('forbidden', `pods "${o.metadata.name}" is forbidden: error looking up service account ${ns}/${name}: serviceaccount "${name}" not found`);
+      throw new TugError('forbidden', `pods "${o.metadata?.name}" is forbidden: error looking up service account ${ns}/${name}: serviceaccount "${name}" not found`);
     }
     // The pod's preference wins, then the ServiceAccount's; mounting is the default.
     const automount = spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
@@ -82,6 +86,16 @@ export class ServiceAccountAdmission {
       throw err;
     }
   }
+}
+
+/** Pods, except mirror pods (static pods the kubelet reports), which keep their spec as written. */
+function applies(t: ResourceType, o: KObject): boolean {
+  return t.kind === 'Pod' && !!o.metadata?.namespace && o.metadata?.annotations?.['kubernetes.io/config.mirror'] === undefined;
+}
+
+/** The deprecated serviceAccount field is the v1 alias of serviceAccountName. */
+function serviceAccountNameOf(o: KObject): string {
+  return o.spec?.serviceAccountName || o.spec?.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
 }
 
 /** Adds the token volume (unless one exists) and its mount to every container not already mounting the path. */

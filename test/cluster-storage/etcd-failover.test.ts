@@ -1,4 +1,4 @@
-// The etcd client's member failover (src/apiserver/storage/etcd/endpoint-pool.ts):
+// The etcd store's member failover (the gRPC client, etcd-fault-policy.ts):
 // a first endpoint where nothing listens (a dead member) costs nothing but a
 // refused connection, for unary calls and watches; and the store opened on
 // three members keeps reading, writing and watching after the member it was

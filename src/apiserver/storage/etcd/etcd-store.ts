@@ -1,26 +1,43 @@
-// The HA backend: the Store contract on etcd v3, spoken through etcd's JSON
-// gateway (see etcd-gateway.ts for why). The mapping is direct, as in
-// kube-apiserver's etcd3 storage: store revision = etcd revision, optimistic
-// writes are Txns comparing create_revision/mod_revision, watch is etcd Watch
-// with start_revision and prev_kv, compaction is etcd Compact.
+// The HA backend: the Store contract on etcd v3, spoken over etcd's gRPC API
+// through the etcd3 client (on @grpc/grpc-js). The mapping is direct, as in
+// kube-apiserver's etcd3 storage: store revision = etcd revision; a create is
+// one Txn (create_revision == 0 → put), an update one Txn (mod_revision ==
+// expected → put), each answering with the new revision; watch is etcd Watch
+// with start_revision and prev_kv, all watchers multiplexed on one gRPC stream
+// (etcd-watch-stream.ts); compaction is etcd Compact.
+//
+// Endpoints: every member given is in etcd3's pool. A call that finds its
+// member unreachable is retried on the next one, and a member unreachable 3
+// times in a row is set aside for 2 s (etcd-fault-policy.ts); the watch stream
+// moves to another member the same way.
 //
 // Bookmarks: a watcher reports the highest revision it has delivered (or, for a
 // watch "from now", the revision it started at), plus any progress notification
 // etcd sends. It never reports etcd's current revision from a separate read,
 // because the stream may not have delivered everything up to that yet.
-import { alreadyExists, conflict, invalid, notFound, unavailable, TugError } from '../../../errdefs.js';
+import etcd3 from 'etcd3';
+import type { CallContext, Etcd3, IKeyValue, ITxnResponse, IWatchResponse } from 'etcd3';
+import { alreadyExists, conflict, invalid, isKind, notFound, unavailable, TugError } from '../../../errdefs.js';
 import { AutoCompactor, type AutoCompactOptions } from '../auto-compactor.js';
 import { prefixEnd } from '../key-range.js';
 import { gone, type KeyValue, type ListOptions, type ListResult, type Store, type WatchEvent } from '../store.js';
 import { WatchChannel } from '../watch-channel.js';
-import { EtcdError, EtcdGateway, b64, num, unb64, type EtcdKv, type RangeResponse, type TxnResponse, type WatchResponse } from './etcd-gateway.js';
+import { etcdFaultHandling } from './etcd-fault-policy.js';
+import { EtcdWatchStream } from './etcd-watch-stream.js';
 
 export interface EtcdStoreOptions {
+  /** Client URLs (http://host:port) or host:port of the etcd members. */
   endpoints: string[];
   /** Prepended to every key in etcd (like kube-apiserver's --etcd-prefix), so several clusters can share one etcd. */
   prefix?: string;
   autoCompact?: AutoCompactOptions | false;
 }
+
+/** A unary call that gets no answer in this long fails (unavailable) instead of hanging the request behind it. */
+const CALL_TIMEOUT_MS = 60_000;
+
+/** How much etcd may send on the connection (and on one stream) before this client acknowledges it. */
+const FLOW_CONTROL_WINDOW_BYTES = 16 * 2 ** 20;
 
 export async function openEtcdStore(opts: EtcdStoreOptions): Promise<Store> {
   if (!opts.endpoints || opts.endpoints.length === 0) throw invalid('etcd store: at least one endpoint is required');
@@ -35,8 +52,12 @@ export async function openEtcdStore(opts: EtcdStoreOptions): Promise<Store> {
   return store;
 }
 
+const buf = (s: string): Buffer => Buffer.from(s, 'utf8');
+const num = (s: string | number | undefined): number => (s ? Number(s) : 0);
+
 class EtcdStore implements Store {
-  private readonly gw: EtcdGateway;
+  private readonly client: Etcd3;
+  private readonly watchStream: EtcdWatchStream;
   private readonly prefix: string;
   private readonly watchers = new Set<WatchChannel>();
   private readonly compactor: AutoCompactor | null;
@@ -45,14 +66,32 @@ class EtcdStore implements Store {
   private lastSeenRevision = 0;
 
   constructor(opts: EtcdStoreOptions) {
-    this.gw = new EtcdGateway(opts.endpoints);
+    this.client = new etcd3.Etcd3({
+      hosts: opts.endpoints.map((e) => (e.includes('://') ? e : `http://${e}`)),
+      grpcOptions: {
+        // A list without a limit returns every key of a prefix in one message; grpc-js would cap it at 4 MiB.
+        'grpc.max_receive_message_length': -1,
+        // HTTP/2 flow-control window, per stream and for the connection. grpc-js keeps HTTP/2's 64 KiB
+        // default, and every call and the shared Watch stream draw on one connection window, so etcd could
+        // send only 64 KiB before waiting for a WINDOW_UPDATE from this (busy) event loop: watch events
+        // queued for seconds behind each other, and gets and list pages waited behind the watch stream.
+        // 16 MiB is the ceiling grpc-go's (kube-apiserver's) window grows to.
+        'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
+        // No client keepalive: on a loaded machine the event loop held a ping's ack past a 20 s timeout,
+        // and the dropped connection failed every call in flight. A member that dies resets its connections;
+        // the 60 s call deadline bounds the rest.
+      },
+      defaultCallOptions: (ctx: CallContext) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_TIMEOUT_MS }),
+      faultHandling: etcdFaultHandling(opts.endpoints.length),
+    });
+    this.watchStream = new EtcdWatchStream(this.client, opts.endpoints.length + 2);
     this.prefix = opts.prefix ?? '';
     this.compactor = opts.autoCompact === false ? null : new AutoCompactor(() => this.currentRevision(), (r) => this.compact(r), opts.autoCompact);
   }
 
   async get(key: string): Promise<KeyValue | null> {
-    const res = await this.rpc<RangeResponse>('/v3/kv/range', { key: b64(this.prefix + key) });
-    return res.kvs?.length ? this.toKv(res.kvs[0]) : null;
+    const res = await this.call('get', () => this.client.kv.range({ key: buf(this.prefix + key) }));
+    return res.kvs.length ? this.toKv(res.kvs[0]) : null;
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
@@ -61,30 +100,30 @@ class EtcdStore implements Store {
     // key > startAfter  ⇔  key >= startAfter + "\0"
     if (opts.startAfter !== undefined && this.prefix + opts.startAfter + '\0' > from) from = this.prefix + opts.startAfter + '\0';
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
-    const req: Record<string, unknown> = { key: b64(from), range_end: b64(end) };
-    if (limit > 0) req.limit = String(limit);
-    if (opts.revision) req.revision = String(opts.revision);
-    const res = await this.rpc<RangeResponse>('/v3/kv/range', req, `list at revision ${opts.revision ?? 'latest'}`);
-    const items = (res.kvs ?? []).map((kv) => this.toKv(kv));
+    const res = await this.call(`list at revision ${opts.revision ?? 'latest'}`, () =>
+      this.client.kv.range({ key: buf(from), range_end: buf(end), limit, revision: opts.revision ?? 0 }),
+    );
+    const items = res.kvs.map((kv) => this.toKv(kv));
     const revision = opts.revision || num(res.header.revision);
-    const more = !!res.more;
     // etcd's count is every key in [from, end), not just the returned page.
-    return more ? { items, revision, more, remaining: num(res.count) - items.length } : { items, revision, more };
+    return res.more ? { items, revision, more: true, remaining: num(res.count) - items.length } : { items, revision, more: false };
   }
 
   async count(prefix: string): Promise<number> {
     const [start, end] = this.range(prefix);
-    const res = await this.rpc<RangeResponse>('/v3/kv/range', { key: b64(start), range_end: b64(end), count_only: true });
+    const res = await this.call('count', () => this.client.kv.range({ key: buf(start), range_end: buf(end), count_only: true }));
     return num(res.count);
   }
 
   async create(key: string, value: string): Promise<KeyValue> {
     this.checkKey(key);
-    const k = b64(this.prefix + key);
-    const res = await this.rpc<TxnResponse>('/v3/kv/txn', {
-      compare: [{ target: 'CREATE', key: k, result: 'EQUAL', create_revision: '0' }],
-      success: [{ request_put: { key: k, value: b64(value) } }],
-    });
+    const k = buf(this.prefix + key);
+    const res = await this.call(`create ${key}`, () =>
+      this.client.kv.txn({
+        compare: [{ target: 'Create', key: k, result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key: k, value: buf(value) } }],
+      }),
+    );
     if (!res.succeeded) throw alreadyExists(`key ${key} already exists`);
     const rev = num(res.header.revision);
     return { key, value, createRevision: rev, modRevision: rev };
@@ -92,33 +131,36 @@ class EtcdStore implements Store {
 
   async update(key: string, value: string, expectedModRevision: number): Promise<KeyValue> {
     this.checkKey(key);
-    const k = b64(this.prefix + key);
-    const res = await this.rpc<TxnResponse>('/v3/kv/txn', {
-      compare: [
-        // An absent key has mod_revision 0: also require that it exists, so update never creates.
-        { target: 'VERSION', key: k, result: 'GREATER', version: '0' },
-        { target: 'MOD', key: k, result: 'EQUAL', mod_revision: String(expectedModRevision) },
-      ],
-      success: [{ request_put: { key: k, value: b64(value), prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
-    });
+    const k = buf(this.prefix + key);
+    const res = await this.call(`update ${key}`, () =>
+      this.client.kv.txn({
+        compare: [
+          // An absent key has mod_revision 0: also require that it exists, so update never creates.
+          { target: 'Version', key: k, result: 'Greater', version: 0 },
+          { target: 'Mod', key: k, result: 'Equal', mod_revision: expectedModRevision },
+        ],
+        success: [{ request_put: { key: k, value: buf(value), prev_kv: true } }],
+        failure: [{ request_range: { key: k, keys_only: true } }],
+      }),
+    );
     if (!res.succeeded) throw this.writeFailure(key, res, expectedModRevision);
-    const prev = res.responses?.[0]?.response_put?.prev_kv;
+    const prev = res.responses[0]?.response_put?.prev_kv;
     const rev = num(res.header.revision);
     return { key, value, createRevision: prev ? num(prev.create_revision) : rev, modRevision: rev };
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<KeyValue> {
     this.checkKey(key);
-    const k = b64(this.prefix + key);
-    const compare = expectedModRevision === undefined ? [] : [{ target: 'MOD', key: k, result: 'EQUAL', mod_revision: String(expectedModRevision) }];
-    const res = await this.rpc<TxnResponse>('/v3/kv/txn', {
-      compare,
-      success: [{ request_delete_range: { key: k, prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
-    });
+    const k = buf(this.prefix + key);
+    const res = await this.call(`delete ${key}`, () =>
+      this.client.kv.txn({
+        compare: expectedModRevision === undefined ? [] : [{ target: 'Mod', key: k, result: 'Equal', mod_revision: expectedModRevision }],
+        success: [{ request_delete_range: { key: k, prev_kv: true } }],
+        failure: [{ request_range: { key: k, keys_only: true } }],
+      }),
+    );
     if (!res.succeeded) throw this.writeFailure(key, res, expectedModRevision);
-    const prev = res.responses?.[0]?.response_delete_range?.prev_kvs?.[0];
+    const prev = res.responses[0]?.response_delete_range?.prev_kvs?.[0];
     if (!prev) throw notFound(`key ${key} not found`);
     return { ...this.toKv(prev), modRevision: num(res.header.revision) };
   }
@@ -130,48 +172,48 @@ class EtcdStore implements Store {
     // revision this Store has seen in any response: all its completed writes are at
     // or below it, anything later is delivered.
     const from = fromRevision > 0 ? fromRevision : this.lastSeenRevision;
-    let closeStream = (): void => {};
+    let stop = (): void => {};
     const ch = new WatchChannel(prefix, from, onEvent, onError, (c) => {
       this.watchers.delete(c);
-      closeStream();
+      stop();
     });
     this.watchers.add(ch);
     const [start, end] = this.range(prefix);
     const open = (startRevision: number): void => {
-      const create: Record<string, unknown> = { key: b64(start), range_end: b64(end), prev_kv: true, progress_notify: true };
-      if (startRevision > 0) create.start_revision = String(startRevision + 1);
-      closeStream = this.gw.watch(
-        create,
-        (m) => {
+      const sub = {
+        key: buf(start),
+        rangeEnd: buf(end),
+        startRevision: startRevision > 0 ? startRevision + 1 : 0,
+        onResponse: (m: IWatchResponse) => {
           // A "from now" watch is never gone: if what this Store last saw was compacted meanwhile, start at etcd's now.
           if (fromRevision === 0 && startRevision > 0 && m.canceled && num(m.compact_revision) > 0) {
-            closeStream();
             open(0);
             return;
           }
           this.onWatchMessage(ch, startRevision, m);
+          // Where to pick up if the stream has to be re-created: right after what the channel has.
+          if (ch.position > 0) sub.startRevision = ch.position + 1;
         },
-        (err) => {
-          if (err) ch.fail(this.mapError(err, 'watch'));
-        },
-      );
+        onLost: (err: Error) => ch.fail(err),
+      };
+      stop = this.watchStream.add(sub);
     };
     open(from);
     return () => ch.cancel();
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.rpc<RangeResponse>('/v3/kv/range', { key: b64('\0'), count_only: true });
+    const res = await this.call('revision', () => this.client.kv.range({ key: buf('\0'), count_only: true }));
     return num(res.header.revision);
   }
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.gw.call('/v3/kv/compaction', { revision: String(revision) });
+      await this.call(`compact to ${revision}`, () => this.client.kv.compact({ revision }));
     } catch (err) {
       // Compacting to a revision already compacted is a no-op in this contract.
-      if (err instanceof EtcdError && /required revision has been compacted/.test(err.message)) return;
-      throw this.mapError(err, `compact to ${revision}`);
+      if (isKind(err, 'gone')) return;
+      throw err;
     }
   }
 
@@ -180,18 +222,19 @@ class EtcdStore implements Store {
     this.closed = true;
     this.compactor?.stop();
     for (const ch of [...this.watchers]) ch.cancel();
-    this.gw.close();
+    this.watchStream.close();
+    this.client.close();
   }
 
   // ---- internals ----
 
-  private onWatchMessage(ch: WatchChannel, fromRevision: number, m: WatchResponse): void {
+  private onWatchMessage(ch: WatchChannel, fromRevision: number, m: IWatchResponse): void {
     if (m.canceled) {
       const compacted = num(m.compact_revision);
       ch.fail(
         compacted > 0
           ? gone(`watch from revision ${fromRevision}: revisions up to ${compacted} have been compacted`, { compactRevision: compacted })
-          : unavailable(`etcd canceled the watch: ${m.cancel_reason ?? 'no reason given'}`),
+          : unavailable(`etcd canceled the watch: ${m.cancel_reason || 'no reason given'}`),
       );
       return;
     }
@@ -207,8 +250,8 @@ class EtcdStore implements Store {
     }
     for (const e of m.events) {
       const rev = num(e.kv.mod_revision);
-      if (e.type === 'DELETE') {
-        const last = e.prev_kv ? this.toKv(e.prev_kv) : { key: this.unprefix(unb64(e.kv.key)), value: '', createRevision: 0, modRevision: rev };
+      if (e.type === 'Delete') {
+        const last = e.prev_kv ? this.toKv(e.prev_kv) : { key: this.unprefix(e.kv.key.toString('utf8')), value: '', createRevision: 0, modRevision: rev };
         ch.push({ type: 'DELETE', kv: { ...last, modRevision: rev }, revision: rev });
       } else {
         const event: WatchEvent = { type: 'PUT', kv: this.toKv(e.kv), revision: rev };
@@ -219,30 +262,22 @@ class EtcdStore implements Store {
     }
   }
 
-  private async rpc<T>(path: string, body: unknown, what = path): Promise<T> {
+  /** One RPC: refuses after close, maps etcd's errors to the Store's, and remembers the newest revision seen. */
+  private async call<T extends { header: { revision: string } }>(what: string, rpc: () => Promise<T>): Promise<T> {
     if (this.closed) throw invalid('etcd store is closed');
+    let res: T;
     try {
-      const res = await this.gw.call<T>(path, body);
-      const rev = num((res as { header?: { revision?: string } }).header?.revision);
-      if (rev > this.lastSeenRevision) this.lastSeenRevision = rev;
-      return res;
+      res = await rpc();
     } catch (err) {
-      throw this.mapError(err, what);
+      throw mapError(err, what);
     }
+    const rev = num(res.header.revision);
+    if (rev > this.lastSeenRevision) this.lastSeenRevision = rev;
+    return res;
   }
 
-  private mapError(err: unknown, what: string): Error {
-    if (err instanceof TugError) return err;
-    if (err instanceof EtcdError) {
-      if (/required revision has been compacted/.test(err.message)) return gone(`${what}: ${err.message}`);
-      if (/future revision/.test(err.message)) return invalid(`${what}: ${err.message}`);
-      return unavailable(`etcd ${what}: ${err.message}`);
-    }
-    return unavailable(`etcd ${what}: ${(err as Error).message}`);
-  }
-
-  private writeFailure(key: string, res: TxnResponse, expected: number | undefined): TugError {
-    const current = res.responses?.[0]?.response_range?.kvs?.[0];
+  private writeFailure(key: string, res: ITxnResponse, expected: number | undefined): TugError {
+    const current = res.responses[0]?.response_range?.kvs?.[0];
     if (!current) return notFound(`key ${key} not found`);
     return conflict(`key ${key} was modified: modRevision is ${num(current.mod_revision)}, expected ${expected}`);
   }
@@ -263,7 +298,15 @@ class EtcdStore implements Store {
     return k.startsWith(this.prefix) ? k.slice(this.prefix.length) : k;
   }
 
-  private toKv(kv: EtcdKv): KeyValue {
-    return { key: this.unprefix(unb64(kv.key)), value: unb64(kv.value), createRevision: num(kv.create_revision), modRevision: num(kv.mod_revision) };
+  private toKv(kv: IKeyValue): KeyValue {
+    return { key: this.unprefix(kv.key.toString('utf8')), value: kv.value.toString('utf8'), createRevision: num(kv.create_revision), modRevision: num(kv.mod_revision) };
   }
+}
+
+function mapError(err: unknown, what: string): Error {
+  if (err instanceof TugError) return err;
+  const message = (err as Error)?.message ?? String(err);
+  if (/required revision has been compacted/.test(message)) return gone(`${what}: ${message}`);
+  if (/future revision/.test(message)) return invalid(`${what}: ${message}`);
+  return unavailable(`etcd ${what}: ${message}`);
 }
