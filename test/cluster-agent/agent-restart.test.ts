@@ -58,8 +58,11 @@ const podJson = (name: string, nodeName: string) =>
 for (const how of ['SIGTERM', 'SIGKILL'] as const) {
   test(`an agent stopped with ${how} cleans up pods deleted, evicted or rebound meanwhile and adopts the rest`, async () => {
     // The agent stays down while the test deletes, rebinds and evicts: longer than tug's
-    // default toleration of a dead node, so pods left on it would be evicted meanwhile.
-    c ??= await startAgentCluster({ serverArgs: ['--default-unreachable-toleration-seconds', '300'] });
+    // default grace period and toleration of a dead node, so on a slow machine its node
+    // would turn unreachable and the pod GC would force-delete the evicted pod (terminating
+    // on an unreachable node) before the test reads it. This test is about the agent's
+    // own cleanup, not node loss (test/cluster-nodes/node-loss.test.ts).
+    c ??= await startAgentCluster({ serverArgs: ['--default-unreachable-toleration-seconds', '300', '--node-monitor-grace-period', '300s'] });
     const cl = c;
     const nodeName = `restart-${suffix()}`;
     let agent = await cl.startAgent(nodeName);
