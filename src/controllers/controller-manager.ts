@@ -69,14 +69,19 @@ export async function startScheduling(kubeconfig: string, opts: { holdScheduler?
     // Destroys the sockets too: a request still in flight is cut off, not finished by an ex-leader.
     client.close();
   };
+  await startInformersOrStop(informers, stop);
+  scheduler.start();
+  return { scheduler, stop };
+}
+
+/** Starts the informers; if their first lists fail, stops what was made so far (client sockets included) and rethrows. */
+async function startInformersOrStop(informers: SharedInformers, stop: () => void): Promise<void> {
   try {
     await informers.start();
   } catch (err) {
     stop();
     throw err;
   }
-  scheduler.start();
-  return { scheduler, stop };
 }
 
 /** The controllers on their own client and informers: what holds the kube-controller-manager Lease. */
@@ -95,12 +100,7 @@ export async function startControllerLoops(kubeconfig: string, opts: ControllerO
     informers.stop();
     client.close();
   };
-  try {
-    await informers.start();
-  } catch (err) {
-    stop();
-    throw err;
-  }
+  await startInformersOrStop(informers, stop);
   for (const c of controllers) c.run();
   return { stop };
 }

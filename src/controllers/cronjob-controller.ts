@@ -6,7 +6,7 @@
 // A Job's name is the CronJob's plus the scheduled time in minutes, so the
 // name is the lock: a crash between creating the Job and writing status never
 // makes a second one.
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

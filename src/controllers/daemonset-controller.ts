@@ -12,7 +12,7 @@
 // Pods are made with generateName, so a reconcile on a cache that has not yet
 // seen its own creates would make them twice: expectations (as the ReplicaSet
 // controller's) hold the next reconcile until the informer has seen them.
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject, ResourceRef } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

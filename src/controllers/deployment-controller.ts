@@ -4,7 +4,7 @@
 // ReplicaSets trimmed to revisionHistoryLimit, pause/resume, and the status
 // kubectl rollout status reads (observedGeneration, replicas counts, the
 // Available and Progressing conditions with ProgressDeadlineExceeded).
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

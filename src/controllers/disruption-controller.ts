@@ -5,7 +5,7 @@
 // expectedPods come from minAvailable / maxUnavailable, as an int or a percent
 // of the pods' controllers' scale (Deployment, ReplicaSet, ReplicationController,
 // StatefulSet), as kube-controller-manager's disruption controller does.
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

@@ -3,7 +3,7 @@
 // notReadyAddresses, with the Service's ports resolved against each pod
 // (targetPort by number or by container port name). One EndpointSlice per
 // Service carries the same endpoints with ready/serving/terminating conditions.
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeClient, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

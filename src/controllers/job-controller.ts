@@ -13,7 +13,7 @@
 // Pods the controller deletes itself (suspend, excess, the Job ending) lose the
 // finalizer first and count as nothing; pods deleted by anyone else count as
 // failed. Pods of a Job that is gone or being deleted are released (see job-tracking.ts).
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

@@ -9,7 +9,7 @@
 // endpoints controller drops them at once. Pods on a node with NoExecute taints
 // are deleted when their tolerations run out (at once without one). A node that
 // posts Ready again loses the taints.
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

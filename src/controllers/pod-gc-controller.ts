@@ -6,7 +6,7 @@
 // node are force-deleted once their grace period has run out (the agent that
 // would confirm the kill is not answering; if the node comes back, its agent
 // removes the containers of pods it no longer finds).
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

@@ -7,7 +7,7 @@
 // The same controller runs ReplicationControllers (v1), as Kubernetes'
 // replication manager wraps its ReplicaSet controller: only the owner kind and
 // the selector's shape (a plain label map) differ.
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

@@ -3,7 +3,7 @@
 // its pods go first, as Kubernetes' ttlafterfinished controller. The expiry
 // is computed from the Job's own condition each time, so nothing is lost on a
 // restart; the uid precondition keeps a re-created Job of the same name safe.
-import { runReconcileLoop } from './reconcile-loop.js';
+import { runReconcileLoop } from '../kube/client/reconcile-loop.js';
 import type { KubeApi } from '../kube/client/kube-client.js';
 import { keyOf } from '../kube/client/informer.js';
 import { WorkQueue } from '../kube/client/work-queue.js';

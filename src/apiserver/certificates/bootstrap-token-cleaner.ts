@@ -5,7 +5,7 @@ import type { ObjectStore } from '../object-store.js';
 import type { TypeMonitors } from '../type-monitors.js';
 import { WorkQueue } from '../../kube/client/work-queue.js';
 import { BOOTSTRAP_TOKEN_PREFIX, BOOTSTRAP_TOKEN_SECRET_TYPE, isTokenExpired, tokenExpiry } from '../../kube/api/bootstrap-token.js';
-import { isKind, messageOf } from '../../errdefs.js';
+import { runReconcileLoop } from '../../kube/client/reconcile-loop.js';
 
 export class BootstrapTokenCleaner {
   readonly queue = new WorkQueue({ baseDelayMs: 500, maxDelayMs: 30_000 });
@@ -23,9 +23,7 @@ export class BootstrapTokenCleaner {
   }
 
   start(): void {
-    void this.queue.run((name) => this.reconcile(name), 1, (name, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) this.log(`token cleaner: ${name}: ${messageOf(err)}`);
-    });
+    runReconcileLoop(this.queue, 'token cleaner', (name) => this.reconcile(name), 1, this.log);
   }
 
   stop(): void {

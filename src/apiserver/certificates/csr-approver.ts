@@ -14,7 +14,7 @@ import type { KObject } from '../../kube/api/resource-type.js';
 import { csrType, isApproved, isDenied, isFailed, KUBELET_SERVING, KUBE_APISERVER_CLIENT_KUBELET } from '../../kube/api/certificates-types.js';
 import { parseCsrPem, type ParsedCsr } from '../../kube/pki/x509.js';
 import { BOOTSTRAPPERS_GROUP } from '../../kube/api/bootstrap-token.js';
-import { isKind, messageOf } from '../../errdefs.js';
+import { runReconcileLoop } from '../../kube/client/reconcile-loop.js';
 
 const NODE_PREFIX = 'system:node:';
 const clientUsages = new Set(['digital signature', 'key encipherment', 'client auth']);
@@ -47,9 +47,7 @@ export class CsrApprover {
   }
 
   start(): void {
-    void this.queue.run((name) => this.reconcile(name), 2, (name, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) this.log(`csr approver: ${name}: ${messageOf(err)}`);
-    });
+    runReconcileLoop(this.queue, 'csr approver', (name) => this.reconcile(name), 2, this.log);
   }
 
   stop(): void {

@@ -12,7 +12,7 @@ import { WorkQueue } from '../../kube/client/work-queue.js';
 import type { KObject } from '../../kube/api/resource-type.js';
 import { csrType, isApproved, isDenied, isFailed, knownSigners } from '../../kube/api/certificates-types.js';
 import { parseCsrPem, signCsr, type SigningCa } from '../../kube/pki/x509.js';
-import { isKind, messageOf } from '../../errdefs.js';
+import { runReconcileLoop } from '../../kube/client/reconcile-loop.js';
 
 /** Kubernetes' --cluster-signing-duration default: one year. */
 export const DEFAULT_CLUSTER_SIGNING_DURATION_MS = 8760 * 3600_000;
@@ -44,9 +44,7 @@ export class CsrSigner {
   }
 
   start(): void {
-    void this.queue.run((name) => this.reconcile(name), 2, (name, err) => {
-      if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) this.o.log?.(`csr signer: ${name}: ${messageOf(err)}`);
-    });
+    runReconcileLoop(this.queue, 'csr signer', (name) => this.reconcile(name), 2, (m) => this.o.log?.(m));
   }
 
   stop(): void {

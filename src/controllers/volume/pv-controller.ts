@@ -11,7 +11,7 @@
 // policy: Retain keeps it; Delete removes a local-path volume (its node's
 // agent removes the directory, then the finalizer); anything else goes
 // Failed, as Kubernetes' binder does without a deleter plugin.
-import { runReconcileLoop } from '../reconcile-loop.js';
+import { runReconcileLoop } from '../../kube/client/reconcile-loop.js';
 import type { KubeApi, KubeObject } from '../../kube/client/kube-client.js';
 import { WorkQueue } from '../../kube/client/work-queue.js';
 import { isKind } from '../../errdefs.js';
