@@ -57,10 +57,14 @@ export interface ControllerOptions {
   clusterNetwork?: ClusterNetwork;
 }
 
-/** The scheduler on its own client and informers: what holds the kube-scheduler Lease. */
-export async function startScheduling(kubeconfig: string, opts: { holdScheduler?: boolean } = {}): Promise<RunningControllers> {
+/**
+ * The scheduler on its own client and informers: what holds the kube-scheduler Lease.
+ * With `warm`, its informers are views of those (InformerView): stopping it keeps their
+ * caches for the next term. Its client, closed on stop, is its own either way.
+ */
+export async function startScheduling(kubeconfig: string, opts: { holdScheduler?: boolean; warm?: SharedInformers } = {}): Promise<RunningControllers> {
   const client = await KubeClient.fromKubeconfig(kubeconfig);
-  const informers = new SharedInformers(client);
+  const informers = new SharedInformers(client, opts.warm);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();
   const stop = (): void => {
@@ -84,10 +88,10 @@ async function startInformersOrStop(informers: SharedInformers, stop: () => void
   }
 }
 
-/** The controllers on their own client and informers: what holds the kube-controller-manager Lease. */
-export async function startControllerLoops(kubeconfig: string, opts: ControllerOptions = {}): Promise<{ stop(): void }> {
+/** The controllers on their own client and informers (views of `warm`'s, if given): what holds the kube-controller-manager Lease. */
+export async function startControllerLoops(kubeconfig: string, opts: ControllerOptions & { warm?: SharedInformers } = {}): Promise<{ stop(): void }> {
   const client = await KubeClient.fromKubeconfig(kubeconfig);
-  const informers = new SharedInformers(client);
+  const informers = new SharedInformers(client, opts.warm);
   const controllers: Array<{ run(): void; stop(): void }> = [new ReplicaSetController(informers, client), new ReplicaSetController(informers, client, replicationControllerKind), new DeploymentController(informers, client), new EndpointsController(informers, client), new RootCaPublisher(informers, client, await caOf(kubeconfig))];
   controllers.push(new StatefulSetController(informers, client), new DaemonSetController(informers, client));
   controllers.push(new JobController(informers, client), new CronJobController(informers, client), new TtlAfterFinishedController(informers, client));

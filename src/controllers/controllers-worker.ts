@@ -2,12 +2,14 @@
 // talking to the API server over HTTPS like any other client. With leader
 // election each of the two runs only while this server holds its Lease
 // (kube-system/kube-scheduler, kube-system/kube-controller-manager), so with
-// several servers on one store exactly one of each acts. Commands from the
+// several servers on one store exactly one of each acts; their informers are
+// views of one set of watches that outlives the terms. Commands from the
 // server thread: 'release' (a held scheduler starts binding), 'stop', and
 // { type: 'metrics' } (answered with this thread's scheduler and work-queue series).
 import { parentPort, workerData } from 'node:worker_threads';
 import { messageOf } from '../errdefs.js';
 import { KubeClient } from '../kube/client/kube-client.js';
+import { SharedInformers } from '../kube/client/shared-informers.js';
 import { defaultIdentity } from '../kube/client/leader-election.js';
 import { LeaderElected } from './leader-elected.js';
 import { startControllerLoops, startControllers, startScheduling, type WorkerCommand, type WorkerInput, type WorkerMessage } from './controller-manager.js';
@@ -46,11 +48,20 @@ async function unconditional(): Promise<void> {
 
 async function elected(le: NonNullable<WorkerInput['leaderElection']>): Promise<void> {
   const client = await KubeClient.fromKubeconfig(input.kubeconfig);
+  // Watches and caches outlive a term: a leader that loses its Lease (a busy
+  // API server can delay a renewal past the deadline) and wins it back starts
+  // again from warm caches, with no relist of every pod. Made on the first win.
+  // They have their own client, so Lease renewals never queue behind them.
+  let warm: Promise<{ informers: SharedInformers; client: KubeClient }> | undefined;
+  const warmInformers = async (): Promise<SharedInformers> => {
+    warm ??= KubeClient.fromKubeconfig(input.kubeconfig).then((c) => ({ informers: SharedInformers.parentOf(c), client: c }));
+    return (await warm).informers;
+  };
   const identity = le.identity ?? defaultIdentity();
   let held = input.holdScheduler;
   const timings = { leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs };
-  const scheduling = new LeaderElected({ ...timings, client, identity, lease: 'kube-scheduler', log, start: () => startScheduling(input.kubeconfig, { holdScheduler: held }) });
-  const controllers = new LeaderElected({ ...timings, client, identity, lease: 'kube-controller-manager', log, start: () => startControllerLoops(input.kubeconfig, opts) });
+  const scheduling = new LeaderElected({ ...timings, client, identity, lease: 'kube-scheduler', log, start: async () => startScheduling(input.kubeconfig, { holdScheduler: held, warm: await warmInformers() }) });
+  const controllers = new LeaderElected({ ...timings, client, identity, lease: 'kube-controller-manager', log, start: async () => startControllerLoops(input.kubeconfig, { ...opts, warm: await warmInformers() }) });
   log(`leader election identity ${identity}`);
   scheduling.run();
   controllers.run();
@@ -64,6 +75,10 @@ async function elected(le: NonNullable<WorkerInput['leaderElection']>): Promise<
       // Stop work and release both Leases, so another server takes over at once.
       void Promise.all([scheduling.stop(), controllers.stop()]).finally(() => {
         client.close();
+        void warm?.then((w) => {
+          w.informers.stop();
+          w.client.close();
+        });
         port.close();
       });
     }

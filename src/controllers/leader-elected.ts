@@ -5,7 +5,7 @@
 // the moment it is up, and a start that fails is tried again while still
 // leader. Unlike client-go's RunOrDie the process does not exit on a lost
 // Lease: the component is stopped at once and this process campaigns again,
-// with fresh informers next time.
+// with new informer views of the same warm caches next time (controllers-worker.ts).
 import { messageOf } from '../errdefs.js';
 import type { KubeApi } from '../kube/client/kube-client.js';
 import { LeaderElector, type LeaderElectionTimings } from '../kube/client/leader-election.js';

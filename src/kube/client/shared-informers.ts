@@ -1,7 +1,7 @@
 // One informer per resource for every controller in the process (as
 // client-go's SharedInformerFactory): the scheduler and the controllers all
 // watch pods, and one watch stream beats five.
-import { Informer } from './informer.js';
+import { Informer, InformerView } from './informer.js';
 import type { KubeObject, ListWatcher, ResourceRef } from './kube-client.js';
 
 export const refs = {
@@ -27,20 +27,40 @@ export function inNs(ref: ResourceRef, namespace: string | undefined): ResourceR
   return { ...ref, namespace };
 }
 
+/** Every 30 s each handler sees every cached object again, so a missed event (or a time-based condition) still converges. */
+const RESYNC_MS = 30_000;
+
 export class SharedInformers {
   private readonly informers = new Map<string, Informer>();
+  /** A parent's own informers do not resync: its views do. */
+  private resyncs = true;
 
-  constructor(readonly client: ListWatcher) {}
+  /**
+   * With a parent, every informer here is a view of the parent's (InformerView):
+   * stopping these informers removes their handlers and leaves the parent's
+   * watches and caches running for the next set of views.
+   */
+  constructor(
+    readonly client: ListWatcher,
+    private readonly parent?: SharedInformers,
+  ) {}
 
   for<T extends KubeObject = KubeObject>(ref: ResourceRef): Informer<T> {
     const k = `${ref.group}/${ref.resource}`;
     let inf = this.informers.get(k);
     if (!inf) {
-      // Resync every 30 s so a missed event (or a time-based condition) still converges.
-      inf = new Informer(this.client, ref, { resyncMs: 30_000 });
+      // A parent only feeds its views, which resync themselves.
+      inf = this.parent ? new InformerView(this.parent.for(ref), { resyncMs: RESYNC_MS }) : new Informer(this.client, ref, { resyncMs: this.resyncs ? RESYNC_MS : 0 });
       this.informers.set(k, inf);
     }
     return inf as unknown as Informer<T>;
+  }
+
+  /** SharedInformers whose informers only feed views (see the constructor). */
+  static parentOf(client: ListWatcher): SharedInformers {
+    const p = new SharedInformers(client);
+    p.resyncs = false;
+    return p;
   }
 
   /** Starts every informer asked for so far; resolves when all have listed once. */
