@@ -37,8 +37,8 @@ Options:
                           embedded agent they are claimed on this machine, so a second
                           cluster here must use another range
   --leader-elect[=false]  the scheduler and the controllers act only while this server
-                          holds their Lease in kube-system (default true; turn off only
-                          with a single server)
+                          holds their Lease in kube-system (default: true with --store
+                          etcd; false with sqlite, which only one server can use)
   --leader-elect-lease-duration D
                           how long standby servers wait after the leader's last renewal
                           before taking over (default 4s; Kubernetes: 15s)
@@ -129,8 +129,8 @@ function durationFlag(flag: string, v: string | undefined, min: number): number 
 }
 
 /** Kubernetes' boolean flag syntax, --leader-elect or --leader-elect=true|false, which parseArgs does not read: taken out first. */
-function takeBoolFlag(argv: string[], flag: string, dflt: boolean): { rest: string[]; value: boolean } {
-  let value = dflt;
+function takeBoolFlag(argv: string[], flag: string): { rest: string[]; value: boolean | undefined } {
+  let value: boolean | undefined;
   const rest = argv.filter((a) => {
     const m = new RegExp(`^--${flag}(?:=(.*))?$`).exec(a);
     if (!m) return true;
@@ -143,7 +143,7 @@ function takeBoolFlag(argv: string[], flag: string, dflt: boolean): { rest: stri
 
 export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   let values;
-  const leaderElect = takeBoolFlag(argv, 'leader-elect', true);
+  const leaderElect = takeBoolFlag(argv, 'leader-elect');
   try {
     ({ values } = parseArgs({
       args: leaderElect.rest,
@@ -212,7 +212,10 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
   };
   const nodePortRange = parseNodePortRange(values['service-node-port-range']!);
   let leaderElection: LeaderElectionTimings | undefined;
-  if (leaderElect.value) {
+  // A SQLite store is one server's: no one could take over, and a leader that a loaded
+  // machine makes miss its renew deadline would only stop and restart its own controllers
+  // (k3s, too, runs without leader election on its embedded SQLite).
+  if (leaderElect.value ?? store.kind === 'etcd') {
     const timing = (flag: string, dflt: number): number => durationFlag(flag, values[flag as 'leader-elect-lease-duration'], 1) ?? dflt;
     try {
       leaderElection = validateTimings({ leaseDurationMs: timing('leader-elect-lease-duration', DEFAULT_LEASE_DURATION_MS), renewDeadlineMs: timing('leader-elect-renew-deadline', DEFAULT_RENEW_DEADLINE_MS), retryPeriodMs: timing('leader-elect-retry-period', DEFAULT_RETRY_PERIOD_MS) });

@@ -10,6 +10,7 @@ import type { KubeObject, ResourceRef } from '../../src/kube/client/kube-client.
 import { KubeClient } from '../../src/kube/client/kube-client.js';
 import { LeaderElector, leaseRef, validateTimings } from '../../src/kube/client/leader-election.js';
 import { startTestServer, suffix } from '../cluster/test-server.js';
+import { parseServerArgs } from '../../src/cluster/main.js';
 
 /** One Lease, optimistic concurrency as the API server does it; hang makes requests never answer. */
 class LeaseApi {
@@ -55,6 +56,21 @@ function candidate(client: Pick<KubeClient, 'getOrNull' | 'create' | 'update'>, 
 test('durations are checked against each other, naming the flag', () => {
   assert.throws(() => validateTimings({ leaseDurationMs: 3000, renewDeadlineMs: 3000, retryPeriodMs: 500 }), /--leader-elect-lease-duration .* must be longer than --leader-elect-renew-deadline/);
   assert.throws(() => validateTimings({ leaseDurationMs: 4000, renewDeadlineMs: 500, retryPeriodMs: 500 }), /--leader-elect-renew-deadline .* must be longer than --leader-elect-retry-period/);
+});
+
+test('--leader-elect defaults to true on etcd and false on SQLite (one server only); either can be set', () => {
+  const elect = (...args: string[]): boolean => {
+    const parsed = parseServerArgs(['--data-dir', '/x', ...args]);
+    assert.notEqual(parsed, 'help');
+    return parsed !== 'help' && parsed.leaderElection !== undefined;
+  };
+  const etcd = ['--store', 'etcd', '--etcd-endpoints', 'http://127.0.0.1:2379'];
+  assert.equal(elect(), false);
+  assert.equal(elect(...etcd), true);
+  assert.equal(elect('--leader-elect'), true);
+  assert.equal(elect('--leader-elect=true'), true);
+  assert.equal(elect(...etcd, '--leader-elect=false'), false);
+  assert.throws(() => parseServerArgs(['--data-dir', '/x', '--leader-elect=maybe']), /--leader-elect="maybe": say true or false/);
 });
 
 test('of two candidates one leads; the other takes over only after the leader went silent for the lease duration', async () => {

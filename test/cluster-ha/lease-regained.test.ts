@@ -35,7 +35,8 @@ async function podLists(): Promise<number> {
 }
 
 before(async () => {
-  s = await startTestServer();
+  // On SQLite leader election is off unless asked for (one server only).
+  s = await startTestServer({ extraArgs: ['--leader-elect'] });
   await s.kubectl(['create', 'namespace', ns]);
 });
 
