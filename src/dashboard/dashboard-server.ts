@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { invalid, messageOf } from '../errdefs.js';
+import { invalid, messageOf, kindOf } from '../errdefs.js';
 import { SessionStore, sessionCookie, clearedCookie, csrfMatches, sameEquals, CSRF_HEADER, type Session } from './sessions.js';
 import { StaticAssets } from './static-assets.js';
 import { proxyToEngine, execTerminal, statsOfMany } from './engine-upstream.js';
@@ -134,7 +134,15 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     if (path === '/api/hub') {
       if (!s.engine) return json(res, 403, { message: `${s.user} may not see the registry: log in with the daemon's token` });
       if (!o.registry) return json(res, 404, { message: `no registry is configured: start ${o.command} with --ui-registry HOST:PORT` });
-      return json(res, 200, await readHub(o.registry));
+      try {
+        return json(res, 200, await readHub(o.registry));
+      } catch (err) {
+        // The registry's refusal as the page's: credentials it does not take are this user's 403, an unreachable one a 502.
+        const kind = kindOf(err);
+        const refused = kind === 'unauthorized' || kind === 'forbidden';
+        const hint = refused ? ` (the daemon reads it with the credentials \`tug login ${o.registry}\` stored for the daemon's user)` : '';
+        return json(res, refused ? 403 : kind === 'unavailable' ? 502 : 500, { message: `registry ${o.registry}: ${messageOf(err)}${hint}` });
+      }
     }
     const kubeToken = kubeTokenOf(s);
     if (path.startsWith('/api/node-metrics/')) {

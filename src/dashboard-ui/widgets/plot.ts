@@ -34,5 +34,9 @@ export function Plot({ title, t, values, unit, second }: PlotProps) {
   useEffect(() => {
     plot.current?.setData(second ? [t, values, second.values] : [t, values]);
   }, [t, values, second?.values]);
-  return html`<figure class="plot" data-points=${values.length} data-title=${title}><div ref=${box}></div></figure>`;
+  // The largest value shown, for tests and for anyone reading the page's DOM.
+  let max = 0;
+  for (const v of values) if (v > max) max = v;
+  for (const v of second?.values ?? []) if (v > max) max = v;
+  return html`<figure class="plot" data-points=${values.length} data-max=${max} data-title=${title}><div ref=${box}></div></figure>`;
 }
