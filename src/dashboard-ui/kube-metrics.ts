@@ -4,7 +4,8 @@
 // server's request rate and mean latency (its own /metrics, read with the
 // user's token: a user without the system:monitoring rights gets the 403).
 import { useEffect, useState } from 'preact/hooks';
-import { getText, ApiError } from './api.js';
+import { getText, type ApiError } from './api.js';
+import { poll } from './kube-live.js';
 import { parseProm, total, rate, type Sample } from './prom-text.js';
 
 /** Points kept: five minutes at one every two seconds. */
@@ -26,12 +27,11 @@ function useRates(path: string | undefined, periodMs: number, wanted: (name: str
   const [series, setSeries] = useState<RateSeries>({ t: [], a: [], b: [] });
   useEffect(() => {
     if (!path) return;
-    let stopped = false;
     let last: { at: number; samples: Sample[] } | undefined;
-    const tick = async (): Promise<void> => {
-      try {
-        const text = await getText(path);
-        if (stopped) return;
+    return poll(
+      () => getText(path),
+      periodMs,
+      (text) => {
         const now = Date.now() / 1000;
         const samples = parseProm(text, wanted);
         if (last) {
@@ -39,16 +39,9 @@ function useRates(path: string | undefined, periodMs: number, wanted: (name: str
           setSeries((o) => ({ t: [...o.t, now].slice(-KEEP), a: [...o.a, a].slice(-KEEP), b: [...o.b, b].slice(-KEEP) }));
         }
         last = { at: now, samples };
-      } catch (e) {
-        if (!stopped) setSeries((o) => ({ ...o, error: e instanceof ApiError ? e : new ApiError(0, String(e)) }));
-      }
-    };
-    void tick();
-    const timer = setInterval(() => void tick(), periodMs);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
+      },
+      (error) => setSeries((o) => ({ ...o, error })),
+    );
   }, [path, periodMs]);
   return series;
 }

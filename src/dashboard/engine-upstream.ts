@@ -6,7 +6,7 @@
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { forwardHeaders, relayResponse, relayRequest } from './relay.js';
+import { forwardHeaders, relayResponse, relayRequest, eachLine } from './relay.js';
 
 /** Streams one request to the engine socket and its answer back. */
 export function proxyToEngine(socketPath: string, path: string, req: IncomingMessage, res: ServerResponse): void {
@@ -88,14 +88,7 @@ export function statsOfMany(socketPath: string, ids: string[], res: ServerRespon
   const ups = ids.slice(0, 500).map((id) => {
     const up = request({ socketPath, path: `/containers/${encodeURIComponent(id)}/stats?stream=1`, method: 'GET' }, (r) => {
       if (r.statusCode !== 200) return void r.resume();
-      let pending = '';
-      r.setEncoding('utf8');
-      r.on('data', (chunk: string) => {
-        pending += chunk;
-        const lines = pending.split('\n');
-        pending = lines.pop()!;
-        for (const l of lines) if (l.trim()) res.write(`{"id":${JSON.stringify(id)},"stats":${l}}\n`);
-      });
+      eachLine(r, (l) => res.write(`{"id":${JSON.stringify(id)},"stats":${l}}\n`));
     });
     up.on('error', () => undefined);
     up.end();

@@ -8,7 +8,7 @@
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { forwardHeaders, relayResponse, relayRequest } from './relay.js';
+import { forwardHeaders, relayResponse, relayRequest, eachLine } from './relay.js';
 
 export interface KubeTarget {
   /** https://HOST:PORT of the API server. */
@@ -49,25 +49,21 @@ export function proxyToKube(t: KubeTarget, token: string, path: string, req: Inc
 
 /** A watch is one JSON object per line; a get or list is one object: each goes on with its Secret values blanked. */
 function redactSecrets(r: IncomingMessage, res: ServerResponse): void {
-  let pending = '';
-  r.setEncoding('utf8');
-  r.on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const l of lines) if (l.trim()) res.write(`${JSON.stringify(blankSecrets(JSON.parse(l)))}\n`);
-  });
-  r.on('end', () => {
-    if (pending.trim()) {
-      try {
-        res.write(JSON.stringify(blankSecrets(JSON.parse(pending))));
-      } catch {
-        // Not JSON (an error page): nothing secret in it.
-        res.write(pending);
+  eachLine(
+    r,
+    (l) => res.write(`${JSON.stringify(blankSecrets(JSON.parse(l)))}\n`),
+    (rest) => {
+      if (rest.trim()) {
+        try {
+          res.write(JSON.stringify(blankSecrets(JSON.parse(rest))));
+        } catch {
+          // Not JSON (an error page): nothing secret in it.
+          res.write(rest);
+        }
       }
-    }
-    res.end();
-  });
+      res.end();
+    },
+  );
 }
 
 /** Relays a WebSocket upgrade (pod exec, attach, port-forward) to the API server with the user's token. */

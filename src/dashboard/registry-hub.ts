@@ -13,37 +13,14 @@ import { authKeyOf } from '../image/registry-client/hosts.js';
 import { loadAuth } from '../cli/commands/docker-config.js';
 import { createHash } from 'node:crypto';
 import { messageOf } from '../errdefs.js';
+import type { HubListing, HubRepository, HubTag } from './hub-types.js';
+
+export type { HubListing } from './hub-types.js';
 
 /** Bounds on one listing, so a huge registry gives a page quickly rather than never. */
 const MAX_REPOSITORIES = 200;
 const MAX_TAGS_PER_REPOSITORY = 100;
 const PARALLEL = 6;
-
-export interface HubTag {
-  tag: string;
-  digest?: string;
-  mediaType?: string;
-  /** Manifest, config and layers as stored (compressed): what a pull downloads. Undefined for an index. */
-  size?: number;
-  /** Platforms of an index (multi-arch image). */
-  platforms?: string[];
-  /** The registry's Last-Modified for the tag (tug's registry: the tag's last push). */
-  pushed?: string;
-  error?: string;
-}
-
-export interface HubRepository {
-  name: string;
-  tags: HubTag[];
-  error?: string;
-}
-
-export interface HubListing {
-  registry: string;
-  repositories: HubRepository[];
-  /** More repositories or tags exist than were listed. */
-  truncated: boolean;
-}
 
 async function getJson(client: RegistryClient, path: string, scopes: Record<string, string>): Promise<{ body: any; link?: string }> {
   const res = await client.request('GET', path, { scopes, headers: { Accept: 'application/json' } });

@@ -42,3 +42,20 @@ export function relayRequest(up: ClientRequest, req: IncomingMessage, res: Serve
   res.on('close', () => up.destroy());
   req.pipe(up);
 }
+
+/**
+ * Calls onLine with each non-empty line of a text stream as it arrives (Docker
+ * stats, Kubernetes watches: one JSON value per line), and onEnd with what
+ * followed the last newline once the stream ends.
+ */
+export function eachLine(r: IncomingMessage, onLine: (line: string) => void, onEnd?: (rest: string) => void): void {
+  let pending = '';
+  r.setEncoding('utf8');
+  r.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    for (const l of lines) if (l.trim()) onLine(l);
+  });
+  if (onEnd) r.on('end', () => onEnd(pending));
+}

@@ -5,22 +5,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, bytes, ago, ApiError } from '../api.js';
 import { ErrorBox, Loading } from '../widgets/common.js';
-
-interface HubTag {
-  tag: string;
-  digest?: string;
-  mediaType?: string;
-  size?: number;
-  platforms?: string[];
-  pushed?: string;
-  error?: string;
-}
-
-interface HubListing {
-  registry: string;
-  repositories: { name: string; tags: HubTag[]; error?: string }[];
-  truncated: boolean;
-}
+import type { HubListing } from '../../dashboard/hub-types.js';
 
 /** A read-only field with the command and a button that copies it (the field stays selectable where the clipboard API is refused). */
 function CopyCommand({ command }: { command: string }) {
