@@ -25,6 +25,16 @@ export function useKubeList(path: string | undefined): LiveList<KubeObject> {
     const ctl = new AbortController();
     const items = new Map<string, KubeObject>();
     const publish = (): void => setState({ items: [...items.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b))), loaded: true });
+    // A burst of watch events (a node going NotReady modifies every pod on it) becomes one sort and
+    // one render, not one per event: with a thousand rows, one each would queue seconds of work.
+    let queued: ReturnType<typeof setTimeout> | undefined;
+    const publishSoon = (): void => {
+      queued ??= setTimeout(() => {
+        queued = undefined;
+        publish();
+      }, 50);
+    };
+    ctl.signal.addEventListener('abort', () => clearTimeout(queued));
     const sep = path.includes('?') ? '&' : '?';
     void (async () => {
       while (!ctl.signal.aborted) {
@@ -47,7 +57,7 @@ export function useKubeList(path: string | undefined): LiveList<KubeObject> {
                 if (ev.type === 'BOOKMARK') return;
                 if (ev.type === 'DELETED') items.delete(keyOf(ev.object));
                 else items.set(keyOf(ev.object), ev.object);
-                publish();
+                publishSoon();
               },
               ctl.signal,
             );
