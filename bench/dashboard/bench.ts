@@ -1,7 +1,8 @@
 // Dashboard benchmark: first load (compressed bytes, time to a usable page),
 // the time from `docker run` to the container's row in an open page, and
 // what an open page costs the daemon (CPU and memory, with N running
-// containers streaming stats), in Debian's Chromium against a real tug daemon.
+// containers streaming stats), in Debian's Chromium against a real tug daemon;
+// then the same for a cluster with 1,000 pods (cluster-scale.ts).
 // Goals from issue 16: < 300 KB compressed first load, < 1 s to a usable page,
 // < 500 ms from event to screen. Numbers, not assertions: printed with the load average.
 import { readFile } from 'node:fs/promises';
@@ -10,26 +11,14 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startTestDaemon } from '../../test/helpers/tug-daemon.js';
 import { launchBrowser } from '../../test/dashboard/browser.js';
+import { sample } from './process-cost.js';
+import { clusterScale } from './cluster-scale.js';
 
-const containers = Number(process.env.BENCH_CONTAINERS ?? 20);
+// Issue 16's scale: 100 containers, 1,000 pods.
+const containers = Number(process.env.BENCH_CONTAINERS ?? 100);
+const pods = Number(process.env.BENCH_PODS ?? 1000);
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-function cpuTicks(pid: number): number {
-  const stat = spawnSync('cat', [`/proc/${pid}/stat`]).stdout.toString();
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-function rssKb(pid: number): number {
-  const s = spawnSync('cat', [`/proc/${pid}/status`]).stdout.toString();
-  return Number(s.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
-}
-/** Daemon CPU (% of one core) and RSS over a window. */
-async function sample(pid: number, seconds: number): Promise<{ cpu: number; rssMb: number }> {
-  const t0 = cpuTicks(pid);
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  return { cpu: ((cpuTicks(pid) - t0) / 100 / seconds) * 100, rssMb: rssKb(pid) / 1024 };
-}
 
 const d = await startTestDaemon();
 const b = await launchBrowser();
@@ -88,9 +77,13 @@ try {
   await page.locator(`tr[data-container="bench-${containers - 1}"] .spark svg`).first().waitFor({ timeout: 120_000 });
   await new Promise((r) => setTimeout(r, 5000));
   const open = await sample(d.pid, 20);
+  await page.goto('about:blank');
+  for (let i = 0; i < containers; i++) docker('rm', '-f', `bench-${i}`);
+  const [e1, e5] = loadavg();
+  const cluster = pods > 0 ? await clusterScale(b, pods) : undefined;
 
   const [l1, l5] = loadavg();
-  console.log(`\nDashboard benchmark, ${new Date().toISOString().slice(0, 10)}, load average ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min), ${runs} runs, Chromium ${b.context.browser()?.version() ?? '(system)'}`);
+  console.log(`\nDashboard benchmark, ${new Date().toISOString().slice(0, 10)}, load average after the engine part ${e1!.toFixed(2)} / ${e5!.toFixed(2)}, at the end ${l1!.toFixed(2)} / ${l5!.toFixed(2)} (1 / 5 min), ${runs} runs, Chromium ${b.context.browser()?.version() ?? '(system)'}`);
   console.log('| measure | tug dashboard | goal (issue 16) |');
   console.log('| --- | --- | --- |');
   console.log(`| first load, compressed bytes | ${(median(loads.map((l) => l.bytes)) / 1024).toFixed(1)} KB | < 300 KB |`);
@@ -99,6 +92,12 @@ try {
   console.log(`| \`docker run -d\` returned → row in the page (median) | ${median(fromReturn)} ms | < 500 ms |`);
   console.log(`| daemon CPU, ${containers} running containers, page closed → open | ${closed.cpu.toFixed(1)}% → ${open.cpu.toFixed(1)}% of a core | — |`);
   console.log(`| daemon RSS, page closed → open | ${closed.rssMb.toFixed(0)} MB → ${open.rssMb.toFixed(0)} MB | — |`);
+  if (cluster) {
+    console.log(`| ${cluster.pods} pods (on a hollow node, created in ${cluster.createSeconds.toFixed(1)} s): pods view opened → every row shown | ${cluster.listMs} ms | — |`);
+    console.log(`| a pod created → its row in the open ${cluster.pods}-pod view | ${cluster.eventMs} ms | < 500 ms |`);
+    console.log(`| server CPU (API server + dashboard), ${cluster.pods} pods, pods view closed → open | ${cluster.closed.cpu.toFixed(1)}% → ${cluster.open.cpu.toFixed(1)}% of a core | — |`);
+    console.log(`| server RSS, pods view closed → open | ${cluster.closed.rssMb.toFixed(0)} MB → ${cluster.open.rssMb.toFixed(0)} MB | — |`);
+  }
 } finally {
   await b.close();
   await d.stop();

@@ -14,7 +14,7 @@ import { claimNodeResources } from '../node/host-claims.js';
 import { DEFAULT_NODE_PORT_RANGE, parseNodePortRange } from '../apiserver/service-allocator.js';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS, validateTimings, type LeaderElectionTimings } from '../kube/client/leader-election.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, validateClusterNetwork, type ClusterNetwork, type NetworkBackend } from '../controllers/node-ipam-controller.js';
-import { DEFAULT_SERVER_UI_ADDR, parseUiAddr, type UiAddr } from '../dashboard/ui-addr.js';
+import { DEFAULT_SERVER_UI_ADDR, parseUiAddr, parseUiRegistry, type UiAddr } from '../dashboard/ui-addr.js';
 import type { Dashboard } from '../dashboard/dashboard-server.js';
 import { join } from 'node:path';
 import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, type RunningAgent } from '../node/run-agent.js';
@@ -89,6 +89,8 @@ Options:
                           (benchmarks: create pods first, then time scheduling alone)
   --ui-addr HOST:PORT     where the web dashboard listens (default ${DEFAULT_SERVER_UI_ADDR}; "off" or ""
                           turns it off); \`tug dashboard --data-dir DIR\` prints a login link
+  --ui-registry HOST:PORT the registry the dashboard's Registry view lists, read with the
+                          credentials \`tug login HOST:PORT\` stored
   -h, --help              show this help
 `;
 
@@ -119,6 +121,8 @@ export interface ParsedServerArgs {
   clusterSigningDurationMs?: number;
   /** undefined: no dashboard. */
   uiAddr?: UiAddr;
+  /** The registry the dashboard's hub view lists. */
+  uiRegistry?: string;
 }
 
 /** A duration flag of `tug server` ("500ms", "2s", "5m", or plain seconds) of at least min ms. */
@@ -178,6 +182,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'node-lease-duration-seconds': { type: 'string' },
         'cluster-signing-duration': { type: 'string' },
         'ui-addr': { type: 'string', default: DEFAULT_SERVER_UI_ADDR },
+        'ui-registry': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -230,7 +235,8 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
     throw invalid(`tug server: ${messageOf(err)}`);
   }
   const uiAddr = parseUiAddr(values['ui-addr']!, 'tug server');
-  return { ...lifecycle, uiAddr, clusterSigningDurationMs, nodePortRange, leaderElection, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
+  const uiRegistry = parseUiRegistry(values['ui-registry'], 'tug server');
+  return { ...lifecycle, uiAddr, uiRegistry, clusterSigningDurationMs, nodePortRange, leaderElection, clusterNetwork, nodeIp: values['node-ip'], metricResolutionMs, hpaSyncPeriodMs, hpaDownscaleStabilizationMs, identityLeaseDurationSeconds, dataDir: values['data-dir'], port, bind: values.bind!, store, serviceCidr: values['service-cidr']!, noAgent: values['no-agent']!, nodeName: values['node-name'], nodeBridge: values['node-bridge']!, podCidr: values['pod-cidr'], schedulerHold: values['scheduler-hold']! };
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
@@ -254,7 +260,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr ?? args.clusterNetwork.clusterCidr, rangeFlag: args.podCidr ? '--pod-cidr' : '--cluster-cidr', nodePortRange: args.nodePortRange, command: 'tug server' });
     // Then the dashboard: a taken address refuses the start before the control plane is made
     // (host claims write nothing into the data dir; the dashboard writes its login token there).
-    if (args.uiAddr) dashboard = await (await import('../dashboard/dashboard-server.js')).startDashboard({ addr: args.uiAddr, root: args.dataDir, command: 'tug server' });
+    if (args.uiAddr) dashboard = await (await import('../dashboard/dashboard-server.js')).startDashboard({ addr: args.uiAddr, root: args.dataDir, command: 'tug server', registry: args.uiRegistry });
     server = await (await import('../controllers/controller-manager.js')).withControllers(
       await startClusterServer({
         dataDir: args.dataDir,

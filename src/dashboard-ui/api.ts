@@ -6,6 +6,8 @@ export interface SessionInfo {
   user: string;
   engine: boolean;
   kube: boolean;
+  /** The registry the hub view lists, if the daemon was given one. */
+  registry?: string;
   csrf: string;
 }
 
@@ -67,6 +69,22 @@ export async function call<T = any>(method: string, path: string, body?: unknown
 }
 
 export const get = <T = any>(path: string): Promise<T> => call<T>('GET', path);
+
+/** A GET whose answer is text (Prometheus metrics), with call's error handling. */
+export async function getText(path: string): Promise<string> {
+  const res = await fetch(path, { credentials: 'same-origin', headers: { accept: 'text/plain' } });
+  if (res.status === 401) {
+    location.hash = '#/login';
+    throw new ApiError(401, 'not logged in');
+  }
+  if (!res.ok) throw await errorOf(res);
+  return res.text();
+}
+
+/** Bytes per second, as network plots label them. */
+export function byteRate(n: number): string {
+  return `${bytes(n)}/s`;
+}
 
 /** Reads a streaming response as bytes until it ends or signal aborts. */
 export async function streamBytes(path: string, onChunk: (b: Uint8Array) => void, signal: AbortSignal): Promise<void> {

@@ -2,6 +2,7 @@
 // Docker events stream (one list call, then a per-container refresh on each
 // event, never a reload of the whole list), and per-container resource series
 // from the stats stream.
+import { rate } from './prom-text.js';
 import { useEffect, useState } from 'preact/hooks';
 import { get, keepStreaming, streamJson, ApiError } from './api.js';
 
@@ -123,12 +124,32 @@ export function useStatsOfMany(ids: string[]): Map<string, { cpu: number[]; mem:
   return series;
 }
 
-/** CPU (percent of one CPU × CPUs, as docker stats shows) and memory from a container's stats stream, the last five minutes. */
-export function useStats(id: string | undefined, running: boolean): Series {
-  const [series, setSeries] = useState<Series>({ t: [], cpu: [], mem: [] });
+/** Bytes received and sent over all of a container's interfaces so far (the stats' networks). */
+function networkTotals(st: any): { rx: number; tx: number } | undefined {
+  const nets = st.networks as Record<string, { rx_bytes?: number; tx_bytes?: number }> | undefined;
+  if (!nets) return undefined;
+  let rx = 0;
+  let tx = 0;
+  for (const n of Object.values(nets)) {
+    rx += n.rx_bytes ?? 0;
+    tx += n.tx_bytes ?? 0;
+  }
+  return { rx, tx };
+}
+
+export interface ContainerSeries extends Series {
+  /** Network receive and transmit rates, bytes per second, from one sample to the next. */
+  rx: number[];
+  tx: number[];
+}
+
+/** CPU (percent of one CPU × CPUs, as docker stats shows), memory and network rates from a container's stats stream, the last five minutes. */
+export function useStats(id: string | undefined, running: boolean): ContainerSeries {
+  const [series, setSeries] = useState<ContainerSeries>({ t: [], cpu: [], mem: [], rx: [], tx: [] });
   useEffect(() => {
     if (!id || !running) return;
-    const s: Series = { t: [], cpu: [], mem: [] };
+    const s: ContainerSeries = { t: [], cpu: [], mem: [], rx: [], tx: [] };
+    let last: { at: number; rx: number; tx: number } | undefined;
     const stop = keepStreaming(
       (signal) =>
         streamJson(
@@ -136,15 +157,22 @@ export function useStats(id: string | undefined, running: boolean): Series {
           (st: any) => {
             const { cpu, mem } = sampleOf(st);
             const now = Date.now() / 1000;
+            const net = networkTotals(st);
+            const secs = last ? now - last.at : 0;
             s.t.push(now);
             s.cpu.push(cpu);
             s.mem.push(Math.max(0, mem));
+            s.rx.push(net && last ? rate(last.rx, net.rx, secs) : 0);
+            s.tx.push(net && last ? rate(last.tx, net.tx, secs) : 0);
+            if (net) last = { at: now, ...net };
             while (s.t.length && s.t[0]! < now - WINDOW_S) {
               s.t.shift();
               s.cpu.shift();
               s.mem.shift();
+              s.rx.shift();
+              s.tx.shift();
             }
-            setSeries({ t: [...s.t], cpu: [...s.cpu], mem: [...s.mem] });
+            setSeries({ t: [...s.t], cpu: [...s.cpu], mem: [...s.mem], rx: [...s.rx], tx: [...s.tx] });
           },
           signal,
         ),

@@ -25,6 +25,16 @@ export function useKubeList(path: string | undefined): LiveList<KubeObject> {
     const ctl = new AbortController();
     const items = new Map<string, KubeObject>();
     const publish = (): void => setState({ items: [...items.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b))), loaded: true });
+    // A burst of watch events (a node going NotReady modifies every pod on it) becomes one sort and
+    // one render, not one per event: with a thousand rows, one each would queue seconds of work.
+    let queued: ReturnType<typeof setTimeout> | undefined;
+    const publishSoon = (): void => {
+      queued ??= setTimeout(() => {
+        queued = undefined;
+        publish();
+      }, 50);
+    };
+    ctl.signal.addEventListener('abort', () => clearTimeout(queued));
     const sep = path.includes('?') ? '&' : '?';
     void (async () => {
       while (!ctl.signal.aborted) {
@@ -47,7 +57,7 @@ export function useKubeList(path: string | undefined): LiveList<KubeObject> {
                 if (ev.type === 'BOOKMARK') return;
                 if (ev.type === 'DELETED') items.delete(keyOf(ev.object));
                 else items.set(keyOf(ev.object), ev.object);
-                publish();
+                publishSoon();
               },
               ctl.signal,
             );
@@ -66,26 +76,36 @@ export function useKubeList(path: string | undefined): LiveList<KubeObject> {
   return state;
 }
 
+/** Calls read now and every periodMs until the returned stop is called; its value or error goes to the callbacks, never after stop. */
+export function poll<T>(read: () => Promise<T>, periodMs: number, onValue: (v: T) => void, onError: (e: ApiError) => void): () => void {
+  let stopped = false;
+  const tick = async (): Promise<void> => {
+    try {
+      const value = await read();
+      if (!stopped) onValue(value);
+    } catch (e) {
+      if (!stopped) onError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+    }
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), periodMs);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
 /** Polls a path every periodMs (metrics.k8s.io has no watch). */
 export function usePoll<T>(path: string | undefined, periodMs: number): { value?: T; error?: ApiError } {
   const [state, setState] = useState<{ value?: T; error?: ApiError }>({});
   useEffect(() => {
     if (!path) return;
-    let stopped = false;
-    const tick = async (): Promise<void> => {
-      try {
-        const value = await get<T>(path);
-        if (!stopped) setState({ value });
-      } catch (e) {
-        if (!stopped) setState((s) => ({ ...s, error: e instanceof ApiError ? e : new ApiError(0, String(e)) }));
-      }
-    };
-    void tick();
-    const timer = setInterval(() => void tick(), periodMs);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
+    return poll(
+      () => get<T>(path),
+      periodMs,
+      (value) => setState({ value }),
+      (error) => setState((s) => ({ ...s, error })),
+    );
   }, [path, periodMs]);
   return state;
 }

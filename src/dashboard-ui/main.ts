@@ -14,6 +14,7 @@ import { ContainerDetail } from './views/container-detail.js';
 import { ImagesView, VolumesView, NetworksView } from './views/engine-objects.js';
 import { OverviewView, NodesView, ServicesView, EventsView } from './views/cluster.js';
 import { WorkloadsView } from './views/workloads.js';
+import { HubView } from './views/hub.js';
 import { PodsView, PodDetail } from './views/pods.js';
 
 function useHash(): string {
@@ -33,6 +34,7 @@ function route(parts: string[]) {
     if (kind === 'images') return html`<${ImagesView} />`;
     if (kind === 'volumes') return html`<${VolumesView} />`;
     if (kind === 'networks') return html`<${NetworksView} />`;
+    if (kind === 'registry') return html`<${HubView} />`;
     return html`<${ContainersView} />`;
   }
   if (area === 'cluster') {
@@ -51,7 +53,7 @@ function Nav({ s, here }: { s: SessionInfo; here: string }) {
   const link = (href: string, label: string) => html`<a href=${href} class=${here.startsWith(href) ? 'on' : ''}>${label}</a>`;
   return html`<header>
     <b class="brand">tug</b>
-    ${s.engine ? html`<span class="area">Engine</span>${link('#/engine/containers', 'Containers')}${link('#/engine/images', 'Images')}${link('#/engine/volumes', 'Volumes')}${link('#/engine/networks', 'Networks')}` : null}
+    ${s.engine ? html`<span class="area">Engine</span>${link('#/engine/containers', 'Containers')}${link('#/engine/images', 'Images')}${link('#/engine/volumes', 'Volumes')}${link('#/engine/networks', 'Networks')}${link('#/engine/registry', 'Registry')}` : null}
     ${s.kube ? html`<span class="area">Cluster</span>${link('#/cluster/overview', 'Overview')}${link('#/cluster/nodes', 'Nodes')}${link('#/cluster/workloads', 'Workloads')}${link('#/cluster/pods', 'Pods')}${link('#/cluster/services', 'Services')}${link('#/cluster/events', 'Events')}` : null}
     <span class="spacer"></span>
     <span class="muted" id="user">${s.user}</span>

@@ -7,12 +7,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { invalid, messageOf } from '../errdefs.js';
+import { invalid, messageOf, kindOf } from '../errdefs.js';
 import { SessionStore, sessionCookie, clearedCookie, csrfMatches, sameEquals, CSRF_HEADER, type Session } from './sessions.js';
 import { StaticAssets } from './static-assets.js';
 import { proxyToEngine, execTerminal, statsOfMany } from './engine-upstream.js';
 import { proxyToKube, relayKubeUpgrade, reviewToken, type KubeTarget } from './kube-upstream.js';
-import { consumeTicket, ensureLoginToken, writeDashboardUrl, removeDashboardUrl } from './dashboard-files.js';
+import { proxyNodeMetrics } from './node-stats.js';
+import { readHub } from './registry-hub.js';
+import { consumeTicket, ensureLoginToken, writeDashboardUrl, removeDashboardUrl, dashboardDir } from './dashboard-files.js';
 import { formatUrl, type UiAddr } from './ui-addr.js';
 
 export interface DashboardOptions {
@@ -24,6 +26,8 @@ export interface DashboardOptions {
   /** Set once the engine / API server is up (the listener is claimed before, so a taken port fails fast). */
   engineSocket?: string;
   kube?: KubeTarget & { adminToken: string };
+  /** The registry the hub view lists (HOST:PORT, as in image names), read with the owner's `tug login` credentials. */
+  registry?: string;
 }
 
 export interface Dashboard {
@@ -63,13 +67,15 @@ function crossOrigin(req: IncomingMessage): boolean {
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const assets = await StaticAssets.load();
   const token = await ensureLoginToken(o.root);
-  const sessions = new SessionStore();
+  const sessions = await SessionStore.open(dashboardDir(o.root));
   let engineSocket = o.engineSocket;
   let kube = o.kube;
   const wss = new WebSocketServer({ noServer: true });
 
+  // The owner acts in the cluster with the daemon's admin token, looked up when used (it is not kept with the session).
+  const kubeTokenOf = (s: Session): string | undefined => (s.engine ? kube?.adminToken : s.kubeToken);
   const login = async (given: string): Promise<Session | undefined> => {
-    if (sameEquals(given, token)) return sessions.create({ user: 'owner', engine: true, kubeToken: kube?.adminToken });
+    if (sameEquals(given, token)) return sessions.create({ user: 'owner', engine: true });
     if (!kube) return undefined;
     const user = await reviewToken(kube, kube.adminToken, given);
     return user ? sessions.create({ user, engine: false, kubeToken: given }) : undefined;
@@ -89,7 +95,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       return;
     }
     if (path === '/login' && req.method === 'GET') {
-      const s = (await consumeTicket(o.root, url.searchParams.get('ticket') ?? '')) ? sessions.create({ user: 'owner', engine: true, kubeToken: kube?.adminToken }) : undefined;
+      const s = (await consumeTicket(o.root, url.searchParams.get('ticket') ?? '')) ? await sessions.create({ user: 'owner', engine: true }) : undefined;
       res.writeHead(303, { location: s ? '/' : '/#login-expired', 'cache-control': 'no-store', ...(s ? { 'set-cookie': sessionCookie(s.id) } : {}) }).end();
       return;
     }
@@ -105,15 +111,15 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (!given) return json(res, 401, { message: 'a token is required' });
       const s = await login(given);
       if (!s) return json(res, 401, { message: 'that token is not valid here' });
-      return json(res, 200, { user: s.user, engine: s.engine, kube: !!s.kubeToken, csrf: s.csrf }, { 'set-cookie': sessionCookie(s.id) });
+      return json(res, 200, { user: s.user, engine: s.engine && !!engineSocket, kube: !!kubeTokenOf(s), registry: s.engine ? o.registry : undefined, csrf: s.csrf }, { 'set-cookie': sessionCookie(s.id) });
     }
     const s = sessions.fromRequest(req);
     if (!s) return json(res, 401, { message: 'not logged in' }, { 'set-cookie': clearedCookie });
     const changes = !(req.method === 'GET' || req.method === 'HEAD');
     if (changes && (crossOrigin(req) || !csrfMatches(s, req.headers[CSRF_HEADER] as string | undefined))) return json(res, 403, { message: 'missing or wrong CSRF token' }, { 'x-tug-csrf': 'refused' });
-    if (path === '/api/session') return json(res, 200, { user: s.user, engine: s.engine && !!engineSocket, kube: !!s.kubeToken && !!kube, csrf: s.csrf });
+    if (path === '/api/session') return json(res, 200, { user: s.user, engine: s.engine && !!engineSocket, kube: !!kubeTokenOf(s), registry: s.engine ? o.registry : undefined, csrf: s.csrf });
     if (path === '/api/logout' && req.method === 'POST') {
-      sessions.delete(s.id);
+      await sessions.delete(s.id);
       return json(res, 200, {}, { 'set-cookie': clearedCookie });
     }
     if (path === '/api/engine-stats') {
@@ -125,9 +131,27 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (!s.engine) return json(res, 403, { message: `${s.user} may not use the engine: log in with the daemon's token` });
       return proxyToEngine(engineSocket, path.slice('/api/engine'.length) + url.search, req, res);
     }
+    if (path === '/api/hub') {
+      if (!s.engine) return json(res, 403, { message: `${s.user} may not see the registry: log in with the daemon's token` });
+      if (!o.registry) return json(res, 404, { message: `no registry is configured: start ${o.command} with --ui-registry HOST:PORT` });
+      try {
+        return json(res, 200, await readHub(o.registry));
+      } catch (err) {
+        // The registry's refusal as the page's: credentials it does not take are this user's 403, an unreachable one a 502.
+        const kind = kindOf(err);
+        const refused = kind === 'unauthorized' || kind === 'forbidden';
+        const hint = refused ? ` (the daemon reads it with the credentials \`tug login ${o.registry}\` stored for the daemon's user)` : '';
+        return json(res, refused ? 403 : kind === 'unavailable' ? 502 : 500, { message: `registry ${o.registry}: ${messageOf(err)}${hint}` });
+      }
+    }
+    const kubeToken = kubeTokenOf(s);
+    if (path.startsWith('/api/node-metrics/')) {
+      if (!kube || !kubeToken) return json(res, 404, { message: 'this daemon serves no cluster' });
+      return proxyNodeMetrics(kube, kubeToken, decodeURIComponent(path.slice('/api/node-metrics/'.length)), req, res);
+    }
     if (path.startsWith('/api/kube/')) {
-      if (!kube || !s.kubeToken) return json(res, 404, { message: 'this daemon serves no cluster' });
-      return proxyToKube(kube, s.kubeToken, path.slice('/api/kube'.length) + url.search, req, res);
+      if (!kube || !kubeToken) return json(res, 404, { message: 'this daemon serves no cluster' });
+      return proxyToKube(kube, kubeToken, path.slice('/api/kube'.length) + url.search, req, res);
     }
     json(res, 404, { message: `no such API: ${req.method} ${path}` });
   };
@@ -151,7 +175,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       });
       return;
     }
-    if (url.pathname.startsWith('/api/kube/') && kube && s.kubeToken) return relayKubeUpgrade(kube, s.kubeToken, url.pathname.slice('/api/kube'.length) + url.search, req, socket, head);
+    const kubeToken = kubeTokenOf(s);
+    if (url.pathname.startsWith('/api/kube/') && kube && kubeToken) return relayKubeUpgrade(kube, kubeToken, url.pathname.slice('/api/kube'.length) + url.search, req, socket, head);
     refuse(404, 'Not Found');
   };
 

@@ -6,31 +6,12 @@
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-
-const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'cookie', 'host', 'origin', 'referer', 'x-csrf-token']);
-
-export function forwardHeaders(h: IncomingMessage['headers']): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !hopByHop.has(k) && !k.startsWith('sec-')) out[k] = v;
-  return out;
-}
+import { forwardHeaders, relayResponse, relayRequest, eachLine } from './relay.js';
 
 /** Streams one request to the engine socket and its answer back. */
 export function proxyToEngine(socketPath: string, path: string, req: IncomingMessage, res: ServerResponse): void {
-  const up = request({ socketPath, path, method: req.method, headers: { ...forwardHeaders(req.headers), host: 'docker' } }, (r) => {
-    const headers = { ...r.headers };
-    delete headers.connection;
-    delete headers['transfer-encoding'];
-    res.writeHead(r.statusCode ?? 502, headers);
-    r.pipe(res);
-  });
-  up.on('error', (err) => {
-    if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `the engine did not answer: ${err.message}` }));
-    else res.destroy();
-  });
-  // A closed page ends the upstream stream (a followed log, the events stream).
-  res.on('close', () => up.destroy());
-  req.pipe(up);
+  const up = request({ socketPath, path, method: req.method, headers: { ...forwardHeaders(req.headers), host: 'docker' } }, (r) => relayResponse(r, res));
+  relayRequest(up, req, res, (message) => ({ message: `the engine did not answer: ${message}` }));
 }
 
 /** One engine API call with a JSON answer. */
@@ -107,14 +88,7 @@ export function statsOfMany(socketPath: string, ids: string[], res: ServerRespon
   const ups = ids.slice(0, 500).map((id) => {
     const up = request({ socketPath, path: `/containers/${encodeURIComponent(id)}/stats?stream=1`, method: 'GET' }, (r) => {
       if (r.statusCode !== 200) return void r.resume();
-      let pending = '';
-      r.setEncoding('utf8');
-      r.on('data', (chunk: string) => {
-        pending += chunk;
-        const lines = pending.split('\n');
-        pending = lines.pop()!;
-        for (const l of lines) if (l.trim()) res.write(`{"id":${JSON.stringify(id)},"stats":${l}}\n`);
-      });
+      eachLine(r, (l) => res.write(`{"id":${JSON.stringify(id)},"stats":${l}}\n`));
     });
     up.on('error', () => undefined);
     up.end();

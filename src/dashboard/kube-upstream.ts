@@ -8,7 +8,7 @@
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { forwardHeaders } from './engine-upstream.js';
+import { forwardHeaders, relayResponse, relayRequest, eachLine } from './relay.js';
 
 export interface KubeTarget {
   /** https://HOST:PORT of the API server. */
@@ -43,44 +43,27 @@ export function proxyToKube(t: KubeTarget, token: string, path: string, req: Inc
   const redact = isSecretPath(url.pathname) && !reveal;
   const headers: Record<string, string | string[]> = { ...forwardHeaders(req.headers), authorization: `Bearer ${token}` };
   if (redact) headers['accept'] = 'application/json';
-  const up = request(options(t, upstreamPath, req.method ?? 'GET', headers), (r) => {
-    const h = { ...r.headers };
-    delete h.connection;
-    delete h['transfer-encoding'];
-    if (!redact) {
-      res.writeHead(r.statusCode ?? 502, h);
-      r.pipe(res);
-      return;
-    }
-    delete h['content-length'];
-    res.writeHead(r.statusCode ?? 502, h);
-    // A watch is one JSON object per line; a get or list is one object.
-    let pending = '';
-    r.setEncoding('utf8');
-    r.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const l of lines) if (l.trim()) res.write(`${JSON.stringify(blankSecrets(JSON.parse(l)))}\n`);
-    });
-    r.on('end', () => {
-      if (pending.trim()) {
+  const up = request(options(t, upstreamPath, req.method ?? 'GET', headers), (r) => relayResponse(r, res, redact ? redactSecrets : undefined));
+  relayRequest(up, req, res, (message) => ({ kind: 'Status', status: 'Failure', code: 502, message: `the API server did not answer: ${message}` }));
+}
+
+/** A watch is one JSON object per line; a get or list is one object: each goes on with its Secret values blanked. */
+function redactSecrets(r: IncomingMessage, res: ServerResponse): void {
+  eachLine(
+    r,
+    (l) => res.write(`${JSON.stringify(blankSecrets(JSON.parse(l)))}\n`),
+    (rest) => {
+      if (rest.trim()) {
         try {
-          res.write(JSON.stringify(blankSecrets(JSON.parse(pending))));
+          res.write(JSON.stringify(blankSecrets(JSON.parse(rest))));
         } catch {
           // Not JSON (an error page): nothing secret in it.
-          res.write(pending);
+          res.write(rest);
         }
       }
       res.end();
-    });
-  });
-  up.on('error', (err) => {
-    if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', status: 'Failure', code: 502, message: `the API server did not answer: ${err.message}` }));
-    else res.destroy();
-  });
-  res.on('close', () => up.destroy());
-  req.pipe(up);
+    },
+  );
 }
 
 /** Relays a WebSocket upgrade (pod exec, attach, port-forward) to the API server with the user's token. */
@@ -108,23 +91,30 @@ export function relayKubeUpgrade(t: KubeTarget, token: string, path: string, req
   up.end();
 }
 
-/** Who a bearer token is, asked of the API server with the dashboard's own (admin) token: the user name, or undefined if the token is not valid. */
-export async function reviewToken(t: KubeTarget, adminToken: string, token: string): Promise<string | undefined> {
-  const body = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
-  const out = await new Promise<any>((resolve, reject) => {
-    const r = request(options(t, '/apis/authentication.k8s.io/v1/tokenreviews', 'POST', { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }), (res) => {
+/** One API server call with a JSON answer, as the holder of token. */
+export function kubeJson(t: KubeTarget, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const data = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json', ...(data ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(data)) } : {}) };
+    const r = request(options(t, path, method, headers), (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
         try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch (err) {
-          reject(err);
+          resolve({ status: res.statusCode ?? 502, json: text ? JSON.parse(text) : undefined });
+        } catch {
+          resolve({ status: res.statusCode ?? 502, json: { message: text } });
         }
       });
     });
     r.on('error', reject);
-    r.end(body);
+    r.end(data);
   });
-  return out?.status?.authenticated ? String(out.status.user?.username ?? 'unknown') : undefined;
+}
+
+/** Who a bearer token is, asked of the API server with the dashboard's own (admin) token: the user name, or undefined if the token is not valid. */
+export async function reviewToken(t: KubeTarget, adminToken: string, token: string): Promise<string | undefined> {
+  const { json } = await kubeJson(t, adminToken, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+  return json?.status?.authenticated ? String(json.status.user?.username ?? 'unknown') : undefined;
 }

@@ -26,3 +26,11 @@ export function parseUiAddr(value: string, command: string): UiAddr | undefined 
 export function formatUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
+
+/** The --ui-registry flag: the registry the hub view lists, as image names spell it (HOST[:PORT]); "" means none. */
+export function parseUiRegistry(value: string | undefined, command: string): string | undefined {
+  const v = (value ?? '').trim();
+  if (!v) return undefined;
+  if (!/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::\d{1,5})?$/.test(v)) throw invalid(`${command}: --ui-registry "${value}" is not HOST[:PORT] (a registry as image names spell it, e.g. 127.0.0.1:5000)`);
+  return v;
+}

@@ -11,7 +11,7 @@ import { setInsecureRegistries } from '../image/registry-client/hosts.js';
 import { engineRegistry, watchEngine } from '../engine/engine-metrics.js';
 import { processMetrics } from '../util/metrics-registry.js';
 import { parseHostPort, serveMetrics, type MetricsListener } from '../util/metrics-listener.js';
-import { DEFAULT_DAEMON_UI_ADDR, parseUiAddr } from '../dashboard/ui-addr.js';
+import { DEFAULT_DAEMON_UI_ADDR, parseUiAddr, parseUiRegistry } from '../dashboard/ui-addr.js';
 import type { Dashboard } from '../dashboard/dashboard-server.js';
 
 const usage = `Usage: tug daemon [OPTIONS]
@@ -27,6 +27,8 @@ Options:
   --ephemeral       on shutdown remove every container and the network (tests)
   --ui-addr HOST:PORT  where the web dashboard listens (default ${DEFAULT_DAEMON_UI_ADDR}; "off" or ""
                     turns it off); \`tug dashboard --root DIR\` prints a login link
+  --ui-registry HOST:PORT  the registry the dashboard's Registry view lists (a \`tug registry serve\`
+                    or any OCI registry), read with the credentials \`tug login HOST:PORT\` stored
   --insecure-registry HOST:PORT  registry reached over plain HTTP or unverified TLS (repeatable;
                     loopback registries always are)
   --metrics-addr HOST:PORT  serve Prometheus metrics on http://HOST:PORT/metrics (off by default,
@@ -48,6 +50,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
         'insecure-registry': { type: 'string', multiple: true, default: [] },
         'metrics-addr': { type: 'string' },
         'ui-addr': { type: 'string', default: DEFAULT_DAEMON_UI_ADDR },
+        'ui-registry': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -67,7 +70,7 @@ export async function runDaemon(argv: string[]): Promise<void> {
     await preflight();
     // Claimed before the engine opens: a taken address refuses the start with nothing made.
     const uiAddr = parseUiAddr(values['ui-addr']!, 'tug daemon');
-    if (uiAddr) dashboard = await (await import('../dashboard/dashboard-server.js')).startDashboard({ addr: uiAddr, root: values.root!, command: 'tug daemon', engineSocket: values.socket! });
+    if (uiAddr) dashboard = await (await import('../dashboard/dashboard-server.js')).startDashboard({ addr: uiAddr, root: values.root!, command: 'tug daemon', engineSocket: values.socket!, registry: parseUiRegistry(values['ui-registry'], 'tug daemon') });
   } catch (err) {
     process.stderr.write(`tug daemon: ${messageOf(err)}\n`);
     process.exitCode = 1;

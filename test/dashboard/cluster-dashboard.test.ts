@@ -4,6 +4,9 @@
 // then sees, a node plot has points, pod logs and exec work; a ServiceAccount
 // without any RBAC binding sees 403 views and cannot act; a forged POST
 // without the CSRF token is refused; Secret values stay hidden unless asked.
+// The overview plots the API server's request rate and latency (a user
+// without the monitoring rights sees its 403 there); a pod's and the node's
+// network plots move with traffic.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -53,6 +56,12 @@ test('log in with a one-time link; a new Deployment\'s pod appears and becomes R
   await browser.screenshot('cluster-pods');
   await page.goto(`${url}/#/cluster/overview`);
   await see(page, '#nodes-ready:has-text("1/1")');
+  // The page's own watches and lists are API requests: the rate plot has points above zero.
+  await page.waitForFunction(() => {
+    const f = (globalThis as any).document.querySelector('figure.plot[data-title="API requests/s"]');
+    return f && Number(f.dataset.points) >= 2 && Number(f.dataset.max) > 0;
+  }, undefined, { timeout: 60_000 });
+  assert.ok(Number(await page.locator('figure.plot[data-title^="API latency"]').getAttribute('data-points')) >= 2);
   await browser.screenshot('cluster-overview');
   assert.deepEqual(unexpectedErrors(browser.errors), []);
 });
@@ -81,9 +90,21 @@ test('a pod: logs follow, exec runs what is typed, its plot and the node plot ge
   await page.locator('.term-box').click();
   await page.keyboard.type('echo pod-$((6*7))\n');
   await see(page, '.term-box .xterm-rows:has-text("pod-42")');
+  // Traffic while the plots poll: the pod pings its gateway (the node's bridge) with big packets.
+  const ping = c.kubectl(['-n', ns, 'exec', pod, '--', 'sh', '-c', 'ping -c 60 -i 0.25 -s 1200 $(ip route | awk \'/default/ {print $3}\')'], { allowFailure: true });
+  await page.goto(`${url}/#/cluster/pods/${ns}/${pod}/overview`);
+  const moved = (title: string) => page.waitForFunction((t) => {
+    const f = (globalThis as any).document.querySelector(`figure.plot[data-title="${t}"]`);
+    return f && Number(f.dataset.points) >= 3 && Number(f.dataset.max) > 1000;
+  }, title, { timeout: 60_000 });
+  await moved('pod network');
+  await browser.screenshot('cluster-pod-network');
   await page.goto(`${url}/#/cluster/nodes`);
   await page.waitForFunction(() => [...(globalThis as any).document.querySelectorAll('figure.plot')].some((f: any) => Number(f.dataset.points) >= 3), undefined, { timeout: 60_000 });
+  const node = (await c.kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout.trim();
+  await moved(`${node} network`);
   await browser.screenshot('cluster-nodes');
+  await ping;
   await page.goto(`${url}/#/cluster/pods/${ns}/not-a-pod`);
   await see(page, '.gone:has-text("no longer exists")');
   assert.deepEqual(unexpectedErrors(browser.errors), []);
@@ -102,6 +123,9 @@ test('a ServiceAccount without RBAC sees 403 views and cannot scale', async () =
   await page.goto(`${url}/#/cluster/workloads`);
   await see(page, '.error[data-status="403"]:has-text("Forbidden")');
   assert.equal(await page.locator('#deployments tr[data-deployment="web"]').count(), 0);
+  // The API server's metrics need get on /metrics (system:monitoring): the panel says so.
+  await page.goto(`${url}/#/cluster/overview`);
+  await see(page, '#apiserver-metrics .error[data-status="403"]:has-text("system:monitoring")');
   await browser.screenshot('cluster-forbidden');
   // No engine either: the daemon's owner token is the only way to the engine.
   const csrf = ((await (await page.request.get(`${url}/api/session`)).json()) as { csrf: string; engine: boolean }).csrf;

@@ -3,12 +3,18 @@
 // the CLI started appear without a reload, stop it from the page and have
 // `docker ps` agree, follow its logs, type in the exec terminal, see a plot
 // with points; a wrong or missing token gets the login page and no data; a
-// forged POST without the CSRF token is refused.
+// forged POST without the CSRF token is refused; the Registry view lists an
+// image pushed to an htpasswd-protected registry (read with the owner's `tug
+// login` credentials) with a pull command that works; a container's network
+// plot moves with traffic; a session survives a daemon restart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile, stat, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
 import { startTestDaemon, tugBin, type TestDaemon } from '../helpers/tug-daemon.js';
+import { startTestRegistry, type TestRegistry } from '../registry/helpers.js';
 import { runCommand } from '../helpers/run-command.js';
 import { launchBrowser, see, unexpectedErrors, type TestBrowser } from './browser.js';
 
@@ -16,6 +22,8 @@ import { launchBrowser, see, unexpectedErrors, type TestBrowser } from './browse
 let d: TestDaemon;
 let url: string;
 let browser: TestBrowser;
+let reg: TestRegistry;
+let dir: string;
 
 const docker = async (...args: string[]): Promise<string> => {
   const r = await runCommand('docker', args, { env: d.env });
@@ -23,8 +31,20 @@ const docker = async (...args: string[]): Promise<string> => {
   return r.stdout.trim();
 };
 
+const tug = async (...args: string[]): Promise<string> => {
+  const r = await runCommand(process.execPath, [tugBin, ...args], { env: d.env });
+  assert.equal(r.code, 0, `tug ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+};
+
 before(async () => {
-  d = await startTestDaemon();
+  dir = await mkdtemp(join(tmpdir(), 'tug-dash-engine-'));
+  const htpasswd = join(dir, 'htpasswd');
+  await writeFile(htpasswd, `hubuser:${bcrypt.hashSync('hub-s3cret', 6)}\n`);
+  reg = await startTestRegistry({ htpasswdFile: htpasswd });
+  // The daemon reads the registry with the credentials `tug login` stores, from the config the CLI writes.
+  process.env.DOCKER_CONFIG = join(dir, 'docker-config');
+  d = await startTestDaemon(['--ui-registry', reg.hostPort]);
   url = (await readFile(join(d.root, 'dashboard', 'url'), 'utf8')).trim();
   browser = await launchBrowser();
 });
@@ -32,6 +52,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await d?.stop();
+  await reg?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 test('a missing or wrong token gets the login page and no data', async () => {
@@ -116,6 +138,13 @@ test('logs follow live and search filters them; the exec terminal runs what is t
 
   await page.goto(`${url}/#/engine/containers/${id}/overview`);
   await page.waitForFunction(() => Number((globalThis as any).document.querySelector('figure.plot[data-title="CPU %"]')?.dataset.points ?? 0) >= 3);
+  // Traffic: the container pings its gateway (the bridge this test's daemon made) with big packets.
+  const gateway = await docker('inspect', '-f', '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}', 'dash-web');
+  await docker('exec', 'dash-web', 'ping', '-c', '15', '-i', '0.2', '-s', '1200', gateway);
+  await page.waitForFunction(() => {
+    const f = (globalThis as any).document.querySelector('figure.plot[data-title="network"]');
+    return f && Number(f.dataset.points) >= 3 && Number(f.dataset.max) > 1000;
+  });
   await browser.screenshot('engine-container-plots');
   assert.deepEqual(unexpectedErrors(browser.errors), []);
 });
@@ -165,4 +194,66 @@ test('a POST without the CSRF token is refused; with it, it is not', async () =>
   const ok = await fetch(`${url}/api/engine/containers/${name}/start`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf } });
   assert.equal(ok.status, 204);
   await docker('rm', '-f', name);
+});
+
+test('the Registry view lists a pushed image with its tag, digest and a pull command that copies and works', async () => {
+  const page = browser.page;
+  browser.errors.length = 0; // the 404s the gone-container test provoked on purpose
+  await page.goto(`${url}/#/engine/registry`);
+  // Before a login the daemon owner has no credentials for the registry: its refusal shows, not a blank.
+  await see(page, `.error[data-status="403"]:has-text("tug login ${reg.hostPort}")`);
+  const login = await runCommand(process.execPath, [tugBin, 'login', '-u', 'hubuser', '--password-stdin', reg.hostPort], { env: d.env, input: 'hub-s3cret\n' });
+  assert.equal(login.code, 0, login.stderr);
+  const ref = `${reg.hostPort}/dash/busybox:v1`;
+  await docker('tag', 'busybox', ref);
+  await tug('push', ref);
+  const digest = (await docker('inspect', '-f', '{{index .RepoDigests 0}}', ref)).split('@')[1]!;
+  assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+  await page.locator('button:has-text("refresh")').click();
+  const row = page.locator('#hub tr[data-repo="dash/busybox"][data-tag="v1"]');
+  await see(page, '#hub tr[data-repo="dash/busybox"][data-tag="v1"]');
+  assert.equal(await row.getAttribute('data-digest'), digest);
+  assert.match((await row.locator('td:nth-child(4)').textContent()) ?? '', /\d+(\.\d)? (kB|MB)/);
+  assert.match((await row.locator('td:nth-child(5)').textContent()) ?? '', /ago/);
+  const command = await row.locator('input.pull-command').inputValue();
+  assert.equal(command, `tug pull ${ref}`);
+  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
+  await row.locator('button[data-action=copy]').click();
+  await see(page, '#hub tr[data-repo="dash/busybox"] button:has-text("copied")');
+  assert.equal(await page.evaluate(() => (globalThis as any).navigator.clipboard.readText()), command);
+  await browser.screenshot('engine-registry');
+  // The copied command pulls the image.
+  await docker('rmi', ref);
+  await tug(...command.split(' ').slice(1));
+  assert.equal((await docker('inspect', '-f', '{{index .RepoDigests 0}}', ref)).split('@')[1], digest);
+  assert.deepEqual(unexpectedErrors(browser.errors), []);
+});
+
+test('a session survives a daemon restart; the session file is private; expired sessions are dropped', async () => {
+  const page = browser.page;
+  const file = join(d.root, 'dashboard', 'sessions.json');
+  assert.equal((await stat(file)).mode & 0o777, 0o600);
+  const cookie = (await browser.context.cookies(url)).find((c) => c.name === 'tug_session')!;
+  assert.ok(!(await readFile(file, 'utf8')).includes(cookie.value), 'the file keeps hashes, not session ids');
+  await d.crash();
+  // An expired session left in the file is dropped when the daemon starts again.
+  const stored = JSON.parse(await readFile(file, 'utf8')) as { sessions: { hash: string; user: string; engine: boolean; lastUsed: number }[] };
+  stored.sessions.push({ hash: 'f'.repeat(64), user: 'owner', engine: true, lastUsed: Date.now() - 13 * 3600_000 });
+  await writeFile(file, JSON.stringify(stored), { mode: 0o600 });
+  await d.restart();
+  url = (await readFile(join(d.root, 'dashboard', 'url'), 'utf8')).trim();
+  await page.goto(`${url}/#/engine/containers`);
+  await see(page, 'header #user:has-text("owner")');
+  await see(page, 'h2:has-text("Containers")');
+  assert.equal(await page.locator('#login').count(), 0);
+  // And it may still act (its CSRF token is the same after the restart).
+  const name = 'dash-after-restart';
+  await docker('create', '--name', name, 'busybox', 'true');
+  await page.goto(`${url}/#/engine/containers`);
+  await page.locator(`tr[data-container="${name}"] button[data-action=start]`).click();
+  await see(page, `tr[data-container="${name}"][data-state="exited"]`);
+  await docker('rm', '-f', name);
+  const after = (JSON.parse(await readFile(file, 'utf8')) as { sessions: { hash: string }[] }).sessions;
+  assert.ok(!after.some((x) => x.hash === 'f'.repeat(64)), 'the expired session is gone from the file');
+  assert.deepEqual(unexpectedErrors(browser.errors), []);
 });

@@ -3,7 +3,8 @@
 // list is a watch (kube-live.ts); a list the user's RBAC refuses shows the 403.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { bytes, ago } from '../api.js';
+import { bytes, byteRate, ago } from '../api.js';
+import { useApiServerRates, useNetworkRates } from '../kube-metrics.js';
 import { useKubeList, usePoll, quantity, type KubeObject } from '../kube-live.js';
 import { Badge, ErrorBox, Loading } from '../widgets/common.js';
 import { Plot } from '../widgets/plot.js';
@@ -44,7 +45,18 @@ export function OverviewView() {
           ${badPods.map((x) => html`<tr><td>Pod</td><td class="mono"><a href=${`#/cluster/pods/${x.p.metadata.namespace}/${x.p.metadata.name}`}>${x.p.metadata.namespace}/${x.p.metadata.name}</a></td><td><${Badge} text=${x.why!} tone="bad" /></td></tr>`)}
         </tbody></table>`
       : html`<p class="muted">${pods.loaded ? 'Every workload has its replicas ready.' : 'loading…'}</p>`}
+    <${ApiServerPanel} />
   </section>`;
+}
+
+/** The API server's request rate and latency, from its /metrics with the user's own token. */
+function ApiServerPanel() {
+  const r = useApiServerRates();
+  return html`<div id="apiserver-metrics"><h3>API server</h3>
+    ${r.error && !r.t.length
+      ? html`<${ErrorBox} error=${r.error} what=${"the API server's metrics (GET /metrics: the system:monitoring ClusterRole grants it)"} />`
+      : html`<div class="plots"><${Plot} title="API requests/s" t=${r.t} values=${r.a} unit=${(v: number) => v.toFixed(1)} /><${Plot} title="API latency (mean, watches excluded)" t=${r.t} values=${r.b} unit=${(v: number) => `${(v * 1000).toFixed(1)} ms`} /></div>`}
+  </div>`;
 }
 
 interface NodeMetrics {
@@ -76,21 +88,26 @@ export function NodesView() {
   const usage = useNodeUsage();
   return html`<section><h2>Nodes</h2>
     <${ErrorBox} error=${nodes.error} what="nodes" /><${Loading} loaded=${nodes.loaded} />
-    ${nodes.items.map((n) => {
-      const s = usage.series.get(n.metadata.name);
-      const cap = n.status?.capacity ?? {};
-      const alloc = n.status?.allocatable ?? {};
-      return html`<div class="node" data-node=${n.metadata.name}>
-        <h3>${n.metadata.name} <${Badge} text=${ready(n) ? 'Ready' : 'NotReady'} tone=${ready(n) ? 'ok' : 'bad'} /> ${n.spec?.unschedulable ? html`<${Badge} text="SchedulingDisabled" tone="warn" />` : null}</h3>
-        <table class="facts-table"><thead><tr><th></th><th>CPU</th><th>memory</th><th>pods</th></tr></thead><tbody>
-          <tr><td>capacity</td><td>${cap.cpu}</td><td>${bytes(quantity(cap.memory))}</td><td>${cap.pods}</td></tr>
-          <tr><td>allocatable</td><td>${alloc.cpu}</td><td>${bytes(quantity(alloc.memory))}</td><td>${alloc.pods}</td></tr>
-          <tr><td>in use</td><td>${s ? `${s.cpu[s.cpu.length - 1]!.toFixed(2)} cores` : '—'}</td><td>${s ? bytes(s.mem[s.mem.length - 1]) : '—'}</td><td></td></tr>
-        </tbody></table>
-        ${s ? html`<div class="plots"><${Plot} title=${`${n.metadata.name} CPU (cores)`} t=${s.t} values=${s.cpu} unit=${(v: number) => v.toFixed(2)} /><${Plot} title=${`${n.metadata.name} memory`} t=${s.t} values=${s.mem} unit=${bytes} /></div>` : html`<${ErrorBox} error=${usage.error} what="node metrics" />`}
-      </div>`;
-    })}
+    ${nodes.items.map((n) => html`<${NodeCard} key=${n.metadata.name} n=${n} s=${usage.series.get(n.metadata.name)} usageError=${usage.error} />`)}
   </section>`;
+}
+
+function NodeCard({ n, s, usageError }: { n: KubeObject; s?: { t: number[]; cpu: number[]; mem: number[] }; usageError?: any }) {
+  const net = useNetworkRates(n.metadata.name);
+  const cap = n.status?.capacity ?? {};
+  const alloc = n.status?.allocatable ?? {};
+  return html`<div class="node" data-node=${n.metadata.name}>
+    <h3>${n.metadata.name} <${Badge} text=${ready(n) ? 'Ready' : 'NotReady'} tone=${ready(n) ? 'ok' : 'bad'} /> ${n.spec?.unschedulable ? html`<${Badge} text="SchedulingDisabled" tone="warn" />` : null}</h3>
+    <table class="facts-table"><thead><tr><th></th><th>CPU</th><th>memory</th><th>pods</th></tr></thead><tbody>
+      <tr><td>capacity</td><td>${cap.cpu}</td><td>${bytes(quantity(cap.memory))}</td><td>${cap.pods}</td></tr>
+      <tr><td>allocatable</td><td>${alloc.cpu}</td><td>${bytes(quantity(alloc.memory))}</td><td>${alloc.pods}</td></tr>
+      <tr><td>in use</td><td>${s ? `${s.cpu[s.cpu.length - 1]!.toFixed(2)} cores` : '—'}</td><td>${s ? bytes(s.mem[s.mem.length - 1]) : '—'}</td><td></td></tr>
+    </tbody></table>
+    <div class="plots">
+      ${s ? html`<${Plot} title=${`${n.metadata.name} CPU (cores)`} t=${s.t} values=${s.cpu} unit=${(v: number) => v.toFixed(2)} /><${Plot} title=${`${n.metadata.name} memory`} t=${s.t} values=${s.mem} unit=${bytes} />` : html`<${ErrorBox} error=${usageError} what="node metrics" />`}
+      ${net.error && !net.t.length ? html`<${ErrorBox} error=${net.error} what=${`${n.metadata.name}'s network (its agent's /metrics/cadvisor: get on nodes/metrics)`} />` : html`<${Plot} title=${`${n.metadata.name} network`} t=${net.t} values=${net.a} unit=${byteRate} second=${{ firstLabel: 'received', label: 'sent', values: net.b }} />`}
+    </div>
+  </div>`;
 }
 
 export function ServicesView() {

@@ -3,7 +3,7 @@
 // container that is removed (now or before the page opened) says so.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { call, get, bytes, ApiError, keepStreaming, streamJson } from '../api.js';
+import { call, get, bytes, byteRate, ApiError, keepStreaming, streamJson } from '../api.js';
 import { useStats } from '../engine-live.js';
 import { Action, Badge, ErrorBox, toneOfState } from '../widgets/common.js';
 import { Plot } from '../widgets/plot.js';
@@ -63,7 +63,7 @@ export function ContainerDetail({ id, tab }: { id: string; tab: string }) {
             <dt>IP</dt><dd>${Object.values(c.NetworkSettings?.Networks ?? {}).map((n: any) => n.IPAddress).join(', ') || '—'}</dd>
           </dl>
           ${running
-            ? html`<div class="plots"><${Plot} title="CPU %" t=${stats.t} values=${stats.cpu} unit=${(v: number) => `${v.toFixed(1)}%`} /><${Plot} title="memory" t=${stats.t} values=${stats.mem} unit=${bytes} /></div>`
+            ? html`<div class="plots"><${Plot} title="CPU %" t=${stats.t} values=${stats.cpu} unit=${(v: number) => `${v.toFixed(1)}%`} /><${Plot} title="memory" t=${stats.t} values=${stats.mem} unit=${bytes} /><${Plot} title="network" t=${stats.t} values=${stats.rx} unit=${byteRate} second=${{ firstLabel: 'received', label: 'sent', values: stats.tx }} /></div>`
             : html`<p class="muted">Not running: no live usage.</p>`}`
       : null}
     ${tab === 'logs' ? html`<${LogView} url=${`/api/engine/containers/${c.Id}/logs?follow=1&stdout=1&stderr=1&tail=500`} multiplexed=${!c.Config.Tty} />` : null}

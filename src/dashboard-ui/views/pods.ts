@@ -3,7 +3,8 @@
 // v4.channel.k8s.io WebSocket, and usage plots from metrics.k8s.io.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { call, bytes, ago } from '../api.js';
+import { call, bytes, byteRate, ago } from '../api.js';
+import { useNetworkRates } from '../kube-metrics.js';
 import { useKubeList, usePoll, quantity, type KubeObject } from '../kube-live.js';
 import { Action, Badge, ErrorBox, Loading, toneOfState } from '../widgets/common.js';
 import { Plot } from '../widgets/plot.js';
@@ -65,6 +66,7 @@ export function PodDetail({ ns, name, tab }: { ns: string; name: string; tab: st
   const events = useKubeList(`/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.name%3D${encodeURIComponent(name)}`);
   const p = list.items[0];
   const usage = usePodUsage(ns, name, p?.status?.phase === 'Running');
+  const net = useNetworkRates(p?.status?.phase === 'Running' ? p.spec?.nodeName : undefined, { namespace: ns, name });
   const [container, setContainer] = useState<string | undefined>();
   if (list.error) return html`<section><h2>Pod ${ns}/${name}</h2><${ErrorBox} error=${list.error} what=${`pod ${ns}/${name}`} /></section>`;
   if (!list.loaded) return html`<section><h2>Pod ${ns}/${name}</h2><p class="muted">loading…</p></section>`;
@@ -85,7 +87,7 @@ export function PodDetail({ ns, name, tab }: { ns: string; name: string; tab: st
           <table class="list"><thead><tr><th>container</th><th>image</th><th>ready</th><th>state</th><th>restarts</th></tr></thead><tbody>
           ${(p.status?.containerStatuses ?? []).map((s: any) => html`<tr><td>${s.name}</td><td class="mono">${s.image}</td><td>${s.ready ? 'yes' : 'no'}</td><td>${Object.keys(s.state ?? {})[0]} ${Object.values(s.state ?? {})[0] && (Object.values(s.state)[0] as any).reason ? `(${(Object.values(s.state)[0] as any).reason})` : ''}</td><td>${s.restartCount}</td></tr>`)}
           </tbody></table>
-          ${p.status?.phase === 'Running' ? html`<div class="plots"><${Plot} title="pod CPU (cores)" t=${usage.t} values=${usage.cpu} unit=${(v: number) => v.toFixed(3)} /><${Plot} title="pod memory" t=${usage.t} values=${usage.mem} unit=${bytes} /></div>` : null}
+          ${p.status?.phase === 'Running' ? html`<div class="plots"><${Plot} title="pod CPU (cores)" t=${usage.t} values=${usage.cpu} unit=${(v: number) => v.toFixed(3)} /><${Plot} title="pod memory" t=${usage.t} values=${usage.mem} unit=${bytes} />${net.error && !net.t.length ? html`<${ErrorBox} error=${net.error} what="the pod's network (its node agent's /metrics/cadvisor: get on nodes/metrics)" />` : html`<${Plot} title="pod network" t=${net.t} values=${net.a} unit=${byteRate} second=${{ firstLabel: 'received', label: 'sent', values: net.b }} />`}</div>` : null}
           <h3>Events</h3><${ErrorBox} error=${events.error} what="events" />
           <table class="list" id="pod-events"><tbody>${events.items.map((e) => html`<tr><td>${ago(e.lastTimestamp ?? e.metadata.creationTimestamp)}</td><td>${e.type}</td><td>${e.reason}</td><td>${e.message}</td></tr>`)}</tbody></table>`
       : null}

@@ -4,7 +4,9 @@
 // 315/6417) query. Read from the same snapshot as /metrics/resource
 // (resource-usage.ts): cgroup CPU and memory per container; network per pod,
 // from the sandbox's network namespace, as cAdvisor reports it on the pod's
-// infra ("POD") container.
+// infra ("POD") container; and the node's own network as cAdvisor's root
+// container (id="/"): the agent's network namespace, which is its node's,
+// less the pods' veths (counted per pod already), as cAdvisor leaves them out.
 import { networkStats } from '../../engine/stats.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
 import type { UsageSnapshot } from './resource-usage.js';
@@ -51,6 +53,11 @@ export async function cadvisorMetricsText(s: UsageSnapshot): Promise<string> {
     if (v !== undefined && Number.isFinite(v)) lines.get(name)!.push(`${name}${labelText(l)} ${v}`);
   };
   const nets = await Promise.all(s.pods.map((p) => (p.sandbox?.State.Pid ? networkStats(p.sandbox.State.Pid) : Promise.resolve(undefined))));
+  const root = { container: '', id: '/', image: '', name: '', namespace: '', pod: '' };
+  for (const [iface, counters] of Object.entries((await networkStats(process.pid)) ?? {})) {
+    if (iface.startsWith('veth')) continue;
+    for (const [column, family] of netColumns) add(family, { ...root, interface: iface }, counters[column]);
+  }
   s.pods.forEach((p, i) => {
     for (const c of p.containers) {
       const l = identity(c.record, c.name, p);

@@ -160,7 +160,8 @@ export async function getManifest(ctx: Ctx, name: string, ref: string): Promise<
   // Content negotiation: we return what was stored whatever the Accept header
   // says, as Distribution does for schema2/OCI (clients check Content-Type).
   const m = await ctx.reg.manifests.get(name, ref);
-  send(ctx.res, 200, { 'Content-Type': m.mediaType, 'Docker-Content-Digest': m.digest, ETag: `"${m.digest}"` }, m.body);
+  const modified = await ctx.reg.manifests.modified(name, ref);
+  send(ctx.res, 200, { 'Content-Type': m.mediaType, 'Docker-Content-Digest': m.digest, ETag: `"${m.digest}"`, ...(modified ? { 'Last-Modified': modified.toUTCString() } : {}) }, m.body);
 }
 
 export async function deleteManifest(ctx: Ctx, name: string, ref: string): Promise<void> {

@@ -3,7 +3,7 @@
 // revision file (its media type, size, subject) per digest and one file per tag
 // naming a digest. Referrers are indexed at PUT time under the subject's digest
 // so GET /referrers is a directory read, not a scan.
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -83,6 +83,17 @@ export class ManifestStore {
       if (isNotFound(err)) throw regError('MANIFEST_UNKNOWN', `manifest ${repo}@${rev.digest} content is missing`);
       throw err;
     }
+  }
+
+  /**
+   * When a reference last changed: a tag's last push (its link file is
+   * rewritten on every push of the tag), or a digest's first push. Sent as
+   * Last-Modified so a registry browser can show push times.
+   */
+  async modified(repo: string, reference: string): Promise<Date | undefined> {
+    const ref = parseReference(reference);
+    const path = ref.tag ? this.layout.tag(repo, ref.tag) : this.layout.revision(repo, ref.digest!);
+    return (await stat(path).catch(() => undefined))?.mtime;
   }
 
   /** Delete by digest (the revision, its tags and its referrer entry) or by tag (just the tag). */

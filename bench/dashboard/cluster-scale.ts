@@ -1,0 +1,84 @@
+// The cluster half of the dashboard benchmark at issue 16's scale: 1,000 pods.
+// A 2-core machine cannot run 1,000 real pods, so the pods are bound to a
+// hollow Node object (spec.nodeName set, no agent: they stay Pending and
+// are never run; a toleration keeps the node lifecycle controller from
+// evicting them when the node's status goes Unknown). What the page costs is
+// the same: it lists and watches 1,000 pod objects through the dashboard. A
+// `tug server --no-agent` serves both API and dashboard in one process; its
+// CPU and memory are sampled with the pods view closed and then open.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer } from '../../test/cluster/test-server.js';
+import type { TestBrowser } from '../../test/dashboard/browser.js';
+import { sample } from './process-cost.js';
+
+export interface ClusterScaleResult {
+  pods: number;
+  createSeconds: number;
+  /** Opening #/cluster/pods to all rows shown. */
+  listMs: number;
+  /** A pod created with the page open → its row shown. */
+  eventMs: number;
+  closed: { cpu: number; rssMb: number };
+  open: { cpu: number; rssMb: number };
+}
+
+const hollowNode = 'hollow-0';
+
+function pod(ns: string, i: number): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `bench-${i}`, namespace: ns, labels: { app: 'bench' } },
+    spec: {
+      nodeName: hollowNode,
+      containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1d'], resources: { requests: { cpu: '1m', memory: '1Mi' } } }],
+      tolerations: [{ operator: 'Exists', effect: 'NoExecute' }],
+    },
+  });
+}
+
+export async function clusterScale(b: TestBrowser, pods: number): Promise<ClusterScaleResult> {
+  const s = await startTestServer();
+  try {
+    const must = async (method: string, path: string, body: string): Promise<void> => {
+      const r = await s.http(method, path, { body, headers: { 'content-type': 'application/json' } });
+      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.body.slice(0, 300)}`);
+    };
+    await must('POST', '/api/v1/nodes', JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: hollowNode }, status: { capacity: { cpu: '1000', memory: '4000Gi', pods: '5000' }, allocatable: { cpu: '1000', memory: '4000Gi', pods: '5000' } } }));
+    const ns = 'dash-bench';
+    await must('POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
+    const t0 = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < pods) await must('POST', `/api/v1/namespaces/${ns}/pods`, pod(ns, next++));
+      }),
+    );
+    const createSeconds = (Date.now() - t0) / 1000;
+
+    const url = (await readFile(join(s.dataDir, 'dashboard', 'url'), 'utf8')).trim();
+    const token = (await readFile(join(s.dataDir, 'dashboard', 'token'), 'utf8')).trim();
+    const page = await b.context.newPage();
+    const login = await page.request.post(`${url}/api/login`, { data: { token }, headers: { 'content-type': 'application/json' } });
+    if (!login.ok()) throw new Error(`login: ${login.status()}`);
+    await page.goto('about:blank');
+    await new Promise((r) => setTimeout(r, 3000));
+    const closed = await sample(s.pid, 20);
+    const t1 = Date.now();
+    await page.goto(`${url}/#/cluster/pods`);
+    await page.waitForFunction((n) => (globalThis as any).document.querySelectorAll('#pods tbody tr').length >= n, pods, { timeout: 300_000 });
+    const listMs = Date.now() - t1;
+    const t2 = Date.now();
+    const seen = page.locator(`#pods tr[data-pod="bench-${pods}"]`).waitFor({ timeout: 60_000 });
+    await must('POST', `/api/v1/namespaces/${ns}/pods`, pod(ns, pods));
+    await seen;
+    const eventMs = Date.now() - t2;
+    await new Promise((r) => setTimeout(r, 5000));
+    const open = await sample(s.pid, 20);
+    await page.close();
+    return { pods, createSeconds, listMs, eventMs, closed, open };
+  } finally {
+    await s.stop();
+  }
+}
