@@ -15,6 +15,12 @@ py_debian_package() {
     oauthlib) echo python3-oauthlib ;;
     requests_oauthlib) echo python3-requests-oauthlib ;;
     aiohttp) echo python3-aiohttp ;;
+    multidict) echo python3-multidict ;;
+    yarl) echo python3-yarl ;;
+    frozenlist) echo python3-frozenlist ;;
+    aiosignal) echo python3-aiosignal ;;
+    async_timeout) echo python3-async-timeout ;;
+    idna) echo python3-idna ;;
     pytest_timeout) echo python3-pytest-timeout ;;
     dateutil) echo python3-dateutil ;;
     six) echo python3-six ;;

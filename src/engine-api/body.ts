@@ -63,3 +63,25 @@ export function filtersParam(q: URLSearchParams): Record<string, string[]> {
   }
   return out;
 }
+
+/**
+ * A JSON object's fields under their canonical names. dockerd decodes bodies
+ * with Go's encoding/json, which matches a field name case-insensitively when
+ * no key matches exactly, so clients get away with other spellings (docker-py
+ * sends an exec's `detachKeys`). Keys that name no field are dropped.
+ */
+export function canonicalFields(body: unknown, names: readonly string[]): Record<string, unknown> {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return {};
+  const src = body as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (Object.hasOwn(src, name)) {
+      out[name] = src[name];
+      continue;
+    }
+    const lower = name.toLowerCase();
+    const key = Object.keys(src).find((k) => k.toLowerCase() === lower);
+    if (key !== undefined) out[name] = src[key];
+  }
+  return out;
+}

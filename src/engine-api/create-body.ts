@@ -159,7 +159,7 @@ function mountsOf(v: unknown): MountOption[] | undefined {
     const m = (raw ?? {}) as Record<string, unknown>;
     const t = m.TmpfsOptions as { SizeBytes?: number; Mode?: number } | undefined;
     const bo = m.BindOptions as { Propagation?: string } | undefined;
-    const vo = m.VolumeOptions as { NoCopy?: boolean } | undefined;
+    const vo = m.VolumeOptions as { NoCopy?: boolean; Subpath?: unknown } | undefined;
     return {
       type: String(m.Type ?? 'volume'),
       source: m.Source === undefined || m.Source === null ? undefined : String(m.Source),
@@ -167,7 +167,7 @@ function mountsOf(v: unknown): MountOption[] | undefined {
       readOnly: Boolean(m.ReadOnly),
       tmpfs: t ? { sizeBytes: t.SizeBytes, mode: t.Mode } : undefined,
       bindOptions: bo ? { propagation: bo.Propagation } : undefined,
-      volumeOptions: vo ? { noCopy: vo.NoCopy } : undefined,
+      volumeOptions: vo ? { noCopy: vo.NoCopy, subpath: vo.Subpath === undefined || vo.Subpath === null ? undefined : stringOf(vo.Subpath, 'Mounts.VolumeOptions.Subpath') } : undefined,
     };
   });
 }

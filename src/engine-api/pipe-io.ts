@@ -3,6 +3,7 @@
 // input to stdin with the detach keys (ctrl-p ctrl-q) honoured.
 import type { HijackedConn } from './hijack.js';
 import { frame, STDERR, STDOUT } from './stream-framing.js';
+import { invalid } from '../errdefs.js';
 
 export interface IoStreams {
   stdout: NodeJS.ReadableStream | null;
@@ -13,24 +14,34 @@ export interface IoStreams {
 
 const defaultDetachKeys = Buffer.from([0x10, 0x11]); // ctrl-p ctrl-q
 
+/**
+ * A detach-key spec ("ctrl-p,ctrl-q", "a,ctrl-@") as bytes, read as dockerd
+ * reads it: comma-separated keys, each one character or ctrl- and one of
+ * a-z @ [ \\ ] ^ _. Empty means ctrl-p ctrl-q; anything else is refused,
+ * naming the spec, rather than silently falling back to the default.
+ */
 export function parseDetachKeys(spec: string | null | undefined): Buffer {
   if (!spec) return defaultDetachKeys;
   const out: number[] = [];
-  for (const part of spec.split(',')) {
-    const m = /^ctrl-([a-z@[\\\]^_])$/i.exec(part.trim());
-    if (m) out.push(m[1]!.toLowerCase().charCodeAt(0) & 0x1f);
-    else if (part.length === 1) out.push(part.charCodeAt(0));
+  for (const key of spec.split(',')) {
+    const ctrl = /^ctrl-([a-z@[\\\]^_])$/i.exec(key);
+    if (ctrl) out.push(ctrl[1]!.toLowerCase().charCodeAt(0) & 0x1f);
+    else if (key.length === 1) out.push(key.charCodeAt(0));
+    else throw invalid(`Invalid detach keys (${spec}) provided: unknown key '${key}'`);
   }
-  return out.length ? Buffer.from(out) : defaultDetachKeys;
+  return Buffer.from(out);
 }
 
 export function pipeIo(io: IoStreams, conn: HijackedConn, opts: { multiplexed: boolean; stdin: boolean; stdout: boolean; stderr: boolean; detachKeys?: Buffer; onDone?: () => void; beforeEnd?: Promise<unknown> }): void {
   let open = 0;
   let finished = false;
-  const finish = (): void => {
+  // `detached`: the client typed the detach keys. Its connection closes now, as
+  // dockerd closes it, while the process goes on; otherwise the end of the
+  // stream waits for opts.beforeEnd (an exec's exit code being recorded).
+  const finish = (detached = false): void => {
     if (finished) return;
     finished = true;
-    if (opts.beforeEnd) void opts.beforeEnd.catch(() => undefined).then(() => conn.end());
+    if (opts.beforeEnd && !detached) void opts.beforeEnd.catch(() => undefined).then(() => conn.end());
     else conn.end();
     io.close?.();
     opts.onDone?.();
@@ -67,7 +78,7 @@ export function pipeIo(io: IoStreams, conn: HijackedConn, opts: { multiplexed: b
           matched++;
           if (matched === keys.length) {
             if (out.length) io.stdin!.write(Buffer.from(out));
-            finish();
+            finish(true);
             return;
           }
           continue;

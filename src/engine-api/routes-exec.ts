@@ -1,17 +1,23 @@
 // /containers/{id}/exec and /exec/* of the Docker Engine API.
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import type { ExecService } from '../engine/exec-service.js';
-import { readJson, sendJson, sendNoContent, intParam } from './body.js';
+import type { ExecConfig, ExecService } from '../engine/exec-service.js';
+import { canonicalFields, readJson, sendJson, sendNoContent, intParam } from './body.js';
 import { hijackPlain, hijackUpgrade } from './hijack.js';
 import { parseDetachKeys, pipeIo } from './pipe-io.js';
 import type { Router, RequestContext } from './router.js';
 import { frame, STDERR } from './stream-framing.js';
-import { messageOf } from '../errdefs.js';
+import { invalid, messageOf } from '../errdefs.js';
+
+/** The fields of an exec's create body (ExecConfig in the Engine API). */
+const execConfigFields = ['AttachStdin', 'AttachStdout', 'AttachStderr', 'DetachKeys', 'Tty', 'ConsoleSize', 'Env', 'Cmd', 'Privileged', 'User', 'WorkingDir'] as const;
 
 export function execRoutes(r: Router, execs: ExecService): void {
   r.add('POST', '/containers/{id}/exec', async ({ req, res, params }) => {
-    sendJson(res, 201, execs.create(params.id!, (await readJson(req)) ?? {}));
+    const body = canonicalFields(await readJson(req), execConfigFields) as Partial<ExecConfig>;
+    if (body.DetachKeys !== undefined && body.DetachKeys !== null && typeof body.DetachKeys !== 'string') throw invalid('DetachKeys must be a string');
+    parseDetachKeys(body.DetachKeys); // refused here, before anything is made
+    sendJson(res, 201, execs.create(params.id!, body));
   });
 
   r.add('GET', '/exec/{id}/json', async ({ res, params }) => {
@@ -26,7 +32,7 @@ export function execRoutes(r: Router, execs: ExecService): void {
       OpenStdout: e.Config.AttachStdout,
       CanRemove: false,
       ContainerID: e.ContainerID,
-      DetachKeys: '',
+      DetachKeys: e.Config.DetachKeys ?? '',
       Pid: e.Pid,
     });
   });

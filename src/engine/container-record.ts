@@ -22,6 +22,8 @@ export interface MountPoint {
   Mode: string;
   RW: boolean;
   Propagation: string;
+  /** A volume's directory mounted instead of its root (VolumeOptions.Subpath): relative, cleaned. */
+  Subpath?: string;
 }
 
 export interface ContainerConfig {

@@ -17,7 +17,8 @@ import type { ContainerRecord, MountPoint } from './container-record.js';
 export async function withContainerPath<T>(engine: Engine, c: ContainerRecord, path: string, fn: (root: ScopedRoot, inner: string) => Promise<T>): Promise<T> {
   if (c.State.Running && c.State.Pid) return withScopedRoot(`/proc/${c.State.Pid}/root`, (root) => fn(root, path));
   const held = mountHolding(c, path);
-  if (held) return withScopedRoot(held.mount.Source, (root) => fn(root, held.inner));
+  // A volume mounted by its subpath: the container's path is below that directory of the volume.
+  if (held) return withScopedRoot(held.mount.Source, (root) => fn(root, held.mount.Subpath ? `/${held.mount.Subpath}${held.inner}` : held.inner));
   return withOverlayRoot(engine, c, (root) => fn(root, path));
 }
 

@@ -84,9 +84,10 @@ export interface MountOption {
   target: string;
   readOnly?: boolean;
   tmpfs?: { sizeBytes?: number; mode?: number };
-  /** Carried into inspect as given (tug applies neither). */
+  /** Carried into inspect as given (tug applies neither propagation nor noCopy). */
   bindOptions?: { propagation?: string };
-  volumeOptions?: { noCopy?: boolean };
+  /** subpath: mount this directory of the volume instead of its root (API 1.45). */
+  volumeOptions?: { noCopy?: boolean; subpath?: string };
 }
 
 export interface PortsSpec {

@@ -3,7 +3,7 @@
 // written, so a bad request leaves nothing behind. (The Docker JSON is turned
 // into a ContainerSpec in engine-api/create-body.ts.)
 import { randomBytes } from 'node:crypto';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, posix } from 'node:path';
 import { invalid, notFound } from '../errdefs.js';
 import type { ContainerConfig, ContainerRecord, HostConfig, MountPoint, RestartPolicy } from './container-record.js';
 import type { ContainerSpec, MountOption, MountsSpec, RestartPolicySpec } from './container-spec.js';
@@ -105,6 +105,21 @@ export interface MountRequest {
   rw: boolean;
   mode: string;
   tmpfsOptions?: string;
+  /** A volume's directory to mount instead of its root: relative, cleaned, inside the volume. */
+  subpath?: string;
+}
+
+/**
+ * VolumeOptions.Subpath cleaned ('a/./b/' is 'a/b'), or undefined for none;
+ * refused when it is absolute or climbs out of the volume, as dockerd refuses it.
+ */
+function volumeSubpath(subpath: string | undefined): string | undefined {
+  if (!subpath) return undefined;
+  const clean = posix.normalize(subpath).replace(/\/+$/, '');
+  if (posix.isAbsolute(subpath) || clean === '..' || clean.startsWith('../')) {
+    throw invalid(`invalid mount config for type "volume": subpath must be a relative path within the volume: "${subpath}"`);
+  }
+  return clean === '.' ? undefined : clean;
 }
 
 export function collectMounts(spec: MountsSpec | undefined, imageVolumes: Record<string, object> | null | undefined): MountRequest[] {
@@ -124,7 +139,8 @@ export function collectMounts(spec: MountsSpec | undefined, imageVolumes: Record
       if (!src || !isAbsolute(src)) throw invalid(`invalid mount config for type "bind": invalid mount path: '${src}' mount path must be absolute`);
       add({ type: 'bind', source: src, destination: target, rw: !m.readOnly, mode: m.readOnly ? 'ro' : '' });
     } else if (type === 'volume') {
-      add({ type: 'volume', source: m.source ?? '', destination: target, rw: !m.readOnly, mode: m.readOnly ? 'ro' : '' });
+      const subpath = volumeSubpath(m.volumeOptions?.subpath);
+      add({ type: 'volume', source: m.source ?? '', destination: target, rw: !m.readOnly, mode: m.readOnly ? 'ro' : '', ...(subpath ? { subpath } : {}) });
     } else if (type === 'tmpfs') {
       const opts: string[] = [];
       if (m.tmpfs?.sizeBytes) opts.push(`size=${m.tmpfs.sizeBytes}`);
@@ -153,7 +169,9 @@ function mountView(m: MountOption): Record<string, unknown> {
     Target: m.target,
     ...(m.readOnly ? { ReadOnly: true } : {}),
     ...(m.bindOptions ? { BindOptions: { ...(m.bindOptions.propagation !== undefined ? { Propagation: m.bindOptions.propagation } : {}) } } : {}),
-    ...(m.volumeOptions ? { VolumeOptions: { ...(m.volumeOptions.noCopy !== undefined ? { NoCopy: m.volumeOptions.noCopy } : {}) } } : {}),
+    ...(m.volumeOptions
+      ? { VolumeOptions: { ...(m.volumeOptions.noCopy !== undefined ? { NoCopy: m.volumeOptions.noCopy } : {}), ...(m.volumeOptions.subpath ? { Subpath: m.volumeOptions.subpath } : {}) } }
+      : {}),
     ...(m.tmpfs ? { TmpfsOptions: { ...(m.tmpfs.sizeBytes !== undefined ? { SizeBytes: m.tmpfs.sizeBytes } : {}), ...(m.tmpfs.mode !== undefined ? { Mode: m.tmpfs.mode } : {}) } } : {}),
   };
 }

@@ -60,6 +60,7 @@ export class ExecService {
       WorkingDir: body.WorkingDir ?? '',
       Privileged: Boolean(body.Privileged),
       ConsoleSize: body.ConsoleSize ?? null,
+      DetachKeys: body.DetachKeys ?? '',
     };
     if (config.WorkingDir && !config.WorkingDir.startsWith('/')) throw invalid(`the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
     this.execs.set(id, { ID: id, ContainerID: c.Id, Config: config, Running: false, ExitCode: null, Pid: 0, OpenStdin: config.AttachStdin, started: false });

@@ -1,8 +1,9 @@
 // Releasing what a stopped container held: its runtime state and cgroup, its
-// network attachment and its rootfs mount. Safe to repeat (after a crash, say).
+// network attachment, its rootfs mount and any subpath staging mount. Safe to repeat (after a crash, say).
 import { unmountContainerLayer } from '../snapshot/container-layer.js';
 import { removeCgroup } from '../runtime/cgroups/index.js';
 import type { Engine } from './engine.js';
+import { releaseSubpathMounts } from './mounts.js';
 import { emitConnects, hasOwnNetworking, releaseNetworking } from './container-networking.js';
 
 export async function releaseContainer(engine: Engine, id: string): Promise<void> {
@@ -22,5 +23,6 @@ export async function releaseContainer(engine: Engine, id: string): Promise<void
       if (c && wasLive) emitConnects(engine, c, 'disconnect');
     })(),
     unmountContainerLayer(engine.root, id).catch(() => undefined),
+    releaseSubpathMounts(engine.root, id).catch(() => undefined),
   ]);
 }

@@ -13,7 +13,7 @@ import type { ContainerRecord } from './container-record.js';
 import type { Lifecycle } from './lifecycle-context.js';
 import { hostsLine, writeEtcFiles } from './etc-files.js';
 import { resolveGroupAdd } from './group-add.js';
-import { populateVolume } from './mounts.js';
+import { PinnedSubpaths, populateVolume } from './mounts.js';
 import { linkEnv, linkHostsLines, linkedPeers } from './links.js';
 import { processEnv } from './image-merge.js';
 import { beginNetworking, emitConnects, releaseNetworking } from './container-networking.js';
@@ -40,12 +40,12 @@ export function portMappingsOf(c: ContainerRecord): PortMapping[] {
   return out;
 }
 
-function specMounts(c: ContainerRecord): MountSpec[] {
+function specMounts(c: ContainerRecord, pinned: PinnedSubpaths): MountSpec[] {
   return c.Mounts.map((m) => {
     if (m.Type === 'tmpfs') {
       return { type: 'tmpfs' as const, source: 'tmpfs', destination: m.Destination, readonly: !m.RW, options: m.Mode ? m.Mode.split(',') : [] };
     }
-    return { type: 'bind' as const, source: m.Source, destination: m.Destination, readonly: !m.RW, options: ['rbind', 'rprivate'] };
+    return { type: 'bind' as const, source: pinned.source(m), destination: m.Destination, readonly: !m.RW, options: ['rbind', 'rprivate'] };
   });
 }
 
@@ -81,6 +81,7 @@ async function startContainer(lc: Lifecycle, c: ContainerRecord): Promise<void> 
   let mounted = false;
   let attached = false;
   let created = false;
+  let pinned = new PinnedSubpaths();
   let pendingNet: Promise<unknown> | undefined;
   // Networking does not need the rootfs: its namespace is made (and its
   // plugins run) while the rootfs is mounted, the spec built and runc creates
@@ -116,6 +117,7 @@ async function startContainer(lc: Lifecycle, c: ContainerRecord): Promise<void> 
     mounted = true;
     trace('rootfs mounted');
     for (const m of c.Mounts) await populateVolume(engine.volumes, m, layer.merged);
+    pinned = await PinnedSubpaths.open(engine.root, id, c.Mounts);
 
     // What start does not make: the user-defined endpoints and what create asked of the default bridge's.
     const { Networks, DefaultEndpoint } = c.NetworkSettings;
@@ -168,7 +170,7 @@ async function startContainer(lc: Lifecycle, c: ContainerRecord): Promise<void> 
       hostname,
       domainname: c.Config.Domainname,
       readonlyRootfs: c.HostConfig.ReadonlyRootfs,
-      mounts: specMounts(c),
+      mounts: specMounts(c, pinned),
       network: pending ? { mode: 'path', netnsPath } : joined.netnsPath ? { mode: 'path', netnsPath: joined.netnsPath } : hostNetwork ? { mode: 'host' } : { mode: 'none' },
       etcFiles: { resolvConf: etc.resolvConf, hosts: etc.hosts, hostname: etc.hostname },
       resources: {
@@ -229,6 +231,7 @@ async function startContainer(lc: Lifecycle, c: ContainerRecord): Promise<void> 
       logPath: c.LogPath,
     });
     created = true;
+    await pinned.close(); // runc has mounted them
     trace('runtime created');
     await netReady;
     await lc.attaches.connect(engine.runtime, id);
@@ -254,6 +257,7 @@ async function startContainer(lc: Lifecycle, c: ContainerRecord): Promise<void> 
     lc.watchExit(c.Id);
   } catch (err) {
     const msg = messageOf(err);
+    await pinned.close();
     if (created) await engine.runtime.delete(id, { force: true }).catch(() => undefined);
     await removeCgroup(c.Tug.cgroupsPath).catch(() => undefined);
     // Let an attach still under way finish (a failed one undoes itself) before detaching.

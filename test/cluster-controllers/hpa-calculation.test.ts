@@ -12,7 +12,7 @@ import { hpaTargets, hpaV1ToV2, hpaV2ToV1 } from '../../src/kube/api/hpa-convers
 import { nodeCpuNs, nodeMemory, workingSet } from '../../src/node/agent/resource-usage.js';
 import { resourceMetricsText } from '../../src/node/agent/resource-metrics.js';
 import { parsePrometheusText } from '../../src/apiserver/metrics/prometheus-text.js';
-import { pointsOf } from '../../src/apiserver/metrics/metrics-scraper.js';
+import { pointsOf, startPoint } from '../../src/apiserver/metrics/metrics-scraper.js';
 import { goDuration, memoryQuantity } from '../../src/apiserver/metrics/metrics-api.js';
 import { parseServerArgs } from '../../src/cluster/main.js';
 import { validateHpa } from '../../src/kube/api/hpa-validation.js';
@@ -201,6 +201,18 @@ test('metrics pipeline: /proc and cgroup readings, the agent\'s Prometheus text,
   // 0.5 core-seconds over 2 s: a quarter core.
   assert.equal(((c2.cpuSeconds - c1.cpuSeconds) / (c2.at - c1.at)) * 1e12, 250_000_000);
   assert.equal(second.node!.cpuSeconds, 6);
+});
+
+test('a container that started since the node\'s previous scrape is rated from its start, as metrics-server does', () => {
+  const startS = NOW / 1000 - 5;
+  const cur = { at: NOW, cpuSeconds: 0.5, workingSetBytes: 2048, start: startS };
+  // Started 5 s ago, after the previous scrape 8 s ago: its start is the point before.
+  assert.deepEqual(startPoint(cur, NOW - 8000, 1000), { at: NOW - 5000, cpuSeconds: 0, workingSetBytes: 2048, start: startS });
+  // It was running at the previous scrape (which should have seen it), there was none, or it is younger than a resolution: no rate yet.
+  assert.equal(startPoint(cur, NOW - 4000, 1000), undefined);
+  assert.equal(startPoint(cur, undefined, 1000), undefined);
+  assert.equal(startPoint(cur, NOW - 8000, 6000), undefined);
+  assert.equal(startPoint({ at: NOW, cpuSeconds: 0.5, workingSetBytes: 2048 }, NOW - 8000, 1000), undefined, 'no start time, no start point');
 });
 
 test('tug server takes the metric resolution, the HPA sync period and the downscale window as durations, and names a bad one', () => {

@@ -93,7 +93,7 @@ export async function serveMetrics(objects: ObjectStore, scraper: MetricsScraper
   const res = metricsResources.find((x) => x.plural === r.plural);
   if (!res || r.subresource || (r.namespace && !res.namespaced)) throw notFoundResource();
   if ((r.method !== 'GET' && r.method !== 'HEAD') || r.watch) throw new TugError('invalid', 'the server does not allow this method on the requested resource', { code: 405, reason: 'MethodNotAllowed' });
-  scraper.demand();
+  await scraper.demand();
   const reg = objects.registry;
   const source = reg.lookup('', 'v1', res.plural)!;
   const table = wantsTable(r.accept);

@@ -1,7 +1,8 @@
 // The API server's own metrics-server: every resolution interval it scrapes
 // each node agent's /metrics/resource (over loopback, with the API server's
 // kubelet-client credential, as pods/log is proxied) and turns the cumulative
-// CPU counters of two scrapes into a rate, as metrics-server does. A node
+// CPU counters of two scrapes into a rate, as metrics-server does (a container
+// that started between two scrapes is rated from its start). A node
 // whose scrape fails drops out until a scrape succeeds again (metrics-server
 // replaces its whole store with each round). Nothing is stored: the latest
 // round lives in memory and metrics-api.ts serves it. While nobody has read
@@ -21,7 +22,7 @@ const SCRAPE_TIMEOUT_MS = 5000;
 const IDLE_RESOLUTION_MS = 10_000;
 const DEMAND_HOLD_MS = 60_000;
 
-interface Point {
+export interface Point {
   /** Sample time, ms since the epoch. */
   at: number;
   cpuSeconds: number;
@@ -48,6 +49,20 @@ interface NodePoints {
   node?: Point;
   /** ns/pod/container -> point */
   containers: Map<string, Point>;
+}
+
+/**
+ * The point before a container's first scrape, when it started after the
+ * node's previous scrape (so it could not be in it) and at least `minAgeMs`
+ * before this one: its start, with no CPU used yet. metrics-server does the
+ * same for a fresh container, so a pod has usage from its first scrape
+ * instead of its second.
+ */
+export function startPoint(cur: Point, prevScrapeAt: number | undefined, minAgeMs: number): Point | undefined {
+  if (cur.start === undefined || prevScrapeAt === undefined) return undefined;
+  const startMs = cur.start * 1000;
+  if (startMs <= prevScrapeAt || cur.at - startMs < minAgeMs) return undefined;
+  return { at: startMs, cpuSeconds: 0, workingSetBytes: cur.workingSetBytes, start: cur.start };
 }
 
 /** The rate between two points of one counter, if they can be compared. */
@@ -137,14 +152,21 @@ export class MetricsScraper {
       });
   }
 
-  /** Someone read metrics: keep (or get back to) the fast pace. */
-  demand(): void {
+  /**
+   * Someone reads metrics: keep (or get back to) the fast pace. After an idle
+   * spell the read waits for the round this starts (or the one under way),
+   * so the first `kubectl top` gets numbers as fresh as at the fast pace and
+   * a pod started during the idle spell is in them.
+   */
+  async demand(): Promise<void> {
     const idle = Date.now() - this.lastDemand >= DEMAND_HOLD_MS;
     this.lastDemand = Date.now();
-    if (idle && this.timer && !this.running) {
+    if (!idle || this.stopped) return;
+    if (this.timer && !this.running) {
       clearTimeout(this.timer);
       this.tick();
     }
+    await this.running;
   }
 
   async stop(): Promise<void> {
@@ -192,7 +214,8 @@ export class MetricsScraper {
         const pods = new Map<string, { containers: PodUsage['containers']; ok: boolean; timestamp: number; windowMs: number }>();
         for (const [k, p] of cur.containers) {
           const [ns, pod, container] = k.split('/') as [string, string, string];
-          const u = usageBetween(prev.containers.get(k), p);
+          // A container new since the last scrape, or restarted since, is rated from its start.
+          const u = usageBetween(prev.containers.get(k), p) ?? usageBetween(startPoint(p, prev.node?.at, this.resolutionMs), p);
           const entry = pods.get(`${ns}/${pod}`) ?? { containers: [], ok: true, timestamp: 0, windowMs: 0 };
           pods.set(`${ns}/${pod}`, entry);
           if (!u) {
