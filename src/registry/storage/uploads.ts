@@ -15,6 +15,7 @@ import { regError } from '../errors.js';
 import { Layout } from './layout.js';
 import { BlobStore } from './blobs.js';
 import { isNotFound, listDir } from './fs-helpers.js';
+import { WriteBehind } from './write-behind.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -141,24 +142,41 @@ export class UploadStore {
 
   private async write(repo: string, uuid: string, body: Readable, offset: number): Promise<number> {
     const live = await this.liveHash(repo, uuid, offset);
-    const data = join(this.dirOf(repo, uuid), 'data');
+    const dir = this.dirOf(repo, uuid);
+    const data = join(dir, 'data');
+    const behind = await WriteBehind.open(data);
     let written = 0;
     try {
-      await pipeline(
-        body,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            live.hash.update(chunk);
-            written += chunk.length;
-            yield chunk;
-          }
-        },
-        createWriteStream(data, { flags: 'a', highWaterMark: 1 << 20 }),
-      );
-    } catch (err) {
-      // The hash may have seen bytes the file did not get; rebuild it from disk next time.
-      this.live.delete(uuid);
-      throw err;
+      try {
+        await pipeline(
+          body,
+          async function* (source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              live.hash.update(chunk);
+              written += chunk.length;
+              behind.wrote(chunk.length);
+              yield chunk;
+            }
+          },
+          createWriteStream(data, { flags: 'a', highWaterMark: 1 << 20 }),
+        );
+      } catch (err) {
+        // The hash may have seen bytes the file did not get; rebuild it from disk next time.
+        this.live.delete(uuid);
+        throw err;
+      }
+      try {
+        // The request's bytes are on disk before it is answered, so the final PUT's fsync is short.
+        await behind.flush();
+      } catch (err) {
+        // Writeback failed: the kernel may have dropped those pages, so what the file
+        // holds is unknown. End the session; the client starts the blob again.
+        this.live.delete(uuid);
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    } finally {
+      await behind.close();
     }
     live.offset = offset + written;
     return live.offset;
