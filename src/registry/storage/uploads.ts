@@ -2,8 +2,9 @@
 // _uploads with the bytes received so far ("data") and a small state file
 // ("state.json"), so a client holding the upload URL can resume — GET status,
 // then PATCH the rest — even after the server restarts. Bytes are hashed as they
-// are written; only on the final PUT, after fsync and a digest match, is the
-// file renamed into the content store.
+// are written and pushed to disk as they arrive (write-behind.ts), and a request
+// is answered only once its bytes are on disk; only on the final PUT, after
+// fsync and a digest match, is the file renamed into the content store.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rm, stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
