@@ -1,7 +1,8 @@
 // CLI start benchmark: the tug CLI against the docker CLI, both talking to the
 // same tug daemon, interleaved run by run so machine noise hits both alike;
 // `node -e 0` is the floor a Node CLI cannot go under. Run: bash scripts/bench.sh cli-start
-// BENCH_RUNS=N sets the runs per command (default 30). When NODE_EXTRA_CA_CERTS is set,
+// BENCH_RUNS=N sets the runs per command (default 30); BENCH_BEFORE=<built tree> adds
+// that tree's CLI to the same runs. When NODE_EXTRA_CA_CERTS is set,
 // Node parses that bundle at every start (Node 20: ~75 ms here for Debian's bundle), so
 // the Node rows are measured again without it: the CLI's own cost, apart from the environment's.
 import { spawnSync } from 'node:child_process';
@@ -54,6 +55,20 @@ async function main(): Promise<void> {
       const bare = { ...d.env };
       delete bare.NODE_EXTRA_CA_CERTS;
       for (const i of [0, 2, 4]) cases.push({ ...cases[i]!, label: `${cases[i]!.label}, NODE_EXTRA_CA_CERTS unset`, xs: [], env: bare });
+    }
+    // BENCH_BEFORE=<another built tug tree>: its CLI's rows too, in the same interleaved runs.
+    const beforeTree = process.env.BENCH_BEFORE;
+    if (beforeTree) {
+      const old = join(beforeTree, 'bin', 'tug');
+      const bare = { ...d.env };
+      delete bare.NODE_EXTRA_CA_CERTS;
+      for (const [label, args] of [
+        ['`tug version`', ['version']],
+        ['`tug run --rm busybox true`', ['run', '--rm', 'busybox', 'true']],
+      ] as const) {
+        cases.push({ label: `${label}, before (${beforeTree})`, cmd: node, args: [old, ...args], xs: [] });
+        if (ca) cases.push({ label: `${label}, before, NODE_EXTRA_CA_CERTS unset`, cmd: node, args: [old, ...args], xs: [], env: bare });
+      }
     }
     time(cases[4]!, d.env); // builds the busybox image once
     for (const c of cases) for (let i = 0; i < 2; i++) time(c, d.env); // warm caches (and Node's compile cache where it has one)

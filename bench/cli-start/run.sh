@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 npx tsc -p tsconfig.json >/dev/null || true
+node scripts/build-cli-bundle.mjs # bin/tug loads the CLI from this bundle
 exec node dist/bench/cli-start/bench.js "$@"

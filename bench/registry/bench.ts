@@ -1,6 +1,6 @@
 // Push then pull a 5-layer image of ~600 MB of random bytes with skopeo, to
 // tug's registry and to CNCF Distribution (Debian's docker-registry), side by
-// side; print MB/s and each server's peak RSS (VmHWM), with the load average.
+// side; print MB/s, the server's CPU seconds for each, and its peak RSS (VmHWM), with the load average.
 // BENCH_BEFORE=<dir of another built tug tree> adds that tree's registry to each round.
 //   node dist/bench/registry/bench.js [--mb 600] [--layers 5] [--rounds 2]
 // Rounds alternate tug and Distribution and the best round of each is shown:
@@ -73,20 +73,33 @@ interface Result {
   pushMBs: number;
   pullMBs: number;
   rssMb: number;
+  /** CPU seconds (user+sys) the server spent on the push and on the pull: steadier than MB/s on a loaded machine. */
+  pushCpu: number;
+  pullCpu: number;
+}
+
+async function cpuSeconds(pid: number): Promise<number> {
+  // /proc/PID/stat: fields 14 and 15 (utime, stime) in clock ticks, after the parenthesized name.
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 async function measure(name: string, hostPort: string, pid: number, layout: string, bytes: number, work: string, round: number): Promise<Result> {
   const ref = `docker://${hostPort}/bench/img${round}:v1`;
+  const cpu0 = await cpuSeconds(pid);
   let t = process.hrtime.bigint();
   await skopeo(['copy', '--dest-tls-verify=false', `oci:${layout}:v1`, ref]);
   const pushS = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu1 = await cpuSeconds(pid);
   const out = join(work, `pull-${name}`);
   t = process.hrtime.bigint();
   await skopeo(['copy', '--src-tls-verify=false', ref, `oci:${out}:v1`]);
   const pullS = Number(process.hrtime.bigint() - t) / 1e9;
+  const cpu2 = await cpuSeconds(pid);
   await rm(out, { recursive: true, force: true });
   const mb = bytes / 1e6;
-  return { name, pushMBs: mb / pushS, pullMBs: mb / pullS, rssMb: await peakRssMb(pid) };
+  return { name, pushMBs: mb / pushS, pullMBs: mb / pullS, rssMb: await peakRssMb(pid), pushCpu: cpu1 - cpu0, pullCpu: cpu2 - cpu1 };
 }
 
 async function main(): Promise<void> {
@@ -102,8 +115,22 @@ async function main(): Promise<void> {
     const best = new Map<string, Result>();
     const keep = (r: Result) => {
       const b = best.get(r.name);
-      process.stderr.write(`  ${r.name}: push ${r.pushMBs.toFixed(1)} MB/s, pull ${r.pullMBs.toFixed(1)} MB/s, peak RSS ${r.rssMb.toFixed(1)} MB\n`);
-      best.set(r.name, b ? { name: r.name, pushMBs: Math.max(b.pushMBs, r.pushMBs), pullMBs: Math.max(b.pullMBs, r.pullMBs), rssMb: Math.max(b.rssMb, r.rssMb) } : r);
+      process.stderr.write(
+        `  ${r.name}: push ${r.pushMBs.toFixed(1)} MB/s (server CPU ${r.pushCpu.toFixed(2)} s), pull ${r.pullMBs.toFixed(1)} MB/s (CPU ${r.pullCpu.toFixed(2)} s), peak RSS ${r.rssMb.toFixed(1)} MB\n`,
+      );
+      best.set(
+        r.name,
+        b
+          ? {
+              name: r.name,
+              pushMBs: Math.max(b.pushMBs, r.pushMBs),
+              pullMBs: Math.max(b.pullMBs, r.pullMBs),
+              rssMb: Math.max(b.rssMb, r.rssMb),
+              pushCpu: Math.min(b.pushCpu, r.pushCpu),
+              pullCpu: Math.min(b.pullCpu, r.pullCpu),
+            }
+          : r,
+      );
     };
     // Each round gets fresh servers on fresh ports and roots: skopeo's blob info
     // cache remembers where it pushed a blob and would otherwise "push" later
@@ -162,9 +189,11 @@ async function main(): Promise<void> {
     const secs = (r: Result): number => bytes / 1e6 / r.pushMBs + bytes / 1e6 / r.pullMBs;
     if (dist) for (const r of results) if (r !== dist) console.log(`${r.name}: push+pull time ${(secs(r) / secs(dist)).toFixed(2)}x Distribution's (goal ≤ 0.8), peak RSS ${r.rssMb.toFixed(0)} MB (goal < 100)`);
     console.log(`image: ${layers} layers, ${(bytes / 1e6).toFixed(0)} MB (skopeo copy, 127.0.0.1, best of ${rounds} rounds)`);
-    console.log(`${pad('registry', 14)}${pad('push MB/s', 12)}${pad('pull MB/s', 12)}peak RSS MB`);
+    console.log(`${pad('registry', 14)}${pad('push MB/s', 12)}${pad('pull MB/s', 12)}${pad('push CPU s', 12)}${pad('pull CPU s', 12)}peak RSS MB`);
     for (const r of results) {
-      console.log(`${pad(r.name, 14)}${pad(r.pushMBs.toFixed(1), 12)}${pad(r.pullMBs.toFixed(1), 12)}${r.rssMb.toFixed(1)}`);
+      console.log(
+        `${pad(r.name, 14)}${pad(r.pushMBs.toFixed(1), 12)}${pad(r.pullMBs.toFixed(1), 12)}${pad(r.pushCpu.toFixed(2), 12)}${pad(r.pullCpu.toFixed(2), 12)}${r.rssMb.toFixed(1)}`,
+      );
     }
   } finally {
     for (const c of children) await stop(c);

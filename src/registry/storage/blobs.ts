@@ -53,9 +53,14 @@ export class BlobStore {
       await rm(verifiedPath, { force: true });
       return;
     }
-    await mkdir(dirname(dest), { recursive: true });
+    // A new fan-out directory (blobs/sha256/ab) is itself an entry in its parent:
+    // without syncing that, a crash could lose the directory and the blob in it.
+    const made = await mkdir(dirname(dest), { recursive: true });
     await rename(verifiedPath, dest);
     await fsyncDir(dirname(dest));
+    if (made !== undefined) {
+      for (let d = dirname(dest); d !== dirname(made); d = dirname(d)) await fsyncDir(dirname(d));
+    }
   }
 
   /** Store small content (manifests) by digest; returns the digest. */

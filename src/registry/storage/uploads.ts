@@ -2,8 +2,9 @@
 // _uploads with the bytes received so far ("data") and a small state file
 // ("state.json"), so a client holding the upload URL can resume — GET status,
 // then PATCH the rest — even after the server restarts. Bytes are hashed as they
-// are written; only on the final PUT, after fsync and a digest match, is the
-// file renamed into the content store.
+// are written and pushed to disk as they arrive (write-behind.ts), and a request
+// is answered only once its bytes are on disk; only on the final PUT, after
+// fsync and a digest match, is the file renamed into the content store.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, rm, stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { regError } from '../errors.js';
 import { Layout } from './layout.js';
 import { BlobStore } from './blobs.js';
 import { isNotFound, listDir } from './fs-helpers.js';
+import { WriteBehind } from './write-behind.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -141,24 +143,41 @@ export class UploadStore {
 
   private async write(repo: string, uuid: string, body: Readable, offset: number): Promise<number> {
     const live = await this.liveHash(repo, uuid, offset);
-    const data = join(this.dirOf(repo, uuid), 'data');
+    const dir = this.dirOf(repo, uuid);
+    const data = join(dir, 'data');
+    const behind = await WriteBehind.open(data);
     let written = 0;
     try {
-      await pipeline(
-        body,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            live.hash.update(chunk);
-            written += chunk.length;
-            yield chunk;
-          }
-        },
-        createWriteStream(data, { flags: 'a', highWaterMark: 1 << 20 }),
-      );
-    } catch (err) {
-      // The hash may have seen bytes the file did not get; rebuild it from disk next time.
-      this.live.delete(uuid);
-      throw err;
+      try {
+        await pipeline(
+          body,
+          async function* (source: AsyncIterable<Buffer>) {
+            for await (const chunk of source) {
+              live.hash.update(chunk);
+              written += chunk.length;
+              behind.wrote(chunk.length);
+              yield chunk;
+            }
+          },
+          createWriteStream(data, { flags: 'a', highWaterMark: 1 << 20 }),
+        );
+      } catch (err) {
+        // The hash may have seen bytes the file did not get; rebuild it from disk next time.
+        this.live.delete(uuid);
+        throw err;
+      }
+      try {
+        // The request's bytes are on disk before it is answered, so the final PUT's fsync is short.
+        await behind.flush();
+      } catch (err) {
+        // Writeback failed: the kernel may have dropped those pages, so what the file
+        // holds is unknown. End the session; the client starts the blob again.
+        this.live.delete(uuid);
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    } finally {
+      await behind.close();
     }
     live.offset = offset + written;
     return live.offset;
