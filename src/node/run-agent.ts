@@ -173,11 +173,15 @@ the node, and a restart on the same data dir reuses that certificate (the
 token is no longer needed). The certificate is renewed at 70-90% of its
 lifetime without a restart (TUG_AGENT_CERT_ROTATION_FRACTION=F renews at F
 instead, for tests). A token that is not a bootstrap token is used as a plain
-bearer token, as before. Its streaming endpoint (logs,
-exec, attach, port-forward) on 127.0.0.1 serves only callers whose bearer
-token the API server confirms (TokenReview) and who may use nodes/proxy on
-this node (SubjectAccessReview), so the agent's own credentials need the
-rights of system:auth-delegator besides a node's.
+bearer token, as before.
+
+Its streaming endpoint (logs, exec, attach, port-forward, metrics) listens
+on the node's address over HTTPS only, with a kubernetes.io/kubelet-serving
+certificate the cluster issues for that address (a CSR the server approves;
+kept in DATA_DIR/${'kubelet-server-current.pem'}, renewed like the client
+certificate). It serves callers with a client certificate from the cluster
+CA (the API server's) or a bearer token the API server confirms
+(TokenReview), who may use nodes/proxy on this node (SubjectAccessReview).
 
 With --token the server is verified, as kubeadm join does: either against
 the CA pinned by --discovery-token-ca-cert-hash (\`tug server\` prints the
