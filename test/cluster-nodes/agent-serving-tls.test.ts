@@ -78,7 +78,7 @@ before(async () => {
     const n = JSON.parse((await c.kubectl(['get', 'node', node.name, '-o', 'json'])).stdout);
     endpointOf.set(node.name, { host: n.status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address, port: n.status.daemonEndpoints.kubeletEndpoint.Port });
   }
-  for (const pod of podOn.values()) await c.until(`${pod} Running`, async () => JSON.parse((await kns(['get', 'pod', pod, '-o', 'json'])).stdout).status?.phase === 'Running', 600);
+  for (const pod of podOn.values()) await c.until(`${pod} Running`, async () => JSON.parse((await kns(['get', 'pod', pod, '-o', 'json'], { allowFailure: true })).stdout || '{}').status?.phase === 'Running', 1200);
 });
 
 after(async () => {
