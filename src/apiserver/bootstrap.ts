@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { isKind } from '../errdefs.js';
 import type { ObjectStore } from './object-store.js';
-import { KUBELET_CLIENT_USER } from './pod-proxy.js';
+import { KUBELET_CLIENT_USER } from './kubelet-client.js';
 import { startApiserverIdentity, type ApiserverIdentity } from './kubernetes-endpoints.js';
 import { DEFAULT_STORAGE_CLASS, IS_DEFAULT_CLASS, LOCAL_PATH_PROVISIONER } from '../kube/api/storage.js';
 

@@ -26,7 +26,6 @@ import { ServiceAccountAdmission } from './service-account-admission.js';
 import { StorageAdmission } from './storage-admission.js';
 import { defaultTolerationSeconds } from './default-toleration-seconds.js';
 import { CustomResources } from './custom-resources.js';
-import { kubeletClientIdentity } from './pod-proxy.js';
 import type { ApiserverIdentity } from './kubernetes-endpoints.js';
 import { MetricsScraper } from './metrics/metrics-scraper.js';
 import { apiserverRegistry, instrumentStore } from './request-metrics.js';
@@ -121,11 +120,12 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const caKey = await readFile(join(pki.dir, 'ca.key'), 'utf8');
     controllers = await startServerControllers(objects, quotas, { ca: { certPem: pki.caCert, keyPem: caKey }, signingDurationMs: opts.clusterSigningDurationMs });
     const saTokens = new ServiceAccountTokens(pki.serviceAccountKey);
-    const kubeletClient = kubeletClientIdentity(pki.serviceAccountKey);
-    const authn = new Authenticator([...(await loadTokenFile(pki.tokenFile)), kubeletClient], saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid, (name) => objects.getOrNull(secretType, 'kube-system', name));
+    // Node agents are reached over TLS both ways: verified against the CA, with the kubelet-client certificate (kubelet-client.ts).
+    const kubeletClient = { ca: pki.caCert, cert: pki.kubeletClientCert, key: pki.kubeletClientKey };
+    const authn = new Authenticator(await loadTokenFile(pki.tokenFile), saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid, (name) => objects.getOrNull(secretType, 'kube-system', name));
     // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (kube/client/ca-pin.ts).
-    metrics = new MetricsScraper({ objects, kubeletClientToken: kubeletClient.token, resolutionMs: opts.metricResolutionMs, log: (m) => process.stderr.write(`tug server: ${m}\n`) });
-    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClientToken: kubeletClient.token, metrics, prometheus: [processMetrics(), apiserverRegistry, workQueueRegistry] });
+    metrics = new MetricsScraper({ objects, kubeletClient, resolutionMs: opts.metricResolutionMs, log: (m) => process.stderr.write(`tug server: ${m}\n`) });
+    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClient, metrics, prometheus: [processMetrics(), apiserverRegistry, workQueueRegistry] });
     const url = await api.start();
     const port = Number(new URL(url).port);
     const advertise = await apiAdvertiseAddress(bind);

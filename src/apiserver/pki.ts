@@ -1,6 +1,8 @@
 // The cluster's certificates, made once per data dir with the openssl CLI:
 // a CA, the API server's serving cert (SANs: loopback, localhost, hostname,
-// bind address), an admin client cert (CN=admin, O=system:masters), a static
+// bind address), an admin client cert (CN=admin, O=system:masters), the
+// client cert the API server presents to node agents (CN=kube-apiserver-kubelet-client,
+// kubeadm's apiserver-kubelet-client; agents verify it against the CA), a static
 // admin bearer token, and DIR/kubeconfig that ties them together for kubectl.
 import { readFile, access, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { runTool } from '../util/exec-file.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { chmodIfExists, ensureDir } from '../util/dir-mode.js';
 import { apiAdvertiseAddress } from './bootstrap.js';
+import { KUBELET_CLIENT_USER } from './kubelet-client.js';
 
 export interface Pki {
   dir: string;
@@ -20,6 +23,9 @@ export interface Pki {
   serverKey: string;
   adminCert: string;
   adminKey: string;
+  /** The API server's client certificate and key towards node agents (pod-proxy.ts, metrics-scraper.ts). */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
   adminToken: string;
   /** DIR/tokens.csv: token,user,uid,"group1,group2" (Kubernetes' static token file format). */
   tokenFile: string;
@@ -53,7 +59,7 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<P
   const dir = join(dataDir, 'pki');
   await ensureDir(dir, 0o700);
   // openssl writes keys 0600; this also tightens files copied in by hand or by an older tug.
-  await Promise.all([...['ca.key', 'apiserver.key', 'admin.key', 'sa.key'].map((f) => join(dir, f)), join(dataDir, 'tokens.csv')].map((p) => chmodIfExists(p, 0o600)));
+  await Promise.all([...['ca.key', 'apiserver.key', 'admin.key', 'apiserver-kubelet-client.key', 'sa.key'].map((f) => join(dir, f)), join(dataDir, 'tokens.csv')].map((p) => chmodIfExists(p, 0o600)));
   if (!(await exists(join(dir, 'ca.crt')))) {
     await newKey(join(dir, 'ca.key'));
     await runTool('openssl', [
@@ -71,6 +77,9 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<P
   if (!(await exists(join(dir, 'admin.crt')))) {
     await signCert(dir, 'admin', '/O=system:masters/CN=admin', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
   }
+  if (!(await exists(join(dir, 'apiserver-kubelet-client.crt')))) {
+    await signCert(dir, 'apiserver-kubelet-client', `/CN=${KUBELET_CLIENT_USER}`, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  }
   if (!(await exists(join(dir, 'sa.key')))) await newKey(join(dir, 'sa.key'));
   const tokenFile = join(dataDir, 'tokens.csv');
   if (!(await exists(tokenFile))) {
@@ -78,10 +87,10 @@ export async function ensurePki(dataDir: string, bindAddress: string): Promise<P
   }
   const tokens = await readFile(tokenFile, 'utf8');
   const adminToken = tokens.split('\n').find((l) => l.split(',')[1] === 'admin')?.split(',')[0] ?? '';
-  const [caCert, serverCert, serverKey, adminCert, adminKey, serviceAccountKey] = await Promise.all(
-    ['ca.crt', 'apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key', 'sa.key'].map((f) => readFile(join(dir, f), 'utf8')),
+  const [caCert, serverCert, serverKey, adminCert, adminKey, kubeletClientCert, kubeletClientKey, serviceAccountKey] = await Promise.all(
+    ['ca.crt', 'apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key', 'apiserver-kubelet-client.crt', 'apiserver-kubelet-client.key', 'sa.key'].map((f) => readFile(join(dir, f), 'utf8')),
   );
-  return { dir, caCert, serverCert, serverKey, adminCert, adminKey, adminToken, tokenFile, serviceAccountKey };
+  return { dir, caCert, serverCert, serverKey, adminCert, adminKey, kubeletClientCert, kubeletClientKey, adminToken, tokenFile, serviceAccountKey };
 }
 
 /** DIR/kubeconfig: cluster "tug", user "admin" (client cert), context "tug". */

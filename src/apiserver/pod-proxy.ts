@@ -3,46 +3,32 @@
 // the node's InternalIP), as kube-apiserver relays to the kubelet. Plain requests (logs)
 // are streamed through; upgrades (kubectl's websocket exec/attach) become a
 // byte pipe after the API server has authenticated and authorized them.
-// Agents authenticate every caller (TokenReview) and authorize it for
-// nodes/proxy (SubjectAccessReview), so the proxy presents its own credential,
-// as kube-apiserver does with its kubelet client identity.
+// Every hop to an agent is TLS both ways (kubelet-client.ts): the agent's
+// serving certificate is verified against the cluster CA and the node's
+// address, and the API server presents its kubelet-client certificate, which
+// the agent authorizes for nodes/proxy (SubjectAccessReview).
 import { nodeAgentEndpoint } from './node-endpoint.js';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createHmac } from 'node:crypto';
-import { connect } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TugError, invalid } from '../errdefs.js';
 import type { ObjectStore } from './object-store.js';
-import type { Authenticator, TokenEntry } from './authn.js';
+import type { Authenticator } from './authn.js';
 import type { RbacAuthorizer } from './rbac.js';
 import { statusFromError } from './status.js';
 import { relayFromAgent } from './ws-frame-relay.js';
+import { agentConnect, agentRequest, type KubeletClientTls } from './kubelet-client.js';
 
 export const podProxySubresources = new Set(['log', 'exec', 'attach']);
 const agentPathKind: Record<string, string> = { log: 'containerLogs', exec: 'exec', attach: 'attach' };
 
-/** The user the API server is to node agents; bootstrap binds it to system:kubelet-api-admin. */
-export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
-
-/**
- * The API server's bearer token for node agents. Derived from the
- * ServiceAccount signing key so that every server of an HA cluster (they share
- * that key) presents, and accepts in TokenReviews, the same token without
- * storing another secret.
- */
-export function kubeletClientIdentity(serviceAccountKeyPem: string): TokenEntry {
-  const token = createHmac('sha256', serviceAccountKeyPem).update(KUBELET_CLIENT_USER).digest('hex');
-  return { token, user: { name: KUBELET_CLIENT_USER, groups: [] } };
-}
-
 interface ProxyConfig {
   objects: ObjectStore;
-  kubeletClientToken?: string;
+  /** How the API server reaches agents: the CA their serving certificates chain to, and its own client certificate. */
+  kubeletClient: KubeletClientTls;
 }
 
-const bearer = (cfg: ProxyConfig): Record<string, string> => (cfg.kubeletClientToken ? { authorization: `Bearer ${cfg.kubeletClientToken}` } : {});
-
 interface AgentTarget {
+  nodeName: string;
   /** The node's InternalIP: agents listen on their node's address. */
   host: string;
   port: number;
@@ -59,7 +45,7 @@ async function agentTarget(objects: ObjectStore, ns: string, name: string, sub: 
   if (!endpoint) throw new TugError('unavailable', `node ${nodeName} has no agent endpoint`);
   const { host, port } = endpoint;
   // Port-forward targets the pod (its IP), not a container: /portForward/{ns}/{pod}, with the ports a websocket client asks for.
-  if (sub === 'portforward') return { host, port, path: `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${url.search}` };
+  if (sub === 'portforward') return { nodeName, host, port, path: `/portForward/${encodeURIComponent(ns)}/${encodeURIComponent(name)}${url.search}` };
   const q = new URLSearchParams(url.searchParams);
   let container = q.get('container');
   q.delete('container');
@@ -71,14 +57,14 @@ async function agentTarget(objects: ObjectStore, ns: string, name: string, sub: 
   const all = [...containers, ...((pod.spec?.initContainers ?? []) as Array<{ name: string }>)];
   if (!all.some((c) => c.name === container)) throw invalid(`container ${container} is not valid for pod ${name}`);
   const qs = q.toString();
-  return { host, port, path: `/${agentPathKind[sub]}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container!)}${qs ? `?${qs}` : ''}` };
+  return { nodeName, host, port, path: `/${agentPathKind[sub]}/${encodeURIComponent(ns)}/${encodeURIComponent(name)}/${encodeURIComponent(container!)}${qs ? `?${qs}` : ''}` };
 }
 
 /** GET pods/log (and any non-upgrade request for the other subresources). */
 export async function proxyPodSubresource(cfg: ProxyConfig, req: IncomingMessage, res: ServerResponse, ns: string, name: string, sub: string, url: URL): Promise<void> {
   const t = await agentTarget(cfg.objects, ns, name, sub, url);
   await new Promise<void>((resolve, reject) => {
-    const up = request({ host: t.host, port: t.port, path: t.path, method: 'GET', headers: bearer(cfg) }, (ur) => {
+    const up = agentRequest(cfg.kubeletClient, t, { path: t.path, method: 'GET' }, (ur) => {
       if ((ur.statusCode ?? 500) >= 400) {
         const chunks: Buffer[] = [];
         ur.on('data', (c: Buffer) => chunks.push(c));
@@ -90,8 +76,7 @@ export async function proxyPodSubresource(cfg: ProxyConfig, req: IncomingMessage
       ur.pipe(res);
       ur.on('end', resolve);
       ur.on('error', resolve);
-    });
-    up.on('error', (err) => reject(new TugError('unavailable', `node agent: ${err.message}`)));
+    }, reject, t.nodeName);
     req.once('close', () => up.destroy());
     res.once('close', () => up.destroy());
     up.end();
@@ -120,19 +105,14 @@ export function podProxyUpgrade(cfg: ProxyConfig & { authn: Authenticator; authz
       const d = await cfg.authz.authorize(user, { verb: 'create', group: '', resource: 'pods', subresource: sub, namespace: ns, name });
       if (!d.allowed) throw new TugError('forbidden', `pods "${name}" is forbidden: User "${user.name}" cannot create resource "pods/${sub}" in API group "" in the namespace "${ns}"`);
       const t = await agentTarget(cfg.objects, ns, name, sub, url);
-      const up = connect(t.port, t.host);
-      await new Promise<void>((resolve, reject) => {
-        up.once('connect', resolve);
-        up.once('error', reject);
-      });
+      const up = await agentConnect(cfg.kubeletClient, t, t.nodeName);
       const headers: string[] = [`GET ${t.path} HTTP/1.1`, `Host: ${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) {
         const k = req.rawHeaders[i].toLowerCase();
         if (k === 'host' || k === 'authorization') continue;
         headers.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       }
-      // The caller's own credential stays here; the agent sees the API server's.
-      for (const [k, v] of Object.entries(bearer(cfg))) headers.push(`${k}: ${v}`);
+      // The caller's own credential stays here; the agent sees the API server's client certificate.
       up.write(`${headers.join('\r\n')}\r\n\r\n`);
       if (head.length) up.write(head);
       void relayFromAgent(up, socket)

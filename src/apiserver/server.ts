@@ -19,6 +19,7 @@ import { toTable, wantsTable, wantsPartialMetadata, type IncludeObject } from '.
 import { badRequest, forbiddenError, methodNotAllowed, successStatus } from './status.js';
 import { handleVirtual } from './reviews.js';
 import { evictPod } from './eviction.js';
+import type { KubeletClientTls } from './kubelet-client.js';
 import { podProxySubresources, proxyPodSubresource, podProxyUpgrade } from './pod-proxy.js';
 import { stampRequester } from './csr-requester.js';
 import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAccountTokens } from './service-account-tokens.js';
@@ -36,8 +37,8 @@ export interface ApiServerConfig {
   saTokens: ServiceAccountTokens;
   bind: string;
   port: number;
-  /** Bearer token the pod proxy presents to node agents (user kube-apiserver-kubelet-client). */
-  kubeletClientToken?: string;
+  /** How the pod proxy reaches node agents: the cluster CA and the kubelet-client certificate (kubelet-client.ts). */
+  kubeletClient: KubeletClientTls;
   /** Serves metrics.k8s.io from the node agents' resource metrics (metrics/). */
   metrics?: MetricsScraper;
   /** What GET /metrics (Prometheus) merges: this server's registries and any added later (addMetricsSource). */

@@ -29,7 +29,7 @@ async function adopt(dataDir: string, shared: SharedPki): Promise<void> {
   const dir = join(dataDir, 'pki');
   await ensureDir(dir, 0o700);
   if ((await readOrEmpty(join(dir, 'ca.crt'))) !== shared.caCert) {
-    await Promise.all(['apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key'].map((f) => rm(join(dir, f), { force: true })));
+    await Promise.all(['apiserver.crt', 'apiserver.key', 'admin.crt', 'admin.key', 'apiserver-kubelet-client.crt', 'apiserver-kubelet-client.key'].map((f) => rm(join(dir, f), { force: true })));
     await writeFileAtomic(join(dir, 'ca.key'), shared.caKey, 0o600);
     await writeFileAtomic(join(dir, 'ca.crt'), shared.caCert, 0o644);
   }

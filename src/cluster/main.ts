@@ -18,6 +18,9 @@ import { DEFAULT_SERVER_UI_ADDR, parseUiAddr, parseUiRegistry, type UiAddr } fro
 import type { Dashboard } from '../dashboard/dashboard-server.js';
 import { join } from 'node:path';
 import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, type RunningAgent } from '../node/run-agent.js';
+import { nodeCredentials, type ClientCertRotation } from '../node/agent/tls-bootstrap.js';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
 
@@ -290,16 +293,35 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     dashboard.setKube({ url: server.url, ca: server.caCert, adminToken: server.adminToken });
     process.stdout.write(`tug server: dashboard on ${dashboard.url} (a login link: tug dashboard --data-dir ${args.dataDir})\n`);
   }
-  // The embedded node agent (as k3s runs one), with the admin kubeconfig just written.
+  // The embedded node agent (as k3s runs one), as its own node (system:node:<name>), not as the admin:
+  // the server holds the CA, so it signs the node's client certificate itself (DATA_DIR/node.kubeconfig,
+  // renewed like a joined node's); the serving certificate is asked for as every node does.
   let agent: RunningAgent | undefined;
+  let rotation: ClientCertRotation | undefined;
   if (!args.noAgent) {
     try {
-      const client = await KubeClient.fromKubeconfig(server.kubeconfig);
-      const started = await startAgent({ client, dataDir: args.dataDir, nodeName: args.nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, nodeIp: args.nodeIp, leaseDurationSeconds: args.nodeLeaseDurationSeconds });
-      agent = await withNodeServices(started, { client, bridge: args.nodeBridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: args.serviceCidr });
+      const admin = await KubeClient.fromKubeconfig(server.kubeconfig);
+      const nodeName = args.nodeName || hostname().toLowerCase();
+      const creds = await nodeCredentials({
+        server: admin.server,
+        dataDir: args.dataDir,
+        nodeName,
+        pins: [server.caCertHash],
+        bootstrapCa: async () => server.caCert,
+        signWith: { certPem: server.caCert, keyPem: await readFile(join(args.dataDir, 'pki', 'ca.key'), 'utf8') },
+        signingDurationMs: args.clusterSigningDurationMs,
+        log: (m) => process.stderr.write(`tug server: node agent: ${m}\n`),
+      });
+      rotation = creds.rotation;
+      const client = creds.client;
+      const started = await startAgent({ client, dataDir: args.dataDir, nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, nodeIp: args.nodeIp, leaseDurationSeconds: args.nodeLeaseDurationSeconds });
+      // The kube-dns Service is the cluster's, written with the server's own credentials, not the node's.
+      agent = await withNodeServices(started, { client, dnsServiceClient: admin, bridge: args.nodeBridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: args.serviceCidr });
+      rotation.start();
       dashboard?.setEngine(join(args.dataDir, 'engine.sock'));
       process.stdout.write(`tug server: node agent registered node ${agent.nodeName}\n`);
     } catch (err) {
+      rotation?.stop();
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);
     }
   }
@@ -308,6 +330,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  rotation?.stop();
   await agent?.close().catch((err) => process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`));
   await dashboard?.close();
   await server.close();

@@ -31,6 +31,8 @@ export interface NodeServicesOptions {
   upstreams?: string[];
   /** Create/repoint the kube-system/kube-dns Service (the server's embedded agent does). */
   manageKubeDnsService?: boolean;
+  /** Who writes that Service and its Endpoints (default: client); the server passes its own, as a node may not. */
+  dnsServiceClient?: KubeClient;
   /** The node agent's: they get this node's Service cache and the cluster DNS address. */
   serviceEnv: ServiceEnv;
   podDns: PodDns;
@@ -75,7 +77,7 @@ export async function startNodeServices(o: NodeServicesOptions): Promise<NodeSer
   proxy.start();
   let clusterDnsIp: string | undefined;
   if (o.manageKubeDnsService) {
-    clusterDnsIp = await ensureKubeDnsService(o.client, o.serviceCidr, gateway).catch((err) => {
+    clusterDnsIp = await ensureKubeDnsService(o.dnsServiceClient ?? o.client, o.serviceCidr, gateway).catch((err) => {
       o.log?.(`cluster dns: kube-dns Service: ${messageOf(err)}`);
       return undefined;
     });

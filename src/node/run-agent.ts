@@ -24,6 +24,7 @@ import { machineFacts } from './agent/node-status.js';
 import { startAgentServer, type AgentServer } from './agent/agent-server.js';
 import { AgentMetrics } from './agent/agent-metrics.js';
 import { AgentAuth } from './agent/agent-auth.js';
+import { ServingCertificate } from './agent/serving-cert.js';
 import { PodDns } from './dns/pod-dns.js';
 import { bridgeGatewayIp, ensureKubeDnsService } from './dns/kube-dns-service.js';
 import { ServiceEnv } from './agent/service-env.js';
@@ -35,6 +36,8 @@ import { awaitPodCidr, cidrWithin, readClusterNetwork, registerNode } from './ne
 import { PodNetwork, podMtu, podNetworkAnnotations } from './network/pod-network.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
+/** How long a starting agent waits for its first serving certificate before it goes on asking in the background. */
+const SERVING_CERT_WAIT_MS = 30_000;
 /** The server's default --service-cidr; a standalone agent must use the same range. */
 export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
 
@@ -74,6 +77,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // 0700: the node's engine, its socket and the pods' secret volumes live here.
   await ensureDir(o.dataDir, 0o700);
   const nodeName = o.nodeName || hostname().toLowerCase();
+  // The CA the agent trusts the API server with also vouches for the API server's client certificate here.
+  const clusterCa = o.client.caPem;
+  if (!clusterCa) throw invalid('the agent needs the cluster CA (from --discovery-token-ca-cert-hash, --ca-file or the kubeconfig) to verify the API server\'s calls to its endpoint');
   const address = await detectNodeAddress(o.client.server, o.nodeIp);
   // The Node first, so the node IPAM can give it a range; the bridge is built from that range.
   await registerNode(o.client, nodeName, {}, o.podCidr);
@@ -98,17 +104,25 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const api = await serveDockerApi(containers, socket);
   let server: AgentServer | undefined;
   let agent: NodeAgent | undefined;
+  let serving: ServingCertificate | undefined;
+  const log = o.log ?? ((m: string) => process.stderr.write(`tug agent: ${m}\n`));
   const serviceEnv = new ServiceEnv();
   const podDns = new PodDns();
   try {
     await podNetwork?.start();
-    // Callers of the streaming endpoint are checked through the API server (TokenReview + SubjectAccessReview).
-    // It listens on the node's address: the API server reaches it there from any machine.
+    // Callers of the streaming endpoint are checked through the API server (SubjectAccessReview; TokenReview for bearer tokens).
+    // It listens on the node's address, over TLS with the serving certificate the cluster issues for that address
+    // (the SANs are the Node's InternalIP and Hostname addresses, which the approver checks).
     const metrics = new AgentMetrics(engine);
-    server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }), metrics, address.ip);
+    serving = await ServingCertificate.load({ client: o.client, dataDir: o.dataDir, nodeName, ca: clusterCa, ipAddresses: [address.ip], dnsNames: [hostname()], log });
+    server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }), metrics, { serving, clientCa: clusterCa }, address.ip);
     agent = new NodeAgent({ client: o.client, engine, containers, metrics, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port, address.ip), serviceEnv, podDns, leaseDurationSeconds: o.leaseDurationSeconds, log: o.log });
     await agent.start();
+    // Asked for once the Node carries its addresses (agent.start posts them); the API server can reach logs and exec once it is issued.
+    serving.start();
+    if (!(await serving.ready(SERVING_CERT_WAIT_MS))) log(`no serving certificate issued within ${SERVING_CERT_WAIT_MS / 1000}s (is its CertificateSigningRequest pending? kubectl get csr); still asking`);
   } catch (err) {
+    serving?.stop();
     await podNetwork?.stop(false);
     await agent?.stop();
     await server?.close();
@@ -117,6 +131,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
   const a = agent;
   const s = server;
+  const sc = serving;
   return {
     agent: a,
     engine,
@@ -127,6 +142,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     serviceEnv,
     podDns,
     async close() {
+      sc.stop();
       await a.stop();
       await s.close();
       await api.close();
@@ -157,11 +173,15 @@ the node, and a restart on the same data dir reuses that certificate (the
 token is no longer needed). The certificate is renewed at 70-90% of its
 lifetime without a restart (TUG_AGENT_CERT_ROTATION_FRACTION=F renews at F
 instead, for tests). A token that is not a bootstrap token is used as a plain
-bearer token, as before. Its streaming endpoint (logs,
-exec, attach, port-forward) on 127.0.0.1 serves only callers whose bearer
-token the API server confirms (TokenReview) and who may use nodes/proxy on
-this node (SubjectAccessReview), so the agent's own credentials need the
-rights of system:auth-delegator besides a node's.
+bearer token, as before.
+
+Its streaming endpoint (logs, exec, attach, port-forward, metrics) listens
+on the node's address over HTTPS only, with a kubernetes.io/kubelet-serving
+certificate the cluster issues for that address (a CSR the server approves;
+kept in DATA_DIR/${'kubelet-server-current.pem'}, renewed like the client
+certificate). It serves callers with a client certificate from the cluster
+CA (the API server's) or a bearer token the API server confirms
+(TokenReview), who may use nodes/proxy on this node (SubjectAccessReview).
 
 With --token the server is verified, as kubeadm join does: either against
 the CA pinned by --discovery-token-ca-cert-hash (\`tug server\` prints the

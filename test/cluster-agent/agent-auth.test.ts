@@ -1,13 +1,13 @@
-// The node agents' streaming endpoint (the kubelet API role) checks every
-// caller as the kubelet does: no or unknown bearer token → 401, a user the API
+// The node agents' streaming endpoint (the kubelet API role, HTTPS only) checks every
+// caller as the kubelet does: no client certificate and no or an unknown bearer token → 401, a user the API
 // server vouches for but without nodes/proxy on the node → 403, a user bound
 // to system:kubelet-api-admin → served. kubectl logs/exec/attach/port-forward
-// keep working through the API server (its kubelet-client identity), for the
+// keep working through the API server (its kubelet-client certificate), for the
 // server's embedded agent and for a standalone `tug agent`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request, get } from 'node:http';
+import { get } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,12 +35,13 @@ interface Answer {
   body: string;
 }
 
-/** One request straight to an agent (not through the API server); `upgrade` asks for a websocket as kubectl exec does. */
-function agentRequest(at: { host: string; port: number }, path: string, token?: string, upgrade = false): Promise<Answer> {
+/** One request straight to an agent (not through the API server; HTTPS, its certificate verified against the cluster CA); `upgrade` asks for a websocket as kubectl exec does. */
+async function agentRequest(at: { host: string; port: number }, path: string, token?: string, upgrade = false): Promise<Answer> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   if (upgrade) Object.assign(headers, { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'v4.channel.k8s.io' });
+  const ca = await readFile(join(c.dataDir, 'pki', 'ca.crt'), 'utf8');
   return new Promise((resolve, reject) => {
-    const req = request({ host: at.host, port: at.port, path, headers }, (res) => {
+    const req = httpsRequest({ host: at.host, port: at.port, path, headers, ca, agent: false }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));

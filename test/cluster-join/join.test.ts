@@ -1,11 +1,14 @@
 // Joining a node the kubeadm way against a real `tug server` and real
 // `tug agent` processes: bootstrap tokens (tug token, kubectl), TLS
 // bootstrapping through a CertificateSigningRequest the server approves and
-// signs, reuse of the kept certificate on restart, rotation, refusals of wrong
+// signs, reuse of the kept certificate on restart, rotation (of the client
+// certificate and of the kubelet-serving one its TLS endpoint presents), refusals of wrong
 // and expired tokens, and kubectl certificate approve|deny on a manual request.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { connect } from 'node:tls';
+import { request as httpsRequest } from 'node:https';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +46,26 @@ const csrs = async (): Promise<Csr[]> => (await json(['get', 'csr'])).items;
 async function keptCert(dataDir: string): Promise<X509Certificate> {
   const cfg = parseYaml(await readFile(join(dataDir, 'node.kubeconfig'), 'utf8'));
   return new X509Certificate(Buffer.from(cfg.users[0].user['client-certificate-data'], 'base64'));
+}
+
+/** The serving certificate an agent keeps in DATA_DIR/kubelet-server-current.pem. */
+async function keptServingCert(dataDir: string): Promise<X509Certificate> {
+  return new X509Certificate(await readFile(join(dataDir, 'kubelet-server-current.pem')));
+}
+
+/** The fingerprint of the certificate a node's endpoint presents to a new connection (verified against the cluster CA and the node's IP). */
+async function presentedFingerprint(node: string): Promise<string> {
+  const n = await json(['get', 'node', node]);
+  const host = n.status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address as string;
+  const ca = await readFile(join(c.dataDir, 'pki', 'ca.crt'), 'utf8');
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port: n.status.daemonEndpoints.kubeletEndpoint.Port, ca }, () => {
+      const fp = s.getPeerCertificate().fingerprint256;
+      s.destroy();
+      resolve(fp);
+    });
+    s.on('error', reject);
+  });
 }
 
 async function nodeReady(name: string): Promise<boolean> {
@@ -122,13 +145,20 @@ test('a restarted agent reuses its kept certificate: no new CSR, no token needed
   await c.until('node Ready after the restart', () => nodeReady(name));
 });
 
-test('the client certificate is renewed before it expires, without a restart', async () => {
+test('the client and serving certificates are renewed before they expire, without a restart', async () => {
   const name = `rotate-${suffix()}`;
-  // 10m certificates renewed at 2% of their life: every ~12 s.
-  const agent = await startAgentProcess({ url: c.url, token: c.joinToken, caCertHash: c.caCertHash, nodeName: name, env: { TUG_AGENT_CERT_ROTATION_FRACTION: '0.02' } });
+  // 10m certificates (back-dated a minute) renewed at 10% of their life: every ~6 s.
+  const agent = await startAgentProcess({ url: c.url, token: c.joinToken, caCertHash: c.caCertHash, nodeName: name, env: { TUG_AGENT_CERT_ROTATION_FRACTION: '0.1' } });
   started.push(agent);
   const first = await keptCert(agent.dataDir);
-  await c.until('a renewal CSR by the node itself, issued', async () => (await csrs()).some((r) => r.spec.username === `system:node:${name}` && !!r.status?.certificate), 120);
+  const firstServing = await keptServingCert(agent.dataDir);
+  assert.equal(await presentedFingerprint(name), firstServing.fingerprint256);
+  await c.until('a second serving CSR by the node, issued', async () => (await csrs()).filter((r) => r.spec.username === `system:node:${name}` && r.spec.signerName === 'kubernetes.io/kubelet-serving' && !!r.status?.certificate).length >= 2, 120);
+  await c.until('the kept serving certificate replaced', async () => (await keptServingCert(agent.dataDir)).fingerprint256 !== firstServing.fingerprint256, 60);
+  // New connections get the renewed certificate from the running agent.
+  await c.until('the endpoint presenting a renewed certificate', async () => (await presentedFingerprint(name)) !== firstServing.fingerprint256, 60);
+  assert.match(agent.proc.output(), /serving certificate renewed/);
+  await c.until('a renewal CSR by the node itself, issued', async () => (await csrs()).some((r) => r.spec.username === `system:node:${name}` && r.spec.signerName === 'kubernetes.io/kube-apiserver-client-kubelet' && !!r.status?.certificate), 120);
   await c.until('the kept certificate replaced', async () => (await keptCert(agent.dataDir)).fingerprint256 !== first.fingerprint256, 60);
   assert.match(agent.proc.output(), /client certificate renewed/);
   assert.equal(agent.proc.child.exitCode, null, 'the agent did not restart');
@@ -136,6 +166,8 @@ test('the client certificate is renewed before it expires, without a restart', a
   const pod = `rot-${suffix()}`;
   await c.kubectl(['run', pod, '--image=busybox', '--restart=Never', `--overrides={"spec":{"nodeName":"${name}"}}`, '--', 'sh', '-c', 'echo renewed; sleep 3600']);
   await c.until('pod Running on the rotated node', async () => (await json(['get', 'pod', pod])).status?.phase === 'Running');
+  // The API server verifies whichever renewed serving certificate the agent presents now.
+  await c.until('kubectl logs through the renewed serving certificate', async () => (await c.kubectl(['logs', pod], { allowFailure: true })).stdout === 'renewed\n');
   await c.kubectl(['delete', 'pod', pod, '--wait=true', '--grace-period=1']);
   assert.ok(await nodeReady(name));
 });
@@ -218,4 +250,43 @@ test('CSR validation answers 422 naming the field', async () => {
   assert.match(r.stderr, /spec\.signerName: Invalid value: "nope"/);
   assert.match(r.stderr, /spec\.usages\[0\]: Unsupported value: "flying"/);
   assert.match(r.stderr, /spec\.expirationSeconds: Invalid value: 60: may not specify a duration less than 600 seconds/);
+});
+
+/** GET on the API server with the admin token; status and body. */
+async function apiGet(path: string): Promise<{ status: number; body: string }> {
+  const ca = await readFile(join(c.dataDir, 'pki', 'ca.crt'), 'utf8');
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(new URL(path, c.url), { ca, headers: { authorization: `Bearer ${c.token}` } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a node whose serving certificate is not issued: kubectl logs is a 502 naming the TLS reason, until kubectl certificate approve', async () => {
+  // An agent on the static admin token is not system:node:<name>: nobody approves its serving request by itself.
+  const name = `unserved-${suffix()}`;
+  const agent = await startAgentProcess({ url: c.url, token: c.token, caCertHash: c.caCertHash, nodeName: name });
+  started.push(agent);
+  assert.match(agent.proc.output(), /no serving certificate issued within 30s/);
+  const pending = (await csrs()).filter((r) => r.spec.signerName === 'kubernetes.io/kubelet-serving' && r.spec.username === 'admin' && !r.status?.conditions?.length);
+  assert.equal(pending.length, 1);
+  const pod = `unserved-${suffix()}`;
+  await c.kubectl(['run', pod, '--image=busybox', '--restart=Never', `--overrides={"spec":{"nodeName":"${name}"}}`, '--', 'sh', '-c', 'echo served; sleep 3600']);
+  await c.until('pod Running on the unserved node', async () => (await json(['get', 'pod', pod])).status?.phase === 'Running');
+  const refused = await apiGet(`/api/v1/namespaces/default/pods/${pod}/log`);
+  assert.equal(refused.status, 502, refused.body);
+  const status = JSON.parse(refused.body);
+  assert.equal(status.reason, 'BadGateway');
+  assert.match(status.message, new RegExp(`node ${name}'s agent at https://[^ ]+: its serving certificate is not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT`));
+  const kubectlLogs = await c.kubectl(['logs', pod], { allowFailure: true });
+  assert.notEqual(kubectlLogs.code, 0);
+  assert.match(kubectlLogs.stderr, /serving certificate is not trusted/);
+  await c.kubectl(['certificate', 'approve', pending[0]!.metadata.name]);
+  await c.until('kubectl logs once the serving certificate is issued', async () => (await c.kubectl(['logs', pod], { allowFailure: true })).stdout === 'served\n');
+  assert.match(agent.proc.output(), /serving certificate issued/);
+  await c.kubectl(['delete', 'pod', pod, '--wait=true', '--grace-period=1']);
 });

@@ -5,7 +5,9 @@
 // nodes/metrics (the API server's kubelet-client identity here).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { request } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startAgentCluster, leftovers, suffix, type AgentCluster, type AgentProc } from '../cluster-agent/agent-cluster.js';
 
 let c: AgentCluster | undefined;
@@ -28,10 +30,11 @@ after(async () => {
 
 const rows = (out: string): string[][] => out.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
 
-/** GET on an agent's endpoint (its node's InternalIP and port) with a bearer token. */
+/** GET on an agent's endpoint (HTTPS at its node's InternalIP, verified against the cluster CA) with a bearer token. */
 function agentGet({ host, port }: { host: string; port: number }, path: string, token: string): Promise<{ status: number; body: string }> {
+  const ca = readFileSync(join(c!.dataDir, 'pki', 'ca.crt'), 'utf8');
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, headers: { authorization: `Bearer ${token}` } }, (res) => {
+    const req = request({ host, port, path, ca, headers: { authorization: `Bearer ${token}` } }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -53,7 +56,8 @@ test('kubectl top nodes and pods cover the second node; its agent serves /stats/
   const nodes = await c.until('kubectl top nodes listing both nodes', async () => {
     const r = await c!.kubectl(['top', 'nodes'], { allowFailure: true });
     const rs = r.code === 0 ? rows(r.stdout) : [];
-    return rs.length === 2 && rs;
+    // A node shows <unknown> until two scrapes of its agent give a rate (a new node's first second or so).
+    return rs.length === 2 && rs.every((x) => x[3] !== '<unknown>') && rs;
   });
   assert.deepEqual(nodes.map((r) => r[0]).sort(), [c.nodeName, second].sort());
   for (const r of nodes) assert.match(r[3]!, /^[1-9]\d*Mi$/, `memory of ${r[0]}: ${r[3]}`);

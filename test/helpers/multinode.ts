@@ -48,6 +48,8 @@ export interface MultiNodeCluster {
   serviceCidr: string;
   nodes: TestNode[];
   kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<RunResult>;
+  /** The environment kubectl runs with (KUBECONFIG of the server's admin), for kubectl processes a test spawns itself. */
+  kubectlEnv: NodeJS.ProcessEnv;
   /** A command in a node's network namespace (what a shell on that machine would run). */
   inNode(node: TestNode, cmd: string[], opts?: { allowFailure?: boolean; input?: string }): Promise<RunResult>;
   /** Polls fn every 250 ms until truthy (bounded by count). */
@@ -201,6 +203,7 @@ export async function startMultiNodeCluster(o: MultiNodeOptions = {}): Promise<M
       serviceCidr,
       nodes,
       kubectl,
+      kubectlEnv,
       inNode: (n, cmd, opts = {}) => runTool('ip', ['netns', 'exec', n.netns, ...cmd], { allowFailure: opts.allowFailure, input: opts.input }),
       until,
       async setLink(n, up) {

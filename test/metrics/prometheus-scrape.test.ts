@@ -1,6 +1,8 @@
 // A real Prometheus (Debian's prometheus) scrapes every /metrics tug serves:
 // the API server (HTTPS, a ServiceAccount bound to system:monitoring), the
-// embedded node agent's /metrics and /metrics/cadvisor (nodes/metrics), a
+// embedded node agent's /metrics and /metrics/cadvisor (HTTPS only, its serving
+// certificate verified against the cluster CA and the node's IP; the same
+// ServiceAccount's bearer token, allowed nodes/metrics), a
 // `tug daemon --metrics-addr` and a `tug registry serve`. The test asks
 // Prometheus' HTTP API whether every target is up and whether the counters
 // moved across work done in between (pods, containers, a skopeo push, a pull).
@@ -101,7 +103,7 @@ before(async () => {
   nobodyToken = (await k(['create', 'token', 'nobody', '-n', 'default', '--duration=1h'])).stdout.trim();
   const node = JSON.parse((await k(['get', 'nodes', '-o', 'json'])).stdout).items[0];
   const ip = node.status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address;
-  agentUrl = `http://${ip}:${node.status.daemonEndpoints.kubeletEndpoint.Port}`;
+  agentUrl = `https://${ip}:${node.status.daemonEndpoints.kubeletEndpoint.Port}`;
 
   await writeFile(join(work, 'ca.crt'), ca);
   await writeFile(join(work, 'token'), monitorToken);
@@ -112,8 +114,8 @@ before(async () => {
     global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
     scrape_configs: [
       { job_name: 'apiserver', scheme: 'https', tls_config: { ca_file: join(work, 'ca.crt') }, ...auth, static_configs: [{ targets: [api.host] }] },
-      { job_name: 'kubelet', ...auth, static_configs: [{ targets: [agent.host] }] },
-      { job_name: 'cadvisor', metrics_path: '/metrics/cadvisor', ...auth, static_configs: [{ targets: [agent.host] }] },
+      { job_name: 'kubelet', scheme: 'https', tls_config: { ca_file: join(work, 'ca.crt') }, ...auth, static_configs: [{ targets: [agent.host] }] },
+      { job_name: 'cadvisor', scheme: 'https', tls_config: { ca_file: join(work, 'ca.crt') }, metrics_path: '/metrics/cadvisor', ...auth, static_configs: [{ targets: [agent.host] }] },
       { job_name: 'engine', static_configs: [{ targets: [new URL(engineMetricsUrl).host] }] },
       { job_name: 'registry', static_configs: [{ targets: [new URL(registryUrl).host] }] },
     ],

@@ -1,8 +1,8 @@
 // The API server's own metrics-server: every resolution interval it scrapes
-// each node agent's /metrics/resource (over loopback, with the API server's
-// kubelet-client credential, as pods/log is proxied) and turns the cumulative
-// CPU counters of two scrapes into a rate, as metrics-server does (a container
-// that started between two scrapes is rated from its start). A node
+// each node agent's /metrics/resource (over TLS at the node's address, with
+// the API server's kubelet-client certificate, as pods/log is proxied) and turns
+// the cumulative CPU counters of two scrapes into a rate, as metrics-server does
+// (a container that started between two scrapes is rated from its start). A node
 // whose scrape fails drops out until a scrape succeeds again (metrics-server
 // replaces its whole store with each round). Nothing is stored: the latest
 // round lives in memory and metrics-api.ts serves it. While nobody has read
@@ -10,7 +10,8 @@
 // 10 s, so idle clusters on a shared machine do not pay for a per-second
 // scrape; the first read after that wakes the fast pace at once.
 import { nodeAgentEndpoint, type NodeEndpoint } from '../node-endpoint.js';
-import { request } from 'node:http';
+import { Agent } from 'node:https';
+import { agentRequest, type KubeletClientTls } from '../kubelet-client.js';
 import { messageOf } from '../../errdefs.js';
 import type { ObjectStore } from '../object-store.js';
 import { parsePrometheusText, type Sample } from './prometheus-text.js';
@@ -113,7 +114,7 @@ export function pointsOf(samples: Sample[], fallbackAt: number): NodePoints {
 
 export interface ScraperOptions {
   objects: ObjectStore;
-  kubeletClientToken?: string;
+  kubeletClient: KubeletClientTls;
   resolutionMs?: number;
   log?: (msg: string) => void;
 }
@@ -129,6 +130,8 @@ export class MetricsScraper {
   private readonly failures = new Map<string, string>();
   private lastDemand = 0;
   readonly resolutionMs: number;
+  /** Kept-alive TLS connections to the agents: a scrape a second need not pay a handshake each. */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 2 });
 
   constructor(private readonly o: ScraperOptions) {
     this.resolutionMs = o.resolutionMs ?? DEFAULT_METRIC_RESOLUTION_MS;
@@ -173,6 +176,7 @@ export class MetricsScraper {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    this.agent.destroy();
   }
 
   node(name: string): Usage | undefined {
@@ -235,10 +239,9 @@ export class MetricsScraper {
     this.podUsage = podUsage;
   }
 
-  private fetch({ host, port }: NodeEndpoint): Promise<string> {
+  private fetch(endpoint: NodeEndpoint): Promise<string> {
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = this.o.kubeletClientToken ? { authorization: `Bearer ${this.o.kubeletClientToken}` } : {};
-      const req = request({ host, port, path: '/metrics/resource', method: 'GET', headers, timeout: SCRAPE_TIMEOUT_MS }, (res) => {
+      const req = agentRequest(this.o.kubeletClient, endpoint, { path: '/metrics/resource', method: 'GET', timeout: SCRAPE_TIMEOUT_MS, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -247,9 +250,8 @@ export class MetricsScraper {
           else resolve(body);
         });
         res.on('error', reject);
-      });
+      }, reject);
       req.on('timeout', () => req.destroy(new Error(`no answer within ${SCRAPE_TIMEOUT_MS / 1000}s`)));
-      req.on('error', reject);
       req.end();
     });
   }

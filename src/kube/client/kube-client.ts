@@ -126,6 +126,11 @@ export class KubeClient {
     };
   }
 
+  /** The CA this client verifies the API server with (PEM), when it has one: a node agent verifies its own callers' client certificates against it too. */
+  get caPem(): string | undefined {
+    return this.opts.ca;
+  }
+
   /** The API server requests go to now. */
   get server(): string {
     return this.servers[this.current];

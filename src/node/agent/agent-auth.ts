@@ -1,12 +1,16 @@
 // Who may use a node agent's streaming endpoint, decided as the kubelet does
-// with webhook authentication and authorization: the caller's bearer token
-// is checked with a TokenReview and the user it names with a
+// with x509 and webhook authentication and webhook authorization: a client
+// certificate the cluster CA signed (the TLS server verified it; the API
+// server presents its kubelet-client one) names the user by its CN and
+// groups by its O; otherwise the caller's bearer token (a ServiceAccount's,
+// as Prometheus scrapes kubelets) is checked with a TokenReview. The user is then checked with a
 // SubjectAccessReview for `nodes/proxy` on this node (`nodes/stats` for
 // /stats/*, `nodes/metrics` for /metrics/*, as the kubelet maps its paths), both through the API
 // server. Answers are cached briefly (by a hash of the token; decisions per
 // user and verb) so a busy `kubectl logs -f` loop does not cost two API
 // round trips per request, while a revoked token or role stops working soon.
 import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { createHash } from 'node:crypto';
 import { TugError } from '../../errdefs.js';
 import type { KubeClient } from '../../kube/client/kube-client.js';
@@ -71,6 +75,18 @@ function recall<T>(cache: Map<string, Reviewed<T>>, key: string): T | undefined 
   return undefined;
 }
 
+/** The user of a verified client certificate (CN, and O as groups), as Kubernetes' x509 authenticator; null without one. */
+function certificateUser(req: IncomingMessage): ReviewedUser | null {
+  const socket = req.socket as Partial<TLSSocket>;
+  // Unverified certificates never get here: the server drops their connections (agent-server.ts).
+  if (!socket.authorized || !socket.getPeerCertificate) return null;
+  const subject = socket.getPeerCertificate().subject as Record<string, string | string[] | undefined> | undefined;
+  const cn = subject?.CN;
+  if (typeof cn !== 'string' || !cn) return null;
+  const o = subject?.O;
+  return { username: cn, groups: [...(Array.isArray(o) ? o : o ? [o] : []), 'system:authenticated'] };
+}
+
 export class AgentAuth {
   private readonly users = new Map<string, Reviewed<ReviewedUser | null>>();
   private readonly decisions = new Map<string, Reviewed<boolean>>();
@@ -84,8 +100,7 @@ export class AgentAuth {
   /** Resolves when the request may proceed; throws unauthorized (401) or forbidden (403). */
   async check(req: IncomingMessage): Promise<void> {
     const auth = req.headers.authorization;
-    if (!auth?.startsWith('Bearer ')) throw new TugError('unauthorized', 'Unauthorized');
-    const user = await this.authenticate(auth.slice(7).trim());
+    const user = certificateUser(req) ?? (auth?.startsWith('Bearer ') ? await this.authenticate(auth.slice(7).trim()) : null);
     if (!user) throw new TugError('unauthorized', 'Unauthorized');
     const verb = verbOf(req.method);
     const subresource = subresourceOf(req.url);

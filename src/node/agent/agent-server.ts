@@ -8,11 +8,17 @@
 //   GET /metrics/resource            (the kubelet's resource metrics: resource-metrics.ts)
 //   GET /metrics                     (the agent's own Prometheus series: agent-metrics.ts, plus process_*)
 //   GET /metrics/cadvisor            (per-container CPU, memory, network under cAdvisor's names: cadvisor-metrics.ts)
-// Every request must carry a bearer token that the API
-// server vouches for (TokenReview) of a user allowed nodes/proxy on this node
-// (SubjectAccessReview): agent-auth.ts. The API server's own proxy presents
-// its kubelet-client credential.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+// HTTPS only, with the serving certificate the cluster issued this node
+// (serving-cert.ts; a renewed one is used by new connections at once). A
+// client certificate is asked for and, when given, must chain to the cluster
+// CA, or the connection is dropped (Go's VerifyClientCertIfGiven, as the
+// kubelet). Every request must come from a user allowed nodes/proxy on this node
+// (SubjectAccessReview): a client certificate's (the API server presents
+// its kubelet-client one) or a bearer token's the API server vouches for
+// (TokenReview): agent-auth.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { uptime } from 'node:os';
 import type { Duplex } from 'node:stream';
@@ -31,6 +37,7 @@ import { statsSummary } from './stats-summary.js';
 import { resourceMetricsText } from './resource-metrics.js';
 import { cadvisorMetricsText } from './cadvisor-metrics.js';
 import type { AgentMetrics } from './agent-metrics.js';
+import type { ServingCertificate } from './serving-cert.js';
 import { METRICS_CONTENT_TYPE, processMetrics, sendMetrics } from '../../util/metrics-registry.js';
 
 export interface AgentServer {
@@ -54,17 +61,31 @@ function statusOf(err: unknown): number {
 
 const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' };
 
-export async function startAgentServer(containers: ContainerService, auth: AgentAuth, metrics: AgentMetrics, host = '127.0.0.1'): Promise<AgentServer> {
+export interface AgentServerTls {
+  /** The node's serving certificate (kept, issued, renewed). */
+  serving: ServingCertificate;
+  /** The cluster CA: client certificates must chain to it. */
+  clientCa: string;
+}
+
+export async function startAgentServer(containers: ContainerService, auth: AgentAuth, metrics: AgentMetrics, tls: AgentServerTls, host = '127.0.0.1'): Promise<AgentServer> {
   const { engine } = containers;
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => channelProtocols.find((p) => protocols.has(p)) ?? false });
   const portForwarder = createPortForwarder(engine);
   const usage = new UsageTracker(engine);
   const bootTime = new Date(Date.now() - uptime() * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-  const server = createServer((req, res) => {
+  const contextOf = (p: { cert: string; key: string }) => ({ cert: p.cert, key: p.key, ca: tls.clientCa });
+  const server = createServer({ ...contextOf(tls.serving.current), requestCert: true, rejectUnauthorized: false }, (req, res) => {
     handle(req, res).catch((err) => {
       if (!res.headersSent) res.writeHead(statusOf(err), { 'content-type': 'text/plain' });
       res.end(messageOf(err));
     });
+  });
+  // Connections made from now on get the renewed certificate; open ones keep theirs.
+  tls.serving.onChange((p) => server.setSecureContext(contextOf(p)));
+  // A client certificate that is given must verify; without one, a bearer token may still do (agent-auth.ts).
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (!socket.authorized && Object.keys(socket.getPeerCertificate()).length) socket.destroy();
   });
 
   const target = (path: string): { kind: string; ns: string; pod: string; container: string } => {

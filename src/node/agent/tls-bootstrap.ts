@@ -11,6 +11,9 @@
 // swapped into the running client without a restart.
 // TUG_AGENT_CERT_ROTATION_FRACTION=F (0 < F < 1) renews at F of the lifetime
 // instead (tests; Kubernetes' shortest certificate lives 10 minutes).
+// The embedded agent of `tug server` holds the CA itself: its first client
+// certificate is signed on the spot (as kubeadm writes a control-plane
+// kubelet's kubelet.conf), and it is renewed like any node's.
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,7 +21,7 @@ import { stringify } from 'yaml';
 import { invalid, isKind, messageOf, TugError } from '../../errdefs.js';
 import { KubeClient, type KubeClientOptions } from '../../kube/client/kube-client.js';
 import { caCertHash } from '../../kube/client/ca-pin.js';
-import { newPrivateKeyPem } from '../../kube/pki/x509.js';
+import { createCsrPem, newPrivateKeyPem, signCsr, type SigningCa } from '../../kube/pki/x509.js';
 import { KUBE_APISERVER_CLIENT_KUBELET } from '../../kube/api/certificates-types.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { requestCertificate } from './certificate-request.js';
@@ -38,6 +41,10 @@ export interface TlsBootstrapOptions {
   pins?: string[];
   /** The server CA to trust while bootstrapping (discovered and pinned, or --ca-file); called only then. */
   bootstrapCa(): Promise<string>;
+  /** The cluster CA's certificate and key, when this process holds them (`tug server`'s own node): no token, no request. */
+  signWith?: SigningCa;
+  /** --cluster-signing-duration, for a certificate signed with signWith. */
+  signingDurationMs?: number;
   log?: (m: string) => void;
 }
 
@@ -51,12 +58,14 @@ export interface NodeCredentials {
 
 const expiresAt = (certPem: string) => Date.parse(new X509Certificate(certPem).validTo);
 
-async function readKept(path: string, pins: string[] | undefined, server: string, servers?: string[]): Promise<KubeClientOptions | undefined> {
+async function readKept(path: string, nodeName: string, pins: string[] | undefined, server: string, servers?: string[]): Promise<KubeClientOptions | undefined> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (!text) return undefined;
   const opts = await KubeClient.readKubeconfig(path).catch(() => undefined);
   if (!opts?.cert || !opts.key || !opts.ca) return undefined;
   if (expiresAt(opts.cert) <= Date.now()) return undefined;
+  // Another --node-name than the one it was made for: that node's certificate is no use to this one.
+  if (!new X509Certificate(opts.cert).subject.split('\n').includes(`CN=${subjectOf(nodeName).commonName}`)) return undefined;
   if (pins?.length && !pins.includes(caCertHash(opts.ca))) return undefined;
   // Another --server than the one it was made for: the same cluster as long as the CA matches (above).
   return { ...opts, server, servers };
@@ -81,10 +90,19 @@ const subjectOf = (nodeName: string) => ({ commonName: `system:node:${nodeName}`
 /** The node's API client: from the kept DATA_DIR/node.kubeconfig, or bootstrapped with the token. */
 export async function nodeCredentials(o: TlsBootstrapOptions): Promise<NodeCredentials> {
   const path = join(o.dataDir, NODE_KUBECONFIG);
-  const kept = await readKept(path, o.pins, o.server, o.servers);
+  const kept = await readKept(path, o.nodeName, o.pins, o.server, o.servers);
   if (kept) {
     const client = new KubeClient(kept);
     return { client, bootstrapped: false, rotation: new ClientCertRotation(client, { ...o, path, ca: kept.ca!, certPem: kept.cert! }) };
+  }
+  if (o.signWith) {
+    const keyPem = await newPrivateKeyPem();
+    const notAfter = new Date(Date.now() + (o.signingDurationMs ?? 8760 * 3600_000));
+    const certPem = await signCsr(await createCsrPem(keyPem, subjectOf(o.nodeName)), o.signWith, { usages: clientUsages, notAfter });
+    const ca = o.signWith.certPem;
+    await writeNodeKubeconfig(path, { server: o.server, ca, cert: certPem, key: keyPem, nodeName: o.nodeName });
+    const client = new KubeClient({ server: o.server, servers: o.servers, ca, cert: certPem, key: keyPem });
+    return { client, bootstrapped: true, rotation: new ClientCertRotation(client, { ...o, path, ca, certPem }) };
   }
   if (!o.token) throw invalid(`${path} holds no valid node certificate: give --token (a bootstrap token: tug token create) to join`);
   const ca = await o.bootstrapCa();
