@@ -42,7 +42,7 @@ export interface KubeClientOptions {
   cert?: string;
   key?: string;
   token?: string;
-  /** How long a connection may take to finish its TLS handshake (a server that accepts and never answers); default DEFAULT_CONNECT_TIMEOUT_MS. */
+  /** How long a connection may take to finish its TLS handshake (a server that accepts and never answers) while another server is left to try; default DEFAULT_CONNECT_TIMEOUT_MS. */
   connectTimeoutMs?: number;
   /** How long a request other than a watch may take, body included; default DEFAULT_REQUEST_TIMEOUT_MS. A watch waits this long for its response headers only. */
   requestTimeoutMs?: number;
@@ -55,17 +55,21 @@ export interface KubeClientOptions {
  * stopped with SIGSTOP, or behind a dead link that still answers SYN) must be
  * left for the next one as a refusing server is. A TLS handshake takes
  * milliseconds between machines and well under a second on a loaded one: 3 s
- * without one means the server is gone, and the request was never sent, so it
- * goes to the next server. A request takes milliseconds; the API server's
- * slowest (a big list on etcd) well under a second: 15 s without its answer
- * means the server hangs. The server may have applied it, so only reads are
- * repeated on the next server; writes fail 'unavailable' and their callers
- * (informers, heartbeats, work queues) try again, now on the next server.
+ * without one, while another server is left to try, means this one is gone,
+ * and the request was never sent, so it goes to the next server. The last
+ * server left (the only one, for most clients) is given the whole request
+ * time, because a machine so loaded that its handshakes take seconds (load 24
+ * on two cores was seen in CI) must still work when slowly. A request takes
+ * milliseconds, the API server's slowest (a big list on etcd) about a second
+ * on such a machine: 30 s without its answer means the server hangs. The
+ * server may have applied it, so only reads are repeated on the next server;
+ * writes fail 'unavailable' and their callers (informers, heartbeats, work
+ * queues) try again, now on the next server.
  * Watches are long by design: their stream is checked for silence instead,
  * against the BOOKMARK the server sends every 5 s.
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_WATCH_IDLE_MS = 30_000;
 
 /** Names one resource collection: group '' is the core group. */
@@ -289,7 +293,7 @@ export class KubeClient {
     for (let attempt = 1; ; attempt++) {
       const i = this.current;
       try {
-        return await this.sendTo(this.servers[i], method, path, body, contentType, signal, stream);
+        return await this.sendTo(this.servers[i], method, path, body, contentType, signal, stream, attempt < this.servers.length);
       } catch (err) {
         if (signal?.aborted) throw new TugError('unavailable', 'request aborted');
         const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -301,7 +305,8 @@ export class KubeClient {
     }
   }
 
-  private sendTo(server: string, method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal, stream = false): Promise<import('node:http').IncomingMessage> {
+  /** othersLeft: another server may be tried if this one does not finish its handshake in time (else only the request timeout applies). */
+  private sendTo(server: string, method: string, path: string, body: string | undefined, contentType: string | undefined, signal: AbortSignal | undefined, stream: boolean, othersLeft: boolean): Promise<import('node:http').IncomingMessage> {
     const base = new URL(server);
     const connectMs = this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const requestMs = this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -314,7 +319,7 @@ export class KubeClient {
       }
       const req = request({ host: base.hostname, port: base.port || 443, path, method, headers, agent: this.agent, signal });
       const fail = (code: string, msg: string) => req.destroy(Object.assign(new Error(msg), { code }));
-      const handshake = setTimeout(() => fail(CONNECT_TIMEOUT, `no TLS handshake within ${connectMs} ms`), connectMs);
+      const handshake = othersLeft ? setTimeout(() => fail(CONNECT_TIMEOUT, `no TLS handshake within ${connectMs} ms`), connectMs) : undefined;
       const answer = setTimeout(() => fail(RESPONSE_TIMEOUT, `no ${stream ? 'response' : 'complete response'} within ${requestMs} ms`), requestMs);
       const done = () => {
         clearTimeout(handshake);
