@@ -99,7 +99,7 @@ test("tug agent claims --service-node-port-range: an agent of this cluster share
       const r = await runTool(process.execPath, [tugBin, 'agent', '--server', b.url, '--token', join_.token, '--discovery-token-ca-cert-hash', join_.caCertHash, '--data-dir', dir, '--node-name', `claims-x-${Math.random().toString(36).slice(2, 7)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-node-port-range', '41090-41200'], { allowFailure: true, timeoutMs: 120_000 });
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.match(r.stderr, new RegExp(`the NodePort range 41090-41200 overlaps ${range} of another tug node on this machine \\(tug server, pid ${a!.server.child.pid}.*give this one another --service-node-port-range`));
-      const bad = await runTool(process.execPath, [tugBin, 'agent', '--server', b.url, '--token', join_.token, '--data-dir', dir, '--service-node-port-range', '9-x'], { allowFailure: true });
+      const bad = await runTool(process.execPath, [tugBin, 'agent', '--server', b.url, '--token', join_.token, '--discovery-token-ca-cert-hash', join_.caCertHash, '--data-dir', dir, '--service-node-port-range', '9-x'], { allowFailure: true });
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--service-node-port-range "9-x" is not a port range/);
     } finally {
