@@ -64,8 +64,9 @@ const clusterRoles = [
   { name: 'system:basic-user', rules: [{ apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] }, { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] }] },
   // A joining node's bootstrap token may ask for its client certificate and nothing else (kubeadm binds the same role).
   { name: 'system:node-bootstrapper', rules: [{ apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['create', 'get', 'list', 'watch'] }] },
-  // What a node agent (group system:nodes, from its TLS-bootstrapped certificate) uses. Kubernetes narrows this
-  // further per node with its Node authorizer and NodeRestriction admission; tug does not yet (README).
+  // What a node agent uses, cluster-wide. Bound to no one, as in Kubernetes: node agents (system:node:<name>,
+  // group system:nodes) are authorized per node by the Node authorizer and NodeRestriction (node-authorizer.ts);
+  // an admin may bind it to a node identity outside that form.
   {
     name: 'system:node',
     rules: [
@@ -83,15 +84,19 @@ const clusterRoles = [
   },
 ];
 
-const clusterRoleBindings: Array<{ name: string; role: string; subject: { kind: 'Group' | 'User'; name: string } }> = [
+const clusterRoleBindings: Array<{ name: string; role: string; subject?: { kind: 'Group' | 'User'; name: string } }> = [
   { name: 'cluster-admin', role: 'cluster-admin', subject: { kind: 'Group', name: 'system:masters' } },
   { name: 'system:discovery', role: 'system:discovery', subject: { kind: 'Group', name: 'system:authenticated' } },
   { name: 'system:basic-user', role: 'system:basic-user', subject: { kind: 'Group', name: 'system:authenticated' } },
   { name: 'system:monitoring', role: 'system:monitoring', subject: { kind: 'Group', name: 'system:monitoring' } },
   { name: 'system:kube-apiserver-kubelet-client', role: 'system:kubelet-api-admin', subject: { kind: 'User', name: KUBELET_CLIENT_USER } },
   { name: 'kubeadm:kubelet-bootstrap', role: 'system:node-bootstrapper', subject: { kind: 'Group', name: 'system:bootstrappers' } },
-  { name: 'system:node', role: 'system:node', subject: { kind: 'Group', name: 'system:nodes' } },
+  // No subjects, as Kubernetes makes it since the Node authorizer came (binding system:nodes would undo it).
+  { name: 'system:node', role: 'system:node' },
 ];
+
+/** Bindings an earlier tug made with a subject it no longer grants: taken out again (when the autoupdate annotation still says the server owns it). */
+const revokedSubjects: Record<string, { kind: string; name: string }> = { 'system:node': { kind: 'Group', name: 'system:nodes' } };
 
 async function ensure(p: Promise<unknown>): Promise<void> {
   try {
@@ -142,10 +147,18 @@ export async function bootstrapCluster(objects: ObjectStore, kubernetesServiceIp
       objects.create(
         crbType,
         undefined,
-        { metadata: { name: b.name, labels: label, annotations }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: b.role }, subjects: [{ apiGroup: rbac, ...b.subject }] },
+        { metadata: { name: b.name, labels: label, annotations }, roleRef: { apiGroup: rbac, kind: 'ClusterRole', name: b.role }, subjects: b.subject ? [{ apiGroup: rbac, ...b.subject }] : [] },
         { fieldManager: 'tug-apiserver' },
       ),
     );
+  }
+  for (const [name, gone] of Object.entries(revokedSubjects)) {
+    const cur = await objects.getOrNull(crbType, undefined, name);
+    const subjects: Array<{ kind?: string; name?: string }> = cur?.subjects ?? [];
+    if (!cur || cur.metadata?.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] !== 'true' || !subjects.some((x) => x.kind === gone.kind && x.name === gone.name)) continue;
+    await objects.update(crbType, undefined, name, { ...cur, subjects: subjects.filter((x) => !(x.kind === gone.kind && x.name === gone.name)) }, { fieldManager: 'tug-apiserver' }).catch((err) => {
+      if (!isKind(err, 'conflict')) throw err;
+    });
   }
   const saType = reg.lookup('', 'v1', 'serviceaccounts')!;
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {

@@ -14,7 +14,9 @@ import { ObjectStore } from './object-store.js';
 import { ensurePki, writeKubeconfig } from './pki.js';
 import { ensureSharedPki } from './shared-pki.js';
 import { Authenticator, loadTokenFile } from './authn.js';
-import { RbacAuthorizer } from './rbac.js';
+import { RoleAuthorizer } from './rbac.js';
+import { NodeAuthorizer } from './node-authorizer.js';
+import { UnionAuthorizer } from './authorizer.js';
 import { ApiServer } from './server.js';
 import { startServerControllers, type ServerControllers } from './server-controllers.js';
 import { serviceHooks, firstServiceIp } from './service-allocator.js';
@@ -124,8 +126,10 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     const kubeletClient = { ca: pki.caCert, cert: pki.kubeletClientCert, key: pki.kubeletClientKey };
     const authn = new Authenticator(await loadTokenFile(pki.tokenFile), saTokens, async (ns, name) => (await objects.getOrNull(saType, ns, name))?.metadata?.uid, (name) => objects.getOrNull(secretType, 'kube-system', name));
     // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (kube/client/ca-pin.ts).
-    metrics = new MetricsScraper({ objects, kubeletClient, resolutionMs: opts.metricResolutionMs, log: (m) => process.stderr.write(`tug server: ${m}\n`) });
-    api = new ApiServer({ objects, authn, authz: new RbacAuthorizer(objects), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}\n${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClient, metrics, prometheus: [processMetrics(), apiserverRegistry, workQueueRegistry] });
+    metrics = new MetricsScraper({ objects, kubeletClient, resolutionMs: opts.metricResolutionMs, log: (m) => process.stderr.write(`tug server: ${m}
+`) });
+    api = new ApiServer({ objects, authn, authz: new UnionAuthorizer(new NodeAuthorizer(objects), new RoleAuthorizer(objects)), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}
+${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClient, metrics, prometheus: [processMetrics(), apiserverRegistry, workQueueRegistry] });
     const url = await api.start();
     const port = Number(new URL(url).port);
     const advertise = await apiAdvertiseAddress(bind);

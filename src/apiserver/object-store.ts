@@ -24,6 +24,8 @@ export interface WriteOptions {
   fieldManager?: string;
   fieldValidation?: FieldValidation;
   subresource?: Subresource;
+  /** A per-request check of the object as it would be stored (cur undefined on create), after validation; it throws to refuse (NodeRestriction). */
+  admit?: (cur: KObject | undefined, next: KObject) => void;
 }
 
 export interface PatchOptions extends WriteOptions {
@@ -210,6 +212,7 @@ export class ObjectStore {
       if (read && 'error' in read) throw read.error;
       await this.admission[i].admit(t, o, read?.value);
     }
+    opts.admit?.(undefined, o);
     if (opts.fieldManager !== undefined || !meta.managedFields) recordUpdate(undefined, o, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema);
     if (opts.dryRun) return { object: o, warnings };
     let kv: KeyValue;
@@ -396,6 +399,7 @@ export class ObjectStore {
       // A second decode is a deep copy for fn to change, and cheaper than structuredClone.
       const proposed = fn(this.read(t, kv));
       const next = await this.prepareUpdate(t, cur, proposed, opts);
+      opts.admit?.(cur, next);
       if (!isApply) recordUpdate(cur, next, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema, opts.subresource === 'scale' ? 'scale' : opts.subresource);
       // A no-op write keeps the resourceVersion, as Kubernetes does.
       const text = this.write(t, next);

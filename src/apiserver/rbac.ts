@@ -3,17 +3,11 @@
 import type { ObjectStore } from './object-store.js';
 import type { KObject } from '../kube/api/resource-type.js';
 import type { UserInfo } from './user-info.js';
+import type { Attributes, Authorizer, Decision } from './authorizer.js';
 
-export interface Attributes {
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-  /** Set for non-resource requests (/healthz, /api, /openapi/v2...). */
-  path?: string;
-}
+export type { Attributes } from './authorizer.js';
+/** Any authorizer (the chain the server runs); pod-proxy.ts knows it by this name. */
+export type RbacAuthorizer = Authorizer;
 
 function ruleMatches(rule: any, a: Attributes): boolean {
   const verbs: string[] = rule.verbs ?? [];
@@ -38,10 +32,10 @@ function subjectMatches(s: any, u: UserInfo, bindingNs?: string): boolean {
   return false;
 }
 
-export class RbacAuthorizer {
+export class RoleAuthorizer implements Authorizer {
   constructor(private readonly objects: ObjectStore) {}
 
-  async authorize(u: UserInfo, a: Attributes): Promise<{ allowed: boolean; reason: string }> {
+  async authorize(u: UserInfo, a: Attributes): Promise<Decision> {
     if (u.groups.includes('system:masters')) return { allowed: true, reason: 'system:masters' };
     const reg = this.objects.registry;
     const crType = reg.lookup('rbac.authorization.k8s.io', 'v1', 'clusterroles')!;

@@ -4,7 +4,7 @@
 // and TokenReview (webhook token authentication: node agents check their callers' tokens).
 import type { Authenticator } from './authn.js';
 import type { UserInfo } from './user-info.js';
-import type { RbacAuthorizer } from './rbac.js';
+import type { Authorizer } from './authorizer.js';
 import { badRequest } from './status.js';
 import { TugError } from '../errdefs.js';
 
@@ -14,7 +14,7 @@ const delegated: Record<string, { group: string; resource: string }> = {
   SubjectAccessReview: { group: 'authorization.k8s.io', resource: 'subjectaccessreviews' },
 };
 
-export async function handleVirtual(kind: string, body: any, user: UserInfo, authz: RbacAuthorizer, authn?: Authenticator): Promise<Record<string, unknown>> {
+export async function handleVirtual(kind: string, body: any, user: UserInfo, authz: Authorizer, authn?: Authenticator): Promise<Record<string, unknown>> {
   if (!body || typeof body !== 'object') throw badRequest('the request body must be an object');
   const d = delegated[kind];
   if (d && !(await authz.authorize(user, { verb: 'create', ...d })).allowed) {
@@ -60,7 +60,7 @@ export async function handleVirtual(kind: string, body: any, user: UserInfo, aut
   }
 }
 
-async function review(body: any, user: UserInfo, authz: RbacAuthorizer): Promise<Record<string, unknown>> {
+async function review(body: any, user: UserInfo, authz: Authorizer): Promise<Record<string, unknown>> {
   const ra = body.spec?.resourceAttributes;
   const nra = body.spec?.nonResourceAttributes;
   let decision;

@@ -10,7 +10,7 @@ import { apiVersionOf, type KObject, type ResourceType } from '../kube/api/resou
 import type { Authenticator } from './authn.js';
 import type { UserInfo } from './user-info.js';
 import { anonymousPaths } from './authn.js';
-import type { RbacAuthorizer, Attributes } from './rbac.js';
+import type { Authorizer, Attributes } from './authorizer.js';
 import { readBody, sendJson, sendError, sendText } from './http-io.js';
 import { parseResourcePath, type ResourcePath } from './resource-path.js';
 import * as discovery from './discovery.js';
@@ -22,6 +22,7 @@ import { evictPod } from './eviction.js';
 import type { KubeletClientTls } from './kubelet-client.js';
 import { podProxySubresources, proxyPodSubresource, podProxyUpgrade } from './pod-proxy.js';
 import { stampRequester } from './csr-requester.js';
+import { checkNodePodRemoval, nodeWriteCheck } from './node-restriction.js';
 import { checkExpiration, defaultAudience, tokenRequestResponse, type ServiceAccountTokens } from './service-account-tokens.js';
 import { queryBool } from '../kube/api/query-params.js';
 import { METRICS_GROUP, serveMetrics } from './metrics/metrics-api.js';
@@ -32,7 +33,7 @@ import { sendMetrics, type MetricsSource } from '../util/metrics-registry.js';
 export interface ApiServerConfig {
   objects: ObjectStore;
   authn: Authenticator;
-  authz: RbacAuthorizer;
+  authz: Authorizer;
   tls: { key: string; cert: string; ca: string };
   saTokens: ServiceAccountTokens;
   bind: string;
@@ -248,6 +249,8 @@ export class ApiServer {
     const dryRun = q.getAll('dryRun').includes('All');
     const objs = this.cfg.objects;
     const render = (o: KObject) => (table ? toTable(t, [o], include) : o);
+    // NodeRestriction: a node agent's writes are held to its own objects.
+    const admit = nodeWriteCheck(user, t, verb, sub);
 
     if (method === 'GET' && isWatch) {
       info.longRunning = true;
@@ -280,16 +283,19 @@ export class ApiServer {
       const body = await readBody(req);
       if (sub === 'binding') return sendJson(res, 201, await this.bind(t, ns, rp.name!, body, manager));
       if (sub === 'token') return sendJson(res, 201, await this.tokenRequest(t, ns!, rp.name!, body));
-      if (sub === 'eviction') return sendJson(res, 201, await evictPod(objs, t, ns!, rp.name!, body));
+      if (sub === 'eviction') {
+        await checkNodePodRemoval(user, objs, t, ns, rp.name!);
+        return sendJson(res, 201, await evictPod(objs, t, ns!, rp.name!, body));
+      }
       if (rp.name) throw methodNotAllowed('POST is not allowed on a named resource');
       if (t.kind === 'CertificateSigningRequest') stampRequester(body, user);
-      const r = await objs.create(t, ns, body, { dryRun, fieldManager: manager, fieldValidation: fv });
+      const r = await objs.create(t, ns, body, { dryRun, fieldManager: manager, fieldValidation: fv, admit });
       return sendJson(res, 201, render(r.object), 'application/json', r.warnings);
     }
     if (method === 'PUT' && rp.name) {
       const body = await readBody(req);
       if (sub === 'scale') return sendJson(res, 200, (await objs.updateScale(t, ns, rp.name, body, { dryRun, fieldManager: manager })).object);
-      const r = await objs.update(t, ns, rp.name, body, { dryRun, fieldManager: manager, fieldValidation: fv, subresource: sub === 'status' || sub === 'approval' ? sub : undefined });
+      const r = await objs.update(t, ns, rp.name, body, { dryRun, fieldManager: manager, fieldValidation: fv, subresource: sub === 'status' || sub === 'approval' ? sub : undefined, admit });
       return sendJson(res, 200, render(r.object), 'application/json', r.warnings);
     }
     if (method === 'PATCH' && rp.name) {
@@ -302,6 +308,7 @@ export class ApiServer {
         fieldValidation: q.get('fieldValidation') ? fv : type === 'apply' ? 'Strict' : 'Warn',
         force: queryBool(q, 'force'),
         subresource: sub === 'status' || sub === 'scale' || sub === 'approval' ? sub : undefined,
+        admit,
       });
       if (sub === 'scale') return sendJson(res, 200, objs.toScale(t, r.object));
       return sendJson(res, 200, render(r.object), 'application/json', r.warnings);
@@ -319,6 +326,7 @@ export class ApiServer {
         const items = await objs.deleteCollection(t, ns, { labelSelector: q.get('labelSelector') ?? undefined, fieldSelector: q.get('fieldSelector') ?? undefined }, opts);
         return sendJson(res, 200, { kind: t.listKind, apiVersion: apiVersionOf(t), metadata: {}, items });
       }
+      await checkNodePodRemoval(user, objs, t, ns, rp.name);
       const r = await objs.delete(t, ns, rp.name, opts);
       if (r.deleted && t.kind !== 'Pod') return sendJson(res, 200, successStatus(t, rp.name, r.object.metadata?.uid));
       return sendJson(res, r.deleted ? 200 : 202, r.object);
@@ -339,7 +347,7 @@ export class ApiServer {
 
   private async authorize(user: UserInfo, a: Attributes): Promise<void> {
     const d = await this.cfg.authz.authorize(user, a);
-    if (!d.allowed) throw forbiddenError(user.name, a.verb, a.subresource ? `${a.resource}/${a.subresource}` : a.resource, a.group, a.namespace, a.name);
+    if (!d.allowed) throw forbiddenError(user.name, a.verb, a.subresource ? `${a.resource}/${a.subresource}` : a.resource, a.group, a.namespace, a.name, d.reason);
   }
 
   /** serviceaccounts/token (TokenRequest): a signed, expiring token for the ServiceAccount. */

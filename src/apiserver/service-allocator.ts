@@ -26,17 +26,10 @@ export function parseCidr(cidr: string): { base: number; size: number } {
 }
 
 /** Kubernetes' --service-node-port-range default. */
-export const DEFAULT_NODE_PORT_RANGE: [number, number] = [30000, 32767];
+export { DEFAULT_NODE_PORT_RANGE, parseNodePortRange } from '../kube/api/node-port-range.js';
+import { DEFAULT_NODE_PORT_RANGE } from '../kube/api/node-port-range.js';
 
 /** --service-node-port-range: "LOW-HIGH" (Kubernetes also takes "LOW+SIZE"; so does tug). */
-export function parseNodePortRange(v: string): [number, number] {
-  const m = /^(\d+)\s*([-+])\s*(\d+)$/.exec(v.trim());
-  const lo = m ? Number(m[1]) : NaN;
-  const hi = m ? (m[2] === '-' ? Number(m[3]) : lo + Number(m[3]) - 1) : NaN;
-  if (!(lo >= 1 && hi <= 65535 && lo <= hi)) throw invalid(`--service-node-port-range "${v}" is not a port range such as 30000-32767`);
-  return [lo, hi];
-}
-
 export function serviceHooks(objects: ObjectStore, opts: ServiceAllocatorOptions): TypeHooks {
   const { base, size } = parseCidr(opts.serviceCidr);
   const [portLo, portHi] = opts.nodePortRange ?? DEFAULT_NODE_PORT_RANGE;

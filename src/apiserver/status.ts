@@ -84,11 +84,12 @@ export function methodNotAllowed(message: string): TugError {
   return new TugError('invalid', message, { code: 405, reason: 'MethodNotAllowed' });
 }
 
-export function forbiddenError(user: string, verb: string, resource: string, group: string, namespace: string | undefined, name?: string): TugError {
+/** reason: why no authorizer allowed it, when one said (the Node authorizer's "no relationship found..."). */
+export function forbiddenError(user: string, verb: string, resource: string, group: string, namespace: string | undefined, name?: string, reason?: string): TugError {
   const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
   const res = group ? `${resource}.${group}` : resource;
   const nm = name ? ` "${name}"` : '';
-  return new TugError('forbidden', `${res}${nm} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}" ${scope}`, {
+  return new TugError('forbidden', `${res}${nm} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}" ${scope}${reason ? `: ${reason}` : ''}`, {
     details: { name, group, kind: resource },
   });
 }

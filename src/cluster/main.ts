@@ -10,16 +10,17 @@ import { KubeClient } from '../kube/client/kube-client.js';
 import { DEFAULT_TOLERATION_SECONDS } from '../apiserver/default-toleration-seconds.js';
 import { DEFAULT_NODE_LEASE_DURATION_SECONDS } from '../node/agent/node-heartbeat.js';
 import { parseDurationMs, positiveInt } from '../util/duration-flag.js';
-import { claimNodeResources } from '../node/host-claims.js';
+import { claimNodeResources, type HeldClaim } from '../node/host-claims.js';
+import { caCertHash } from '../kube/client/ca-pin.js';
 import { DEFAULT_NODE_PORT_RANGE, parseNodePortRange } from '../apiserver/service-allocator.js';
 import { DEFAULT_LEASE_DURATION_MS, DEFAULT_RENEW_DEADLINE_MS, DEFAULT_RETRY_PERIOD_MS, validateTimings, type LeaderElectionTimings } from '../kube/client/leader-election.js';
 import { DEFAULT_CLUSTER_CIDR, DEFAULT_NODE_CIDR_MASK_SIZE, validateClusterNetwork, type ClusterNetwork, type NetworkBackend } from '../controllers/node-ipam-controller.js';
 import { DEFAULT_SERVER_UI_ADDR, parseUiAddr, parseUiRegistry, type UiAddr } from '../dashboard/ui-addr.js';
 import type { Dashboard } from '../dashboard/dashboard-server.js';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, type RunningAgent } from '../node/run-agent.js';
 import { nodeCredentials, type ClientCertRotation } from '../node/agent/tls-bootstrap.js';
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
@@ -257,10 +258,12 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   }
   let server;
   // The embedded agent's bridge and pod range (and the DNS address on it) must not be another tug node's on this machine.
-  let claims: { release(): Promise<void> } | undefined;
+  let claims: HeldClaim | undefined;
   let dashboard: Dashboard | undefined;
   try {
-    if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr ?? args.clusterNetwork.clusterCidr, rangeFlag: args.podCidr ? '--pod-cidr' : '--cluster-cidr', nodePortRange: args.nodePortRange, command: 'tug server' });
+    // The cluster's CA names it, so its own agents on this machine may share its NodePorts (a restart knows it from the start).
+    const knownCa = await readFile(join(args.dataDir, 'pki', 'ca.crt'), 'utf8').catch(() => undefined);
+    if (!args.noAgent) claims = await claimNodeResources({ dataDir: args.dataDir, bridge: args.nodeBridge, podCidr: args.podCidr ?? args.clusterNetwork.clusterCidr, rangeFlag: args.podCidr ? '--pod-cidr' : '--cluster-cidr', nodePortRange: args.nodePortRange, command: 'tug server', cluster: knownCa ? caCertHash(knownCa) : undefined });
     // Then the dashboard: a taken address refuses the start before the control plane is made
     // (host claims write nothing into the data dir; the dashboard writes its login token there).
     if (args.uiAddr) dashboard = await (await import('../dashboard/dashboard-server.js')).startDashboard({ addr: args.uiAddr, root: args.dataDir, command: 'tug server', registry: args.uiRegistry });
@@ -287,6 +290,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  await claims?.extend({ cluster: server.caCertHash });
   process.stdout.write(`tug server: API listening on ${server.url}\ntug server: kubeconfig written to ${server.kubeconfig}\n`);
   process.stdout.write(`tug server: CA certificate hash ${server.caCertHash}\ntug server: join a node with ${server.joinCommand.redacted} (the full command, token included, is in ${server.joinCommand.path})\n`);
   if (dashboard) {

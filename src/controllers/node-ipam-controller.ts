@@ -15,7 +15,8 @@ import { invalid, isKind, messageOf } from '../errdefs.js';
 import { refs, inNs, type SharedInformers } from '../kube/client/shared-informers.js';
 import { cidrsOverlap, formatCidr, parseCidr, type Cidr } from '../network/cidr.js';
 
-export const CLUSTER_NETWORK_CONFIGMAP = 'tug-network';
+export { CLUSTER_NETWORK_CONFIGMAP } from '../kube/api/node-identity.js';
+import { CLUSTER_NETWORK_CONFIGMAP } from '../kube/api/node-identity.js';
 export const DEFAULT_CLUSTER_CIDR = '10.42.0.0/16';
 export const DEFAULT_NODE_CIDR_MASK_SIZE = 24;
 export type NetworkBackend = 'vxlan' | 'host-gw' | 'none';

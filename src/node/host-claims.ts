@@ -33,11 +33,15 @@ export interface NodeClaim {
   netns?: string;
   /** The flag that sets podCidr, named in a refusal (default --pod-cidr; a server's is --cluster-cidr). */
   rangeFlag?: string;
-  /** The NodePorts this node's service proxy serves on every address of the machine (a server's --service-node-port-range). */
+  /** The NodePorts this node's service proxy serves on every address of the machine (--service-node-port-range of a server or agent). */
   nodePortRange?: [number, number];
+  /** The cluster the node belongs to (its CA's hash, once known): nodes of one cluster serve the same NodePorts and may share a range. */
+  cluster?: string;
 }
 
 export interface HeldClaim {
+  /** Adds to the claim (a range known only later, the cluster once its CA is), checked against the live claims again; throws on a conflict. */
+  extend(more: Pick<NodeClaim, 'nodePortRange' | 'cluster'>): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -57,7 +61,8 @@ export function conflictOf(mine: Omit<NodeClaim, 'pid'>, others: NodeClaim[]): s
       return `the pod range ${mine.podCidr} (and the cluster DNS address ${bridgeGatewayIp(mine.podCidr)} on it) overlaps ${c.podCidr} of another tug node on this machine (${owner(c)}): give this one another ${mine.rangeFlag ?? '--pod-cidr'}, or stop the other one`;
     }
     const [lo, hi] = mine.nodePortRange ?? [0, -1];
-    if (c.nodePortRange && lo <= c.nodePortRange[1] && c.nodePortRange[0] <= hi) {
+    const sameCluster = !!c.cluster && c.cluster === mine.cluster;
+    if (c.nodePortRange && !sameCluster && lo <= c.nodePortRange[1] && c.nodePortRange[0] <= hi) {
       return `the NodePort range ${lo}-${hi} overlaps ${c.nodePortRange[0]}-${c.nodePortRange[1]} of another tug node on this machine (${owner(c)}), whose service proxy answers on those ports on every address: give this one another --service-node-port-range, or stop the other one`;
     }
   }
@@ -68,6 +73,20 @@ export function conflictOf(mine: Omit<NodeClaim, 'pid'>, others: NodeClaim[]): s
 export async function claimNodeResources(mine: Omit<NodeClaim, 'pid' | 'netns'>): Promise<HeldClaim> {
   if (mine.podCidr) parseCidr(mine.podCidr);
   const file = join(claimsDir, `${process.pid}.json`);
+  let current: Omit<NodeClaim, 'pid' | 'netns'> = mine;
+  await writeClaim(file, current);
+  return {
+    async extend(more) {
+      const next = { ...current, ...more };
+      await writeClaim(file, next);
+      current = next;
+    },
+    release: () => rm(file, { force: true }),
+  };
+}
+
+/** Checks `mine` against every live claim but this process's own, and writes it, under the host-wide lock. */
+async function writeClaim(file: string, mine: Omit<NodeClaim, 'pid' | 'netns'>): Promise<void> {
   await withHostLock('node-claims', async () => {
     await mkdir(claimsDir, { recursive: true, mode: 0o700 });
     const live: NodeClaim[] = [];
@@ -82,5 +101,4 @@ export async function claimNodeResources(mine: Omit<NodeClaim, 'pid' | 'netns'>)
     if (conflict) throw invalid(conflict);
     await writeJsonAtomic(file, { ...mine, netns, dataDir: resolve(mine.dataDir), pid: process.pid } satisfies NodeClaim);
   });
-  return { release: () => rm(file, { force: true }) };
 }

@@ -31,6 +31,7 @@ import { ServiceEnv } from './agent/service-env.js';
 import type { NodeServices, NodeServicesOptions } from './node-services.js';
 import { claimNodeResources, type HeldClaim } from './host-claims.js';
 import { positiveInt } from '../util/duration-flag.js';
+import { DEFAULT_NODE_PORT_RANGE, parseNodePortRange } from '../kube/api/node-port-range.js';
 import { detectNodeAddress, type NodeAddress } from './network/node-address.js';
 import { awaitPodCidr, cidrWithin, readClusterNetwork, registerNode } from './network/pod-cidr.js';
 import { PodNetwork, podMtu, podNetworkAnnotations } from './network/pod-network.js';
@@ -210,6 +211,12 @@ Options:
                         listens and other nodes send its pods' traffic (default: the
                         source address of the route to the server)
   --service-cidr CIDR   Service cluster IP range, as given to the server (default ${DEFAULT_SERVICE_CIDR})
+  --service-node-port-range LOW-HIGH
+                        the cluster's NodePort range, as given to the server
+                        (default ${DEFAULT_NODE_PORT_RANGE[0]}-${DEFAULT_NODE_PORT_RANGE[1]}): this node's service proxy answers
+                        those ports on every address of the machine, so it is
+                        claimed here and a node of another tug cluster on this
+                        machine with an overlapping range is refused
   --node-lease-duration-seconds N
                         the node Lease's duration, renewed every quarter of it (default 2);
                         the server's --node-monitor-grace-period is at least this long for this node
@@ -335,10 +342,17 @@ async function useClusterDns(client: KubeClient, podDns: PodDns, serviceCidr: st
   if (ip && ip !== 'None') podDns.setClusterDns(ip);
 }
 
+/** The cluster a kubeconfig's server belongs to: its CA's hash (what a join command pins), when it names one. */
+export async function clusterOf(kubeconfig: string): Promise<string | undefined> {
+  const ca = (await KubeClient.readKubeconfig(kubeconfig).catch(() => undefined))?.ca;
+  return ca ? caCertHash(ca) : undefined;
+}
+
 export async function runAgentCommand(argv: string[]): Promise<void> {
   let values;
   let trust: ServerTrust;
   let leaseDurationSeconds: number | undefined;
+  let nodePortRange: [number, number];
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -356,6 +370,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
         'node-ip': { type: 'string' },
         'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
         'node-lease-duration-seconds': { type: 'string' },
+        'service-node-port-range': { type: 'string', default: `${DEFAULT_NODE_PORT_RANGE[0]}-${DEFAULT_NODE_PORT_RANGE[1]}` },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -368,6 +383,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     // Without a token, an agent that joined before uses its kept certificate and the CA beside it.
     trust = values.token || values.kubeconfig || values['discovery-token-ca-cert-hash']?.length || values['ca-file'] ? serverTrust(values) : { kind: 'kubeconfig' };
     leaseDurationSeconds = positiveInt(values['node-lease-duration-seconds'], '--node-lease-duration-seconds');
+    nodePortRange = parseNodePortRange(values['service-node-port-range']!);
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n\n${agentHelp}`);
     process.exitCode = 2;
@@ -384,6 +400,9 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     const nodeName = values['node-name'] || hostname().toLowerCase();
     let client: KubeClient;
     ({ client, rotation } = await agentClient(values, servers, trust, nodeName));
+    // Its service proxy answers the cluster's NodePorts on every address here: another cluster's nodes on this
+    // machine must not use them. Nodes of this cluster (same CA) serve the same ports and may share them.
+    await claims.extend({ nodePortRange, cluster: await clusterOf(values.kubeconfig ?? join(values['data-dir']!, NODE_KUBECONFIG)) });
     const bridge = values['node-bridge']!;
     const started = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr: values['pod-cidr'], nodeIp: values['node-ip'], leaseDurationSeconds });
     // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.

@@ -86,13 +86,15 @@ export async function readJoinCommand(serverDataDir: string): Promise<JoinArgs> 
 }
 
 /** A `tug agent` process against any API server (own or given data dir and network), ready once it has registered. */
-export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string; trustFlags?: string[]; env?: NodeJS.ProcessEnv }): Promise<AgentProc> {
+export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string; trustFlags?: string[]; env?: NodeJS.ProcessEnv; nodePortFlags?: string[] }): Promise<AgentProc> {
   const dir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-agent-test-node-')));
   const n = o.net ?? uniqueNodeNet();
   const svc = o.serviceCidr ? ['--service-cidr', o.serviceCidr] : [];
   // How the agent trusts the server: the pinned CA hash unless the caller says otherwise.
   const joinFlags = ['--server', o.url, '--token', o.token, ...(o.trustFlags ?? ['--discovery-token-ca-cert-hash', o.caCertHash])];
-  const proc = await startProc(['agent', ...joinFlags, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc], /registered/, o.env);
+  // The agent claims its NodePort range on this machine: its cluster's (shared with the cluster's other nodes here), or one drawn for it.
+  const start = (ports: string[]) => startProc(['agent', ...joinFlags, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc, ...ports], /registered/, o.env);
+  const proc = o.nodePortFlags ? await start(o.nodePortFlags) : await withOwnNodePorts((r) => start(r.flags));
   return {
     proc,
     dataDir: dir,
@@ -139,11 +141,13 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
   const net = uniqueNodeNet();
   const nodeName = `node-${suffix()}`;
   let server: Proc;
+  let nodePortFlags: string[] = [];
   try {
-    const ownRange = svc.includes('--service-node-port-range');
-    server = await withOwnNodePorts((ports) =>
-      startProc(['server', '--data-dir', dataDir, '--port', '0', '--ui-addr', '127.0.0.1:0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...(ownRange ? [] : ports.flags), ...svc], /node agent registered node/),
-    );
+    const ownRange = svc.indexOf('--service-node-port-range');
+    server = await withOwnNodePorts((ports) => {
+      nodePortFlags = ownRange >= 0 ? svc.slice(ownRange, ownRange + 2) : ports.flags;
+      return startProc(['server', '--data-dir', dataDir, '--port', '0', '--ui-addr', '127.0.0.1:0', '--node-name', nodeName, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, ...(ownRange >= 0 ? [] : ports.flags), ...svc], /node agent registered node/);
+    });
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
@@ -173,7 +177,7 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
       throw new Error(`gave up waiting for ${what}`);
     },
     async startAgent(name, reuse) {
-      const handle = await startAgentProcess({ url, token: joinToken, caCertHash, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr });
+      const handle = await startAgentProcess({ url, token: joinToken, caCertHash, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr, nodePortFlags });
       const dir = handle.dataDir;
       // A restarted agent replaces the handle of its stopped predecessor (same dir).
       const i = extra.findIndex((e) => e.dataDir === dir);

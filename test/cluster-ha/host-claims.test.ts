@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { conflictOf } from '../../src/node/host-claims.js';
 import { parseNodePortRange } from '../../src/apiserver/service-allocator.js';
 import { runTool } from '../../src/util/exec-file.js';
-import { startAgentCluster, tugBin, uniqueNodeNet, type AgentCluster } from '../cluster-agent/agent-cluster.js';
+import { readJoinCommand, startAgentCluster, tugBin, uniqueNodeNet, type AgentCluster } from '../cluster-agent/agent-cluster.js';
 
 // Far from the default so other tug clusters on this machine do not clash with A.
 const range = '41000-41099';
@@ -75,4 +75,37 @@ test("the first server's NodePorts come from its --service-node-port-range", asy
   assert.notEqual(outside.code, 0);
   assert.match(outside.stderr, /The range of valid ports is 41000-41099/);
   await a!.kubectl(['delete', 'svc', name]);
+});
+
+test('claims: nodes of one cluster (same CA hash) share a NodePort range; another cluster\'s overlapping one clashes', () => {
+  const other = { pid: 1, command: 'tug server', dataDir: '/x', bridge: 'b0', netns: 'net:[1]', nodePortRange: [30000, 32767] as [number, number], cluster: 'sha256:aa' };
+  const mine = { command: 'tug agent', dataDir: '/y', bridge: 'b1', netns: 'net:[1]', nodePortRange: [30000, 32767] as [number, number] };
+  assert.equal(conflictOf({ ...mine, cluster: 'sha256:aa' }, [other]), undefined);
+  assert.match(conflictOf({ ...mine, cluster: 'sha256:bb' }, [other]) ?? '', /NodePort range 30000-32767 overlaps/);
+  assert.match(conflictOf(mine, [other]) ?? '', /NodePort range 30000-32767 overlaps/);
+});
+
+test("tug agent claims --service-node-port-range: an agent of this cluster shares the server's, an agent of another cluster overlapping it is refused, naming the flag", async () => {
+  // The same cluster: the harness passes the server's range, and the agent registers.
+  const own = await a!.startAgent(`claims-own-${Math.random().toString(36).slice(2, 7)}`);
+  assert.ok(own.proc.output().includes('registered'));
+  // Another cluster (its own server, its own CA) whose agent asks for an overlapping range on this machine.
+  const b = await startAgentCluster({ serverArgs: ['--service-node-port-range', '42000-42099'] });
+  try {
+    const net = uniqueNodeNet();
+    const dir = await mkdtemp(join(tmpdir(), 'tug-claims-agent-'));
+    try {
+      const join_ = await readJoinCommand(b.dataDir);
+      const r = await runTool(process.execPath, [tugBin, 'agent', '--server', b.url, '--token', join_.token, '--discovery-token-ca-cert-hash', join_.caCertHash, '--data-dir', dir, '--node-name', `claims-x-${Math.random().toString(36).slice(2, 7)}`, '--node-bridge', net.bridge, '--pod-cidr', net.cidr, '--service-node-port-range', '41090-41200'], { allowFailure: true, timeoutMs: 120_000 });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, new RegExp(`the NodePort range 41090-41200 overlaps ${range} of another tug node on this machine \\(tug server, pid ${a!.server.child.pid}.*give this one another --service-node-port-range`));
+      const bad = await runTool(process.execPath, [tugBin, 'agent', '--server', b.url, '--token', join_.token, '--discovery-token-ca-cert-hash', join_.caCertHash, '--data-dir', dir, '--service-node-port-range', '9-x'], { allowFailure: true });
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--service-node-port-range "9-x" is not a port range/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  } finally {
+    await b.stop();
+  }
 });

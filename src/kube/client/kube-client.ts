@@ -42,7 +42,35 @@ export interface KubeClientOptions {
   cert?: string;
   key?: string;
   token?: string;
+  /** How long a connection may take to finish its TLS handshake (a server that accepts and never answers) while another server is left to try; default DEFAULT_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
+  /** How long a request other than a watch may take, body included; default DEFAULT_REQUEST_TIMEOUT_MS. A watch waits this long for its response headers only. */
+  requestTimeoutMs?: number;
+  /** How long an open watch may go without a byte (the server bookmarks every 5 s); default DEFAULT_WATCH_IDLE_MS. */
+  watchIdleMs?: number;
 }
+
+/**
+ * Timeouts. A server that accepts connections and never answers (hung, or
+ * stopped with SIGSTOP, or behind a dead link that still answers SYN) must be
+ * left for the next one as a refusing server is. A TLS handshake takes
+ * milliseconds between machines and well under a second on a loaded one: 3 s
+ * without one, while another server is left to try, means this one is gone,
+ * and the request was never sent, so it goes to the next server. The last
+ * server left (the only one, for most clients) is given the whole request
+ * time, because a machine so loaded that its handshakes take seconds (load 24
+ * on two cores was seen in CI) must still work when slowly. A request takes
+ * milliseconds, the API server's slowest (a big list on etcd) about a second
+ * on such a machine: 30 s without its answer means the server hangs. The
+ * server may have applied it, so only reads are repeated on the next server;
+ * writes fail 'unavailable' and their callers (informers, heartbeats, work
+ * queues) try again, now on the next server.
+ * Watches are long by design: their stream is checked for silence instead,
+ * against the BOOKMARK the server sends every 5 s.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_WATCH_IDLE_MS = 30_000;
 
 /** Names one resource collection: group '' is the core group. */
 export interface ResourceRef {
@@ -201,11 +229,22 @@ export class KubeClient {
    */
   async *watch<T = KubeObject>(ref: ResourceRef, opts: ListOptions & { signal?: AbortSignal; timeoutSeconds?: number } = {}): AsyncGenerator<WatchEvent<T>> {
     const q = query({ ...opts, watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: opts.timeoutSeconds ?? 300 });
-    const res = await this.send('GET', KubeClient.path(ref) + q, undefined, undefined, opts.signal);
+    const server = this.current;
+    const res = await this.send('GET', KubeClient.path(ref) + q, undefined, undefined, opts.signal, true);
     if ((res.statusCode ?? 500) >= 400) throw await errorOf(res);
     let buf = '';
+    // Silence longer than the server's bookmark period many times over: it hangs. The caller re-watches, on the next server.
+    const idleMs = this.opts.watchIdleMs ?? DEFAULT_WATCH_IDLE_MS;
+    let idle = false;
+    const silence = () => {
+      idle = true;
+      this.leave(server);
+      res.destroy();
+    };
+    const timer = setTimeout(silence, idleMs);
     try {
       for await (const chunk of res) {
+        timer.refresh();
         buf += String(chunk);
         let nl;
         while ((nl = buf.indexOf('\n')) >= 0) {
@@ -220,12 +259,20 @@ export class KubeClient {
           yield ev;
         }
       }
+      if (idle) throw new TugError('unavailable', `watch ${this.servers[server]}${KubeClient.path(ref)}: nothing from the server in ${idleMs} ms`);
     } catch (err) {
       if (opts.signal?.aborted) return;
+      if (idle) throw new TugError('unavailable', `watch ${this.servers[server]}${KubeClient.path(ref)}: nothing from the server in ${idleMs} ms`);
       throw err;
     } finally {
+      clearTimeout(timer);
       res.destroy();
     }
+  }
+
+  /** Requests go to the next server from now on, unless another request already moved on from `i`. */
+  private leave(i: number): void {
+    if (this.current === i) this.current = (i + 1) % this.servers.length;
   }
 
   close(): void {
@@ -247,23 +294,27 @@ export class KubeClient {
    * cut off midway is not repeated (it may have been applied): its caller gets
    * 'unavailable', as informers and heartbeats expect, and tries again.
    */
-  private async send(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<import('node:http').IncomingMessage> {
+  private async send(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal, stream = false): Promise<import('node:http').IncomingMessage> {
     for (let attempt = 1; ; attempt++) {
       const i = this.current;
       try {
-        return await this.sendTo(this.servers[i], method, path, body, contentType, signal);
+        return await this.sendTo(this.servers[i], method, path, body, contentType, signal, stream, attempt < this.servers.length);
       } catch (err) {
         if (signal?.aborted) throw new TugError('unavailable', 'request aborted');
         const code = (err as NodeJS.ErrnoException).code ?? '';
-        const unreachable = notSent.has(code) || brokenOff.has(code);
-        if (unreachable && this.current === i) this.current = (i + 1) % this.servers.length;
-        if (!notSent.has(code) || attempt >= this.servers.length) throw new TugError('unavailable', `${method} ${this.servers[i]}${path}: ${(err as Error).message}`);
+        if (notSent.has(code) || brokenOff.has(code)) this.leave(i);
+        // A read cut off (or left unanswered) may be asked again: it changed nothing.
+        const again = notSent.has(code) || (method === 'GET' && brokenOff.has(code));
+        if (!again || attempt >= this.servers.length) throw new TugError('unavailable', `${method} ${this.servers[i]}${path}: ${(err as Error).message}`);
       }
     }
   }
 
-  private sendTo(server: string, method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal): Promise<import('node:http').IncomingMessage> {
+  /** othersLeft: another server may be tried if this one does not finish its handshake in time (else only the request timeout applies). */
+  private sendTo(server: string, method: string, path: string, body: string | undefined, contentType: string | undefined, signal: AbortSignal | undefined, stream: boolean, othersLeft: boolean): Promise<import('node:http').IncomingMessage> {
     const base = new URL(server);
+    const connectMs = this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const requestMs = this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
@@ -271,17 +322,41 @@ export class KubeClient {
         headers['content-type'] = contentType ?? 'application/json';
         headers['content-length'] = String(Buffer.byteLength(body));
       }
-      const req = request({ host: base.hostname, port: base.port || 443, path, method, headers, agent: this.agent, signal }, resolve);
-      req.on('error', reject);
+      const req = request({ host: base.hostname, port: base.port || 443, path, method, headers, agent: this.agent, signal });
+      const fail = (code: string, msg: string) => req.destroy(Object.assign(new Error(msg), { code }));
+      const handshake = othersLeft ? setTimeout(() => fail(CONNECT_TIMEOUT, `no TLS handshake within ${connectMs} ms`), connectMs) : undefined;
+      const answer = setTimeout(() => fail(RESPONSE_TIMEOUT, `no ${stream ? 'response' : 'complete response'} within ${requestMs} ms`), requestMs);
+      const done = () => {
+        clearTimeout(handshake);
+        clearTimeout(answer);
+      };
+      req.on('socket', (sock) => {
+        // A kept-alive socket is connected already; a new one is once its handshake is done.
+        if (req.reusedSocket) clearTimeout(handshake);
+        else sock.once('secureConnect', () => clearTimeout(handshake));
+      });
+      req.on('response', (res) => {
+        clearTimeout(handshake);
+        if (stream) clearTimeout(answer);
+        else res.once('close', done);
+        resolve(res);
+      });
+      req.on('error', (err) => {
+        done();
+        reject(err);
+      });
+      req.on('close', () => clearTimeout(handshake));
       req.end(body);
     });
   }
 }
 
-/** Connection failures where the request never reached the server. */
-const notSent = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECT_TIMEOUT = 'ETUG_CONNECT_TIMEOUT';
+const RESPONSE_TIMEOUT = 'ETUG_RESPONSE_TIMEOUT';
+/** Connection failures where the request never reached the server (no TLS session: nothing was sent). */
+const notSent = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', CONNECT_TIMEOUT]);
 /** Connection failures after the request may have been sent. */
-const brokenOff = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+const brokenOff = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', RESPONSE_TIMEOUT]);
 
 function query(opts: Record<string, unknown>): string {
   const q = new URLSearchParams();

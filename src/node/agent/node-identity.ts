@@ -14,7 +14,8 @@ import { nodesRef } from './node-heartbeat.js';
 
 const secretsRef = { group: '', version: 'v1', resource: 'secrets', namespace: 'kube-system' };
 
-export const nodePasswordSecretName = (node: string): string => `${node}.node-password.tug`;
+export { nodePasswordSecretName } from '../../kube/api/node-identity.js';
+import { nodePasswordSecretName } from '../../kube/api/node-identity.js';
 
 /** The agent's secret: DATA_DIR/node-password, made (0600) on first use. */
 export async function loadNodePassword(dataDir: string): Promise<string> {
