@@ -128,6 +128,10 @@ export class MetricsScraper {
   private nodeUsage = new Map<string, Usage>();
   private podUsage = new Map<string, PodUsage>();
   private readonly failures = new Map<string, string>();
+  /** When each node's latest scrape was sent, whether or not it answered. */
+  private readonly attempts = new Map<string, number>();
+  /** Containers that started after this: new to this scraper, whatever node they are on. */
+  private startedAt = Date.now();
   private lastDemand = 0;
   readonly resolutionMs: number;
   /** Kept-alive TLS connections to the agents: a scrape a second need not pay a handshake each. */
@@ -138,6 +142,7 @@ export class MetricsScraper {
   }
 
   start(): void {
+    this.startedAt = Date.now();
     this.tick();
   }
 
@@ -200,6 +205,13 @@ export class MetricsScraper {
         const endpoint = nodeAgentEndpoint(n);
         if (!endpoint) return;
         let cur: NodePoints;
+        // A container that started after the previous attempt, even a failed one (a node
+        // whose serving certificate was not issued yet), or on a node not tried yet after
+        // this scraper started, cannot have been in any scrape: it is rated from its start.
+        // One that ran before this scraper started waits for a second scrape (after a
+        // server restart, a lifetime average is no current rate for an HPA to act on).
+        const previousAttempt = this.attempts.get(name) ?? this.startedAt;
+        this.attempts.set(name, Date.now());
         try {
           cur = pointsOf(parsePrometheusText(await this.fetch(endpoint)), Date.now());
           this.failures.delete(name);
@@ -219,7 +231,7 @@ export class MetricsScraper {
         for (const [k, p] of cur.containers) {
           const [ns, pod, container] = k.split('/') as [string, string, string];
           // A container new since the last scrape, or restarted since, is rated from its start.
-          const u = usageBetween(prev.containers.get(k), p) ?? usageBetween(startPoint(p, prev.node?.at, this.resolutionMs), p);
+          const u = usageBetween(prev.containers.get(k), p) ?? usageBetween(startPoint(p, prev.node?.at ?? previousAttempt, this.resolutionMs), p);
           const entry = pods.get(`${ns}/${pod}`) ?? { containers: [], ok: true, timestamp: 0, windowMs: 0 };
           pods.set(`${ns}/${pod}`, entry);
           if (!u) {
@@ -235,6 +247,7 @@ export class MetricsScraper {
       }),
     );
     for (const name of this.points.keys()) if (!nodes.some((n) => n.metadata?.name === name)) this.points.delete(name);
+    for (const name of this.attempts.keys()) if (!nodes.some((n) => n.metadata?.name === name)) this.attempts.delete(name);
     this.nodeUsage = nodeUsage;
     this.podUsage = podUsage;
   }
