@@ -70,7 +70,7 @@ test('a pod runs with a pod IP, its Node is Ready, kubectl logs (--tail, -f) and
   });
   assert.match(all, /^first\ntick 0\n/);
   const tail = (await c.kubectl(['-n', ns, 'logs', 'web', '--tail', '2'])).stdout.trim().split('\n');
-  assert.equal(tail.length, 2);
+  assert.equal(tail.length, 2, JSON.stringify(tail));
   assert.match(tail[1], /^tick \d+$/);
 
   // -f keeps streaming: lines written after the command started arrive.
