@@ -19,6 +19,7 @@ import type { EndpointSpec, NetworkSpec } from './container-spec.js';
 import type { Engine } from './engine.js';
 import { cidrContains, ipToNumber, isIpv4, parseCidr } from '../network/cidr.js';
 import { syncContainerDns } from './network-dns.js';
+import { isJoinMode } from './shared-namespaces.js';
 
 export interface NetworkingResult {
   /** The default bridge's attachment, when the container is on it. */
@@ -93,7 +94,7 @@ export function resolveCreateNetworks(engine: Engine, net: NetworkSpec | undefin
   const given = Object.entries(net?.endpoints ?? {}).map(([k, v]): [string, EndpointSpec] => [k === 'default' ? 'bridge' : k, v]);
   if ((mode === undefined || mode === '' || mode === 'default') && given.length > 0 && !given.some(([k]) => k === 'bridge')) mode = given[0]![0];
   const endpoints: Record<string, EndpointSettings> = {};
-  if (mode !== undefined && !builtinModes.has(mode) && !mode.startsWith('container:')) {
+  if (mode !== undefined && !builtinModes.has(mode) && !isJoinMode(mode)) {
     const rec = engine.networks.user(mode);
     const spec = net?.endpoints?.[mode] ?? net?.endpoints?.[rec.Name] ?? net?.endpoints?.[rec.Id];
     checkEndpointSpec(engine, rec.Id, spec);
@@ -112,7 +113,7 @@ export function resolveCreateNetworks(engine: Engine, net: NetworkSpec | undefin
       throw invalid(`Container cannot be connected to network endpoints: ${n.name} and ${mode ?? 'bridge'}`);
     }
     if (endpoints[n.rec.Name]) continue;
-    if (mode === 'host' || mode === 'none' || mode?.startsWith('container:')) {
+    if (mode === 'host' || mode === 'none' || isJoinMode(mode)) {
       throw invalid(`conflicting options: container type network can't be used with other networks (network mode ${mode})`);
     }
     checkEndpointSpec(engine, n.rec.Id, spec);
@@ -259,7 +260,7 @@ function refuseSharedModes(c: ContainerRecord): void {
   const mode = c.HostConfig.NetworkMode;
   if (mode === 'host') throw invalid('container cannot be disconnected from host network or connected to host network');
   if (mode === 'none') throw invalid('container cannot be connected to multiple networks with one of the networks in private (none) mode');
-  if (mode.startsWith('container:')) throw invalid('container sharing network namespace with another container or host cannot be connected to any other network');
+  if (isJoinMode(mode)) throw invalid('container sharing network namespace with another container or host cannot be connected to any other network');
 }
 
 /** POST /networks/{id}/connect. The caller holds the container's lock. */

@@ -171,11 +171,11 @@ export interface EndpointSpec {
 }
 
 export interface NamespacesSpec {
-  /** '' (private), 'shareable', 'host' or 'container:<ref>'. */
+  /** '' (private), 'shareable', 'host', 'container:<ref>' or 'ns:<pinned namespace file>'. */
   ipc?: string;
-  /** '' (private), 'host' or 'container:<ref>'. */
+  /** '' (private), 'host', 'container:<ref>' or 'ns:<path>'. */
   pid?: string;
-  /** '' (private) or 'host'. */
+  /** '' (private), 'host' or 'ns:<pinned namespace file>'. */
   uts?: string;
   /** '' (the engine's default: private on cgroup v2, host on v1), 'private' or 'host'. */
   cgroupns?: string;

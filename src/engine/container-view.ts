@@ -4,6 +4,7 @@ import type { ContainerRecord } from './container-record.js';
 import { zeroTime } from './container-record.js';
 import { humanDuration } from '../util/human-duration.js';
 import { hostConfigView } from './host-config-view.js';
+import { isJoinMode } from './shared-namespaces.js';
 
 export function statusText(c: ContainerRecord, now = Date.now()): string {
   const st = c.State;
@@ -76,7 +77,7 @@ function networksOf(c: ContainerRecord, view: 'list' | 'inspect' = 'inspect', ap
   const n = c.NetworkSettings;
   const out: Record<string, unknown> = {};
   const user = n.Networks ?? {};
-  if (!user[mode] && !mode.startsWith('container:')) {
+  if (!user[mode] && !isJoinMode(mode)) {
     out[mode] = {
       IPAMConfig: n.DefaultEndpoint?.IPAMConfig ?? null,
       Links: null,

@@ -12,6 +12,7 @@ import { mergeImageDefaults, type ImageDefaults } from './image-merge.js';
 import { hostModesOf } from './host-modes.js';
 import { validateLogConfig } from './log-config.js';
 import { validateExtraHosts } from './extra-hosts.js';
+import { isJoinMode } from './shared-namespaces.js';
 
 export interface ImageInfo {
   id: string;
@@ -198,7 +199,7 @@ export function buildRecord(opts: {
 
   const networkMode = net.mode ?? 'default';
   // 'container:<ref>' joins another container's namespace (checked and pinned to its id in shared-namespaces.ts).
-  if (!networkModes.has(networkMode) && !networkMode.startsWith('container:') && networkMode !== opts.userNetwork) throw notFound(`network ${networkMode} not found`);
+  if (!networkModes.has(networkMode) && !isJoinMode(networkMode) && networkMode !== opts.userNetwork) throw notFound(`network ${networkMode} not found`);
   const autoRemove = Boolean(s.autoRemove);
   const restart = parseRestartPolicy(s.restartPolicy, autoRemove);
   const portBindings = validatePortBindings(s.ports?.bindings ?? {});
@@ -329,7 +330,7 @@ export function buildRecord(opts: {
 /** A unicast, colon-separated MAC, only where the container gets an interface of its own. */
 function checkMacAddress(mac: string, networkMode: string): string {
   if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(mac)) throw invalid(`invalid MAC address: ${mac}`);
-  if (networkMode === 'host' || networkMode === 'none' || networkMode.startsWith('container:')) {
+  if (networkMode === 'host' || networkMode === 'none' || isJoinMode(networkMode)) {
     throw invalid('conflicting options: mac-address and the network mode');
   }
   return mac;

@@ -22,6 +22,7 @@ import { runtimeStateDir } from './run-dir.js';
 import { RUNTIME_STATE_MODE, secureEngineRoot } from './state-modes.js';
 import { ensureDir } from '../util/dir-mode.js';
 import { installSpawnHelper } from '../runtime/spawner/spawn-helper.js';
+import { PodSandboxes } from './pod-sandboxes.js';
 
 export interface EngineOptions {
   root: string;
@@ -46,6 +47,8 @@ export class Engine {
   networks!: NetworkService;
   /** The embedded DNS servers of the user-defined networks (network-dns.ts). */
   readonly dns: EngineDns = createEngineDns(this);
+  /** Pods' pinned namespaces and addresses, without sandbox containers (pod-sandboxes.ts). */
+  pods!: PodSandboxes;
 
   private constructor(
     readonly opts: EngineOptions,
@@ -74,6 +77,7 @@ export class Engine {
     // A member of the daemon's isolation chain too: user networks cannot reach it, nor it them.
     const network = new BridgeNetwork({ root: opts.root, bridgeName: opts.bridgeName, subnet: opts.subnet, isolationChain: isolationChainName(opts.root), mtu: opts.mtu, noMasqueradeTo: opts.noMasqueradeTo });
     const engine = new Engine(opts, images, runtime, network, containers, volumes);
+    engine.pods = await PodSandboxes.open(stateDir, network);
     engine.networks = await NetworkService.open({
       root: opts.root,
       defaultBridge: network,
@@ -112,7 +116,7 @@ export class Engine {
    * holds no container any more.
    */
   async releaseHostState(): Promise<void> {
-    if (this.containers.all().length > 0) return;
+    if (this.containers.all().length > 0 || this.pods.all().length > 0) return;
     await removeCgroup(this.cgroupParent);
     if (this.runtime.layout.stateDir !== join(this.opts.root, 'runtime')) await rm(this.runtime.layout.stateDir, { recursive: true, force: true });
   }

@@ -17,7 +17,7 @@ const hasRealtimeCgroup = (): boolean => !isCgroupV2() && existsSync('/sys/fs/cg
 
 export function hostModesOf(s: ContainerSpec): HostModes {
   const uts = s.namespaces?.uts ?? '';
-  if (uts !== '' && uts !== 'host') throw invalid(`invalid UTS mode: ${uts}`);
+  if (uts !== '' && uts !== 'host' && !uts.startsWith('ns:')) throw invalid(`invalid UTS mode: ${uts}`);
   // dockerd fills the daemon's default in at create: private on cgroup v2, host on v1.
   const cgroupns = s.namespaces?.cgroupns || (isCgroupV2() ? 'private' : 'host');
   if (cgroupns !== 'private' && cgroupns !== 'host') throw invalid(`invalid cgroup namespace mode: ${cgroupns}`);

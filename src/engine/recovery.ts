@@ -42,6 +42,8 @@ export async function recoverContainers(lc: Lifecycle): Promise<void> {
       }
     });
   }));
+  // Pods' pinned namespaces hold default-bridge addresses too (pod-sandboxes.ts).
+  live.push(...(await engine.pods.recover()));
   await engine.network.recover(live).catch((err) => process.stderr.write(`tug: network recovery: ${String(err)}\n`));
   await engine.networks.recover(new Set(live)).catch((err) => process.stderr.write(`tug: networks recovery: ${String(err)}\n`));
 }

@@ -8,6 +8,17 @@ import type { Engine } from './engine.js';
 import type { ContainerRecord, HostConfig } from './container-record.js';
 
 const prefix = 'container:';
+const pathPrefix = 'ns:';
+
+/** A mode that enters a namespace made elsewhere: 'container:<ref>' or 'ns:<path>'. */
+export function isJoinMode(mode: unknown): boolean {
+  return typeof mode === 'string' && (mode.startsWith(prefix) || mode.startsWith(pathPrefix));
+}
+
+/** The file a mode like 'ns:<path>' names, or undefined for other modes. */
+function joinedPath(mode: unknown): string | undefined {
+  return typeof mode === 'string' && mode.startsWith(pathPrefix) ? mode.slice(pathPrefix.length) : undefined;
+}
 
 /** The container a mode like 'container:<ref>' names, or undefined for other modes. */
 function joinedRef(mode: unknown): string | undefined {
@@ -19,8 +30,14 @@ function joinedRef(mode: unknown): string | undefined {
  * id, so a later rename of the target cannot re-point the join (Docker stores the id too).
  */
 export function resolveJoinedModes(engine: Engine, hc: HostConfig): void {
-  for (const field of ['NetworkMode', 'IpcMode', 'PidMode'] as const) {
+  for (const field of ['NetworkMode', 'IpcMode', 'PidMode', 'UTSMode'] as const) {
     const mode = hc[field];
+    const path = joinedPath(mode);
+    if (path !== undefined) {
+      if (!path.startsWith('/')) throw invalid(`${field} "${String(mode)}": the namespace path must be absolute`);
+      continue;
+    }
+    if (field === 'UTSMode') continue;
     if (field === 'IpcMode' && mode !== undefined && mode !== '' && !['private', 'shareable', 'host', 'none'].includes(String(mode)) && !joinedRef(mode)) {
       throw invalid(`invalid IPC mode: ${String(mode)}`);
     }
@@ -44,11 +61,18 @@ export interface JoinedNamespaces {
   ipcPath?: string;
   /** /proc/<pid>/ns/pid of the joined container. */
   pidPath?: string;
+  /** A pinned UTS namespace. */
+  utsPath?: string;
 }
 
 /** At start: the namespaces to enter; the joined containers must be running. */
 export function joinedNamespaces(engine: Engine, c: ContainerRecord): JoinedNamespaces {
-  const out: JoinedNamespaces = {};
+  const out: JoinedNamespaces = {
+    netnsPath: joinedPath(c.HostConfig.NetworkMode),
+    ipcPath: joinedPath(c.HostConfig.IpcMode),
+    pidPath: joinedPath(c.HostConfig.PidMode),
+    utsPath: joinedPath(c.HostConfig.UTSMode),
+  };
   const netRef = joinedRef(c.HostConfig.NetworkMode);
   if (netRef) {
     const target = runningTarget(engine, netRef, 'network');
@@ -71,6 +95,6 @@ function runningTarget(engine: Engine, ref: string, what: string): ContainerReco
 
 /** Points the spec's IPC and PID namespaces at the joined ones (the spec builder makes new ones). */
 export function applyJoinedNamespaces(spec: OciRuntimeSpec, joined: JoinedNamespaces): void {
-  const paths: Partial<Record<string, string>> = { ipc: joined.ipcPath, pid: joined.pidPath };
+  const paths: Partial<Record<string, string>> = { ipc: joined.ipcPath, pid: joined.pidPath, uts: joined.utsPath };
   spec.linux.namespaces = spec.linux.namespaces.map((ns) => (paths[ns.type] ? { type: ns.type, path: paths[ns.type] } : ns));
 }

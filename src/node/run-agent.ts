@@ -149,8 +149,9 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await api.close();
       await rm(socket, { force: true });
       // Routes to other nodes stay while pods here may still use them (an agent restart).
-      await podNetwork?.stop(engine.containers.all().length === 0).catch((err) => o.log?.(`pod network: ${messageOf(err)}`));
-      if (engine.containers.all().length === 0) {
+      const empty = engine.containers.all().length === 0 && engine.pods.all().length === 0;
+      await podNetwork?.stop(empty).catch((err) => o.log?.(`pod network: ${messageOf(err)}`));
+      if (empty) {
         await engine.network.destroy().catch((err) => o.log?.(`network: ${messageOf(err)}`));
         await engine.releaseHostState().catch(() => undefined);
       }

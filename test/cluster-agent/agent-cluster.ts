@@ -3,13 +3,14 @@
 // kubectl bound to its kubeconfig. Also starts extra `tug agent` processes.
 // stop() kills only the PIDs it started and removes the data dirs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, readdir } from 'node:fs/promises';
 import { randomBytes, randomInt } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withOwnNodePorts } from '../helpers/node-port-range.js';
 import { runTool, type RunResult } from '../../src/util/exec-file.js';
+import { runtimeStateDir } from '../../src/engine/run-dir.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const tugBin = join(repoRoot, 'bin', 'tug');
@@ -202,9 +203,41 @@ export async function leftovers(dataDir: string, net: NodeNet): Promise<string[]
   const prefix = net.cidr.split('.').slice(0, 3).join('.') + '.';
   const rules = (await runTool('iptables-save', [])).stdout.split('\n').filter((l) => l.includes(prefix) || l.includes(net.bridge));
   found.push(...rules.map((r) => `iptables: ${r}`));
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(dataDir));
+  // The engine's runtime state (tmpfs) holds the pods' pinned namespaces: neither mounts nor files may stay.
+  const stateDir = await runtimeStateDir(join(dataDir, 'engine'));
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(dataDir) || l.includes(stateDir));
   found.push(...mounts.map((m) => `mount: ${m}`));
+  const pins = await readdir(join(stateDir, 'pods')).catch(() => []);
+  found.push(...pins.map((id) => `pod sandbox ${join(stateDir, 'pods', id)}`));
   const veths = (await runTool('ip', ['-o', 'link', 'show', 'master', net.bridge], { allowFailure: true })).stdout.trim();
   if (veths) found.push(`veths on ${net.bridge}: ${veths}`);
   return found;
+}
+
+export interface SandboxOnDisk {
+  dir: string;
+  id: string;
+  state: string;
+  ip: string;
+  labels: Record<string, string>;
+  netnsPath?: string;
+  ipcPath?: string;
+  utsPath?: string;
+  pidHolder?: { pid: number };
+}
+
+/** The pod sandboxes (pinned namespaces, engine/pod-sandboxes.ts) a node's engine keeps for a pod uid. */
+export async function podSandboxesOf(dataDir: string, uid: string): Promise<SandboxOnDisk[]> {
+  const base = join(await runtimeStateDir(join(dataDir, 'engine')), 'pods');
+  const out: SandboxOnDisk[] = [];
+  for (const id of await readdir(base).catch(() => [])) {
+    const rec = await readFile(join(base, id, 'sandbox.json'), 'utf8').then((t) => JSON.parse(t) as SandboxOnDisk, () => undefined);
+    if (rec?.labels['io.kubernetes.pod.uid'] === uid) out.push({ ...rec, dir: join(base, id) });
+  }
+  return out;
+}
+
+/** The mount table lines of namespace pins under dir. */
+export async function pinMounts(dir: string): Promise<string[]> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.split(' ')[4]?.startsWith(`${dir}/`));
 }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { readFile, access } from 'node:fs/promises';
 import { runTool } from '../../src/util/exec-file.js';
-import { startAgentCluster, leftovers, suffix, type AgentCluster } from './agent-cluster.js';
+import { startAgentCluster, leftovers, suffix, podSandboxesOf, pinMounts, type AgentCluster } from './agent-cluster.js';
 
 let c: AgentCluster | undefined;
 after(async () => {
@@ -76,7 +76,9 @@ for (const how of ['SIGTERM', 'SIGKILL'] as const) {
     for (const n of [keep, gone, moved, evicted]) before.set(n, await cl.until(`${n} Running`, () => running(n)));
     const containersBefore = await engineContainers(agent.dataDir);
     const idsOf = (n: string) => containersBefore.filter((x) => x.Labels['io.kubernetes.pod.name'] === n).map((x) => x.Id);
-    assert.equal(idsOf(gone).length, 2, 'sandbox and app container of the pod to delete');
+    assert.equal(idsOf(gone).length, 1, 'the app container of the pod to delete (no sandbox container)');
+    const sandboxDirs = new Map<string, string[]>();
+    for (const n of [gone, moved, evicted]) sandboxDirs.set(n, (await podSandboxesOf(agent.dataDir, before.get(n).metadata.uid)).map((s) => s.dir));
 
     // The agent goes away; its pods keep running under their monitors.
     if (how === 'SIGKILL') agent.proc.child.kill('SIGKILL');
@@ -96,7 +98,15 @@ for (const how of ['SIGTERM', 'SIGKILL'] as const) {
     });
     // The agent finished the eviction: the pod is gone from the API too.
     await cl.until('evicted pod deleted', async () => (await cl.kubectl(['get', 'pod', evicted, '--ignore-not-found', '-o', 'name'])).stdout.trim() === '');
-    for (const n of [gone, moved, evicted]) assert.deepEqual(await podTraces(dir, idsOf(n), before.get(n).status.podIP), [], `nothing of ${n} left`);
+    for (const n of [gone, moved, evicted]) {
+      assert.deepEqual(await podTraces(dir, idsOf(n), before.get(n).status.podIP), [], `nothing of ${n} left`);
+      // Its pinned namespaces: unmounted, and the records and files gone.
+      assert.equal(sandboxDirs.get(n)!.length, 1);
+      for (const d of sandboxDirs.get(n)!) {
+        assert.deepEqual(await pinMounts(d), [], `no pinned namespace of ${n}`);
+        assert.equal(await exists(d), false, `no sandbox dir of ${n}`);
+      }
+    }
 
     // The pod that stayed was adopted: same containers, no restart.
     const after = await cl.until('kept pod Running after the restart', () => running(keep));

@@ -106,7 +106,7 @@ function podRecord(container: Partial<PodContainer>, imageUser: string, podSc?: 
     container: { name: 'c', image: 'app:1', ...container } as PodContainer,
     role: 'app',
     attempt: 0,
-    sandboxId: 'a'.repeat(64),
+    sandbox: { id: 'a'.repeat(64), labels: {}, hostname: 'p', network: 'pod', ipc: 'pod', pid: 'container', created: '', state: 'ready', netnsPath: '/run/x/net', ipcPath: '/run/x/ipc', utsPath: '/run/x/uts', ip: '10.0.0.2', prefixLen: 24, gateway: '10.0.0.1', mac: '' },
     env: ['K8S=1'],
     dns: {},
     volumes: new Map(),

@@ -25,7 +25,7 @@ export class AgentMetrics {
       help: 'Number of pods that have a running pod sandbox',
       registers: [this.registry],
       collect() {
-        this.set(new Set(podContainers().filter((c) => c.Config.Labels[L.role] === 'sandbox' && c.State.Running).map((c) => c.Config.Labels[L.podUid])).size);
+        this.set(new Set(engine.pods.all().filter((s) => engine.pods.isLive(s)).map((s) => s.labels[L.podUid])).size);
       },
     });
     new Gauge({

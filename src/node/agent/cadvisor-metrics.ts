@@ -52,7 +52,7 @@ export async function cadvisorMetricsText(s: UsageSnapshot): Promise<string> {
   const add = (name: string, l: Record<string, string>, v: number | undefined) => {
     if (v !== undefined && Number.isFinite(v)) lines.get(name)!.push(`${name}${labelText(l)} ${v}`);
   };
-  const nets = await Promise.all(s.pods.map((p) => (p.sandbox?.State.Pid ? networkStats(p.sandbox.State.Pid) : Promise.resolve(undefined))));
+  const nets = await Promise.all(s.pods.map((p) => (p.netPid ? networkStats(p.netPid) : Promise.resolve(undefined))));
   const root = { container: '', id: '/', image: '', name: '', namespace: '', pod: '' };
   for (const [iface, counters] of Object.entries((await networkStats(process.pid)) ?? {})) {
     if (iface.startsWith('veth')) continue;
@@ -68,8 +68,8 @@ export async function cadvisorMetricsText(s: UsageSnapshot): Promise<string> {
       add('container_start_time_seconds', l, Date.parse(c.startTime) / 1000);
     }
     const net = nets[i];
-    if (!net || !p.sandbox) return;
-    const l = identity(p.sandbox, 'POD', p);
+    if (!net) return;
+    const l = identity(undefined, 'POD', p);
     for (const [iface, counters] of Object.entries(net)) {
       for (const [column, family] of netColumns) add(family, { ...l, interface: iface }, counters[column]);
     }

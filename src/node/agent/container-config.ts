@@ -1,10 +1,12 @@
 // One container of a pod as the engine's ContainerSpec: command/args, env (with
 // valueFrom and envFrom), volume mounts, resources as cgroup limits and the
-// securityContext. It joins the sandbox's network and IPC namespaces.
+// securityContext. It joins the namespaces the pod's sandbox pinned (network,
+// IPC, UTS; PID with shareProcessNamespace) or the node's (hostNetwork, hostIPC, hostPID).
 import { isAbsolute, join, normalize } from 'node:path';
 import { invalid } from '../../errdefs.js';
 import { parseQuantity } from '../../kube/api/quantity.js';
-import type { ContainerSpec } from '../../engine/container-spec.js';
+import type { ContainerSpec, NamespacesSpec } from '../../engine/container-spec.js';
+import type { PodSandbox } from '../../engine/pod-sandboxes.js';
 import type { Pod, PodContainer, SecurityContext } from './pod-types.js';
 import type { PodSources } from './pod-sources.js';
 import { fieldValue, resourceValue, type PodRuntimeFacts } from './downward.js';
@@ -42,7 +44,7 @@ export interface ContainerConfigInput {
   container: PodContainer;
   role: ContainerRole;
   attempt: number;
-  sandboxId: string;
+  sandbox: PodSandbox;
   env: string[];
   /** The pod's resolver settings (the agent's PodDns). */
   dns: PodDnsConfig;
@@ -107,7 +109,8 @@ export function podContainerSpec(i: ContainerConfigInput): ContainerSpec {
   const dns = i.dns; // each container writes its own resolv.conf: cluster DNS + search path
   const spec: ContainerSpec = {
     image: c.image,
-    hostname: pod.spec.hostname ?? pod.metadata.name,
+    // The pod's hostname; a hostNetwork pod keeps the node's.
+    hostname: i.sandbox.utsPath ? (pod.spec.hostname ?? pod.metadata.name) : '',
     env: i.env,
     labels: podLabels(pod, c.name, i.role, i.attempt),
     // Kubernetes ignores an image's HEALTHCHECK (probes come from the pod spec): no engine health probes for pods.
@@ -117,8 +120,8 @@ export function podContainerSpec(i: ContainerConfigInput): ContainerSpec {
     tty: Boolean(c.tty),
     openStdin: Boolean(c.stdin),
     stdinOnce: Boolean(c.stdinOnce),
-    network: { mode: `container:${i.sandboxId}`, dns: dns.Dns, dnsSearch: dns.DnsSearch, dnsOptions: dns.DnsOptions, ...(i.hosts?.length ? { extraHosts: i.hosts } : {}) },
-    namespaces: { ipc: `container:${i.sandboxId}` },
+    network: { mode: i.sandbox.netnsPath ? `ns:${i.sandbox.netnsPath}` : 'host', dns: dns.Dns, dnsSearch: dns.DnsSearch, dnsOptions: dns.DnsOptions, ...(i.hosts?.length ? { extraHosts: i.hosts } : {}) },
+    namespaces: sandboxNamespaces(i.sandbox),
     mounts: { binds },
     resources: {
       memory: memory ? Math.round(memory) : 0,
@@ -144,6 +147,17 @@ export function podContainerSpec(i: ContainerConfigInput): ContainerSpec {
     spec.cmd = args ?? [];
   } else if (args) spec.cmd = args;
   return spec;
+}
+
+/** The engine modes that put a container into its pod's namespaces. */
+function sandboxNamespaces(s: PodSandbox): NamespacesSpec {
+  const pid = s.pid === 'host' ? 'host' : s.pidHolder ? `ns:/proc/${s.pidHolder.pid}/ns/pid` : '';
+  return {
+    ipc: s.ipcPath ? `ns:${s.ipcPath}` : 'host',
+    // A hostNetwork pod has the node's hostname too, as in Kubernetes.
+    uts: s.utsPath ? `ns:${s.utsPath}` : 'host',
+    pid,
+  };
 }
 
 function groupsOf(pod: Pod): string[] | null {

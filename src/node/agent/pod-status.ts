@@ -94,11 +94,13 @@ export function computePodStatus(input: StatusInput): Record<string, unknown> {
     return c;
   };
   const done = phase === 'Succeeded' || phase === 'Failed';
-  const podIP = containers.sandbox?.NetworkSettings?.IPAddress || '';
+  const sandbox = containers.sandbox;
+  // A hostNetwork pod reports the node's address, as the kubelet does.
+  const podIP = sandbox ? (sandbox.network === 'host' ? input.hostIP : sandbox.ip) : '';
   const status: Record<string, unknown> = {
     phase,
     conditions: [
-      cond('PodReadyToStartContainers', Boolean(containers.sandbox?.State.Running)),
+      cond('PodReadyToStartContainers', containers.sandboxLive),
       cond('Initialized', input.initDone, 'ContainersNotInitialized'),
       cond('Ready', containersReady && !done, done ? 'PodCompleted' : 'ContainersNotReady'),
       cond('ContainersReady', containersReady && !done, done ? 'PodCompleted' : 'ContainersNotReady'),

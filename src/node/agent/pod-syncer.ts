@@ -5,6 +5,7 @@
 import { podHostsEntries } from '../dns/pod-hosts.js';
 import type { Engine } from '../../engine/engine.js';
 import type { ContainerRecord } from '../../engine/container-record.js';
+import type { PodSandbox } from '../../engine/pod-sandboxes.js';
 import type { ContainerService } from '../../engine/container-service.js';
 import type { ExecService } from '../../engine/exec-service.js';
 import { messageOf, TugError } from '../../errdefs.js';
@@ -17,7 +18,7 @@ import { MountError } from './mount-error.js';
 import { containerBinds, type HostVolumes } from './volume-mounts.js';
 import type { LocalVolumes } from './local-volumes.js';
 import { podContainerSpec, containerEnv, seccompSecurityOpt } from './container-config.js';
-import { podLabels } from './labels.js';
+import { L, podLabels } from './labels.js';
 import { ensureImage } from './pod-images.js';
 import { computePodStatus, type Waiting } from './pod-status.js';
 import { ContainerProber } from './prober.js';
@@ -25,11 +26,6 @@ import { runHandler } from './handlers.js';
 import type { PodRuntimeFacts } from './downward.js';
 import type { ServiceEnv } from './service-env.js';
 import type { PodDns } from '../dns/pod-dns.js';
-
-export const PAUSE_IMAGE = 'busybox:latest';
-// The sandbox only holds the pod's namespaces: one process that sleeps (no
-// shell to exec first), stopped with SIGKILL (a PID 1 without handlers ignores TERM).
-const PAUSE_CMD = ['sleep', '2147483647'];
 
 const BACKOFF_START_MS = 10_000;
 const BACKOFF_MAX_MS = 300_000;
@@ -69,6 +65,11 @@ interface PodState {
   lastMountError?: string;
 }
 
+/** The pod's IP: its own address on the node's bridge, or the node's for a hostNetwork pod. */
+export function sandboxIP(s: PodSandbox, hostIP: string): string {
+  return s.network === 'host' ? hostIP : s.ip;
+}
+
 const readyOf = (status: unknown): string | undefined => ((status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).find((c) => c.type === 'Ready')?.status;
 
 const podsRef = (ns: string) => ({ group: '', version: 'v1', resource: 'pods', namespace: ns });
@@ -93,24 +94,27 @@ export class PodSyncer {
     state.waiting.clear();
     // A pod whose containers ended for good: final status, and its sandbox stopped (its address freed), as the kubelet does.
     if (cs.sandbox && this.isFinished(pod, cs)) {
+      const sandbox = cs.sandbox;
       const initDone = (pod.spec.initContainers ?? []).every((ic) => {
         const a = cs.init.get(ic.name);
         const cur = a?.[a.length - 1];
         return cur && !cur.State.Running && cur.State.Status !== 'created' && cur.State.ExitCode === 0;
       });
       await this.writeStatus(key, pod, cs, initDone);
-      if (cs.sandbox.State.Running) await this.o.containers.stop(cs.sandbox.Id, { timeout: 1 }).catch(() => undefined);
+      if (sandbox.state !== 'stopped') await this.o.engine.pods.stop(sandbox.id).catch((err) => this.o.log(`pod ${key}: stopping its sandbox: ${messageOf(err)}`));
       return;
     }
-    // 1. the sandbox: the pod's network and IPC namespaces.
-    if (!cs.sandbox?.State.Running) {
+    // 1. the sandbox: the pod's network, IPC and UTS namespaces, pinned (no container).
+    if (!cs.sandboxLive) {
       await this.recreateSandbox(pod, cs);
       // Straight on to the containers: a requeue would put this pod behind
       // every other pod of a burst, so each would wait for all the sandboxes.
       cs = podContainers(this.o.engine, uid);
-      if (!cs.sandbox?.State.Running) return this.o.requeue(key);
+      if (!cs.sandboxLive) return this.o.requeue(key);
     }
-    const facts: PodRuntimeFacts = { podIP: cs.sandbox.NetworkSettings.IPAddress, hostIP: this.o.hostIP, nodeCpu: this.o.nodeCpu, nodeMemory: this.o.nodeMemory };
+    const sandbox = cs.sandbox!;
+    const podIP = sandboxIP(sandbox, this.o.hostIP);
+    const facts: PodRuntimeFacts = { podIP, hostIP: this.o.hostIP, nodeCpu: this.o.nodeCpu, nodeMemory: this.o.nodeMemory };
     const sources = new PodSources(this.o.client, pod.metadata.namespace ?? 'default');
     let volumes: HostVolumes;
     try {
@@ -171,24 +175,18 @@ export class PodSyncer {
   private async recreateSandbox(pod: Pod, cs: PodContainers): Promise<void> {
     // A dead sandbox takes the pod's containers with it (their namespaces are gone), as with the kubelet.
     for (const c of cs.all) await this.o.containers.remove(c.Id, { force: true, removeVolumes: false }).catch(() => undefined);
-    await this.o.engine.images.get(PAUSE_IMAGE);
-    const attempt = cs.sandbox ? Number(cs.sandbox.Config.Labels['io.kubernetes.container.restartCount']) + 1 : 0;
-    const { Id } = await this.o.containers.create({
-      image: PAUSE_IMAGE,
-      cmd: PAUSE_CMD,
-      hostname: pod.spec.hostname ?? pod.metadata.name,
+    for (const s of [...cs.staleSandboxes, ...(cs.sandbox ? [cs.sandbox] : [])]) await this.o.engine.pods.remove(s.id);
+    // A bad pod-level seccompProfile fails here, before anything is made (the containers inherit it).
+    seccompSecurityOpt(pod.spec.securityContext?.seccompProfile, `pod "${pod.metadata.name}"`);
+    const attempt = cs.sandbox ? Number(cs.sandbox.labels[L.attempt]) + 1 : 0;
+    const s = pod.spec;
+    await this.o.engine.pods.create({
       labels: podLabels(pod, 'POD', 'sandbox', attempt),
-      stopSignal: 'SIGKILL',
-      network: { mode: 'bridge' },
-      namespaces: { ipc: 'shareable' },
-      // The pod-level seccompProfile, as containerd gives the sandbox.
-      security: { securityOpt: seccompSecurityOpt(pod.spec.securityContext?.seccompProfile, `pod "${pod.metadata.name}"`) },
-      // The sleeping sandbox never looks at cgroups: an empty tmpfs in place of
-      // the default cgroup mount, which on a cgroup v1 host is a mount per
-      // controller plus mount-table scans in runc (64 -> 40 ms per `runc run`).
-      mounts: { tmpfs: { '/sys/fs/cgroup': 'ro,size=4k' } },
+      hostname: s.hostname ?? pod.metadata.name!,
+      network: s.hostNetwork ? 'host' : 'pod',
+      ipc: s.hostIPC ? 'host' : 'pod',
+      pid: s.hostPID ? 'host' : s.shareProcessNamespace ? 'pod' : 'container',
     });
-    await this.o.containers.start(Id);
   }
 
   private async runInitContainers(key: string, pod: Pod, cs: PodContainers, state: PodState, sources: PodSources, facts: PodRuntimeFacts, volumes: HostVolumes): Promise<boolean> {
@@ -259,7 +257,7 @@ export class PodSyncer {
     try {
       const env = await containerEnv(pod, c, sources, facts, this.o.serviceEnv);
       const binds = await containerBinds(c, volumes, env);
-      spec = podContainerSpec({ pod, container: c, role, attempt, sandboxId: cs.sandbox!.Id, env, dns: this.o.podDns.hostConfig(pod), hosts: podHostsEntries(pod, cs.sandbox!.NetworkSettings.IPAddress, this.o.podDns.domain), volumes: volumes.paths, binds, imageUser: image.user });
+      spec = podContainerSpec({ pod, container: c, role, attempt, sandbox: cs.sandbox!, env, dns: this.o.podDns.hostConfig(pod), hosts: podHostsEntries(pod, facts.podIP, this.o.podDns.domain), volumes: volumes.paths, binds, imageUser: image.user });
     } catch (err) {
       state.waiting.set(wkey, { reason: 'CreateContainerConfigError', message: messageOf(err) });
       return;
@@ -289,7 +287,7 @@ export class PodSyncer {
       if (this.probers.has(cur.Id) || !(c.livenessProbe || c.readinessProbe || c.startupProbe)) continue;
       const id = cur.Id;
       const prober = new ContainerProber(
-        { execs: this.o.execs, containerId: id, container: c, podIP: cs.sandbox?.NetworkSettings.IPAddress ?? '' },
+        { execs: this.o.execs, containerId: id, container: c, podIP: cs.sandbox ? sandboxIP(cs.sandbox, this.o.hostIP) : '' },
         { liveness: c.livenessProbe, readiness: c.readinessProbe, startup: c.startupProbe },
         () => this.o.requeue(key),
         (reason) => {
@@ -349,14 +347,14 @@ export class PodSyncer {
   async teardown(uid: string, graceSeconds: number, pod?: Pod): Promise<void> {
     const cs = podContainers(this.o.engine, uid);
     const deadline = Date.now() + graceSeconds * 1000;
-    const running = cs.all.filter((c) => c.State.Running && c !== cs.sandbox);
+    const running = cs.all.filter((c) => c.State.Running && c.Config.Labels[L.role] !== 'sandbox');
     await Promise.all(
       running.map(async (c) => {
         this.stopProber(c.Id);
         const spec = pod?.spec.containers.find((x) => x.name === c.Config.Labels['io.kubernetes.container.name']);
         const preStop = spec?.lifecycle?.preStop;
         if (preStop && graceSeconds > 0) {
-          await runHandler(preStop, { execs: this.o.execs, containerId: c.Id, container: spec, podIP: cs.sandbox?.NetworkSettings.IPAddress ?? '' }, Math.max(0, deadline - Date.now()));
+          await runHandler(preStop, { execs: this.o.execs, containerId: c.Id, container: spec, podIP: cs.sandbox ? sandboxIP(cs.sandbox, this.o.hostIP) : '' }, Math.max(0, deadline - Date.now()));
         }
         const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
         await this.o.containers.stop(c.Id, { timeout: left }).catch(() => undefined);
@@ -365,6 +363,10 @@ export class PodSyncer {
     for (const c of cs.all) {
       this.stopProber(c.Id);
       await this.o.containers.remove(c.Id, { force: true, removeVolumes: false }).catch((err) => this.o.log(`removing container ${c.Id.slice(0, 12)}: ${messageOf(err)}`));
+    }
+    // The pinned namespaces and the address last, once no container is inside.
+    for (const s of [...cs.staleSandboxes, ...(cs.sandbox ? [cs.sandbox] : [])]) {
+      await this.o.engine.pods.remove(s.id).catch((err) => this.o.log(`removing pod sandbox ${s.id.slice(0, 12)}: ${messageOf(err)}`));
     }
     await removePodDir(this.o.dataDir, uid);
     this.pods.delete(uid);

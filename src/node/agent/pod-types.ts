@@ -96,6 +96,12 @@ export interface PodSpec {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
   hostname?: string;
+  /** The node's network (and UTS) namespace: no pod IP of its own, the node's address as pod IP. */
+  hostNetwork?: boolean;
+  hostIPC?: boolean;
+  hostPID?: boolean;
+  /** One PID namespace for every container of the pod. */
+  shareProcessNamespace?: boolean;
   securityContext?: SecurityContext;
   serviceAccountName?: string;
   /** Service variables for the namespace's Services (default true; the master Service's always). */

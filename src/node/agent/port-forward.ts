@@ -16,7 +16,7 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Engine } from '../../engine/engine.js';
 import { invalid, notFound } from '../../errdefs.js';
 import { SpdySession, type SpdyStream } from '../spdy/session.js';
-import { L } from './labels.js';
+import { liveSandboxOf } from './pod-runtime.js';
 import { channelPorts, portForwardChannelProtocols, serveChannelPortForward } from './port-forward-channels.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
@@ -30,9 +30,10 @@ export interface PortForwarder {
 
 /** The pod's IP as its sandbox got it on this node's bridge. */
 function podIPOf(engine: Engine, ns: string, pod: string): string {
-  const sandbox = engine.containers.all().find((c) => c.Config.Labels?.[L.podNamespace] === ns && c.Config.Labels[L.podName] === pod && c.Config.Labels[L.role] === 'sandbox' && c.State.Running);
+  const sandbox = liveSandboxOf(engine, ns, pod);
   if (!sandbox) throw notFound(`pod ${ns}/${pod} has no running sandbox on this node`);
-  const ip = sandbox.NetworkSettings?.IPAddress;
+  // A hostNetwork pod listens on the node's own addresses.
+  const ip = sandbox.network === 'host' ? '127.0.0.1' : sandbox.ip;
   if (!ip) throw invalid(`pod ${ns}/${pod} has no IP address`);
   return ip;
 }

@@ -36,8 +36,8 @@ export interface PodUsage extends Usage {
   uid: string;
   startTime: string;
   containers: ContainerUsage[];
-  /** The pod's sandbox (it holds the network namespace the pod's network series are read from). */
-  sandbox?: ContainerRecord;
+  /** A running container's pid: the pod's network series are read from its (the pod's) network namespace. */
+  netPid?: number;
 }
 
 export interface NodeUsage extends Usage {
@@ -139,15 +139,14 @@ export class UsageTracker {
           pod.workingSetBytes += u.workingSetBytes;
           pod.usageBytes += u.usageBytes;
           pod.rssBytes! += u.rssBytes ?? 0;
-          if (c.Config.Labels[L.role] === 'sandbox') {
-            pod.startTime = c.State.StartedAt;
-            pod.sandbox = c;
-            continue;
-          }
+          pod.netPid ||= c.State.Pid;
           pod.containers.push({ name: c.Config.Labels[L.container]!, startTime: c.State.StartedAt, ...u, nanoCores: rate(c.Id, cpuNs), record: c });
         }
         if (!pod.containers.length) return;
-        pod.startTime ||= pod.containers[0]!.startTime;
+        // The pod started when its sandbox (the pinned namespaces) was made.
+        const sandbox = this.engine.pods.all().find((s) => s.labels[L.podUid] === uid);
+        pod.startTime = sandbox?.created ?? pod.containers[0]!.startTime;
+        if (sandbox?.network === 'host') pod.netPid = undefined; // the node's interfaces are not the pod's
         pod.containers.sort((a, b) => a.name.localeCompare(b.name));
         // Summed per container, so a restarted container does not read as a negative rate for the pod.
         pod.nanoCores = pod.containers.every((c) => c.nanoCores !== undefined) ? pod.containers.reduce((n, c) => n + c.nanoCores!, 0) : undefined;

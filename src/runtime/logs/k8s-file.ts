@@ -128,10 +128,13 @@ export async function* readLogs(logPath: string, opts: ReadLogsOptions): AsyncIt
       }
     }
     const buf = Buffer.alloc(CHUNK);
+    // Without follow, the log as it was when asked for: a container still writing
+    // would otherwise add lines past the tail while a slow reader catches up.
+    const end = opts.follow ? Infinity : size;
     let lastRound = false;
     for (;;) {
       if (opts.signal?.aborted) return;
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
       if (bytesRead > 0) {
         pos += bytesRead;
         let data = rest.length ? Buffer.concat([rest, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
