@@ -6,7 +6,9 @@
 // agent checks it with a TokenReview and a SubjectAccessReview for
 // nodes/metrics on that node, as the kubelet does, so RBAC still decides.
 // The node's address comes from the Node object, read with the same token.
-import { request } from 'node:http';
+// The agent serves HTTPS only, with a certificate the cluster CA issued for
+// the node's address: verified here as the API server verifies it.
+import { request } from 'node:https';
 import type { ServerResponse, IncomingMessage } from 'node:http';
 import { nodeAgentEndpoint } from '../apiserver/node-endpoint.js';
 import { kubeJson, type KubeTarget } from './kube-upstream.js';
@@ -25,6 +27,6 @@ export async function proxyNodeMetrics(t: KubeTarget, token: string, node: strin
   if (status !== 200) return fail(res, status, json?.message ?? `reading node ${node} answered ${status}`);
   const at = nodeAgentEndpoint(json);
   if (!at) return fail(res, 503, `node ${node} has no agent endpoint (no agent has registered it yet)`);
-  const up = request({ host: at.host, port: at.port, path: '/metrics/cadvisor', method: 'GET', headers: { authorization: `Bearer ${token}`, accept: 'text/plain' } }, (r) => relayResponse(r, res));
+  const up = request({ host: at.host, port: at.port, ca: t.ca, rejectUnauthorized: true, path: '/metrics/cadvisor', method: 'GET', headers: { authorization: `Bearer ${token}`, accept: 'text/plain' } }, (r) => relayResponse(r, res));
   relayRequest(up, req, res, (message) => ({ message: `node ${node}'s agent did not answer: ${message}` }));
 }
