@@ -16,7 +16,7 @@ import { preflight } from '../engine/preflight.js';
 import { ensureDir } from '../util/dir-mode.js';
 import { invalid, isKind, messageOf } from '../errdefs.js';
 import { KubeClient } from '../kube/client/kube-client.js';
-import { caCertHash, discoverPinnedCa, parseCaCertHash } from '../kube/client/ca-pin.js';
+import { caCertHash, discoverPinnedCa, discoverPresentedCa, parseCaCertHash } from '../kube/client/ca-pin.js';
 import { NodeAgent } from './agent/node-agent.js';
 import { nodeCredentials, NODE_KUBECONFIG, type ClientCertRotation } from './agent/tls-bootstrap.js';
 import { parseBootstrapToken } from '../kube/api/bootstrap-token.js';
@@ -264,7 +264,8 @@ async function trustedServerCa(servers: string[], trust: ServerTrust): Promise<s
 async function tokenClient(servers: string[], token: string, trust: ServerTrust): Promise<KubeClient> {
   if (trust.kind === 'unverified') {
     process.stderr.write('tug agent: warning: the API server is not verified (--discovery-token-unsafe-skip-ca-verification)\n');
-    return new KubeClient({ server: servers[0]!, servers, token, insecureSkipTLSVerify: true });
+    // The CA it presents is taken as it is and trusted from then on: the agent's own endpoint needs it.
+    return new KubeClient({ server: servers[0]!, servers, token, ca: await firstAnswer(servers, discoverPresentedCa) });
   }
   return new KubeClient({ server: servers[0]!, servers, token, ca: await trustedServerCa(servers, trust) });
 }

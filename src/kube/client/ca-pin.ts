@@ -53,6 +53,22 @@ async function presentedChain(server: URL): Promise<X509Certificate[]> {
  * The PEM of the server's CA, once its hash matches one of `pins` (normalized
  * with parseCaCertHash) and it signed the serving certificate. Refuses otherwise.
  */
+/**
+ * The CA the server presents after its serving certificate, unchecked against any
+ * pin (--discovery-token-unsafe-skip-ca-verification: kubeadm then takes the CA
+ * from cluster-info unverified). The agent still needs a CA to verify the API
+ * server's calls to its own endpoint; from here on it is trusted on first use.
+ */
+export async function discoverPresentedCa(serverUrl: string): Promise<string> {
+  const server = new URL(serverUrl);
+  if (server.protocol !== 'https:') throw invalid(`--server ${serverUrl}: CA discovery needs an https:// URL`);
+  const [leaf, ...rest] = await presentedChain(server);
+  if (!leaf) throw new TugError('unavailable', `the API server at ${server.origin} presented no certificate`);
+  const ca = rest.find((c) => c.ca && leaf.checkIssued(c) && leaf.verify(c.publicKey));
+  if (!ca) throw new TugError('forbidden', `the API server at ${server.origin} presents no CA certificate that signed its serving certificate: give --ca-file`);
+  return ca.toString();
+}
+
 export async function discoverPinnedCa(serverUrl: string, pins: string[]): Promise<string> {
   const server = new URL(serverUrl);
   if (server.protocol !== 'https:') throw invalid(`--server ${serverUrl}: CA discovery needs an https:// URL`);
