@@ -201,7 +201,8 @@ Options:
                         from the server's TLS chain and kept only if it matches
   --ca-file FILE        CA to verify the server with (with a hash too, it must match it)
   --discovery-token-unsafe-skip-ca-verification
-                        do not verify the server at all (anyone in the middle gets the token)
+                        do not verify the server: the CA it presents is trusted as
+                        it is (anyone in the middle gets the token)
   --kubeconfig FILE     credentials, server and CA from a kubeconfig instead
   --data-dir DIR        agent state (default /var/lib/tug-agent)
   --node-name N         Node name (default: the host name)
