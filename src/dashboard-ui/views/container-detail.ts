@@ -15,7 +15,8 @@ function useInspect(id: string): { c?: any; error?: ApiError; gone: boolean } {
   useEffect(() => {
     const load = (): void => {
       get(`/api/engine/containers/${id}/json`)
-        .then((c) => setState({ c, gone: false }))
+        // An inspect sent on 'die' can answer ("removing") after 'destroy' arrived: gone stays gone.
+        .then((c) => setState((s) => (s.gone ? s : { c, gone: false })))
         .catch((e: ApiError) => setState((s) => ({ ...s, error: e, gone: e.status === 404 })));
     };
     load();
