@@ -17,13 +17,12 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { messageOf } from '../../errdefs.js';
 import type { KubeApi } from '../../kube/client/kube-client.js';
 import { newPrivateKeyPem, selfSignedPem } from '../../kube/pki/x509.js';
 import { KUBELET_SERVING } from '../../kube/api/certificates-types.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { requestCertificate } from './certificate-request.js';
-import { rotationDeadline } from './tls-bootstrap.js';
+import { CertificateRenewal } from './certificate-renewal.js';
 
 export const SERVING_CERT_FILE = 'kubelet-server-current.pem';
 const servingUsages = ['digital signature', 'key encipherment', 'server auth'];
@@ -74,9 +73,7 @@ async function readKept(o: ServingCertOptions): Promise<ServingPair | undefined>
 }
 
 export class ServingCertificate {
-  private timer?: NodeJS.Timeout;
-  private readonly abort = new AbortController();
-  private stopped = false;
+  private readonly renewal: CertificateRenewal;
   private readonly listeners: Array<(p: ServingPair) => void> = [];
   private readonly waiters: Array<() => void> = [];
   /** Certificates the cluster issued while this agent ran (for logs and tests). */
@@ -87,7 +84,9 @@ export class ServingCertificate {
     private pair: ServingPair,
     /** Whether `pair` was issued by the cluster (false: the self-signed placeholder). */
     private issued: boolean,
-  ) {}
+  ) {
+    this.renewal = new CertificateRenewal({ current: () => this.pair.cert, renew: (signal) => this.renew(signal), what: 'serving certificate request', log: o.log });
+  }
 
   /** The kept pair when it is still good, else a placeholder until start() gets one issued. */
   static async load(o: ServingCertOptions): Promise<ServingCertificate> {
@@ -114,7 +113,7 @@ export class ServingCertificate {
 
   /** Asks for a certificate now when there is none, and renews it at its rotation point from then on. */
   start(): void {
-    this.schedule(this.issued ? undefined : 0);
+    this.renewal.start(this.issued ? undefined : 0);
   }
 
   /** Resolves true once an issued certificate is served, false after timeoutMs. */
@@ -130,47 +129,29 @@ export class ServingCertificate {
   }
 
   stop(): void {
-    this.stopped = true;
-    this.abort.abort();
-    if (this.timer) clearTimeout(this.timer);
+    this.renewal.stop();
   }
 
-  private schedule(delayMs?: number): void {
-    if (this.stopped) return;
-    const x = new X509Certificate(this.pair.cert);
-    const wait = delayMs ?? Math.max(0, rotationDeadline(Date.parse(x.validFrom), Date.parse(x.validTo)) - Date.now());
-    // Unref'd: a pending renewal never keeps a stopping agent alive.
-    this.timer = setTimeout(() => void this.renew(), Math.min(wait, 2 ** 31 - 1));
-    this.timer.unref();
-  }
-
-  private async renew(): Promise<void> {
+  private async renew(signal: AbortSignal): Promise<void> {
     const o = this.o;
-    try {
-      const key = await newPrivateKeyPem();
-      const { certPem, csrName } = await requestCertificate(o.client, {
-        keyPem: key,
-        subject: { commonName: `system:node:${o.nodeName}`, organizations: ['system:nodes'], ipAddresses: o.ipAddresses, dnsNames: o.dnsNames },
-        signerName: KUBELET_SERVING,
-        usages: servingUsages,
-        namePrefix: 'node-serving-',
-        signal: this.abort.signal,
-        timeoutMs: 15 * 60_000,
-      });
-      if (this.stopped) return;
-      await writeFileAtomic(join(o.dataDir, SERVING_CERT_FILE), `${certPem.trimEnd()}\n${key}`, 0o600);
-      this.pair = { cert: certPem, key };
-      const first = !this.issued;
-      this.issued = true;
-      this.issuedHere++;
-      for (const fn of this.listeners) fn(this.pair);
-      for (const w of this.waiters.splice(0)) w();
-      o.log?.(`serving certificate ${first ? 'issued' : 'renewed'} (${csrName}), valid until ${new X509Certificate(certPem).validTo}`);
-      this.schedule();
-    } catch (err) {
-      if (this.stopped) return;
-      o.log?.(`serving certificate request failed, trying again in 10s: ${messageOf(err)}`);
-      this.schedule(10_000);
-    }
+    const key = await newPrivateKeyPem();
+    const { certPem, csrName } = await requestCertificate(o.client, {
+      keyPem: key,
+      subject: { commonName: `system:node:${o.nodeName}`, organizations: ['system:nodes'], ipAddresses: o.ipAddresses, dnsNames: o.dnsNames },
+      signerName: KUBELET_SERVING,
+      usages: servingUsages,
+      namePrefix: 'node-serving-',
+      signal,
+      timeoutMs: 15 * 60_000,
+    });
+    if (signal.aborted) return;
+    await writeFileAtomic(join(o.dataDir, SERVING_CERT_FILE), `${certPem.trimEnd()}\n${key}`, 0o600);
+    this.pair = { cert: certPem, key };
+    const first = !this.issued;
+    this.issued = true;
+    this.issuedHere++;
+    for (const fn of this.listeners) fn(this.pair);
+    for (const w of this.waiters.splice(0)) w();
+    o.log?.(`serving certificate ${first ? 'issued' : 'renewed'} (${csrName}), valid until ${new X509Certificate(certPem).validTo}`);
   }
 }

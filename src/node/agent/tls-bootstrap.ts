@@ -14,6 +14,7 @@
 // The embedded agent of `tug server` holds the CA itself: its first client
 // certificate is signed on the spot (as kubeadm writes a control-plane
 // kubelet's kubelet.conf), and it is renewed like any node's.
+import { CertificateRenewal } from './certificate-renewal.js';
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -124,17 +125,6 @@ export async function nodeCredentials(o: TlsBootstrapOptions): Promise<NodeCrede
   return { client, bootstrapped: true, rotation: new ClientCertRotation(client, { ...o, path, ca, certPem }) };
 }
 
-/** When to renew a certificate valid from notBefore to notAfter. */
-export function rotationDeadline(notBefore: number, notAfter: number, fraction = rotationFraction()): number {
-  return notBefore + (notAfter - notBefore) * fraction;
-}
-
-function rotationFraction(): number {
-  const env = Number(process.env.TUG_AGENT_CERT_ROTATION_FRACTION);
-  if (env > 0 && env < 1) return env;
-  return 0.7 + Math.random() * 0.2;
-}
-
 interface RotationState extends TlsBootstrapOptions {
   path: string;
   ca: string;
@@ -142,61 +132,42 @@ interface RotationState extends TlsBootstrapOptions {
 }
 
 export class ClientCertRotation {
-  private timer?: NodeJS.Timeout;
-  private readonly abort = new AbortController();
-  private stopped = false;
+  private readonly renewal: CertificateRenewal;
   /** Renewals so far (for logs and tests). */
   rotations = 0;
 
   constructor(
     private readonly client: KubeClient,
     private state: RotationState,
-  ) {}
+  ) {
+    this.renewal = new CertificateRenewal({ current: () => this.state.certPem, renew: (signal) => this.rotate(signal), what: 'client certificate renewal', log: state.log });
+  }
 
   start(): void {
-    this.schedule();
+    this.renewal.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.abort.abort();
-    if (this.timer) clearTimeout(this.timer);
+    this.renewal.stop();
   }
 
-  private schedule(delayMs?: number): void {
-    if (this.stopped) return;
-    const cert = new X509Certificate(this.state.certPem);
-    const at = rotationDeadline(Date.parse(cert.validFrom), Date.parse(cert.validTo));
-    const wait = delayMs ?? Math.max(0, at - Date.now());
-    // Unref'd: a pending renewal never keeps a stopping agent alive.
-    this.timer = setTimeout(() => void this.rotate(), Math.min(wait, 2 ** 31 - 1));
-    this.timer.unref();
-  }
-
-  private async rotate(): Promise<void> {
+  private async rotate(signal: AbortSignal): Promise<void> {
     const o = this.state;
-    try {
-      const keyPem = await newPrivateKeyPem();
-      const { certPem, csrName } = await requestCertificate(this.client, {
-        keyPem,
-        subject: subjectOf(o.nodeName),
-        signerName: KUBE_APISERVER_CLIENT_KUBELET,
-        usages: clientUsages,
-        namePrefix: 'node-csr-',
-        signal: this.abort.signal,
-        timeoutMs: 5 * 60_000,
-      });
-      if (this.stopped) return;
-      await writeNodeKubeconfig(o.path, { server: o.server, ca: o.ca, cert: certPem, key: keyPem, nodeName: o.nodeName });
-      this.client.setClientCertificate(certPem, keyPem);
-      this.state = { ...o, certPem };
-      this.rotations++;
-      o.log?.(`client certificate renewed (${csrName}), valid until ${new X509Certificate(certPem).validTo}`);
-      this.schedule();
-    } catch (err) {
-      if (this.stopped) return;
-      o.log?.(`client certificate renewal failed, trying again in 10s: ${messageOf(err)}`);
-      this.schedule(10_000);
-    }
+    const keyPem = await newPrivateKeyPem();
+    const { certPem, csrName } = await requestCertificate(this.client, {
+      keyPem,
+      subject: subjectOf(o.nodeName),
+      signerName: KUBE_APISERVER_CLIENT_KUBELET,
+      usages: clientUsages,
+      namePrefix: 'node-csr-',
+      signal,
+      timeoutMs: 5 * 60_000,
+    });
+    if (signal.aborted) return;
+    await writeNodeKubeconfig(o.path, { server: o.server, ca: o.ca, cert: certPem, key: keyPem, nodeName: o.nodeName });
+    this.client.setClientCertificate(certPem, keyPem);
+    this.state = { ...o, certPem };
+    this.rotations++;
+    o.log?.(`client certificate renewed (${csrName}), valid until ${new X509Certificate(certPem).validTo}`);
   }
 }
