@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, suffix, type TestServer } from '../cluster/test-server.js';
@@ -131,6 +132,40 @@ test('a watch on a server that falls silent ends unavailable, and the client mov
     for await (const e of c.watch(nsRef, { resourceVersion: '0' })) {
       if (e.type === 'ADDED') break;
     }
+  } finally {
+    c.close();
+  }
+});
+
+test('a kept-alive socket the server closes as the next request arrives: the request goes again on a new connection, a write too', async () => {
+  // Answers each connection's first request and drops the connection on its second
+  // without reading it: what a server's keep-alive timeout does when it fires just
+  // as the client reuses the idle socket.
+  const pki = join(srv.dataDir, 'pki');
+  const [key, cert] = await Promise.all([readFile(join(pki, 'apiserver.key'), 'utf8'), readFile(join(pki, 'apiserver.crt'), 'utf8')]);
+  const created: string[] = [];
+  const requestsOn = new WeakMap<object, number>();
+  const closing = createHttpsServer({ key, cert, keepAliveTimeout: 60_000 }, (req, res) => {
+    const served = requestsOn.get(req.socket) ?? 0;
+    requestsOn.set(req.socket, served + 1);
+    if (served > 0) return req.socket.destroy();
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (req.method === 'POST') created.push((JSON.parse(body) as { metadata: { name: string } }).metadata.name);
+      res.setHeader('content-type', 'application/json');
+      res.end(body || JSON.stringify({ kind: 'Namespace', metadata: { name: 'default' } }));
+    });
+  });
+  const url = await listen(closing as unknown as Server);
+  const c = await clientFor([url]);
+  try {
+    assert.equal((await c.get<{ metadata: { name: string } }>(nsRef, 'default')).metadata.name, 'default');
+    // The second request finds the kept-alive socket, which the server drops.
+    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm-stale' }, data: { a: '1' } };
+    const made = await c.create<{ metadata: { name: string } }>(cmRef, body);
+    assert.equal(made.metadata.name, 'cm-stale');
+    assert.deepEqual(created, ['cm-stale'], 'the write reached the server once, on the new connection');
   } finally {
     c.close();
   }

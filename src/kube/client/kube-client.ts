@@ -118,7 +118,9 @@ export class KubeClient {
   private static agentFor(opts: KubeClientOptions): Agent {
     // One secure context for every connection: without it each new socket parses the CA, cert and key again.
     const secureContext = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
-    return new Agent({ keepAlive: true, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify });
+    // Idle sockets close on our side before the API server's keep-alive timeout (65 s)
+    // closes them on its side, so a request rarely lands on a socket the server is closing.
+    return new Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify });
   }
 
   /** A renewed client certificate (a node's rotation): new requests use it; requests already open finish on the old one. */
@@ -295,6 +297,7 @@ export class KubeClient {
    * 'unavailable', as informers and heartbeats expect, and tries again.
    */
   private async send(method: string, path: string, body?: string, contentType?: string, signal?: AbortSignal, stream = false): Promise<import('node:http').IncomingMessage> {
+    let staleRetried = false;
     for (let attempt = 1; ; attempt++) {
       const i = this.current;
       try {
@@ -302,6 +305,13 @@ export class KubeClient {
       } catch (err) {
         if (signal?.aborted) throw new TugError('unavailable', 'request aborted');
         const code = (err as NodeJS.ErrnoException).code ?? '';
+        // A kept-alive socket the server closed while idle fails at once with ECONNRESET
+        // and no response: the server never read the request, so any method goes again, once.
+        if ((err as StaleSocketError).staleSocket && !staleRetried) {
+          staleRetried = true;
+          attempt--;
+          continue;
+        }
         if (notSent.has(code) || brokenOff.has(code)) this.leave(i);
         // A read cut off (or left unanswered) may be asked again: it changed nothing.
         const again = notSent.has(code) || (method === 'GET' && brokenOff.has(code));
@@ -336,13 +346,16 @@ export class KubeClient {
         else sock.once('secureConnect', () => clearTimeout(handshake));
       });
       req.on('response', (res) => {
+        answered = true;
         clearTimeout(handshake);
         if (stream) clearTimeout(answer);
         else res.once('close', done);
         resolve(res);
       });
+      let answered = false;
       req.on('error', (err) => {
         done();
+        if (req.reusedSocket && !answered && (err as NodeJS.ErrnoException).code === 'ECONNRESET') (err as StaleSocketError).staleSocket = true;
         reject(err);
       });
       req.on('close', () => clearTimeout(handshake));
@@ -351,6 +364,9 @@ export class KubeClient {
   }
 }
 
+type StaleSocketError = Error & { staleSocket?: boolean };
+/** Below the API server's keepAliveTimeout (65 s). */
+const IDLE_SOCKET_MS = 55_000;
 const CONNECT_TIMEOUT = 'ETUG_CONNECT_TIMEOUT';
 const RESPONSE_TIMEOUT = 'ETUG_RESPONSE_TIMEOUT';
 /** Connection failures where the request never reached the server (no TLS session: nothing was sent). */
