@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../cluster/test-server.js';
+import { until } from '../helpers/until.js';
 
 let srv: TestServer;
 
@@ -17,14 +18,6 @@ after(async () => {
 });
 
 /** Polls fn (bounded by count, not by a timing threshold on success). */
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>): Promise<T> {
-  for (let i = 0; i < 240; i++) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 const ownedPods = async (rcUid: string): Promise<any[]> => {
   const pods = JSON.parse((await srv.kubectl(['get', 'pods', '-o', 'json'])).stdout).items as any[];

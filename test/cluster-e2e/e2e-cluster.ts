@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { runTool, type RunResult } from '../../src/util/exec-file.js';
 import { lostNodePortDraw, withOwnNodePorts } from '../helpers/node-port-range.js';
 import { tugBin, type NodeNet } from '../cluster-agent/agent-cluster.js';
+import { until as untilShared } from '../helpers/until.js';
 
 export const hex = (n: number): string => randomBytes(n).toString('hex');
 
@@ -43,14 +44,8 @@ export async function startE2eCluster(): Promise<E2eCluster> {
   let child!: ChildProcess;
   let out = '';
   let exited!: Promise<void>;
-  const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, tries = 240): Promise<T> => {
-    for (let i = 0; i < tries; i++) {
-      const v = await fn();
-      if (v) return v;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`gave up waiting for ${what}\n${out.slice(-2000)}`);
-  };
+  const until = <T>(what: string, fn: () => Promise<T | undefined | false>, tries = 240): Promise<T> =>
+    untilShared(what, fn, { tries, everyMs: 500, context: () => out.slice(-2000) });
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     const t = setTimeout(() => child.kill('SIGKILL'), 60_000);

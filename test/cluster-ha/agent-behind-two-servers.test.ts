@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startEtcd, type EtcdCluster } from '../cluster-storage/etcd-harness.js';
 import { startTestServer, suffix, type TestServer } from '../cluster/test-server.js';
 import { startAgentProcess, readJoinCommand, leftovers, type AgentProc } from '../cluster-agent/agent-cluster.js';
+import { until as untilShared, type UntilOptions } from '../helpers/until.js';
 
 let etcd: EtcdCluster | undefined;
 let a: TestServer | undefined;
@@ -15,14 +16,7 @@ let agent: AgentProc | undefined;
 const nodeName = `ha-node-${suffix()}`;
 const pod = `ha-pod-${suffix()}`;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, tries = 240): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, o: UntilOptions = {}): Promise<T> => untilShared(what, fn, { everyMs: 500, ...o });
 
 before(async () => {
   etcd = await startEtcd(1);

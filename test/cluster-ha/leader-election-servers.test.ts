@@ -8,20 +8,12 @@ import assert from 'node:assert/strict';
 import { startEtcd, type EtcdCluster } from '../cluster-storage/etcd-harness.js';
 import { startTestServer, suffix, type TestServer } from '../cluster/test-server.js';
 import { KubeClient } from '../../src/kube/client/kube-client.js';
+import { until } from '../helpers/until.js';
 
 let etcd: EtcdCluster | undefined;
 let a: TestServer | undefined;
 let b: TestServer | undefined;
 const ns = `le-${suffix()}`;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, tries = 240): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 /** The pid in a server's leader election identity (host_pid_random). */
 async function holders(s: TestServer): Promise<Record<string, number>> {

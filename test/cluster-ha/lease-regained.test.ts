@@ -6,19 +6,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, suffix, type TestServer } from '../cluster/test-server.js';
+import { until as untilShared, type UntilOptions } from '../helpers/until.js';
 
 let s: TestServer | undefined;
 const ns = `lr-${suffix()}`;
 const leases = ['kube-scheduler', 'kube-controller-manager'];
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, tries = 480): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, o: UntilOptions = {}): Promise<T> => untilShared(what, fn, { tries: 480, ...o });
 
 async function lease(name: string): Promise<{ holderIdentity?: string; leaseTransitions?: number }> {
   return JSON.parse((await s!.kubectl(['-n', 'kube-system', 'get', 'lease', name, '-o', 'json'])).stdout).spec;

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { startEtcd, type EtcdCluster } from '../cluster-storage/etcd-harness.js';
 import { startTestServer, suffix, type TestServer } from '../cluster/test-server.js';
 import { startAgentProcess, readJoinCommand, leftovers, type AgentProc } from '../cluster-agent/agent-cluster.js';
+import { until as untilShared, type UntilOptions } from '../helpers/until.js';
 
 let etcd: EtcdCluster | undefined;
 const servers: TestServer[] = [];
@@ -19,14 +20,7 @@ const nodeName = `ha3-node-${suffix()}`;
 const ns = `ha3-${suffix()}`;
 const written = 30;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, tries = 240): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, o: UntilOptions = {}): Promise<T> => untilShared(what, fn, { everyMs: 500, ignoreErrors: true, ...o });
 
 const holderPid = async (s: TestServer, lease: string): Promise<number> =>
   Number(/_(\d+)_[0-9a-f]+$/.exec((await s.kubectl(['-n', 'kube-system', 'get', 'lease', lease, '-o', 'jsonpath={.spec.holderIdentity}'], { allowFailure: true })).stdout.trim())?.[1] ?? 0);
@@ -59,7 +53,7 @@ after(async () => {
   const b = servers[1];
   if (agent && b) {
     await b.kubectl(['-n', ns, 'delete', 'deployment', 'after', '--ignore-not-found', '--wait=true', '--timeout=60s'], { allowFailure: true });
-    await until('pods gone', async () => JSON.parse((await b.kubectl(['-n', ns, 'get', 'pods', '-o', 'json'])).stdout).items.length === 0, 120);
+    await until('pods gone', async () => JSON.parse((await b.kubectl(['-n', ns, 'get', 'pods', '-o', 'json'])).stdout).items.length === 0, { tries: 120 });
     await agent.proc.stop();
     assert.deepEqual(await leftovers(agent.dataDir, agent.net), []);
     await agent.stop();

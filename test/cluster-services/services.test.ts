@@ -16,6 +16,7 @@ import { stringify } from 'yaml';
 import { runTool, type RunResult } from '../../src/util/exec-file.js';
 import { withOwnNodePorts } from '../helpers/node-port-range.js';
 import { fetchInPod as fetchFromClient, httpGet } from './service-http.js';
+import { until as untilShared, type UntilOptions } from '../helpers/until.js';
 
 const tugBin = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'bin', 'tug');
 const hex = (n: number): string => randomBytes(n).toString('hex');
@@ -36,14 +37,7 @@ let env: NodeJS.ProcessEnv;
 const kubectl = (args: string[], opts: { input?: string; allowFailure?: boolean } = {}): Promise<RunResult> => runTool('kubectl', args, { env, input: opts.input, allowFailure: opts.allowFailure });
 const kns = (args: string[], opts: { input?: string; allowFailure?: boolean } = {}): Promise<RunResult> => kubectl(['-n', ns, ...args], opts);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, tries = 240): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`gave up waiting for ${what}\n${out.slice(-2000)}`);
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, o: UntilOptions = {}): Promise<T> => untilShared(what, fn, { everyMs: 500, context: () => out.slice(-2000), ...o });
 
 const natRules = async (): Promise<string[]> => (await runTool('iptables-save', [])).stdout.split('\n').filter((l) => l.includes(tag));
 
@@ -74,7 +68,7 @@ async function stopServer(): Promise<void> {
     await kubectl(['delete', 'namespace', ns, '--wait=false'], { allowFailure: true });
     await kns(['delete', 'deployment', 'web'], { allowFailure: true });
     await kns(['delete', 'pods', '--all', '--grace-period=1'], { allowFailure: true });
-    await until('pods gone', async () => (await kns(['get', 'pods', '-o', 'name'], { allowFailure: true })).stdout.trim() === '' || child?.exitCode !== null, 120).catch(() => undefined);
+    await until('pods gone', async () => (await kns(['get', 'pods', '-o', 'name'], { allowFailure: true })).stdout.trim() === '' || child?.exitCode !== null, { tries: 120 }).catch(() => undefined);
   }
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   const t = setTimeout(() => child?.kill('SIGKILL'), 60_000);
@@ -94,7 +88,7 @@ before(async () => {
     exited = new Promise((r) => c.once('exit', () => r()));
     c.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     c.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    await until('tug server', async () => /node agent registered node/.test(out) || (c.exitCode !== null && Promise.reject(new Error(out))), 180);
+    await until('tug server', async () => /node agent registered node/.test(out) || (c.exitCode !== null && Promise.reject(new Error(out))), { tries: 180 });
   });
   await kubectl(['create', 'namespace', ns]);
   await kns(['apply', '-f', '-'], { input: app('web').map((o) => stringify(o)).join('---\n') });

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTool, type RunResult } from '../../src/util/exec-file.js';
+import { until as untilShared } from './until.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const tugBin = join(repoRoot, 'bin', 'tug');
@@ -122,14 +123,8 @@ export async function startMultiNodeCluster(o: MultiNodeOptions = {}): Promise<M
   let server: Started | undefined;
   const kubectlEnv = { ...process.env, KUBECONFIG: join(dataDir, 'kubeconfig'), KUBECACHEDIR: join(dataDir, 'kubectl-cache') };
   const kubectl = (args: string[], opts: { input?: string; allowFailure?: boolean } = {}) => runTool('kubectl', args, { env: kubectlEnv, input: opts.input, allowFailure: opts.allowFailure });
-  const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, tries = 480): Promise<T> => {
-    for (let i = 0; i < tries; i++) {
-      const v = await fn();
-      if (v) return v;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`gave up waiting for ${what}\nserver: ${server?.out().slice(-1500)}\n${nodes.map((n) => `${n.name}: ${n.output().slice(-1500)}`).join('\n')}`);
-  };
+  const until = <T>(what: string, fn: () => Promise<T | undefined | false>, tries = 480): Promise<T> =>
+    untilShared(what, fn, { tries, everyMs: 250, context: () => `server: ${server?.out().slice(-1500)}\n${nodes.map((n) => `${n.name}: ${n.output().slice(-1500)}`).join('\n')}` });
 
   const stop = async (): Promise<void> => {
     // Links up again, so every agent can reach the server and tear its pods down.
