@@ -144,8 +144,8 @@ async function main(): Promise<void> {
         const tugRoot = join(work, `tug-root-${round}`);
         const tugPort = await freePort();
         const script = `import(${JSON.stringify(js)}).then(m => m.runRegistryCommand(process.argv.slice(1)))`;
-        // tug in its own process, so its RSS is its own.
-        const tug = spawn(process.execPath, ['-e', script, 'serve', '--addr', `127.0.0.1:${tugPort}`, '--root', tugRoot], { stdio: ['ignore', 'ignore', 'inherit'] });
+        // tug in its own process, so its RSS is its own. TUG_BENCH_NODE_ARGS passes flags to its node (--cpu-prof --cpu-prof-dir=DIR).
+        const tug = spawn(process.execPath, [...(process.env.TUG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '-e', script, 'serve', '--addr', `127.0.0.1:${tugPort}`, '--root', tugRoot], { stdio: ['ignore', 'ignore', 'inherit'] });
         children.push(tug);
         await waitUp(`http://127.0.0.1:${tugPort}`, tug);
         keep(await measure(name, `127.0.0.1:${tugPort}`, tug.pid!, layout, bytes, work, round));
