@@ -69,6 +69,13 @@ export function Table<T>({ id, head, rows, keyOf, row, extraOf }: TableProps<T>)
   const [rowPx, setRowPx] = useState(DEFAULT_ROW_PX);
   const [range, setRange] = useState<[number, number]>([0, virtual ? 2 * MARGIN : rows.length]);
 
+  // The spacers stand for rows of the height the drawn ones have (measured once rows are drawn).
+  useLayoutEffect(() => {
+    if (!virtual) return;
+    const measured = ref.current?.tBodies[0]?.querySelector<HTMLElement>('tr:not(.spacer)')?.offsetHeight;
+    if (measured && measured !== rowPx) setRowPx(measured);
+  });
+
   // Follows the window's scroll and size (and the list's length) with the range in view, once a frame at most.
   useLayoutEffect(() => {
     if (!virtual) return;
@@ -77,9 +84,7 @@ export function Table<T>({ id, head, rows, keyOf, row, extraOf }: TableProps<T>)
       frame = 0;
       const t = ref.current;
       if (!t) return;
-      const measured = t.tBodies[0]?.querySelector<HTMLElement>('tr:not(.spacer)')?.offsetHeight;
-      if (measured && measured !== rowPx) setRowPx(measured);
-      const next = inView(t, rows.length, measured || rowPx);
+      const next = inView(t, rows.length, rowPx);
       setRange((r) => (r[0] === next[0] && r[1] === next[1] ? r : next));
     };
     const soon = (): void => {
