@@ -8,7 +8,8 @@
 // CPU and memory are sampled with the pods view closed and then open.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer } from '../../test/cluster/test-server.js';
+import type { Page } from 'playwright-core';
+import { startTestServer, type TestServer } from '../../test/cluster/test-server.js';
 import type { TestBrowser } from '../../test/dashboard/browser.js';
 import { sample } from './process-cost.js';
 
@@ -46,31 +47,42 @@ function pod(ns: string, i: number): string {
   });
 }
 
+/** The server's pods: a hollow node, a namespace and n pods bench-0 … bench-(n-1) bound to it (16 POSTs at a time); create(i) adds bench-i. */
+export async function seedHollowPods(s: TestServer, n: number): Promise<{ ns: string; createSeconds: number; create: (i: number) => Promise<void> }> {
+  const must = async (method: string, path: string, body: string): Promise<void> => {
+    const r = await s.http(method, path, { body, headers: { 'content-type': 'application/json' } });
+    if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.body.slice(0, 300)}`);
+  };
+  await must('POST', '/api/v1/nodes', JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: hollowNode }, status: { capacity: { cpu: '1000', memory: '4000Gi', pods: '5000' }, allocatable: { cpu: '1000', memory: '4000Gi', pods: '5000' } } }));
+  const ns = 'dash-bench';
+  await must('POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
+  const create = (i: number): Promise<void> => must('POST', `/api/v1/namespaces/${ns}/pods`, pod(ns, i));
+  const t0 = Date.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < n) await create(next++);
+    }),
+  );
+  return { ns, createSeconds: (Date.now() - t0) / 1000, create };
+}
+
+/** A page of b logged in to s's dashboard (with its own token), at about:blank; and the dashboard's URL. */
+export async function dashboardPage(b: TestBrowser, s: TestServer): Promise<{ page: Page; url: string }> {
+  const url = (await readFile(join(s.dataDir, 'dashboard', 'url'), 'utf8')).trim();
+  const token = (await readFile(join(s.dataDir, 'dashboard', 'token'), 'utf8')).trim();
+  const page = await b.context.newPage();
+  const login = await page.request.post(`${url}/api/login`, { data: { token }, headers: { 'content-type': 'application/json' } });
+  if (!login.ok()) throw new Error(`login: ${login.status()}`);
+  await page.goto('about:blank');
+  return { page, url };
+}
+
 export async function clusterScale(b: TestBrowser, pods: number, runs: number): Promise<ClusterScaleResult> {
   const s = await startTestServer();
   try {
-    const must = async (method: string, path: string, body: string): Promise<void> => {
-      const r = await s.http(method, path, { body, headers: { 'content-type': 'application/json' } });
-      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.body.slice(0, 300)}`);
-    };
-    await must('POST', '/api/v1/nodes', JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: hollowNode }, status: { capacity: { cpu: '1000', memory: '4000Gi', pods: '5000' }, allocatable: { cpu: '1000', memory: '4000Gi', pods: '5000' } } }));
-    const ns = 'dash-bench';
-    await must('POST', '/api/v1/namespaces', JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
-    const t0 = Date.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (next < pods) await must('POST', `/api/v1/namespaces/${ns}/pods`, pod(ns, next++));
-      }),
-    );
-    const createSeconds = (Date.now() - t0) / 1000;
-
-    const url = (await readFile(join(s.dataDir, 'dashboard', 'url'), 'utf8')).trim();
-    const token = (await readFile(join(s.dataDir, 'dashboard', 'token'), 'utf8')).trim();
-    const page = await b.context.newPage();
-    const login = await page.request.post(`${url}/api/login`, { data: { token }, headers: { 'content-type': 'application/json' } });
-    if (!login.ok()) throw new Error(`login: ${login.status()}`);
-    await page.goto('about:blank');
+    const { createSeconds, create } = await seedHollowPods(s, pods);
+    const { page, url } = await dashboardPage(b, s);
     await new Promise((r) => setTimeout(r, 3000));
     const closed = await sample(s.pid, 20);
     const t1 = Date.now();
@@ -97,7 +109,7 @@ export async function clusterScale(b: TestBrowser, pods: number, runs: number): 
     for (let i = 0; i < runs; i++) {
       const t2 = Date.now();
       const seen = page.locator(`#pods tr[data-pod="bench-${pods + i}"]`).waitFor({ timeout: 60_000 });
-      await must('POST', `/api/v1/namespaces/${ns}/pods`, pod(ns, pods + i));
+      await create(pods + i);
       await seen;
       eventTimes.push(Date.now() - t2);
     }
