@@ -10,4 +10,12 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  {
+    // Layers: the CLI is the top one (argument parsing and rendering); nothing else in src imports it.
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)cli/', message: 'the CLI is the top layer: move what both need below it' }] }],
+    },
+  },
 );

@@ -5,6 +5,7 @@
 import { rate } from './prom-text.js';
 import { useEffect, useState } from 'preact/hooks';
 import { get, keepStreaming, streamJson, ApiError } from './api.js';
+import { SortedItems, oncePerFrame } from './sorted-items.js';
 
 export interface ContainerSummary {
   Id: string;
@@ -23,6 +24,8 @@ export interface LiveList<T> {
   loaded: boolean;
 }
 
+const newestFirst = (a: ContainerSummary, b: ContainerSummary): number => b.Created - a.Created;
+
 const summaryOf = async (id: string): Promise<ContainerSummary | undefined> => {
   const list = await get<ContainerSummary[]>(`/api/engine/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ id: [id] }))}`);
   return list[0];
@@ -31,15 +34,17 @@ const summaryOf = async (id: string): Promise<ContainerSummary | undefined> => {
 export function useContainers(): LiveList<ContainerSummary> {
   const [state, setState] = useState<LiveList<ContainerSummary>>({ items: [], loaded: false });
   useEffect(() => {
-    const byId = new Map<string, ContainerSummary>();
-    const publish = (): void => setState({ items: [...byId.values()].sort((a, b) => b.Created - a.Created), loaded: true });
+    const byId = new SortedItems<ContainerSummary>((c) => c.Id, newestFirst);
+    const publish = (): void => setState({ items: byId.items(), loaded: true });
+    // Events that come together (a compose project starting) become one render in the next frame.
+    const batch = oncePerFrame(publish);
     // Events are subscribed first, then the list is read: nothing falls between the two.
     const since = Math.floor(Date.now() / 1000) - 1;
     const refresh = async (id: string, gone: boolean): Promise<void> => {
       const s = gone ? undefined : await summaryOf(id).catch(() => undefined);
-      if (s) byId.set(s.Id, s);
+      if (s) byId.set(s);
       else byId.delete(id);
-      publish();
+      batch.soon();
     };
     let listed = false;
     const queued: { id: string; gone: boolean }[] = [];
@@ -60,13 +65,16 @@ export function useContainers(): LiveList<ContainerSummary> {
     );
     get<ContainerSummary[]>('/api/engine/containers/json?all=1')
       .then((list) => {
-        for (const c of list) byId.set(c.Id, c);
+        byId.reset(list);
         listed = true;
         publish();
         for (const q of queued.splice(0)) void refresh(q.id, q.gone);
       })
       .catch((e) => setState({ items: [], loaded: true, error: e instanceof ApiError ? e : new ApiError(0, String(e)) }));
-    return stop;
+    return () => {
+      stop();
+      batch.cancel();
+    };
   }, []);
   return state;
 }
@@ -103,9 +111,8 @@ export function useStatsOfMany(ids: string[]): Map<string, { cpu: number[]; mem:
           (v: { id: string; stats: any }) => {
             const s = m.get(v.id) ?? { cpu: [], mem: [] };
             const x = sampleOf(v.stats);
-            s.cpu = [...s.cpu, x.cpu].slice(-40);
-            s.mem = [...s.mem, x.mem].slice(-40);
-            m.set(v.id, s);
+            // A new object per sample: a row draws again only when its series is another object.
+            m.set(v.id, { cpu: [...s.cpu, x.cpu].slice(-40), mem: [...s.mem, x.mem].slice(-40) });
             // One render per burst of samples, not one per container.
             timer ??= setTimeout(() => {
               timer = undefined;

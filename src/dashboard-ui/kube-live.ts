@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, streamJson, ApiError } from './api.js';
 import type { LiveList } from './engine-live.js';
+import { SortedItems, oncePerFrame } from './sorted-items.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -17,31 +18,34 @@ export interface KubeObject {
 
 export const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-/** Lists and watches path (e.g. /api/v1/pods): path is the collection under /api/kube. */
-export function useKubeList(path: string | undefined): LiveList<KubeObject> {
+/** What stays with an object while it changes: its uid (namespace/name for an object without one). */
+export const uidOf = (o: KubeObject): string => o.metadata.uid ?? keyOf(o);
+
+const collator = new Intl.Collator();
+/** The lists' default order: namespace/name, as kubectl lists them. */
+export const byKey = (a: KubeObject, b: KubeObject): number => collator.compare(keyOf(a), keyOf(b));
+
+/**
+ * Lists and watches path (e.g. /api/v1/pods): path is the collection under
+ * /api/kube; items come in order (namespace/name unless told otherwise).
+ */
+export function useKubeList(path: string | undefined, order: (a: KubeObject, b: KubeObject) => number = byKey): LiveList<KubeObject> {
   const [state, setState] = useState<LiveList<KubeObject>>({ items: [], loaded: false });
   useEffect(() => {
     if (!path) return;
     const ctl = new AbortController();
-    const items = new Map<string, KubeObject>();
-    const publish = (): void => setState({ items: [...items.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b))), loaded: true });
-    // A burst of watch events (a node going NotReady modifies every pod on it) becomes one sort and
-    // one render, not one per event: with a thousand rows, one each would queue seconds of work.
-    let queued: ReturnType<typeof setTimeout> | undefined;
-    const publishSoon = (): void => {
-      queued ??= setTimeout(() => {
-        queued = undefined;
-        publish();
-      }, 50);
-    };
-    ctl.signal.addEventListener('abort', () => clearTimeout(queued));
+    const items = new SortedItems<KubeObject>(uidOf, order);
+    const publish = (): void => setState({ items: items.items(), loaded: true });
+    // Each event moves one object to its place; a burst of them (a node going NotReady modifies every
+    // pod on it) becomes one render in the next frame, not one per event.
+    const batch = oncePerFrame(publish);
+    ctl.signal.addEventListener('abort', batch.cancel);
     const sep = path.includes('?') ? '&' : '?';
     void (async () => {
       while (!ctl.signal.aborted) {
         try {
           const list = await get<{ metadata: { resourceVersion: string }; items: KubeObject[] }>(`/api/kube${path}`);
-          items.clear();
-          for (const o of list.items) items.set(keyOf(o), o);
+          items.reset(list.items);
           publish();
           let rv = list.metadata.resourceVersion;
           let gone = false;
@@ -55,9 +59,9 @@ export function useKubeList(path: string | undefined): LiveList<KubeObject> {
                 }
                 rv = ev.object.metadata.resourceVersion ?? rv;
                 if (ev.type === 'BOOKMARK') return;
-                if (ev.type === 'DELETED') items.delete(keyOf(ev.object));
-                else items.set(keyOf(ev.object), ev.object);
-                publishSoon();
+                if (ev.type === 'DELETED') items.delete(uidOf(ev.object));
+                else items.set(ev.object);
+                batch.soon();
               },
               ctl.signal,
             );

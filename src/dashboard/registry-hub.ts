@@ -10,7 +10,7 @@ import { RegistryClient, type RegistryAuth } from '../image/registry-client/clie
 import { readBody } from '../image/registry-client/http-request.js';
 import { MANIFEST_ACCEPT } from '../image/registry-client/manifests.js';
 import { authKeyOf } from '../image/registry-client/hosts.js';
-import { loadAuth } from '../cli/commands/docker-config.js';
+import { loadAuth } from '../image/registry-client/credential-store.js';
 import { createHash } from 'node:crypto';
 import { messageOf } from '../errdefs.js';
 import type { HubListing, HubRepository, HubTag } from './hub-types.js';

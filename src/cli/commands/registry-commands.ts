@@ -4,7 +4,8 @@ import { flags, parse, requireArgs, UsageError } from '../args.js';
 import { CliError, type Ctx } from '../context.js';
 import { familiarName, fullName, parseNamed, type ImageReference } from '../../oci/reference.js';
 import { authKeyOf, domainOfServerAddress, DOCKER_HUB_AUTH_KEY } from '../../image/registry-client/hosts.js';
-import { loadAuth, registryAuthHeader, removeAuth, saveAuth } from './docker-config.js';
+import { registryAuthHeader } from './docker-config.js';
+import { loadAuth, removeAuth, saveAuth } from '../../image/registry-client/credential-store.js';
 import { pullImage } from './image-pull.js';
 import { renderProgress } from './progress-render.js';
 

@@ -5,7 +5,8 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { bytes, byteRate, ago } from '../api.js';
 import { useApiServerRates, useNetworkRates } from '../kube-metrics.js';
-import { useKubeList, usePoll, quantity, type KubeObject } from '../kube-live.js';
+import { useKubeList, usePoll, quantity, keyOf, uidOf, type KubeObject } from '../kube-live.js';
+import { Table } from '../widgets/virtual-table.js';
 import { Badge, ErrorBox, Loading } from '../widgets/common.js';
 import { Plot } from '../widgets/plot.js';
 import { podProblem } from './pods.js';
@@ -110,28 +111,37 @@ function NodeCard({ n, s, usageError }: { n: KubeObject; s?: { t: number[]; cpu:
   </div>`;
 }
 
+const serviceHead = [{ title: 'namespace', width: '12%' }, { title: 'name', width: '18%' }, { title: 'type', width: '10%' }, { title: 'cluster IP', width: '12%' }, { title: 'ports', width: '18%' }, { title: 'endpoints', width: '30%' }];
+
+/** A Service's row; its endpoints come as the row's extra value (another watch). */
+const serviceRow = (s: KubeObject, endpoints: unknown) =>
+  html`<tr data-service=${s.metadata.name}><td>${s.metadata.namespace}</td><td class="mono">${s.metadata.name}</td><td>${s.spec?.type}</td><td class="mono">${s.spec?.clusterIP}</td><td>${(s.spec?.ports ?? []).map((p: any) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(', ')}</td><td class="mono">${endpoints as string}</td></tr>`;
+
 export function ServicesView() {
   const svcs = useKubeList('/api/v1/services');
   const eps = useKubeList('/api/v1/endpoints');
+  const byName = new Map(eps.items.map((e) => [keyOf(e), e]));
   const endpointsOf = (s: KubeObject): string => {
-    const e = eps.items.find((x) => x.metadata.namespace === s.metadata.namespace && x.metadata.name === s.metadata.name);
+    const e = byName.get(keyOf(s));
     const out: string[] = [];
     for (const sub of e?.subsets ?? []) for (const a of sub.addresses ?? []) for (const p of sub.ports ?? [{ port: '' }]) out.push(`${a.ip}:${p.port}`);
     return out.join(', ') || '—';
   };
   return html`<section><h2>Services</h2>
     <${ErrorBox} error=${svcs.error} what="services" /><${Loading} loaded=${svcs.loaded} />
-    <table class="list" id="services"><thead><tr><th>namespace</th><th>name</th><th>type</th><th>cluster IP</th><th>ports</th><th>endpoints</th></tr></thead><tbody>
-    ${svcs.items.map((s) => html`<tr><td>${s.metadata.namespace}</td><td class="mono">${s.metadata.name}</td><td>${s.spec?.type}</td><td class="mono">${s.spec?.clusterIP}</td><td>${(s.spec?.ports ?? []).map((p: any) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ''}/${p.protocol}`).join(', ')}</td><td class="mono">${endpointsOf(s)}</td></tr>`)}
-    </tbody></table></section>`;
+    <${Table} id="services" head=${serviceHead} rows=${svcs.items} keyOf=${uidOf} row=${serviceRow} extraOf=${endpointsOf} /></section>`;
 }
 
+const eventTime = (e: KubeObject): number => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '') || 0;
+/** Newest first. */
+const newestFirst = (a: KubeObject, b: KubeObject): number => eventTime(b) - eventTime(a);
+const eventHead = [{ title: 'age', width: '7%' }, { title: 'type', width: '9%' }, { title: 'reason', width: '14%' }, { title: 'object', width: '25%' }, { title: 'message', width: '45%' }];
+const eventRow = (e: KubeObject) =>
+  html`<tr data-event=${e.metadata.name}><td>${ago(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp)}</td><td><${Badge} text=${e.type} tone=${e.type === 'Warning' ? 'warn' : 'idle'} /></td><td>${e.reason}</td><td class="mono">${e.involvedObject?.kind}/${e.involvedObject?.namespace ? `${e.involvedObject.namespace}/` : ''}${e.involvedObject?.name}</td><td title=${e.message}>${e.message}</td></tr>`;
+
 export function EventsView() {
-  const events = useKubeList('/api/v1/events');
-  const sorted = [...events.items].sort((a, b) => Date.parse(b.lastTimestamp ?? b.eventTime ?? b.metadata.creationTimestamp ?? '') - Date.parse(a.lastTimestamp ?? a.eventTime ?? a.metadata.creationTimestamp ?? ''));
-  return html`<section><h2>Events <span class="muted">live</span></h2>
+  const events = useKubeList('/api/v1/events', newestFirst);
+  return html`<section><h2>Events <span class="muted">live, ${events.items.length}</span></h2>
     <${ErrorBox} error=${events.error} what="events" /><${Loading} loaded=${events.loaded} />
-    <table class="list" id="events"><thead><tr><th>age</th><th>type</th><th>reason</th><th>object</th><th>message</th></tr></thead><tbody>
-    ${sorted.slice(0, 300).map((e) => html`<tr><td>${ago(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp)}</td><td><${Badge} text=${e.type} tone=${e.type === 'Warning' ? 'warn' : 'idle'} /></td><td>${e.reason}</td><td class="mono">${e.involvedObject?.kind}/${e.involvedObject?.namespace ? `${e.involvedObject.namespace}/` : ''}${e.involvedObject?.name}</td><td>${e.message}</td></tr>`)}
-    </tbody></table></section>`;
+    <${Table} id="events" head=${eventHead} rows=${events.items} keyOf=${uidOf} row=${eventRow} /></section>`;
 }

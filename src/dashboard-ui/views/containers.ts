@@ -7,6 +7,7 @@ import { call, bytes } from '../api.js';
 import { useContainers, useStatsOfMany, type ContainerSummary } from '../engine-live.js';
 import { Action, Badge, ErrorBox, Loading, toneOfState } from '../widgets/common.js';
 import { Sparkline } from '../widgets/sparkline.js';
+import { Table } from '../widgets/virtual-table.js';
 
 const nameOf = (c: ContainerSummary): string => (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, '');
 
@@ -43,13 +44,29 @@ function Row({ c, stats }: { c: ContainerSummary; stats: { cpu: number[]; mem: n
   </tr>`;
 }
 
+const noStats = { cpu: [], mem: [] };
+const idOf = (c: ContainerSummary): string => c.Id;
+const containerRow = (c: ContainerSummary, stats: unknown) => html`<${Row} c=${c} stats=${(stats as { cpu: number[]; mem: number[] } | undefined) ?? noStats} />`;
+const containerHead = [
+  { title: 'name', width: '16%' },
+  { title: 'state', width: '10%' },
+  { title: 'image', width: '14%' },
+  { title: 'ports', width: '9%' },
+  { title: 'CPU', width: '10%' },
+  { title: 'memory', width: '10%' },
+  { title: 'status', width: '13%' },
+  { title: '', width: '18%' },
+];
+
 export function ContainersView() {
   const list = useContainers();
   const stats = useStatsOfMany(list.items.filter((c) => c.State === 'running').map((c) => c.Id));
   const groups = new Map<string, ContainerSummary[]>();
   for (const c of list.items) {
     const g = c.Labels?.['com.docker.compose.project'] ?? '';
-    groups.set(g, [...(groups.get(g) ?? []), c]);
+    const members = groups.get(g);
+    if (members) members.push(c);
+    else groups.set(g, [c]);
   }
   const order = [...groups.keys()].sort((a, b) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));
   return html`<section>
@@ -60,10 +77,7 @@ export function ContainersView() {
     ${order.map(
       (g) => html`<div class="group">
         ${g ? html`<h3>compose project <b>${g}</b></h3>` : groups.size > 1 ? html`<h3>other containers</h3>` : null}
-        <table class="list" id=${g ? `compose-${g}` : 'containers'}>
-          <thead><tr><th>name</th><th>state</th><th>image</th><th>ports</th><th>CPU</th><th>memory</th><th>status</th><th></th></tr></thead>
-          <tbody>${groups.get(g)!.map((c) => html`<${Row} key=${c.Id} c=${c} stats=${stats.get(c.Id) ?? { cpu: [], mem: [] }} />`)}</tbody>
-        </table>
+        <${Table} id=${g ? `compose-${g}` : 'containers'} head=${containerHead} rows=${groups.get(g)!} keyOf=${idOf} row=${containerRow} extraOf=${(c: ContainerSummary) => stats.get(c.Id)} />
       </div>`,
     )}
   </section>`;

@@ -5,7 +5,8 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { call, bytes, byteRate, ago } from '../api.js';
 import { useNetworkRates } from '../kube-metrics.js';
-import { useKubeList, usePoll, quantity, type KubeObject } from '../kube-live.js';
+import { useKubeList, usePoll, quantity, uidOf, type KubeObject } from '../kube-live.js';
+import { Table } from '../widgets/virtual-table.js';
 import { Action, Badge, ErrorBox, Loading, toneOfState } from '../widgets/common.js';
 import { Plot } from '../widgets/plot.js';
 import { LogView } from '../widgets/log-view.js';
@@ -32,21 +33,38 @@ export function podProblem(p: KubeObject): string | undefined {
   return s;
 }
 
+const podHead = [
+  { title: 'namespace', width: '12%' },
+  { title: 'name', width: '22%' },
+  { title: 'status', width: '13%' },
+  { title: 'ready', width: '7%' },
+  { title: 'restarts', width: '7%' },
+  { title: 'node', width: '15%' },
+  { title: 'IP', width: '14%' },
+  { title: 'age', width: '10%' },
+];
+
+function podRow(p: KubeObject) {
+  const st = podStatus(p);
+  const cs = p.status?.containerStatuses ?? [];
+  return html`<tr data-pod=${p.metadata.name} data-status=${st}><td>${p.metadata.namespace}</td><td class="mono"><a href=${`#/cluster/pods/${p.metadata.namespace}/${p.metadata.name}`}>${p.metadata.name}</a></td><td><${Badge} text=${st} tone=${toneOfState(st)} /></td><td>${cs.filter((c: any) => c.ready).length}/${p.spec?.containers?.length ?? 0}</td><td>${restarts(p)}</td><td>${p.spec?.nodeName ?? '—'}</td><td class="mono">${p.status?.podIP ?? '—'}</td><td>${ago(p.metadata.creationTimestamp)}</td></tr>`;
+}
+
+/** Whether a pod's name, node, IP or status contains the filter text. */
+const podMatches = (p: KubeObject, text: string): boolean => [p.metadata.name, p.spec?.nodeName, p.status?.podIP, podStatus(p)].some((f) => typeof f === 'string' && f.toLowerCase().includes(text));
+
 export function PodsView() {
   const pods = useKubeList('/api/v1/pods');
   const [ns, setNs] = useState('');
-  const shown = ns ? pods.items.filter((p) => p.metadata.namespace === ns) : pods.items;
+  const [text, setText] = useState('');
+  const needle = text.trim().toLowerCase();
+  const shown = ns || needle ? pods.items.filter((p) => (!ns || p.metadata.namespace === ns) && (!needle || podMatches(p, needle))) : pods.items;
   const namespaces = [...new Set(pods.items.map((p) => p.metadata.namespace!))].sort();
-  return html`<section><h2>Pods</h2>
-    <div class="toolbar"><label>namespace <select value=${ns} onChange=${(e: Event) => setNs((e.target as HTMLSelectElement).value)}><option value="">all</option>${namespaces.map((n) => html`<option value=${n}>${n}</option>`)}</select></label></div>
+  return html`<section><h2>Pods <span class="muted">${shown.length === pods.items.length ? pods.items.length : `${shown.length} of ${pods.items.length}`}</span></h2>
+    <div class="toolbar"><label>namespace <select value=${ns} onChange=${(e: Event) => setNs((e.target as HTMLSelectElement).value)}><option value="">all</option>${namespaces.map((n) => html`<option value=${n}>${n}</option>`)}</select></label>
+      <label>filter <input type="search" id="pods-filter" placeholder="name, node, IP or status" value=${text} onInput=${(e: Event) => setText((e.target as HTMLInputElement).value)} /></label></div>
     <${ErrorBox} error=${pods.error} what="pods" /><${Loading} loaded=${pods.loaded} />
-    <table class="list" id="pods"><thead><tr><th>namespace</th><th>name</th><th>status</th><th>ready</th><th>restarts</th><th>node</th><th>IP</th><th>age</th></tr></thead><tbody>
-    ${shown.map((p) => {
-      const st = podStatus(p);
-      const cs = p.status?.containerStatuses ?? [];
-      return html`<tr data-pod=${p.metadata.name} data-status=${st}><td>${p.metadata.namespace}</td><td class="mono"><a href=${`#/cluster/pods/${p.metadata.namespace}/${p.metadata.name}`}>${p.metadata.name}</a></td><td><${Badge} text=${st} tone=${toneOfState(st)} /></td><td>${cs.filter((c: any) => c.ready).length}/${p.spec?.containers?.length ?? 0}</td><td>${restarts(p)}</td><td>${p.spec?.nodeName ?? '—'}</td><td class="mono">${p.status?.podIP ?? '—'}</td><td>${ago(p.metadata.creationTimestamp)}</td></tr>`;
-    })}
-    </tbody></table></section>`;
+    <${Table} id="pods" head=${podHead} rows=${shown} keyOf=${uidOf} row=${podRow} /></section>`;
 }
 
 function usePodUsage(ns: string, name: string, live: boolean) {

@@ -3,7 +3,9 @@
 // DaemonSets, Jobs and CronJobs, each a live watch.
 import { html } from 'htm/preact';
 import { call, ago } from '../api.js';
-import { useKubeList, type KubeObject } from '../kube-live.js';
+import { useState } from 'preact/hooks';
+import { useKubeList, uidOf, type KubeObject } from '../kube-live.js';
+import { Table } from '../widgets/virtual-table.js';
 import { Action, Badge, ErrorBox, Loading } from '../widgets/common.js';
 
 function scale(kind: 'deployments' | 'statefulsets', o: KubeObject, replicas: number): Promise<unknown> {
@@ -15,29 +17,37 @@ function Progress({ ready, want }: { ready: number; want: number }) {
   return html`<span class="progress" title=${`${ready}/${want}`}><span style=${`width:${pct}%`}></span></span>`;
 }
 
+const deploymentHead = ['namespace', 'name', 'ready', 'rollout', 'up-to-date', 'available', 'age', 'scale'].map((title) => ({ title }));
+
+function deploymentRow(d: KubeObject) {
+  const want = d.spec?.replicas ?? 1;
+  const ready = d.status?.readyReplicas ?? 0;
+  const progressing = d.status?.conditions?.find((c: any) => c.type === 'Progressing');
+  return html`<tr data-deployment=${d.metadata.name} data-ready=${`${ready}/${want}`}>
+    <td>${d.metadata.namespace}</td><td class="mono">${d.metadata.name}</td><td>${ready}/${want}</td>
+    <td><${Progress} ready=${ready} want=${want} /> <span class="muted">${progressing?.reason ?? ''}</span></td>
+    <td>${d.status?.updatedReplicas ?? 0}</td><td>${d.status?.availableReplicas ?? 0}</td><td>${ago(d.metadata.creationTimestamp)}</td>
+    <td class="actions"><${Action} label="−" run=${() => scale('deployments', d, want - 1)} /> <span class="replicas">${want}</span> <${Action} label="+" run=${() => scale('deployments', d, want + 1)} /></td>
+  </tr>`;
+}
+
 function Deployments() {
   const deps = useKubeList('/apis/apps/v1/deployments');
   return html`<h3>Deployments</h3><${ErrorBox} error=${deps.error} what="deployments" /><${Loading} loaded=${deps.loaded} />
-    <table class="list" id="deployments"><thead><tr><th>namespace</th><th>name</th><th>ready</th><th>rollout</th><th>up-to-date</th><th>available</th><th>age</th><th>scale</th></tr></thead><tbody>
-    ${deps.items.map((d) => {
-      const want = d.spec?.replicas ?? 1;
-      const ready = d.status?.readyReplicas ?? 0;
-      const progressing = d.status?.conditions?.find((c: any) => c.type === 'Progressing');
-      return html`<tr data-deployment=${d.metadata.name} data-ready=${`${ready}/${want}`}>
-        <td>${d.metadata.namespace}</td><td class="mono">${d.metadata.name}</td><td>${ready}/${want}</td>
-        <td><${Progress} ready=${ready} want=${want} /> <span class="muted">${progressing?.reason ?? ''}</span></td>
-        <td>${d.status?.updatedReplicas ?? 0}</td><td>${d.status?.availableReplicas ?? 0}</td><td>${ago(d.metadata.creationTimestamp)}</td>
-        <td class="actions"><${Action} label="−" run=${() => scale('deployments', d, want - 1)} /> <span class="replicas">${want}</span> <${Action} label="+" run=${() => scale('deployments', d, want + 1)} /></td>
-      </tr>`;
-    })}</tbody></table>`;
+    <${Table} id="deployments" head=${deploymentHead} rows=${deps.items} keyOf=${uidOf} row=${deploymentRow} />`;
 }
 
-function Simple({ title, path, id, cols }: { title: string; path: string; id: string; cols: [string, (o: KubeObject) => unknown][] }) {
+type Col = [string, (o: KubeObject) => unknown];
+
+function Simple({ title, path, id, cols }: { title: string; path: string; id: string; cols: Col[] }) {
   const l = useKubeList(path);
+  // cols is the same for the view's life: the row function (and so each row) is made once.
+  const [view] = useState(() => ({
+    head: [{ title: 'namespace' }, { title: 'name' }, ...cols.map(([h]) => ({ title: h })), { title: 'age' }],
+    row: (o: KubeObject) => html`<tr><td>${o.metadata.namespace}</td><td class="mono">${o.metadata.name}</td>${cols.map(([, f]) => html`<td>${f(o)}</td>`)}<td>${ago(o.metadata.creationTimestamp)}</td></tr>`,
+  }));
   return html`<h3>${title}</h3><${ErrorBox} error=${l.error} what=${title} />
-    ${l.loaded && !l.error && !l.items.length ? html`<p class="muted">none</p>` : html`<table class="list" id=${id}><thead><tr><th>namespace</th><th>name</th>${cols.map(([h]) => html`<th>${h}</th>`)}<th>age</th></tr></thead><tbody>
-      ${l.items.map((o) => html`<tr><td>${o.metadata.namespace}</td><td class="mono">${o.metadata.name}</td>${cols.map(([, f]) => html`<td>${f(o)}</td>`)}<td>${ago(o.metadata.creationTimestamp)}</td></tr>`)}
-    </tbody></table>`}`;
+    ${l.loaded && !l.error && !l.items.length ? html`<p class="muted">none</p>` : html`<${Table} id=${id} head=${view.head} rows=${l.items} keyOf=${uidOf} row=${view.row} />`}`;
 }
 
 export function WorkloadsView() {
