@@ -1,19 +1,25 @@
 // Machine loss (issue #14's benchmark): per trial, a fresh second node runs a
 // Deployment of N busybox pods behind a Service; the node's agent and every
-// container of its engine are SIGKILLed at t0 (a pulled plug); the API is
-// polled every 50 ms for (a) the Service's Endpoints holding none of the dead
-// pods' addresses, (b) N new pods Ready. The dead node then comes back (its
+// container of its engine are SIGKILLed at t0 (a pulled plug); watches opened
+// before t0 (timeline.ts) see (a) the Service's Endpoints holding none of the
+// dead pods' addresses, (b) N new pods Ready. The dead node then comes back (its
 // agent cleans up), the workload and node are deleted, and the next trial runs.
 // Anchors: Kubernetes' defaults (40 s grace + 300 s toleration, about 5.7 min).
 //
-// Usage: node dist/bench/cluster-node-loss/bench.js [--pods 30] [--trials 5] [--server-args "--flag v ..."]
+// --timeline prints, per trial, when each step (node Unknown, taint, eviction,
+// replacements created, bound, Running, Ready) was first and last seen;
+// --server-log FILE keeps the server's output (controllers, embedded agent).
+//
+// Usage: node dist/bench/cluster-node-loss/bench.js [--pods 30] [--trials 5] [--server-args "--flag v ..."] [--timeline] [--server-log FILE]
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 import { startAgentCluster, suffix } from '../../test/cluster-agent/agent-cluster.js';
+import { TrialTimeline } from './timeline.js';
 import { deleteWorkloads, deployOnto, killMachine, readyStatus, nodeJson } from '../../test/cluster-nodes/node-tools.js';
 
-const { values } = parseArgs({ options: { pods: { type: 'string', default: '30' }, trials: { type: 'string', default: '5' }, 'server-args': { type: 'string', default: '' } } });
+const { values } = parseArgs({ options: { pods: { type: 'string', default: '30' }, trials: { type: 'string', default: '5' }, 'server-args': { type: 'string', default: '' }, timeline: { type: 'boolean', default: false }, 'server-log': { type: 'string' } } });
 const podCount = Number(values.pods);
 const trials = Number(values.trials);
 
@@ -42,29 +48,26 @@ try {
       const ep = await client.get<KubeObject>(epRef, app);
       return ((ep.subsets ?? []) as any[]).reduce((n: number, s: any) => n + (s.addresses ?? []).length, 0) === podCount || undefined;
     });
-    const deadIps = new Set(before.map((p) => p.ip));
+    const deadIps = new Set(before.flatMap((p) => (p.ip ? [p.ip] : [])));
     const deadUids = new Set(before.map((p) => p.uid));
+    // Watches, not polling: the answers come as the API server sends the changes, and the
+    // bench's own list requests do not compete with the replacements for the CPU.
+    const timeline = new TrialTimeline(client, nodeName, app, { uids: deadUids, ips: deadIps, count: podCount });
+    await timeline.start();
     const t0 = Date.now();
+    timeline.lost(t0);
     await killMachine(agent);
-    let epAt = 0;
-    let readyAt = 0;
-    while (!epAt || !readyAt) {
-      if (!epAt) {
-        const ep = await client.get<KubeObject>(epRef, app);
-        const ips = ((ep.subsets ?? []) as any[]).flatMap((s: any) => (s.addresses ?? []).map((a: any) => a.ip));
-        if (!ips.some((ip: string) => deadIps.has(ip))) epAt = Date.now();
-      }
-      if (!readyAt) {
-        const pods = (await client.list<KubeObject>(podsRef, { labelSelector: `app=${app}` })).items;
-        const fresh = pods.filter((p) => !deadUids.has(p.metadata.uid!) && !p.metadata.deletionTimestamp);
-        if (fresh.length === podCount && fresh.every((p) => (p.status?.conditions ?? []).some((x: any) => x.type === 'Ready' && x.status === 'True'))) readyAt = Date.now();
-      }
-      if (Date.now() - t0 > 600_000 || stopping) throw new Error(stopping ? 'interrupted' : 'trial did not finish in 10 minutes');
-      await new Promise((r) => setTimeout(r, 50));
+    try {
+      await timeline.done(600_000, () => stopping);
+    } finally {
+      await timeline.stop();
     }
+    const epAt = t0 + timeline.endpointsClearAt!;
+    const readyAt = t0 + timeline.allReadyAt!;
     toEndpoints.push(epAt - t0);
     toReady.push(readyAt - t0);
     console.log(`trial ${t + 1}/${trials}: ${podCount} pods; endpoints without the dead pods after ${((epAt - t0) / 1000).toFixed(2)} s, all replacements Ready after ${((readyAt - t0) / 1000).toFixed(2)} s`);
+    if (values.timeline) console.log(`  (loss at epoch ms ${t0})\n${timeline.report()}`);
     // The machine comes back (its agent removes the dead pods' containers), then goes for good.
     const back = await c.startAgent(nodeName, { dataDir: agent.dataDir, net: agent.net });
     await c.until('node back', async () => (readyStatus(await nodeJson(c, nodeName)) === 'True' ? true : undefined));
@@ -79,6 +82,7 @@ try {
       `(Kubernetes' defaults: 40 s grace + 300 s toleration, about 5.7 min)`,
   );
 } finally {
+  if (values['server-log']) await writeFile(values['server-log'], c.server.output());
   await deleteWorkloads(c);
   client.close();
   await c.stop();

@@ -1,7 +1,11 @@
 // A real `tug server` with its embedded node agent for the agent tests: own
 // temp data dir, free loopback port, a unique pod bridge and pod range, and
 // kubectl bound to its kubeconfig. Also starts extra `tug agent` processes.
-// stop() kills only the PIDs it started and removes the data dirs.
+// stop() first removes every pod while the agents still run, since an agent
+// stopped with pods on its node keeps them (as a kubelet restart does): their
+// containers, mounts, the node's bridge and its iptables chains would outlive
+// the test, and its data dir could not be removed. Then it stops only the PIDs
+// it started and removes the data dirs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, readFile, readdir } from 'node:fs/promises';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -100,6 +104,7 @@ export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDi
     proc,
     dataDir: dir,
     net: n,
+    nodeName: o.nodeName,
     async stop() {
       await proc.stop();
       await rm(dir, { recursive: true, force: true });
@@ -109,6 +114,7 @@ export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDi
 
 export interface AgentProc {
   proc: Proc;
+  nodeName: string;
   dataDir: string;
   net: NodeNet;
   /** Stops the process and removes its data dir. */
@@ -187,12 +193,39 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
       return handle;
     },
     async stop() {
-      for (const e of extra) await e.stop();
-      await server.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      try {
+        const live = [nodeName, ...extra.filter((e) => running(e.proc)).map((e) => e.nodeName)];
+        if (running(server)) await removePods(cluster, live);
+        for (const e of extra) await e.stop();
+      } finally {
+        await server.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
   };
   return cluster;
+}
+
+const running = (p: Proc): boolean => p.child.exitCode === null && p.child.signalCode === null;
+
+/**
+ * Every workload and pod deleted, then waits (bounded) until no pod is left on
+ * the nodes whose agents run: each agent has torn its pods down (containers,
+ * mounts, addresses) by then, so its stop finds an empty engine and removes
+ * the node's bridge and iptables chains too. A pod on a node whose agent is
+ * gone (a test killed it) is not waited for: nothing would ever finish it.
+ */
+async function removePods(c: AgentCluster, liveNodes: string[]): Promise<void> {
+  const kinds = 'deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs,replicationcontrollers';
+  await c.kubectl(['delete', kinds, '--all', '--all-namespaces', '--wait=false'], { allowFailure: true });
+  // A second of grace: what a test left running has nothing to finish (a busybox sleep as PID 1 ignores SIGTERM).
+  await c.kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=1', '--wait=false'], { allowFailure: true });
+  for (let i = 0; i < 240; i++) {
+    const r = await c.kubectl(['get', 'pods', '--all-namespaces', '-o', 'jsonpath={.items[*].spec.nodeName}'], { allowFailure: true });
+    if (r.code !== 0) return;
+    if (!r.stdout.split(/\s+/).some((n) => liveNodes.includes(n))) return;
+    await new Promise((res) => setTimeout(res, 500));
+  }
 }
 
 /** What a node's pods could leave behind: its bridge, its range in iptables, mounts under its data dir. */

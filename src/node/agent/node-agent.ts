@@ -21,6 +21,7 @@ import type { PodDns } from '../dns/pod-dns.js';
 import { LocalVolumes } from './local-volumes.js';
 import { NODE_LOCAL_PATH_DIR } from '../../kube/api/storage.js';
 import type { AgentMetrics } from './agent-metrics.js';
+import { tracePod } from './sync-trace.js';
 
 /** The pod informer's resync: every pod is looked at again this often. */
 const RESYNC_MS = 10_000;
@@ -98,7 +99,10 @@ export class NodeAgent {
       },
     });
     await this.heartbeat.start();
-    const enqueue = (p: Pod) => this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    const enqueue = (p: Pod) => {
+      tracePod?.(`${p.metadata.namespace}/${p.metadata.name}`, `event rv ${p.metadata.resourceVersion}`);
+      this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    };
     this.informer.addHandlers({ onAdd: enqueue, onUpdate: enqueue, onDelete: enqueue });
     this.unsubscribe = this.o.engine.events.subscribe((ev) => {
       if (ev.Type !== 'container' || (ev.Action !== 'die' && ev.Action !== 'start')) return;
@@ -125,7 +129,9 @@ export class NodeAgent {
     const metrics = this.o.metrics;
     const uid = pod.metadata.uid!;
     if (metrics && !pod.metadata.deletionTimestamp) metrics.seen(uid);
+    tracePod?.(key, 'sync start');
     await this.syncer.sync(key, pod);
+    tracePod?.(key, 'sync end');
     if (metrics?.starting(uid) && this.allRunning(uid, pod.spec.containers.length)) metrics.running(uid);
   }
 

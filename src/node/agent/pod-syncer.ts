@@ -26,6 +26,7 @@ import { runHandler } from './handlers.js';
 import type { PodRuntimeFacts } from './downward.js';
 import type { ServiceEnv } from './service-env.js';
 import type { PodDns } from '../dns/pod-dns.js';
+import { tracePod } from './sync-trace.js';
 
 const BACKOFF_START_MS = 10_000;
 const BACKOFF_MAX_MS = 300_000;
@@ -110,6 +111,7 @@ export class PodSyncer {
       // Straight on to the containers: a requeue would put this pod behind
       // every other pod of a burst, so each would wait for all the sandboxes.
       cs = podContainers(this.o.engine, uid);
+      tracePod?.(key, 'sandbox made');
       if (!cs.sandboxLive) return this.o.requeue(key);
     }
     const sandbox = cs.sandbox!;
@@ -139,6 +141,7 @@ export class PodSyncer {
     const initDone = await this.runInitContainers(key, pod, cs, state, sources, facts, volumes);
     // 3. app containers.
     if (initDone) for (const c of pod.spec.containers) await this.ensureApp(key, pod, c, cs, state, sources, facts, volumes);
+    tracePod?.(key, 'containers done');
     const fresh = podContainers(this.o.engine, uid);
     this.syncProbers(key, pod, fresh);
     await this.writeStatus(key, pod, fresh, initDone);
@@ -319,6 +322,7 @@ export class PodSyncer {
     const [ns, name] = key.split('/');
     try {
       await this.o.client.patch(podsRef(ns), name, { metadata: { uid: pod.metadata.uid }, status }, { subresource: 'status', patchType: 'merge' });
+      tracePod?.(key, `status written: ${(status as { phase?: string }).phase} ready ${readyOf(status)}`);
       state.lastStatus = text;
     } catch (err) {
       if (err instanceof TugError && err.kind === 'not-found') return;
