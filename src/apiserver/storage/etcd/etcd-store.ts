@@ -311,7 +311,12 @@ class EtcdStore implements Store {
           if (range) r.resolve({ ...range, header: res.header });
           else r.reject(unavailable(`etcd ${batch.length} reads: no answer for read ${j}`));
         }),
-        (err) => batch.forEach((r) => r.reject(err)),
+        (err: unknown) => {
+          // An etcd run with a lower --max-txn-ops refuses the batch: send its reads one by one.
+          if (/too many operations in txn request/.test((err as Error)?.message ?? '')) {
+            for (const r of batch) this.call(r.what, () => this.client.kv.range(r.req)).then(r.resolve, r.reject);
+          } else batch.forEach((r) => r.reject(err));
+        },
       );
     }
   }
