@@ -49,7 +49,8 @@ if (values.store === 'etcd') {
 // server without an agent routes and claims nothing on this machine). No dashboard: the
 // default address may be another server's.
 const clusterCidr = `10.64.0.0/${Math.max(10, Math.min(16, 24 - Math.ceil(Math.log2(Math.max(nodeCount, 256)))))}`;
-const child = spawn(process.execPath, [...(process.env.TUG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--max-old-space-size=4096', '--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', '--ui-addr', 'off', '--cluster-cidr', clusterCidr, ...storeArgs, ...(hold ? ['--scheduler-hold'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+// TUG_BENCH_SERVER_ARGS adds `tug server` flags (e.g. --leader-elect=false, to see the scheduler without Lease losses).
+const child = spawn(process.execPath, [...(process.env.TUG_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--max-old-space-size=4096', '--input-type=module', '-e', `import(${JSON.stringify(mainJs)}).then((m) => m.runServerCommand(process.argv.slice(1)))`, '--', '--data-dir', dataDir, '--port', '0', '--no-agent', '--ui-addr', 'off', '--cluster-cidr', clusterCidr, ...storeArgs, ...(hold ? ['--scheduler-hold'] : []), ...(process.env.TUG_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const heartbeats: NodeJS.Timeout[] = [];
 // Interrupted (Ctrl-C, timeout): stop the server and etcd we started, by their PIDs, and remove the temp dir.
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

@@ -21,30 +21,42 @@ export function fieldSet(o: unknown, schema: Schema | undefined): Set<string> {
 }
 
 /**
- * Leaf field paths with the JSON of the value each one names (the first one,
- * where a list repeats a key): what valueAt() would find, in one walk.
+ * Leaf field paths with the value each one names (the first one, where a list
+ * repeats a key): what valueAt() would find, in one walk. Values are kept as
+ * they are, not as JSON: a create compares nothing, and an update compares
+ * most leaves (scalars) with ===.
  */
-function fieldValues(o: unknown, schema: Schema | undefined): Map<string, string> {
-  const out = new Map<string, string>();
+function fieldValues(o: unknown, schema: Schema | undefined): Map<string, unknown> {
+  const out = new Map<string, unknown>();
   walkFields(o, schema, (p, v) => {
-    if (!out.has(p)) out.set(p, JSON.stringify(v));
+    if (!out.has(p)) out.set(p, v);
   });
   return out;
 }
 
-function walkFields(o: unknown, schema: Schema | undefined, leaf: (path: string, value: unknown) => void): void {
-  walk(o, schema, [], true);
+/** Two leaf values are the same field value when their JSON is. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
 
-  function walk(v: unknown, s0: Schema | undefined, path: string[], top = false): void {
+function walkFields(o: unknown, schema: Schema | undefined, leaf: (path: string, value: unknown) => void): void {
+  walk(o, schema, '', 0);
+
+  // path: the SEP-joined elements so far (depth of them); joined as it goes, on every write's hot path.
+  function walk(v: unknown, s0: Schema | undefined, path: string, depth: number): void {
     const s = resolveSchema(s0);
+    const under = (el: string) => (depth ? path + SEP + el : el);
     if (isObj(v)) {
-      const entries = Object.entries(v);
-      if (!entries.length && path.length) leaf(path.join(SEP), v);
-      for (const [k, x] of entries) {
-        if (top && ignoredTop.has(k)) continue;
-        if (path.length === 1 && path[0] === 'f:metadata' && ignoredMeta.has(k)) continue;
-        walk(x, childSchema(s, k), [...path, `f:${k}`]);
+      let empty = true;
+      for (const k in v) {
+        empty = false;
+        if (depth === 0 && ignoredTop.has(k)) continue;
+        if (depth === 1 && path === 'f:metadata' && ignoredMeta.has(k)) continue;
+        walk(v[k], childSchema(s, k), under(`f:${k}`), depth + 1);
       }
+      if (empty && depth) leaf(path, v);
       return;
     }
     if (Array.isArray(v) && s?.listType === 'map' && s.listMapKeys?.length) {
@@ -52,17 +64,17 @@ function walkFields(o: unknown, schema: Schema | undefined, leaf: (path: string,
         if (!isObj(item)) continue;
         const key: Record<string, unknown> = {};
         for (const k of s.listMapKeys) if (item[k] !== undefined) key[k] = item[k];
-        const el = `k:${JSON.stringify(key)}`;
-        leaf([...path, el, '.'].join(SEP), item);
-        walk(item, s.items, [...path, el]);
+        const el = under(`k:${JSON.stringify(key)}`);
+        leaf(el + SEP + '.', item);
+        walk(item, s.items, el, depth + 1);
       }
       return;
     }
     if (Array.isArray(v) && (s?.listType === 'set' || (s?.patchStrategy === 'merge' && !s.mergeKey))) {
-      for (const item of v) leaf([...path, `v:${JSON.stringify(item)}`].join(SEP), item);
+      for (const item of v) leaf(under(`v:${JSON.stringify(item)}`), item);
       return;
     }
-    if (path.length) leaf(path.join(SEP), v);
+    if (depth) leaf(path, v);
   }
 }
 
@@ -157,10 +169,10 @@ function entryKey(e: ManagedFieldsEntry): string {
 /** Records that `manager` (operation Update) now owns the fields that changed between old and new. */
 export function recordUpdate(oldObj: KObject | undefined, newObj: KObject, manager: string, apiVersion: string, schema: Schema | undefined, subresource?: string): void {
   // One walk per object with each leaf's value (not a valueAt() lookup per path): this runs on every write.
-  const before = oldObj ? fieldValues(oldObj, schema) : new Map<string, string>();
+  const before = oldObj ? fieldValues(oldObj, schema) : new Map<string, unknown>();
   const after = fieldValues(newObj, schema);
   const changed = new Set<string>();
-  for (const [p, v] of after) if (!before.has(p) || before.get(p) !== v) changed.add(p);
+  for (const [p, v] of after) if (!before.has(p) || !sameValue(before.get(p), v)) changed.add(p);
   const entries = (oldObj?.metadata?.managedFields ?? newObj.metadata?.managedFields ?? []).map((e) => ({ ...e }));
   const kept: ManagedFieldsEntry[] = [];
   for (const e of entries) {

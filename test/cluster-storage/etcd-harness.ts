@@ -38,7 +38,7 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-export async function startEtcd(members = 1, opts: { quotaBackendBytes?: number } = {}): Promise<EtcdCluster> {
+export async function startEtcd(members = 1, opts: { quotaBackendBytes?: number; maxTxnOps?: number } = {}): Promise<EtcdCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'tug-etcd-'));
   const token = `tug-test-${randomBytes(4).toString('hex')}`;
   const specs: { name: string; client: string; peer: string }[] = [];
@@ -79,6 +79,7 @@ export async function startEtcd(members = 1, opts: { quotaBackendBytes?: number 
           '--initial-cluster-state', 'new',
           '--log-level', 'error',
           ...(opts.quotaBackendBytes ? ['--quota-backend-bytes', String(opts.quotaBackendBytes)] : []),
+          ...(opts.maxTxnOps ? ['--max-txn-ops', String(opts.maxTxnOps)] : []),
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );

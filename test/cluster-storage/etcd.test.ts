@@ -107,3 +107,35 @@ test('etcd: a watch whose etcd goes away ends with unavailable', async () => {
     if (!stopped) await single.stop();
   }
 });
+
+// Gets and latest lists of one event-loop turn share one read-only Txn; an etcd that allows
+// fewer ops per Txn than a batch holds gets them one by one instead.
+for (const maxTxnOps of [undefined, 2]) {
+  test(`etcd: gets and lists made together answer each their own${maxTxnOps ? ` (etcd --max-txn-ops ${maxTxnOps})` : ''}`, async () => {
+    const own = maxTxnOps ? await startEtcd(1, { maxTxnOps }) : undefined;
+    const store = await openStore({ kind: 'etcd', endpoints: (own ?? etcd).endpoints, prefix: `/tug-test-${randomBytes(4).toString('hex')}` });
+    try {
+      for (let i = 0; i < 6; i++) await store.create(`/batch/a/${i}`, `a${i}`);
+      await store.create('/batch/b/only', 'b');
+      const [gets, listA, listB, missing, page] = await Promise.all([
+        Promise.all([0, 1, 2, 3, 4, 5].map((i) => store.get(`/batch/a/${i}`))),
+        store.list('/batch/a/'),
+        store.list('/batch/b/'),
+        store.get('/batch/a/none'),
+        store.list('/batch/a/', { limit: 2 }),
+      ]);
+      assert.deepEqual(gets.map((kv) => kv?.value), ['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
+      assert.deepEqual(listA.items.map((kv) => kv.value), ['a0', 'a1', 'a2', 'a3', 'a4', 'a5']);
+      assert.deepEqual(listB.items.map((kv) => kv.key), ['/batch/b/only']);
+      assert.equal(missing, null);
+      assert.deepEqual([page.items.map((kv) => kv.value), page.more, page.remaining], [['a0', 'a1'], true, 4]);
+      // Every answer carries the revision it was read at: the latest, here.
+      const rev = await store.currentRevision();
+      assert.equal(listA.revision, rev);
+      assert.equal(gets[5]?.modRevision, rev - 1);
+    } finally {
+      await store.close();
+      await own?.stop();
+    }
+  });
+}

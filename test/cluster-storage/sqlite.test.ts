@@ -205,3 +205,43 @@ test('sqlite: with 64 writes in flight (group commits), every write acknowledged
     await fx.cleanup();
   }
 });
+
+test('sqlite: a write whose WAL sync is still running is not listed, watched or the current revision before it is acknowledged', async () => {
+  const fx = await sqliteFixture();
+  try {
+    const store = await fx.open();
+    const acked = new Set<string>();
+    let ackedRevision = 0;
+    const early: string[] = [];
+    const cancel = store.watch('/vis/', 0, (e) => {
+      // Writers are told in the same turn, just after their watchers: by the next turn the write must be acknowledged.
+      if (e.type === 'PUT') setImmediate(() => !acked.has(e.kv.key) && early.push(`watch ${e.kv.key}`));
+    }, (err) => assert.fail(err));
+    const keys = Array.from({ length: 200 }, (_, i) => `/vis/${String(i).padStart(3, '0')}`);
+    const writes = keys.map((k, i) =>
+      // Spread over many event-loop turns, so commits land while earlier syncs are in flight.
+      new Promise((r) => setTimeout(r, i % 20)).then(() => store.create(k, 'v')).then((kv) => {
+        acked.add(k);
+        ackedRevision = Math.max(ackedRevision, kv.modRevision);
+      }),
+    );
+    let checks = 0;
+    while (acked.size < keys.length) {
+      // Each check runs in its own turn: a commit and a finished sync may have happened just before.
+      await new Promise((r) => setImmediate(r));
+      const [listed, current] = await Promise.all([store.list('/vis/'), store.currentRevision()]);
+      for (const kv of listed.items) if (!acked.has(kv.key)) early.push(`list ${kv.key}`);
+      // Only this store writes here, so no revision past the newest acknowledged one may be current.
+      if (current > ackedRevision) early.push(`current revision ${current} > acknowledged ${ackedRevision}`);
+      checks++;
+    }
+    await Promise.all(writes);
+    await new Promise((r) => setImmediate(r));
+    cancel();
+    assert.ok(checks > 5, `only ${checks} checks ran while writes were in flight`);
+    assert.deepEqual(early, []);
+    assert.equal((await store.list('/vis/')).items.length, keys.length);
+  } finally {
+    await fx.cleanup();
+  }
+});
