@@ -53,6 +53,78 @@ async function serverCpu(pid: number): Promise<number> {
   return sum / 100;
 }
 
+/** CPU seconds of the server process alone and of its spawn helper alone (their own threads, nothing they reaped). */
+async function serverOwnCpu(pid: number): Promise<{ server: number; helper: number }> {
+  const own = async (p: number): Promise<number> => {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8').catch(() => '');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return f.length > 12 ? (Number(f[11]) + Number(f[12])) / 100 : 0;
+  };
+  let helper = 0;
+  for (const t of await readdir(`/proc/${pid}/task`).catch(() => [] as string[])) {
+    for (const c of (await readFile(`/proc/${pid}/task/${t}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean)) helper += await own(Number(c));
+  }
+  return { server: await own(pid), helper };
+}
+
+/**
+ * Nanoseconds of CPU in a cgroup v1 cpuacct group (its descendants included);
+ * undefined when there is no such group (cgroup v2 reads cpu.stat's usage_usec).
+ */
+async function cgroupCpuNs(path: string): Promise<number | undefined> {
+  const v1 = await readFile(`/sys/fs/cgroup/cpuacct${path}/cpuacct.usage`, 'utf8').catch(() => undefined);
+  if (v1 !== undefined) return Number(v1.trim());
+  const v2 = await readFile(`/sys/fs/cgroup${path}/cpu.stat`, 'utf8').catch(() => undefined);
+  const m = v2?.match(/^usage_usec (\d+)/m);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/** A process's cgroup for CPU accounting (the cpuacct line on v1, the unified one on v2). */
+async function cpuCgroupOf(pid: number | 'self'): Promise<string | undefined> {
+  const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')).split('\n');
+  const v1 = lines.find((l) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(l));
+  const line = v1 ?? lines.find((l) => l.startsWith('0::'));
+  return line?.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+}
+
+/**
+ * Where every process of a pod start runs: the bench's own cgroup (the server, its
+ * spawn helper, conmon, runc create, the CNI plugins and tools all stay in it when
+ * the bench is started in a cgroup of its own, e.g. by run.sh) and the engine's
+ * cgroup parent (runc's init and the containers, moved there by runc). Their sum
+ * over the burst is the whole CPU cost of starting the pods, kernel included.
+ */
+async function allCpuGroups(cluster: { engineSocket: string }, podName: string): Promise<string[]> {
+  const groups: string[] = [];
+  const own = await cpuCgroupOf('self');
+  if (own && own !== '/') groups.push(own);
+  const ids = (await runTool('docker', ['-H', `unix://${cluster.engineSocket}`, 'ps', '-q', '--filter', `label=io.kubernetes.pod.name=${podName}`])).stdout.trim().split('\n').filter(Boolean);
+  for (const id of ids) {
+    const pid = Number((await runTool('docker', ['-H', `unix://${cluster.engineSocket}`, 'inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+    const g = pid > 0 ? await cpuCgroupOf(pid) : undefined;
+    if (g && g !== '/') {
+      groups.push(g.slice(0, g.lastIndexOf('/')) || '/');
+      break;
+    }
+  }
+  return groups;
+}
+
+const sumCpu = async (groups: string[]): Promise<number> => (await Promise.all(groups.map(cgroupCpuNs))).reduce<number>((a, b) => a + (b ?? 0), 0) / 1e9;
+
+/** apiserver_request_total summed per verb and resource ("subresource" after a slash). */
+async function apiRequests(cluster: { kubectl(args: string[], opts?: { allowFailure?: boolean }): Promise<{ stdout: string }> }): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const text = (await cluster.kubectl(['get', '--raw', '/metrics'], { allowFailure: true })).stdout;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (k: string) => line.match(new RegExp(`[{,]${k}="([^"]*)"`))?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? `/${label('subresource')}` : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
@@ -84,8 +156,14 @@ async function main(): Promise<void> {
     await client.create(ref, podBody('warmup'));
     await cluster.until('warm-up pod Ready', async () => readyAt.has('warmup'), 600);
 
+    const groups = await allCpuGroups(cluster, 'warmup');
+    const requests0 = await apiRequests(cluster);
     const loadBefore = load();
     const cpu0 = await serverCpu(cluster.pid);
+    const own0 = await serverOwnCpu(cluster.pid);
+    const all0 = await sumCpu(groups);
+    const containers0 = groups.length === 2 ? ((await cgroupCpuNs(groups[1])) ?? 0) / 1e9 : 0;
+    const epoch0 = Date.now();
     const t0 = performance.now();
     for (let i = 0; i < total; i += batch) {
       const names = Array.from({ length: Math.min(batch, total - i) }, (_, j) => `p-${String(i + j).padStart(4, '0')}`);
@@ -100,10 +178,23 @@ async function main(): Promise<void> {
     await done;
     clearTimeout(timeout);
     const cpu = (await serverCpu(cluster.pid)) - cpu0;
+    const own1 = await serverOwnCpu(cluster.pid);
+    const own = { server: own1.server - own0.server, helper: own1.helper - own0.helper };
+    const all = (await sumCpu(groups)) - all0;
+    const containersSide = groups.length === 2 ? ((await cgroupCpuNs(groups[1])) ?? 0) / 1e9 - containers0 : 0;
+    const epoch1 = Date.now();
     const lat = [...sent.entries()].filter(([n]) => readyAt.has(n)).map(([n, t]) => readyAt.get(n)! - t).sort((a, b) => a - b);
     const s = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
     console.log(`pod start-up latency, create -> Ready (watch), ${total} pods in ${paced ? 'paced ' : ''}batches of ${batch}, one node, image present (load average ${loadBefore} -> ${load()})`);
-    console.log(`  create loop took ${s(createdIn)}; Ready: ${lat.length}/${total}; all Ready after ${s(Math.max(...readyAt.values()) - t0)}; server + spawn helper CPU ${cpu.toFixed(1)} s (${((cpu / total) * 1000).toFixed(0)} ms a pod)`);
+    console.log(`  create loop took ${s(createdIn)}; Ready: ${lat.length}/${total}; all Ready after ${s(Math.max(...readyAt.values()) - t0)}; server + spawn helper CPU ${cpu.toFixed(1)} s (${((cpu / total) * 1000).toFixed(0)} ms a pod; the server process alone ${((own.server / total) * 1000).toFixed(0)} ms, the spawn helper alone ${((own.helper / total) * 1000).toFixed(0)} ms)`);
+    // Needs the bench in a cgroup of its own (run.sh puts it in one); else only the containers' side is counted.
+    if (groups.length === 2) console.log(`  all processes (server, spawn helper, conmon, runc, CNI, containers; kernel time included) CPU ${all.toFixed(1)} s (${((all / total) * 1000).toFixed(0)} ms a pod; ${((containersSide / total) * 1000).toFixed(0)} ms of it in the containers' cgroups: runc's init and the containers); cgroups ${groups.join(' + ')}`);
+    // What the burst asked of the API server (the node agent's requests among them), per pod.
+    const requests1 = await apiRequests(cluster);
+    const asked = [...requests1].map(([k, n]) => [k, n - (requests0.get(k) ?? 0)] as const).filter(([, n]) => n >= total / 2).sort((a, b) => b[1] - a[1]);
+    console.log(`  API requests a pod: ${asked.map(([k, n]) => `${k} ${(n / total).toFixed(1)}`).join(', ')}`);
+    // Wall-clock bounds of the burst, to match against process accounting or a system-wide profile.
+    console.log(`  burst window (epoch ms) ${epoch0} .. ${epoch1}`);
     if (lat.length) {
       const p99 = pct(lat, 99);
       console.log(`  p50 ${s(pct(lat, 50))}  p90 ${s(pct(lat, 90))}  p99 ${s(p99)}  max ${s(lat[lat.length - 1])}`);

@@ -1,6 +1,7 @@
 // Pod status as the kubelet reports it, computed from the engine containers
-// (never remembered): phase, conditions, container statuses with state,
-// lastState and restartCount, podIP, hostIP, qosClass.
+// (never remembered, except the conditions' transition times, which the
+// agent's last write carries over): phase, conditions, container statuses
+// with state, lastState and restartCount, podIP, hostIP, qosClass.
 import type { ContainerRecord } from '../../engine/container-record.js';
 import type { Pod, PodContainer } from './pod-types.js';
 import type { PodContainers } from './pod-runtime.js';
@@ -20,7 +21,16 @@ export interface StatusInput {
   waiting: Map<string, Waiting>;
   initDone: boolean;
   startTime: string;
+  /**
+   * The conditions this agent last wrote for the pod, when it wrote any: their transition
+   * times are the ones kept. The pod object may still carry the write before (its watch
+   * event comes after the next sync began), and keeping that one's times made two syncs
+   * write alternating times for ever, each write waking the other sync.
+   */
+  lastConditions?: Condition[];
 }
+
+export type Condition = { type: string; status: string; lastTransitionTime?: string };
 
 const zeroTime = '0001-01-01T00:00:00Z';
 
@@ -85,7 +95,7 @@ export function computePodStatus(input: StatusInput): Record<string, unknown> {
     } else if (appStatuses.some((s) => (s.state as { running?: unknown }).running || (s.lastState as { terminated?: unknown }).terminated || (s.state as { terminated?: unknown }).terminated)) phase = 'Running';
   }
   const containersReady = appStatuses.every((s) => s.ready);
-  const old = (pod.status?.conditions ?? []) as Array<{ type: string; status: string; lastTransitionTime?: string }>;
+  const old = input.lastConditions ?? ((pod.status?.conditions ?? []) as Condition[]);
   const cond = (type: string, ok: boolean, reason?: string): Record<string, unknown> => {
     const status = ok ? 'True' : 'False';
     const prev = old.find((c) => c.type === type);

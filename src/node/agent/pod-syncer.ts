@@ -20,7 +20,7 @@ import type { LocalVolumes } from './local-volumes.js';
 import { podContainerSpec, containerEnv, seccompSecurityOpt } from './container-config.js';
 import { L, podLabels } from './labels.js';
 import { ensureImage } from './pod-images.js';
-import { computePodStatus, type Waiting } from './pod-status.js';
+import { computePodStatus, type Condition, type Waiting } from './pod-status.js';
 import { ContainerProber } from './prober.js';
 import { runHandler } from './handlers.js';
 import type { PodRuntimeFacts } from './downward.js';
@@ -60,6 +60,8 @@ interface PodState {
   /** Back-off per container name: current delay (the next restart waits this long after the exit). */
   backoff: Map<string, number>;
   lastStatus?: string;
+  /** The conditions of lastStatus (their transition times carry over to the next status). */
+  lastConditions?: Condition[];
   /** Volumes already given the pod's fsGroup. */
   owned: Set<string>;
   /** The last FailedMount message, so one Event is written per new reason. */
@@ -314,7 +316,7 @@ export class PodSyncer {
 
   private async writeStatus(key: string, pod: Pod, cs: PodContainers, initDone: boolean): Promise<void> {
     const state = this.stateOf(pod.metadata.uid!);
-    const status = computePodStatus({ pod, containers: cs, hostIP: this.o.hostIP, probes: (id) => this.probers.get(id)?.results, waiting: state.waiting, initDone, startTime: pod.status?.startTime ?? state.startTime });
+    const status = computePodStatus({ pod, containers: cs, hostIP: this.o.hostIP, probes: (id) => this.probers.get(id)?.results, waiting: state.waiting, initDone, startTime: pod.status?.startTime ?? state.startTime, lastConditions: state.lastConditions });
     const text = JSON.stringify(status);
     // Unchanged since our last write, unless someone else changed it since (the node
     // lifecycle controller marks pods not Ready while this node was unreachable).
@@ -324,6 +326,7 @@ export class PodSyncer {
       await this.o.client.patch(podsRef(ns), name, { metadata: { uid: pod.metadata.uid }, status }, { subresource: 'status', patchType: 'merge' });
       tracePod?.(key, `status written: ${(status as { phase?: string }).phase} ready ${readyOf(status)}`);
       state.lastStatus = text;
+      state.lastConditions = status.conditions as Condition[];
     } catch (err) {
       if (err instanceof TugError && err.kind === 'not-found') return;
       throw err;
