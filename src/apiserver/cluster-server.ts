@@ -128,7 +128,7 @@ export async function startClusterServer(opts: ClusterServerOptions): Promise<Cl
     // The CA follows the serving cert in the chain, so a joining agent can pin it by hash (kube/client/ca-pin.ts).
     metrics = new MetricsScraper({ objects, kubeletClient, resolutionMs: opts.metricResolutionMs, log: (m) => process.stderr.write(`tug server: ${m}
 `) });
-    api = new ApiServer({ objects, authn, authz: new UnionAuthorizer(new NodeAuthorizer(objects), new RoleAuthorizer(objects)), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}
+    api = new ApiServer({ objects, authn, authz: new UnionAuthorizer(new NodeAuthorizer(objects, controllers.nodePods), new RoleAuthorizer(objects)), tls: { key: pki.serverKey, cert: `${pki.serverCert.trimEnd()}
 ${pki.caCert}`, ca: pki.caCert }, saTokens, bind, port: opts.port, kubeletClient, metrics, prometheus: [processMetrics(), apiserverRegistry, workQueueRegistry] });
     const url = await api.start();
     const port = Number(new URL(url).port);

@@ -11,9 +11,11 @@
 // Anything else is "no opinion": RBAC decides next, and grants nodes nothing.
 //
 // Kubernetes keeps a graph of pods and what they use, updated by informers;
-// here the pods bound to the node in the object's namespace are read (a
-// field-selected list) when a node asks for a Secret, ConfigMap, claim,
-// volume or token, which is once per pod sync, not per container.
+// so does this one (node-pod-graph.ts). What the graph does not show (a pod
+// bound a moment ago whose watch event is still on its way, or before the
+// graph's first list) is looked up in the store: the pods bound to the node in
+// the object's namespace (a field-selected list). A refusal always comes from
+// the store, never from a graph that is behind.
 //
 // tug's own additions, each as narrow: a node reads and writes its node
 // password Secret (kube-system/<node>.node-password.tug) and reads the cluster
@@ -30,12 +32,16 @@ import type { Attributes, Authorizer, Decision } from './authorizer.js';
 import { podReferences, type PodReferences } from '../kube/api/pod-references.js';
 import { CLUSTER_NETWORK_CONFIGMAP, nodeNameOf, nodePasswordSecretName } from '../kube/api/node-identity.js';
 import { LOCAL_PATH_PROVISIONER, PROVISIONED_BY, volumeHostnames } from '../kube/api/storage.js';
+import type { NodePodGraph } from './node-pod-graph.js';
 
 const reads = new Set(['get', 'list', 'watch']);
 const writes = new Set(['update', 'patch']);
 
 export class NodeAuthorizer implements Authorizer {
-  constructor(private readonly objects: ObjectStore) {}
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly graph?: NodePodGraph,
+  ) {}
 
   async authorize(u: UserInfo, a: Attributes): Promise<Decision> {
     const node = nodeNameOf(u);
@@ -98,6 +104,7 @@ export class NodeAuthorizer implements Authorizer {
 
   /** Whether a pod bound to the node in `ns` uses what `test` looks for. */
   private async used(node: string, ns: string, test: (r: PodReferences) => boolean): Promise<boolean> {
+    if (this.graph?.podsOn(node, ns)?.some(test)) return true;
     return (await this.podsOn(node, ns)).some((p) => test(podReferences(p)));
   }
 
@@ -113,12 +120,12 @@ export class NodeAuthorizer implements Authorizer {
     if (pv && pv.metadata?.annotations?.[PROVISIONED_BY] === LOCAL_PATH_PROVISIONER && volumeHostnames(pv).includes(node)) return true;
     if (!readOnly) return false;
     const pvcType = this.objects.registry.lookup('', 'v1', 'persistentvolumeclaims')!;
-    for (const pod of await this.podsOn(node, undefined)) {
-      for (const claim of podReferences(pod).claims) {
-        const pvc = await this.objects.getOrNull(pvcType, pod.metadata?.namespace, claim);
-        if (pvc?.spec?.volumeName === name) return true;
-      }
-    }
-    return false;
+    const boundTo = async (claims: { namespace?: string; claim: string }[]) => {
+      for (const c of claims) if ((await this.objects.getOrNull(pvcType, c.namespace, c.claim))?.spec?.volumeName === name) return true;
+      return false;
+    };
+    if (await boundTo(this.graph?.claimsOn(node) ?? [])) return true;
+    const pods = await this.podsOn(node, undefined);
+    return boundTo(pods.flatMap((pod) => [...podReferences(pod).claims].map((claim) => ({ namespace: pod.metadata?.namespace, claim }))));
   }
 }

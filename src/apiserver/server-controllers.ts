@@ -15,9 +15,12 @@ import { DefaultServiceAccounts } from './serviceaccount-controller.js';
 import { CsrApprover } from './certificates/csr-approver.js';
 import { CsrSigner, type CsrSignerOptions } from './certificates/csr-signer.js';
 import { BootstrapTokenCleaner } from './certificates/bootstrap-token-cleaner.js';
+import { NodePodGraph } from './node-pod-graph.js';
 
 export interface ServerControllers {
   gc: GarbageCollector;
+  /** The node authorizer's graph of which node's pods use what. */
+  nodePods: NodePodGraph;
   stop(): void;
 }
 
@@ -31,7 +34,9 @@ export async function startServerControllers(objects: ObjectStore, quotaUsage: Q
   const approver = new CsrApprover(objects, monitors, log);
   const signer = signing ? new CsrSigner(objects, monitors, { log, ...signing }) : undefined;
   const tokenCleaner = new BootstrapTokenCleaner(objects, monitors, log);
+  const nodePods = new NodePodGraph(client.as('node-authorizer'));
   const stop = () => {
+    nodePods.stop();
     approver.stop();
     signer?.stop();
     tokenCleaner.stop();
@@ -41,7 +46,7 @@ export async function startServerControllers(objects: ObjectStore, quotaUsage: Q
     serviceAccounts.stop();
   };
   try {
-    await monitors.start();
+    await Promise.all([monitors.start(), nodePods.start()]);
     gc.run();
     await quotas.start();
     await serviceAccounts.start();
@@ -52,5 +57,5 @@ export async function startServerControllers(objects: ObjectStore, quotaUsage: Q
     stop();
     throw err;
   }
-  return { gc, stop };
+  return { gc, nodePods, stop };
 }
