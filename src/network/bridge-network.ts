@@ -595,6 +595,8 @@ export class BridgeNetwork {
    * (CNI-FORWARD, CNI-HOSTPORT-*) and other programs' rules stay.
    */
   async destroy(): Promise<void> {
+    // A setup still running would install the chains again after they are removed below.
+    await this.ready?.catch(() => undefined);
     let firstErr: unknown;
     for (const id of await this.records.ids()) {
       await this.detach(id).catch((err: unknown) => {
