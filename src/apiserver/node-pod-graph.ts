@@ -10,7 +10,8 @@
 // delivery; node-authorizer.ts treats a miss as "not known yet" and asks the
 // store, so a pod bound a moment ago is never refused because of it.
 import { Informer, keyOf } from '../kube/client/informer.js';
-import type { KubeList, KubeObject, ListWatcher } from '../kube/client/kube-client.js';
+import type { KubeObject, ListWatcher } from '../kube/client/kube-client.js';
+import { mappedLister } from '../kube/client/mapped-lister.js';
 import { podReferences, type PodReferences } from '../kube/api/pod-references.js';
 import type { KObject } from '../kube/api/resource-type.js';
 
@@ -28,18 +29,6 @@ function edgesOf(pod: KubeObject): PodEdges {
 }
 
 /** A ListWatcher of pods that hands on only their edges (the informer caches what it is given). */
-function edgesLister(lw: ListWatcher): ListWatcher {
-  return {
-    async list<T = KubeObject>(ref: Parameters<ListWatcher['list']>[0], opts?: Parameters<ListWatcher['list']>[1]): Promise<KubeList<T>> {
-      const l = await lw.list<KubeObject>(ref, opts);
-      return { metadata: l.metadata, items: l.items.map(edgesOf) as T[] };
-    },
-    async *watch<T = KubeObject>(ref: Parameters<ListWatcher['watch']>[0], opts?: Parameters<ListWatcher['watch']>[1]) {
-      for await (const e of lw.watch<KubeObject>(ref, opts)) yield { type: e.type, object: (e.type === 'BOOKMARK' ? e.object : edgesOf(e.object)) as T };
-    },
-  };
-}
-
 export class NodePodGraph {
   private readonly informer: Informer<PodEdges>;
   /** node -> pod key -> edges. */
@@ -47,7 +36,7 @@ export class NodePodGraph {
   private synced = false;
 
   constructor(lw: ListWatcher) {
-    this.informer = new Informer<PodEdges>(edgesLister(lw), podsRef);
+    this.informer = new Informer<PodEdges>(mappedLister(lw, edgesOf), podsRef);
     this.informer.addHandlers({
       onAdd: (p) => this.put(p),
       onUpdate: (p, old) => {

@@ -6,7 +6,8 @@
 // the store) shows up as state, not as a missed event. Types come and go with
 // CustomResourceDefinitions: the set follows the registry's generation.
 import { Informer, keyOf } from '../kube/client/informer.js';
-import type { KubeList, KubeObject, ListWatcher, ResourceRef } from '../kube/client/kube-client.js';
+import type { KubeObject, ListWatcher, ResourceRef } from '../kube/client/kube-client.js';
+import { mappedLister } from '../kube/client/mapped-lister.js';
 import { TypeRegistry } from '../kube/api/registry.js';
 import type { ResourceType } from '../kube/api/resource-type.js';
 
@@ -42,18 +43,6 @@ function metadataOnly(o: KubeObject): KubeObject {
   return { apiVersion: o.apiVersion, kind: o.kind, metadata };
 }
 
-function metadataLister(lw: ListWatcher): ListWatcher {
-  return {
-    async list<T = KubeObject>(ref: ResourceRef, opts?: Parameters<ListWatcher['list']>[1]): Promise<KubeList<T>> {
-      const l = await lw.list<KubeObject>(ref, opts);
-      return { metadata: l.metadata, items: l.items.map(metadataOnly) as T[] };
-    },
-    async *watch<T = KubeObject>(ref: ResourceRef, opts?: Parameters<ListWatcher['watch']>[1]) {
-      for await (const e of lw.watch<KubeObject>(ref, opts)) yield { type: e.type, object: (e.type === 'BOOKMARK' ? e.object : metadataOnly(e.object)) as T };
-    },
-  };
-}
-
 export class TypeMonitors {
   private readonly informers = new Map<string, { t: ResourceType; inf: Informer }>();
   private readonly handlers: MonitorHandlers[] = [];
@@ -67,7 +56,7 @@ export class TypeMonitors {
     lw: ListWatcher,
     private readonly opts: TypeMonitorOptions = {},
   ) {
-    this.lw = metadataLister(lw);
+    this.lw = mappedLister(lw, metadataOnly);
   }
 
   addHandlers(h: MonitorHandlers): void {
