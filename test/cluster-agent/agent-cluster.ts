@@ -48,9 +48,15 @@ function startProc(args: string[], readyPattern: RegExp, env?: NodeJS.ProcessEnv
     output: () => out,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const sent = Date.now();
+      // A tug killed here leaves what its shutdown would have removed (bridge chains, pins): say so in the test output.
+      const t = setTimeout(() => {
+        console.log(`harness: tug ${args[0]} (pid ${child.pid}) still running 60 s after SIGTERM; SIGKILL. Output tail:\n${out.slice(-2000)}`);
+        child.kill('SIGKILL');
+      }, 60_000);
       await exited;
       clearTimeout(t);
+      if (Date.now() - sent > 10_000) console.log(`harness: tug ${args[0]} (pid ${child.pid}) took ${Date.now() - sent} ms to exit after SIGTERM`);
     },
   };
   return new Promise((res, rej) => {
