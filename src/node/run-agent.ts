@@ -128,6 +128,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     await agent?.stop();
     await server?.close();
     await api.close();
+    // A refused start (a node name another agent holds, say) leaves nothing behind: recovery set up the node's chains.
+    await removeNetworkIfEmpty(engine, log);
     throw err;
   }
   const a = agent;
@@ -149,14 +151,19 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await api.close();
       await rm(socket, { force: true });
       // Routes to other nodes stay while pods here may still use them (an agent restart).
-      const empty = engine.containers.all().length === 0 && engine.pods.all().length === 0;
-      await podNetwork?.stop(empty).catch((err) => o.log?.(`pod network: ${messageOf(err)}`));
-      if (empty) {
-        await engine.network.destroy().catch((err) => o.log?.(`network: ${messageOf(err)}`));
-        await engine.releaseHostState().catch(() => undefined);
-      }
+      await podNetwork?.stop(engineEmpty(engine)).catch((err) => o.log?.(`pod network: ${messageOf(err)}`));
+      await removeNetworkIfEmpty(engine, (m) => o.log?.(m));
     },
   };
+}
+
+const engineEmpty = (engine: Engine): boolean => engine.containers.all().length === 0 && engine.pods.all().length === 0;
+
+/** The node's bridge, chains and host state go with its last container; pods left running keep them (an agent restart). */
+async function removeNetworkIfEmpty(engine: Engine, log: (m: string) => void): Promise<void> {
+  if (!engineEmpty(engine)) return;
+  await engine.network.destroy().catch((err) => log(`network: ${messageOf(err)}`));
+  await engine.releaseHostState().catch(() => undefined);
 }
 
 const agentHelp = `Usage: tug agent --server URL --token T --discovery-token-ca-cert-hash sha256:HEX [OPTIONS]

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAgentCluster, startAgentProcess, suffix, tugBin, uniqueNodeNet, type AgentCluster, type AgentProc } from '../cluster-agent/agent-cluster.js';
+import { leftovers, startAgentCluster, startAgentProcess, suffix, tugBin, uniqueNodeNet, type AgentCluster, type AgentProc } from '../cluster-agent/agent-cluster.js';
 import { drawNodePortRange } from '../helpers/node-port-range.js';
 import { deleteWorkloads, deployOnto, engineContainers, nodeJson, podsOf } from './node-tools.js';
 
@@ -113,7 +113,8 @@ test('a second agent with a node name already taken is refused, and registers no
   const dir = await mkdtemp(join(tmpdir(), 'tug-agent-test-node-'));
   try {
     const before = (await nodeJson(c, secondName)).metadata.resourceVersion;
-    const err = await startAgentProcess({ url: c.url, token: c.token, caCertHash: c.caCertHash, nodeName: secondName, dataDir: dir }).then(
+    const net = uniqueNodeNet();
+    const err = await startAgentProcess({ url: c.url, token: c.token, caCertHash: c.caCertHash, nodeName: secondName, dataDir: dir, net }).then(
       async (a) => {
         await a.stop();
         return undefined;
@@ -129,6 +130,8 @@ test('a second agent with a node name already taken is refused, and registers no
     // The first agent still holds its node: Ready.
     const n = await nodeJson(c, secondName);
     assert.equal(n.status.conditions.find((x: any) => x.type === 'Ready').status, 'True');
+    // The refused agent had opened its engine (recovery sets up the node's chains): it removed them again.
+    assert.deepEqual(await leftovers(dir, net), [], 'the refused agent leaves nothing on the host');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
