@@ -22,6 +22,7 @@ import { readFile } from 'node:fs/promises';
 import { startAgent, withNodeServices, runAgentCommand as runAgent, DEFAULT_NODE_BRIDGE, type RunningAgent } from '../node/run-agent.js';
 import { nodeCredentials, type ClientCertRotation } from '../node/agent/tls-bootstrap.js';
 import { hostname } from 'node:os';
+import { stopSignal } from '../util/stop-signal.js';
 
 const serverHelp = `Usage: tug server --data-dir DIR --port N [OPTIONS]
 
@@ -244,6 +245,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
 }
 
 export async function runServerCommand(argv: string[]): Promise<void> {
+  const stopped = stopSignal({ repeatExits: true });
   let args;
   try {
     args = parseServerArgs(argv);
@@ -329,11 +331,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
       process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`);
     }
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await stopped;
   rotation?.stop();
   await agent?.close().catch((err) => process.stderr.write(`tug server: node agent: ${messageOf(err)}\n`));
   await dashboard?.close();

@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { rm } from 'node:fs/promises';
 import { messageOf } from '../errdefs.js';
+import { stopSignal } from '../util/stop-signal.js';
 import { Engine } from '../engine/engine.js';
 import { ContainerService } from '../engine/container-service.js';
 import { serveDockerApi } from './server.js';
@@ -36,6 +37,7 @@ Options:
 `;
 
 export async function runDaemon(argv: string[]): Promise<void> {
+  const stopped = stopSignal({ repeatExits: false });
   let values;
   let dashboard: Dashboard | undefined;
   try {
@@ -112,6 +114,5 @@ export async function runDaemon(argv: string[]): Promise<void> {
     await rm(values.socket!, { force: true });
     process.exit(0);
   };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
+  void stopped.then(shutdown);
 }

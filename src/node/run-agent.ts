@@ -35,6 +35,7 @@ import { DEFAULT_NODE_PORT_RANGE, parseNodePortRange } from '../kube/api/node-po
 import { detectNodeAddress, type NodeAddress } from './network/node-address.js';
 import { awaitPodCidr, cidrWithin, readClusterNetwork, registerNode } from './network/pod-cidr.js';
 import { PodNetwork, podMtu, podNetworkAnnotations } from './network/pod-network.js';
+import { stopSignal } from '../util/stop-signal.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
 /** How long a starting agent waits for its first serving certificate before it goes on asking in the background. */
@@ -151,8 +152,8 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await api.close();
       await rm(socket, { force: true });
       // Routes to other nodes stay while pods here may still use them (an agent restart).
-      await podNetwork?.stop(engineEmpty(engine)).catch((err) => o.log?.(`pod network: ${messageOf(err)}`));
-      await removeNetworkIfEmpty(engine, (m) => o.log?.(m));
+      await podNetwork?.stop(engineEmpty(engine)).catch((err) => log(`pod network: ${messageOf(err)}`));
+      await removeNetworkIfEmpty(engine, log);
     },
   };
 }
@@ -359,6 +360,7 @@ export async function clusterOf(kubeconfig: string): Promise<string | undefined>
 }
 
 export async function runAgentCommand(argv: string[]): Promise<void> {
+  const stopped = stopSignal({ repeatExits: true });
   let values;
   let trust: ServerTrust;
   let leaseDurationSeconds: number | undefined;
@@ -426,10 +428,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   }
   rotation?.start();
   process.stdout.write(`tug agent: node ${running.nodeName} registered\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  await stopped;
   rotation?.stop();
   await running.close();
   await claims?.release();

@@ -3,6 +3,7 @@
 import { invalid } from '../errdefs.js';
 import { startRegistryServer, type RegistryServerOptions } from './http/server.js';
 import { runGc } from './gc.js';
+import { stopSignal } from '../util/stop-signal.js';
 
 export { startRegistryServer, type RegistryServerOptions, type RunningRegistry } from './http/server.js';
 export { runGc, type GcOptions, type GcResult } from './gc.js';
@@ -107,17 +108,11 @@ export async function runRegistryCommand(argv: string[]): Promise<void> {
     return;
   }
   if (sub === 'serve') {
+    const stopped = stopSignal({ repeatExits: true });
     const reg = await startRegistryServer(serveOptions(rest));
     process.stderr.write(`tug registry listening on ${reg.url}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        reg.close().then(resolve, resolve);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await stopped;
+    await reg.close().catch(() => undefined);
     return;
   }
   if (sub === 'gc') {
