@@ -4,7 +4,8 @@
 // (~1.5 KB each) with 16 concurrent writers (→ writes/s), then, with them
 // stored, samples create/get/patch latency with a few workers, paginated lists
 // (limit=500), and watch delivery delay (a send timestamp in an annotation vs
-// the event's arrival on a watch). Ends with the server's peak RSS (VmHWM).
+// the event's arrival on a watch). Ends with the server's CPU time per create
+// during the load (steadier than latency on a shared machine) and peak RSS (VmHWM).
 // Usage: node dist/bench/cluster-api/bench.js [--store sqlite|etcd] [--pods 10000] [--writers 16] [--workers 4] [--samples 1000]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:https';
@@ -37,6 +38,14 @@ const nowMs = () => performance.timeOrigin + performance.now();
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+}
+
+/** A process's CPU time so far (user + sys, all its threads), from /proc/PID/stat. */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
 
 async function pool(count: number, n: number, fn: (i: number) => Promise<void>): Promise<void> {
@@ -157,11 +166,14 @@ try {
   // 1. Load: N creates with `writers` concurrent clients.
   log(`creating ${podCount} pods (${podBytes} B each) with ${writers} writers`);
   const loadLat: number[] = [];
+  const cpuAtStart = await cpuMs(srv.pid!);
   const loadStart = performance.now();
   await pool(podCount, writers, async (i) => {
     loadLat.push((await must('POST', podsPath, pod(`web-7d9c8b6f5-${String(i).padStart(5, '0')}`))).ms);
   });
   const loadSecs = (performance.now() - loadStart) / 1000;
+  // CPU is less at the mercy of other processes on a shared machine than latency is.
+  const loadCpuMs = (await cpuMs(srv.pid!)) - cpuAtStart;
   const writesPerSec = podCount / loadSecs;
 
   // 2. With N stored: single-object calls with a few workers.
@@ -249,6 +261,7 @@ try {
   console.log(row('patch (strategic merge)', patchLat));
   console.log(row('watch delivery delay', watchDelay));
   console.log(`\n- writes/s (${writers} concurrent writers, ${podCount} creates): **${writesPerSec.toFixed(0)}** (${loadSecs.toFixed(1)} s)`);
+  console.log(`- server CPU (user+sys, all threads) during the creates: ${(loadCpuMs / 1000).toFixed(1)} s, **${(loadCpuMs / podCount).toFixed(2)} ms per create**`);
   console.log(`- server memory: VmHWM ${memMb('VmHWM')} MiB, VmRSS ${memMb('VmRSS')} MiB`);
   agent.destroy();
 } finally {
