@@ -6,9 +6,12 @@
 // (limit=500), and watch delivery delay (a send timestamp in an annotation vs
 // the event's arrival on a watch). Ends with the server's CPU time per create
 // during the load (steadier than latency on a shared machine) and peak RSS (VmHWM).
-// Usage: node dist/bench/cluster-api/bench.js [--store sqlite|etcd] [--pods 10000] [--writers 16] [--workers 4] [--samples 1000]
+// --node-watchers N keeps N watches open during the load, each as a node agent's
+// (pods with fieldSelector spec.nodeName=<its node>): every create is an event to all of them.
+// Usage: node dist/bench/cluster-api/bench.js [--store sqlite|etcd] [--pods 10000] [--writers 16] [--workers 4] [--samples 1000] [--node-watchers 0]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -25,12 +28,14 @@ const { values } = parseArgs({
     writers: { type: 'string', default: '16' },
     workers: { type: 'string', default: '4' },
     samples: { type: 'string', default: '1000' },
+    'node-watchers': { type: 'string', default: '0' },
   },
 });
 const podCount = Number(values.pods);
 const writers = Number(values.writers);
 const workers = Number(values.workers);
 const samples = Number(values.samples);
+const nodeWatchers = Number(values['node-watchers']);
 const mainJs = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist', 'src', 'cluster', 'main.js');
 /** Wall-clock ms with sub-ms precision, comparable across processes' reads of the same clock. */
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -166,6 +171,21 @@ try {
   // 1. Load: N creates with `writers` concurrent clients.
   log(`creating ${podCount} pods (${podBytes} B each) with ${writers} writers`);
   const loadLat: number[] = [];
+  // Their own agent: each watch holds a connection, as each node agent does.
+  const watchAgent = new Agent({ ca: agent.options.ca, cert: agent.options.cert, key: agent.options.key });
+  const nodeWatches = await Promise.all(
+    Array.from({ length: nodeWatchers }, (_, i) =>
+      new Promise<ClientRequest>((res, rej) => {
+        const req = request({ agent: watchAgent, method: 'GET', hostname: u.hostname, port: u.port, path: `/api/v1/pods?watch=1&fieldSelector=${encodeURIComponent(`spec.nodeName=bench-node-${i}`)}` }, (r) => {
+          r.resume();
+          res(req);
+        });
+        req.on('error', rej);
+        req.end();
+      }),
+    ),
+  );
+  if (nodeWatchers) log(`${nodeWatchers} node watches open`);
   const cpuAtStart = await cpuMs(srv.pid!);
   const loadStart = performance.now();
   await pool(podCount, writers, async (i) => {
@@ -174,6 +194,8 @@ try {
   const loadSecs = (performance.now() - loadStart) / 1000;
   // CPU is less at the mercy of other processes on a shared machine than latency is.
   const loadCpuMs = (await cpuMs(srv.pid!)) - cpuAtStart;
+  for (const w of nodeWatches) w.destroy();
+  watchAgent.destroy();
   const writesPerSec = podCount / loadSecs;
 
   // 2. With N stored: single-object calls with a few workers.
@@ -261,7 +283,7 @@ try {
   console.log(row('patch (strategic merge)', patchLat));
   console.log(row('watch delivery delay', watchDelay));
   console.log(`\n- writes/s (${writers} concurrent writers, ${podCount} creates): **${writesPerSec.toFixed(0)}** (${loadSecs.toFixed(1)} s)`);
-  console.log(`- server CPU (user+sys, all threads) during the creates: ${(loadCpuMs / 1000).toFixed(1)} s, **${(loadCpuMs / podCount).toFixed(2)} ms per create**`);
+  console.log(`- server CPU (user+sys, all threads) during the creates${nodeWatchers ? ` (${nodeWatchers} node watches open)` : ''}: ${(loadCpuMs / 1000).toFixed(1)} s, **${(loadCpuMs / podCount).toFixed(2)} ms per create**`);
   console.log(`- server memory: VmHWM ${memMb('VmHWM')} MiB, VmRSS ${memMb('VmRSS')} MiB`);
   agent.destroy();
 } finally {
