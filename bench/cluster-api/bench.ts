@@ -4,10 +4,14 @@
 // (~1.5 KB each) with 16 concurrent writers (→ writes/s), then, with them
 // stored, samples create/get/patch latency with a few workers, paginated lists
 // (limit=500), and watch delivery delay (a send timestamp in an annotation vs
-// the event's arrival on a watch). Ends with the server's peak RSS (VmHWM).
-// Usage: node dist/bench/cluster-api/bench.js [--store sqlite|etcd] [--pods 10000] [--writers 16] [--workers 4] [--samples 1000]
+// the event's arrival on a watch). Ends with the server's CPU time per create
+// during the load (steadier than latency on a shared machine) and peak RSS (VmHWM).
+// --node-watchers N keeps N watches open during the load, each as a node agent's
+// (pods with fieldSelector spec.nodeName=<its node>): every create is an event to all of them.
+// Usage: node dist/bench/cluster-api/bench.js [--store sqlite|etcd] [--pods 10000] [--writers 16] [--workers 4] [--samples 1000] [--node-watchers 0]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -24,12 +28,14 @@ const { values } = parseArgs({
     writers: { type: 'string', default: '16' },
     workers: { type: 'string', default: '4' },
     samples: { type: 'string', default: '1000' },
+    'node-watchers': { type: 'string', default: '0' },
   },
 });
 const podCount = Number(values.pods);
 const writers = Number(values.writers);
 const workers = Number(values.workers);
 const samples = Number(values.samples);
+const nodeWatchers = Number(values['node-watchers']);
 const mainJs = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist', 'src', 'cluster', 'main.js');
 /** Wall-clock ms with sub-ms precision, comparable across processes' reads of the same clock. */
 const nowMs = () => performance.timeOrigin + performance.now();
@@ -37,6 +43,14 @@ const nowMs = () => performance.timeOrigin + performance.now();
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : NaN;
+}
+
+/** A process's CPU time so far (user + sys, all its threads), from /proc/PID/stat. */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
 }
 
 async function pool(count: number, n: number, fn: (i: number) => Promise<void>): Promise<void> {
@@ -157,11 +171,31 @@ try {
   // 1. Load: N creates with `writers` concurrent clients.
   log(`creating ${podCount} pods (${podBytes} B each) with ${writers} writers`);
   const loadLat: number[] = [];
+  // Their own agent: each watch holds a connection, as each node agent does.
+  const watchAgent = new Agent({ ca: agent.options.ca, cert: agent.options.cert, key: agent.options.key });
+  const nodeWatches = await Promise.all(
+    Array.from({ length: nodeWatchers }, (_, i) =>
+      new Promise<ClientRequest>((res, rej) => {
+        const req = request({ agent: watchAgent, method: 'GET', hostname: u.hostname, port: u.port, path: `/api/v1/pods?watch=1&fieldSelector=${encodeURIComponent(`spec.nodeName=bench-node-${i}`)}` }, (r) => {
+          r.resume();
+          res(req);
+        });
+        req.on('error', rej);
+        req.end();
+      }),
+    ),
+  );
+  if (nodeWatchers) log(`${nodeWatchers} node watches open`);
+  const cpuAtStart = await cpuMs(srv.pid!);
   const loadStart = performance.now();
   await pool(podCount, writers, async (i) => {
     loadLat.push((await must('POST', podsPath, pod(`web-7d9c8b6f5-${String(i).padStart(5, '0')}`))).ms);
   });
   const loadSecs = (performance.now() - loadStart) / 1000;
+  // CPU is less at the mercy of other processes on a shared machine than latency is.
+  const loadCpuMs = (await cpuMs(srv.pid!)) - cpuAtStart;
+  for (const w of nodeWatches) w.destroy();
+  watchAgent.destroy();
   const writesPerSec = podCount / loadSecs;
 
   // 2. With N stored: single-object calls with a few workers.
@@ -249,6 +283,7 @@ try {
   console.log(row('patch (strategic merge)', patchLat));
   console.log(row('watch delivery delay', watchDelay));
   console.log(`\n- writes/s (${writers} concurrent writers, ${podCount} creates): **${writesPerSec.toFixed(0)}** (${loadSecs.toFixed(1)} s)`);
+  console.log(`- server CPU (user+sys, all threads) during the creates${nodeWatchers ? ` (${nodeWatchers} node watches open)` : ''}: ${(loadCpuMs / 1000).toFixed(1)} s, **${(loadCpuMs / podCount).toFixed(2)} ms per create**`);
   console.log(`- server memory: VmHWM ${memMb('VmHWM')} MiB, VmRSS ${memMb('VmRSS')} MiB`);
   agent.destroy();
 } finally {

@@ -9,6 +9,7 @@ import { TypeRegistry } from '../kube/api/registry.js';
 import { apiVersionOf, type FieldError, type KObject, type ResourceType, type TypeHooks } from '../kube/api/resource-type.js';
 import { checkFields } from '../kube/api/schema.js';
 import { checkDns1123Subdomain, checkDns1123Label, checkLabels, selectorString } from '../kube/api/meta.js';
+import { SharedWatchReads } from './shared-watch-reads.js';
 import { decode, encode, withTypeMeta, encodeContinue, decodeContinue } from './object-codec.js';
 import { labelPredicate, fieldPredicate, both, type Predicate } from '../kube/api/selectors.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.js';
@@ -64,6 +65,11 @@ export interface WatchOptions extends ListOptions {
   resourceVersion?: string;
   allowWatchBookmarks?: boolean;
   sendInitialEvents?: boolean;
+  /**
+   * The consumer never changes the objects it is sent (it only serializes them):
+   * watchers that say so share one decoded object per write (shared-watch-reads.ts).
+   */
+  readOnly?: boolean;
 }
 
 export type ApiWatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: KObject };
@@ -92,6 +98,7 @@ function checkName(kind: string, name: string): FieldError[] {
 
 export class ObjectStore {
   private readonly hooks = new Map<string, TypeHooks>();
+  private readonly sharedReads = new SharedWatchReads();
   private readonly admission: { admit: (t: ResourceType, o: KObject, prefetched: unknown) => Promise<void>; prefetch?: (t: ResourceType, o: KObject) => Promise<unknown> }[] = [];
 
   constructor(
@@ -580,6 +587,8 @@ export class ObjectStore {
     const matches = (o: KObject | undefined) => !!o && (!pred || pred(o));
     // Events arrive in revision order; anything at or below what was already sent is a repeat.
     let sent = from;
+    const decodeOne = (tt: ResourceType, kv: KeyValue) => this.read(tt, kv);
+    const read = opts.readOnly ? (kv: KeyValue) => this.sharedReads.get(t, kv, decodeOne) : (kv: KeyValue) => this.read(t, kv);
     const onEvent = (e: WatchEvent) => {
       if (e.type !== 'BOOKMARK') {
         // The write's own revision (kv.modRevision) identifies it, whichever delivery path reported it.
@@ -591,13 +600,13 @@ export class ObjectStore {
         if (opts.allowWatchBookmarks) send({ type: 'BOOKMARK', object: bookmark(t, e.revision) });
         return;
       }
-      const o = this.read(t, e.kv);
+      const o = read(e.kv);
       if (e.type === 'DELETE') {
         if (matches(o)) send({ type: 'DELETED', object: o });
         return;
       }
       // Without a selector every object matches, and the previous value cannot change the event type: skip decoding it.
-      const prev = e.prevKv && pred ? this.read(t, e.prevKv) : undefined;
+      const prev = e.prevKv && pred ? read(e.prevKv) : undefined;
       const nowMatch = matches(o);
       const wasMatch = prev ? matches(prev) : false;
       if (nowMatch && e.kv.createRevision === e.kv.modRevision) send({ type: 'ADDED', object: o });

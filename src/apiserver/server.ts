@@ -29,6 +29,7 @@ import { METRICS_GROUP, serveMetrics } from './metrics/metrics-api.js';
 import type { MetricsScraper } from './metrics/metrics-scraper.js';
 import { metricVerb, newRequestInfo, recordRequest, trackLongRunning, type RequestInfo } from './request-metrics.js';
 import { sendMetrics, type MetricsSource } from '../util/metrics-registry.js';
+import { watchLine } from './shared-watch-reads.js';
 
 export interface ApiServerConfig {
   objects: ObjectStore;
@@ -384,8 +385,10 @@ export class ApiServer {
     const write = (e: ApiWatchEvent) => {
       if (ended) return;
       if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
-      const object = table && e.type !== 'ERROR' && e.type !== 'BOOKMARK' ? toTable(t, [e.object], include) : e.object;
-      res.write(JSON.stringify({ type: e.type, object }) + '\n');
+      if (e.type === 'ERROR' || e.type === 'BOOKMARK') res.write(JSON.stringify(e) + '\n');
+      else if (table) res.write(JSON.stringify({ type: e.type, object: toTable(t, [e.object], include) }) + '\n');
+      // Objects of writes are shared by every watcher of this server (readOnly below): serialized once.
+      else res.write(watchLine(e.type, e.object));
     };
     req.on('close', finish);
     res.on('close', finish);
@@ -399,6 +402,8 @@ export class ApiServer {
           resourceVersion: q.get('resourceVersion') ?? undefined,
           allowWatchBookmarks: queryBool(q, 'allowWatchBookmarks'),
           sendInitialEvents: queryBool(q, 'sendInitialEvents'),
+          // This watch only serializes what it is sent.
+          readOnly: true,
         },
         write,
         () => finish(),

@@ -99,6 +99,41 @@ test('of two candidates one leads; the other takes over only after the leader we
   assert.equal(api.lease!.spec.holderIdentity, '');
 });
 
+test('the leader renews with one write per round, no read; a write by someone else sends it back to reading', async () => {
+  const api = new LeaseApi();
+  const calls: string[] = [];
+  const counted = {
+    getOrNull: <T>(ref: ResourceRef, name: string) => (calls.push('get'), api.getOrNull<T>(ref, name)),
+    create: <T>(ref: ResourceRef, obj: object) => (calls.push('create'), api.create<T>(ref, obj)),
+    update: <T>(ref: ResourceRef, obj: KubeObject) => (calls.push('update'), api.update<T>(ref, obj)),
+  };
+  const log: string[] = [];
+  const a = candidate(counted, 'a', log);
+  a.run();
+  await until('a leads', () => a.isLeader);
+  const rvWhenLeading = Number(api.lease!.metadata.resourceVersion);
+  calls.length = 0;
+  await until('a renewed 5 times', () => Number(api.lease!.metadata.resourceVersion) >= rvWhenLeading + 5);
+  assert.ok(calls.length >= 5);
+  assert.deepEqual(new Set(calls), new Set(['update']), 'renewals are updates only');
+  // Someone else takes the Lease (as a candidate would after a's silence): a's next renewal
+  // conflicts, it reads the Lease, sees the other holder and stops at once.
+  api.lease = { ...api.lease!, spec: { ...api.lease!.spec, holderIdentity: 'b', renewTime: new Date().toISOString() }, metadata: { ...api.lease!.metadata, resourceVersion: String(Number(api.lease!.metadata.resourceVersion) + 100) } };
+  // Keep b's record fresh, so a sees a live holder.
+  const keepFresh = setInterval(() => {
+    api.lease = { ...api.lease!, spec: { ...api.lease!.spec, renewTime: new Date().toISOString() }, metadata: { ...api.lease!.metadata, resourceVersion: String(Number(api.lease!.metadata.resourceVersion) + 1) } };
+  }, 20);
+  try {
+    await until('a stops', () => !a.isLeader);
+    assert.ok(calls.includes('get'), 'after the conflict, a read the Lease');
+    assert.deepEqual(log, ['a started', 'a stopped']);
+    assert.equal(api.lease!.spec.holderIdentity, 'b');
+  } finally {
+    clearInterval(keepFresh);
+    await a.stop();
+  }
+});
+
 test('a leader whose renewals hang stops at the renew deadline, before anyone else may start', async () => {
   const api = new LeaseApi();
   const events: { who: string; at: number }[] = [];

@@ -206,6 +206,22 @@ export class LeaderElector {
   private async tryAcquireOrRenew(sentAt: number, round: number): Promise<Outcome> {
     const now = new Date();
     const durationSeconds = Math.max(1, Math.ceil(this.t.leaseDurationMs / 1000));
+    // The leader's fast path (as client-go's since 1.27): renew the Lease as it last wrote it,
+    // one request instead of a read and a write, so a renewal spends half as long queued on a
+    // busy server. The resourceVersion it wrote goes with the update: if anyone else wrote
+    // since, that is a 409 and the round falls back to reading the Lease.
+    const last = this.observed;
+    if (this.leading && last?.spec?.holderIdentity === this.identity) {
+      try {
+        const renewed = await this.o.client.update<Lease>(this.ref, { ...last, spec: { ...last.spec, leaseDurationSeconds: durationSeconds, renewTime: microTime(now) } });
+        if (round !== this.round) return 'retry';
+        this.observe(renewed, this.now());
+        return 'held';
+      } catch (err) {
+        if (round !== this.round) return 'retry';
+        this.o.log?.(`lease ${this.o.namespace}/${this.o.name}: renewal without a read failed (${messageOf(err)}); reading the Lease`);
+      }
+    }
     const current = await this.o.client.getOrNull<Lease>(this.ref, this.o.name);
     if (round !== this.round) return 'retry';
     if (!current) {
