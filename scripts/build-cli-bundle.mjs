@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cliDir = join(repo, 'dist/src/cli');
-const SERVICES = /^(\.\.\/engine-api\/|\.\.\/registry\/|\.\.\/cluster\/|\.\/commands\/dashboard\.js$)/;
+const SERVICES = /^(\.\.\/engine-api\/|\.\.\/registry\/|\.\.\/cluster\/|\.\.\/node\/run-agent\.js$|\.\/commands\/dashboard\.js$)/;
 
 const result = await build({
   entryPoints: [join(cliDir, 'main.js')],

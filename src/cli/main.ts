@@ -126,7 +126,8 @@ const services: Record<string, (argv: string[]) => Promise<unknown>> = {
   daemon: async (argv) => (await import('../engine-api/daemon-main.js' as string)).runDaemon(argv),
   registry: async (argv) => (await import('../registry/main.js' as string)).runRegistryCommand(argv),
   server: async (argv) => (await import('../cluster/main.js' as string)).runServerCommand(argv),
-  agent: async (argv) => (await import('../cluster/main.js' as string)).runAgentCommand(argv),
+  // Not through cluster/main.js: an agent restart should not wait for the API server's and controllers' modules to load.
+  agent: async (argv) => (await import('../node/run-agent.js' as string)).runAgentCommand(argv),
   token: async (argv) => (await import('../cluster/token-command.js' as string)).runTokenCommand(argv),
   dashboard: async (argv) => (await import('./commands/dashboard.js' as string)).runDashboardCommand(argv),
 };

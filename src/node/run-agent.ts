@@ -18,6 +18,8 @@ import { invalid, isKind, messageOf } from '../errdefs.js';
 import { KubeClient } from '../kube/client/kube-client.js';
 import { caCertHash, discoverPinnedCa, discoverPresentedCa, parseCaCertHash } from '../kube/client/ca-pin.js';
 import { NodeAgent } from './agent/node-agent.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS, NodeLease, readyAgain } from './agent/node-heartbeat.js';
+import { claimNodeName } from './agent/node-identity.js';
 import { nodeCredentials, NODE_KUBECONFIG, type ClientCertRotation } from './agent/tls-bootstrap.js';
 import { parseBootstrapToken } from '../kube/api/bootstrap-token.js';
 import { machineFacts } from './agent/node-status.js';
@@ -36,6 +38,7 @@ import { detectNodeAddress, type NodeAddress } from './network/node-address.js';
 import { awaitPodCidr, cidrWithin, readClusterNetwork, registerNode } from './network/pod-cidr.js';
 import { PodNetwork, podMtu, podNetworkAnnotations } from './network/pod-network.js';
 import { stopSignal } from '../util/stop-signal.js';
+import { traceAgent } from './agent/sync-trace.js';
 
 export const DEFAULT_NODE_BRIDGE = 'tugpod0';
 /** How long a starting agent waits for its first serving certificate before it goes on asking in the background. */
@@ -82,13 +85,34 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // The CA the agent trusts the API server with also vouches for the API server's client certificate here.
   const clusterCa = o.client.caPem;
   if (!clusterCa) throw invalid('the agent needs the cluster CA (from --discovery-token-ca-cert-hash, --ca-file or the kubeconfig) to verify the API server\'s calls to its endpoint');
-  const address = await detectNodeAddress(o.client.server, o.nodeIp);
+  // Another machine's node of this name refuses us before anything is written.
+  await claimNodeName(o.client, nodeName, o.dataDir);
+  traceAgent?.('node name claimed (first API request)');
   // The Node first, so the node IPAM can give it a range; the bridge is built from that range.
   await registerNode(o.client, nodeName, {}, o.podCidr);
+  traceAgent?.('node registered');
+  // Heartbeats from here on, before the engine recovers every container (seconds with many pods on a loaded
+  // machine): an agent restart must not look like a dead node. Stopped last in close(). The pods of a restarting
+  // agent keep running all along; the Node's status follows once the agent runs (NodeAgent.start).
+  const lease = new NodeLease({ client: o.client, nodeName, leaseDurationSeconds: o.leaseDurationSeconds ?? DEFAULT_NODE_LEASE_DURATION_SECONDS, log: o.log ?? ((m) => process.stderr.write(`tug agent: lease: ${m}\n`)) });
+  await lease.start();
+  try {
+    if (await readyAgain(o.client, nodeName, new Date().toISOString().replace(/\.\d+Z$/, 'Z'))) traceAgent?.('node Ready again');
+    return await startWithLease(o, nodeName, clusterCa, lease);
+  } catch (err) {
+    lease.stop();
+    throw err;
+  }
+}
+
+async function startWithLease(o: AgentOptions, nodeName: string, clusterCa: string, lease: NodeLease): Promise<RunningAgent> {
+  const address = await detectNodeAddress(o.client.server, o.nodeIp);
+  traceAgent?.('node address detected');
   const podCidr = o.podCidr ?? (await awaitPodCidr(o.client, nodeName));
   // A range picked by hand outside the cluster's makes a node on its own: no routes, NAT as before.
   const published = await readClusterNetwork(o.client, o.podCidr ? 1 : 25);
   const net = published && cidrWithin(podCidr, published.clusterCidr) ? published : undefined;
+  traceAgent?.('pod range and cluster network read');
   const backend = net && net.backend !== 'none' ? net.backend : undefined;
   if (backend) await registerNode(o.client, nodeName, podNetworkAnnotations(nodeName, backend, address.ip));
   const engine = await Engine.open({
@@ -98,12 +122,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     mtu: backend ? podMtu(backend, address.mtu) : undefined,
     noMasqueradeTo: net ? [net.clusterCidr] : undefined,
   });
+  traceAgent?.('engine opened');
   const podNetwork = backend && net ? new PodNetwork({ client: o.client, nodeName, address, podCidr, clusterCidr: net.clusterCidr, backend, bridge: o.bridgeName ?? DEFAULT_NODE_BRIDGE, log: o.log ?? ((m) => process.stderr.write(`tug agent: ${m}\n`)) }) : undefined;
   const containers = new ContainerService(engine);
   await containers.recover();
+  traceAgent?.('containers recovered');
   const socket = join(o.dataDir, 'engine.sock');
   await rm(socket, { force: true });
   const api = await serveDockerApi(containers, socket);
+  traceAgent?.('docker API serving');
   let server: AgentServer | undefined;
   let agent: NodeAgent | undefined;
   let serving: ServingCertificate | undefined;
@@ -112,17 +139,22 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const podDns = new PodDns();
   try {
     await podNetwork?.start();
+    traceAgent?.('pod network started');
     // Callers of the streaming endpoint are checked through the API server (SubjectAccessReview; TokenReview for bearer tokens).
     // It listens on the node's address, over TLS with the serving certificate the cluster issues for that address
     // (the SANs are the Node's InternalIP and Hostname addresses, which the approver checks).
     const metrics = new AgentMetrics(engine);
     serving = await ServingCertificate.load({ client: o.client, dataDir: o.dataDir, nodeName, ca: clusterCa, ipAddresses: [address.ip], dnsNames: [hostname()], log });
     server = await startAgentServer(containers, new AgentAuth({ client: o.client, nodeName }), metrics, { serving, clientCa: clusterCa }, address.ip);
-    agent = new NodeAgent({ client: o.client, engine, containers, metrics, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port, address.ip), serviceEnv, podDns, leaseDurationSeconds: o.leaseDurationSeconds, log: o.log });
+    traceAgent?.('agent server listening');
+    agent = new NodeAgent({ client: o.client, engine, containers, metrics, dataDir: o.dataDir, facts: machineFacts(nodeName, podCidr, server.port, address.ip), serviceEnv, podDns, leaseDurationSeconds: o.leaseDurationSeconds, lease, log: o.log });
     await agent.start();
+    traceAgent?.('node agent started');
     // Asked for once the Node carries its addresses (agent.start posts them); the API server can reach logs and exec once it is issued.
     serving.start();
-    if (!(await serving.ready(SERVING_CERT_WAIT_MS))) log(`no serving certificate issued within ${SERVING_CERT_WAIT_MS / 1000}s (is its CertificateSigningRequest pending? kubectl get csr); still asking`);
+    const servingReady = await serving.ready(SERVING_CERT_WAIT_MS);
+    traceAgent?.('serving certificate ready');
+    if (!servingReady) log(`no serving certificate issued within ${SERVING_CERT_WAIT_MS / 1000}s (is its CertificateSigningRequest pending? kubectl get csr); still asking`);
   } catch (err) {
     serving?.stop();
     await podNetwork?.stop(false);
@@ -148,12 +180,16 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     async close() {
       sc.stop();
       await a.stop();
+      traceAgent?.('stop: node agent stopped');
       await s.close();
+      traceAgent?.('stop: agent server closed');
       await api.close();
+      traceAgent?.('stop: docker API closed');
       await rm(socket, { force: true });
       // Routes to other nodes stay while pods here may still use them (an agent restart).
       await podNetwork?.stop(engineEmpty(engine)).catch((err) => log(`pod network: ${messageOf(err)}`));
       await removeNetworkIfEmpty(engine, log);
+      lease.stop();
     },
   };
 }
@@ -332,6 +368,7 @@ export async function withNodeServices(agent: RunningAgent, o: Omit<NodeServices
     ...agent,
     async close() {
       await services?.close();
+      traceAgent?.('stop: node services closed');
       await agent.close();
     },
   };
@@ -401,6 +438,8 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  traceAgent?.('process started', performance.timeOrigin);
+  traceAgent?.('modules loaded');
   let running: RunningAgent;
   let claims: HeldClaim | undefined;
   let rotation: ClientCertRotation | undefined;
@@ -412,6 +451,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     const nodeName = values['node-name'] || hostname().toLowerCase();
     let client: KubeClient;
     ({ client, rotation } = await agentClient(values, servers, trust, nodeName));
+    traceAgent?.('credentials loaded');
     // Its service proxy answers the cluster's NodePorts on every address here: another cluster's nodes on this
     // machine must not use them. Nodes of this cluster (same CA) serve the same ports and may share them.
     await claims.extend({ nodePortRange, cluster: await clusterOf(values.kubeconfig ?? join(values['data-dir']!, NODE_KUBECONFIG)) });
@@ -419,6 +459,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     const started = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr: values['pod-cidr'], nodeIp: values['node-ip'], leaseDurationSeconds });
     // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.
     running = await withNodeServices(started, { client, bridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
+    traceAgent?.('node services started');
     await useClusterDns(client, running.podDns, values['service-cidr']!, started.podCidr);
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n`);
@@ -429,9 +470,12 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   rotation?.start();
   process.stdout.write(`tug agent: node ${running.nodeName} registered\n`);
   await stopped;
+  traceAgent?.('stop: signal received');
   rotation?.stop();
   await running.close();
+  traceAgent?.('stop: closed');
   await claims?.release();
+  traceAgent?.('stop: exiting');
   // Pods keep running across an agent restart, and the engine still waits on each
   // one's exit (a watch and a poll): those must not hold the process open.
   process.exit();

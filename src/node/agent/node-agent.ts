@@ -14,14 +14,14 @@ import { PodSyncer } from './pod-syncer.js';
 import { podUidsInEngine } from './pod-runtime.js';
 import { L } from './labels.js';
 import { nodeObject, nodeStatus, type NodeFacts } from './node-status.js';
-import { DEFAULT_NODE_LEASE_DURATION_SECONDS, NodeHeartbeat, nodesRef } from './node-heartbeat.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS, NodeHeartbeat, nodesRef, type NodeLease } from './node-heartbeat.js';
 import type { Pod } from './pod-types.js';
 import type { ServiceEnv } from './service-env.js';
 import type { PodDns } from '../dns/pod-dns.js';
 import { LocalVolumes } from './local-volumes.js';
 import { NODE_LOCAL_PATH_DIR } from '../../kube/api/storage.js';
 import type { AgentMetrics } from './agent-metrics.js';
-import { tracePod } from './sync-trace.js';
+import { traceAgent, tracePod } from './sync-trace.js';
 
 /** The pod informer's resync: every pod is looked at again this often. */
 const RESYNC_MS = 10_000;
@@ -43,6 +43,8 @@ export interface NodeAgentOptions {
   podDns: PodDns;
   /** The node Lease's duration (renewed every quarter of it); the node lifecycle controller's grace period should match. */
   leaseDurationSeconds?: number;
+  /** The node Lease, when the caller renews it already (from before this agent starts to after it stops). */
+  lease?: NodeLease;
   log?: (msg: string) => void;
 }
 
@@ -92,6 +94,7 @@ export class NodeAgent {
       client: this.o.client,
       nodeName: this.o.facts.name,
       leaseDurationSeconds: this.o.leaseDurationSeconds ?? DEFAULT_NODE_LEASE_DURATION_SECONDS,
+      lease: this.o.lease,
       status: () => nodeStatus(this.o.facts, this.bootTime),
       // Renewals run twice a second: the same failure is said once, not every time.
       log: (m) => {
@@ -99,6 +102,7 @@ export class NodeAgent {
       },
     });
     await this.heartbeat.start();
+    traceAgent?.('heartbeat started (lease renewed, status posted)');
     const enqueue = (p: Pod) => {
       tracePod?.(`${p.metadata.namespace}/${p.metadata.name}`, `event rv ${p.metadata.resourceVersion}`);
       this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
@@ -110,7 +114,9 @@ export class NodeAgent {
       if (a[L.podUid]) this.queue.add(`${a[L.podNamespace]}/${a[L.podName]}`);
     });
     await this.localVolumes.start();
+    traceAgent?.('local volumes started');
     await this.informer.start();
+    traceAgent?.('pods listed');
     // Adopt or clean up: every pod with containers here gets a sync (orphans are torn down).
     for (const key of podUidsInEngine(this.o.engine).values()) this.queue.add(key);
     this.workers = this.queue.run((key) => this.reconcile(key), POD_WORKERS, (key, err) => this.log(`pod ${key}: ${messageOf(err)}`));
@@ -148,6 +154,7 @@ export class NodeAgent {
   private async register(): Promise<void> {
     // Another machine's node of this name refuses us before anything is written.
     await claimNodeName(this.o.client, this.o.facts.name, this.o.dataDir);
+    traceAgent?.('node name claimed');
     const body = nodeObject(this.o.facts);
     const meta = body.metadata as { annotations?: Record<string, string> };
     // Where this agent's local-path volumes live: the provisioner puts each new volume's directory there.
@@ -160,6 +167,7 @@ export class NodeAgent {
       node = await this.o.client.patch<KubeObject>(nodesRef, this.o.facts.name, { metadata: body.metadata, spec: body.spec });
     }
     await ownNodePassword(this.o.client, node);
+    traceAgent?.('node patched');
   }
 
   /** Stops syncing; pods keep running (as with a kubelet restart) and are adopted by the next start. */
@@ -169,6 +177,7 @@ export class NodeAgent {
     this.informer.stop();
     this.queue.shutdown();
     await this.workers?.catch(() => undefined);
+    traceAgent?.('stop: pod workers done');
     await this.localVolumes.stop();
     this.syncer.stopAll();
   }

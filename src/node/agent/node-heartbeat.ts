@@ -6,6 +6,8 @@
 import { messageOf, TugError } from '../../errdefs.js';
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
 import { Informer } from '../../kube/client/informer.js';
+import { traceAgent } from './sync-trace.js';
+import { nodeConditions } from './node-status.js';
 
 export const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
 export const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
@@ -15,59 +17,40 @@ export const DEFAULT_NODE_LEASE_DURATION_SECONDS = 2;
 /** Node status is posted this often even when nothing changed (the kubelet's nodeStatusReportFrequency role). */
 const NODE_STATUS_MS = 10_000;
 
-export interface NodeHeartbeatOptions {
+export interface NodeLeaseOptions {
   client: KubeClient;
   nodeName: string;
   leaseDurationSeconds: number;
-  /** The Node's status as the agent sees it now. */
-  status(): Record<string, unknown>;
   log: (msg: string) => void;
 }
 
-/** A Lease's MicroTime: RFC 3339 with microseconds. */
-export function microTime(d = new Date()): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-export class NodeHeartbeat {
-  private leaseTimer?: NodeJS.Timeout;
-  private statusTimer?: NodeJS.Timeout;
+/**
+ * The Lease half of the heartbeat, on its own so that a starting agent can
+ * renew it first thing (its Node exists and its name is claimed), before the
+ * slow part of a start (the engine recovering every container), and a stopping
+ * one last: an agent restart then leaves the node lifecycle controller only the
+ * time between two processes without a renewal.
+ */
+export class NodeLease {
+  private timer?: NodeJS.Timeout;
   private renewing = false;
-  private posting = false;
-  private lastPosted = 0;
-  private readonly node: Informer;
 
-  constructor(private readonly o: NodeHeartbeatOptions) {
-    this.node = new Informer(o.client, nodesRef, { fieldSelector: `metadata.name=${o.nodeName}` });
-    this.node.addHandlers({ onAdd: (n) => this.onNode(n), onUpdate: (n) => this.onNode(n) });
-  }
+  constructor(private readonly o: NodeLeaseOptions) {}
 
-  /** One renewal and one status post before returning, then both on their cadence. */
+  /** One renewal before returning, then one every quarter of the Lease's duration. */
   async start(): Promise<void> {
-    await this.renewLease();
-    await this.postStatus();
-    await this.node.start();
+    await this.renew();
+    traceAgent?.('lease renewed');
     const renewMs = (this.o.leaseDurationSeconds * 1000) / 4;
-    this.leaseTimer = setInterval(() => void this.renewLease().catch((err) => this.o.log(`lease: ${messageOf(err)}`)), renewMs);
-    this.statusTimer = setInterval(() => {
-      if (Date.now() - this.lastPosted >= NODE_STATUS_MS) void this.postStatus().catch((err) => this.o.log(`node status: ${messageOf(err)}`));
-    }, 1000);
-    this.leaseTimer.unref();
-    this.statusTimer.unref();
+    this.timer = setInterval(() => void this.renew().catch((err) => this.o.log(`lease: ${messageOf(err)}`)), renewMs);
+    this.timer.unref();
   }
 
   stop(): void {
-    clearInterval(this.leaseTimer);
-    clearInterval(this.statusTimer);
-    this.node.stop();
+    clearInterval(this.timer);
   }
 
-  private onNode(n: KubeObject): void {
-    const ready = (n.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
-    if (ready?.status !== 'True') void this.postStatus().catch((err) => this.o.log(`node status: ${messageOf(err)}`));
-  }
-
-  async renewLease(): Promise<void> {
+  async renew(): Promise<void> {
     if (this.renewing) return;
     this.renewing = true;
     try {
@@ -87,6 +70,55 @@ export class NodeHeartbeat {
       this.renewing = false;
     }
   }
+}
+
+export interface NodeHeartbeatOptions extends NodeLeaseOptions {
+  /** The Node's status as the agent sees it now. */
+  status(): Record<string, unknown>;
+  /** A Lease already being renewed (started and stopped by its owner); without one the heartbeat renews its own. */
+  lease?: NodeLease;
+}
+
+/** A Lease's MicroTime: RFC 3339 with microseconds. */
+export function microTime(d = new Date()): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+export class NodeHeartbeat {
+  private statusTimer?: NodeJS.Timeout;
+  private posting = false;
+  private lastPosted = 0;
+  private readonly node: Informer;
+  private readonly ownLease?: NodeLease;
+
+  constructor(private readonly o: NodeHeartbeatOptions) {
+    if (!o.lease) this.ownLease = new NodeLease(o);
+    this.node = new Informer(o.client, nodesRef, { fieldSelector: `metadata.name=${o.nodeName}` });
+    this.node.addHandlers({ onAdd: (n) => this.onNode(n), onUpdate: (n) => this.onNode(n) });
+  }
+
+  /** The Lease renewed (unless its owner does that) and one status post before returning, then both on their cadence. */
+  async start(): Promise<void> {
+    await this.ownLease?.start();
+    await this.postStatus();
+    traceAgent?.('node status posted');
+    await this.node.start();
+    this.statusTimer = setInterval(() => {
+      if (Date.now() - this.lastPosted >= NODE_STATUS_MS) void this.postStatus().catch((err) => this.o.log(`node status: ${messageOf(err)}`));
+    }, 1000);
+    this.statusTimer.unref();
+  }
+
+  stop(): void {
+    this.ownLease?.stop();
+    clearInterval(this.statusTimer);
+    this.node.stop();
+  }
+
+  private onNode(n: KubeObject): void {
+    const ready = (n.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+    if (ready?.status !== 'True') void this.postStatus().catch((err) => this.o.log(`node status: ${messageOf(err)}`));
+  }
 
   async postStatus(): Promise<void> {
     if (this.posting) return;
@@ -98,4 +130,21 @@ export class NodeHeartbeat {
       this.posting = false;
     }
   }
+}
+
+/**
+ * A restarting agent's Node that the node lifecycle controller marked Unknown
+ * (and tainted) while no process renewed its Lease: its conditions say Ready
+ * again as soon as the new process heartbeats, not only once the engine has
+ * recovered every container (seconds with many pods), so the taint goes before
+ * the pods' tolerations run out. The pods ran all along; the rest of the
+ * status follows when the agent runs (NodeHeartbeat.start). A Node without a
+ * Ready condition (just made) is left to that full post.
+ */
+export async function readyAgain(client: KubeClient, nodeName: string, bootTime: string): Promise<boolean> {
+  const node = await client.get<KubeObject>(nodesRef, nodeName);
+  const ready = (node.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
+  if (!ready || ready.status === 'True') return false;
+  await client.patch(nodesRef, nodeName, { status: { conditions: nodeConditions(bootTime) } }, { subresource: 'status' });
+  return true;
 }

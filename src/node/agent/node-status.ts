@@ -37,10 +37,20 @@ export function nodeObject(f: NodeFacts): Record<string, unknown> {
   };
 }
 
-export function nodeStatus(f: NodeFacts, bootTime: string): Record<string, unknown> {
+/** The conditions a running agent reports (lastTransitionTime: when this agent started). */
+export function nodeConditions(bootTime: string): Record<string, string>[] {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const resources = { cpu: String(f.cpu), memory: `${Math.floor(f.memoryBytes / 1024)}Ki`, pods: '110', 'ephemeral-storage': '10Gi' };
   const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: now, lastTransitionTime: bootTime });
+  return [
+    cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+    cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+    cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+    cond('Ready', 'True', 'KubeletReady', 'tug agent is posting ready status'),
+  ];
+}
+
+export function nodeStatus(f: NodeFacts, bootTime: string): Record<string, unknown> {
+  const resources = { cpu: String(f.cpu), memory: `${Math.floor(f.memoryBytes / 1024)}Ki`, pods: '110', 'ephemeral-storage': '10Gi' };
   return {
     capacity: resources,
     allocatable: resources,
@@ -48,12 +58,7 @@ export function nodeStatus(f: NodeFacts, bootTime: string): Record<string, unkno
       { type: 'InternalIP', address: f.hostIP },
       { type: 'Hostname', address: hostname() },
     ],
-    conditions: [
-      cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
-      cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
-      cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-      cond('Ready', 'True', 'KubeletReady', 'tug agent is posting ready status'),
-    ],
+    conditions: nodeConditions(bootTime),
     daemonEndpoints: { kubeletEndpoint: { Port: f.agentPort } },
     nodeInfo: {
       machineID: '',
