@@ -21,6 +21,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Hash } from 'node:crypto';
+import { receivedBytes } from './young-gc.js';
 
 /** Write once this much is pending (and no write is in flight). */
 const BATCH = 1 << 20;
@@ -145,6 +146,7 @@ export function appendBody(fh: FileHandle, start: number, body: Readable, hash: 
 
     const onData = (chunk: Buffer): void => {
       hash.update(chunk);
+      receivedBytes(chunk.length);
       pending.push(chunk);
       pendingBytes += chunk.length;
       if (pendingBytes >= MAX_PENDING) body.pause();
