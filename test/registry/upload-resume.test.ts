@@ -54,6 +54,56 @@ test('chunked upload cut off in the middle resumes after a server restart', asyn
   }
 });
 
+test('a PATCH cut off midway keeps every byte it delivered, shows no blob, and resumes in the same server', async () => {
+  const reg = await startTestRegistry();
+  try {
+    const repo = `cut/r${suffix()}`;
+    const data = randomBytes(6 * 1024 * 1024 + 777);
+    const sent = 2 * 1024 * 1024 + 4321; // not a multiple of the server's write batches
+    const loc = (await http('POST', `${reg.url}/v2/${repo}/blobs/uploads/`)).headers.get('location')!;
+    const req = request(`${reg.url}${loc}`, { method: 'PATCH', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(data.length) } });
+    req.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => req.write(data.subarray(0, sent), (err) => (err ? reject(err) : resolve())));
+    // Cut without waiting for the server to write anything: what it received is kept all the same.
+    req.destroy();
+
+    const digest = sha256(data);
+    assert.equal((await http('HEAD', `${reg.url}/v2/${repo}/blobs/${digest}`)).status, 404);
+    let have = -1;
+    for (let i = 0; i < 200 && have !== sent; i++) {
+      const st = await http('GET', `${reg.url}${loc}`);
+      assert.equal(st.status, 204);
+      have = Number(st.headers.get('range')!.split('-')[1]) + 1;
+      if (have !== sent) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(have, sent);
+
+    // Finishing early is refused and publishes nothing. (Until the server has seen
+    // the connection close, the session is still busy with the cut request.)
+    let early = await http('PUT', `${reg.url}${loc}?digest=${digest}`);
+    for (let i = 0; i < 200 && early.status === 400 && errorCode(early) === 'BLOB_UPLOAD_INVALID'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      early = await http('PUT', `${reg.url}${loc}?digest=${digest}`);
+    }
+    assert.equal(early.status, 400);
+    assert.equal(errorCode(early), 'DIGEST_INVALID');
+    assert.equal((await http('HEAD', `${reg.url}/v2/${repo}/blobs/${digest}`)).status, 404);
+
+    const rest = await http('PATCH', `${reg.url}${loc}`, {
+      body: data.subarray(sent),
+      headers: { 'Content-Range': `${sent}-${data.length - 1}`, 'Content-Type': 'application/octet-stream' },
+    });
+    assert.equal(rest.status, 202);
+    assert.equal(rest.headers.get('range'), `0-${data.length - 1}`);
+    assert.equal((await http('PUT', `${reg.url}${loc}?digest=${digest}`)).status, 201);
+    const got = await http('GET', `${reg.url}/v2/${repo}/blobs/${digest}`);
+    assert.equal(got.body.length, data.length);
+    assert.equal(sha256(got.body), digest);
+  } finally {
+    await reg.stop();
+  }
+});
+
 test('abandoned upload sessions older than the TTL are purged, fresh ones kept', async () => {
   const reg = await startTestRegistry();
   try {

@@ -2,10 +2,10 @@
 // _uploads with the bytes received so far ("data") and a small state file
 // ("state.json"), so a client holding the upload URL can resume — GET status,
 // then PATCH the rest — even after the server restarts. Bytes are hashed as they
-// are written and pushed to disk as they arrive (write-behind.ts), and a request
+// are written and pushed to disk as they arrive (body-writer.ts), and a request
 // is answered only once its bytes are on disk; only on the final PUT, after
 // fsync and a digest match, is the file renamed into the content store.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, open, rm, stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -16,7 +16,7 @@ import { regError } from '../errors.js';
 import { Layout } from './layout.js';
 import { BlobStore } from './blobs.js';
 import { isNotFound, listDir } from './fs-helpers.js';
-import { WriteBehind } from './write-behind.js';
+import { appendBody, AppendIoError, type AppendResult } from './body-writer.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -30,6 +30,8 @@ interface UploadState {
 interface LiveHash {
   hash: Hash;
   offset: number;
+  /** This process datasynced the file after writing its last byte (so the commit needs no fsync of it). */
+  synced: boolean;
 }
 
 export class UploadStore {
@@ -48,7 +50,7 @@ export class UploadStore {
     await (await open(join(dir, 'data'), 'w', 0o644)).close();
     const state: UploadState = { repo, uuid, startedAt: new Date().toISOString() };
     await writeJsonAtomic(join(dir, 'state.json'), state);
-    this.live.set(uuid, { hash: createHash('sha256'), offset: 0 });
+    this.live.set(uuid, { hash: createHash('sha256'), offset: 0, synced: false });
     return uuid;
   }
 
@@ -93,11 +95,14 @@ export class UploadStore {
       }
       const dir = this.dirOf(repo, uuid);
       const data = join(dir, 'data');
-      const fh = await open(data, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
+      if (!live.synced) {
+        // Written before a restart (or never): its pages may still be only in the page cache.
+        const fh = await open(data, 'r+');
+        try {
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
       }
       await this.blobs.commitFile(data, digest);
       await this.blobs.link(repo, digest);
@@ -144,42 +149,24 @@ export class UploadStore {
   private async write(repo: string, uuid: string, body: Readable, offset: number): Promise<number> {
     const live = await this.liveHash(repo, uuid, offset);
     const dir = this.dirOf(repo, uuid);
-    const data = join(dir, 'data');
-    const behind = await WriteBehind.open(data);
-    let written = 0;
+    const fh = await open(join(dir, 'data'), 'r+');
+    let res: AppendResult;
     try {
-      try {
-        await pipeline(
-          body,
-          async function* (source: AsyncIterable<Buffer>) {
-            for await (const chunk of source) {
-              live.hash.update(chunk);
-              written += chunk.length;
-              behind.wrote(chunk.length);
-              yield chunk;
-            }
-          },
-          createWriteStream(data, { flags: 'a', highWaterMark: 1 << 20 }),
-        );
-      } catch (err) {
-        // The hash may have seen bytes the file did not get; rebuild it from disk next time.
-        this.live.delete(uuid);
-        throw err;
-      }
-      try {
-        // The request's bytes are on disk before it is answered, so the final PUT's fsync is short.
-        await behind.flush();
-      } catch (err) {
-        // Writeback failed: the kernel may have dropped those pages, so what the file
-        // holds is unknown. End the session; the client starts the blob again.
-        this.live.delete(uuid);
-        await rm(dir, { recursive: true, force: true });
-        throw err;
-      }
+      res = await appendBody(fh, offset, body, live.hash);
+    } catch (err) {
+      this.live.delete(uuid);
+      // Writeback failed: the kernel may have dropped those pages, so what the file
+      // holds is unknown. End the session; the client starts the blob again.
+      // (A failed write only leaves the hash behind the file: rebuilt from disk next time.)
+      if (err instanceof AppendIoError && err.writeback) await rm(dir, { recursive: true, force: true });
+      throw err instanceof AppendIoError ? err.cause : err;
     } finally {
-      await behind.close();
+      await fh.close();
     }
-    live.offset = offset + written;
+    // Every byte the body delivered is in the file and the hash, even when it was cut off.
+    live.offset = offset + res.written;
+    live.synced = true;
+    if (res.cutOff) throw res.cutOff;
     return live.offset;
   }
 
@@ -191,7 +178,7 @@ export class UploadStore {
     await pipeline(createReadStream(join(this.dirOf(repo, uuid), 'data'), { highWaterMark: 1 << 20 }), async (src: AsyncIterable<Buffer>) => {
       for await (const chunk of src) hash.update(chunk);
     });
-    const fresh = { hash, offset };
+    const fresh = { hash, offset, synced: false };
     this.live.set(uuid, fresh);
     return fresh;
   }
