@@ -154,6 +154,9 @@ test('rolling update with maxSurge 1: the new pod on a node is Ready before the 
     const on = events.filter((e) => (e.object.spec.nodeName ?? e.object.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0]) === node);
     const oldGoing = on.findIndex((e) => e.object.metadata.labels['controller-revision-hash'] === rev1 && (e.object.metadata.deletionTimestamp || e.type === 'DELETED'));
     const newReady = on.findIndex((e) => e.object.metadata.labels['controller-revision-hash'] !== rev1 && e.object.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'));
-    assert.ok(newReady >= 0 && oldGoing > newReady, `${node}: new pod Ready at event ${newReady}, old pod deleted at event ${oldGoing}`);
+    // Kubernetes deletes an old pod that is not available at once (nothing to keep serving): on a loaded machine a
+    // node can miss its heartbeats for a moment and its pods turn unready. Only a Ready old pod must outlive the new one.
+    const oldWasReady = oldGoing >= 0 && on[oldGoing].object.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True');
+    assert.ok(newReady >= 0 && (oldGoing > newReady || !oldWasReady), `${node}: new pod Ready at event ${newReady}, old pod (Ready: ${oldWasReady}) deleted at event ${oldGoing}`);
   }
 });
