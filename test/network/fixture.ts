@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BridgeNetwork } from '../../src/network/bridge-network.js';
+import { BridgeNetwork, type Wiring } from '../../src/network/bridge-network.js';
 import { subnetOverlapsRoute } from '../../src/network/routes.js';
 import { runTool } from '../../src/util/exec-file.js';
 
@@ -35,10 +35,11 @@ export interface TestNet {
   cleanup(): Promise<void>;
 }
 
-export async function newTestNet(prefixLen = 24, root?: string): Promise<TestNet> {
+/** wiring: default as a daemon's (TUG_NETWORK_WIRING, else direct). */
+export async function newTestNet(prefixLen = 24, root?: string, wiring?: Wiring): Promise<TestNet> {
   const dir = root ?? (await mkdtemp(join(tmpdir(), 'tug-net-')));
   const subnet = await unusedSubnet(prefixLen);
-  const net = new BridgeNetwork({ root: dir, bridgeName: `tugt${suffix()}`, subnet });
+  const net = new BridgeNetwork({ root: dir, bridgeName: `tugt${suffix()}`, subnet, wiring });
   return {
     net,
     root: dir,
