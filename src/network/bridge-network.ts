@@ -187,6 +187,12 @@ export class BridgeNetwork {
   /** The bridge's ifindex (direct wiring names the master by index: `ip` runs in the container's namespace). */
   private bridgeIndex = 0;
   /**
+   * The records' addresses by container, read from disk once and then kept
+   * with every record write and removal (this instance is the only writer):
+   * a burst of 100 pods read 100 records for every address chosen.
+   */
+  private leaseCache?: Map<string, number>;
+  /**
    * Teardowns under way. Their plugin DELs run at once (see confListDelAll),
    * so the bridge may free an address while the firewall still deletes rules
    * naming it: a new attach waits for these first, so it can never be handed
@@ -336,12 +342,16 @@ export class BridgeNetwork {
    * before direct wiring (their records carry the address in the result).
    */
   private async leasedAddresses(): Promise<Set<number>> {
-    const used = new Set<number>();
-    for (const id of await this.records.ids()) {
-      const rec = await this.records.read(id);
-      const ip = rec ? (rec.address ?? BridgeNetwork.ipOf(rec)) : undefined;
-      if (ip) used.add(ipToNumber(ip));
+    if (!this.leaseCache) {
+      const cache = new Map<string, number>();
+      for (const id of await this.records.ids()) {
+        const rec = await this.records.read(id);
+        const ip = rec ? (rec.address ?? BridgeNetwork.ipOf(rec)) : undefined;
+        if (ip) cache.set(id, ipToNumber(ip));
+      }
+      this.leaseCache = cache;
     }
+    const used = new Set<number>(this.leaseCache.values());
     if (!this.opts.addressing) {
       const leases = await readdir(join(this.ipamDir, this.networkName)).catch(() => [] as string[]);
       for (const f of leases) if (isIpv4(f)) used.add(ipToNumber(f));
@@ -484,6 +494,7 @@ export class BridgeNetwork {
           rec.confList = this.confList(resolved.length > 0, true, { ip, defaultRoute: opts.defaultRoute ?? true });
           rec.runtimeConfig = { ...rec.runtimeConfig, mac };
           await this.records.write(rec);
+          this.leaseCache?.set(containerId, ipToNumber(ip));
         });
         this.allocating = step.catch(() => undefined);
         await step;
@@ -548,6 +559,7 @@ export class BridgeNetwork {
         routes: route ? [{ dst: '0.0.0.0/0', gw: this.pool.gateway }] : [],
       };
       await this.records.write(rec);
+      this.leaseCache?.set(rec.containerId, ipToNumber(ip));
     });
     this.allocating = step.catch(() => undefined);
     await step;
@@ -655,7 +667,7 @@ export class BridgeNetwork {
     if (!rec.sharedNetns) await removeNetns(rec.netnsPath);
     if (mounted && rec.sharedNetns) await deleteLink(hostIf);
     else await linkGone(hostIf, this.bridgeName);
-    await this.records.remove(rec.containerId);
+    await this.dropRecord(rec.containerId);
   }
 
   private async teardownNow(rec: AttachmentRecord): Promise<void> {
@@ -688,7 +700,13 @@ export class BridgeNetwork {
       await removeChain('nat', cniChainName(name, rec.containerId, 'DN-'));
     }
     if (!rec.sharedNetns) await removeNetns(rec.netnsPath);
-    await this.records.remove(rec.containerId);
+    await this.dropRecord(rec.containerId);
+  }
+
+  /** The record goes, and with it the lease. */
+  private async dropRecord(containerId: string): Promise<void> {
+    await this.records.remove(containerId);
+    this.leaseCache?.delete(containerId);
   }
 
   /** Idempotent: an unknown (or host/none-mode) container is a no-op. */
