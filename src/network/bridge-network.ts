@@ -27,7 +27,7 @@
 // 'cni' keeps the bridge plugin with host-local or static IPAM throughout.
 // Records say which way each attachment was made, and are torn down that way.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -579,7 +579,7 @@ export class BridgeNetwork {
 
   /** After the batch: hairpin on the bridge port (what the bridge plugin's hairpinMode did), then portmap if ports are published. */
   private async finishDirect(rec: AttachmentRecord): Promise<Attachment> {
-    await setHairpin(rec.hostIf!);
+    await setHairpin(rec.hostIf!, this.bridgeName, this.bridgeIndex);
     let result = rec.result!;
     if (rec.confList.plugins.length > 0) {
       result = await confListAdd(rec.confList, this.target(rec), async (soFar) => {
@@ -666,7 +666,7 @@ export class BridgeNetwork {
     }
     if (!rec.sharedNetns) await removeNetns(rec.netnsPath);
     if (mounted && rec.sharedNetns) await deleteLink(hostIf);
-    else await linkGone(hostIf, this.bridgeName);
+    else await linkGone(hostIf, this.bridgeName, this.bridgeIndex);
     await this.dropRecord(rec.containerId);
   }
 
@@ -833,29 +833,28 @@ async function linkIndex(name: string): Promise<number> {
 }
 
 /**
- * Is /sys this process's network namespace? Not for an agent started by
+ * Does /sys show this process's network namespace? Not for an agent started by
  * nsenter into a namespace of its own (the multinode tests): its /sys shows
- * the host's links, so a link there by our name is not ours.
+ * the namespace that mounted it, so a link there by our name is not ours. The
+ * bridge under its name with the ifindex `ip` gave us in our namespace says it is.
  */
-let sysfsIsOurs: boolean | undefined;
-function sysfsShowsOurLinks(bridgeName: string): boolean {
-  if (sysfsIsOurs === undefined) {
-    try {
-      sysfsIsOurs = readlinkSync('/proc/self/ns/net') === readlinkSync('/proc/1/ns/net');
-    } catch {
-      sysfsIsOurs = false;
-    }
+function sysfsShowsOurLinks(bridgeName: string, bridgeIndex: number): boolean {
+  try {
+    return bridgeIndex > 0 && Number(readFileSync(`/sys/class/net/${bridgeName}/ifindex`, 'utf8')) === bridgeIndex;
+  } catch {
+    return false;
   }
-  return sysfsIsOurs && existsSync(`/sys/class/net/${bridgeName}`);
 }
 
-/** Hairpin on a bridge port: through sysfs when it is ours (no process), else `ip`. */
-async function setHairpin(hostIf: string): Promise<void> {
-  try {
-    await writeFile(`/sys/class/net/${hostIf}/brport/hairpin_mode`, '1');
-    return;
-  } catch {
-    // Not in this /sys (another namespace's view): ask ip.
+/** Hairpin on a bridge port: through sysfs when it shows our links (no process), else `ip`. */
+async function setHairpin(hostIf: string, bridgeName: string, bridgeIndex: number): Promise<void> {
+  if (sysfsShowsOurLinks(bridgeName, bridgeIndex)) {
+    try {
+      await writeFile(`/sys/class/net/${hostIf}/brport/hairpin_mode`, '1');
+      return;
+    } catch {
+      // Fall back to ip.
+    }
   }
   await runTool('ip', ['link', 'set', 'dev', hostIf, 'type', 'bridge_slave', 'hairpin', 'on']);
 }
@@ -871,8 +870,8 @@ async function deleteLink(name: string): Promise<void> {
  * /sys shows it (no process); else, or if it stays (a process still in the
  * namespace), delete it.
  */
-async function linkGone(name: string, bridgeName: string): Promise<void> {
-  if (sysfsShowsOurLinks(bridgeName)) {
+async function linkGone(name: string, bridgeName: string, bridgeIndex: number): Promise<void> {
+  if (sysfsShowsOurLinks(bridgeName, bridgeIndex)) {
     for (let i = 0; i < 200; i++) {
       if (!existsSync(`/sys/class/net/${name}`)) return;
       await sleep(10);
