@@ -193,7 +193,7 @@ export class BridgeNetwork {
    */
   private leaseCache?: Map<string, number>;
   /**
-   * Teardowns under way. Their plugin DELs run at once (see confListDelAll),
+   * Teardowns under way (CNI wiring). Their plugin DELs run at once (see confListDelAll),
    * so the bridge may free an address while the firewall still deletes rules
    * naming it: a new attach waits for these first, so it can never be handed
    * that address and then lose its rules.
@@ -639,6 +639,8 @@ export class BridgeNetwork {
    * A failing DEL keeps the record so a retry (or destroy) can finish the job.
    */
   private async teardown(rec: AttachmentRecord): Promise<void> {
+    // Direct wiring drops the lease last, once nothing names the address: no attach need wait for it.
+    if (rec.hostIf) return this.teardownDirect(rec);
     const running = this.teardownNow(rec);
     this.teardowns.add(running);
     try {
@@ -671,7 +673,6 @@ export class BridgeNetwork {
   }
 
   private async teardownNow(rec: AttachmentRecord): Promise<void> {
-    if (rec.hostIf) return this.teardownDirect(rec);
     const mounted = await isNetnsMounted(rec.netnsPath);
     // A namespace file left unmounted (reboot) is not a netns to the plugins; a
     // missing one is, by the CNI spec, "already gone" and DEL goes on. A shared
