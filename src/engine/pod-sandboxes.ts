@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { invalid, notFound } from '../errdefs.js';
 import type { BridgeNetwork } from '../network/bridge-network.js';
-import { isNetnsMounted, removeNetns } from '../network/netns.js';
+import { isNetnsMounted, removeNetnsAll } from '../network/netns.js';
 import { runTool } from '../util/exec-file.js';
 import { writeJsonAtomic } from '../util/atomic-file.js';
 
@@ -104,14 +104,18 @@ export class PodSandboxes {
       await this.save(s);
       const pins = [s.netnsPath, s.utsPath, s.ipcPath].filter((p): p is string => Boolean(p));
       for (const p of pins) await writeFile(p, '', { mode: 0o444 });
+      // Direct wiring: the address leased (recorded) now, the veth, address,
+      // route and lo made by the `ip` that unshare execs in the new namespace.
+      const wiring = s.netnsPath && this.network.wiring === 'direct' ? await this.network.prepareAttach(id, s.netnsPath) : undefined;
       if (pins.length) {
         const flags = [s.netnsPath ? `--net=${s.netnsPath}` : '', s.utsPath ? `--uts=${s.utsPath}` : '', s.ipcPath ? `--ipc=${s.ipcPath}` : ''].filter(Boolean);
-        // One spawn: the namespaces pinned, and the loopback up inside the new network namespace.
-        await runTool('unshare', [...flags, ...(s.netnsPath ? ['ip', 'link', 'set', 'lo', 'up'] : ['true'])]);
+        // One spawn: the namespaces pinned, and the network (or just the loopback) set up inside.
+        if (wiring) await runTool('unshare', [...flags, 'ip', '-batch', '-'], { input: wiring.ipBatch });
+        else await runTool('unshare', [...flags, ...(s.netnsPath ? ['ip', 'link', 'set', 'lo', 'up'] : ['true'])]);
       }
       if (spec.pid === 'pod') s.pidHolder = await startPidHolder();
       if (s.netnsPath) {
-        const att = await (await this.network.beginAttach(id, [], { netnsPath: s.netnsPath })).configured;
+        const att = wiring ? await wiring.finish() : await (await this.network.beginAttach(id, [], { netnsPath: s.netnsPath })).configured;
         Object.assign(s, { ip: att.ip, prefixLen: att.prefixLen, gateway: att.gateway, mac: att.mac });
       }
       s.state = 'ready';
@@ -131,10 +135,12 @@ export class PodSandboxes {
   async stop(id: string): Promise<void> {
     const s = this.byId.get(id);
     if (!s) throw notFound(`no such pod sandbox: ${id}`);
-    // The plugins' DEL first, while the namespace is still there to clean.
-    await this.network.detach(id);
     if (s.pidHolder) await stopPidHolder(s.pidHolder);
-    for (const p of [s.netnsPath, s.utsPath, s.ipcPath]) if (p) await removeNetns(p);
+    // The pins first, all by one umount: the namespace goes, and with it the
+    // pod's veth; the network's detach then only waits for that and drops the
+    // lease (plugins, for an attachment they made, DEL without a namespace).
+    await removeNetnsAll([s.netnsPath, s.utsPath, s.ipcPath].filter((p): p is string => Boolean(p)));
+    await this.network.detach(id);
     if (s.state === 'stopped') return;
     s.state = 'stopped';
     await this.save(s);
@@ -169,7 +175,7 @@ export class PodSandboxes {
       if (s.state === 'ready') {
         // Released below by the network's recovery (not in the live set); the pins here.
         if (s.pidHolder) await stopPidHolder(s.pidHolder);
-        for (const p of [s.netnsPath, s.utsPath, s.ipcPath]) if (p) await removeNetns(p).catch(() => undefined);
+        await removeNetnsAll([s.netnsPath, s.utsPath, s.ipcPath].filter((p): p is string => Boolean(p))).catch(() => undefined);
         s.state = 'stopped';
         await this.save(s);
       }

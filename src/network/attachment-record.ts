@@ -31,8 +31,14 @@ export interface AttachmentRecord {
   complete: boolean;
   /** The namespace belongs to the engine (several networks share it): never made or removed here. */
   sharedNetns?: boolean;
-  /** Static addressing: the address chosen before ADD (the record is its lease). */
+  /** tug's own addressing: the address chosen before the link is made (the record is its lease). */
   address?: string;
+  /**
+   * Wired by tug itself (bridge-network.ts, direct wiring): the host end of the
+   * veth. No bridge or IPAM plugin ran; confList holds only what still runs as
+   * a plugin (portmap), and result is the one tug made for it.
+   */
+  hostIf?: string;
 }
 
 export class AttachmentRecords {

@@ -16,8 +16,20 @@
 // addresses exactly; the bridge is made when the network is, as Docker does;
 // and a container's namespace may belong to the engine (shared by all the
 // container's networks, each on its own ethN) instead of to the network.
-import { createHash } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+//
+// Wiring (TUG_NETWORK_WIRING, default 'direct'): tug makes the veth, address,
+// route and loopback itself with one `ip -batch` run inside the container's
+// namespace (for a new namespace, by the `ip` that `unshare` execs: the
+// namespace made and wired by one process), addresses from its own allocator
+// for every network (the default bridge's pool is its subnet, gateway first).
+// The bridge and host-local plugins were two Go processes and ~26 ms of CPU a
+// container, and their DELs two more; portmap still runs for published ports.
+// 'cni' keeps the bridge plugin with host-local or static IPAM throughout.
+// Records say which way each attachment was made, and are torn down that way.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { conflict, invalid, notFound, unavailable } from '../errdefs.js';
 import { runTool } from '../util/exec-file.js';
@@ -58,6 +70,26 @@ export interface BridgeNetworkOptions {
   mtu?: number;
   /** Destinations reached without NAT (the cluster's pod range on a node of a cluster). */
   noMasqueradeTo?: string[];
+  /** Who makes the veth and address (default: TUG_NETWORK_WIRING, else 'direct'; see the top of this file). */
+  wiring?: Wiring;
+}
+
+export type Wiring = 'direct' | 'cni';
+
+/** TUG_NETWORK_WIRING=cni: the bridge plugin and host-local/static IPAM, as before direct wiring. */
+export function defaultWiring(): Wiring {
+  const w = process.env.TUG_NETWORK_WIRING;
+  if (w === undefined || w === '' || w === 'direct') return 'direct';
+  if (w === 'cni') return 'cni';
+  throw invalid(`TUG_NETWORK_WIRING: want direct or cni, got "${w}"`);
+}
+
+/** A namespace's wiring prepared by tug (direct wiring) for a caller that makes the namespace itself. */
+export interface PreparedAttachment {
+  /** iproute2 batch to run by `ip -batch -` inside the new namespace; brings lo up too. */
+  ipBatch: string;
+  /** After the batch ran: hairpin on the host end, the record marked complete. */
+  finish(): Promise<Attachment>;
 }
 
 export interface StaticAddressing {
@@ -149,8 +181,19 @@ export class BridgeNetwork {
   private ready?: Promise<void>;
   /** Set by retire(): the network is gone for good, and nothing may make its bridge again. */
   private retired = false;
+  readonly wiring: Wiring;
+  /** Where tug's allocator hands out addresses: a user network's settings, or the whole subnet with the first address as gateway. */
+  private readonly pool: StaticAddressing;
+  /** The bridge's ifindex (direct wiring names the master by index: `ip` runs in the container's namespace). */
+  private bridgeIndex = 0;
   /**
-   * Teardowns under way. Their plugin DELs run at once (see confListDelAll),
+   * The records' addresses by container, read from disk once and then kept
+   * with every record write and removal (this instance is the only writer):
+   * a burst of 100 pods read 100 records for every address chosen.
+   */
+  private leaseCache?: Map<string, number>;
+  /**
+   * Teardowns under way (CNI wiring). Their plugin DELs run at once (see confListDelAll),
    * so the bridge may free an address while the firewall still deletes rules
    * naming it: a new attach waits for these first, so it can never be handed
    * that address and then lose its rules.
@@ -171,6 +214,9 @@ export class BridgeNetwork {
     this.ipamDir = join(this.stateDir, 'ipam');
     this.pluginDir = opts.cniPluginDir ?? '/usr/lib/cni';
     this.records = new AttachmentRecords(join(this.stateDir, 'attachments'));
+    this.wiring = opts.wiring ?? defaultWiring();
+    // host-local's default gateway is the subnet's first address too: same bridge address either way.
+    this.pool = opts.addressing ?? { gateway: numberToIp(this.cidr.base + 1), reserved: [], label: this.bridgeName };
   }
 
   /** The CNI network name; chains and IPAM state are keyed by it. */
@@ -257,8 +303,10 @@ export class BridgeNetwork {
         if (await subnetOverlapsRoute(this.subnet)) {
           throw conflict(`subnet ${this.subnet} overlaps a route the host already has; pick another subnet`);
         }
-        if (this.opts.addressing) await this.makeBridge(this.opts.addressing.gateway);
+        // Direct wiring has no plugin to make the default bridge on first ADD.
+        if (this.opts.addressing || this.wiring === 'direct') await this.makeBridge(this.pool.gateway);
       }
+      if (this.wiring === 'direct') this.bridgeIndex = await linkIndex(this.bridgeName);
       if (this.opts.isolationChain) await addIsolationMember(this.opts.isolationChain, this.bridgeName);
       await installNetworkRules(this.bridgeName, this.subnet, { internal: this.opts.internal, icc: this.opts.icc, isolationChain: this.opts.isolationChain, noMasqueradeTo: this.opts.noMasqueradeTo });
     })().catch((err: unknown) => {
@@ -274,29 +322,46 @@ export class BridgeNetwork {
     // changes as containers come and go and their ARP entries for the gateway
     // (the embedded DNS server's address) go stale (Docker sets one too).
     const mac = `02:${createHash('sha256').update(this.bridgeName).digest('hex').slice(0, 10).match(/../g)!.join(':')}`;
-    await runTool('ip', ['link', 'add', 'name', this.bridgeName, 'address', mac, 'type', 'bridge']);
+    const mtu = this.opts.mtu ? ` mtu ${this.opts.mtu}` : '';
+    const batch = [
+      `link add name ${this.bridgeName} address ${mac}${mtu} type bridge`,
+      `addr add ${gateway}/${this.cidr.prefixLen} dev ${this.bridgeName}`,
+      `link set dev ${this.bridgeName} up`,
+    ];
     try {
-      await runTool('ip', ['addr', 'add', `${gateway}/${this.cidr.prefixLen}`, 'dev', this.bridgeName]);
-      await runTool('ip', ['link', 'set', 'dev', this.bridgeName, 'up']);
+      await runTool('ip', ['-batch', '-'], { input: batch.join('\n') + '\n' });
     } catch (err) {
       await runTool('ip', ['link', 'del', 'dev', this.bridgeName], { allowFailure: true });
       throw err;
     }
   }
 
-  /** Addresses of the records on disk (the leases, for static addressing). */
+  /**
+   * Addresses of the records on disk (the leases of tug's allocator), and on
+   * the default bridge also host-local's: attachments made by the plugins
+   * before direct wiring (their records carry the address in the result).
+   */
   private async leasedAddresses(): Promise<Set<number>> {
-    const used = new Set<number>();
-    for (const id of await this.records.ids()) {
-      const rec = await this.records.read(id);
-      if (rec?.address) used.add(ipToNumber(rec.address));
+    if (!this.leaseCache) {
+      const cache = new Map<string, number>();
+      for (const id of await this.records.ids()) {
+        const rec = await this.records.read(id);
+        const ip = rec ? (rec.address ?? BridgeNetwork.ipOf(rec)) : undefined;
+        if (ip) cache.set(id, ipToNumber(ip));
+      }
+      this.leaseCache = cache;
+    }
+    const used = new Set<number>(this.leaseCache.values());
+    if (!this.opts.addressing) {
+      const leases = await readdir(join(this.ipamDir, this.networkName)).catch(() => [] as string[]);
+      for (const f of leases) if (isIpv4(f)) used.add(ipToNumber(f));
     }
     return used;
   }
 
   /** The wanted address checked, or the first free one of the range (Docker's words for each refusal). */
   private async chooseAddress(wanted: string | undefined, preferred?: string): Promise<string> {
-    const a = this.opts.addressing!;
+    const a = this.pool;
     const first = this.cidr.base;
     const last = (this.cidr.base + 2 ** (32 - this.cidr.prefixLen) - 1) >>> 0;
     const blocked = new Set<number>([first, last, ipToNumber(a.gateway), ...a.reserved.map(ipToNumber)]);
@@ -405,6 +470,20 @@ export class BridgeNetwork {
       await this.releasePorts(containerId);
       throw err;
     };
+    if (this.wiring === 'direct') {
+      let batch: string;
+      try {
+        batch = await this.leaseDirect(rec, resolved, opts);
+        // One process: `ip` in a namespace unshare just made, or nsenter'd into the engine's.
+        if (shared) await runTool('nsenter', [`--net=${rec.netnsPath}`, 'ip', '-batch', '-'], { input: batch });
+        else await createNetns(rec.netnsPath, batch);
+      } catch (err) {
+        return undo(err);
+      }
+      const configured = this.finishDirect(rec).catch(undo);
+      configured.catch(() => undefined);
+      return { netnsPath: rec.netnsPath, configured };
+    }
     try {
       if (this.opts.addressing) {
         // Choice and record in one step: the record is the lease.
@@ -415,6 +494,7 @@ export class BridgeNetwork {
           rec.confList = this.confList(resolved.length > 0, true, { ip, defaultRoute: opts.defaultRoute ?? true });
           rec.runtimeConfig = { ...rec.runtimeConfig, mac };
           await this.records.write(rec);
+          this.leaseCache?.set(containerId, ipToNumber(ip));
         });
         this.allocating = step.catch(() => undefined);
         await step;
@@ -429,6 +509,88 @@ export class BridgeNetwork {
     // The caller may be busy elsewhere when this fails; it awaits later.
     configured.catch(() => undefined);
     return { netnsPath: rec.netnsPath, configured };
+  }
+
+  /**
+   * Direct wiring for a caller that makes the namespace itself (a pod's pins:
+   * `unshare --net=F --uts=F --ipc=F ip -batch -`, so the pod's namespaces and
+   * its network cost one process). The address is leased (recorded) before
+   * this returns; if the batch fails, detach() undoes the rest.
+   */
+  async prepareAttach(containerId: string, netnsPath: string): Promise<PreparedAttachment> {
+    if (this.wiring !== 'direct') throw new Error(`network ${this.networkName}: prepareAttach needs direct wiring`);
+    if (!containerIdPattern.test(containerId)) throw invalid(`container id "${containerId}" is not valid`);
+    await this.ensureReady();
+    while (this.teardowns.size > 0) await Promise.allSettled([...this.teardowns]);
+    if (await this.records.read(containerId)) throw conflict(`container ${containerId} is already attached to network ${this.networkName}`);
+    const rec: AttachmentRecord = { containerId, netnsPath, ifName: IF_NAME, sharedNetns: true, confList: this.confList(false), runtimeConfig: {}, ports: [], complete: false };
+    try {
+      const ipBatch = await this.leaseDirect(rec, [], {});
+      return { ipBatch, finish: () => this.finishDirect(rec) };
+    } catch (err) {
+      await this.teardown(rec).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Chooses the address and writes the record (the lease) before any link
+   * exists, so a crash at any later point leaves a record to undo it by;
+   * returns the `ip` batch that makes the veth (host end straight into this
+   * namespace and onto the bridge), the address, the route and lo.
+   */
+  private async leaseDirect(rec: AttachmentRecord, ports: PortMapping[], opts: AttachOptions): Promise<string> {
+    // Set before the lease, so an undo at any point takes the direct teardown.
+    rec.hostIf = `veth${randomBytes(4).toString('hex')}`;
+    rec.confList = this.confList(ports.length > 0);
+    rec.confList.plugins = rec.confList.plugins.filter((p) => p.type === 'portmap');
+    const route = (opts.defaultRoute ?? true) && !this.opts.internal;
+    const step = this.allocating.then(async () => {
+      const ip = await this.chooseAddress(opts.ip, opts.preferredIp);
+      // Docker's MAC for the address: a reused address comes back with the same
+      // MAC, so no neighbour holds a stale entry for it (no gratuitous ARP needed).
+      const mac = opts.mac ?? dockerMac(ip);
+      rec.address = ip;
+      rec.runtimeConfig = { ...rec.runtimeConfig, mac };
+      rec.result = {
+        cniVersion: CNI_VERSION,
+        interfaces: [{ name: this.bridgeName }, { name: rec.hostIf! }, { name: rec.ifName, mac, sandbox: rec.netnsPath }],
+        ips: [{ address: `${ip}/${this.cidr.prefixLen}`, gateway: this.pool.gateway, interface: 2 }],
+        routes: route ? [{ dst: '0.0.0.0/0', gw: this.pool.gateway }] : [],
+      };
+      await this.records.write(rec);
+      this.leaseCache?.set(rec.containerId, ipToNumber(ip));
+    });
+    this.allocating = step.catch(() => undefined);
+    await step;
+    const mtu = this.opts.mtu ? ` mtu ${this.opts.mtu}` : '';
+    const ip = rec.address!;
+    const lines = [
+      'link set lo up',
+      // The host end is made in the agent's namespace (netns <pid>) with its
+      // master named by index, up; the peer stays here under the container's name.
+      `link add name ${rec.hostIf} netns ${process.pid} up${mtu} master if${this.bridgeIndex} type veth peer name ${rec.ifName}${mtu} address ${String(rec.runtimeConfig.mac)}`,
+      `addr add ${ip}/${this.cidr.prefixLen} dev ${rec.ifName}`,
+      `link set dev ${rec.ifName} up`,
+      ...(route ? [`route add default via ${this.pool.gateway} dev ${rec.ifName}`] : []),
+    ];
+    return lines.join('\n') + '\n';
+  }
+
+  /** After the batch: hairpin on the bridge port (what the bridge plugin's hairpinMode did), then portmap if ports are published. */
+  private async finishDirect(rec: AttachmentRecord): Promise<Attachment> {
+    await setHairpin(rec.hostIf!, this.bridgeName, this.bridgeIndex);
+    let result = rec.result!;
+    if (rec.confList.plugins.length > 0) {
+      result = await confListAdd(rec.confList, this.target(rec), async (soFar) => {
+        rec.result = soFar;
+        await this.records.write(rec);
+      }, result);
+    }
+    rec.result = result;
+    rec.complete = true;
+    await this.records.write(rec);
+    return this.attachmentOf(rec, result);
   }
 
   private async configure(rec: AttachmentRecord): Promise<Attachment> {
@@ -477,6 +639,8 @@ export class BridgeNetwork {
    * A failing DEL keeps the record so a retry (or destroy) can finish the job.
    */
   private async teardown(rec: AttachmentRecord): Promise<void> {
+    // Direct wiring drops the lease last, once nothing names the address: no attach need wait for it.
+    if (rec.hostIf) return this.teardownDirect(rec);
     const running = this.teardownNow(rec);
     this.teardowns.add(running);
     try {
@@ -484,6 +648,28 @@ export class BridgeNetwork {
     } finally {
       this.teardowns.delete(running);
     }
+  }
+
+  /**
+   * Direct wiring's teardown: portmap's DEL (if it ran), then the veth goes
+   * with the namespace (a namespace of our own is unmounted here; a shared one
+   * that still exists gets an `ip link del`), then the lease. The lease goes
+   * only once the host end is gone, so the address is never on two ports.
+   */
+  private async teardownDirect(rec: AttachmentRecord): Promise<void> {
+    const hostIf = rec.hostIf!;
+    const mounted = await isNetnsMounted(rec.netnsPath);
+    if (rec.confList.plugins.length > 0) {
+      const target = this.target(rec);
+      if (!mounted) target.netnsPath = '';
+      await confListDelAll(rec.confList, target, rec.result);
+      // A crash mid-ADD: portmap's chain may be there without the result naming it.
+      if (!rec.complete) await removeChain('nat', cniChainName(rec.confList.name, rec.containerId, 'DN-'));
+    }
+    if (!rec.sharedNetns) await removeNetns(rec.netnsPath);
+    if (mounted && rec.sharedNetns) await deleteLink(hostIf);
+    else await linkGone(hostIf, this.bridgeName, this.bridgeIndex);
+    await this.dropRecord(rec.containerId);
   }
 
   private async teardownNow(rec: AttachmentRecord): Promise<void> {
@@ -515,7 +701,13 @@ export class BridgeNetwork {
       await removeChain('nat', cniChainName(name, rec.containerId, 'DN-'));
     }
     if (!rec.sharedNetns) await removeNetns(rec.netnsPath);
-    await this.records.remove(rec.containerId);
+    await this.dropRecord(rec.containerId);
+  }
+
+  /** The record goes, and with it the lease. */
+  private async dropRecord(containerId: string): Promise<void> {
+    await this.records.remove(containerId);
+    this.leaseCache?.delete(containerId);
   }
 
   /** Idempotent: an unknown (or host/none-mode) container is a no-op. */
@@ -631,4 +823,60 @@ export class BridgeNetwork {
     this.ready = undefined;
     if (firstErr) throw firstErr;
   }
+}
+
+/** A link's ifindex in this process's namespace. */
+async function linkIndex(name: string): Promise<number> {
+  const r = await runTool('ip', ['-j', 'link', 'show', 'dev', name]);
+  const index = (JSON.parse(r.stdout) as { ifindex?: number }[])[0]?.ifindex;
+  if (!index) throw new Error(`ip link show ${name}: no ifindex`);
+  return index;
+}
+
+/**
+ * Does /sys show this process's network namespace? Not for an agent started by
+ * nsenter into a namespace of its own (the multinode tests): its /sys shows
+ * the namespace that mounted it, so a link there by our name is not ours. The
+ * bridge under its name with the ifindex `ip` gave us in our namespace says it is.
+ */
+function sysfsShowsOurLinks(bridgeName: string, bridgeIndex: number): boolean {
+  try {
+    return bridgeIndex > 0 && Number(readFileSync(`/sys/class/net/${bridgeName}/ifindex`, 'utf8')) === bridgeIndex;
+  } catch {
+    return false;
+  }
+}
+
+/** Hairpin on a bridge port: through sysfs when it shows our links (no process), else `ip`. */
+async function setHairpin(hostIf: string, bridgeName: string, bridgeIndex: number): Promise<void> {
+  if (sysfsShowsOurLinks(bridgeName, bridgeIndex)) {
+    try {
+      await writeFile(`/sys/class/net/${hostIf}/brport/hairpin_mode`, '1');
+      return;
+    } catch {
+      // Fall back to ip.
+    }
+  }
+  await runTool('ip', ['link', 'set', 'dev', hostIf, 'type', 'bridge_slave', 'hairpin', 'on']);
+}
+
+async function deleteLink(name: string): Promise<void> {
+  const r = await runTool('ip', ['link', 'del', 'dev', name], { allowFailure: true });
+  if (r.code !== 0 && !/Cannot find device|does not exist/i.test(r.stderr)) throw new Error(`ip link del ${name}: ${r.stderr.trim()}`);
+}
+
+/**
+ * The namespace holding a veth's peer is gone (or going): the kernel removes
+ * the pair as it cleans the namespace up, a moment later. Wait for that where
+ * /sys shows it (no process); else, or if it stays (a process still in the
+ * namespace), delete it.
+ */
+async function linkGone(name: string, bridgeName: string, bridgeIndex: number): Promise<void> {
+  if (sysfsShowsOurLinks(bridgeName, bridgeIndex)) {
+    for (let i = 0; i < 200; i++) {
+      if (!existsSync(`/sys/class/net/${name}`)) return;
+      await sleep(10);
+    }
+  }
+  await deleteLink(name);
 }

@@ -45,8 +45,10 @@ export async function confListAdd(
   list: ConfList,
   target: ConfListTarget,
   onStep: (resultSoFar: CniResult) => Promise<void>,
+  /** The result of what ran before the list (an interface and address made without plugins). */
+  initial?: CniResult,
 ): Promise<CniResult> {
-  let prev: CniResult | undefined;
+  let prev: CniResult | undefined = initial;
   for (const plugin of list.plugins) {
     const res = await runCniPlugin({
       command: 'ADD',

@@ -7,13 +7,16 @@ import { runTool } from '../util/exec-file.js';
 
 /**
  * A new namespace with its loopback up (what the CNI loopback plugin would do,
- * without spawning it): `ip` runs inside the namespace unshare just made.
+ * without spawning it): `ip` runs inside the namespace unshare just made. With
+ * ipBatch, that same `ip` runs the batch instead (which must bring lo up
+ * itself): the namespace made and wired by one process.
  */
-export async function createNetns(path: string): Promise<void> {
+export async function createNetns(path: string, ipBatch?: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, '', { flag: 'w', mode: 0o444 });
   try {
-    await runTool('unshare', [`--net=${path}`, 'ip', 'link', 'set', 'lo', 'up']);
+    if (ipBatch === undefined) await runTool('unshare', [`--net=${path}`, 'ip', 'link', 'set', 'lo', 'up']);
+    else await runTool('unshare', [`--net=${path}`, 'ip', '-batch', '-'], { input: ipBatch });
   } catch (err) {
     await rm(path, { force: true });
     throw err;
@@ -28,6 +31,22 @@ export async function removeNetns(path: string): Promise<void> {
     throw new Error(`umount ${path}: ${r.stderr.trim()}`);
   }
   await rm(path, { force: true });
+}
+
+/**
+ * removeNetns for several files with one `umount` (a pod's net, uts and ipc
+ * pins: one spawn, not three; busybox's, which skips util-linux's parse of the
+ * whole mount table). Files that were not mounted are fine; one still mounted
+ * afterwards is an error.
+ */
+export async function removeNetnsAll(paths: string[]): Promise<void> {
+  if (paths.length === 0) return;
+  const r = await runTool('busybox', ['umount', '-l', ...paths], { allowFailure: true });
+  if (r.code !== 0) {
+    const left = (await Promise.all(paths.map(async (p) => ((await isNetnsMounted(p)) ? p : '')))).filter(Boolean);
+    if (left.length > 0) throw new Error(`umount ${left.join(' ')}: ${r.stderr.trim()}`);
+  }
+  await Promise.all(paths.map((p) => rm(p, { force: true })));
 }
 
 const NSFS_MAGIC = 0x6e736673;

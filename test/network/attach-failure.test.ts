@@ -54,24 +54,30 @@ test('a host port another attachment publishes is a conflict; it is free again a
   }
 });
 
-test('a plugin failure (address pool exhausted) surfaces the plugin message and is fully undone', async () => {
-  // A /30 has one address for a container after the gateway.
-  const t = await newTestNet(30);
-  const [ida, idb] = [`a${suffix()}`, `b${suffix()}`];
-  try {
-    const a = await t.net.attach(ida, [{ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
-    assert.ok(a.ip.startsWith(t.subnetPrefix));
-    const before = await hostState(t, [idb]);
-    await assert.rejects(
-      t.net.attach(idb, [{ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }]),
-      (e: Error) => /cni bridge ADD/.test(e.message) && /no IP addresses available/.test(e.message),
-    );
-    assert.deepEqual(await hostState(t, [idb]), before);
-    // The failed id is not half-attached: it attaches once a detach frees the address.
-    await t.net.detach(ida);
-    const b = await t.net.attach(idb, []);
-    assert.equal(b.ip, a.ip);
-  } finally {
-    await t.cleanup();
-  }
-});
+const exhausted = {
+  direct: (e: Error) => isKind(e, 'unavailable') && /no available IPv4 addresses/.test(e.message),
+  cni: (e: Error) => /cni bridge ADD/.test(e.message) && /no IP addresses available/.test(e.message),
+};
+for (const wiring of ['direct', 'cni'] as const) {
+  test(`an exhausted address pool (${wiring} wiring: ${wiring === 'cni' ? "host-local's" : "tug's allocator's"} message) is fully undone`, async () => {
+    // A /30 has one address for a container after the gateway.
+    const t = await newTestNet(30, undefined, wiring);
+    const [ida, idb] = [`a${suffix()}`, `b${suffix()}`];
+    try {
+      const a = await t.net.attach(ida, [{ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+      assert.ok(a.ip.startsWith(t.subnetPrefix));
+      const before = await hostState(t, [idb]);
+      await assert.rejects(
+        t.net.attach(idb, [{ hostIp: '', hostPort: 0, containerPort: 80, protocol: 'tcp' }]),
+        exhausted[wiring],
+      );
+      assert.deepEqual(await hostState(t, [idb]), before);
+      // The failed id is not half-attached: it attaches once a detach frees the address.
+      await t.net.detach(ida);
+      const b = await t.net.attach(idb, []);
+      assert.equal(b.ip, a.ip);
+    } finally {
+      await t.cleanup();
+    }
+  });
+}

@@ -34,22 +34,25 @@ test('beginAttach: the namespace exists before the plugins finish; configured br
   }
 });
 
-test('portmap runs only for a container that publishes ports', async () => {
-  const t = await newTestNet();
-  const [plain, published] = [`n${suffix()}`, `p${suffix()}`];
-  try {
-    await t.net.attach(plain, []);
-    await t.net.attach(published, [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
-    assert.deepEqual((await recordOf(t.root, plain)).confList.plugins.map((p) => p.type), ['bridge']);
-    assert.deepEqual((await recordOf(t.root, published)).confList.plugins.map((p) => p.type), ['bridge', 'portmap']);
-    // No DNAT chain for the plain one, one for the published one.
-    const rules = await ourIptables(t, [plain, published]);
-    assert.ok(rules.some((l) => l.includes(`id: \\"${published}\\"`) && l.includes('CNI-DN-')), 'DNAT chain for the published container');
-    assert.ok(!rules.some((l) => l.includes(`id: \\"${plain}\\"`) && l.includes('CNI-DN-')), 'no DNAT chain for the plain container');
-  } finally {
-    await t.cleanup();
-  }
-});
+const pluginsRun = { direct: { plain: [], published: ['portmap'] }, cni: { plain: ['bridge'], published: ['bridge', 'portmap'] } } as const;
+for (const wiring of ['direct', 'cni'] as const) {
+  test(`portmap runs only for a container that publishes ports (${wiring} wiring)`, async () => {
+    const t = await newTestNet(24, undefined, wiring);
+    const [plain, published] = [`n${suffix()}`, `p${suffix()}`];
+    try {
+      await t.net.attach(plain, []);
+      await t.net.attach(published, [{ hostIp: '127.0.0.1', hostPort: 0, containerPort: 80, protocol: 'tcp' }]);
+      assert.deepEqual((await recordOf(t.root, plain)).confList.plugins.map((p) => p.type), pluginsRun[wiring].plain);
+      assert.deepEqual((await recordOf(t.root, published)).confList.plugins.map((p) => p.type), pluginsRun[wiring].published);
+      // No DNAT chain for the plain one, one for the published one.
+      const rules = await ourIptables(t, [plain, published]);
+      assert.ok(rules.some((l) => l.includes(`id: \\"${published}\\"`) && l.includes('CNI-DN-')), 'DNAT chain for the published container');
+      assert.ok(!rules.some((l) => l.includes(`id: \\"${plain}\\"`) && l.includes('CNI-DN-')), 'no DNAT chain for the plain container');
+    } finally {
+      await t.cleanup();
+    }
+  });
+}
 
 test('attaches racing detaches: every attach gets its own address and rules, and all is released after', async () => {
   const t = await newTestNet(28); // 13 addresses: released ones come round again soon

@@ -5,10 +5,10 @@
 // engineers' tests change iptables and links at the same time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BridgeNetwork } from '../../src/network/bridge-network.js';
+import { BridgeNetwork, type Wiring } from '../../src/network/bridge-network.js';
 import { subnetOverlapsRoute } from '../../src/network/routes.js';
 import { runTool } from '../../src/util/exec-file.js';
 
@@ -35,10 +35,11 @@ export interface TestNet {
   cleanup(): Promise<void>;
 }
 
-export async function newTestNet(prefixLen = 24, root?: string): Promise<TestNet> {
+/** wiring: default as a daemon's (TUG_NETWORK_WIRING, else direct). */
+export async function newTestNet(prefixLen = 24, root?: string, wiring?: Wiring): Promise<TestNet> {
   const dir = root ?? (await mkdtemp(join(tmpdir(), 'tug-net-')));
   const subnet = await unusedSubnet(prefixLen);
-  const net = new BridgeNetwork({ root: dir, bridgeName: `tugt${suffix()}`, subnet });
+  const net = new BridgeNetwork({ root: dir, bridgeName: `tugt${suffix()}`, subnet, wiring });
   return {
     net,
     root: dir,
@@ -89,9 +90,19 @@ export async function listDir(path: string): Promise<string[]> {
   }
 }
 
-/** Files host-local keeps per leased address under the daemon's own dataDir. */
+/**
+ * The leased addresses: files host-local keeps per address under the daemon's
+ * own dataDir (cni wiring), and the addresses in the attachment records (tug's
+ * allocator: the record is the lease).
+ */
 export async function leases(t: TestNet): Promise<string[]> {
-  return (await listDir(join(t.root, 'network', 'ipam', t.net.networkName))).filter((f) => f.startsWith(t.subnetPrefix));
+  const out = new Set((await listDir(join(t.root, 'network', 'ipam', t.net.networkName))).filter((f) => f.startsWith(t.subnetPrefix)));
+  const dir = join(t.root, 'network', 'attachments');
+  for (const f of await listDir(dir)) {
+    const rec = await readFile(join(dir, f), 'utf8').then((x) => JSON.parse(x) as { address?: string }, () => undefined);
+    if (rec?.address) out.add(rec.address);
+  }
+  return [...out].sort();
 }
 
 /** Everything a failed or undone attach must not leave behind. */
