@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { runTool } from '../../src/util/exec-file.js';
 import { startAgentCluster, leftovers, suffix, type AgentCluster } from './agent-cluster.js';
 import { startTestRegistry, type TestRegistry } from '../registry/helpers.js';
@@ -374,11 +375,13 @@ test('a scheduled pod reports PodScheduled, hostIP and started; logs -c picks on
 
   // `script` gives kubectl a terminal, as a user's shell would; the container then has one too.
   // The remote shell waits for a typed line, so the session stays open until our input has gone through it.
+  // The line is typed once the remote shell has said it has a terminal, and script's stdin stays open until the
+  // session ends: script ends (and hangs up kubectl) when its stdin does, which under load came before any output.
   const cmd = `kubectl -n ${ns} exec -it two -c a -- sh -c 'tty; test -t 0 && echo stdin-is-tty; read line; echo got-$line'`;
-  const r = await runTool('script', ['-qec', cmd, '/dev/null'], { env: c.kubectlEnv, input: 'typed\n' });
-  assert.match(r.stdout, /^\/dev\/pts\/\d+\r?$/m);
-  assert.match(r.stdout, /stdin-is-tty/);
-  assert.match(r.stdout, /got-typed/);
+  const out = await typeInto(['script', '-qec', cmd, '/dev/null'], c.kubectlEnv, /stdin-is-tty/, 'typed\n');
+  assert.match(out, /^\/dev\/pts\/\d+\r?$/m);
+  assert.match(out, /stdin-is-tty/);
+  assert.match(out, /got-typed/);
 });
 
 test('imagePullPolicy through the engine: IfNotPresent uses the local image, Always pulls the newer one from the registry, Never refuses a missing image', async () => {
@@ -427,3 +430,27 @@ test('after every pod is deleted and the server stops, no container, mount, veth
   await c.server.stop();
   assert.deepEqual(await leftovers(dataDir, net), []);
 });
+
+/** Runs argv, writes `line` to its stdin once its output matches `prompt`, and returns its output when it exits (bounded: 60 s). */
+function typeInto(argv: string[], env: NodeJS.ProcessEnv, prompt: RegExp, line: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let typed = false;
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      if (!typed && prompt.test(out)) {
+        typed = true;
+        child.stdin.write(line);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('error', reject);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}
