@@ -7,7 +7,7 @@ import type { ContainerService } from '../../engine/container-service.js';
 import type { ExecService } from '../../engine/exec-service.js';
 import { messageOf, TugError } from '../../errdefs.js';
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
-import { claimNodeName, ownNodePassword } from './node-identity.js';
+import { ownNodePassword } from './node-identity.js';
 import { Informer } from '../../kube/client/informer.js';
 import { WorkQueue } from '../../kube/client/work-queue.js';
 import { PodSyncer } from './pod-syncer.js';
@@ -151,10 +151,8 @@ export class NodeAgent {
     return running.size >= wanted && wanted > 0;
   }
 
+  /** The name is claimed already: startAgent does that first, before the engine or the Lease (node-identity.ts). */
   private async register(): Promise<void> {
-    // Another machine's node of this name refuses us before anything is written.
-    await claimNodeName(this.o.client, this.o.facts.name, this.o.dataDir);
-    traceAgent?.('node name claimed');
     const body = nodeObject(this.o.facts);
     const meta = body.metadata as { annotations?: Record<string, string> };
     // Where this agent's local-path volumes live: the provisioner puts each new volume's directory there.
