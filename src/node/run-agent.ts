@@ -106,6 +106,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
 }
 
 async function startWithLease(o: AgentOptions, nodeName: string, clusterCa: string, lease: NodeLease): Promise<RunningAgent> {
+  const log = o.log ?? ((m: string) => process.stderr.write(`tug agent: ${m}\n`));
   const address = await detectNodeAddress(o.client.server, o.nodeIp);
   traceAgent?.('node address detected');
   const podCidr = o.podCidr ?? (await awaitPodCidr(o.client, nodeName));
@@ -123,7 +124,7 @@ async function startWithLease(o: AgentOptions, nodeName: string, clusterCa: stri
     noMasqueradeTo: net ? [net.clusterCidr] : undefined,
   });
   traceAgent?.('engine opened');
-  const podNetwork = backend && net ? new PodNetwork({ client: o.client, nodeName, address, podCidr, clusterCidr: net.clusterCidr, backend, bridge: o.bridgeName ?? DEFAULT_NODE_BRIDGE, log: o.log ?? ((m) => process.stderr.write(`tug agent: ${m}\n`)) }) : undefined;
+  const podNetwork = backend && net ? new PodNetwork({ client: o.client, nodeName, address, podCidr, clusterCidr: net.clusterCidr, backend, bridge: o.bridgeName ?? DEFAULT_NODE_BRIDGE, log }) : undefined;
   const containers = new ContainerService(engine);
   await containers.recover();
   traceAgent?.('containers recovered');
@@ -134,7 +135,6 @@ async function startWithLease(o: AgentOptions, nodeName: string, clusterCa: stri
   let server: AgentServer | undefined;
   let agent: NodeAgent | undefined;
   let serving: ServingCertificate | undefined;
-  const log = o.log ?? ((m: string) => process.stderr.write(`tug agent: ${m}\n`));
   const serviceEnv = new ServiceEnv();
   const podDns = new PodDns();
   try {
