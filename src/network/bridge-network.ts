@@ -186,6 +186,8 @@ export class BridgeNetwork {
   private readonly pool: StaticAddressing;
   /** The bridge's ifindex (direct wiring names the master by index: `ip` runs in the container's namespace). */
   private bridgeIndex = 0;
+  /** Whether /sys shows this namespace's links (learnt with bridgeIndex): hairpin and link checks then need no process. */
+  private sysfsShowsOurLinks = false;
   /**
    * The records' addresses by container, read from disk once and then kept
    * with every record write and removal (this instance is the only writer):
@@ -306,7 +308,10 @@ export class BridgeNetwork {
         // Direct wiring has no plugin to make the default bridge on first ADD.
         if (this.opts.addressing || this.wiring === 'direct') await this.makeBridge(this.pool.gateway);
       }
-      if (this.wiring === 'direct') this.bridgeIndex = await linkIndex(this.bridgeName);
+      if (this.wiring === 'direct') {
+        this.bridgeIndex = await linkIndex(this.bridgeName);
+        this.sysfsShowsOurLinks = sysfsShowsOurLinks(this.bridgeName, this.bridgeIndex);
+      }
       if (this.opts.isolationChain) await addIsolationMember(this.opts.isolationChain, this.bridgeName);
       await installNetworkRules(this.bridgeName, this.subnet, { internal: this.opts.internal, icc: this.opts.icc, isolationChain: this.opts.isolationChain, noMasqueradeTo: this.opts.noMasqueradeTo });
     })().catch((err: unknown) => {
@@ -486,18 +491,9 @@ export class BridgeNetwork {
     }
     try {
       if (this.opts.addressing) {
-        // Choice and record in one step: the record is the lease.
-        const step = this.allocating.then(async () => {
-          const ip = await this.chooseAddress(opts.ip, opts.preferredIp);
-          const mac = opts.mac ?? dockerMac(ip);
-          rec.address = ip;
+        await this.leaseAddress(rec, opts, (ip) => {
           rec.confList = this.confList(resolved.length > 0, true, { ip, defaultRoute: opts.defaultRoute ?? true });
-          rec.runtimeConfig = { ...rec.runtimeConfig, mac };
-          await this.records.write(rec);
-          this.leaseCache?.set(containerId, ipToNumber(ip));
         });
-        this.allocating = step.catch(() => undefined);
-        await step;
       } else {
         await this.records.write(rec);
       }
@@ -545,24 +541,14 @@ export class BridgeNetwork {
     rec.confList = this.confList(ports.length > 0);
     rec.confList.plugins = rec.confList.plugins.filter((p) => p.type === 'portmap');
     const route = (opts.defaultRoute ?? true) && !this.opts.internal;
-    const step = this.allocating.then(async () => {
-      const ip = await this.chooseAddress(opts.ip, opts.preferredIp);
-      // Docker's MAC for the address: a reused address comes back with the same
-      // MAC, so no neighbour holds a stale entry for it (no gratuitous ARP needed).
-      const mac = opts.mac ?? dockerMac(ip);
-      rec.address = ip;
-      rec.runtimeConfig = { ...rec.runtimeConfig, mac };
+    await this.leaseAddress(rec, opts, (ip, mac) => {
       rec.result = {
         cniVersion: CNI_VERSION,
         interfaces: [{ name: this.bridgeName }, { name: rec.hostIf! }, { name: rec.ifName, mac, sandbox: rec.netnsPath }],
         ips: [{ address: `${ip}/${this.cidr.prefixLen}`, gateway: this.pool.gateway, interface: 2 }],
         routes: route ? [{ dst: '0.0.0.0/0', gw: this.pool.gateway }] : [],
       };
-      await this.records.write(rec);
-      this.leaseCache?.set(rec.containerId, ipToNumber(ip));
     });
-    this.allocating = step.catch(() => undefined);
-    await step;
     const mtu = this.opts.mtu ? ` mtu ${this.opts.mtu}` : '';
     const ip = rec.address!;
     const lines = [
@@ -577,9 +563,30 @@ export class BridgeNetwork {
     return lines.join('\n') + '\n';
   }
 
+  /**
+   * Choice and record in one step, one attach at a time: the record is the
+   * lease. The address's MAC is Docker's for it unless one is given: a reused
+   * address comes back with the same MAC, so no neighbour holds a stale entry
+   * for it (no gratuitous ARP needed). `fill` completes the record before it
+   * is written.
+   */
+  private async leaseAddress(rec: AttachmentRecord, opts: AttachOptions, fill: (ip: string, mac: string) => void): Promise<void> {
+    const step = this.allocating.then(async () => {
+      const ip = await this.chooseAddress(opts.ip, opts.preferredIp);
+      const mac = opts.mac ?? dockerMac(ip);
+      rec.address = ip;
+      rec.runtimeConfig = { ...rec.runtimeConfig, mac };
+      fill(ip, mac);
+      await this.records.write(rec);
+      this.leaseCache?.set(rec.containerId, ipToNumber(ip));
+    });
+    this.allocating = step.catch(() => undefined);
+    await step;
+  }
+
   /** After the batch: hairpin on the bridge port (what the bridge plugin's hairpinMode did), then portmap if ports are published. */
   private async finishDirect(rec: AttachmentRecord): Promise<Attachment> {
-    await setHairpin(rec.hostIf!, this.bridgeName, this.bridgeIndex);
+    await setHairpin(rec.hostIf!, this.sysfsShowsOurLinks);
     let result = rec.result!;
     if (rec.confList.plugins.length > 0) {
       result = await confListAdd(rec.confList, this.target(rec), async (soFar) => {
@@ -668,7 +675,7 @@ export class BridgeNetwork {
     }
     if (!rec.sharedNetns) await removeNetns(rec.netnsPath);
     if (mounted && rec.sharedNetns) await deleteLink(hostIf);
-    else await linkGone(hostIf, this.bridgeName, this.bridgeIndex);
+    else await linkGone(hostIf, this.sysfsShowsOurLinks);
     await this.dropRecord(rec.containerId);
   }
 
@@ -848,8 +855,8 @@ function sysfsShowsOurLinks(bridgeName: string, bridgeIndex: number): boolean {
 }
 
 /** Hairpin on a bridge port: through sysfs when it shows our links (no process), else `ip`. */
-async function setHairpin(hostIf: string, bridgeName: string, bridgeIndex: number): Promise<void> {
-  if (sysfsShowsOurLinks(bridgeName, bridgeIndex)) {
+async function setHairpin(hostIf: string, viaSysfs: boolean): Promise<void> {
+  if (viaSysfs) {
     try {
       await writeFile(`/sys/class/net/${hostIf}/brport/hairpin_mode`, '1');
       return;
@@ -871,8 +878,8 @@ async function deleteLink(name: string): Promise<void> {
  * /sys shows it (no process); else, or if it stays (a process still in the
  * namespace), delete it.
  */
-async function linkGone(name: string, bridgeName: string, bridgeIndex: number): Promise<void> {
-  if (sysfsShowsOurLinks(bridgeName, bridgeIndex)) {
+async function linkGone(name: string, viaSysfs: boolean): Promise<void> {
+  if (viaSysfs) {
     for (let i = 0; i < 200; i++) {
       if (!existsSync(`/sys/class/net/${name}`)) return;
       await sleep(10);
