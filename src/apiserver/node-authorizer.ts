@@ -10,6 +10,11 @@
 // status) NodeRestriction admission narrows per object (node-restriction.ts).
 // Anything else is "no opinion": RBAC decides next, and grants nodes nothing.
 //
+// A list or watch pinned to one name (fieldSelector metadata.name=X) comes
+// here with that name, as kube-apiserver's request info gives it: a node may
+// watch a Secret or ConfigMap its pods use (the agent's watch-based cache of
+// them, pod-source-cache.ts), never list a namespace's.
+//
 // Kubernetes keeps a graph of pods and what they use, updated by informers;
 // so does this one (node-pod-graph.ts). What the graph does not show (a pod
 // bound a moment ago whose watch event is still on its way, or before the
@@ -75,9 +80,10 @@ export class NodeAuthorizer implements Authorizer {
       case '/secrets':
         if (sub || !ns) return false;
         if (ns === 'kube-system' && (verb === 'create' || ((verb === 'get' || writes.has(verb)) && name === nodePasswordSecretName(node)))) return true;
-        return verb === 'get' && !!name && (await this.used(node, ns, (r) => r.secrets.has(name)));
+        // get, or a list or watch of that one name (the agent watches what its pods use, as the kubelet does).
+        return read && !!name && (await this.used(node, ns, (r) => r.secrets.has(name)));
       case '/configmaps':
-        if (sub || !ns || verb !== 'get' || !name) return false;
+        if (sub || !ns || !read || !name) return false;
         if (ns === 'kube-system' && name === CLUSTER_NETWORK_CONFIGMAP) return true;
         return this.used(node, ns, (r) => r.configMaps.has(name));
       case '/persistentvolumeclaims':

@@ -30,6 +30,7 @@ import type { MetricsScraper } from './metrics/metrics-scraper.js';
 import { metricVerb, newRequestInfo, recordRequest, trackLongRunning, type RequestInfo } from './request-metrics.js';
 import { sendMetrics, type MetricsSource } from '../util/metrics-registry.js';
 import { watchLine } from './shared-watch-reads.js';
+import { fieldSelectorName } from '../kube/api/selectors.js';
 
 export interface ApiServerConfig {
   objects: ObjectStore;
@@ -229,7 +230,9 @@ export class ApiServer {
     if (rp.namespace && !t.namespaced) throw new TugError('not-found', 'the server could not find the requested resource', { reason: 'NotFound' });
     const isWatch = rp.legacyWatch || queryBool(q, 'watch');
     const verb = verbOf(method, rp, isWatch);
-    await this.authorize(user, { verb, group: t.group, resource: t.plural, subresource: rp.subresource, namespace: rp.namespace, name: rp.name });
+    // A list or watch pinned to one name (fieldSelector metadata.name=X) is judged as a read of that object, as kube-apiserver does.
+    const name = rp.name ?? (verb === 'list' || verb === 'watch' ? fieldSelectorName(q.get('fieldSelector')) : undefined);
+    await this.authorize(user, { verb, group: t.group, resource: t.plural, subresource: rp.subresource, namespace: rp.namespace, name });
 
     const ns = t.namespaced ? rp.namespace : undefined;
     const sub = rp.subresource;

@@ -77,7 +77,7 @@ test('the node identity is system:node:<name> in system:nodes, and no ClusterRol
   assert.deepEqual(crb.subjects ?? [], []);
 });
 
-test('a node reads the Secrets and ConfigMaps of its own pods, and gets 403 for another node pod\'s and for unused ones', async () => {
+test('a node reads (gets, or lists and watches by name) the Secrets and ConfigMaps of its own pods, and gets 403 for another node pod\'s and for unused ones', async () => {
   const own = await asA(['-n', ns, 'get', 'secret', `s-${nodeA}`, '-o', 'jsonpath={.data.k}']);
   assert.equal(own.code, 0, own.stderr);
   assert.equal(Buffer.from(own.stdout, 'base64').toString(), nodeA);
@@ -89,6 +89,14 @@ test('a node reads the Secrets and ConfigMaps of its own pods, and gets 403 for 
   forbidden(await asA(['-n', ns, 'get', 'secret', 'unused']));
   forbidden(await asA(['-n', ns, 'get', 'secrets']));
   forbidden(await asA(['-n', 'kube-system', 'get', 'secret', `${nodeB}.node-password.tug`]));
+  // A list (or watch) pinned to one name is a read of that object: the agent watches what its pods use.
+  const pinned = await asA(['-n', ns, 'get', 'configmaps', '--field-selector', `metadata.name=cm-${nodeA}`, '-o', 'jsonpath={.items[*].data.k}']);
+  assert.equal(pinned.code, 0, pinned.stderr);
+  assert.equal(pinned.stdout, nodeA);
+  assert.equal((await asA(['-n', ns, 'get', 'secrets', '--field-selector', `metadata.name=s-${nodeA}`, '-o', 'name'])).stdout.trim(), `secret/s-${nodeA}`);
+  forbidden(await asA(['-n', ns, 'get', 'configmaps', '--field-selector', `metadata.name=cm-${nodeB}`]));
+  forbidden(await asA(['-n', ns, 'get', 'secrets', '--field-selector', 'metadata.name=unused']));
+  forbidden(await asA(['-n', ns, 'get', 'configmaps', '--field-selector', `metadata.name!=cm-${nodeB}`]));
   // kubectl auth can-i asks the same authorizers (SelfSubjectAccessReview).
   assert.equal((await asA(['-n', ns, 'auth', 'can-i', 'get', `secret/s-${nodeA}`])).stdout.trim(), 'yes');
   assert.match((await asA(['-n', ns, 'auth', 'can-i', 'get', `secret/s-${nodeB}`])).stdout.trim(), /^no - no relationship found/);

@@ -107,6 +107,27 @@ export function fieldPredicate(t: ResourceType, sel: string | undefined): Predic
   return (o) => matches(reqs, (k) => getters[k](o) ?? '');
 }
 
+/**
+ * The object name a field selector pins (metadata.name=X, alone or with other
+ * terms), as kube-apiserver's request info takes it for a list or watch: the
+ * authorizers then judge the request as a read of that one object (the Node
+ * authorizer lets a node watch one ConfigMap its pods use). A selector that
+ * does not parse names nothing here; the list itself reports it.
+ */
+export function fieldSelectorName(sel: string | null | undefined): string | undefined {
+  if (!sel) return undefined;
+  let reqs: Requirement[];
+  try {
+    reqs = parseLabelSelector(sel);
+  } catch {
+    return undefined;
+  }
+  const names = reqs.filter((r) => r.key === 'metadata.name');
+  const only = names.length === 1 ? names[0] : undefined;
+  // A path segment name, as Kubernetes requires of it (IsValidPathSegmentName).
+  return only?.op === 'eq' && only.value && only.value !== '.' && only.value !== '..' && !/[/%]/.test(only.value) ? only.value : undefined;
+}
+
 export function both(a: Predicate | undefined, b: Predicate | undefined): Predicate | undefined {
   if (a && b) return (o) => a(o) && b(o);
   return a ?? b;

@@ -17,6 +17,8 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Replays the cache as updates every resyncMs (0 = never). */
   resyncMs?: number;
+  /** start() rejects at the first failed list, not after ~10 s of retries (the informer keeps trying). */
+  failFirstList?: boolean;
 }
 
 /** Cache key: "namespace/name", or "name" for cluster-scoped objects. */
@@ -138,7 +140,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (this.stopped) return;
         if (err instanceof TugError && err.kind === 'gone') rv = '';
         else {
-          if (!this.listed && delay > 10_000) this.settle(err);
+          if (!this.listed && (delay > 10_000 || this.opts.failFirstList)) this.settle(err);
           await new Promise((r) => setTimeout(r, delay).unref());
           delay = Math.min(delay * 2, 30_000);
         }

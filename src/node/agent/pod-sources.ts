@@ -1,10 +1,12 @@
-// ConfigMaps and Secrets a pod reads (env, envFrom, volumes), fetched from the
-// API server once per sync so every container of one sync sees one version;
+// ConfigMaps and Secrets a pod reads (env, envFrom, volumes), read once per
+// sync so every container of one sync sees one version (from the node's
+// watch-based cache of them, pod-source-cache.ts, or else from the API server);
 // and ServiceAccount tokens for projected volumes, requested through
 // TokenRequest and reused until 80% of their life has passed (as the kubelet
 // refreshes them), so a sync does not mint a token each time.
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
 import { invalid } from '../../errdefs.js';
+import type { PodSourceCache } from './pod-source-cache.js';
 import type { Pod, ServiceAccountTokenProjection } from './pod-types.js';
 
 export type KeyData = Record<string, Buffer>;
@@ -24,6 +26,8 @@ export class PodSources {
   constructor(
     private readonly client: KubeClient,
     private readonly namespace: string,
+    /** The node's watches of what its pods use, and the pod reading (absent: every read is a GET). */
+    private readonly watched?: { cache: PodSourceCache; podUid: string },
   ) {}
 
   configMap(name: string, optional = false): Promise<KeyData | null> {
@@ -76,7 +80,10 @@ export class PodSources {
     const k = `${kind}/${name}`;
     let p = this.cache.get(k);
     if (!p) {
-      p = this.client.getOrNull<{ data?: Record<string, string>; binaryData?: Record<string, string> }>({ group: '', version: 'v1', resource: kind, namespace: this.namespace }, name).then((o) => {
+      const read = this.watched
+        ? this.watched.cache.get(kind, this.namespace, name, this.watched.podUid)
+        : this.client.getOrNull({ group: '', version: 'v1', resource: kind, namespace: this.namespace }, name);
+      p = (read as Promise<{ data?: Record<string, string>; binaryData?: Record<string, string> } | null>).then((o) => {
         if (!o) return null;
         const out: KeyData = {};
         // Secret data is base64; ConfigMap data is text and binaryData base64.

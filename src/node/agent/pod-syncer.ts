@@ -13,6 +13,7 @@ import type { KubeClient } from '../../kube/client/kube-client.js';
 import type { Pod, PodContainer } from './pod-types.js';
 import { podContainers, type PodContainers } from './pod-runtime.js';
 import { PodSources } from './pod-sources.js';
+import { PodSourceCache } from './pod-source-cache.js';
 import { prepareVolumes, removePodDir } from './pod-volumes.js';
 import { MountError } from './mount-error.js';
 import { containerBinds, type HostVolumes } from './volume-mounts.js';
@@ -81,8 +82,12 @@ export class PodSyncer {
   private readonly pods = new Map<string, PodState>();
   private readonly probers = new Map<string, ContainerProber>();
   private readonly terminating = new Set<string>();
+  /** The ConfigMaps and Secrets the node's pods use, kept by watches (a GET each per sync before). */
+  private readonly sourceCache: PodSourceCache;
 
-  constructor(private readonly o: PodSyncerOptions) {}
+  constructor(private readonly o: PodSyncerOptions) {
+    this.sourceCache = new PodSourceCache(o.client);
+  }
 
   /** The syncer's key for a pod is "namespace/name"; the uid comes from the object or from the engine. */
   async sync(key: string, pod: Pod | undefined, orphanUid?: string): Promise<void> {
@@ -119,7 +124,7 @@ export class PodSyncer {
     const sandbox = cs.sandbox!;
     const podIP = sandboxIP(sandbox, this.o.hostIP);
     const facts: PodRuntimeFacts = { podIP, hostIP: this.o.hostIP, nodeCpu: this.o.nodeCpu, nodeMemory: this.o.nodeMemory };
-    const sources = new PodSources(this.o.client, pod.metadata.namespace ?? 'default');
+    const sources = new PodSources(this.o.client, pod.metadata.namespace ?? 'default', { cache: this.sourceCache, podUid: uid });
     let volumes: HostVolumes;
     try {
       volumes = await prepareVolumes(this.o.dataDir, pod, { sources, facts, localVolumes: this.o.localVolumes, nodeName: this.o.nodeName, owned: state.owned });
@@ -377,6 +382,7 @@ export class PodSyncer {
     }
     await removePodDir(this.o.dataDir, uid);
     this.pods.delete(uid);
+    this.sourceCache.release(uid);
   }
 
   /** An Event about the pod from this node's agent (source component kubelet, as kubectl describe shows it). */
@@ -403,5 +409,6 @@ export class PodSyncer {
   stopAll(): void {
     for (const p of this.probers.values()) p.stop();
     this.probers.clear();
+    this.sourceCache.stop();
   }
 }
