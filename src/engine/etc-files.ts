@@ -85,11 +85,13 @@ export async function writeEtcFiles(dir: string, opts: EtcFilesOptions): Promise
       ...(opts.ip ? [hostsLine(opts.ip, opts.hostname, opts.domainname).trimEnd()] : []),
     ].join('\n') + '\n';
   }
-  // 0644: bind-mounted into the container, where any user must read them.
+  // 0644: bind-mounted into the container, where any user must read them. Written
+  // again at every start: not fsynced (atomic-file.ts, durable).
+  const once = { durable: false };
   await Promise.all([
-    writeFileAtomic(files.hosts, hosts, 0o644),
-    writeFileAtomic(files.hostname, `${opts.hostname}\n`, 0o644),
-    writeFileAtomic(files.resolvConf, await containerResolvConf(opts), 0o644),
+    writeFileAtomic(files.hosts, hosts, 0o644, once),
+    writeFileAtomic(files.hostname, `${opts.hostname}\n`, 0o644, once),
+    writeFileAtomic(files.resolvConf, await containerResolvConf(opts), 0o644, once),
   ]);
   return files;
 }

@@ -184,7 +184,8 @@ export class PodSandboxes {
   }
 
   private async save(s: PodSandbox): Promise<void> {
-    await writeJsonAtomic(join(this.dir, s.id, RECORD), s);
+    // Runtime state (tmpfs, emptied by a reboot, as the pins it describes): no fsync.
+    await writeJsonAtomic(join(this.dir, s.id, RECORD), s, 0o600, { durable: false });
   }
 }
 

@@ -161,7 +161,8 @@ export class Runtime {
       logPath: resolve(opts.logPath),
       bundleDir: resolve(opts.bundleDir),
     };
-    await writeJsonAtomic(this.layout.metaFile(id), meta);
+    // Runtime state, gone with the container at a reboot: no fsync.
+    await writeJsonAtomic(this.layout.metaFile(id), meta, 0o600, { durable: false });
   }
 
   private async meta(id: string): Promise<ContainerMeta> {

@@ -8,7 +8,7 @@
 // agent's own directory, local-volumes.ts). fsGroup makes emptyDir and
 // local volumes group-owned (host-volume-ownership.ts).
 import { chmod, mkdir, rm, readdir, readFile } from 'node:fs/promises';
-import { dirname, join, normalize } from 'node:path';
+import { join, normalize } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { invalid } from '../../errdefs.js';
 import { MountError } from './mount-error.js';
@@ -138,8 +138,9 @@ async function syncFiles(dir: string, files: Map<string, Buffer>): Promise<void>
     // Every sync rewrites the volumes; an unchanged file is left alone, which
     // saves the atomic write's fsyncs (several syncs per pod start).
     if (await sameContent(p, data)) continue;
-    await mkdir(dirname(p), { recursive: true });
-    await writeFileAtomic(p, data, 0o644);
+    // Rewritten at every sync from the API's objects: no fsync (atomic-file.ts, durable);
+    // a file in a subdirectory makes it (writeFileAtomic, at its first write).
+    await writeFileAtomic(p, data, 0o644, { durable: false });
   }
   const wanted = new Set([...files.keys()].map((k) => normalize(k).split('/')[0]));
   for (const e of await readdir(dir)) if (!wanted.has(e)) await rm(join(dir, e), { recursive: true, force: true });
