@@ -136,6 +136,8 @@ export class PinnedSubpaths {
 export async function releaseSubpathMounts(engineRoot: string, containerId: string): Promise<void> {
   const stageRoot = join(engineRoot, 'subpath-mounts');
   const names = (await readdir(stageRoot).catch(() => [] as string[])).filter((n) => n.startsWith(`${containerId}.`));
+  // Nearly every container has none: no read of the mount table (hundreds of lines under a pod burst).
+  if (names.length === 0) return;
   const mounted = new Set(await mountPoints());
   for (const n of names) {
     const stage = join(stageRoot, n);
