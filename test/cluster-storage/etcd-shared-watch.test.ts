@@ -131,6 +131,26 @@ test('a watcher from before what the shared watch keeps catches up on its own et
   }
 });
 
+test('the only watcher of a prefix, from a revision before the shared watch began, keeps getting events after it moves over', async () => {
+  const store = await open();
+  const base = await etcdWatchers();
+  try {
+    const a = await store.create('/solo/a', '1');
+    await store.create('/solo/b', '1');
+    // The shared watch opens after b; this watcher needs b first, from its own etcd watch.
+    const solo = record(store, '/solo/', a.modRevision);
+    await until('the catch-up has b', () => solo.events.length === 1);
+    for (let i = 0; i < 5; i++) await store.create(`/solo/c${i}`, '1');
+    await until('all 5 later writes arrive', () => solo.events.length === 6);
+    assert.deepEqual(solo.events.map((e) => e.kv.key), ['/solo/b', '/solo/c0', '/solo/c1', '/solo/c2', '/solo/c3', '/solo/c4']);
+    assert.equal(solo.error, undefined);
+    await until('one etcd watcher', async () => (await etcdWatchers()) - base === 1);
+    solo.cancel();
+  } finally {
+    await store.close();
+  }
+});
+
 test('a watch from a compacted revision fails with gone while the prefix has a shared watch open', async () => {
   const store = await open();
   try {

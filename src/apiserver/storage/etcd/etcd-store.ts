@@ -307,10 +307,11 @@ class EtcdStore implements Store {
           // Caught up with the prefix's shared watch (the one it started with, or a newer one): continue there.
           const s = this.shared.get(ch.prefix);
           if (!ch.isClosed && !m.canceled && s && this.canJoin(s, ch.position)) {
+            // Join before letting go of the hold: when this watcher is the prefix's only one, the release would close it.
             stop();
-            release();
             joined = s;
             s.join(ch);
+            release();
           }
         },
         onLost: (err: Error) => ch.fail(err),
