@@ -15,7 +15,7 @@ import type { WatchEvent } from '../store.js';
 import type { WatchChannel } from '../watch-channel.js';
 
 /** Recent events kept for watchers that join from a revision a little behind (a list, then a watch). */
-export const KEEP_EVENTS = 2048;
+export const KEEP_EVENTS = 1024;
 
 export class SharedPrefixWatch {
   private readonly members = new Set<WatchChannel>();
