@@ -324,7 +324,8 @@ export class ObjectStore {
           next = applyMergePatch(base, patch) as KObject;
           break;
         case 'strategic':
-          next = applyStrategicMergePatch(base, patch, opts.subresource === 'scale' ? undefined : t.schema) as KObject;
+          // base is mutate's own decode (or toScale's new object): patched in place, not copied again.
+          next = applyStrategicMergePatch(base, patch, opts.subresource === 'scale' ? undefined : t.schema, true) as KObject;
           break;
         case 'apply':
           next = serverSideApply(cur, this.decodeBody(t, patch, 'Ignore', []), opts.fieldManager!, apiVersionOf(t), t.schema, !!opts.force);
@@ -405,7 +406,7 @@ export class ObjectStore {
       const cur = this.read(t, kv);
       // A second decode is a deep copy for fn to change, and cheaper than structuredClone.
       const proposed = fn(this.read(t, kv));
-      const next = await this.prepareUpdate(t, cur, proposed, opts);
+      const next = await this.prepareUpdate(t, cur, proposed, opts, () => this.read(t, kv));
       opts.admit?.(cur, next);
       if (!isApply) recordUpdate(cur, next, opts.fieldManager ?? 'unknown', apiVersionOf(t), t.schema, opts.subresource === 'scale' ? 'scale' : opts.subresource);
       // A no-op write keeps the resourceVersion, as Kubernetes does.
@@ -432,13 +433,14 @@ export class ObjectStore {
   }
 
   /** Carries server-owned state over from the stored object and re-validates. */
-  private async prepareUpdate(t: ResourceType, cur: KObject, proposed: KObject, opts: WriteOptions): Promise<KObject> {
+  /** copyOfCur: a deep copy of cur to build on (a decode of the stored value is cheaper than structuredClone). */
+  private async prepareUpdate(t: ResourceType, cur: KObject, proposed: KObject, opts: WriteOptions, copyOfCur: () => KObject = () => clone(cur)): Promise<KObject> {
     let next: KObject;
     if (opts.subresource === 'status') {
-      next = clone(cur);
+      next = copyOfCur();
       next.status = proposed.status;
     } else if (opts.subresource === 'approval') {
-      next = clone(cur);
+      next = copyOfCur();
       next.status = { ...(cur.status ?? {}), conditions: proposed.status?.conditions };
       if (next.status.conditions === undefined) delete next.status.conditions;
     } else {

@@ -118,9 +118,10 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 
 // ---- strategic merge patch ----
 
-export function applyStrategicMergePatch(target: unknown, patch: unknown, schema: Schema | undefined): unknown {
+/** `owned`: the caller hands over `target` (a fresh decode of its own), so it is changed in place instead of copied first. */
+export function applyStrategicMergePatch(target: unknown, patch: unknown, schema: Schema | undefined, owned = false): unknown {
   if (!isObj(patch)) throw badRequest('strategic merge patch must be a JSON object');
-  return mergeMap(isObj(target) ? clone(target) : {}, patch, schema);
+  return mergeMap(isObj(target) ? (owned ? target : clone(target)) : {}, patch, schema);
 }
 
 function mergeMap(target: Record<string, any>, patch: Record<string, any>, schema: Schema | undefined): Record<string, any> {

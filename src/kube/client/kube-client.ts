@@ -101,10 +101,21 @@ export type ListWatcher = Pick<KubeClient, 'list' | 'watch'>;
 
 const kindByStatus: Record<number, ErrorKind> = { 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 410: 'gone', 413: 'too-large', 422: 'invalid', 503: 'unavailable' };
 
+/**
+ * Connections one client keeps for requests other than watches. A controller that
+ * fires a status update and an Event per pod without waiting (the scheduler, for
+ * pods it cannot place) had ~1,400 requests in flight against a busy server, each on
+ * a new TLS connection: a handshake on both sides per request, and the API server's
+ * queue 1,400 deep in front of every other client. Beyond this many, requests wait
+ * in the client, as client-go's wait behind its rate limiter and HTTP/2 stream limit.
+ */
+export const MAX_REQUEST_SOCKETS = 16;
+
 export class KubeClient {
-  private agent: Agent;
+  /** Requests (bounded, MAX_REQUEST_SOCKETS) and watches (one connection each, as long as they last): a watch never waits for a request slot. */
+  private agents: Agents;
   /** Agents of credentials replaced by setClientCertificate: their open watches run on; closed with the client. */
-  private readonly retired: Agent[] = [];
+  private readonly retired: Agents[] = [];
   private readonly servers: string[];
   /** The server requests go to now (an index into servers). */
   private current = 0;
@@ -112,25 +123,26 @@ export class KubeClient {
   constructor(private opts: KubeClientOptions) {
     this.servers = [opts.server, ...(opts.servers ?? []).filter((s) => s !== opts.server)];
     for (const s of this.servers) new URL(s);
-    this.agent = KubeClient.agentFor(opts);
+    this.agents = KubeClient.agentsFor(opts);
   }
 
-  private static agentFor(opts: KubeClientOptions): Agent {
+  private static agentsFor(opts: KubeClientOptions): Agents {
     // One secure context for every connection: without it each new socket parses the CA, cert and key again.
     const secureContext = createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key });
     // Idle sockets close on our side before the API server's keep-alive timeout (65 s)
     // closes them on its side, so a request rarely lands on a socket the server is closing.
-    return new Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify });
+    const base = { keepAlive: true, timeout: IDLE_SOCKET_MS, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify };
+    return { requests: new Agent({ ...base, maxSockets: MAX_REQUEST_SOCKETS }), watches: new Agent(base) };
   }
 
   /** A renewed client certificate (a node's rotation): new requests use it; requests already open finish on the old one. */
   setClientCertificate(cert: string, key: string): void {
     this.opts = { ...this.opts, cert, key };
-    const old = this.agent;
-    this.agent = KubeClient.agentFor(this.opts);
+    const old = this.agents;
+    this.agents = KubeClient.agentsFor(this.opts);
     this.retired.push(old);
     // Idle keep-alive sockets of the old credential go now; busy ones (watches) end on their own.
-    for (const list of Object.values(old.freeSockets)) for (const s of list ?? []) s.destroy();
+    for (const a of [old.requests, old.watches]) for (const list of Object.values(a.freeSockets)) for (const s of list ?? []) s.destroy();
   }
 
   /** Reads a kubeconfig's current context (inline *-data fields or file paths). */
@@ -278,8 +290,10 @@ export class KubeClient {
   }
 
   close(): void {
-    this.agent.destroy();
-    for (const a of this.retired.splice(0)) a.destroy();
+    for (const a of [this.agents, ...this.retired.splice(0)]) {
+      a.requests.destroy();
+      a.watches.destroy();
+    }
   }
 
   private async json<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
@@ -332,9 +346,10 @@ export class KubeClient {
         headers['content-type'] = contentType ?? 'application/json';
         headers['content-length'] = String(Buffer.byteLength(body));
       }
-      const req = request({ host: base.hostname, port: base.port || 443, path, method, headers, agent: this.agent, signal });
+      const req = request({ host: base.hostname, port: base.port || 443, path, method, headers, agent: stream ? this.agents.watches : this.agents.requests, signal });
       const fail = (code: string, msg: string) => req.destroy(Object.assign(new Error(msg), { code }));
-      const handshake = othersLeft ? setTimeout(() => fail(CONNECT_TIMEOUT, `no TLS handshake within ${connectMs} ms`), connectMs) : undefined;
+      // Counted from when the request has a socket: it may first wait for a free one (MAX_REQUEST_SOCKETS).
+      let handshake: NodeJS.Timeout | undefined;
       const answer = setTimeout(() => fail(RESPONSE_TIMEOUT, `no ${stream ? 'response' : 'complete response'} within ${requestMs} ms`), requestMs);
       const done = () => {
         clearTimeout(handshake);
@@ -342,8 +357,9 @@ export class KubeClient {
       };
       req.on('socket', (sock) => {
         // A kept-alive socket is connected already; a new one is once its handshake is done.
-        if (req.reusedSocket) clearTimeout(handshake);
-        else sock.once('secureConnect', () => clearTimeout(handshake));
+        if (req.reusedSocket || !othersLeft) return;
+        handshake = setTimeout(() => fail(CONNECT_TIMEOUT, `no TLS handshake within ${connectMs} ms`), connectMs);
+        sock.once('secureConnect', () => clearTimeout(handshake));
       });
       req.on('response', (res) => {
         answered = true;
@@ -365,6 +381,10 @@ export class KubeClient {
 }
 
 type StaleSocketError = Error & { staleSocket?: boolean };
+interface Agents {
+  requests: Agent;
+  watches: Agent;
+}
 /** Below the API server's keepAliveTimeout (65 s). */
 const IDLE_SOCKET_MS = 55_000;
 const CONNECT_TIMEOUT = 'ETUG_CONNECT_TIMEOUT';

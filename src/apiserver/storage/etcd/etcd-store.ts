@@ -3,7 +3,8 @@
 // kube-apiserver's etcd3 storage: store revision = etcd revision; a create is
 // one Txn (create_revision == 0 → put), an update one Txn (mod_revision ==
 // expected → put), each answering with the new revision; watch is etcd Watch
-// with start_revision and prev_kv, all watchers multiplexed on one gRPC stream
+// with start_revision and prev_kv, one etcd watch per prefix fanned out to its
+// watchers (etcd-shared-watch.ts), all multiplexed on one gRPC stream
 // (etcd-watch-stream.ts); compaction is etcd Compact.
 //
 // Endpoints: every member given is in etcd3's pool. A call that finds its
@@ -34,6 +35,7 @@ import { gone, type KeyValue, type ListOptions, type ListResult, type Store, typ
 import { WatchChannel } from '../watch-channel.js';
 import { etcdFaultHandling } from './etcd-fault-policy.js';
 import { EtcdWatchStream } from './etcd-watch-stream.js';
+import { SharedPrefixWatch } from './etcd-shared-watch.js';
 
 export interface EtcdStoreOptions {
   /** Client URLs (http://host:port) or host:port of the etcd members. */
@@ -82,6 +84,10 @@ class EtcdStore implements Store {
   private readonly watchStream: EtcdWatchStream;
   private readonly prefix: string;
   private readonly watchers = new Set<WatchChannel>();
+  /** One etcd watch per prefix, shared by its watchers (etcd-shared-watch.ts). */
+  private readonly shared = new Map<string, SharedPrefixWatch>();
+  /** The highest compacted revision this store knows of: a watch from below it gets its own etcd watch, and etcd's gone. */
+  private compactedRevision = 0;
   private readonly compactor: AutoCompactor | null;
   private closed = false;
   /** The newest etcd revision seen in any response (the start of a watch "from now"). */
@@ -196,33 +202,17 @@ class EtcdStore implements Store {
     // revision this Store has seen in any response: all its completed writes are at
     // or below it, anything later is delivered.
     const from = fromRevision > 0 ? fromRevision : this.lastSeenRevision;
-    let stop = (): void => {};
+    let detach = (): void => {};
     const ch = new WatchChannel(prefix, from, onEvent, onError, (c) => {
       this.watchers.delete(c);
-      stop();
+      detach();
     });
     this.watchers.add(ch);
-    const [start, end] = this.range(prefix);
-    const open = (startRevision: number): void => {
-      const sub = {
-        key: buf(start),
-        rangeEnd: buf(end),
-        startRevision: startRevision > 0 ? startRevision + 1 : 0,
-        onResponse: (m: IWatchResponse) => {
-          // A "from now" watch is never gone: if what this Store last saw was compacted meanwhile, start at etcd's now.
-          if (fromRevision === 0 && startRevision > 0 && m.canceled && num(m.compact_revision) > 0) {
-            open(0);
-            return;
-          }
-          this.onWatchMessage(ch, startRevision, m);
-          // Where to pick up if the stream has to be re-created: right after what the channel has.
-          if (ch.position > 0) sub.startRevision = ch.position + 1;
-        },
-        onLost: (err: Error) => ch.fail(err),
-      };
-      stop = this.watchStream.add(sub);
-    };
-    open(from);
+    const shared = this.sharedWatch(prefix);
+    if (this.canJoin(shared, from)) {
+      shared.join(ch);
+      detach = () => shared.leave(ch);
+    } else detach = this.watchAlone(ch, fromRevision, shared);
     return () => ch.cancel();
   }
 
@@ -234,9 +224,13 @@ class EtcdStore implements Store {
   async compact(revision: number): Promise<void> {
     try {
       await this.call(`compact to ${revision}`, () => this.client.kv.compact({ revision }));
+      if (revision > this.compactedRevision) this.compactedRevision = revision;
     } catch (err) {
       // Compacting to a revision already compacted is a no-op in this contract.
-      if (isKind(err, 'gone')) return;
+      if (isKind(err, 'gone')) {
+        if (revision > this.compactedRevision) this.compactedRevision = revision;
+        return;
+      }
       throw err;
     }
   }
@@ -252,14 +246,99 @@ class EtcdStore implements Store {
 
   // ---- internals ----
 
+  /** A watcher from `revision` gets its events from the prefix's shared watch, unless they are older than it keeps or compacted (etcd then answers itself). */
+  private canJoin(shared: SharedPrefixWatch, revision: number): boolean {
+    return revision >= this.compactedRevision && shared.canServe(revision);
+  }
+
+  /** The prefix's one etcd watch, opened "now" (after the newest revision seen) if there is none. */
+  private sharedWatch(prefix: string): SharedPrefixWatch {
+    const have = this.shared.get(prefix);
+    if (have && !have.isClosed) return have;
+    // Never 0: opening the store read the current revision.
+    const start = this.lastSeenRevision;
+    const w = new SharedPrefixWatch(start, (x) => {
+      if (this.shared.get(prefix) === x) this.shared.delete(prefix);
+    });
+    this.shared.set(prefix, w);
+    const [key, end] = this.range(prefix);
+    const sub = {
+      key: buf(key),
+      rangeEnd: buf(end),
+      startRevision: start + 1,
+      onResponse: (m: IWatchResponse) => {
+        if (m.canceled) return w.fail(this.cancelError(start, m));
+        if (m.created) return;
+        if (!m.events?.length) return w.progress(num(m.header.revision));
+        w.deliver(this.eventsOf(m));
+        // Where to pick up if the stream has to be re-created.
+        sub.startRevision = w.position + 1;
+      },
+      onLost: (err: Error) => w.fail(err),
+    };
+    w.cancel = this.watchStream.add(sub);
+    return w;
+  }
+
+  /**
+   * A watcher on an etcd watch of its own, from a revision the shared watch no
+   * longer has (or a compacted one: etcd answers gone). Once it has caught up with
+   * the shared watch it moves there. Returns what ends it.
+   */
+  private watchAlone(ch: WatchChannel, fromRevision: number, shared: SharedPrefixWatch): () => void {
+    const release = shared.holdForCatchUp();
+    let stop = (): void => {};
+    let joined: SharedPrefixWatch | null = null;
+    const [start, end] = this.range(ch.prefix);
+    const open = (startRevision: number): void => {
+      const sub = {
+        key: buf(start),
+        rangeEnd: buf(end),
+        startRevision: startRevision > 0 ? startRevision + 1 : 0,
+        onResponse: (m: IWatchResponse) => {
+          // A "from now" watch is never gone: if what this Store last saw was compacted meanwhile, start at etcd's now.
+          if (fromRevision === 0 && startRevision > 0 && m.canceled && num(m.compact_revision) > 0) {
+            open(0);
+            return;
+          }
+          this.onWatchMessage(ch, startRevision, m);
+          // Where to pick up if the stream has to be re-created: right after what the channel has.
+          if (ch.position > 0) sub.startRevision = ch.position + 1;
+          // Caught up with the prefix's shared watch (the one it started with, or a newer one): continue there.
+          const s = this.shared.get(ch.prefix);
+          if (!ch.isClosed && !m.canceled && s && this.canJoin(s, ch.position)) {
+            // Join before letting go of the hold: when this watcher is the prefix's only one, the release would close it.
+            stop();
+            joined = s;
+            s.join(ch);
+            release();
+          }
+        },
+        onLost: (err: Error) => ch.fail(err),
+      };
+      stop = this.watchStream.add(sub);
+    };
+    open(ch.position);
+    return () => {
+      if (joined) joined.leave(ch);
+      else {
+        stop();
+        release();
+      }
+    };
+  }
+
+  private cancelError(fromRevision: number, m: IWatchResponse): Error {
+    const compacted = num(m.compact_revision);
+    if (compacted > this.compactedRevision) this.compactedRevision = compacted;
+    return compacted > 0
+      ? gone(`watch from revision ${fromRevision}: revisions up to ${compacted} have been compacted`, { compactRevision: compacted })
+      : unavailable(`etcd canceled the watch: ${m.cancel_reason || 'no reason given'}`);
+  }
+
   private onWatchMessage(ch: WatchChannel, fromRevision: number, m: IWatchResponse): void {
     if (m.canceled) {
-      const compacted = num(m.compact_revision);
-      ch.fail(
-        compacted > 0
-          ? gone(`watch from revision ${fromRevision}: revisions up to ${compacted} have been compacted`, { compactRevision: compacted })
-          : unavailable(`etcd canceled the watch: ${m.cancel_reason || 'no reason given'}`),
-      );
+      ch.fail(this.cancelError(fromRevision, m));
       return;
     }
     if (m.created) {
@@ -272,18 +351,22 @@ class EtcdStore implements Store {
       ch.advance(num(m.header.revision));
       return;
     }
-    for (const e of m.events) {
+    for (const e of this.eventsOf(m)) ch.push(e);
+  }
+
+  /** An etcd watch response's events as the Store's. */
+  private eventsOf(m: IWatchResponse): WatchEvent[] {
+    return m.events.map((e): WatchEvent => {
       const rev = num(e.kv.mod_revision);
       if (e.type === 'Delete') {
         const last = e.prev_kv ? this.toKv(e.prev_kv) : { key: this.unprefix(e.kv.key.toString('utf8')), value: '', createRevision: 0, modRevision: rev };
-        ch.push({ type: 'DELETE', kv: { ...last, modRevision: rev }, revision: rev });
-      } else {
-        const event: WatchEvent = { type: 'PUT', kv: this.toKv(e.kv), revision: rev };
-        // etcd sends prev_kv for creates after a delete too; the contract has prevKv only for updates.
-        if (e.prev_kv && num(e.kv.version) > 1) event.prevKv = this.toKv(e.prev_kv);
-        ch.push(event);
+        return { type: 'DELETE', kv: { ...last, modRevision: rev }, revision: rev };
       }
-    }
+      const event: WatchEvent = { type: 'PUT', kv: this.toKv(e.kv), revision: rev };
+      // etcd sends prev_kv for creates after a delete too; the contract has prevKv only for updates.
+      if (e.prev_kv && num(e.kv.version) > 1) event.prevKv = this.toKv(e.prev_kv);
+      return event;
+    });
   }
 
   /** A Range at the latest revision, sent with the others of this event-loop turn. */
