@@ -1,0 +1,220 @@
+// The first thing a restarting `tug agent` does, before bin/tug loads the CLI
+// and the agent's modules (up to seconds on a loaded machine): one renewal of
+// its node Lease, and, if the node lifecycle controller marked the Node
+// Unknown meanwhile, Ready again (as the agent's own early step, readyAgain,
+// does), so that an agent restart is not a heartbeat gap of a whole Node
+// start. Bundled apart (scripts/build-cli-bundle.mjs) from modules built on
+// node: built-ins only, so it loads in milliseconds.
+//
+// It finds what the agent will use, through the agent's own code: its flags
+// (agent-flags.ts), its credentials (--kubeconfig, a static --token with the
+// server verified as the flags say, or the node certificate kept in
+// DATA_DIR/node.kubeconfig), every --server in turn, and its node name; it
+// renews only a Lease that exists, for an agent that has run in this data dir
+// before (DATA_DIR/node-password) and whose password the cluster holds for
+// this node name (the agent's first check at start, node-identity.ts). The
+// server is verified exactly as the agent verifies it; a connection that
+// would not be verified (--discovery-token-unsafe-skip-ca-verification, a
+// kubeconfig's insecure-skip-tls-verify) is not made. It writes nothing
+// locally. Whatever goes wrong (a first start, no credentials yet, a server
+// down, a wrong CA, a kubeconfig in YAML its small reader does not take) ends
+// it quietly within EARLY_RENEWAL_BUDGET_MS, and the agent starts as it always
+// did, saying what is wrong itself. TUG_TRACE shows what it did and why not.
+import { Agent, request } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { IncomingMessage } from 'node:http';
+import { messageOf, TugError } from '../../errdefs.js';
+import type { KubeClientOptions, KubeObject, ResourceRef } from '../../kube/client/kube-client.js';
+import { resourcePath } from '../../kube/client/resource-path.js';
+import { kubeconfigOptions } from '../../kube/client/kubeconfig.js';
+import { nodePasswordSecretName } from '../../kube/api/node-identity.js';
+import { parseBlockYaml } from '../../util/block-yaml.js';
+import { positiveInt } from '../../util/duration-flag.js';
+import { agentNodeName, agentServers, credentialSource, parseAgentFlags, type AgentFlags } from './agent-flags.js';
+import { agentTrust, trustedServerCa } from './server-trust.js';
+import { NODE_KUBECONFIG, usableNodeCredentials } from './kept-node-credentials.js';
+import { passwordMatches, readNodePassword } from './node-identity.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS, readyAgain, renewLease } from './heartbeat-writes.js';
+import { traceAgent } from './sync-trace.js';
+
+/**
+ * The most the early renewal may add to a start: one TLS handshake and three
+ * or four small requests take tens of milliseconds on a quiet machine and a few
+ * hundred at load 20 on two cores; a server that does not answer by then is
+ * left to the agent, which waits for it as long as it must.
+ */
+export const EARLY_RENEWAL_BUDGET_MS = 1500;
+
+const secretsRef = { group: '', version: 'v1', resource: 'secrets', namespace: 'kube-system' };
+
+class Skip extends Error {}
+const skip = (why: string): never => {
+  throw new Skip(why);
+};
+
+/** Renews the node Lease (and says Ready again) if it can do so at once; never rejects, never takes much longer than the budget. */
+export async function renewLeaseEarly(argv: string[]): Promise<void> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(new Skip(`no answer within ${EARLY_RENEWAL_BUDGET_MS} ms`));
+    }, EARLY_RENEWAL_BUDGET_MS);
+  });
+  let api: EarlyApi | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        const plan = await earlyPlan(argv);
+        api = new EarlyApi(plan.connect, abort.signal);
+        await renew(api, plan);
+      })(),
+      deadline,
+    ]);
+  } catch (err) {
+    traceAgent?.(`early: skipped: ${err instanceof Skip ? err.message : messageOf(err)}`);
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+    api?.close();
+    traceAgent?.('early: done');
+  }
+}
+
+interface EarlyPlan {
+  nodeName: string;
+  password: string;
+  leaseDurationSeconds: number;
+  connect: KubeClientOptions & { servers: string[] };
+}
+
+/** What the agent will connect with, found the agent's way; skips when that is not at hand without asking anyone. */
+async function earlyPlan(argv: string[]): Promise<EarlyPlan> {
+  let v: AgentFlags;
+  try {
+    v = parseAgentFlags(argv);
+  } catch {
+    return skip('flags the agent will refuse');
+  }
+  if (v.help) skip('--help');
+  const servers = agentServers(v);
+  if (!v.kubeconfig && !servers.length) skip('no --server or --kubeconfig');
+  const trust = agentTrust(v);
+  const leaseDurationSeconds = positiveInt(v['node-lease-duration-seconds'], '--node-lease-duration-seconds') ?? DEFAULT_NODE_LEASE_DURATION_SECONDS;
+  const nodeName = agentNodeName(v);
+  const dataDir = v['data-dir']!;
+  // Written at the agent's first start: without it there is nothing to renew (and this step writes nothing).
+  const password = await readNodePassword(dataDir);
+  if (!password) skip(`no ${join(dataDir, 'node-password')}: a first start`);
+  let opts: KubeClientOptions | undefined;
+  switch (credentialSource(v)) {
+    case 'kubeconfig':
+      opts = await readKubeconfigPlain(v.kubeconfig!);
+      break;
+    case 'static-token':
+      if (trust.kind === 'unverified') skip('the server is not verified (--discovery-token-unsafe-skip-ca-verification)');
+      opts = { server: servers[0]!, servers, token: v.token, ca: await trustedServerCa(servers, trust) };
+      break;
+    case 'node-certificate':
+      if (trust.kind === 'unverified') skip('the server is not verified (--discovery-token-unsafe-skip-ca-verification)');
+      opts = usableNodeCredentials(await readKubeconfigPlain(join(dataDir, NODE_KUBECONFIG)), nodeName, trust.kind === 'pinned' ? trust.pins : undefined, servers[0]!, servers);
+      if (!opts) skip(`no usable node certificate in ${join(dataDir, NODE_KUBECONFIG)}`);
+      break;
+  }
+  if (!opts) return skip('no credentials');
+  if (opts.insecureSkipTLSVerify) skip('the kubeconfig does not verify the server (insecure-skip-tls-verify)');
+  return { nodeName, password, leaseDurationSeconds, connect: { ...opts, servers: [opts.server, ...(opts.servers ?? []).filter((s) => s !== opts.server)] } };
+}
+
+async function readKubeconfigPlain(path: string): Promise<KubeClientOptions> {
+  const text = await readFile(path, 'utf8').catch(() => skip(`no ${path}`));
+  const parsed = parseBlockYaml(text);
+  if (parsed === undefined) skip(`${path} is YAML the early reader does not take`);
+  return kubeconfigOptions(parsed, path);
+}
+
+async function renew(api: EarlyApi, plan: EarlyPlan): Promise<void> {
+  // The agent's first check: this node name is this agent's (another machine's node is not kept alive by us).
+  const secret = await api.get<KubeObject>(secretsRef, nodePasswordSecretName(plan.nodeName)).catch((err) => (err instanceof TugError && err.kind === 'not-found' ? skip('no node password Secret for this node') : Promise.reject(err)));
+  if (!passwordMatches(secret, plan.password)) skip('the cluster holds another node password for this node name');
+  const lease = await renewLease(api, plan.nodeName, plan.leaseDurationSeconds).catch((err) => (err instanceof TugError && err.kind === 'not-found' ? skip('no Lease for this node yet') : Promise.reject(err)));
+  traceAgent?.(`early: lease renewed (resourceVersion ${lease.metadata.resourceVersion})`);
+  if (await readyAgain(api, plan.nodeName, new Date().toISOString().replace(/\.\d+Z$/, 'Z'))) traceAgent?.('early: node Ready again');
+}
+
+/** Connection failures where the request never reached the server: the next --server is tried, as KubeClient does. */
+const notSent = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** get and patch over one kept-alive, verified connection (the KubeClient's TLS settings), nothing else. */
+class EarlyApi {
+  private readonly agent: Agent;
+  private current = 0;
+
+  constructor(
+    private readonly o: KubeClientOptions & { servers: string[] },
+    private readonly signal: AbortSignal,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: 1, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: true });
+  }
+
+  get<T = KubeObject>(ref: ResourceRef, name: string): Promise<T> {
+    return this.json<T>('GET', resourcePath(ref, name));
+  }
+
+  patch<T = KubeObject>(ref: ResourceRef, name: string, patch: unknown, opts: { subresource?: 'status'; patchType?: 'merge' | 'strategic' | 'json' } = {}): Promise<T> {
+    const ct = { merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json', json: 'application/json-patch+json' }[opts.patchType ?? 'merge'];
+    return this.json<T>('PATCH', resourcePath(ref, name, opts.subresource), JSON.stringify(patch), ct);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async json<T>(method: string, path: string, body?: string, contentType?: string): Promise<T> {
+    for (;;) {
+      try {
+        return await this.send<T>(this.o.servers[this.current]!, method, path, body, contentType);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (!notSent.has(code) || this.current === this.o.servers.length - 1) throw err;
+        this.current++;
+      }
+    }
+  }
+
+  private send<T>(server: string, method: string, path: string, body?: string, contentType?: string): Promise<T> {
+    const base = new URL(server);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
+    if (body !== undefined) {
+      headers['content-type'] = contentType ?? 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const req = request({ host: base.hostname, port: base.port || 443, path, method, headers, agent: this.agent, signal: this.signal }, (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.once('error', reject);
+        res.once('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          const status = res.statusCode ?? 500;
+          if (status < 400) {
+            resolve((text ? JSON.parse(text) : {}) as T);
+            return;
+          }
+          let msg = text;
+          try {
+            msg = (JSON.parse(text) as { message?: string }).message ?? text;
+          } catch {
+            /* not a Status object */
+          }
+          reject(new TugError(status === 404 ? 'not-found' : 'unavailable', `${method} ${path}: ${status} ${msg}`));
+        });
+      });
+      req.once('error', reject);
+      req.end(body);
+    });
+  }
+}
