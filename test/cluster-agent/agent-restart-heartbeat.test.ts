@@ -104,6 +104,8 @@ test('a restarted agent renews its Lease and says Ready again first thing, befor
   const renewed = leaseVersions.get(earlyVersion)!;
   assert.equal(renewed.spec.holderIdentity, nodeName);
   assert.ok(Date.parse(renewed.spec.renewTime) > Date.parse(leaseAtStop), 'the early renewal is newer than the stopped agent\'s last one');
+  // The early step's thread renews until the agent's own Lease renewals take over, then stops.
+  assert.ok(at('lease renewed') < at('early renewals stopped (the agent renews now)'), steps.join(', '));
   // The agent's own steps follow as before (the Node was Ready again already, so it has nothing to post there).
   assert.ok(at('node name claimed (first API request)') < at('lease renewed'), 'the node name is claimed (node password) before the Lease is renewed');
   assert.ok(at('lease renewed') < at('engine opened'), `Lease renewed before the engine opens: ${steps.join(', ')}`);

@@ -4,7 +4,11 @@
 // Unknown meanwhile, Ready again (as the agent's own early step, readyAgain,
 // does), so that an agent restart is not a heartbeat gap of a whole Node
 // start. Bundled apart (scripts/build-cli-bundle.mjs) from modules built on
-// node: built-ins only, so it loads in milliseconds.
+// node: built-ins only, so it loads in milliseconds. The requests run in a
+// worker thread, which goes on renewing the Lease while the main thread loads
+// the agent (a synchronous require: no renewal could run there), until the
+// agent's own NodeLease takes over: one renewal alone buys only the grace
+// period (2 s), and the loading takes longer than that under load.
 //
 // It finds what the agent will use, through the agent's own code: its flags
 // (agent-flags.ts), its credentials (--kubeconfig, a static --token with the
@@ -18,11 +22,13 @@
 // kubeconfig's insecure-skip-tls-verify) is not made. It writes nothing
 // locally. Whatever goes wrong (a first start, no credentials yet, a server
 // down, a wrong CA, a kubeconfig in YAML its small reader does not take) ends
-// it quietly within EARLY_RENEWAL_BUDGET_MS, and the agent starts as it always
-// did, saying what is wrong itself. TUG_TRACE shows what it did and why not;
-// TUG_EARLY_LEASE_BUDGET_MS=N gives it N ms instead (tests that check what it
-// does, not how fast, on a machine of any load).
+// it quietly, and the agent starts as it always did, saying what is wrong
+// itself; the main thread waits for the first renewal EARLY_RENEWAL_BUDGET_MS
+// at most. TUG_TRACE shows what it did and why not; TUG_EARLY_LEASE_BUDGET_MS=N
+// waits N ms instead (tests that check what it does, not how fast, on a
+// machine of any load).
 import { Agent, request } from 'node:https';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
@@ -37,7 +43,7 @@ import { agentNodeName, agentServers, credentialSource, parseAgentFlags, type Ag
 import { agentTrust, trustedServerCa } from './server-trust.js';
 import { NODE_KUBECONFIG, usableNodeCredentials } from './kept-node-credentials.js';
 import { passwordMatches, readNodePassword } from './node-identity.js';
-import { DEFAULT_NODE_LEASE_DURATION_SECONDS, readyAgain, renewLease } from './heartbeat-writes.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS, EARLY_RENEWER_STOP, readyAgain, renewLease } from './heartbeat-writes.js';
 import { traceAgent } from './sync-trace.js';
 
 /**
@@ -47,6 +53,8 @@ import { traceAgent } from './sync-trace.js';
  * left to the agent, which waits for it as long as it must.
  */
 export const EARLY_RENEWAL_BUDGET_MS = 1500;
+/** The longest the early renewer keeps a Lease renewed for an agent that has not taken over: a start that hangs must not look alive for long. */
+export const EARLY_RENEWER_MAX_MS = 30_000;
 
 const secretsRef = { group: '', version: 'v1', resource: 'secrets', namespace: 'kube-system' };
 
@@ -55,34 +63,82 @@ const skip = (why: string): never => {
   throw new Skip(why);
 };
 
-/** Renews the node Lease (and says Ready again) if it can do so at once; never rejects, never takes much longer than the budget. */
-export async function renewLeaseEarly(argv: string[]): Promise<void> {
+/** What the renewer thread tells the main thread; the main thread writes the trace (its stderr keeps the order). */
+type RenewerEvent = { kind: 'renewed'; at: number; resourceVersion?: string } | { kind: 'ready-again'; at: number } | { kind: 'skipped'; at: number; why: string } | { kind: 'stopped'; at: number; renewals: number; why: string };
+
+const RENEWER = 'tug-early-lease-renewer';
+
+/**
+ * Renews the node Lease (and says Ready again) from a worker thread, waits for
+ * that first renewal at most the budget, and returns; the thread goes on
+ * renewing every quarter of the Lease's duration while the main thread loads
+ * the agent's modules (a synchronous require, seconds under load), until the
+ * agent's own NodeLease takes over (takeOverEarlyRenewals) or for
+ * EARLY_RENEWER_MAX_MS at most. `renewerFile` is this bundle's path (the
+ * thread runs it). Never rejects.
+ */
+export async function renewLeaseEarly(argv: string[], renewerFile: string): Promise<void> {
   const budgetMs = Number(process.env.TUG_EARLY_LEASE_BUDGET_MS) > 0 ? Number(process.env.TUG_EARLY_LEASE_BUDGET_MS) : EARLY_RENEWAL_BUDGET_MS;
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      abort.abort();
-      reject(new Skip(`not done within ${budgetMs} ms`));
-    }, budgetMs);
-  });
-  let api: EarlyApi | undefined;
   try {
-    await Promise.race([
-      (async () => {
-        const plan = await earlyPlan(argv);
-        api = new EarlyApi(plan.connect, abort.signal);
-        await renew(api, plan);
-      })(),
-      deadline,
-    ]);
+    const plan = await earlyPlan(argv);
+    const worker = new Worker(renewerFile, { workerData: { kind: RENEWER, plan } });
+    worker.unref();
+    (globalThis as Record<symbol, unknown>)[EARLY_RENEWER_STOP] = () => void worker.terminate();
+    let first: (e?: RenewerEvent) => void = () => undefined;
+    const firstOutcome = new Promise<RenewerEvent | undefined>((resolve) => (first = resolve));
+    worker.on('message', (e: RenewerEvent) => {
+      if (e.kind === 'renewed' && e.resourceVersion) traceAgent?.(`early: lease renewed (resourceVersion ${e.resourceVersion})`, e.at);
+      else if (e.kind === 'renewed') traceAgent?.('early: lease renewed again (background)', e.at);
+      else if (e.kind === 'ready-again') traceAgent?.('early: node Ready again', e.at);
+      else if (e.kind === 'skipped') traceAgent?.(`early: skipped: ${e.why}`, e.at);
+      else traceAgent?.(`early: background renewals stopped (${e.renewals}; ${e.why})`, e.at);
+      if (e.kind !== 'renewed' || e.resourceVersion) first(e);
+    });
+    worker.once('error', (err) => {
+      traceAgent?.(`early: renewer failed: ${messageOf(err)}`);
+      first();
+    });
+    worker.once('exit', () => first());
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      first();
+    }, budgetMs);
+    await firstOutcome;
+    clearTimeout(timer);
+    if (late) traceAgent?.(`early: no renewal within ${budgetMs} ms; still trying in the background`);
   } catch (err) {
     traceAgent?.(`early: skipped: ${err instanceof Skip ? err.message : messageOf(err)}`);
   } finally {
-    clearTimeout(timer);
-    abort.abort();
-    api?.close();
     traceAgent?.('early: done');
+  }
+}
+
+/** The renewer thread: one renewal (after the node password check) and Ready again if need be, then a renewal every quarter of the duration. */
+async function runRenewer(plan: EarlyPlan, post: (e: RenewerEvent) => void): Promise<void> {
+  const api = new EarlyApi(plan.connect, AbortSignal.timeout(EARLY_RENEWER_MAX_MS));
+  let renewals = 0;
+  try {
+    await renew(api, plan, post);
+    renewals++;
+    const every = (plan.leaseDurationSeconds * 1000) / 4;
+    const until = Date.now() + EARLY_RENEWER_MAX_MS;
+    while (Date.now() + every < until) {
+      await new Promise((r) => setTimeout(r, every));
+      // A renewal that fails is tried again on the next tick, as NodeLease does.
+      await renewLease(api, plan.nodeName, plan.leaseDurationSeconds).then(
+        () => {
+          renewals++;
+          post({ kind: 'renewed', at: Date.now() });
+        },
+        () => undefined,
+      );
+    }
+    post({ kind: 'stopped', at: Date.now(), renewals, why: `the agent did not take over within ${EARLY_RENEWER_MAX_MS / 1000} s` });
+  } catch (err) {
+    post(renewals ? { kind: 'stopped', at: Date.now(), renewals, why: messageOf(err) } : { kind: 'skipped', at: Date.now(), why: err instanceof Skip ? err.message : messageOf(err) });
+  } finally {
+    api.close();
   }
 }
 
@@ -138,13 +194,13 @@ async function readKubeconfigPlain(path: string): Promise<KubeClientOptions> {
   return kubeconfigOptions(parsed, path);
 }
 
-async function renew(api: EarlyApi, plan: EarlyPlan): Promise<void> {
+async function renew(api: EarlyApi, plan: EarlyPlan, post: (e: RenewerEvent) => void): Promise<void> {
   // The agent's first check: this node name is this agent's (another machine's node is not kept alive by us).
   const secret = await api.get<KubeObject>(secretsRef, nodePasswordSecretName(plan.nodeName)).catch((err) => (err instanceof TugError && err.kind === 'not-found' ? skip('no node password Secret for this node') : Promise.reject(err)));
   if (!passwordMatches(secret, plan.password)) skip('the cluster holds another node password for this node name');
   const lease = await renewLease(api, plan.nodeName, plan.leaseDurationSeconds).catch((err) => (err instanceof TugError && err.kind === 'not-found' ? skip('no Lease for this node yet') : Promise.reject(err)));
-  traceAgent?.(`early: lease renewed (resourceVersion ${lease.metadata.resourceVersion})`);
-  if (await readyAgain(api, plan.nodeName, new Date().toISOString().replace(/\.\d+Z$/, 'Z'))) traceAgent?.('early: node Ready again');
+  post({ kind: 'renewed', at: Date.now(), resourceVersion: lease.metadata.resourceVersion ?? '?' });
+  if (await readyAgain(api, plan.nodeName, new Date().toISOString().replace(/\.\d+Z$/, 'Z'))) post({ kind: 'ready-again', at: Date.now() });
 }
 
 /** Connection failures where the request never reached the server: the next --server is tried, as KubeClient does. */
@@ -220,4 +276,10 @@ class EarlyApi {
       req.end(body);
     });
   }
+}
+
+// In the renewer thread (this same file, run by renewLeaseEarly), once everything above is defined.
+if (!isMainThread && (workerData as { kind?: string } | null)?.kind === RENEWER) {
+  const port = parentPort!;
+  void runRenewer((workerData as { plan: EarlyPlan }).plan, (e) => port.postMessage(e));
 }

@@ -43,3 +43,15 @@ export async function readyAgain(client: Pick<KubeApi, 'get' | 'patch'>, nodeNam
   await client.patch(nodesRef, nodeName, { status: { conditions: nodeConditions(bootTime) } }, { subresource: 'status' });
   return true;
 }
+
+/** Where the early renewal (early-lease.ts) leaves the function that stops its background renewals, in the agent's process. */
+export const EARLY_RENEWER_STOP = Symbol.for('tug.earlyLeaseRenewer.stop');
+
+/** The agent renews its Lease itself from here on: the early renewer's thread (if this process has one) stops. */
+export function takeOverEarlyRenewals(): boolean {
+  const g = globalThis as Record<symbol, unknown>;
+  const stop = g[EARLY_RENEWER_STOP] as (() => void) | undefined;
+  delete g[EARLY_RENEWER_STOP];
+  stop?.();
+  return !!stop;
+}

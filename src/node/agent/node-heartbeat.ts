@@ -7,7 +7,7 @@ import { messageOf, TugError } from '../../errdefs.js';
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
 import { Informer } from '../../kube/client/informer.js';
 import { traceAgent } from './sync-trace.js';
-import { leasesRef, nodesRef, renewLease, renewedLeaseSpec } from './heartbeat-writes.js';
+import { leasesRef, nodesRef, renewLease, renewedLeaseSpec, takeOverEarlyRenewals } from './heartbeat-writes.js';
 
 export { DEFAULT_NODE_LEASE_DURATION_SECONDS, leasesRef, microTime, nodesRef, readyAgain } from './heartbeat-writes.js';
 /** Node status is posted this often even when nothing changed (the kubelet's nodeStatusReportFrequency role). */
@@ -37,6 +37,8 @@ export class NodeLease {
   async start(): Promise<void> {
     await this.renew();
     traceAgent?.('lease renewed');
+    // A restart's early renewer (bin/tug, early-lease.ts) renewed it while this process loaded: from here on this does.
+    if (takeOverEarlyRenewals()) traceAgent?.('early renewals stopped (the agent renews now)');
     const renewMs = (this.o.leaseDurationSeconds * 1000) / 4;
     this.timer = setInterval(() => void this.renew().catch((err) => this.o.log(`lease: ${messageOf(err)}`)), renewMs);
     this.timer.unref();
