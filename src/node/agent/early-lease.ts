@@ -4,11 +4,11 @@
 // Unknown meanwhile, Ready again (as the agent's own early step, readyAgain,
 // does), so that an agent restart is not a heartbeat gap of a whole Node
 // start. Bundled apart (scripts/build-cli-bundle.mjs) from modules built on
-// node: built-ins only, so it loads in milliseconds. The requests run in a
-// worker thread, which goes on renewing the Lease while the main thread loads
-// the agent (a synchronous require: no renewal could run there), until the
-// agent's own NodeLease takes over: one renewal alone buys only the grace
-// period (2 s), and the loading takes longer than that under load.
+// node: built-ins only, so it loads in milliseconds. After that renewal a
+// worker thread goes on renewing the Lease while the main thread loads the
+// agent (a synchronous require: no renewal could run there), until the agent's
+// own NodeLease takes over: one renewal alone buys only the grace period
+// (2 s), and the loading takes longer than that under load.
 //
 // It finds what the agent will use, through the agent's own code: its flags
 // (agent-flags.ts), its credentials (--kubeconfig, a static --token with the
@@ -63,64 +63,77 @@ const skip = (why: string): never => {
   throw new Skip(why);
 };
 
-/** What the renewer thread tells the main thread; the main thread writes the trace (its stderr keeps the order). */
+/** What a renewal did, for the trace (the renewer thread posts these to the main thread). */
 type RenewerEvent = { kind: 'renewed'; at: number; resourceVersion?: string } | { kind: 'ready-again'; at: number } | { kind: 'skipped'; at: number; why: string } | { kind: 'stopped'; at: number; renewals: number; why: string };
 
 const RENEWER = 'tug-early-lease-renewer';
 
 /**
- * Renews the node Lease (and says Ready again) from a worker thread, waits for
- * that first renewal at most the budget, and returns; the thread goes on
- * renewing every quarter of the Lease's duration while the main thread loads
- * the agent's modules (a synchronous require, seconds under load), until the
- * agent's own NodeLease takes over (takeOverEarlyRenewals) or for
- * EARLY_RENEWER_MAX_MS at most. `renewerFile` is this bundle's path (the
+ * Renews the node Lease (and says Ready again if need be) here, waiting for
+ * that at most the budget, then starts a worker thread that renews the Lease
+ * every quarter of its duration while the main thread loads the agent's
+ * modules (a synchronous require: seconds under load), until the agent's own
+ * NodeLease takes over (takeOverEarlyRenewals) or for EARLY_RENEWER_MAX_MS at
+ * most. The first renewal is made here, not in the thread: a thread takes
+ * seconds to start on a loaded machine; one that did not finish within the
+ * budget is made again by the thread. `renewerFile` is this bundle's path (the
  * thread runs it). Never rejects.
  */
 export async function renewLeaseEarly(argv: string[], renewerFile: string): Promise<void> {
   const budgetMs = Number(process.env.TUG_EARLY_LEASE_BUDGET_MS) > 0 ? Number(process.env.TUG_EARLY_LEASE_BUDGET_MS) : EARLY_RENEWAL_BUDGET_MS;
   try {
     const plan = await earlyPlan(argv);
-    const worker = new Worker(renewerFile, { workerData: { kind: RENEWER, plan } });
-    worker.unref();
-    (globalThis as Record<symbol, unknown>)[EARLY_RENEWER_STOP] = () => void worker.terminate();
-    let first: (e?: RenewerEvent) => void = () => undefined;
-    const firstOutcome = new Promise<RenewerEvent | undefined>((resolve) => (first = resolve));
-    worker.on('message', (e: RenewerEvent) => {
-      if (e.kind === 'renewed' && e.resourceVersion) traceAgent?.(`early: lease renewed (resourceVersion ${e.resourceVersion})`, e.at);
-      else if (e.kind === 'renewed') traceAgent?.('early: lease renewed again (background)', e.at);
-      else if (e.kind === 'ready-again') traceAgent?.('early: node Ready again', e.at);
-      else if (e.kind === 'skipped') traceAgent?.(`early: skipped: ${e.why}`, e.at);
-      else traceAgent?.(`early: background renewals stopped (${e.renewals}; ${e.why})`, e.at);
-      if (e.kind !== 'renewed' || e.resourceVersion) first(e);
-    });
-    worker.once('error', (err) => {
-      traceAgent?.(`early: renewer failed: ${messageOf(err)}`);
-      first();
-    });
-    worker.once('exit', () => first());
-    let late = false;
-    const timer = setTimeout(() => {
-      late = true;
-      first();
-    }, budgetMs);
-    await firstOutcome;
-    clearTimeout(timer);
-    if (late) traceAgent?.(`early: no renewal within ${budgetMs} ms; still trying in the background`);
+    const abort = new AbortController();
+    const api = new EarlyApi(plan.connect, abort.signal);
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    try {
+      await Promise.race([
+        renew(api, plan, traceEvent).then(() => (done = true)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
+      api.close();
+    }
+    if (!done) traceAgent?.(`early: not done within ${budgetMs} ms; the renewer thread goes on`);
+    keepRenewing(renewerFile, plan, done);
   } catch (err) {
+    // Refused or unreachable (a wrong CA, a server down, no such Lease): nothing to go on with; the agent says why.
     traceAgent?.(`early: skipped: ${err instanceof Skip ? err.message : messageOf(err)}`);
   } finally {
     traceAgent?.('early: done');
   }
 }
 
-/** The renewer thread: one renewal (after the node password check) and Ready again if need be, then a renewal every quarter of the duration. */
-async function runRenewer(plan: EarlyPlan, post: (e: RenewerEvent) => void): Promise<void> {
+/** Trace lines are written by the main thread (from the thread's messages too), so its stderr keeps their order. */
+function traceEvent(e: RenewerEvent): void {
+  if (e.kind === 'renewed' && e.resourceVersion) traceAgent?.(`early: lease renewed (resourceVersion ${e.resourceVersion})`, e.at);
+  else if (e.kind === 'renewed') traceAgent?.('early: lease renewed again (background)', e.at);
+  else if (e.kind === 'ready-again') traceAgent?.('early: node Ready again', e.at);
+  else if (e.kind === 'skipped') traceAgent?.(`early: background renewal skipped: ${e.why}`, e.at);
+  else traceAgent?.(`early: background renewals stopped (${e.renewals}; ${e.why})`, e.at);
+}
+
+/** The renewer thread, which the agent stops when its own renewals begin; unref'd, so an agent that fails to start still exits. */
+function keepRenewing(renewerFile: string, plan: EarlyPlan, firstDone: boolean): void {
+  const worker = new Worker(renewerFile, { workerData: { kind: RENEWER, plan, firstDone } });
+  worker.unref();
+  worker.on('message', traceEvent);
+  worker.once('error', (err) => traceAgent?.(`early: renewer thread failed: ${messageOf(err)}`));
+  (globalThis as Record<symbol, unknown>)[EARLY_RENEWER_STOP] = () => void worker.terminate();
+}
+
+/** The renewer thread: the first renewal (with the node password check and Ready again) unless the main thread made it, then one every quarter of the duration. */
+async function runRenewer(plan: EarlyPlan, firstDone: boolean, post: (e: RenewerEvent) => void): Promise<void> {
   const api = new EarlyApi(plan.connect, AbortSignal.timeout(EARLY_RENEWER_MAX_MS));
   let renewals = 0;
   try {
-    await renew(api, plan, post);
-    renewals++;
+    if (!firstDone) {
+      await renew(api, plan, post);
+      renewals++;
+    }
     const every = (plan.leaseDurationSeconds * 1000) / 4;
     const until = Date.now() + EARLY_RENEWER_MAX_MS;
     while (Date.now() + every < until) {
@@ -136,7 +149,7 @@ async function runRenewer(plan: EarlyPlan, post: (e: RenewerEvent) => void): Pro
     }
     post({ kind: 'stopped', at: Date.now(), renewals, why: `the agent did not take over within ${EARLY_RENEWER_MAX_MS / 1000} s` });
   } catch (err) {
-    post(renewals ? { kind: 'stopped', at: Date.now(), renewals, why: messageOf(err) } : { kind: 'skipped', at: Date.now(), why: err instanceof Skip ? err.message : messageOf(err) });
+    post(renewals || firstDone ? { kind: 'stopped', at: Date.now(), renewals, why: messageOf(err) } : { kind: 'skipped', at: Date.now(), why: err instanceof Skip ? err.message : messageOf(err) });
   } finally {
     api.close();
   }
@@ -281,5 +294,6 @@ class EarlyApi {
 // In the renewer thread (this same file, run by renewLeaseEarly), once everything above is defined.
 if (!isMainThread && (workerData as { kind?: string } | null)?.kind === RENEWER) {
   const port = parentPort!;
-  void runRenewer((workerData as { plan: EarlyPlan }).plan, (e) => port.postMessage(e));
+  const d = workerData as { plan: EarlyPlan; firstDone: boolean };
+  void runRenewer(d.plan, d.firstDone, (e) => port.postMessage(e));
 }
