@@ -23,8 +23,8 @@
 // locally. Whatever goes wrong (a first start, no credentials yet, a server
 // down, a wrong CA, a kubeconfig in YAML its small reader does not take) ends
 // it quietly, and the agent starts as it always did, saying what is wrong
-// itself; the main thread waits for the first renewal EARLY_RENEWAL_BUDGET_MS
-// at most. TUG_TRACE shows what it did and why not; TUG_EARLY_LEASE_BUDGET_MS=N
+// itself; the main thread waits for the server EARLY_RENEWAL_BUDGET_MS at a
+// time, EARLY_RENEWAL_MAX_WAIT_MS in all. TUG_TRACE shows what it did and why not; TUG_EARLY_LEASE_BUDGET_MS=N
 // waits N ms instead (tests that check what it does, not how fast, on a
 // machine of any load).
 import { Agent, request } from 'node:https';
@@ -47,12 +47,16 @@ import { DEFAULT_NODE_LEASE_DURATION_SECONDS, EARLY_RENEWER_STOP, readyAgain, re
 import { traceAgent } from './sync-trace.js';
 
 /**
- * The most the early renewal may add to a start: one TLS handshake and three
- * or four small requests take tens of milliseconds on a quiet machine and a few
- * hundred at load 20 on two cores; a server that does not answer by then is
- * left to the agent, which waits for it as long as it must.
+ * How long the early renewal waits for the server's next answer before it
+ * leaves the rest to the renewer thread and lets the agent load: one TLS
+ * handshake and three or four small requests take tens of milliseconds on a
+ * quiet machine and a few hundred each at load 20 on two cores; a server
+ * silent that long is hung or gone. Each answer starts the wait again, up to
+ * EARLY_RENEWAL_MAX_WAIT_MS in all (a thread takes seconds to start at such a
+ * load, so the main thread finishing the first renewal is faster).
  */
 export const EARLY_RENEWAL_BUDGET_MS = 1500;
+export const EARLY_RENEWAL_MAX_WAIT_MS = 4000;
 /** The longest the early renewer keeps a Lease renewed for an agent that has not taken over: a start that hangs must not look alive for long. */
 export const EARLY_RENEWER_MAX_MS = 30_000;
 
@@ -84,8 +88,13 @@ export async function renewLeaseEarly(argv: string[], renewerFile: string): Prom
   try {
     const plan = await earlyPlan(argv);
     const abort = new AbortController();
-    const api = new EarlyApi(plan.connect, abort.signal);
+    // The budget is for the server's silence: each answer starts it again, up to EARLY_RENEWAL_MAX_WAIT_MS in all
+    // (a loaded machine answers slowly but answers; a hung server is given up on within the budget).
+    const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
+    const api = new EarlyApi(plan.connect, abort.signal, () => {
+      if (Date.now() - started + budgetMs <= Math.max(budgetMs, EARLY_RENEWAL_MAX_WAIT_MS)) timer?.refresh();
+    });
     let done = false;
     try {
       await Promise.race([
@@ -97,7 +106,7 @@ export async function renewLeaseEarly(argv: string[], renewerFile: string): Prom
       abort.abort();
       api.close();
     }
-    if (!done) traceAgent?.(`early: not done within ${budgetMs} ms; the renewer thread goes on`);
+    if (!done) traceAgent?.(`early: not done after ${Date.now() - started} ms (the server silent for ${budgetMs} ms); the renewer thread goes on`);
     keepRenewing(renewerFile, plan, done);
   } catch (err) {
     // Refused or unreachable (a wrong CA, a server down, no such Lease): nothing to go on with; the agent says why.
@@ -227,6 +236,8 @@ class EarlyApi {
   constructor(
     private readonly o: KubeClientOptions & { servers: string[] },
     private readonly signal: AbortSignal,
+    /** Called on each answer (the early step's budget is for silence). */
+    private readonly answered: () => void = () => undefined,
   ) {
     this.agent = new Agent({ keepAlive: true, maxSockets: 1, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: true });
   }
@@ -270,6 +281,7 @@ class EarlyApi {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.once('error', reject);
         res.once('end', () => {
+          this.answered();
           const text = Buffer.concat(chunks).toString();
           const status = res.statusCode ?? 500;
           if (status < 400) {
