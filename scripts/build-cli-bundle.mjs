@@ -8,6 +8,9 @@
 // modules). Left out, and loaded as the ES modules tsc wrote: npm packages, and
 // the services (daemon, registry, server, agent, token, dashboard), which start
 // long-running programs of their own and handle their own errors.
+// Also bundled, apart: the agent's early Lease renewal
+// (dist/src/node/agent/early-lease.cjs), which bin/tug runs for `tug agent`
+// before it loads anything else; it must hold node: built-ins only (checked).
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -50,4 +53,21 @@ for (const input of Object.keys(result.metafile.inputs)) {
 }
 if (wrong.length > 0) {
   throw new Error(`bundled modules outside dist/src/cli use import.meta, which the CLI bundle cannot give them: ${wrong.join(', ')}`);
+}
+
+// The early Lease renewal: its own small bundle, every import bundled but node: built-ins.
+const early = await build({
+  entryPoints: [join(repo, 'dist/src/node/agent/early-lease.js')],
+  outfile: join(repo, 'dist/src/node/agent/early-lease.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  metafile: true,
+  logLevel: 'warning',
+});
+const outside = Object.values(early.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !i.path.startsWith('node:')).map((i) => i.path));
+if (outside.length > 0) throw new Error(`the early Lease renewal must load node: built-ins only, but imports ${[...new Set(outside)].join(', ')}`);
+for (const input of Object.keys(early.metafile.inputs)) {
+  if ((await readFile(join(repo, input), 'utf8')).includes('import.meta')) throw new Error(`the early Lease renewal bundles ${input}, which uses import.meta`);
 }

@@ -6,22 +6,22 @@
 // The engine lives in DATA_DIR/engine and serves the Docker API on
 // DATA_DIR/engine.sock, so `docker -H unix://...` can look inside the node.
 import { join } from 'node:path';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { Engine } from '../engine/engine.js';
 import { ContainerService } from '../engine/container-service.js';
 import { serveDockerApi } from '../engine-api/server.js';
 import { preflight } from '../engine/preflight.js';
 import { ensureDir } from '../util/dir-mode.js';
-import { invalid, isKind, messageOf } from '../errdefs.js';
+import { invalid, messageOf } from '../errdefs.js';
 import { KubeClient } from '../kube/client/kube-client.js';
-import { caCertHash, discoverPinnedCa, discoverPresentedCa, parseCaCertHash } from '../kube/client/ca-pin.js';
+import { caCertHash, discoverPresentedCa } from '../kube/client/ca-pin.js';
+import { agentNodeName, agentServers, credentialSource, DEFAULT_AGENT_DATA_DIR, DEFAULT_NODE_BRIDGE, DEFAULT_SERVICE_CIDR, parseAgentFlags, type AgentFlags } from './agent/agent-flags.js';
+import { agentTrust, firstAnswer, trustedServerCa, type ServerTrust } from './agent/server-trust.js';
 import { NodeAgent } from './agent/node-agent.js';
 import { DEFAULT_NODE_LEASE_DURATION_SECONDS, NodeLease, readyAgain } from './agent/node-heartbeat.js';
 import { claimNodeName } from './agent/node-identity.js';
 import { nodeCredentials, NODE_KUBECONFIG, type ClientCertRotation } from './agent/tls-bootstrap.js';
-import { parseBootstrapToken } from '../kube/api/bootstrap-token.js';
 import { machineFacts } from './agent/node-status.js';
 import { startAgentServer, type AgentServer } from './agent/agent-server.js';
 import { AgentMetrics } from './agent/agent-metrics.js';
@@ -40,11 +40,9 @@ import { PodNetwork, podMtu, podNetworkAnnotations } from './network/pod-network
 import { stopSignal } from '../util/stop-signal.js';
 import { traceAgent } from './agent/sync-trace.js';
 
-export const DEFAULT_NODE_BRIDGE = 'tugpod0';
+export { DEFAULT_NODE_BRIDGE, DEFAULT_SERVICE_CIDR } from './agent/agent-flags.js';
 /** How long a starting agent waits for its first serving certificate before it goes on asking in the background. */
 const SERVING_CERT_WAIT_MS = 30_000;
-/** The server's default --service-cidr; a standalone agent must use the same range. */
-export const DEFAULT_SERVICE_CIDR = '10.96.0.0/12';
 
 export interface AgentOptions {
   client: KubeClient;
@@ -248,7 +246,7 @@ Options:
                         do not verify the server: the CA it presents is trusted as
                         it is (anyone in the middle gets the token)
   --kubeconfig FILE     credentials, server and CA from a kubeconfig instead
-  --data-dir DIR        agent state (default /var/lib/tug-agent)
+  --data-dir DIR        agent state (default ${DEFAULT_AGENT_DATA_DIR})
   --node-name N         Node name (default: the host name)
   --node-bridge NAME    bridge for pods (default ${DEFAULT_NODE_BRIDGE})
   --pod-cidr CIDR       this node's pod range (default: the one the server's node IPAM
@@ -269,42 +267,6 @@ Options:
   -h, --help            show this help
 `;
 
-/** How a --token agent trusts the API server: exactly one way, chosen on the command line. */
-type ServerTrust = { kind: 'kubeconfig' } | { kind: 'pinned'; pins: string[]; caFile?: string } | { kind: 'ca-file'; caFile: string } | { kind: 'unverified' };
-
-function serverTrust(v: { kubeconfig?: string; 'ca-file'?: string; 'discovery-token-ca-cert-hash'?: string[]; 'discovery-token-unsafe-skip-ca-verification'?: boolean }): ServerTrust {
-  const pins = (v['discovery-token-ca-cert-hash'] ?? []).map(parseCaCertHash);
-  const skip = v['discovery-token-unsafe-skip-ca-verification'] === true;
-  if (v.kubeconfig) {
-    if (pins.length || skip || v['ca-file']) throw invalid('--kubeconfig names its own server CA: --discovery-token-ca-cert-hash, --discovery-token-unsafe-skip-ca-verification and --ca-file go with --token');
-    return { kind: 'kubeconfig' };
-  }
-  if (skip && (pins.length || v['ca-file'])) throw invalid('--discovery-token-unsafe-skip-ca-verification contradicts --discovery-token-ca-cert-hash and --ca-file: give one way to trust the server');
-  if (pins.length) return { kind: 'pinned', pins, caFile: v['ca-file'] };
-  if (v['ca-file']) return { kind: 'ca-file', caFile: v['ca-file'] };
-  if (skip) return { kind: 'unverified' };
-  throw invalid(
-    'refusing to send the token to a server whose certificate is not verified: give --discovery-token-ca-cert-hash sha256:<hex> ' +
-      '(tug server prints it; the whole join command is in its DATA_DIR/join-command), or --ca-file FILE, ' +
-      'or --discovery-token-unsafe-skip-ca-verification to trust any server',
-  );
-}
-
-/** The CA a --token agent verifies the server with, as `trust` says (undefined: not verified), before the token is ever sent. */
-async function trustedServerCa(servers: string[], trust: ServerTrust): Promise<string | undefined> {
-  const caFile = trust.kind === 'pinned' || trust.kind === 'ca-file' ? trust.caFile : undefined;
-  const fileCa = caFile ? await readFile(caFile, 'utf8').catch((err: Error) => Promise.reject(invalid(`--ca-file ${caFile}: ${err.message}`))) : undefined;
-  if (trust.kind === 'pinned') {
-    if (fileCa) {
-      const hash = caCertHash(fileCa);
-      if (!trust.pins.includes(hash)) throw invalid(`--ca-file ${caFile}: its hash ${hash} does not match --discovery-token-ca-cert-hash ${trust.pins.join(', ')}`);
-      return fileCa;
-    }
-    return firstAnswer(servers, (s) => discoverPinnedCa(s, trust.pins));
-  }
-  return fileCa;
-}
-
 /** The API client of a --token agent, verifying the server as `trust` says before the token is ever sent. */
 async function tokenClient(servers: string[], token: string, trust: ServerTrust): Promise<KubeClient> {
   if (trust.kind === 'unverified') {
@@ -315,26 +277,15 @@ async function tokenClient(servers: string[], token: string, trust: ServerTrust)
   return new KubeClient({ server: servers[0]!, servers, token, ca: await trustedServerCa(servers, trust) });
 }
 
-/** The first server that answers (a refusal such as a CA mismatch is final, not a reason to ask the next one). */
-async function firstAnswer<T>(servers: string[], fn: (server: string) => Promise<T>): Promise<T> {
-  for (const [i, s] of servers.entries()) {
-    try {
-      return await fn(s);
-    } catch (err) {
-      if (i === servers.length - 1 || !isKind(err, 'unavailable')) throw err;
-    }
-  }
-  throw invalid('no --server given');
-}
-
 /**
  * The agent's API client: --kubeconfig's; a node certificate (kept in the data
  * dir, or TLS-bootstrapped with a bootstrap token: agent/tls-bootstrap.ts); or
  * any other --token used as it is (a static token).
  */
-async function agentClient(v: { token?: string; kubeconfig?: string; 'data-dir'?: string }, servers: string[], trust: ServerTrust, nodeName: string): Promise<{ client: KubeClient; rotation?: ClientCertRotation }> {
-  if (v.kubeconfig) return { client: await KubeClient.fromKubeconfig(v.kubeconfig) };
-  if (v.token && !parseBootstrapToken(v.token)) return { client: await tokenClient(servers, v.token, trust) };
+async function agentClient(v: AgentFlags, servers: string[], trust: ServerTrust, nodeName: string): Promise<{ client: KubeClient; rotation?: ClientCertRotation }> {
+  const source = credentialSource(v);
+  if (source === 'kubeconfig') return { client: await KubeClient.fromKubeconfig(v.kubeconfig!) };
+  if (source === 'static-token') return { client: await tokenClient(servers, v.token!, trust) };
   if (trust.kind === 'unverified') throw invalid('TLS bootstrapping with a bootstrap token needs the server CA: give --discovery-token-ca-cert-hash or --ca-file');
   const creds = await nodeCredentials({
     server: servers[0]!,
@@ -398,39 +349,19 @@ export async function clusterOf(kubeconfig: string): Promise<string | undefined>
 
 export async function runAgentCommand(argv: string[]): Promise<void> {
   const stopped = stopSignal({ repeatExits: true });
-  let values;
+  let values: AgentFlags;
   let trust: ServerTrust;
   let leaseDurationSeconds: number | undefined;
   let nodePortRange: [number, number];
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        server: { type: 'string', multiple: true },
-        token: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        'ca-file': { type: 'string' },
-        'discovery-token-ca-cert-hash': { type: 'string', multiple: true },
-        'discovery-token-unsafe-skip-ca-verification': { type: 'boolean', default: false },
-        'data-dir': { type: 'string', default: '/var/lib/tug-agent' },
-        'node-name': { type: 'string' },
-        'node-bridge': { type: 'string', default: DEFAULT_NODE_BRIDGE },
-        'pod-cidr': { type: 'string' },
-        'node-ip': { type: 'string' },
-        'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
-        'node-lease-duration-seconds': { type: 'string' },
-        'service-node-port-range': { type: 'string', default: `${DEFAULT_NODE_PORT_RANGE[0]}-${DEFAULT_NODE_PORT_RANGE[1]}` },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
+    values = parseAgentFlags(argv);
     if (values.help) {
       process.stdout.write(agentHelp);
       return;
     }
     if (!values.kubeconfig && !values.server?.length) throw invalid('--server (with --token to join) or --kubeconfig is required');
     // Without a token, an agent that joined before uses its kept certificate and the CA beside it.
-    trust = values.token || values.kubeconfig || values['discovery-token-ca-cert-hash']?.length || values['ca-file'] ? serverTrust(values) : { kind: 'kubeconfig' };
+    trust = agentTrust(values);
     leaseDurationSeconds = positiveInt(values['node-lease-duration-seconds'], '--node-lease-duration-seconds');
     nodePortRange = parseNodePortRange(values['service-node-port-range']!);
   } catch (err) {
@@ -446,9 +377,8 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   try {
     // This machine's bridge and pod range must not be another tug node's.
     claims = await claimNodeResources({ command: 'tug agent', dataDir: values['data-dir']!, bridge: values['node-bridge']!, podCidr: values['pod-cidr'] });
-    // Several --server values (or one comma-separated): every API server of the cluster, tried in turn (kube-client.ts).
-    const servers = (values.server ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-    const nodeName = values['node-name'] || hostname().toLowerCase();
+    const servers = agentServers(values);
+    const nodeName = agentNodeName(values);
     let client: KubeClient;
     ({ client, rotation } = await agentClient(values, servers, trust, nodeName));
     traceAgent?.('credentials loaded');

@@ -139,6 +139,8 @@ export interface AgentCluster {
   nodeName: string;
   net: NodeNet;
   server: Proc;
+  /** The cluster's --service-node-port-range flags, which its agents on this machine share. */
+  nodePortFlags: string[];
   kubectl(args: string[], opts?: { input?: string; allowFailure?: boolean }): Promise<RunResult>;
   kubectlEnv: NodeJS.ProcessEnv;
   /** Polls fn until it returns a truthy value (bounded by count, not by a timing threshold on success). */
@@ -179,6 +181,7 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
     nodeName,
     net,
     server,
+    nodePortFlags,
     kubectlEnv,
     kubectl: (args, opts = {}) => runTool('kubectl', args, { env: kubectlEnv, input: opts.input, allowFailure: opts.allowFailure }),
     async until(what, fn, tries = 240) {

@@ -7,6 +7,8 @@ import { createSecureContext } from 'node:tls';
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { TugError, type ErrorKind } from '../../errdefs.js';
+import { resourcePath } from './resource-path.js';
+import { kubeconfigOptions } from './kubeconfig.js';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -152,20 +154,7 @@ export class KubeClient {
 
   /** What fromKubeconfig connects with. */
   static async readKubeconfig(path: string): Promise<KubeClientOptions> {
-    const cfg = parseYaml(await readFile(path, 'utf8')) as any;
-    const ctx = cfg.contexts?.find((c: { name: string }) => c.name === cfg['current-context'])?.context ?? cfg.contexts?.[0]?.context;
-    const cluster = cfg.clusters?.find((c: { name: string }) => c.name === ctx?.cluster)?.cluster;
-    const user = cfg.users?.find((u: { name: string }) => u.name === ctx?.user)?.user ?? {};
-    if (!cluster?.server) throw new TugError('invalid', `kubeconfig ${path}: the current context names no cluster server`);
-    const field = async (data?: string, file?: string): Promise<string | undefined> => (data ? Buffer.from(data, 'base64').toString() : file ? readFile(file, 'utf8') : undefined);
-    return {
-      server: cluster.server,
-      ca: await field(cluster['certificate-authority-data'], cluster['certificate-authority']),
-      insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
-      cert: await field(user['client-certificate-data'], user['client-certificate']),
-      key: await field(user['client-key-data'], user['client-key']),
-      token: user.token,
-    };
+    return kubeconfigOptions(parseYaml(await readFile(path, 'utf8')), path);
   }
 
   /** The CA this client verifies the API server with (PEM), when it has one: a node agent verifies its own callers' client certificates against it too. */
@@ -180,12 +169,7 @@ export class KubeClient {
 
   /** The path of a collection or (with name) an object, optionally a subresource. */
   static path(ref: ResourceRef, name?: string, subresource?: string): string {
-    let p = ref.group ? `/apis/${ref.group}/${ref.version}` : `/api/${ref.version}`;
-    if (ref.namespace) p += `/namespaces/${encodeURIComponent(ref.namespace)}`;
-    p += `/${ref.resource}`;
-    if (name) p += `/${encodeURIComponent(name)}`;
-    if (subresource) p += `/${subresource}`;
-    return p;
+    return resourcePath(ref, name, subresource);
   }
 
   /** A JSON request to any API path: discovery documents (/apis/GROUP/VERSION) and subresources such as scale. */

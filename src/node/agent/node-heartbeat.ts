@@ -7,13 +7,9 @@ import { messageOf, TugError } from '../../errdefs.js';
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
 import { Informer } from '../../kube/client/informer.js';
 import { traceAgent } from './sync-trace.js';
-import { nodeConditions } from './node-status.js';
+import { leasesRef, nodesRef, renewLease, renewedLeaseSpec, takeOverEarlyRenewals } from './heartbeat-writes.js';
 
-export const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
-export const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
-
-/** tug's default Lease duration: renewed every 500 ms; see the README (node loss) for why. */
-export const DEFAULT_NODE_LEASE_DURATION_SECONDS = 2;
+export { DEFAULT_NODE_LEASE_DURATION_SECONDS, leasesRef, microTime, nodesRef, readyAgain } from './heartbeat-writes.js';
 /** Node status is posted this often even when nothing changed (the kubelet's nodeStatusReportFrequency role). */
 const NODE_STATUS_MS = 10_000;
 
@@ -41,6 +37,8 @@ export class NodeLease {
   async start(): Promise<void> {
     await this.renew();
     traceAgent?.('lease renewed');
+    // A restart's early renewer (bin/tug, early-lease.ts) renewed it while this process loaded: from here on this does.
+    if (takeOverEarlyRenewals()) traceAgent?.('early renewals stopped (the agent renews now)');
     const renewMs = (this.o.leaseDurationSeconds * 1000) / 4;
     this.timer = setInterval(() => void this.renew().catch((err) => this.o.log(`lease: ${messageOf(err)}`)), renewMs);
     this.timer.unref();
@@ -54,14 +52,14 @@ export class NodeLease {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      const spec = { holderIdentity: this.o.nodeName, leaseDurationSeconds: this.o.leaseDurationSeconds, renewTime: microTime() };
       try {
-        await this.o.client.patch(leasesRef, this.o.nodeName, { spec }, { patchType: 'merge' });
+        await renewLease(this.o.client, this.o.nodeName, this.o.leaseDurationSeconds);
       } catch (err) {
         if (!(err instanceof TugError && err.kind === 'not-found')) throw err;
         // The Lease belongs to the Node: deleting the Node takes its Lease with it.
         const node = await this.o.client.get<KubeObject>(nodesRef, this.o.nodeName);
         const owner = { apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid: node.metadata.uid };
+        const spec = renewedLeaseSpec(this.o.nodeName, this.o.leaseDurationSeconds);
         await this.o.client.create(leasesRef, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.nodeName, ownerReferences: [owner] }, spec }).catch((e) => {
           if (!(e instanceof TugError && e.kind === 'already-exists')) throw e;
         });
@@ -77,11 +75,6 @@ export interface NodeHeartbeatOptions extends NodeLeaseOptions {
   status(): Record<string, unknown>;
   /** A Lease already being renewed (started and stopped by its owner); without one the heartbeat renews its own. */
   lease?: NodeLease;
-}
-
-/** A Lease's MicroTime: RFC 3339 with microseconds. */
-export function microTime(d = new Date()): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export class NodeHeartbeat {
@@ -130,21 +123,4 @@ export class NodeHeartbeat {
       this.posting = false;
     }
   }
-}
-
-/**
- * A restarting agent's Node that the node lifecycle controller marked Unknown
- * (and tainted) while no process renewed its Lease: its conditions say Ready
- * again as soon as the new process heartbeats, not only once the engine has
- * recovered every container (seconds with many pods), so the taint goes before
- * the pods' tolerations run out. The pods ran all along; the rest of the
- * status follows when the agent runs (NodeHeartbeat.start). A Node without a
- * Ready condition (just made) is left to that full post.
- */
-export async function readyAgain(client: KubeClient, nodeName: string, bootTime: string): Promise<boolean> {
-  const node = await client.get<KubeObject>(nodesRef, nodeName);
-  const ready = (node.status?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
-  if (!ready || ready.status === 'True') return false;
-  await client.patch(nodesRef, nodeName, { status: { conditions: nodeConditions(bootTime) } }, { subresource: 'status' });
-  return true;
 }

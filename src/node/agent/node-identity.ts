@@ -10,17 +10,22 @@ import { join } from 'node:path';
 import { invalid, isKind } from '../../errdefs.js';
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
-import { nodesRef } from './node-heartbeat.js';
+import { nodesRef } from './heartbeat-writes.js';
 
 const secretsRef = { group: '', version: 'v1', resource: 'secrets', namespace: 'kube-system' };
 
 export { nodePasswordSecretName } from '../../kube/api/node-identity.js';
 import { nodePasswordSecretName } from '../../kube/api/node-identity.js';
 
+/** The agent's secret as kept in DATA_DIR/node-password ('' when there is none: the agent never started there). */
+export async function readNodePassword(dataDir: string): Promise<string> {
+  return (await readFile(join(dataDir, 'node-password'), 'utf8').catch(() => '')).trim();
+}
+
 /** The agent's secret: DATA_DIR/node-password, made (0600) on first use. */
 export async function loadNodePassword(dataDir: string): Promise<string> {
   const path = join(dataDir, 'node-password');
-  const cur = (await readFile(path, 'utf8').catch(() => '')).trim();
+  const cur = await readNodePassword(dataDir);
   if (cur) return cur;
   const fresh = randomBytes(32).toString('hex');
   await writeFileAtomic(path, `${fresh}\n`, 0o600);
@@ -29,7 +34,8 @@ export async function loadNodePassword(dataDir: string): Promise<string> {
 
 const hashOf = (password: string): string => createHash('sha256').update(password).digest('hex');
 
-function matches(secret: KubeObject, password: string): boolean {
+/** Whether the cluster's node password Secret holds the hash of `password` (this agent's). */
+export function passwordMatches(secret: KubeObject, password: string): boolean {
   const stored = Buffer.from(String((secret.data as { hash?: string } | undefined)?.hash ?? ''), 'base64');
   const mine = Buffer.from(hashOf(password));
   return stored.length === mine.length && timingSafeEqual(stored, mine);
@@ -65,7 +71,7 @@ export async function claimNodeName(client: KubeClient, node: string, dataDir: s
         throw err;
       }
     }
-    if (matches(cur, password)) return;
+    if (passwordMatches(cur, password)) return;
     // A leftover hash with no Node (its owner reference not set yet when the Node went) does not hold the name.
     if (await client.getOrNull(nodesRef, node)) throw refusal(node, dataDir);
     await client.update(secretsRef, { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata.resourceVersion } } as KubeObject);

@@ -21,13 +21,13 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { invalid, isKind, messageOf, TugError } from '../../errdefs.js';
 import { KubeClient, type KubeClientOptions } from '../../kube/client/kube-client.js';
-import { caCertHash } from '../../kube/client/ca-pin.js';
+import { NODE_KUBECONFIG, nodeSubject, usableNodeCredentials } from './kept-node-credentials.js';
 import { createCsrPem, newPrivateKeyPem, signCsr, type SigningCa } from '../../kube/pki/x509.js';
 import { KUBE_APISERVER_CLIENT_KUBELET } from '../../kube/api/certificates-types.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
 import { requestCertificate } from './certificate-request.js';
 
-export const NODE_KUBECONFIG = 'node.kubeconfig';
+export { NODE_KUBECONFIG } from './kept-node-credentials.js';
 const clientUsages = ['digital signature', 'client auth'];
 
 export interface TlsBootstrapOptions {
@@ -57,19 +57,11 @@ export interface NodeCredentials {
   bootstrapped: boolean;
 }
 
-const expiresAt = (certPem: string) => Date.parse(new X509Certificate(certPem).validTo);
 
 async function readKept(path: string, nodeName: string, pins: string[] | undefined, server: string, servers?: string[]): Promise<KubeClientOptions | undefined> {
   const text = await readFile(path, 'utf8').catch(() => undefined);
   if (!text) return undefined;
-  const opts = await KubeClient.readKubeconfig(path).catch(() => undefined);
-  if (!opts?.cert || !opts.key || !opts.ca) return undefined;
-  if (expiresAt(opts.cert) <= Date.now()) return undefined;
-  // Another --node-name than the one it was made for: that node's certificate is no use to this one.
-  if (!new X509Certificate(opts.cert).subject.split('\n').includes(`CN=${subjectOf(nodeName).commonName}`)) return undefined;
-  if (pins?.length && !pins.includes(caCertHash(opts.ca))) return undefined;
-  // Another --server than the one it was made for: the same cluster as long as the CA matches (above).
-  return { ...opts, server, servers };
+  return usableNodeCredentials(await KubeClient.readKubeconfig(path).catch(() => undefined), nodeName, pins, server, servers);
 }
 
 async function writeNodeKubeconfig(path: string, o: { server: string; ca: string; cert: string; key: string; nodeName: string }): Promise<void> {
@@ -86,7 +78,7 @@ async function writeNodeKubeconfig(path: string, o: { server: string; ca: string
   await writeFileAtomic(path, stringify(cfg), 0o600);
 }
 
-const subjectOf = (nodeName: string) => ({ commonName: `system:node:${nodeName}`, organizations: ['system:nodes'] });
+const subjectOf = nodeSubject;
 
 /** The node's API client: from the kept DATA_DIR/node.kubeconfig, or bootstrapped with the token. */
 export async function nodeCredentials(o: TlsBootstrapOptions): Promise<NodeCredentials> {
