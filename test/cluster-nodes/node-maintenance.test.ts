@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leftovers, startAgentCluster, startAgentProcess, suffix, tugBin, uniqueNodeNet, type AgentCluster, type AgentProc } from '../cluster-agent/agent-cluster.js';
-import { drawNodePortRange } from '../helpers/node-port-range.js';
+import { drawNodePortRange, lostNodePortDraw } from '../helpers/node-port-range.js';
 import { deleteWorkloads, deployOnto, engineContainers, nodeJson, podsOf } from './node-tools.js';
 
 let c: AgentCluster;
@@ -137,12 +137,22 @@ test('a second agent with a node name already taken is refused, and registers no
   }
 });
 
-/** Runs `tug server` expecting it to refuse at start; returns its stderr (kills it, and fails, if it keeps running). */
+/**
+ * Runs `tug server` expecting it to refuse at start; returns its stderr (kills it, and fails, if it keeps running).
+ * It draws NodePorts of its own, so the refusal is for the bridge or range the test names; a drawn range that
+ * another test's live cluster holds is refused first, and is drawn again.
+ */
 async function refusedServer(args: string[]): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    const out = await refusedServerOnce([...drawNodePortRange().flags, ...args]);
+    if (attempt >= 5 || !lostNodePortDraw(out)) return out;
+  }
+}
+
+async function refusedServerOnce(args: string[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'tug-agent-test-'));
   try {
-    // NodePorts of its own, so the refusal is for the bridge or range the test names.
-    const child = spawn(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', '--ui-addr', 'off', ...drawNodePortRange().flags, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [tugBin, 'server', '--data-dir', dir, '--port', '0', '--ui-addr', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     // Should it start after all, it is stopped at once (SIGTERM: it cleans up after itself).
     child.stdout.on('data', (b: Buffer) => {
