@@ -68,7 +68,8 @@ try {
     });
     child.once('exit', (c) => rej(new Error(`tug server exited with ${c}`)));
   });
-  const client = await KubeClient.fromKubeconfig(join(dataDir, 'kubeconfig'));
+  // As many connections as requests in flight (a KubeClient keeps 16 by default, which would cap --concurrency).
+  const client = new KubeClient({ ...(await KubeClient.readKubeconfig(join(dataDir, 'kubeconfig'))), maxRequestSockets: concurrency });
   const nodesRef = { group: '', version: 'v1', resource: 'nodes' };
   const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
   const podsRef = { group: '', version: 'v1', resource: 'pods', namespace: 'default' };

@@ -57,13 +57,18 @@ export interface ControllerOptions {
   clusterNetwork?: ClusterNetwork;
 }
 
+/** Connections the scheduler's client keeps for requests (binds, status updates, Events). */
+const SCHEDULER_REQUEST_SOCKETS = 64;
+
 /**
  * The scheduler on its own client and informers: what holds the kube-scheduler Lease.
  * With `warm`, its informers are views of those (InformerView): stopping it keeps their
  * caches for the next term. Its client, closed on stop, is its own either way.
  */
 export async function startScheduling(kubeconfig: string, opts: { holdScheduler?: boolean; warm?: SharedInformers } = {}): Promise<RunningControllers> {
-  const client = await KubeClient.fromKubeconfig(kubeconfig);
+  // Binds are the scheduler's throughput: more of them in flight than the default 16
+  // (still bounded, so its fire-and-forget status updates cannot open a connection each).
+  const client = new KubeClient({ ...(await KubeClient.readKubeconfig(kubeconfig)), maxRequestSockets: SCHEDULER_REQUEST_SOCKETS });
   const informers = new SharedInformers(client, opts.warm);
   const scheduler = new Scheduler(informers, client);
   if (opts.holdScheduler) scheduler.hold();

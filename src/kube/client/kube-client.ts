@@ -50,6 +50,8 @@ export interface KubeClientOptions {
   requestTimeoutMs?: number;
   /** How long an open watch may go without a byte (the server bookmarks every 5 s); default DEFAULT_WATCH_IDLE_MS. */
   watchIdleMs?: number;
+  /** Connections kept for requests other than watches; default MAX_REQUEST_SOCKETS. A load generator that wants more in flight says so. */
+  maxRequestSockets?: number;
 }
 
 /**
@@ -134,7 +136,7 @@ export class KubeClient {
     // Idle sockets close on our side before the API server's keep-alive timeout (65 s)
     // closes them on its side, so a request rarely lands on a socket the server is closing.
     const base = { keepAlive: true, timeout: IDLE_SOCKET_MS, secureContext, rejectUnauthorized: !opts.insecureSkipTLSVerify };
-    return { requests: new Agent({ ...base, maxSockets: MAX_REQUEST_SOCKETS }), watches: new Agent(base) };
+    return { requests: new Agent({ ...base, maxSockets: opts.maxRequestSockets ?? MAX_REQUEST_SOCKETS }), watches: new Agent(base) };
   }
 
   /** A renewed client certificate (a node's rotation): new requests use it; requests already open finish on the old one. */
