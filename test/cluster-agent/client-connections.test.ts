@@ -5,39 +5,23 @@
 // than request connections never hold a request back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { setMaxListeners } from 'node:events';
 import { startTestServer, suffix, type TestServer } from '../cluster/test-server.js';
 import { KubeClient, MAX_REQUEST_SOCKETS } from '../../src/kube/client/kube-client.js';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.js';
 
 let srv: TestServer;
-let relay: Server;
+let relay: TcpRelay | undefined;
 let relayUrl = '';
-let accepted = 0;
-const sockets = new Set<Socket>();
 
 before(async () => {
   srv = await startTestServer();
-  const target = new URL(srv.url);
-  relay = createServer((down) => {
-    accepted++;
-    const up = connect(Number(target.port), target.hostname);
-    for (const s of [down, up]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    down.pipe(up).pipe(down);
-    down.on('close', () => up.destroy());
-    up.on('close', () => down.destroy());
-  });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  relayUrl = `https://127.0.0.1:${(relay.address() as { port: number }).port}`;
+  relay = await startTcpRelay(new URL(srv.url));
+  relayUrl = `https://127.0.0.1:${relay.port}`;
 });
 
 after(async () => {
-  for (const s of sockets) s.destroy();
-  if (relay) await new Promise((r) => relay.close(r));
+  await relay?.close();
   await srv?.stop();
 });
 
@@ -51,7 +35,7 @@ test('200 writes at once share MAX_REQUEST_SOCKETS connections, and 20 open watc
   try {
     await c.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const cmRef = { group: '', version: 'v1', resource: 'configmaps', namespace: ns };
-    const before = accepted;
+    const before = relay!.accepted;
     // More watches than request connections: each must be open (and see every write) while the writes run.
     const watchers = 20;
     const seen = Array.from({ length: watchers }, () => new Set<string>());
@@ -77,7 +61,7 @@ test('200 writes at once share MAX_REQUEST_SOCKETS connections, and 20 open watc
     await Promise.all(watching);
     for (const s of seen) assert.equal(s.size, writes);
     // The list before each watch reuses a request connection; the watches hold one each.
-    const opened2 = accepted - before;
+    const opened2 = relay!.accepted - before;
     assert.ok(opened2 <= MAX_REQUEST_SOCKETS + watchers, `${opened2} connections for ${writes} writes and ${watchers} watches (at most ${MAX_REQUEST_SOCKETS} + ${watchers})`);
     assert.ok(opened2 >= watchers, `${opened2} connections: each watch has its own`);
   } finally {

@@ -8,12 +8,13 @@
 // repeated.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { openStore } from '../../src/apiserver/storage/open-store.js';
 import type { Store, WatchEvent } from '../../src/apiserver/storage/store.js';
 import { isKind } from '../../src/errdefs.js';
 import { KEEP_EVENTS } from '../../src/apiserver/storage/etcd/etcd-shared-watch.js';
 import { startEtcd, type EtcdCluster } from './etcd-harness.js';
+import { startTcpRelay } from '../helpers/tcp-relay.js';
+import { until as untilTruthy } from '../helpers/until.js';
 
 let etcd: EtcdCluster;
 before(async () => {
@@ -34,12 +35,9 @@ async function etcdWatchers(): Promise<number> {
   return Number(m[1]);
 }
 
+/** Polls a condition every 50 ms, 200 times at most. */
 async function until(what: string, ok: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await ok()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
+  await untilTruthy(what, async () => ok(), { tries: 200, everyMs: 50 });
 }
 
 interface Recorder {
@@ -174,21 +172,8 @@ test('a watch from a compacted revision fails with gone while the prefix has a s
 
 test('the connection to etcd cut and restored: every watcher of the shared watch gets each event once, in order', async () => {
   // A loopback relay in front of etcd whose connections can be cut.
-  const target = new URL(etcd.endpoints[0]);
-  const sockets = new Set<Socket>();
-  const relay: Server = createServer((down) => {
-    const up = connect(Number(target.port), target.hostname);
-    for (const s of [down, up]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    down.pipe(up).pipe(down);
-    down.on('close', () => up.destroy());
-    up.on('close', () => down.destroy());
-  });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  const store = await open(`http://127.0.0.1:${(relay.address() as { port: number }).port}`);
+  const relay = await startTcpRelay(new URL(etcd.endpoints[0]));
+  const store = await open(`http://127.0.0.1:${relay.port}`);
   // A second client straight to etcd writes while the first is cut off.
   const writer = await openStore({ kind: 'etcd', endpoints: etcd.endpoints, prefix: `/shared-${n}` });
   try {
@@ -197,7 +182,7 @@ test('the connection to etcd cut and restored: every watcher of the shared watch
     const b = record(store, '/p/', start);
     for (let i = 0; i < 5; i++) await writer.create(`/p/before-${i}`, '1');
     await until('both have the first 5', () => a.events.length === 5 && b.events.length === 5);
-    for (const s of [...sockets]) s.destroy();
+    relay.cut();
     for (let i = 0; i < 5; i++) await writer.create(`/p/during-${i}`, '1');
     await until('both have all 10 after the reconnect', () => a.events.length === 10 && b.events.length === 10);
     await store.create('/p/after', '1');
@@ -212,7 +197,6 @@ test('the connection to etcd cut and restored: every watcher of the shared watch
   } finally {
     await store.close();
     await writer.close();
-    for (const s of sockets) s.destroy();
-    await new Promise((r) => relay.close(r));
+    await relay.close();
   }
 });
