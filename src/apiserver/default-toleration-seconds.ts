@@ -7,7 +7,7 @@
 import type { KObject, ResourceType } from '../kube/api/resource-type.js';
 
 /** tug's default for --default-not-ready-toleration-seconds and --default-unreachable-toleration-seconds. */
-export const DEFAULT_TOLERATION_SECONDS = 4;
+export const DEFAULT_TOLERATION_SECONDS = 3;
 
 export interface DefaultTolerationOptions {
   notReadySeconds?: number;

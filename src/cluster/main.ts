@@ -8,7 +8,7 @@ import { invalid, messageOf } from '../errdefs.js';
 import { startClusterServer } from '../apiserver/cluster-server.js';
 import { KubeClient } from '../kube/client/kube-client.js';
 import { DEFAULT_TOLERATION_SECONDS } from '../apiserver/default-toleration-seconds.js';
-import { DEFAULT_NODE_LEASE_DURATION_SECONDS } from '../node/agent/node-heartbeat.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS, DEFAULT_RESTART_HOLD_SECONDS } from '../node/agent/node-heartbeat.js';
 import { parseDurationMs, positiveInt } from '../util/duration-flag.js';
 import { claimNodeResources, type HeldClaim } from '../node/host-claims.js';
 import { caCertHash } from '../kube/client/ca-pin.js';
@@ -79,6 +79,10 @@ Options:
   --node-lease-duration-seconds N
                           the embedded agent's node Lease (renewed every quarter
                           of it; default ${DEFAULT_NODE_LEASE_DURATION_SECONDS})
+  --restart-hold-seconds N
+                          on a clean stop that leaves the embedded agent's pods running, its
+                          Lease's last renewal lasts N seconds (default ${DEFAULT_RESTART_HOLD_SECONDS}; 0: none),
+                          so a restart never makes the node Unknown
   --cluster-signing-duration D
                           lifetime of the certificates the CSR signer issues (node client
                           and serving certificates; default 8760h, at least 10m); a
@@ -120,6 +124,7 @@ export interface ParsedServerArgs {
   defaultNotReadyTolerationSeconds?: number;
   defaultUnreachableTolerationSeconds?: number;
   nodeLeaseDurationSeconds?: number;
+  restartHoldSeconds?: number;
   nodePortRange: [number, number];
   /** Absent with --leader-elect=false. */
   leaderElection?: LeaderElectionTimings;
@@ -185,6 +190,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
         'default-not-ready-toleration-seconds': { type: 'string' },
         'default-unreachable-toleration-seconds': { type: 'string' },
         'node-lease-duration-seconds': { type: 'string' },
+        'restart-hold-seconds': { type: 'string' },
         'cluster-signing-duration': { type: 'string' },
         'ui-addr': { type: 'string', default: DEFAULT_SERVER_UI_ADDR },
         'ui-registry': { type: 'string' },
@@ -219,6 +225,7 @@ export function parseServerArgs(argv: string[]): ParsedServerArgs | 'help' {
     defaultNotReadyTolerationSeconds: positiveInt(values['default-not-ready-toleration-seconds'], 'tug server: --default-not-ready-toleration-seconds', true),
     defaultUnreachableTolerationSeconds: positiveInt(values['default-unreachable-toleration-seconds'], 'tug server: --default-unreachable-toleration-seconds', true),
     nodeLeaseDurationSeconds: positiveInt(values['node-lease-duration-seconds'], 'tug server: --node-lease-duration-seconds'),
+    restartHoldSeconds: positiveInt(values['restart-hold-seconds'], 'tug server: --restart-hold-seconds', true),
   };
   const nodePortRange = parseNodePortRange(values['service-node-port-range']!);
   let leaderElection: LeaderElectionTimings | undefined;
@@ -320,7 +327,7 @@ export async function runServerCommand(argv: string[]): Promise<void> {
       });
       rotation = creds.rotation;
       const client = creds.client;
-      const started = await startAgent({ client, dataDir: args.dataDir, nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, nodeIp: args.nodeIp, leaseDurationSeconds: args.nodeLeaseDurationSeconds });
+      const started = await startAgent({ client, dataDir: args.dataDir, nodeName, bridgeName: args.nodeBridge, podCidr: args.podCidr, nodeIp: args.nodeIp, leaseDurationSeconds: args.nodeLeaseDurationSeconds, restartHoldSeconds: args.restartHoldSeconds });
       // The kube-dns Service is the cluster's, written with the server's own credentials, not the node's.
       agent = await withNodeServices(started, { client, dnsServiceClient: admin, bridge: args.nodeBridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: args.serviceCidr });
       rotation.start();

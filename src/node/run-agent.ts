@@ -19,7 +19,7 @@ import { caCertHash, discoverPresentedCa } from '../kube/client/ca-pin.js';
 import { agentNodeName, agentServers, credentialSource, DEFAULT_AGENT_DATA_DIR, DEFAULT_NODE_BRIDGE, DEFAULT_SERVICE_CIDR, parseAgentFlags, type AgentFlags } from './agent/agent-flags.js';
 import { agentTrust, firstAnswer, trustedServerCa, type ServerTrust } from './agent/server-trust.js';
 import { NodeAgent } from './agent/node-agent.js';
-import { DEFAULT_NODE_LEASE_DURATION_SECONDS, NodeLease, readyAgain } from './agent/node-heartbeat.js';
+import { DEFAULT_NODE_LEASE_DURATION_SECONDS, DEFAULT_RESTART_HOLD_SECONDS, NodeLease, readyAgain } from './agent/node-heartbeat.js';
 import { claimNodeName } from './agent/node-identity.js';
 import { nodeCredentials, NODE_KUBECONFIG, type ClientCertRotation } from './agent/tls-bootstrap.js';
 import { machineFacts } from './agent/node-status.js';
@@ -53,6 +53,8 @@ export interface AgentOptions {
   podCidr?: string;
   /** The node Lease's duration in seconds (default 2: renewed every 500 ms). */
   leaseDurationSeconds?: number;
+  /** On a clean stop with pods left running, the Lease's last renewal lasts this long (default 10; 0: no hold). */
+  restartHoldSeconds?: number;
   /** The node's address (default: the source address of the route to the API server). */
   nodeIp?: string;
   log?: (msg: string) => void;
@@ -188,6 +190,9 @@ async function startWithLease(o: AgentOptions, nodeName: string, clusterCa: stri
       await podNetwork?.stop(engineEmpty(engine)).catch((err) => log(`pod network: ${messageOf(err)}`));
       await removeNetworkIfEmpty(engine, log);
       lease.stop();
+      // Pods left running: this is a restart (or a stop without a drain), not a dead machine; the cluster waits.
+      const hold = o.restartHoldSeconds ?? DEFAULT_RESTART_HOLD_SECONDS;
+      if (hold > 0 && !engineEmpty(engine)) await lease.hold(hold).catch((err) => log(`lease: ${messageOf(err)}`));
     },
   };
 }
@@ -264,6 +269,11 @@ Options:
   --node-lease-duration-seconds N
                         the node Lease's duration, renewed every quarter of it (default 2);
                         the server's --node-monitor-grace-period is at least this long for this node
+  --restart-hold-seconds N
+                        on a clean stop (SIGTERM) that leaves pods running, the Lease's last
+                        renewal lasts N seconds (default ${DEFAULT_RESTART_HOLD_SECONDS}; 0: none), so a restart
+                        never makes the node Unknown; a machine that dies is still unreachable
+                        after the grace period. Drain a node before stopping it for good
   -h, --help            show this help
 `;
 
@@ -352,6 +362,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
   let values: AgentFlags;
   let trust: ServerTrust;
   let leaseDurationSeconds: number | undefined;
+  let restartHoldSeconds: number | undefined;
   let nodePortRange: [number, number];
   try {
     values = parseAgentFlags(argv);
@@ -363,6 +374,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     // Without a token, an agent that joined before uses its kept certificate and the CA beside it.
     trust = agentTrust(values);
     leaseDurationSeconds = positiveInt(values['node-lease-duration-seconds'], '--node-lease-duration-seconds');
+    restartHoldSeconds = positiveInt(values['restart-hold-seconds'], '--restart-hold-seconds', true);
     nodePortRange = parseNodePortRange(values['service-node-port-range']!);
   } catch (err) {
     process.stderr.write(`tug agent: ${messageOf(err)}\n\n${agentHelp}`);
@@ -386,7 +398,7 @@ export async function runAgentCommand(argv: string[]): Promise<void> {
     // machine must not use them. Nodes of this cluster (same CA) serve the same ports and may share them.
     await claims.extend({ nodePortRange, cluster: await clusterOf(values.kubeconfig ?? join(values['data-dir']!, NODE_KUBECONFIG)) });
     const bridge = values['node-bridge']!;
-    const started = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr: values['pod-cidr'], nodeIp: values['node-ip'], leaseDurationSeconds });
+    const started = await startAgent({ client, dataDir: values['data-dir']!, nodeName: values['node-name'], bridgeName: bridge, podCidr: values['pod-cidr'], nodeIp: values['node-ip'], leaseDurationSeconds, restartHoldSeconds });
     // Service proxy and cluster DNS on this node too; only the server owns the kube-dns Service.
     running = await withNodeServices(started, { client, bridge, podCidr: started.podCidr, clusterCidr: started.clusterCidr, serviceCidr: values['service-cidr']!, manageKubeDnsService: false });
     traceAgent?.('node services started');

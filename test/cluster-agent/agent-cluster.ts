@@ -97,14 +97,14 @@ export async function readJoinCommand(serverDataDir: string): Promise<JoinArgs> 
 }
 
 /** A `tug agent` process against any API server (own or given data dir and network), ready once it has registered. */
-export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string; trustFlags?: string[]; env?: NodeJS.ProcessEnv; nodePortFlags?: string[] }): Promise<AgentProc> {
+export async function startAgentProcess(o: JoinArgs & { nodeName: string; dataDir?: string; net?: NodeNet; serviceCidr?: string; trustFlags?: string[]; env?: NodeJS.ProcessEnv; nodePortFlags?: string[]; args?: string[] }): Promise<AgentProc> {
   const dir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'tug-agent-test-node-')));
   const n = o.net ?? uniqueNodeNet();
   const svc = o.serviceCidr ? ['--service-cidr', o.serviceCidr] : [];
   // How the agent trusts the server: the pinned CA hash unless the caller says otherwise.
   const joinFlags = ['--server', o.url, '--token', o.token, ...(o.trustFlags ?? ['--discovery-token-ca-cert-hash', o.caCertHash])];
   // The agent claims its NodePort range on this machine: its cluster's (shared with the cluster's other nodes here), or one drawn for it.
-  const start = (ports: string[]) => startProc(['agent', ...joinFlags, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc, ...ports], /registered/, o.env);
+  const start = (ports: string[]) => startProc(['agent', ...joinFlags, '--data-dir', dir, '--node-name', o.nodeName, '--node-bridge', n.bridge, '--pod-cidr', n.cidr, ...svc, ...(o.args ?? []), ...ports], /registered/, o.env);
   const proc = o.nodePortFlags ? await start(o.nodePortFlags) : await withOwnNodePorts((r) => start(r.flags));
   return {
     proc,
@@ -145,8 +145,8 @@ export interface AgentCluster {
   kubectlEnv: NodeJS.ProcessEnv;
   /** Polls fn until it returns a truthy value (bounded by count, not by a timing threshold on success). */
   until<T>(what: string, fn: () => Promise<T | undefined | false>, tries?: number): Promise<T>;
-  /** Starts a `tug agent` process; `reuse` restarts one on the data dir and network of an agent stopped before. */
-  startAgent(nodeName: string, reuse?: { dataDir: string; net: NodeNet }): Promise<AgentProc>;
+  /** Starts a `tug agent` process; `reuse` restarts one on the data dir and network of an agent stopped before; `args` are more flags. */
+  startAgent(nodeName: string, reuse?: { dataDir: string; net: NodeNet }, args?: string[]): Promise<AgentProc>;
   stop(): Promise<void>;
 }
 
@@ -192,8 +192,8 @@ export async function startAgentCluster(opts: { serviceCidr?: string; serverArgs
       }
       throw new Error(`gave up waiting for ${what}`);
     },
-    async startAgent(name, reuse) {
-      const handle = await startAgentProcess({ url, token: joinToken, caCertHash, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr, nodePortFlags });
+    async startAgent(name, reuse, args) {
+      const handle = await startAgentProcess({ url, token: joinToken, caCertHash, nodeName: name, dataDir: reuse?.dataDir, net: reuse?.net, serviceCidr: opts.serviceCidr, nodePortFlags, args });
       const dir = handle.dataDir;
       // A restarted agent replaces the handle of its stopped predecessor (same dir).
       const i = extra.findIndex((e) => e.dataDir === dir);

@@ -38,7 +38,8 @@ test('a restarted agent renews its Lease and says Ready again first thing, befor
   process.env.TUG_TRACE = '1';
   process.env.TUG_EARLY_LEASE_BUDGET_MS = '60000';
   const nodeName = `hb-${suffix()}`;
-  let agent = await cl.startAgent(nodeName);
+  // No hold on a clean stop (--restart-hold-seconds 0): this test is about what the next agent does when the node was marked Unknown.
+  let agent = await cl.startAgent(nodeName, undefined, ['--restart-hold-seconds', '0']);
   // A first start: nothing in the data dir, so the early renewal gives up at once, asking no one, and the agent joins as always.
   const firstSteps = stepsOf(agent.proc.output());
   assert.deepEqual(firstSteps.slice(0, 2), [`early: skipped: no ${join(agent.dataDir, 'node-password')}: a first start`, 'early: done'], firstSteps.join(', '));

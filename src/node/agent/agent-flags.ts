@@ -27,6 +27,7 @@ const agentOptions = {
   'node-ip': { type: 'string' },
   'service-cidr': { type: 'string', default: DEFAULT_SERVICE_CIDR },
   'node-lease-duration-seconds': { type: 'string' },
+  'restart-hold-seconds': { type: 'string' },
   'service-node-port-range': { type: 'string', default: `${DEFAULT_NODE_PORT_RANGE[0]}-${DEFAULT_NODE_PORT_RANGE[1]}` },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;

@@ -11,6 +11,14 @@ export const leasesRef = { group: 'coordination.k8s.io', version: 'v1', resource
 
 /** tug's default Lease duration: renewed every 500 ms; see the README (node loss) for why. */
 export const DEFAULT_NODE_LEASE_DURATION_SECONDS = 2;
+/**
+ * How long a cleanly stopped agent whose pods keep running asks the cluster to
+ * wait for it (its last renewal's leaseDurationSeconds; the node lifecycle
+ * controller's grace for a node is at least its Lease's duration): a restart
+ * then never turns the node Unknown, while a machine that dies (no clean stop)
+ * is still unreachable after the 2 s grace. README, "Why 2 s + 3 s".
+ */
+export const DEFAULT_RESTART_HOLD_SECONDS = 10;
 
 /** A Lease's MicroTime: RFC 3339 with microseconds. */
 export function microTime(d = new Date()): string {

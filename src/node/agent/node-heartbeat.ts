@@ -9,7 +9,7 @@ import { Informer } from '../../kube/client/informer.js';
 import { traceAgent } from './sync-trace.js';
 import { leasesRef, nodesRef, renewLease, renewedLeaseSpec, takeOverEarlyRenewals } from './heartbeat-writes.js';
 
-export { DEFAULT_NODE_LEASE_DURATION_SECONDS, leasesRef, microTime, nodesRef, readyAgain } from './heartbeat-writes.js';
+export { DEFAULT_NODE_LEASE_DURATION_SECONDS, DEFAULT_RESTART_HOLD_SECONDS, leasesRef, microTime, nodesRef, readyAgain } from './heartbeat-writes.js';
 /** Node status is posted this often even when nothing changed (the kubelet's nodeStatusReportFrequency role). */
 const NODE_STATUS_MS = 10_000;
 
@@ -46,6 +46,16 @@ export class NodeLease {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /**
+   * The last renewal of a clean stop that leaves pods running: the Lease now
+   * lasts `seconds`, so the node stays Ready while the agent restarts (the next
+   * agent's first renewal puts the usual duration back). Renewals must be stopped.
+   */
+  async hold(seconds: number): Promise<void> {
+    await renewLease(this.o.client, this.o.nodeName, seconds);
+    traceAgent?.(`lease held for ${seconds} s`);
   }
 
   async renew(): Promise<void> {
