@@ -73,6 +73,12 @@ export interface RunningAgent {
   /** What this agent's pods get from the node services: Service variables and cluster DNS. */
   serviceEnv: ServiceEnv;
   podDns: PodDns;
+  /**
+   * The first step of a clean stop: with pods left running, the node Lease is held
+   * (--restart-hold-seconds) from here to the restart. close() does it too; a
+   * caller with slow work of its own before close() calls it first.
+   */
+  holdForStop(): Promise<void>;
   /** Stops the agent; when no container is left, also removes the node's network. */
   close(): Promise<void>;
 }
@@ -168,6 +174,10 @@ async function startWithLease(o: AgentOptions, nodeName: string, clusterCa: stri
   const a = agent;
   const s = server;
   const sc = serving;
+  // Pods left running at a clean stop: a restart (or a stop without a drain), not a dead machine; the cluster waits.
+  const hold = o.restartHoldSeconds ?? DEFAULT_RESTART_HOLD_SECONDS;
+  let holding: Promise<void> | undefined;
+  const holdForStop = () => (holding ??= hold > 0 && !engineEmpty(engine) ? lease.hold(hold).catch((err) => log(`lease: ${messageOf(err)}`)) : Promise.resolve());
   return {
     agent: a,
     engine,
@@ -177,7 +187,9 @@ async function startWithLease(o: AgentOptions, nodeName: string, clusterCa: stri
     address,
     serviceEnv,
     podDns,
+    holdForStop,
     async close() {
+      await holdForStop();
       sc.stop();
       await a.stop();
       traceAgent?.('stop: node agent stopped');
@@ -190,9 +202,8 @@ async function startWithLease(o: AgentOptions, nodeName: string, clusterCa: stri
       await podNetwork?.stop(engineEmpty(engine)).catch((err) => log(`pod network: ${messageOf(err)}`));
       await removeNetworkIfEmpty(engine, log);
       lease.stop();
-      // Pods left running: this is a restart (or a stop without a drain), not a dead machine; the cluster waits.
-      const hold = o.restartHoldSeconds ?? DEFAULT_RESTART_HOLD_SECONDS;
-      if (hold > 0 && !engineEmpty(engine)) await lease.hold(hold).catch((err) => log(`lease: ${messageOf(err)}`));
+      // Nothing left to wait for after all (the pods went while stopping): a dead node from here on.
+      if (engineEmpty(engine)) await lease.release().catch((err) => log(`lease: ${messageOf(err)}`));
     },
   };
 }
@@ -328,6 +339,8 @@ export async function withNodeServices(agent: RunningAgent, o: Omit<NodeServices
   return {
     ...agent,
     async close() {
+      // Held before the services' teardown, which can take seconds on a loaded machine.
+      await agent.holdForStop();
       await services?.close();
       traceAgent?.('stop: node services closed');
       await agent.close();

@@ -8,7 +8,11 @@
 // worker thread goes on renewing the Lease while the main thread loads the
 // agent (a synchronous require: no renewal could run there), until the agent's
 // own NodeLease takes over: one renewal alone buys only the grace period
-// (2 s), and the loading takes longer than that under load.
+// (2 s), and the loading takes longer than that under load. Its renewals keep
+// the Lease's duration as it is: after a clean stop that is the stopped
+// agent's hold (--restart-hold-seconds), so a renewer thread starved for
+// seconds on a loaded machine does not turn the node Unknown either; the
+// agent's own first renewal puts the usual duration back.
 //
 // It finds what the agent will use, through the agent's own code: its flags
 // (agent-flags.ts), its credentials (--kubeconfig, a static --token with the
@@ -148,7 +152,7 @@ async function runRenewer(plan: EarlyPlan, firstDone: boolean, post: (e: Renewer
     while (Date.now() + every < until) {
       await new Promise((r) => setTimeout(r, every));
       // A renewal that fails is tried again on the next tick, as NodeLease does.
-      await renewLease(api, plan.nodeName, plan.leaseDurationSeconds).then(
+      await renewLease(api, plan.nodeName).then(
         () => {
           renewals++;
           post({ kind: 'renewed', at: Date.now() });
@@ -220,7 +224,7 @@ async function renew(api: EarlyApi, plan: EarlyPlan, post: (e: RenewerEvent) => 
   // The agent's first check: this node name is this agent's (another machine's node is not kept alive by us).
   const secret = await api.get<KubeObject>(secretsRef, nodePasswordSecretName(plan.nodeName)).catch((err) => (err instanceof TugError && err.kind === 'not-found' ? skip('no node password Secret for this node') : Promise.reject(err)));
   if (!passwordMatches(secret, plan.password)) skip('the cluster holds another node password for this node name');
-  const lease = await renewLease(api, plan.nodeName, plan.leaseDurationSeconds).catch((err) => (err instanceof TugError && err.kind === 'not-found' ? skip('no Lease for this node yet') : Promise.reject(err)));
+  const lease = await renewLease(api, plan.nodeName).catch((err) => (err instanceof TugError && err.kind === 'not-found' ? skip('no Lease for this node yet') : Promise.reject(err)));
   post({ kind: 'renewed', at: Date.now(), resourceVersion: lease.metadata.resourceVersion ?? '?' });
   if (await readyAgain(api, plan.nodeName, new Date().toISOString().replace(/\.\d+Z$/, 'Z'))) post({ kind: 'ready-again', at: Date.now() });
 }

@@ -25,13 +25,18 @@ export function microTime(d = new Date()): string {
   return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** The spec a renewal merges into the node's Lease: held by the node, renewed now. */
-export function renewedLeaseSpec(nodeName: string, leaseDurationSeconds: number): Record<string, unknown> {
-  return { holderIdentity: nodeName, leaseDurationSeconds, renewTime: microTime() };
+/** The spec a renewal merges into the node's Lease: held by the node, renewed now (for `leaseDurationSeconds`, or as long as it says already). */
+export function renewedLeaseSpec(nodeName: string, leaseDurationSeconds?: number): Record<string, unknown> {
+  return { holderIdentity: nodeName, ...(leaseDurationSeconds === undefined ? {} : { leaseDurationSeconds }), renewTime: microTime() };
 }
 
-/** One renewal of an existing Lease (a merge patch; not-found when the node has none yet). */
-export function renewLease(client: Pick<KubeApi, 'patch'>, nodeName: string, leaseDurationSeconds: number): Promise<KubeObject> {
+/**
+ * One renewal of an existing Lease (a merge patch; not-found when the node has
+ * none yet). Without a duration the Lease keeps its own: a restart's early
+ * renewals keep the stopped agent's hold, so a renewer thread that a loaded
+ * machine starves for seconds does not turn the node Unknown meanwhile.
+ */
+export function renewLease(client: Pick<KubeApi, 'patch'>, nodeName: string, leaseDurationSeconds?: number): Promise<KubeObject> {
   return client.patch<KubeObject>(leasesRef, nodeName, { spec: renewedLeaseSpec(nodeName, leaseDurationSeconds) }, { patchType: 'merge' });
 }
 

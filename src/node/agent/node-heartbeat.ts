@@ -7,7 +7,7 @@ import { messageOf, TugError } from '../../errdefs.js';
 import type { KubeClient, KubeObject } from '../../kube/client/kube-client.js';
 import { Informer } from '../../kube/client/informer.js';
 import { traceAgent } from './sync-trace.js';
-import { leasesRef, nodesRef, renewLease, renewedLeaseSpec, takeOverEarlyRenewals } from './heartbeat-writes.js';
+import { leasesRef, microTime, nodesRef, readyAgain, renewLease, renewedLeaseSpec, takeOverEarlyRenewals } from './heartbeat-writes.js';
 
 export { DEFAULT_NODE_LEASE_DURATION_SECONDS, DEFAULT_RESTART_HOLD_SECONDS, leasesRef, microTime, nodesRef, readyAgain } from './heartbeat-writes.js';
 /** Node status is posted this often even when nothing changed (the kubelet's nodeStatusReportFrequency role). */
@@ -29,9 +29,13 @@ export interface NodeLeaseOptions {
  */
 export class NodeLease {
   private timer?: NodeJS.Timeout;
-  private renewing = false;
+  private renewing?: Promise<void>;
+  /** What each renewal says the Lease lasts: the configured duration, or a stop's hold. */
+  private duration: number;
 
-  constructor(private readonly o: NodeLeaseOptions) {}
+  constructor(private readonly o: NodeLeaseOptions) {
+    this.duration = o.leaseDurationSeconds;
+  }
 
   /** One renewal before returning, then one every quarter of the Lease's duration. */
   async start(): Promise<void> {
@@ -49,33 +53,57 @@ export class NodeLease {
   }
 
   /**
-   * The last renewal of a clean stop that leaves pods running: the Lease now
-   * lasts `seconds`, so the node stays Ready while the agent restarts (the next
-   * agent's first renewal puts the usual duration back). Renewals must be stopped.
+   * A clean stop that leaves pods running: from now on each renewal (this one
+   * at once, then the usual ones until the process exits) says the Lease lasts
+   * `seconds`, so the node stays Ready through the stop and the restart,
+   * however slow the stop is on a loaded machine (the next agent's first
+   * renewal puts the usual duration back).
    */
   async hold(seconds: number): Promise<void> {
-    await renewLease(this.o.client, this.o.nodeName, seconds);
-    traceAgent?.(`lease held for ${seconds} s`);
+    this.duration = seconds;
+    await this.renewNow();
+    traceAgent?.(`stop: lease held for ${seconds} s`);
+    // Marked Unknown while this loaded machine was slow to renew: the pods run, and the hold covers the restart.
+    if (await readyAgain(this.o.client, this.o.nodeName, microTime().replace(/\.\d+Z$/, 'Z'))) traceAgent?.('stop: node Ready again');
   }
 
+  /** The hold given back (the stop ended with no pod left): one renewal with the usual duration. */
+  async release(): Promise<void> {
+    if (this.duration === this.o.leaseDurationSeconds) return;
+    this.duration = this.o.leaseDurationSeconds;
+    await this.renewNow();
+    traceAgent?.('stop: lease hold given back');
+  }
+
+  /** One renewal, unless one is in flight already (a slow server must not pile renewals up). */
   async renew(): Promise<void> {
     if (this.renewing) return;
-    this.renewing = true;
+    await this.renewNow();
+  }
+
+  /** One renewal with the duration as it is now: after the one in flight, which may say the old one. */
+  private async renewNow(): Promise<void> {
+    while (this.renewing) await this.renewing.catch(() => undefined);
+    this.renewing = this.renewOnce(this.duration);
     try {
-      try {
-        await renewLease(this.o.client, this.o.nodeName, this.o.leaseDurationSeconds);
-      } catch (err) {
-        if (!(err instanceof TugError && err.kind === 'not-found')) throw err;
-        // The Lease belongs to the Node: deleting the Node takes its Lease with it.
-        const node = await this.o.client.get<KubeObject>(nodesRef, this.o.nodeName);
-        const owner = { apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid: node.metadata.uid };
-        const spec = renewedLeaseSpec(this.o.nodeName, this.o.leaseDurationSeconds);
-        await this.o.client.create(leasesRef, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.nodeName, ownerReferences: [owner] }, spec }).catch((e) => {
-          if (!(e instanceof TugError && e.kind === 'already-exists')) throw e;
-        });
-      }
+      await this.renewing;
     } finally {
-      this.renewing = false;
+      this.renewing = undefined;
+    }
+  }
+
+  private async renewOnce(duration: number): Promise<void> {
+    try {
+      await renewLease(this.o.client, this.o.nodeName, duration);
+    } catch (err) {
+      if (!(err instanceof TugError && err.kind === 'not-found')) throw err;
+      // The Lease belongs to the Node: deleting the Node takes its Lease with it.
+      const node = await this.o.client.get<KubeObject>(nodesRef, this.o.nodeName);
+      const owner = { apiVersion: 'v1', kind: 'Node', name: this.o.nodeName, uid: node.metadata.uid };
+      const spec = renewedLeaseSpec(this.o.nodeName, duration);
+      await this.o.client.create(leasesRef, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.o.nodeName, ownerReferences: [owner] }, spec }).catch((e) => {
+        if (!(e instanceof TugError && e.kind === 'already-exists')) throw e;
+      });
     }
   }
 }
