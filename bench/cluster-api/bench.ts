@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
 import { startEtcd, type EtcdCluster } from '../../test/cluster-storage/etcd-harness.js';
+import { cpuBreakdown, cpuSnapshot } from '../cpu-breakdown.js';
 
 const { values } = parseArgs({
   options: {
@@ -186,7 +187,10 @@ try {
     ),
   );
   if (nodeWatchers) log(`${nodeWatchers} node watches open`);
+  const procs = { 'tug server': srv.pid, etcd: etcd?.pids[0], 'bench client': process.pid };
+  const cpuBefore = await cpuSnapshot(procs);
   const cpuAtStart = await cpuMs(srv.pid!);
+  const loadAvg = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   const loadStart = performance.now();
   await pool(podCount, writers, async (i) => {
     loadLat.push((await must('POST', podsPath, pod(`web-7d9c8b6f5-${String(i).padStart(5, '0')}`))).ms);
@@ -194,6 +198,8 @@ try {
   const loadSecs = (performance.now() - loadStart) / 1000;
   // CPU is less at the mercy of other processes on a shared machine than latency is.
   const loadCpuMs = (await cpuMs(srv.pid!)) - cpuAtStart;
+  const cpuAfter = await cpuSnapshot(procs);
+  const loadAvgEnd = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   for (const w of nodeWatches) w.destroy();
   watchAgent.destroy();
   const writesPerSec = podCount / loadSecs;
@@ -284,6 +290,8 @@ try {
   console.log(row('watch delivery delay', watchDelay));
   console.log(`\n- writes/s (${writers} concurrent writers, ${podCount} creates): **${writesPerSec.toFixed(0)}** (${loadSecs.toFixed(1)} s)`);
   console.log(`- server CPU (user+sys, all threads) during the creates${nodeWatchers ? ` (${nodeWatchers} node watches open)` : ''}: ${(loadCpuMs / 1000).toFixed(1)} s, **${(loadCpuMs / podCount).toFixed(2)} ms per create**`);
+  console.log(`\nCPU per create during the ${podCount} creates, by process and thread (load average ${loadAvg} at the start, ${loadAvgEnd} at the end):\n`);
+  console.log(cpuBreakdown(cpuBefore, cpuAfter, podCount, ['tug server', 'bench client']));
   console.log(`- server memory: VmHWM ${memMb('VmHWM')} MiB, VmRSS ${memMb('VmRSS')} MiB`);
   agent.destroy();
 } finally {

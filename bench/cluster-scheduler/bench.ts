@@ -10,13 +10,14 @@
 // Usage: node dist/bench/cluster-scheduler/bench.js [--nodes 1000] [--pods 30000] [--concurrency 64] [--store sqlite|etcd] [--hold]
 // (--store etcd starts a private etcd on loopback ports for the run.)
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 import { startEtcd, type EtcdCluster } from '../../test/cluster-storage/etcd-harness.js';
+import { cpuBreakdown, cpuSnapshot } from '../cpu-breakdown.js';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, pods: { type: 'string', default: '30000' }, concurrency: { type: 'string', default: '64' }, store: { type: 'string', default: 'sqlite' }, hold: { type: 'boolean', default: false } } });
 const hold = values.hold!;
@@ -115,7 +116,15 @@ try {
       if (bound.size === podCount) allBound();
     }
   })();
+  const procs = { 'tug server': child.pid, etcd: etcd?.pids[0], 'bench client': process.pid };
+  const loadAvg = async () => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  // What the hollow nodes' heartbeats alone cost (a second's worth), to set beside the per-pod numbers.
+  const idleFrom = await cpuSnapshot(procs);
+  await new Promise((r) => setTimeout(r, 10_000));
+  const idleTo = await cpuSnapshot(procs);
   const pods = Array.from({ length: podCount }, (_, i) => `pause-${i}`);
+  const loadAtStart = await loadAvg();
+  const cpuFrom = await cpuSnapshot(procs);
   t = Date.now();
   const start = t;
   let createdDone = 0;
@@ -135,6 +144,8 @@ try {
   const progress = setInterval(() => console.log(`  ${bound.size}/${podCount} bound`), 5000);
   await done;
   clearInterval(progress);
+  const cpuTo = await cpuSnapshot(procs);
+  const loadAtEnd = await loadAvg();
   abort.abort();
   const secs = (lastBound - start) / 1000;
   console.log(`created ${createdDone} pods in ${createSecs.toFixed(1)} s (${(createdDone / createSecs).toFixed(0)} pods/s through the API, concurrency ${concurrency})`);
@@ -145,6 +156,10 @@ try {
   } else {
     console.log(`scheduling latency (create request → bound seen by watch): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${Math.max(...latencies)} ms`);
   }
+  console.log(`\nCPU per pod, first create → last bind, by process and thread (load average ${loadAtStart} at the start, ${loadAtEnd} at the end; ${nodeCount} nodes' heartbeats included):\n`);
+  console.log(cpuBreakdown(cpuFrom, cpuTo, podCount, ['tug server', 'bench client']));
+  console.log(`\nCPU per second of the ${nodeCount} nodes' heartbeats alone (10 s before the creates):\n`);
+  console.log(cpuBreakdown(idleFrom, idleTo, 10, ['tug server', 'bench client']).split('\n\n')[0]);
   client.close();
 } finally {
   for (const h of heartbeats) clearTimeout(h);

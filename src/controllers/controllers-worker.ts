@@ -6,6 +6,7 @@
 // views of one set of watches that outlives the terms. Commands from the
 // server thread: 'release' (a held scheduler starts binding), 'stop', and
 // { type: 'metrics' } (answered with this thread's scheduler and work-queue series).
+import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { messageOf } from '../errdefs.js';
 import { KubeClient } from '../kube/client/kube-client.js';
@@ -16,6 +17,13 @@ import { startControllerLoops, startControllers, startScheduling, type WorkerCom
 import { workQueueRegistry } from '../kube/client/work-queue-metrics.js';
 import { schedulerRegistry } from './scheduler/scheduler-metrics.js';
 import type { MetricFamilies } from '../util/metrics-registry.js';
+
+// This thread's name in /proc (top -H, ps -L, benchmarks' per-thread CPU), which otherwise is "node" like every other.
+try {
+  writeFileSync('/proc/thread-self/comm', 'tug-controllers');
+} catch {
+  // Not Linux, or /proc not mounted: the name is only for looking at.
+}
 
 const port = parentPort!;
 const input = workerData as WorkerInput;

@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 export interface EtcdCluster {
   /** Client URLs, one per member, in member order. */
   endpoints: string[];
+  /** The members' PIDs, in member order (benchmarks read their CPU time from /proc). */
+  pids: number[];
   /** kill -9 of member i (its PID), as a machine loss: the others keep quorum if a majority is left. */
   kill(member: number): Promise<void>;
   stop(): Promise<void>;
@@ -106,5 +108,5 @@ export async function startEtcd(members = 1, opts: { quotaBackendBytes?: number;
     p.kill('SIGKILL');
     await exited;
   };
-  return { endpoints: specs.map((s) => s.client), kill, stop };
+  return { endpoints: specs.map((s) => s.client), pids: procs.map((p) => p.pid!), kill, stop };
 }
