@@ -1,9 +1,10 @@
 // Where the CPU of a benchmark window goes, from /proc: each process's threads
 // (utime and stime of /proc/PID/task/TID/stat), grouped as the Node server's
 // main thread (tid = pid), its controllers' worker thread (which names itself
-// tug-controllers), the helper threads Node starts with the process (V8's
-// platform threads: concurrent GC marking and sweeping, compilation), and the
-// threads started later (libuv's thread pool: fs, fsync, crypto); plus the
+// tug-controllers), the helper threads Node starts with the process, before
+// any JS runs (V8's platform threads: concurrent GC marking and sweeping,
+// compilation), and the threads started later (libuv's thread pool, started by
+// the first fs, fsync or crypto call); plus the
 // whole machine's busy time from /proc/stat, so what no listed process
 // accounts for (kernel threads, softirq work charged to no one, other users of
 // a shared machine) shows as the remainder. Divided by a count of operations
@@ -13,8 +14,12 @@ import { availableParallelism } from 'node:os';
 
 /** USER_HZ: /proc reports CPU time in 1/100 s on Linux. */
 const TICK_MS = 10;
-/** Node's helper threads (V8 platform workers, signal and inspector threads) all start with the process, before any JS runs. */
-const STARTUP_THREADS = 7;
+/**
+ * How many threads Node 20 starts with the process before any JS runs (V8's 4 platform workers, the
+ * signal/inspector and delayed-task threads); thread ids grow in creation order, so they are the
+ * lowest after the main thread's.
+ */
+const STARTUP_THREADS = 6;
 
 interface ThreadCpu { tid: number; comm: string; user: number; sys: number }
 export interface CpuSnapshot { machine: number; softirq: number; procs: Map<string, { pid: number; threads: ThreadCpu[] }>; others: Map<number, { comm: string; ms: number }> }
@@ -62,10 +67,10 @@ export async function cpuSnapshot(procs: Record<string, number | undefined>): Pr
 }
 
 /** The group a Node thread belongs to (see the header). */
-function nodeGroup(pid: number, t: ThreadCpu): string {
+function nodeGroup(pid: number, startup: Set<number>, t: ThreadCpu): string {
   if (t.tid === pid) return 'main thread';
   if (t.comm === 'tug-controllers') return 'controllers worker thread';
-  return t.tid < pid + STARTUP_THREADS ? 'V8 helper threads (GC, compile)' : 'later threads (libuv pool, ...)';
+  return startup.has(t.tid) ? 'V8 helper threads (GC, compile)' : 'later threads (libuv pool, ...)';
 }
 
 /**
@@ -78,6 +83,7 @@ export function cpuBreakdown(a: CpuSnapshot, b: CpuSnapshot, ops: number, nodePr
   for (const [name, after] of b.procs) {
     const before = new Map((a.procs.get(name)?.threads ?? []).map((t) => [t.tid, t]));
     const groups = new Map<string, [number, number]>();
+    const startup = new Set(after.threads.map((t) => t.tid).filter((tid) => tid !== after.pid).sort((x, y) => x - y).slice(0, STARTUP_THREADS));
     let u = 0;
     let s = 0;
     for (const t of after.threads) {
@@ -87,7 +93,7 @@ export function cpuBreakdown(a: CpuSnapshot, b: CpuSnapshot, ops: number, nodePr
       u += du;
       s += ds;
       if (!nodeProcs.includes(name)) continue;
-      const g = nodeGroup(after.pid, t);
+      const g = nodeGroup(after.pid, startup, t);
       const have = groups.get(g) ?? [0, 0];
       groups.set(g, [have[0] + du, have[1] + ds]);
     }
