@@ -73,6 +73,8 @@ export class NodeIpamController {
   private readonly pending = new Map<string, string>();
   /** Nodes already told that the cluster CIDR is full. */
   private readonly reportedFull = new Set<string>();
+  /** Ranges as parsed: each allocation reads every Node's, and parsing them all again made it O(n) regex matches a node. */
+  private readonly parsed = new Map<string, Cidr>();
 
   constructor(
     private readonly informers: SharedInformers,
@@ -123,15 +125,26 @@ export class NodeIpamController {
     await this.client.patch(refs.nodes, key, { spec: { podCIDR: range, podCIDRs: [range] } });
   }
 
+  private parse(c: string): Cidr {
+    let p = this.parsed.get(c);
+    if (!p) {
+      p = parseCidr(c);
+      // Bounded by the distinct ranges ever seen; a fresh map past that (nodes' ranges churned) costs one re-parse each.
+      if (this.parsed.size >= 65_536) this.parsed.clear();
+      this.parsed.set(c, p);
+    }
+    return p;
+  }
+
   private allocate(nodeName: string): string | undefined {
     const taken: Cidr[] = [];
     for (const n of this.informers.for(refs.nodes).list()) {
       if (n.metadata.name === nodeName) continue;
       for (const c of [n.spec?.podCIDR, ...((n.spec?.podCIDRs as string[] | undefined) ?? [])]) {
-        if (typeof c === 'string' && c.includes('.')) taken.push(parseCidr(c));
+        if (typeof c === 'string' && c.includes('.')) taken.push(this.parse(c));
       }
     }
-    for (const [name, c] of this.pending) if (name !== nodeName) taken.push(parseCidr(c));
+    for (const [name, c] of this.pending) if (name !== nodeName) taken.push(this.parse(c));
     const free = firstFreeRange(this.cluster, this.net.nodeCidrMaskSize, taken);
     return free && formatCidr(free);
   }
