@@ -38,7 +38,7 @@ const workers = Number(values.workers);
 const samples = Number(values.samples);
 const nodeWatchers = Number(values['node-watchers']);
 // TUG_BENCH_SERVER_TREE runs another checkout's built server (e.g. main's, for before/after runs in this harness).
-const mainJs = join(process.env.TUG_BENCH_SERVER_TREE ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist', 'src', 'cluster', 'main.js');
+const mainJs = join(process.env.TUG_BENCH_SERVER_TREE || resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist', 'src', 'cluster', 'main.js');
 /** Wall-clock ms with sub-ms precision, comparable across processes' reads of the same clock. */
 const nowMs = () => performance.timeOrigin + performance.now();
 

@@ -25,7 +25,7 @@ const nodeCount = Number(values.nodes);
 const podCount = Number(values.pods);
 const concurrency = Number(values.concurrency);
 // TUG_BENCH_SERVER_TREE runs another checkout's built server (e.g. main's, for before/after runs in this harness).
-const mainJs = join(process.env.TUG_BENCH_SERVER_TREE ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist', 'src', 'cluster', 'main.js');
+const mainJs = join(process.env.TUG_BENCH_SERVER_TREE || resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'dist', 'src', 'cluster', 'main.js');
 
 async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
   let i = 0;
