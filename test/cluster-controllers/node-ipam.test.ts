@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SharedInformers, refs } from '../../src/kube/client/shared-informers.js';
 import type { KubeClient, KubeObject } from '../../src/kube/client/kube-client.js';
-import { NodeIpamController } from '../../src/controllers/node-ipam-controller.js';
+import { NodeIpamController, firstFreeRange } from '../../src/controllers/node-ipam-controller.js';
+import { formatCidr, parseCidr } from '../../src/network/cidr.js';
 import { FakeClient } from './fake-client.js';
 
 const node = (name: string, podCIDR?: string): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, resourceVersion: '1' }, spec: podCIDR ? { podCIDR, podCIDRs: [podCIDR] } : {} });
@@ -59,3 +60,23 @@ test('the cluster network ConfigMap is published; a full cluster CIDR names the 
   }
 });
 
+
+test('first free range: taken ranges wider, narrower, unaligned or outside the cluster CIDR', () => {
+  const free = (cluster: string, mask: number, taken: string[]) => {
+    const r = firstFreeRange(parseCidr(cluster), mask, taken.map(parseCidr));
+    return r && formatCidr(r);
+  };
+  assert.equal(free('10.42.0.0/16', 24, []), '10.42.0.0/24');
+  assert.equal(free('10.42.0.0/16', 24, ['10.42.0.0/24', '10.42.2.0/24']), '10.42.1.0/24');
+  // A /22 covers four /24 slots; a /30 inside a slot takes the whole slot.
+  assert.equal(free('10.42.0.0/16', 24, ['10.42.0.0/22', '10.42.4.8/30']), '10.42.5.0/24');
+  // Ranges out of the cluster CIDR, or covering it from outside, count only where they overlap it.
+  assert.equal(free('10.42.0.0/16', 24, ['10.41.0.0/24', '10.43.0.0/16']), '10.42.0.0/24');
+  assert.equal(free('10.42.0.0/16', 24, ['10.0.0.0/8']), undefined);
+  // Full, and full but for the last slot.
+  const all = Array.from({ length: 4 }, (_, i) => `192.168.${i}.0/24`);
+  assert.equal(free('192.168.0.0/22', 24, all), undefined);
+  assert.equal(free('192.168.0.0/22', 24, all.slice(0, 3)), '192.168.3.0/24');
+  // The top of the address space.
+  assert.equal(free('255.255.255.0/24', 30, ['255.255.255.0/25']), '255.255.255.128/30');
+});
