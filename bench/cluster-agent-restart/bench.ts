@@ -1,6 +1,7 @@
 // Agent restart (issue #14: the restart a node's toleration must ride out): per
 // trial, a node runs a Deployment of N busybox pods; its `tug agent` gets
-// SIGTERM at t0 and is started again on the same data dir (TUG_TRACE on, so it
+// SIGTERM at t0 (SIGKILL with --kill: a crash, which gets no clean-stop hold)
+// and is started again on the same data dir (TUG_TRACE on, so it
 // says when each step of its stop and start was done). A watch on the node's
 // Lease, opened before t0 and stamped on arrival, measures the heartbeat gap
 // the node lifecycle controller sees: the last renewal before the stop to the
@@ -8,7 +9,7 @@
 // was tainted, whether any pod was evicted, and whether the pods' containers
 // are the same ones after the restart (adopted, not made again).
 //
-// Usage: node dist/bench/cluster-agent-restart/bench.js [--pods 30] [--trials 5] [--server-args "--flag v ..."] [--steps] [--agent-log FILE]
+// Usage: node dist/bench/cluster-agent-restart/bench.js [--pods 30] [--trials 5] [--server-args "--flag v ..."] [--steps] [--agent-log FILE] [--kill]
 import { appendFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,8 @@ import { KubeClient, type KubeObject, type ResourceRef } from '../../src/kube/cl
 import { startAgentCluster, suffix } from '../../test/cluster-agent/agent-cluster.js';
 import { deleteWorkloads, deployOnto, engineContainers, nodeJson, podsOf, readyStatus } from '../../test/cluster-nodes/node-tools.js';
 
-const { values } = parseArgs({ options: { pods: { type: 'string', default: '30' }, trials: { type: 'string', default: '5' }, 'server-args': { type: 'string', default: '' }, steps: { type: 'boolean', default: false }, 'agent-log': { type: 'string' } } });
+const { values } = parseArgs({ options: { pods: { type: 'string', default: '30' }, trials: { type: 'string', default: '5' }, 'server-args': { type: 'string', default: '' }, steps: { type: 'boolean', default: false }, 'agent-log': { type: 'string' }, kill: { type: 'boolean', default: false } } });
+const signal = values.kill ? 'SIGKILL' : 'SIGTERM';
 const podCount = Number(values.pods);
 const trials = Number(values.trials);
 const pct = (xs: number[], p: number): number => {
@@ -75,7 +77,7 @@ try {
     await new Promise((r) => setTimeout(r, 1000));
     const t0 = Date.now();
     const exited = new Promise<number>((r) => agent.proc.child.once('exit', () => r(Date.now())));
-    agent.proc.child.kill('SIGTERM');
+    agent.proc.child.kill(signal);
     const tExit = await exited;
     const oldOutput = agent.proc.output();
     agent = await c.startAgent(nodeName, { dataDir: agent.dataDir, net: agent.net });
@@ -116,8 +118,8 @@ try {
   const line = (name: string, xs: number[]) => `${name} p50 ${sec(pct(xs, 50))} s, max ${sec(Math.max(...xs))} s`;
   if (results.exit.length)
     console.log(
-      `[agent restart, ${podCount} pods, ${results.exit.length} trials, load ${loadavg()[0]!.toFixed(1)}] ${line('SIGTERM -> exit', results.exit)}; ${line('SIGTERM -> lease renewed', results.leaseAfterT0)}; ` +
-        `${line('heartbeat gap', results.gap)}; ${line('SIGTERM -> registered', results.registered)}; ${line('SIGTERM -> pods synced', results.adopted)}`,
+      `[agent restart, ${podCount} pods, ${results.exit.length} trials, load ${loadavg()[0]!.toFixed(1)}] ${line(`${signal} -> exit`, results.exit)}; ${line(`${signal} -> lease renewed`, results.leaseAfterT0)}; ` +
+        `${line('heartbeat gap', results.gap)}; ${line(`${signal} -> registered`, results.registered)}; ${line(`${signal} -> pods synced`, results.adopted)}`,
     );
 } finally {
   await deleteWorkloads(c);
