@@ -43,12 +43,13 @@ test('IptablesProgrammer: the same rules are unchanged (no restore needed), new 
   const natSave = async () => (await runTool('iptables-save', ['-t', 'nat'])).stdout;
   const p = new IptablesProgrammer(c, bridge);
   try {
-    assert.equal(p.unchanged(rules(['198.19.254.2'])), false, 'nothing written yet');
-    await p.apply(rules(['198.19.254.2']));
+    let restores = 0;
+    const before = () => restores++;
+    assert.equal(await p.apply(rules(['198.19.254.2']), { before }), true, 'nothing written yet: restored');
     assert.match(await natSave(), /DNAT .*--to-destination 198\.19\.254\.2:8080/);
-    assert.equal(p.unchanged(rules(['198.19.254.2'])), true, 'the same rules');
-    assert.equal(p.unchanged(rules(['198.19.254.2', '198.19.254.3'])), false, 'a new endpoint');
-    await p.apply(rules(['198.19.254.2', '198.19.254.3']));
+    assert.equal(await p.apply(rules(['198.19.254.2']), { before }), false, 'the same rules: no restore');
+    assert.equal(await p.apply(rules(['198.19.254.2', '198.19.254.3']), { before }), true, 'a new endpoint: restored');
+    assert.equal(restores, 2, 'before() runs once a restore');
     assert.match(await natSave(), /--to-destination 198\.19\.254\.3:8080/);
     // Someone flushes our Service chains: the rules still look unchanged to us, which is why the re-sync forces.
     for (const ch of (await natSave()).split('\n').filter((l) => l.startsWith(`:${c.svcPrefix}`)).map((l) => l.slice(1).split(' ')[0]!)) {
@@ -56,8 +57,9 @@ test('IptablesProgrammer: the same rules are unchanged (no restore needed), new 
     }
     const jumpsToEndpoints = async () => (await natSave()).split('\n').some((l) => l.startsWith(`-A ${c.svcPrefix}`) && l.includes(`-j ${c.sepPrefix}`));
     assert.equal(await jumpsToEndpoints(), false, 'flushed');
-    assert.equal(p.unchanged(rules(['198.19.254.2', '198.19.254.3'])), true);
-    await p.apply(rules(['198.19.254.2', '198.19.254.3']));
+    assert.equal(await p.apply(rules(['198.19.254.2', '198.19.254.3'])), false, 'unchanged to us');
+    assert.equal(await jumpsToEndpoints(), false, 'so still flushed');
+    assert.equal(await p.apply(rules(['198.19.254.2', '198.19.254.3']), { force: true }), true);
     assert.equal(await jumpsToEndpoints(), true, 'the Service chain jumps to its endpoints again');
   } finally {
     await p.remove();

@@ -24,25 +24,23 @@ export class IptablesProgrammer {
     private readonly bridge: string,
   ) {}
 
-  /** Whether these rules are exactly what the last restore wrote. */
-  unchanged(rules: RuleSet): boolean {
-    return this.hooked && this.lastText !== undefined && this.restoreInput(rules) === this.lastText;
-  }
-
-  private restoreInput(rules: RuleSet): string {
+  /**
+   * Writes the rules (one iptables-restore), hooking our chains in the first
+   * time. Rules exactly as the last restore wrote them run nothing, unless
+   * `force` (repairing rules someone else removed); `before` is called just
+   * before a restore runs. Returns whether one ran.
+   */
+  async apply(rules: RuleSet, o: { force?: boolean; before?: () => void } = {}): Promise<boolean> {
+    if (!this.hooked) {
+      for (const t of ['nat', 'filter'] as const) for (const ch of await listChains(t)) if (ours(this.c, ch)) this.written[t].add(ch);
+    }
     const stale = {
       nat: [...this.written.nat].filter((n) => !rules.nat.has(n)),
       filter: [...this.written.filter].filter((n) => !rules.filter.has(n)),
     };
-    return restoreText(rules, stale);
-  }
-
-  /** Writes the rules (one iptables-restore), hooking our chains in the first time. */
-  async apply(rules: RuleSet): Promise<void> {
-    if (!this.hooked) {
-      for (const t of ['nat', 'filter'] as const) for (const ch of await listChains(t)) if (ours(this.c, ch)) this.written[t].add(ch);
-    }
-    const text = this.restoreInput(rules);
+    const text = restoreText(rules, stale);
+    if (!o.force && this.hooked && text === this.lastText) return false;
+    o.before?.();
     this.lastText = undefined;
     await runTool('iptables-restore', ['--noflush', ...WAIT], { input: text });
     this.written = { nat: new Set(rules.nat.keys()), filter: new Set(rules.filter.keys()) };
@@ -56,6 +54,7 @@ export class IptablesProgrammer {
       }
       this.hooked = true;
     }
+    return true;
   }
 
   /** Unhooks and deletes every chain of this tag (one restore flushes and deletes them all). */

@@ -141,10 +141,7 @@ export class ServiceProxy {
       if (this.o.localDnsIp && backends.has(KUBE_DNS)) backends.set(KUBE_DNS, localDnsBackends(this.o.localDnsIp));
       const rules = buildRules(this.chains, { services: this.o.informers.services.list(), backends, podCidr: this.o.podCidr, clusterCidr: this.o.clusterCidr });
       // Only a restore spends the rate limit's budget: unchanged rules cost no process.
-      if (!force && this.programmer.unchanged(rules)) return;
-      this.bucket.take();
-      await this.programmer.apply(rules);
-      this.syncCount++;
+      if (await this.programmer.apply(rules, { force, before: () => this.bucket.take() })) this.syncCount++;
     } catch (err) {
       this.o.log?.(`service proxy: sync failed: ${messageOf(err)}`);
     }
