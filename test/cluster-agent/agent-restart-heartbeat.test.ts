@@ -16,13 +16,12 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startAgentCluster, startAgentProcess, leftovers, suffix, type AgentCluster, type AgentProc } from './agent-cluster.js';
-import { engineContainers, nodeJson, readyStatus } from '../cluster-nodes/node-tools.js';
-import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
+import { engineContainers, nodeJson, readyStatus, watchLeaseVersions } from '../cluster-nodes/node-tools.js';
 
 let c: AgentCluster | undefined;
-let client: KubeClient | undefined;
+let leaseWatch: Awaited<ReturnType<typeof watchLeaseVersions>> | undefined;
 after(async () => {
-  client?.close();
+  await leaseWatch?.stop();
   await c?.stop();
 });
 /** The restarted agent of the first test, stopped, for the starts that must fail. */
@@ -69,20 +68,8 @@ test('a restarted agent renews its Lease and says Ready again first thing, befor
   });
 
   // Every version of the Lease from here on, as the API server stored it.
-  client = await KubeClient.fromKubeconfig(join(cl.dataDir, 'kubeconfig'));
-  const leaseRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
-  const leaseList = await client.list(leaseRef, { fieldSelector: `metadata.name=${nodeName}` });
-  const leaseVersions = new Map<string, KubeObject>();
-  const stopWatch = new AbortController();
-  const watching = (async () => {
-    try {
-      for await (const ev of client!.watch(leaseRef, { fieldSelector: `metadata.name=${nodeName}`, resourceVersion: leaseList.metadata.resourceVersion, signal: stopWatch.signal })) {
-        if (ev.type === 'MODIFIED') leaseVersions.set(ev.object.metadata.resourceVersion!, ev.object);
-      }
-    } catch {
-      // stopped
-    }
-  })();
+  const watched = await watchLeaseVersions(cl, nodeName);
+  leaseWatch = watched;
 
   agent = await cl.startAgent(nodeName, { dataDir: agent.dataDir, net: agent.net });
   const steps = stepsOf(agent.proc.output());
@@ -99,10 +86,10 @@ test('a restarted agent renews its Lease and says Ready again first thing, befor
   assert.ok(at('early: done') < at('modules loaded'));
   // The renewal the early step made is one the API server stored: this node's, renewed after the old agent stopped.
   const earlyVersion = /resourceVersion (\d+)/.exec(steps[early]!)![1]!;
-  await cl.until('the early renewal seen by the watch', async () => leaseVersions.has(earlyVersion));
-  stopWatch.abort();
-  await watching;
-  const renewed = leaseVersions.get(earlyVersion)!;
+  await cl.until('the early renewal seen by the watch', async () => watched.versions.has(earlyVersion));
+  leaseWatch = undefined;
+  await watched.stop();
+  const renewed = watched.versions.get(earlyVersion)!;
   assert.equal(renewed.spec.holderIdentity, nodeName);
   assert.ok(Date.parse(renewed.spec.renewTime) > Date.parse(leaseAtStop), 'the early renewal is newer than the stopped agent\'s last one');
   // The early step's thread renews until the agent's own Lease renewals take over, then stops.

@@ -8,11 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 import { runTool } from '../../src/util/exec-file.js';
 import { startAgentCluster, suffix, type AgentCluster, type AgentProc } from '../cluster-agent/agent-cluster.js';
-import { deleteWorkloads, deployOnto, endpointIps, engineContainers, killMachine, nodeJson, podsOf, readyStatus, type PodView } from './node-tools.js';
+import { deleteWorkloads, deployOnto, endpointIps, engineContainers, killMachine, nodeJson, podsOf, readyStatus, watchLeaseVersions, type PodView } from './node-tools.js';
 
 let c: AgentCluster;
 let second: AgentProc;
@@ -49,20 +47,7 @@ test('a clean agent stop with pods running holds the node (its Lease lasts --res
   }
   assert.deepEqual([...seen], ['Ready=True'], 'Ready all along, untainted, the same pods');
   // The restart's early renewals (before the agent's modules load) keep the hold: every version of the Lease from here on.
-  const client = await KubeClient.fromKubeconfig(join(c.dataDir, 'kubeconfig'));
-  const leaseRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
-  const list = await client.list(leaseRef, { fieldSelector: `metadata.name=${secondName}` });
-  const versions = new Map<string, KubeObject>();
-  const stopWatch = new AbortController();
-  const watching = (async () => {
-    try {
-      for await (const ev of client.watch(leaseRef, { fieldSelector: `metadata.name=${secondName}`, resourceVersion: list.metadata.resourceVersion, signal: stopWatch.signal })) {
-        if (ev.type === 'MODIFIED') versions.set(ev.object.metadata.resourceVersion!, ev.object);
-      }
-    } catch {
-      // stopped
-    }
-  })();
+  const leaseWatch = await watchLeaseVersions(c, secondName);
   process.env.TUG_TRACE = '1';
   process.env.TUG_EARLY_LEASE_BUDGET_MS = '60000';
   try {
@@ -73,11 +58,9 @@ test('a clean agent stop with pods running holds the node (its Lease lasts --res
   }
   const earlyVersion = /^trace \d+ agent early: lease renewed \(resourceVersion (\d+)\)$/m.exec(second.proc.output())?.[1];
   assert.ok(earlyVersion, `the restarted agent renewed early: ${second.proc.output().slice(0, 2000)}`);
-  await c.until('the early renewal seen by the watch', async () => versions.has(earlyVersion));
-  stopWatch.abort();
-  await watching;
-  client.close();
-  assert.equal(versions.get(earlyVersion)!.spec.leaseDurationSeconds, HOLD_SECONDS, 'the early renewal keeps the hold');
+  await c.until('the early renewal seen by the watch', async () => leaseWatch.versions.has(earlyVersion));
+  await leaseWatch.stop();
+  assert.equal(leaseWatch.versions.get(earlyVersion)!.spec.leaseDurationSeconds, HOLD_SECONDS, 'the early renewal keeps the hold');
   assert.equal((await leaseSpec(secondName)).leaseDurationSeconds, 2, 'the running agent renews its 2 s Lease again');
   const after = await c.until('all Ready again', async () => {
     const ps = await podsOf(c, app);

@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { readdir, readFile } from 'node:fs/promises';
 import type { AgentCluster, AgentProc } from '../cluster-agent/agent-cluster.js';
+import { KubeClient, type KubeObject } from '../../src/kube/client/kube-client.js';
 
 export interface PodView {
   name: string;
@@ -118,4 +119,31 @@ export function engineContainers(dataDir: string): Promise<{ Id: string; Labels:
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Every version of a node's Lease the API server stores from now on (a watch opened before returning), by resourceVersion. */
+export async function watchLeaseVersions(c: AgentCluster, nodeName: string): Promise<{ versions: Map<string, KubeObject>; stop(): Promise<void> }> {
+  const client = await KubeClient.fromKubeconfig(join(c.dataDir, 'kubeconfig'));
+  const leaseRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: 'kube-node-lease' };
+  const fieldSelector = `metadata.name=${nodeName}`;
+  const list = await client.list(leaseRef, { fieldSelector });
+  const versions = new Map<string, KubeObject>();
+  const abort = new AbortController();
+  const watching = (async () => {
+    try {
+      for await (const ev of client.watch(leaseRef, { fieldSelector, resourceVersion: list.metadata.resourceVersion, signal: abort.signal })) {
+        if (ev.type === 'MODIFIED') versions.set(ev.object.metadata.resourceVersion!, ev.object);
+      }
+    } catch {
+      // stopped
+    }
+  })();
+  return {
+    versions,
+    async stop() {
+      abort.abort();
+      await watching;
+      client.close();
+    },
+  };
 }
